@@ -1,0 +1,89 @@
+//! `metav1.Condition` bookkeeping, following the Kubernetes API conventions: one entry per
+//! type, `lastTransitionTime` moves only when the status flips, `observedGeneration` says
+//! which spec the condition speaks of.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::jiff::Timestamp;
+
+pub const READY: &str = "Ready";
+pub const SYNCED: &str = "Synced";
+pub const QUARANTINED: &str = "Quarantined";
+pub const DELETION_THRESHOLD_EXCEEDED: &str = "DeletionThresholdExceeded";
+pub const APPLIED: &str = "Applied";
+
+/// What a reconcile concluded about one condition type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    pub type_: &'static str,
+    pub status: bool,
+    pub reason: String,
+    pub message: String,
+}
+
+impl Verdict {
+    pub fn truth(type_: &'static str, reason: impl Into<String>, message: impl Into<String>) -> Self {
+        Verdict { type_, status: true, reason: reason.into(), message: message.into() }
+    }
+
+    pub fn falsity(type_: &'static str, reason: impl Into<String>, message: impl Into<String>) -> Self {
+        Verdict { type_, status: false, reason: reason.into(), message: message.into() }
+    }
+}
+
+/// Returns `conditions` with `verdict` recorded, keeping the transition time when the status
+/// did not change (so `kubectl describe` shows how long a state has lasted).
+pub fn record(conditions: &[Condition], verdict: Verdict, generation: Option<i64>, now: Timestamp) -> Vec<Condition> {
+    let status = if verdict.status { "True" } else { "False" };
+    let previous = conditions.iter().find(|c| c.type_ == verdict.type_);
+    let last_transition_time = match previous {
+        Some(p) if p.status == status => p.last_transition_time.clone(),
+        _ => Time(now),
+    };
+    let updated = Condition {
+        type_: verdict.type_.to_owned(),
+        status: status.to_owned(),
+        reason: verdict.reason,
+        message: verdict.message,
+        observed_generation: generation,
+        last_transition_time,
+    };
+    let mut out: Vec<Condition> = conditions.iter().filter(|c| c.type_ != updated.type_).cloned().collect();
+    out.push(updated);
+    out.sort_by(|a, b| a.type_.cmp(&b.type_));
+    out
+}
+
+/// The condition of a type, if present.
+pub fn find<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a Condition> {
+    conditions.iter().find(|c| c.type_ == type_)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: i64) -> Timestamp {
+        Timestamp::from_second(secs).expect("valid timestamp")
+    }
+
+    #[test]
+    fn transition_time_moves_only_when_status_flips() {
+        let first = record(&[], Verdict::falsity(READY, "TenantNotReady", "a"), Some(1), at(100));
+        let same = record(&first, Verdict::falsity(READY, "SameTenant", "b"), Some(2), at(200));
+        let ready = find(&same, READY).expect("ready recorded");
+        assert_eq!(ready.last_transition_time, Time(at(100)));
+        assert_eq!(ready.reason, "SameTenant");
+        assert_eq!(ready.observed_generation, Some(2));
+
+        let flipped = record(&same, Verdict::truth(READY, "Ready", "c"), Some(2), at(300));
+        assert_eq!(find(&flipped, READY).map(|c| &c.last_transition_time), Some(&Time(at(300))));
+        assert_eq!(flipped.len(), 1);
+    }
+
+    #[test]
+    fn other_condition_types_are_kept() {
+        let a = record(&[], Verdict::truth(READY, "Ready", ""), None, at(1));
+        let b = record(&a, Verdict::falsity(SYNCED, "Pending", ""), None, at(2));
+        assert_eq!(b.iter().map(|c| c.type_.as_str()).collect::<Vec<_>>(), vec![READY, SYNCED]);
+    }
+}

@@ -1,0 +1,44 @@
+//! The three custom resources of `xtsync.io/v1alpha1` (DESIGN.md §2) and the pieces they share.
+//!
+//! Plain data only: the schema the apiserver enforces comes from these types (`xtsync crds`);
+//! every rule a schema cannot express lives in the controller and surfaces as `InvalidSpec`.
+
+pub mod conditions;
+pub mod policy;
+pub mod sync_config;
+pub mod tenant;
+
+pub use policy::{CrossTenantAccessPolicy, CrossTenantAccessPolicySpec, CrossTenantAccessPolicyStatus};
+pub use sync_config::{SyncConfiguration, SyncConfigurationSpec, SyncConfigurationStatus};
+pub use tenant::{Tenant, TenantSpec, TenantStatus};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// API group of every xtsync resource.
+pub const GROUP: &str = "xtsync.io";
+/// Field manager of every status write (DESIGN.md §1).
+pub const FIELD_MANAGER: &str = "xtsync";
+
+/// A tenant id is an Entra directory id: a GUID.
+pub const GUID_PATTERN: &str =
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+
+/// A reference to another xtsync resource in the same namespace.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub struct LocalRef {
+    /// Name of the referenced resource, in the referrer's namespace.
+    #[schemars(length(min = 1))]
+    pub name: String,
+}
+
+/// A key of a Secret in the referrer's namespace (Secrets are never read across namespaces).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub struct SecretKeyRef {
+    /// Name of the Secret, in the referrer's namespace.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Key within the Secret's data.
+    #[schemars(length(min = 1))]
+    pub key: String,
+}

@@ -1,0 +1,274 @@
+//! `SyncConfiguration`: one source tenant → one target tenant.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::LocalRef;
+
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[kube(
+    group = "xtsync.io",
+    version = "v1alpha1",
+    kind = "SyncConfiguration",
+    namespaced,
+    status = "SyncConfigurationStatus",
+    shortname = "syncconfig",
+    category = "xtsync",
+    doc = "Provisions the in-scope internal users of one source tenant into one target tenant.",
+    printcolumn(name = "Source", type_ = "string", json_path = ".spec.sourceRef.name"),
+    printcolumn(name = "Target", type_ = "string", json_path = ".spec.targetRef.name"),
+    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
+    printcolumn(name = "Synced", type_ = "string", json_path = ".status.conditions[?(@.type==\"Synced\")].status"),
+    printcolumn(name = "Reason", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].reason", priority = 1),
+    printcolumn(name = "Users", type_ = "integer", json_path = ".status.usersProvisioned"),
+    printcolumn(name = "Last Sync", type_ = "date", json_path = ".status.lastSuccessfulSyncTime"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncConfigurationSpec {
+    /// The Tenant users are read from.
+    pub source_ref: LocalRef,
+    /// The Tenant users are provisioned into.
+    pub target_ref: LocalRef,
+    /// Stop running cycles; nothing is written while suspended.
+    #[serde(default)]
+    pub suspend: bool,
+    /// Time between cycles: a duration like `30s`, `5m`, `1h30m` (at least 10s).
+    #[serde(default = "default_interval")]
+    #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h))+$"))]
+    pub interval: String,
+    /// Which source users are in scope.
+    #[serde(default)]
+    pub scope: Scope,
+    /// The `userType` written to the target.
+    #[serde(default)]
+    pub user_type: UserType,
+    /// Target attribute ← source attribute, constant or expression. Empty: the defaults.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attribute_mappings: Vec<AttributeMapping>,
+    #[serde(default)]
+    pub matching: Matching,
+    #[serde(default)]
+    pub deprovision: Deprovision,
+}
+
+pub const DEFAULT_INTERVAL: &str = "40m";
+
+fn default_interval() -> String {
+    DEFAULT_INTERVAL.to_owned()
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct Scope {
+    #[serde(default)]
+    pub mode: ScopeMode,
+    /// `userName` or id of assigned users (mode `AssignedUsersAndGroups`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<String>,
+    /// `displayName` or id of assigned groups; their members are in scope.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    /// Scoping filter groups: a user is in scope when any group matches; a group matches when
+    /// all its clauses do. Applies in both modes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<ScopingFilterGroup>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum ScopeMode {
+    /// Only the listed users and the members of the listed groups (Entra's default).
+    #[default]
+    AssignedUsersAndGroups,
+    AllUsers,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct ScopingFilterGroup {
+    #[schemars(length(min = 1))]
+    pub clauses: Vec<ScopingClause>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct ScopingClause {
+    /// A provider-neutral attribute as a SCIM path, e.g. `department`, `name.givenName`.
+    #[schemars(length(min = 1))]
+    pub attribute: String,
+    /// One of Entra's operators (`EQUALS`, `NOT EQUALS`, `IS TRUE`, `REGEX MATCH`, …); spaced
+    /// and underscore spellings are both accepted.
+    #[schemars(length(min = 1))]
+    pub operator: String,
+    /// The operand; not used by `IS TRUE`, `IS FALSE`, `IS NULL`, `IS NOT NULL`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum UserType {
+    #[default]
+    Member,
+    Guest,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AttributeMapping {
+    /// The target attribute (provider-neutral SCIM path).
+    #[schemars(length(min = 1))]
+    pub target: String,
+    /// Copy this source attribute. Exactly one of source, constant, expression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Write this constant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constant: Option<String>,
+    /// Evaluate this expression (Entra's expression syntax, e.g. `Join(" ", [givenName], [familyName])`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
+    #[serde(default)]
+    pub apply_on: ApplyOn,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum ApplyOn {
+    #[default]
+    Always,
+    CreateOnly,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Matching {
+    /// Adopt existing external (B2B) users of the target whose userName or work email matches.
+    #[serde(default = "default_true")]
+    pub adopt_existing: bool,
+}
+
+impl Default for Matching {
+    fn default() -> Self {
+        Matching { adopt_existing: true }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Deprovision {
+    #[serde(default)]
+    pub action: DeprovisionAction,
+    /// More deprovisionings than this in one cycle: none are applied until approved.
+    #[serde(default = "default_threshold")]
+    #[schemars(range(min = 0))]
+    pub accidental_deletion_threshold: u32,
+    #[serde(default)]
+    pub on_configuration_delete: OnConfigurationDelete,
+}
+
+impl Default for Deprovision {
+    fn default() -> Self {
+        Deprovision {
+            action: DeprovisionAction::default(),
+            accidental_deletion_threshold: default_threshold(),
+            on_configuration_delete: OnConfigurationDelete::default(),
+        }
+    }
+}
+
+fn default_threshold() -> u32 {
+    500
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum DeprovisionAction {
+    #[default]
+    SoftDelete,
+    Disable,
+    None,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum OnConfigurationDelete {
+    #[default]
+    Keep,
+    Deprovision,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncConfigurationStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// `Ready`, `Synced`, `Quarantined`, `DeletionThresholdExceeded`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// The last completed cycle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_cycle: Option<CycleSummary>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users_in_scope: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users_provisioned: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_successful_sync_time: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_sync_time: Option<Time>,
+    /// The most recent per-user failures, newest first (bounded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<UserFailure>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quarantine: Option<Quarantine>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_demand: Option<OnDemandResult>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+pub enum CycleType {
+    Initial,
+    Incremental,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CycleSummary {
+    #[serde(rename = "type")]
+    pub cycle_type: CycleType,
+    pub start_time: Time,
+    pub completion_time: Time,
+    pub created: u32,
+    pub updated: u32,
+    pub deprovisioned: u32,
+    pub adopted: u32,
+    pub skipped: u32,
+    pub failed: u32,
+    pub unchanged: u32,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+pub struct UserFailure {
+    pub user: String,
+    pub action: String,
+    pub reason: String,
+    pub message: String,
+    pub time: Time,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Quarantine {
+    pub since: Time,
+    pub reason: String,
+    pub next_attempt_time: Time,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+pub struct OnDemandResult {
+    /// The annotation value this answers.
+    pub request: String,
+    pub result: String,
+    pub message: String,
+    pub time: Time,
+}

@@ -1,0 +1,154 @@
+//! `Tenant`: a directory whose users xtsync reads or writes.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{GUID_PATTERN, SecretKeyRef};
+
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[kube(
+    group = "xtsync.io",
+    version = "v1alpha1",
+    kind = "Tenant",
+    namespaced,
+    status = "TenantStatus",
+    shortname = "tenant",
+    category = "xtsync",
+    doc = "A directory (SCIM 2.0 or Microsoft Graph) whose users xtsync reads or writes.",
+    printcolumn(name = "Tenant ID", type_ = "string", json_path = ".spec.tenantId"),
+    printcolumn(name = "Cloud", type_ = "string", json_path = ".spec.cloud"),
+    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
+    printcolumn(name = "Reason", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].reason"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantSpec {
+    /// The directory's tenant id (a GUID). Anchors of provisioned users name it.
+    #[schemars(regex(pattern = GUID_PATTERN))]
+    pub tenant_id: String,
+    /// A name for people; not used by the sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// The cloud the tenant lives in. Synchronization never crosses clouds.
+    #[serde(default)]
+    pub cloud: Cloud,
+    /// Verified domains of the tenant.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub domains: Vec<String>,
+    /// How to reach the tenant's users: exactly one provider.
+    pub directory: Directory,
+}
+
+/// The national cloud of a tenant, as in Entra.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum Cloud {
+    #[default]
+    Global,
+    USGovernment,
+    China21Vianet,
+}
+
+impl std::fmt::Display for Cloud {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Cloud::Global => "Global",
+            Cloud::USGovernment => "USGovernment",
+            Cloud::China21Vianet => "China21Vianet",
+        })
+    }
+}
+
+/// The provider of a tenant's directory. Exactly one field must be set.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[schemars(extend("minProperties" = 1, "maxProperties" = 1))]
+pub struct Directory {
+    /// A SCIM 2.0 service provider (RFC 7643/7644).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scim: Option<ScimDirectory>,
+    /// A Microsoft Entra tenant through Microsoft Graph.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msgraph: Option<GraphDirectory>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ScimDirectory {
+    /// Base URL of the SCIM service provider, e.g. `https://scim.example.com/v2`.
+    #[schemars(regex(pattern = "^https?://"))]
+    pub url: String,
+    pub auth: ScimAuth,
+    /// How a soft delete is done: `Deactivate` (PATCH active=false) or `Delete`.
+    #[serde(default)]
+    pub soft_delete: ScimSoftDelete,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ScimAuth {
+    /// The Secret key holding the bearer token.
+    pub bearer_token_secret_ref: SecretKeyRef,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum ScimSoftDelete {
+    #[default]
+    Deactivate,
+    Delete,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphDirectory {
+    /// Application (client) id of the app registration in this tenant.
+    #[schemars(length(min = 1))]
+    pub client_id: String,
+    /// The Secret key holding the client secret.
+    pub client_secret_ref: SecretKeyRef,
+    /// Endpoint overrides (tests, proxies); the defaults follow `spec.cloud`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoints: Option<GraphEndpoints>,
+    /// The target attribute that holds the anchor; the provider documents its default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor_attribute: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct GraphEndpoints {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graph: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// `Ready`: the credentials were found and the connection tested.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// What the directory announced it supports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<Capabilities>,
+    /// When the connection was last tested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_connection_check: Option<Time>,
+}
+
+/// Directory features, discovered (SCIM: `/ServiceProviderConfig`).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Capabilities {
+    pub patch: bool,
+    pub bulk: bool,
+    pub filter: bool,
+    pub etag: bool,
+    /// Changes since a watermark can be read (SCIM: filtering on `meta.lastModified`).
+    pub change_tracking: bool,
+    /// The largest Bulk request the directory accepts, when it supports Bulk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bulk_max_operations: Option<u32>,
+}

@@ -1,0 +1,155 @@
+//! The controllers: one reconciler per kind, fed by one shared watch per kind.
+//!
+//! Tenant      — resolves its Secret, tests the connection, records capabilities.
+//! Policy      — computes effective settings, refuses a second policy for a tenant.
+//! SyncConfig  — dereferences tenants and policies, evaluates the gate (`crate::gate`).
+//! Each writes only the `.status` of its own kind, with one server-side-apply patch.
+
+mod feed;
+mod lookup;
+mod policy;
+mod status;
+mod sync_config;
+mod tenant;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Secret;
+use kube::runtime::controller::Action;
+use kube::runtime::reflector::Store;
+use kube::api::PartialObjectMeta;
+use kube::runtime::{WatchStreamExt, predicates, watcher};
+use kube::{Api, Client, Resource};
+
+use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
+use feed::Feed;
+
+/// How the controllers run.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Watch only this namespace (all namespaces when `None`).
+    pub namespace: Option<String>,
+    /// How often a Ready tenant's connection is tested again.
+    pub tenant_recheck: Duration,
+    /// How soon a tenant that failed its check is tested again.
+    pub tenant_retry: Duration,
+    /// Safety net: how often a gate is evaluated again with no event.
+    pub gate_recheck: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            namespace: None,
+            tenant_recheck: Duration::from_secs(300),
+            tenant_retry: Duration::from_secs(30),
+            gate_recheck: Duration::from_secs(300),
+        }
+    }
+}
+
+/// What every reconciler shares: the client, the caches, the directory HTTP client.
+pub struct Context {
+    pub client: Client,
+    pub settings: Settings,
+    pub tenants: Store<Tenant>,
+    pub policies: Store<CrossTenantAccessPolicy>,
+    pub configs: Store<SyncConfiguration>,
+    pub http: reqwest::Client,
+}
+
+/// Errors that stop a reconcile; the controller retries them. Problems of the user's making are
+/// not errors: they are conditions on the resource.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("Kubernetes API call failed: {0}")]
+    Kube(#[from] kube::Error),
+    #[error("object has no namespace; xtsync resources are namespaced")]
+    NotNamespaced,
+}
+
+fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+    K::DynamicType: Default,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+fn error_policy<K>(object: Arc<K>, error: &Error, _ctx: Arc<Context>) -> Action
+where
+    K: Resource,
+{
+    tracing::warn!(name = object.meta().name.as_deref().unwrap_or(""), namespace = object.meta().namespace.as_deref().unwrap_or(""), %error, "reconcile failed; retrying");
+    Action::requeue(Duration::from_secs(5))
+}
+
+/// Runs the three controllers until SIGTERM/SIGINT (or until the future is dropped).
+pub async fn run(client: Client, settings: Settings) {
+    let ns = settings.namespace.as_deref();
+    let wc = watcher::Config::default().any_semantic();
+    let mut tenants = Feed::new(api::<Tenant>(&client, ns), wc.clone());
+    let mut policies = Feed::new(api::<CrossTenantAccessPolicy>(&client, ns), wc.clone());
+    let mut configs = Feed::new(api::<SyncConfiguration>(&client, ns), wc.clone());
+
+    let ctx = Arc::new(Context {
+        client: client.clone(),
+        settings: settings.clone(),
+        tenants: tenants.store.clone(),
+        policies: policies.store.clone(),
+        configs: configs.store.clone(),
+        http: crate::providers::http_client(),
+    });
+
+    // Status writes must not re-trigger their own reconcile: the main streams pass only
+    // spec changes (generation) — and objects seen for the first time.
+    let tenant_controller = kube::runtime::Controller::for_stream(
+        tenants.subscribe().predicate_filter(predicates::generation, Default::default()),
+        tenants.store.clone(),
+    )
+    .watches_stream(
+        // Metadata only: the operator never caches Secret values.
+        watcher(api::<PartialObjectMeta<Secret>>(&client, ns), wc.clone()).default_backoff().touched_objects(),
+        tenant::secret_mapper(ctx.tenants.clone()),
+    )
+    .shutdown_on_signal()
+    .run(tenant::reconcile, error_policy, ctx.clone())
+    .for_each(|_| futures::future::ready(()));
+
+    let policy_controller = kube::runtime::Controller::for_stream(
+        policies.subscribe().predicate_filter(predicates::generation, Default::default()),
+        policies.store.clone(),
+    )
+    .watches_stream(policies.subscribe(), policy::sibling_mapper(ctx.policies.clone()))
+    .watches_stream(tenants.subscribe(), policy::tenant_mapper(ctx.policies.clone()))
+    .shutdown_on_signal()
+    .run(policy::reconcile, error_policy, ctx.clone())
+    .for_each(|_| futures::future::ready(()));
+
+    let config_controller = kube::runtime::Controller::for_stream(
+        configs.subscribe().predicate_filter(predicates::generation, Default::default()),
+        configs.store.clone(),
+    )
+    .watches_stream(configs.subscribe(), sync_config::sibling_mapper(ctx.clone()))
+    .watches_stream(tenants.subscribe(), sync_config::tenant_mapper(ctx.configs.clone()))
+    .watches_stream(policies.subscribe(), sync_config::policy_mapper(ctx.configs.clone()))
+    .shutdown_on_signal()
+    .run(sync_config::reconcile, error_policy, ctx.clone())
+    .for_each(|_| futures::future::ready(()));
+
+    let watches = async {
+        futures::join!(tenants.run(), policies.run(), configs.run());
+    };
+    tracing::info!(namespace = ns.unwrap_or("<all>"), "controllers started");
+    // The watches never end by themselves; the controllers end on a signal.
+    tokio::select! {
+        _ = async { futures::join!(tenant_controller, policy_controller, config_controller) } => {}
+        _ = watches => {}
+    }
+    tracing::info!("controllers stopped");
+}

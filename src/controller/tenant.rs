@@ -1,0 +1,144 @@
+//! Tenant reconciler: Secret → connection test → `Ready` and capabilities.
+
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::PartialObjectMeta;
+use kube::runtime::controller::Action;
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::{Api, ResourceExt};
+
+use super::{Context, Error, status};
+use crate::api::SecretKeyRef;
+use crate::api::conditions::{self, READY, Verdict};
+use crate::api::tenant::{Capabilities, Cloud, Directory, Tenant, TenantStatus};
+use crate::providers::{self, ProbeError};
+
+/// Why a Tenant is not Ready. The variant name is the condition reason.
+#[derive(Debug, thiserror::Error)]
+enum TenantProblem {
+    #[error("{0}")]
+    InvalidSpec(String),
+    #[error("{0}")]
+    SecretNotFound(String),
+    #[error("{0}")]
+    UnsupportedCloud(String),
+    #[error("{0}")]
+    ProviderNotAvailable(String),
+    #[error(transparent)]
+    Probe(#[from] ProbeError),
+}
+
+impl TenantProblem {
+    fn reason(&self) -> &'static str {
+        match self {
+            TenantProblem::InvalidSpec(_) => "InvalidSpec",
+            TenantProblem::SecretNotFound(_) => "SecretNotFound",
+            TenantProblem::UnsupportedCloud(_) => "UnsupportedCloud",
+            TenantProblem::ProviderNotAvailable(_) => "ProviderNotAvailable",
+            TenantProblem::Probe(e) => e.reason(),
+        }
+    }
+}
+
+pub async fn reconcile(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let ns = tenant.namespace().ok_or(Error::NotNamespaced)?;
+    let name = tenant.name_any();
+    let checked = check(&tenant, &ns, &ctx).await?;
+    let now = Timestamp::now();
+    let previous = tenant.status.clone().unwrap_or_default();
+    let (verdict, capabilities, requeue) = match checked {
+        Ok(capabilities) => (
+            Verdict::truth(READY, "Connected", "credentials found and the connection tested"),
+            Some(capabilities),
+            ctx.settings.tenant_recheck,
+        ),
+        Err(problem) => {
+            tracing::info!(tenant = %name, namespace = %ns, reason = problem.reason(), message = %problem, "tenant not ready");
+            (Verdict::falsity(READY, problem.reason(), problem.to_string()), None, ctx.settings.tenant_retry)
+        }
+    };
+    let new_status = TenantStatus {
+        observed_generation: tenant.metadata.generation,
+        conditions: conditions::record(&previous.conditions, verdict, tenant.metadata.generation, now),
+        capabilities,
+        last_connection_check: Some(Time(now)),
+    };
+    status::apply(&Api::<Tenant>::namespaced(ctx.client.clone(), &ns), &name, &new_status).await?;
+    Ok(Action::requeue(requeue))
+}
+
+/// The connection test. The outer error is ours (retry); the inner one is the user's (status).
+async fn check(tenant: &Tenant, ns: &str, ctx: &Context) -> Result<Result<Capabilities, TenantProblem>, Error> {
+    let spec = &tenant.spec;
+    match &spec.directory {
+        Directory { scim: Some(scim), msgraph: None } => {
+            let token = match read_secret(ctx, ns, &scim.auth.bearer_token_secret_ref).await? {
+                Ok(token) => token,
+                Err(problem) => return Ok(Err(problem)),
+            };
+            Ok(providers::scim::probe(&ctx.http, &scim.url, &token).await.map_err(TenantProblem::from))
+        }
+        Directory { scim: None, msgraph: Some(graph) } => {
+            // 21Vianet has its own Graph and login endpoints and no cross-tenant sync.
+            if spec.cloud == Cloud::China21Vianet && graph.endpoints.is_none() {
+                return Ok(Err(TenantProblem::UnsupportedCloud(
+                    "Microsoft Graph in the China21Vianet cloud is not supported".into(),
+                )));
+            }
+            if let Err(problem) = read_secret(ctx, ns, &graph.client_secret_ref).await? {
+                return Ok(Err(problem));
+            }
+            Ok(Err(TenantProblem::ProviderNotAvailable(
+                "the msgraph provider is not available in this version of xtsync; use a scim directory".into(),
+            )))
+        }
+        _ => Ok(Err(TenantProblem::InvalidSpec(
+            "spec.directory must set exactly one of scim or msgraph".into(),
+        ))),
+    }
+}
+
+/// Reads one key of a Secret in the Tenant's own namespace. The value never leaves this
+/// function except to authenticate: it is not logged, evented or written to status.
+async fn read_secret(ctx: &Context, ns: &str, key_ref: &SecretKeyRef) -> Result<Result<String, TenantProblem>, Error> {
+    let secret = Api::<Secret>::namespaced(ctx.client.clone(), ns).get_opt(&key_ref.name).await?;
+    let Some(secret) = secret else {
+        return Ok(Err(TenantProblem::SecretNotFound(format!("Secret '{}' not found in namespace '{ns}'", key_ref.name))));
+    };
+    let value = secret
+        .data
+        .as_ref()
+        .and_then(|d| d.get(&key_ref.key))
+        .map(|v| String::from_utf8_lossy(&v.0).trim().to_owned())
+        .or_else(|| secret.string_data.as_ref().and_then(|d| d.get(&key_ref.key)).map(|v| v.trim().to_owned()));
+    Ok(match value {
+        Some(v) if !v.is_empty() => Ok(v),
+        Some(_) => Err(TenantProblem::SecretNotFound(format!("key '{}' of Secret '{}' is empty", key_ref.key, key_ref.name))),
+        None => Err(TenantProblem::SecretNotFound(format!("Secret '{}' has no key '{}'", key_ref.name, key_ref.key))),
+    })
+}
+
+/// A Secret changed (or appeared, or went away): check again the Tenants of its namespace that
+/// name it, so that fixing a credential takes effect at once.
+pub fn secret_mapper(tenants: Store<Tenant>) -> impl Fn(PartialObjectMeta<Secret>) -> Vec<ObjectRef<Tenant>> + Send + Sync + 'static {
+    move |secret| {
+        let (Some(ns), name) = (secret.namespace(), secret.name_any()) else { return Vec::new() };
+        tenants
+            .state()
+            .into_iter()
+            .filter(|t| t.namespace().as_deref() == Some(ns.as_str()) && secret_name(&t.spec.directory) == Some(name.as_str()))
+            .map(|t| ObjectRef::from_obj(t.as_ref()))
+            .collect()
+    }
+}
+
+fn secret_name(directory: &Directory) -> Option<&str> {
+    directory
+        .scim
+        .as_ref()
+        .map(|s| s.auth.bearer_token_secret_ref.name.as_str())
+        .or_else(|| directory.msgraph.as_ref().map(|g| g.client_secret_ref.name.as_str()))
+}

@@ -1,0 +1,356 @@
+//! The gate of DESIGN.md §3 rules 1–2: may this SyncConfiguration write anything? Pure: it
+//! is given what the controller dereferenced and answers `Open` or the first failing check, in
+//! the order DESIGN.md fixes, so the reason on the resource is always the most basic problem.
+
+use std::fmt;
+
+use crate::access;
+use crate::api::policy::CrossTenantAccessPolicySpec;
+use crate::api::tenant::Cloud;
+use crate::engine::compile::SpecProblems;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GateReason {
+    InvalidSpec,
+    TenantNotReady,
+    SameTenant,
+    UnsupportedCloud,
+    CrossCloudNotSupported,
+    DuplicatePair,
+    InboundSyncNotAllowed,
+    AutomaticRedemptionNotConfigured,
+}
+
+impl GateReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GateReason::InvalidSpec => "InvalidSpec",
+            GateReason::TenantNotReady => "TenantNotReady",
+            GateReason::SameTenant => "SameTenant",
+            GateReason::UnsupportedCloud => "UnsupportedCloud",
+            GateReason::CrossCloudNotSupported => "CrossCloudNotSupported",
+            GateReason::DuplicatePair => "DuplicatePair",
+            GateReason::InboundSyncNotAllowed => "InboundSyncNotAllowed",
+            GateReason::AutomaticRedemptionNotConfigured => "AutomaticRedemptionNotConfigured",
+        }
+    }
+}
+
+impl fmt::Display for GateReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why the gate is closed, in words a person can act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Closed {
+    pub reason: GateReason,
+    pub message: String,
+}
+
+/// What the controller found when it looked up a referenced Tenant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TenantState {
+    Missing,
+    NotReady { reason: String, message: String },
+    Ready(TenantFacts),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TenantFacts {
+    pub tenant_id: String,
+    pub cloud: Cloud,
+}
+
+/// Another SyncConfiguration's claim on a (source, target) pair of tenant ids. `rank` orders
+/// claims: the smallest (oldest creation time, then namespace/name) wins.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PairClaim {
+    pub rank: (i64, String),
+    pub source_tenant_id: String,
+    pub target_tenant_id: String,
+}
+
+pub struct GateInput<'a> {
+    pub spec: Result<(), &'a SpecProblems>,
+    pub source_name: &'a str,
+    pub source: &'a TenantState,
+    pub target_name: &'a str,
+    pub target: &'a TenantState,
+    /// This configuration's own rank, and every other configuration's claim in the cluster.
+    pub rank: (i64, String),
+    pub claims: &'a [PairClaim],
+    /// The target tenant's policy (its inbound side applies), if any.
+    pub target_policy: Option<&'a CrossTenantAccessPolicySpec>,
+    /// The source tenant's policy (its outbound side applies), if any.
+    pub source_policy: Option<&'a CrossTenantAccessPolicySpec>,
+}
+
+/// The pair of tenants a configuration with an open gate connects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenPair {
+    pub source: TenantFacts,
+    pub target: TenantFacts,
+}
+
+pub fn evaluate(input: &GateInput<'_>) -> Result<OpenPair, Closed> {
+    let closed = |reason, message: String| Err(Closed { reason, message });
+
+    if let Err(problems) = input.spec {
+        return closed(GateReason::InvalidSpec, format!("the spec is invalid: {problems}"));
+    }
+
+    let source = ready_tenant("source", input.source_name, input.source)?;
+    let target = ready_tenant("target", input.target_name, input.target)?;
+
+    if source.tenant_id.eq_ignore_ascii_case(&target.tenant_id) {
+        return closed(
+            GateReason::SameTenant,
+            format!(
+                "source '{}' and target '{}' are the same tenant ({}); a tenant cannot sync into itself",
+                input.source_name, input.target_name, source.tenant_id
+            ),
+        );
+    }
+
+    // Entra supports neither cross-cloud synchronization nor 21Vianet (Microsoft Learn,
+    // "Cross-tenant synchronization: limitations").
+    for (role, name, facts) in [("source", input.source_name, &source), ("target", input.target_name, &target)] {
+        if facts.cloud == Cloud::China21Vianet {
+            return closed(
+                GateReason::UnsupportedCloud,
+                format!("{role} tenant '{name}' is in the China21Vianet cloud, where cross-tenant synchronization is not supported"),
+            );
+        }
+    }
+    if source.cloud != target.cloud {
+        return closed(
+            GateReason::CrossCloudNotSupported,
+            format!(
+                "source '{}' is in the {} cloud and target '{}' in the {} cloud; synchronization never crosses clouds",
+                input.source_name, source.cloud, input.target_name, target.cloud
+            ),
+        );
+    }
+
+    let same_pair = |c: &&PairClaim| {
+        c.source_tenant_id.eq_ignore_ascii_case(&source.tenant_id) && c.target_tenant_id.eq_ignore_ascii_case(&target.tenant_id)
+    };
+    if let Some(winner) = input.claims.iter().filter(same_pair).filter(|c| c.rank < input.rank).min_by(|a, b| a.rank.cmp(&b.rank)) {
+        return closed(
+            GateReason::DuplicatePair,
+            format!(
+                "SyncConfiguration {} already syncs {} → {}; only one configuration per pair is allowed (the oldest wins)",
+                winner.rank.1, source.tenant_id, target.tenant_id
+            ),
+        );
+    }
+
+    let inbound = input
+        .target_policy
+        .map_or_else(|| access::no_policy(&source.tenant_id), |p| access::effective_for(p, &source.tenant_id))
+        .inbound;
+    let policy_name = |p: Option<&CrossTenantAccessPolicySpec>| match p {
+        Some(_) => "its CrossTenantAccessPolicy",
+        None => "it has no CrossTenantAccessPolicy, so the defaults apply, and they deny; its policy",
+    };
+    if !inbound.allow_users_sync {
+        return closed(
+            GateReason::InboundSyncNotAllowed,
+            format!(
+                "target '{}' does not allow users sync from {}: {} must set inbound.allowUsersSync for this partner",
+                input.target_name,
+                source.tenant_id,
+                policy_name(input.target_policy)
+            ),
+        );
+    }
+    if !inbound.automatically_redeem_invitations {
+        return closed(
+            GateReason::AutomaticRedemptionNotConfigured,
+            format!(
+                "target '{}' does not redeem invitations from {} automatically: {} must set inbound.automaticallyRedeemInvitations for this partner",
+                input.target_name,
+                source.tenant_id,
+                policy_name(input.target_policy)
+            ),
+        );
+    }
+    let outbound = input
+        .source_policy
+        .map_or_else(|| access::no_policy(&target.tenant_id), |p| access::effective_for(p, &target.tenant_id))
+        .outbound;
+    if !outbound.automatically_redeem_invitations {
+        return closed(
+            GateReason::AutomaticRedemptionNotConfigured,
+            format!(
+                "source '{}' does not redeem invitations to {} automatically: {} must set outbound.automaticallyRedeemInvitations for this partner",
+                input.source_name,
+                target.tenant_id,
+                policy_name(input.source_policy)
+            ),
+        );
+    }
+
+    Ok(OpenPair { source, target })
+}
+
+fn ready_tenant(role: &str, name: &str, state: &TenantState) -> Result<TenantFacts, Closed> {
+    let message = match state {
+        TenantState::Ready(facts) => return Ok(facts.clone()),
+        TenantState::Missing => format!("{role} Tenant '{name}' does not exist in this namespace"),
+        TenantState::NotReady { reason, message } => format!("{role} Tenant '{name}' is not Ready ({reason}): {message}"),
+    };
+    Err(Closed { reason: GateReason::TenantNotReady, message })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONTOSO: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    const FABRIKAM: &str = "11111111-2222-3333-4444-555555555555";
+
+    fn ready(id: &str, cloud: Cloud) -> TenantState {
+        TenantState::Ready(TenantFacts { tenant_id: id.into(), cloud })
+    }
+
+    fn allowing(partner: &str, inbound: bool, redeem_in: bool, redeem_out: bool) -> CrossTenantAccessPolicySpec {
+        serde_json::from_value(serde_json::json!({
+            "tenantRef": {"name": "x"},
+            "partners": [{"tenantId": partner,
+                          "inbound": {"allowUsersSync": inbound, "automaticallyRedeemInvitations": redeem_in},
+                          "outbound": {"automaticallyRedeemInvitations": redeem_out}}]
+        }))
+        .expect("policy")
+    }
+
+    struct Case {
+        spec: Result<(), SpecProblems>,
+        source: TenantState,
+        target: TenantState,
+        claims: Vec<PairClaim>,
+        target_policy: Option<CrossTenantAccessPolicySpec>,
+        source_policy: Option<CrossTenantAccessPolicySpec>,
+    }
+
+    impl Case {
+        fn valid() -> Case {
+            Case {
+                spec: Ok(()),
+                source: ready(CONTOSO, Cloud::Global),
+                target: ready(FABRIKAM, Cloud::Global),
+                claims: vec![],
+                target_policy: Some(allowing(CONTOSO, true, true, false)),
+                source_policy: Some(allowing(FABRIKAM, false, false, true)),
+            }
+        }
+
+        fn run(&self) -> Result<OpenPair, Closed> {
+            evaluate(&GateInput {
+                spec: self.spec.as_ref().map(|_| ()),
+                source_name: "contoso",
+                source: &self.source,
+                target_name: "fabrikam",
+                target: &self.target,
+                rank: (100, "ns/mine".into()),
+                claims: &self.claims,
+                target_policy: self.target_policy.as_ref(),
+                source_policy: self.source_policy.as_ref(),
+            })
+        }
+
+        fn reason(&self) -> GateReason {
+            self.run().expect_err("gate should be closed").reason
+        }
+    }
+
+    #[test]
+    fn valid_pair_opens() {
+        let open = Case::valid().run().expect("open");
+        assert_eq!(open.source.tenant_id, CONTOSO);
+        assert_eq!(open.target.tenant_id, FABRIKAM);
+    }
+
+    #[test]
+    fn invalid_spec_comes_first() {
+        let mut c = Case::valid();
+        c.spec = Err(SpecProblems(vec!["spec.interval: bad".into()]));
+        c.source = TenantState::Missing;
+        assert_eq!(c.reason(), GateReason::InvalidSpec);
+        assert!(c.run().expect_err("closed").message.contains("spec.interval: bad"));
+    }
+
+    #[test]
+    fn missing_or_unready_tenant_says_which_and_why() {
+        let mut c = Case::valid();
+        c.target = TenantState::NotReady { reason: "SecretNotFound".into(), message: "Secret 'x' not found".into() };
+        let closed = c.run().expect_err("closed");
+        assert_eq!(closed.reason, GateReason::TenantNotReady);
+        assert!(closed.message.contains("target Tenant 'fabrikam'") && closed.message.contains("SecretNotFound"), "{}", closed.message);
+
+        c.source = TenantState::Missing;
+        assert!(c.run().expect_err("closed").message.contains("source Tenant 'contoso' does not exist"));
+    }
+
+    #[test]
+    fn same_tenant_is_refused_even_under_two_names() {
+        let mut c = Case::valid();
+        c.target = ready(&CONTOSO.to_uppercase(), Cloud::Global);
+        c.target_policy = None;
+        assert_eq!(c.reason(), GateReason::SameTenant);
+    }
+
+    #[test]
+    fn china_cloud_is_unsupported_before_cross_cloud() {
+        let mut c = Case::valid();
+        c.target = ready(FABRIKAM, Cloud::China21Vianet);
+        assert_eq!(c.reason(), GateReason::UnsupportedCloud);
+        c.target = ready(FABRIKAM, Cloud::USGovernment);
+        assert_eq!(c.reason(), GateReason::CrossCloudNotSupported);
+    }
+
+    #[test]
+    fn the_oldest_configuration_of_a_pair_wins() {
+        let mut c = Case::valid();
+        let claim = |rank: i64, name: &str, s: &str, t: &str| PairClaim {
+            rank: (rank, name.into()),
+            source_tenant_id: s.into(),
+            target_tenant_id: t.into(),
+        };
+        c.claims = vec![claim(200, "ns/newer", CONTOSO, FABRIKAM), claim(50, "ns/reverse", FABRIKAM, CONTOSO)];
+        assert!(c.run().is_ok(), "newer duplicates and the reverse direction do not block");
+        c.claims.push(claim(50, "other/older", CONTOSO, FABRIKAM));
+        let closed = c.run().expect_err("closed");
+        assert_eq!(closed.reason, GateReason::DuplicatePair);
+        assert!(closed.message.contains("other/older"));
+        // Same creation time: the name breaks the tie, deterministically.
+        c.claims = vec![claim(100, "ns/aaa", CONTOSO, FABRIKAM)];
+        assert_eq!(c.reason(), GateReason::DuplicatePair);
+    }
+
+    #[test]
+    fn inbound_sync_must_be_allowed_by_the_target() {
+        let mut c = Case::valid();
+        c.target_policy = None;
+        assert_eq!(c.reason(), GateReason::InboundSyncNotAllowed);
+        assert!(c.run().expect_err("closed").message.contains("no CrossTenantAccessPolicy"));
+        c.target_policy = Some(allowing(CONTOSO, false, true, false));
+        assert_eq!(c.reason(), GateReason::InboundSyncNotAllowed);
+        c.target_policy = Some(allowing(FABRIKAM, true, true, true));
+        assert_eq!(c.reason(), GateReason::InboundSyncNotAllowed, "a policy for another partner does not apply");
+    }
+
+    #[test]
+    fn automatic_redemption_is_needed_on_both_sides() {
+        let mut c = Case::valid();
+        c.target_policy = Some(allowing(CONTOSO, true, false, false));
+        assert_eq!(c.reason(), GateReason::AutomaticRedemptionNotConfigured);
+        let mut c = Case::valid();
+        c.source_policy = None;
+        let closed = c.run().expect_err("closed");
+        assert_eq!(closed.reason, GateReason::AutomaticRedemptionNotConfigured);
+        assert!(closed.message.contains("outbound.automaticallyRedeemInvitations"));
+    }
+}

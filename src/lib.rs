@@ -1,0 +1,14 @@
+//! xtsync: declarative cross-tenant user synchronization for Kubernetes.
+//!
+//! The pipeline, one module per stage:
+//! `api` (resources) → `controller` (dereference, status) → `gate` (may this pair sync?)
+//! → `engine` (scope, filters, mappings, plan) → `providers` (SCIM, Microsoft Graph).
+
+pub mod access;
+pub mod api;
+pub mod controller;
+pub mod crdgen;
+pub mod engine;
+pub mod gate;
+pub mod providers;
+pub mod telemetry;

@@ -1,0 +1,72 @@
+//! The `xtsync` binary: `run` the controllers, or print the `crds`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use xtsync::controller::{self, Settings};
+use xtsync::telemetry::{self, LogFormat};
+
+#[derive(Parser)]
+#[command(name = "xtsync", version, about = "Declarative cross-tenant user synchronization for Kubernetes")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the controllers against the cluster found like kubectl finds it.
+    Run {
+        /// Watch only this namespace (default: all namespaces).
+        #[arg(long, env = "XTSYNC_NAMESPACE")]
+        namespace: Option<String>,
+        /// Log format.
+        #[arg(long, env = "XTSYNC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
+    },
+    /// Print the CustomResourceDefinitions as YAML.
+    Crds {
+        /// Write one file per CRD into this folder instead (how `crds/` is made).
+        #[arg(long)]
+        out_dir: Option<std::path::PathBuf>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Crds { out_dir } => match write_crds(out_dir.as_deref()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("xtsync: cannot write the CRDs: {error}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Run { namespace, log_format } => {
+            telemetry::init(log_format);
+            let client = match kube::Client::try_default().await {
+                Ok(client) => client,
+                Err(error) => {
+                    tracing::error!(%error, "cannot find a cluster (in-cluster config or KUBECONFIG)");
+                    return ExitCode::FAILURE;
+                }
+            };
+            controller::run(client, Settings { namespace, ..Settings::default() }).await;
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn write_crds(out_dir: Option<&std::path::Path>) -> Result<(), Box<dyn std::error::Error>> {
+    use xtsync::crdgen;
+    let Some(dir) = out_dir else {
+        print!("{}", crdgen::all_yaml()?);
+        return Ok(());
+    };
+    std::fs::create_dir_all(dir)?;
+    for crd in crdgen::crds() {
+        std::fs::write(dir.join(crdgen::file_name(&crd)), crdgen::to_yaml(&crd)?)?;
+    }
+    Ok(())
+}
