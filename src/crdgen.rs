@@ -8,7 +8,11 @@ use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
 
 /// The CRDs, in the order they should be applied.
 pub fn crds() -> Vec<CustomResourceDefinition> {
-    vec![Tenant::crd(), CrossTenantAccessPolicy::crd(), SyncConfiguration::crd()]
+    vec![
+        Tenant::crd(),
+        CrossTenantAccessPolicy::crd(),
+        SyncConfiguration::crd(),
+    ]
 }
 
 /// The file under `crds/` that holds a CRD: its name, e.g. `tenants.xtsync.io.yaml`.
@@ -31,8 +35,11 @@ mod tests {
     use super::*;
 
     fn checked_in(name: &str) -> String {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crds").join(name);
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{} unreadable ({e}); run `make crds`", path.display()))
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("crds")
+            .join(name);
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{} unreadable ({e}); run `make crds`", path.display()))
     }
 
     #[test]
@@ -40,7 +47,10 @@ mod tests {
         for crd in crds() {
             let name = file_name(&crd);
             let generated = to_yaml(&crd).expect("CRD serializes");
-            assert!(checked_in(&name) == generated, "crds/{name} is stale: run `make crds` and commit the result");
+            assert!(
+                checked_in(&name) == generated,
+                "crds/{name} is stale: run `make crds` and commit the result"
+            );
         }
     }
 
@@ -55,9 +65,17 @@ mod tests {
     fn crds_are_namespaced_and_in_the_xtsync_category() {
         for crd in crds() {
             assert_eq!(crd.spec.scope, "Namespaced");
-            assert_eq!(crd.spec.names.categories.as_deref(), Some(&["xtsync".to_string()][..]));
+            assert_eq!(
+                crd.spec.names.categories.as_deref(),
+                Some(&["xtsync".to_string()][..])
+            );
             assert_eq!(crd.spec.group, "xtsync.io");
-            assert!(crd.spec.versions[0].subresources.as_ref().is_some_and(|s| s.status.is_some()));
+            assert!(
+                crd.spec.versions[0]
+                    .subresources
+                    .as_ref()
+                    .is_some_and(|s| s.status.is_some())
+            );
         }
     }
 }

@@ -98,7 +98,10 @@ pub fn evaluate(input: &GateInput<'_>) -> Result<OpenPair, Closed> {
     let closed = |reason, message: String| Err(Closed { reason, message });
 
     if let Err(problems) = input.spec {
-        return closed(GateReason::InvalidSpec, format!("the spec is invalid: {problems}"));
+        return closed(
+            GateReason::InvalidSpec,
+            format!("the spec is invalid: {problems}"),
+        );
     }
 
     let source = ready_tenant("source", input.source_name, input.source)?;
@@ -116,11 +119,16 @@ pub fn evaluate(input: &GateInput<'_>) -> Result<OpenPair, Closed> {
 
     // Entra supports neither cross-cloud synchronization nor 21Vianet (Microsoft Learn,
     // "Cross-tenant synchronization: limitations").
-    for (role, name, facts) in [("source", input.source_name, &source), ("target", input.target_name, &target)] {
+    for (role, name, facts) in [
+        ("source", input.source_name, &source),
+        ("target", input.target_name, &target),
+    ] {
         if facts.cloud == Cloud::China21Vianet {
             return closed(
                 GateReason::UnsupportedCloud,
-                format!("{role} tenant '{name}' is in the China21Vianet cloud, where cross-tenant synchronization is not supported"),
+                format!(
+                    "{role} tenant '{name}' is in the China21Vianet cloud, where cross-tenant synchronization is not supported"
+                ),
             );
         }
     }
@@ -135,9 +143,16 @@ pub fn evaluate(input: &GateInput<'_>) -> Result<OpenPair, Closed> {
     }
 
     let same_pair = |c: &&PairClaim| {
-        c.source_tenant_id.eq_ignore_ascii_case(&source.tenant_id) && c.target_tenant_id.eq_ignore_ascii_case(&target.tenant_id)
+        c.source_tenant_id.eq_ignore_ascii_case(&source.tenant_id)
+            && c.target_tenant_id.eq_ignore_ascii_case(&target.tenant_id)
     };
-    if let Some(winner) = input.claims.iter().filter(same_pair).filter(|c| c.rank < input.rank).min_by(|a, b| a.rank.cmp(&b.rank)) {
+    if let Some(winner) = input
+        .claims
+        .iter()
+        .filter(same_pair)
+        .filter(|c| c.rank < input.rank)
+        .min_by(|a, b| a.rank.cmp(&b.rank))
+    {
         return closed(
             GateReason::DuplicatePair,
             format!(
@@ -149,11 +164,16 @@ pub fn evaluate(input: &GateInput<'_>) -> Result<OpenPair, Closed> {
 
     let inbound = input
         .target_policy
-        .map_or_else(|| access::no_policy(&source.tenant_id), |p| access::effective_for(p, &source.tenant_id))
+        .map_or_else(
+            || access::no_policy(&source.tenant_id),
+            |p| access::effective_for(p, &source.tenant_id),
+        )
         .inbound;
     let policy_name = |p: Option<&CrossTenantAccessPolicySpec>| match p {
         Some(_) => "its CrossTenantAccessPolicy",
-        None => "it has no CrossTenantAccessPolicy, so the defaults apply, and they deny; its policy",
+        None => {
+            "it has no CrossTenantAccessPolicy, so the defaults apply, and they deny; its policy"
+        }
     };
     if !inbound.allow_users_sync {
         return closed(
@@ -179,7 +199,10 @@ pub fn evaluate(input: &GateInput<'_>) -> Result<OpenPair, Closed> {
     }
     let outbound = input
         .source_policy
-        .map_or_else(|| access::no_policy(&target.tenant_id), |p| access::effective_for(p, &target.tenant_id))
+        .map_or_else(
+            || access::no_policy(&target.tenant_id),
+            |p| access::effective_for(p, &target.tenant_id),
+        )
         .outbound;
     if !outbound.automatically_redeem_invitations {
         return closed(
@@ -200,9 +223,14 @@ fn ready_tenant(role: &str, name: &str, state: &TenantState) -> Result<TenantFac
     let message = match state {
         TenantState::Ready(facts) => return Ok(facts.clone()),
         TenantState::Missing => format!("{role} Tenant '{name}' does not exist in this namespace"),
-        TenantState::NotReady { reason, message } => format!("{role} Tenant '{name}' is not Ready ({reason}): {message}"),
+        TenantState::NotReady { reason, message } => {
+            format!("{role} Tenant '{name}' is not Ready ({reason}): {message}")
+        }
     };
-    Err(Closed { reason: GateReason::TenantNotReady, message })
+    Err(Closed {
+        reason: GateReason::TenantNotReady,
+        message,
+    })
 }
 
 #[cfg(test)]
@@ -213,10 +241,18 @@ mod tests {
     const FABRIKAM: &str = "11111111-2222-3333-4444-555555555555";
 
     fn ready(id: &str, cloud: Cloud) -> TenantState {
-        TenantState::Ready(TenantFacts { tenant_id: id.into(), cloud })
+        TenantState::Ready(TenantFacts {
+            tenant_id: id.into(),
+            cloud,
+        })
     }
 
-    fn allowing(partner: &str, inbound: bool, redeem_in: bool, redeem_out: bool) -> CrossTenantAccessPolicySpec {
+    fn allowing(
+        partner: &str,
+        inbound: bool,
+        redeem_in: bool,
+        redeem_out: bool,
+    ) -> CrossTenantAccessPolicySpec {
         serde_json::from_value(serde_json::json!({
             "tenantRef": {"name": "x"},
             "partners": [{"tenantId": partner,
@@ -279,19 +315,37 @@ mod tests {
         c.spec = Err(SpecProblems(vec!["spec.interval: bad".into()]));
         c.source = TenantState::Missing;
         assert_eq!(c.reason(), GateReason::InvalidSpec);
-        assert!(c.run().expect_err("closed").message.contains("spec.interval: bad"));
+        assert!(
+            c.run()
+                .expect_err("closed")
+                .message
+                .contains("spec.interval: bad")
+        );
     }
 
     #[test]
     fn missing_or_unready_tenant_says_which_and_why() {
         let mut c = Case::valid();
-        c.target = TenantState::NotReady { reason: "SecretNotFound".into(), message: "Secret 'x' not found".into() };
+        c.target = TenantState::NotReady {
+            reason: "SecretNotFound".into(),
+            message: "Secret 'x' not found".into(),
+        };
         let closed = c.run().expect_err("closed");
         assert_eq!(closed.reason, GateReason::TenantNotReady);
-        assert!(closed.message.contains("target Tenant 'fabrikam'") && closed.message.contains("SecretNotFound"), "{}", closed.message);
+        assert!(
+            closed.message.contains("target Tenant 'fabrikam'")
+                && closed.message.contains("SecretNotFound"),
+            "{}",
+            closed.message
+        );
 
         c.source = TenantState::Missing;
-        assert!(c.run().expect_err("closed").message.contains("source Tenant 'contoso' does not exist"));
+        assert!(
+            c.run()
+                .expect_err("closed")
+                .message
+                .contains("source Tenant 'contoso' does not exist")
+        );
     }
 
     #[test]
@@ -319,8 +373,14 @@ mod tests {
             source_tenant_id: s.into(),
             target_tenant_id: t.into(),
         };
-        c.claims = vec![claim(200, "ns/newer", CONTOSO, FABRIKAM), claim(50, "ns/reverse", FABRIKAM, CONTOSO)];
-        assert!(c.run().is_ok(), "newer duplicates and the reverse direction do not block");
+        c.claims = vec![
+            claim(200, "ns/newer", CONTOSO, FABRIKAM),
+            claim(50, "ns/reverse", FABRIKAM, CONTOSO),
+        ];
+        assert!(
+            c.run().is_ok(),
+            "newer duplicates and the reverse direction do not block"
+        );
         c.claims.push(claim(50, "other/older", CONTOSO, FABRIKAM));
         let closed = c.run().expect_err("closed");
         assert_eq!(closed.reason, GateReason::DuplicatePair);
@@ -335,11 +395,20 @@ mod tests {
         let mut c = Case::valid();
         c.target_policy = None;
         assert_eq!(c.reason(), GateReason::InboundSyncNotAllowed);
-        assert!(c.run().expect_err("closed").message.contains("no CrossTenantAccessPolicy"));
+        assert!(
+            c.run()
+                .expect_err("closed")
+                .message
+                .contains("no CrossTenantAccessPolicy")
+        );
         c.target_policy = Some(allowing(CONTOSO, false, true, false));
         assert_eq!(c.reason(), GateReason::InboundSyncNotAllowed);
         c.target_policy = Some(allowing(FABRIKAM, true, true, true));
-        assert_eq!(c.reason(), GateReason::InboundSyncNotAllowed, "a policy for another partner does not apply");
+        assert_eq!(
+            c.reason(),
+            GateReason::InboundSyncNotAllowed,
+            "a policy for another partner does not apply"
+        );
     }
 
     #[test]
@@ -351,6 +420,10 @@ mod tests {
         c.source_policy = None;
         let closed = c.run().expect_err("closed");
         assert_eq!(closed.reason, GateReason::AutomaticRedemptionNotConfigured);
-        assert!(closed.message.contains("outbound.automaticallyRedeemInvitations"));
+        assert!(
+            closed
+                .message
+                .contains("outbound.automaticallyRedeemInvitations")
+        );
     }
 }

@@ -7,7 +7,11 @@ use xtsync::controller::{self, Settings};
 use xtsync::telemetry::{self, LogFormat};
 
 #[derive(Parser)]
-#[command(name = "xtsync", version, about = "Declarative cross-tenant user synchronization for Kubernetes")]
+#[command(
+    name = "xtsync",
+    version,
+    about = "Declarative cross-tenant user synchronization for Kubernetes"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -43,7 +47,10 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Run { namespace, log_format } => {
+        Command::Run {
+            namespace,
+            log_format,
+        } => {
             telemetry::init(log_format);
             let client = match kube::Client::try_default().await {
                 Ok(client) => client,
@@ -52,7 +59,14 @@ async fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            controller::run(client, Settings { namespace, ..Settings::default() }).await;
+            controller::run(
+                client,
+                Settings {
+                    namespace,
+                    ..Settings::default()
+                },
+            )
+            .await;
             ExitCode::SUCCESS
         }
     }

@@ -21,18 +21,41 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    pub fn truth(type_: &'static str, reason: impl Into<String>, message: impl Into<String>) -> Self {
-        Verdict { type_, status: true, reason: reason.into(), message: message.into() }
+    pub fn truth(
+        type_: &'static str,
+        reason: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Verdict {
+            type_,
+            status: true,
+            reason: reason.into(),
+            message: message.into(),
+        }
     }
 
-    pub fn falsity(type_: &'static str, reason: impl Into<String>, message: impl Into<String>) -> Self {
-        Verdict { type_, status: false, reason: reason.into(), message: message.into() }
+    pub fn falsity(
+        type_: &'static str,
+        reason: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Verdict {
+            type_,
+            status: false,
+            reason: reason.into(),
+            message: message.into(),
+        }
     }
 }
 
 /// Returns `conditions` with `verdict` recorded, keeping the transition time when the status
 /// did not change (so `kubectl describe` shows how long a state has lasted).
-pub fn record(conditions: &[Condition], verdict: Verdict, generation: Option<i64>, now: Timestamp) -> Vec<Condition> {
+pub fn record(
+    conditions: &[Condition],
+    verdict: Verdict,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> Vec<Condition> {
     let status = if verdict.status { "True" } else { "False" };
     let previous = conditions.iter().find(|c| c.type_ == verdict.type_);
     let last_transition_time = match previous {
@@ -47,7 +70,11 @@ pub fn record(conditions: &[Condition], verdict: Verdict, generation: Option<i64
         observed_generation: generation,
         last_transition_time,
     };
-    let mut out: Vec<Condition> = conditions.iter().filter(|c| c.type_ != updated.type_).cloned().collect();
+    let mut out: Vec<Condition> = conditions
+        .iter()
+        .filter(|c| c.type_ != updated.type_)
+        .cloned()
+        .collect();
     out.push(updated);
     out.sort_by(|a, b| a.type_.cmp(&b.type_));
     out
@@ -68,15 +95,28 @@ mod tests {
 
     #[test]
     fn transition_time_moves_only_when_status_flips() {
-        let first = record(&[], Verdict::falsity(READY, "TenantNotReady", "a"), Some(1), at(100));
-        let same = record(&first, Verdict::falsity(READY, "SameTenant", "b"), Some(2), at(200));
+        let first = record(
+            &[],
+            Verdict::falsity(READY, "TenantNotReady", "a"),
+            Some(1),
+            at(100),
+        );
+        let same = record(
+            &first,
+            Verdict::falsity(READY, "SameTenant", "b"),
+            Some(2),
+            at(200),
+        );
         let ready = find(&same, READY).expect("ready recorded");
         assert_eq!(ready.last_transition_time, Time(at(100)));
         assert_eq!(ready.reason, "SameTenant");
         assert_eq!(ready.observed_generation, Some(2));
 
         let flipped = record(&same, Verdict::truth(READY, "Ready", "c"), Some(2), at(300));
-        assert_eq!(find(&flipped, READY).map(|c| &c.last_transition_time), Some(&Time(at(300))));
+        assert_eq!(
+            find(&flipped, READY).map(|c| &c.last_transition_time),
+            Some(&Time(at(300)))
+        );
         assert_eq!(flipped.len(), 1);
     }
 
@@ -84,6 +124,9 @@ mod tests {
     fn other_condition_types_are_kept() {
         let a = record(&[], Verdict::truth(READY, "Ready", ""), None, at(1));
         let b = record(&a, Verdict::falsity(SYNCED, "Pending", ""), None, at(2));
-        assert_eq!(b.iter().map(|c| c.type_.as_str()).collect::<Vec<_>>(), vec![READY, SYNCED]);
+        assert_eq!(
+            b.iter().map(|c| c.type_.as_str()).collect::<Vec<_>>(),
+            vec![READY, SYNCED]
+        );
     }
 }

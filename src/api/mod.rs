@@ -8,7 +8,9 @@ pub mod policy;
 pub mod sync_config;
 pub mod tenant;
 
-pub use policy::{CrossTenantAccessPolicy, CrossTenantAccessPolicySpec, CrossTenantAccessPolicyStatus};
+pub use policy::{
+    CrossTenantAccessPolicy, CrossTenantAccessPolicySpec, CrossTenantAccessPolicyStatus,
+};
 pub use sync_config::{SyncConfiguration, SyncConfigurationSpec, SyncConfigurationStatus};
 pub use tenant::{Tenant, TenantSpec, TenantStatus};
 

@@ -1,5 +1,8 @@
 //! `CrossTenantAccessPolicy`: a tenant's inbound and outbound settings per partner, as in Entra.
 
+// `printcolumn(...)` repeats `type_ = ...` by design; clippy mistakes it for a duplicate.
+#![allow(clippy::duplicated_attributes)]
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::CustomResource;
 use schemars::JsonSchema;
@@ -18,10 +21,26 @@ use super::{GUID_PATTERN, LocalRef};
     category = "xtsync",
     doc = "A tenant's cross-tenant access settings: defaults plus per-partner overrides.",
     printcolumn(name = "Tenant", type_ = "string", json_path = ".spec.tenantRef.name"),
-    printcolumn(name = "Partners", type_ = "integer", json_path = ".status.partnerCount"),
-    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
-    printcolumn(name = "Reason", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].reason"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(
+        name = "Partners",
+        type_ = "integer",
+        json_path = ".status.partnerCount"
+    ),
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].reason"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
 )]
 #[serde(rename_all = "camelCase")]
 pub struct CrossTenantAccessPolicySpec {

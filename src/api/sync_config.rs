@@ -1,5 +1,8 @@
 //! `SyncConfiguration`: one source tenant → one target tenant.
 
+// `printcolumn(...)` repeats `type_ = ...` by design; clippy mistakes it for a duplicate.
+#![allow(clippy::duplicated_attributes)]
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::CustomResource;
 use schemars::JsonSchema;
@@ -19,12 +22,37 @@ use super::LocalRef;
     doc = "Provisions the in-scope internal users of one source tenant into one target tenant.",
     printcolumn(name = "Source", type_ = "string", json_path = ".spec.sourceRef.name"),
     printcolumn(name = "Target", type_ = "string", json_path = ".spec.targetRef.name"),
-    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
-    printcolumn(name = "Synced", type_ = "string", json_path = ".status.conditions[?(@.type==\"Synced\")].status"),
-    printcolumn(name = "Reason", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].reason", priority = 1),
-    printcolumn(name = "Users", type_ = "integer", json_path = ".status.usersProvisioned"),
-    printcolumn(name = "Last Sync", type_ = "date", json_path = ".status.lastSuccessfulSyncTime"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(
+        name = "Synced",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Synced\")].status"
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].reason",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Users",
+        type_ = "integer",
+        json_path = ".status.usersProvisioned"
+    ),
+    printcolumn(
+        name = "Last Sync",
+        type_ = "date",
+        json_path = ".status.lastSuccessfulSyncTime"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
 )]
 #[serde(rename_all = "camelCase")]
 pub struct SyncConfigurationSpec {
@@ -147,7 +175,9 @@ pub struct Matching {
 
 impl Default for Matching {
     fn default() -> Self {
-        Matching { adopt_existing: true }
+        Matching {
+            adopt_existing: true,
+        }
     }
 }
 

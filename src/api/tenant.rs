@@ -1,5 +1,8 @@
 //! `Tenant`: a directory whose users xtsync reads or writes.
 
+// `printcolumn(...)` repeats `type_ = ...` by design; clippy mistakes it for a duplicate.
+#![allow(clippy::duplicated_attributes)]
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::CustomResource;
 use schemars::JsonSchema;
@@ -19,9 +22,21 @@ use super::{GUID_PATTERN, SecretKeyRef};
     doc = "A directory (SCIM 2.0 or Microsoft Graph) whose users xtsync reads or writes.",
     printcolumn(name = "Tenant ID", type_ = "string", json_path = ".spec.tenantId"),
     printcolumn(name = "Cloud", type_ = "string", json_path = ".spec.cloud"),
-    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
-    printcolumn(name = "Reason", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].reason"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].reason"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
 )]
 #[serde(rename_all = "camelCase")]
 pub struct TenantSpec {

@@ -37,7 +37,13 @@ where
 {
     pub fn new(api: Api<K>, config: watcher::Config) -> Self {
         let (store, writer) = reflector::store();
-        Feed { store, senders: Vec::new(), api, config, writer: Some(writer) }
+        Feed {
+            store,
+            senders: Vec::new(),
+            api,
+            config,
+            writer: Some(writer),
+        }
     }
 
     /// A stream of every object applied to or deleted from the cluster, after the store saw it.
@@ -50,12 +56,22 @@ where
     /// Drives the watch; runs until the process stops. Watch errors are retried with backoff
     /// by the watcher, and logged here.
     pub async fn run(mut self) {
-        let Some(writer) = self.writer.take() else { return };
+        let Some(writer) = self.writer.take() else {
+            return;
+        };
         let kind = K::kind(&K::DynamicType::default()).into_owned();
-        let mut events = std::pin::pin!(watcher(self.api, self.config).default_backoff().reflect(writer));
+        let mut events = std::pin::pin!(
+            watcher(self.api, self.config)
+                .default_backoff()
+                .reflect(writer)
+        );
         while let Some(event) = events.next().await {
             let objects = match event {
-                Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o) | watcher::Event::Delete(o)) => vec![o],
+                Ok(
+                    watcher::Event::Apply(o)
+                    | watcher::Event::InitApply(o)
+                    | watcher::Event::Delete(o),
+                ) => vec![o],
                 Ok(watcher::Event::Init | watcher::Event::InitDone) => continue,
                 Err(error) => {
                     tracing::warn!(%kind, %error, "watch failed; retrying");

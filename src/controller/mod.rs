@@ -17,9 +17,9 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
+use kube::api::PartialObjectMeta;
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::Store;
-use kube::api::PartialObjectMeta;
 use kube::runtime::{WatchStreamExt, predicates, watcher};
 use kube::{Api, Client, Resource};
 
@@ -109,12 +109,16 @@ pub async fn run(client: Client, settings: Settings) {
     // Status writes must not re-trigger their own reconcile: the main streams pass only
     // spec changes (generation) — and objects seen for the first time.
     let tenant_controller = kube::runtime::Controller::for_stream(
-        tenants.subscribe().predicate_filter(predicates::generation, Default::default()),
+        tenants
+            .subscribe()
+            .predicate_filter(predicates::generation, Default::default()),
         tenants.store.clone(),
     )
     .watches_stream(
         // Metadata only: the operator never caches Secret values.
-        watcher(api::<PartialObjectMeta<Secret>>(&client, ns), wc.clone()).default_backoff().touched_objects(),
+        watcher(api::<PartialObjectMeta<Secret>>(&client, ns), wc.clone())
+            .default_backoff()
+            .touched_objects(),
         tenant::secret_mapper(ctx.tenants.clone()),
     )
     .shutdown_on_signal()
@@ -122,22 +126,41 @@ pub async fn run(client: Client, settings: Settings) {
     .for_each(|_| futures::future::ready(()));
 
     let policy_controller = kube::runtime::Controller::for_stream(
-        policies.subscribe().predicate_filter(predicates::generation, Default::default()),
+        policies
+            .subscribe()
+            .predicate_filter(predicates::generation, Default::default()),
         policies.store.clone(),
     )
-    .watches_stream(policies.subscribe(), policy::sibling_mapper(ctx.policies.clone()))
-    .watches_stream(tenants.subscribe(), policy::tenant_mapper(ctx.policies.clone()))
+    .watches_stream(
+        policies.subscribe(),
+        policy::sibling_mapper(ctx.policies.clone()),
+    )
+    .watches_stream(
+        tenants.subscribe(),
+        policy::tenant_mapper(ctx.policies.clone()),
+    )
     .shutdown_on_signal()
     .run(policy::reconcile, error_policy, ctx.clone())
     .for_each(|_| futures::future::ready(()));
 
     let config_controller = kube::runtime::Controller::for_stream(
-        configs.subscribe().predicate_filter(predicates::generation, Default::default()),
+        configs
+            .subscribe()
+            .predicate_filter(predicates::generation, Default::default()),
         configs.store.clone(),
     )
-    .watches_stream(configs.subscribe(), sync_config::sibling_mapper(ctx.clone()))
-    .watches_stream(tenants.subscribe(), sync_config::tenant_mapper(ctx.configs.clone()))
-    .watches_stream(policies.subscribe(), sync_config::policy_mapper(ctx.configs.clone()))
+    .watches_stream(
+        configs.subscribe(),
+        sync_config::sibling_mapper(ctx.clone()),
+    )
+    .watches_stream(
+        tenants.subscribe(),
+        sync_config::tenant_mapper(ctx.configs.clone()),
+    )
+    .watches_stream(
+        policies.subscribe(),
+        sync_config::policy_mapper(ctx.configs.clone()),
+    )
     .shutdown_on_signal()
     .run(sync_config::reconcile, error_policy, ctx.clone())
     .for_each(|_| futures::future::ready(()));

@@ -25,10 +25,20 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
     let previous = config.status.clone().unwrap_or_default();
     let new_status = SyncConfigurationStatus {
         observed_generation: config.metadata.generation,
-        conditions: conditions::record(&previous.conditions, verdict, config.metadata.generation, Timestamp::now()),
+        conditions: conditions::record(
+            &previous.conditions,
+            verdict,
+            config.metadata.generation,
+            Timestamp::now(),
+        ),
         ..previous
     };
-    status::apply(&Api::<SyncConfiguration>::namespaced(ctx.client.clone(), &ns), &name, &new_status).await?;
+    status::apply(
+        &Api::<SyncConfiguration>::namespaced(ctx.client.clone(), &ns),
+        &name,
+        &new_status,
+    )
+    .await?;
     Ok(Action::requeue(ctx.settings.gate_recheck))
 }
 
@@ -50,7 +60,11 @@ fn evaluate_gate(config: &SyncConfiguration, ns: &str, ctx: &Context) -> Verdict
                 return None;
             }
             let (source_tenant_id, target_tenant_id) = lookup::pair_of(&ctx.tenants, other)?;
-            Some(PairClaim { rank, source_tenant_id, target_tenant_id })
+            Some(PairClaim {
+                rank,
+                source_tenant_id,
+                target_tenant_id,
+            })
         })
         .collect();
     let target_policy = lookup::policy_in_force(&ctx.policies, ns, &spec.target_ref.name);
@@ -73,7 +87,10 @@ fn evaluate_gate(config: &SyncConfiguration, ns: &str, ctx: &Context) -> Verdict
             "GateOpen",
             format!(
                 "source '{}' ({}) → target '{}' ({}): tenants Ready and their policies allow the sync",
-                spec.source_ref.name, pair.source.tenant_id, spec.target_ref.name, pair.target.tenant_id
+                spec.source_ref.name,
+                pair.source.tenant_id,
+                spec.target_ref.name,
+                pair.target.tenant_id
             ),
         ),
         Err(closed) => Verdict::falsity(READY, closed.reason.as_str(), closed.message),
@@ -82,7 +99,9 @@ fn evaluate_gate(config: &SyncConfiguration, ns: &str, ctx: &Context) -> Verdict
 
 /// A configuration changed or went away: configurations of the same pair may win or lose, and
 /// any now marked `DuplicatePair` may have been freed.
-pub fn sibling_mapper(ctx: Arc<Context>) -> impl Fn(SyncConfiguration) -> Vec<ObjectRef<SyncConfiguration>> + Send + Sync + 'static {
+pub fn sibling_mapper(
+    ctx: Arc<Context>,
+) -> impl Fn(SyncConfiguration) -> Vec<ObjectRef<SyncConfiguration>> + Send + Sync + 'static {
     move |changed| {
         let changed_rank = lookup::rank(&changed);
         let pair = lookup::pair_of(&ctx.tenants, &changed);
@@ -92,7 +111,9 @@ pub fn sibling_mapper(ctx: Arc<Context>) -> impl Fn(SyncConfiguration) -> Vec<Ob
             .filter(|c| lookup::rank(c.as_ref()) != changed_rank)
             .filter(|c| {
                 (pair.is_some() && lookup::pair_of(&ctx.tenants, c) == pair)
-                    || c.status.as_ref().is_some_and(|s| lookup::ready_reason_is(&s.conditions, "DuplicatePair"))
+                    || c.status
+                        .as_ref()
+                        .is_some_and(|s| lookup::ready_reason_is(&s.conditions, "DuplicatePair"))
             })
             .map(|c| ObjectRef::from_obj(c.as_ref()))
             .collect()
@@ -100,13 +121,18 @@ pub fn sibling_mapper(ctx: Arc<Context>) -> impl Fn(SyncConfiguration) -> Vec<Ob
 }
 
 /// A Tenant changed (its readiness, id or cloud): every configuration that names it.
-pub fn tenant_mapper(configs: Store<SyncConfiguration>) -> impl Fn(Tenant) -> Vec<ObjectRef<SyncConfiguration>> + Send + Sync + 'static {
+pub fn tenant_mapper(
+    configs: Store<SyncConfiguration>,
+) -> impl Fn(Tenant) -> Vec<ObjectRef<SyncConfiguration>> + Send + Sync + 'static {
     move |tenant| {
         let (ns, name) = (tenant.namespace(), tenant.name_any());
         configs
             .state()
             .into_iter()
-            .filter(|c| c.namespace() == ns && (c.spec.source_ref.name == name || c.spec.target_ref.name == name))
+            .filter(|c| {
+                c.namespace() == ns
+                    && (c.spec.source_ref.name == name || c.spec.target_ref.name == name)
+            })
             .map(|c| ObjectRef::from_obj(c.as_ref()))
             .collect()
     }
@@ -121,7 +147,10 @@ pub fn policy_mapper(
         configs
             .state()
             .into_iter()
-            .filter(|c| c.namespace() == ns && (c.spec.source_ref.name == tenant || c.spec.target_ref.name == tenant))
+            .filter(|c| {
+                c.namespace() == ns
+                    && (c.spec.source_ref.name == tenant || c.spec.target_ref.name == tenant)
+            })
             .map(|c| ObjectRef::from_obj(c.as_ref()))
             .collect()
     }

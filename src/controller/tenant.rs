@@ -51,37 +51,67 @@ pub async fn reconcile(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Action,
     let previous = tenant.status.clone().unwrap_or_default();
     let (verdict, capabilities, requeue) = match checked {
         Ok(capabilities) => (
-            Verdict::truth(READY, "Connected", "credentials found and the connection tested"),
+            Verdict::truth(
+                READY,
+                "Connected",
+                "credentials found and the connection tested",
+            ),
             Some(capabilities),
             ctx.settings.tenant_recheck,
         ),
         Err(problem) => {
             tracing::info!(tenant = %name, namespace = %ns, reason = problem.reason(), message = %problem, "tenant not ready");
-            (Verdict::falsity(READY, problem.reason(), problem.to_string()), None, ctx.settings.tenant_retry)
+            (
+                Verdict::falsity(READY, problem.reason(), problem.to_string()),
+                None,
+                ctx.settings.tenant_retry,
+            )
         }
     };
     let new_status = TenantStatus {
         observed_generation: tenant.metadata.generation,
-        conditions: conditions::record(&previous.conditions, verdict, tenant.metadata.generation, now),
+        conditions: conditions::record(
+            &previous.conditions,
+            verdict,
+            tenant.metadata.generation,
+            now,
+        ),
         capabilities,
         last_connection_check: Some(Time(now)),
     };
-    status::apply(&Api::<Tenant>::namespaced(ctx.client.clone(), &ns), &name, &new_status).await?;
+    status::apply(
+        &Api::<Tenant>::namespaced(ctx.client.clone(), &ns),
+        &name,
+        &new_status,
+    )
+    .await?;
     Ok(Action::requeue(requeue))
 }
 
 /// The connection test. The outer error is ours (retry); the inner one is the user's (status).
-async fn check(tenant: &Tenant, ns: &str, ctx: &Context) -> Result<Result<Capabilities, TenantProblem>, Error> {
+async fn check(
+    tenant: &Tenant,
+    ns: &str,
+    ctx: &Context,
+) -> Result<Result<Capabilities, TenantProblem>, Error> {
     let spec = &tenant.spec;
     match &spec.directory {
-        Directory { scim: Some(scim), msgraph: None } => {
+        Directory {
+            scim: Some(scim),
+            msgraph: None,
+        } => {
             let token = match read_secret(ctx, ns, &scim.auth.bearer_token_secret_ref).await? {
                 Ok(token) => token,
                 Err(problem) => return Ok(Err(problem)),
             };
-            Ok(providers::scim::probe(&ctx.http, &scim.url, &token).await.map_err(TenantProblem::from))
+            Ok(providers::scim::probe(&ctx.http, &scim.url, &token)
+                .await
+                .map_err(TenantProblem::from))
         }
-        Directory { scim: None, msgraph: Some(graph) } => {
+        Directory {
+            scim: None,
+            msgraph: Some(graph),
+        } => {
             // 21Vianet has its own Graph and login endpoints and no cross-tenant sync.
             if spec.cloud == Cloud::China21Vianet && graph.endpoints.is_none() {
                 return Ok(Err(TenantProblem::UnsupportedCloud(
@@ -103,33 +133,61 @@ async fn check(tenant: &Tenant, ns: &str, ctx: &Context) -> Result<Result<Capabi
 
 /// Reads one key of a Secret in the Tenant's own namespace. The value never leaves this
 /// function except to authenticate: it is not logged, evented or written to status.
-async fn read_secret(ctx: &Context, ns: &str, key_ref: &SecretKeyRef) -> Result<Result<String, TenantProblem>, Error> {
-    let secret = Api::<Secret>::namespaced(ctx.client.clone(), ns).get_opt(&key_ref.name).await?;
+async fn read_secret(
+    ctx: &Context,
+    ns: &str,
+    key_ref: &SecretKeyRef,
+) -> Result<Result<String, TenantProblem>, Error> {
+    let secret = Api::<Secret>::namespaced(ctx.client.clone(), ns)
+        .get_opt(&key_ref.name)
+        .await?;
     let Some(secret) = secret else {
-        return Ok(Err(TenantProblem::SecretNotFound(format!("Secret '{}' not found in namespace '{ns}'", key_ref.name))));
+        return Ok(Err(TenantProblem::SecretNotFound(format!(
+            "Secret '{}' not found in namespace '{ns}'",
+            key_ref.name
+        ))));
     };
     let value = secret
         .data
         .as_ref()
         .and_then(|d| d.get(&key_ref.key))
         .map(|v| String::from_utf8_lossy(&v.0).trim().to_owned())
-        .or_else(|| secret.string_data.as_ref().and_then(|d| d.get(&key_ref.key)).map(|v| v.trim().to_owned()));
+        .or_else(|| {
+            secret
+                .string_data
+                .as_ref()
+                .and_then(|d| d.get(&key_ref.key))
+                .map(|v| v.trim().to_owned())
+        });
     Ok(match value {
         Some(v) if !v.is_empty() => Ok(v),
-        Some(_) => Err(TenantProblem::SecretNotFound(format!("key '{}' of Secret '{}' is empty", key_ref.key, key_ref.name))),
-        None => Err(TenantProblem::SecretNotFound(format!("Secret '{}' has no key '{}'", key_ref.name, key_ref.key))),
+        Some(_) => Err(TenantProblem::SecretNotFound(format!(
+            "key '{}' of Secret '{}' is empty",
+            key_ref.key, key_ref.name
+        ))),
+        None => Err(TenantProblem::SecretNotFound(format!(
+            "Secret '{}' has no key '{}'",
+            key_ref.name, key_ref.key
+        ))),
     })
 }
 
 /// A Secret changed (or appeared, or went away): check again the Tenants of its namespace that
 /// name it, so that fixing a credential takes effect at once.
-pub fn secret_mapper(tenants: Store<Tenant>) -> impl Fn(PartialObjectMeta<Secret>) -> Vec<ObjectRef<Tenant>> + Send + Sync + 'static {
+pub fn secret_mapper(
+    tenants: Store<Tenant>,
+) -> impl Fn(PartialObjectMeta<Secret>) -> Vec<ObjectRef<Tenant>> + Send + Sync + 'static {
     move |secret| {
-        let (Some(ns), name) = (secret.namespace(), secret.name_any()) else { return Vec::new() };
+        let (Some(ns), name) = (secret.namespace(), secret.name_any()) else {
+            return Vec::new();
+        };
         tenants
             .state()
             .into_iter()
-            .filter(|t| t.namespace().as_deref() == Some(ns.as_str()) && secret_name(&t.spec.directory) == Some(name.as_str()))
+            .filter(|t| {
+                t.namespace().as_deref() == Some(ns.as_str())
+                    && secret_name(&t.spec.directory) == Some(name.as_str())
+            })
             .map(|t| ObjectRef::from_obj(t.as_ref()))
             .collect()
     }
@@ -140,5 +198,10 @@ fn secret_name(directory: &Directory) -> Option<&str> {
         .scim
         .as_ref()
         .map(|s| s.auth.bearer_token_secret_ref.name.as_str())
-        .or_else(|| directory.msgraph.as_ref().map(|g| g.client_secret_ref.name.as_str()))
+        .or_else(|| {
+            directory
+                .msgraph
+                .as_ref()
+                .map(|g| g.client_secret_ref.name.as_str())
+        })
 }

@@ -38,12 +38,20 @@ pub fn canonical(name: &str) -> Option<&'static str> {
         .iter()
         .copied()
         .find(|k| k.eq_ignore_ascii_case(&squeezed))
-        .or_else(|| ALIASES.iter().find(|(alias, _)| alias.eq_ignore_ascii_case(name)).map(|(_, c)| *c))
+        .or_else(|| {
+            ALIASES
+                .iter()
+                .find(|(alias, _)| alias.eq_ignore_ascii_case(name))
+                .map(|(_, c)| *c)
+        })
 }
 
 /// A message listing what is accepted, for `InvalidSpec`.
 pub fn unknown_message(name: &str) -> String {
-    format!("unknown attribute '{name}' (known: {}; short forms: email, givenName, familyName)", KNOWN.join(", "))
+    format!(
+        "unknown attribute '{name}' (known: {}; short forms: email, givenName, familyName)",
+        KNOWN.join(", ")
+    )
 }
 
 #[cfg(test)]
@@ -55,7 +63,10 @@ mod tests {
         assert_eq!(canonical("department"), Some("department"));
         assert_eq!(canonical("Department"), Some("department"));
         assert_eq!(canonical("email"), Some(WORK_EMAIL));
-        assert_eq!(canonical(r#"emails[type eq "work"].value"#), Some(WORK_EMAIL));
+        assert_eq!(
+            canonical(r#"emails[type eq "work"].value"#),
+            Some(WORK_EMAIL)
+        );
         assert_eq!(canonical("givenName"), Some("name.givenName"));
         assert_eq!(canonical("departmnet"), None);
     }

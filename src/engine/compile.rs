@@ -38,14 +38,24 @@ pub struct SpecProblems(pub Vec<String>);
 
 pub fn compile(spec: &SyncConfigurationSpec) -> Result<CompiledSpec, SpecProblems> {
     let mut problems = Vec::new();
-    let interval = interval::parse(&spec.interval).map_err(|e| problems.push(format!("spec.interval: {e}"))).ok();
-    let filter = filter::compile(&spec.scope.filters).map_err(|p| problems.extend(p)).ok();
+    let interval = interval::parse(&spec.interval)
+        .map_err(|e| problems.push(format!("spec.interval: {e}")))
+        .ok();
+    let filter = filter::compile(&spec.scope.filters)
+        .map_err(|p| problems.extend(p))
+        .ok();
     let mut mappings = Vec::with_capacity(spec.attribute_mappings.len());
     for (i, mapping) in spec.attribute_mappings.iter().enumerate() {
         match compile_mapping(mapping) {
             Ok(m) => {
-                if mappings.iter().any(|other: &Mapping| other.target == m.target) {
-                    problems.push(format!("attributeMappings[{i}]: target '{}' is mapped twice", m.target));
+                if mappings
+                    .iter()
+                    .any(|other: &Mapping| other.target == m.target)
+                {
+                    problems.push(format!(
+                        "attributeMappings[{i}]: target '{}' is mapped twice",
+                        m.target
+                    ));
                 }
                 mappings.push(m);
             }
@@ -53,28 +63,49 @@ pub fn compile(spec: &SyncConfigurationSpec) -> Result<CompiledSpec, SpecProblem
         }
     }
     match (interval, filter) {
-        (Some(interval), Some(filter)) if problems.is_empty() => Ok(CompiledSpec { interval, filter, mappings }),
+        (Some(interval), Some(filter)) if problems.is_empty() => Ok(CompiledSpec {
+            interval,
+            filter,
+            mappings,
+        }),
         _ => Err(SpecProblems(problems)),
     }
 }
 
 fn compile_mapping(mapping: &AttributeMapping) -> Result<Mapping, String> {
-    let target = attributes::canonical(&mapping.target).ok_or_else(|| attributes::unknown_message(&mapping.target))?;
+    let target = attributes::canonical(&mapping.target)
+        .ok_or_else(|| attributes::unknown_message(&mapping.target))?;
     let value = match (&mapping.source, &mapping.constant, &mapping.expression) {
-        (Some(source), None, None) => {
-            MappingValue::Source(attributes::canonical(source).ok_or_else(|| attributes::unknown_message(source))?)
-        }
+        (Some(source), None, None) => MappingValue::Source(
+            attributes::canonical(source).ok_or_else(|| attributes::unknown_message(source))?,
+        ),
         (None, Some(constant), None) => MappingValue::Constant(constant.clone()),
         (None, None, Some(text)) => {
             let expr = expression::parse(text).map_err(|e| format!("expression '{text}' {e}"))?;
-            if let Some(unknown) = expr.attributes().into_iter().find(|a| attributes::canonical(a).is_none()) {
-                return Err(format!("expression '{text}': {}", attributes::unknown_message(unknown)));
+            if let Some(unknown) = expr
+                .attributes()
+                .into_iter()
+                .find(|a| attributes::canonical(a).is_none())
+            {
+                return Err(format!(
+                    "expression '{text}': {}",
+                    attributes::unknown_message(unknown)
+                ));
             }
             MappingValue::Expression(expr)
         }
-        _ => return Err(format!("target '{}' needs exactly one of source, constant or expression", mapping.target)),
+        _ => {
+            return Err(format!(
+                "target '{}' needs exactly one of source, constant or expression",
+                mapping.target
+            ));
+        }
     };
-    Ok(Mapping { target, value, apply_on: mapping.apply_on })
+    Ok(Mapping {
+        target,
+        value,
+        apply_on: mapping.apply_on,
+    })
 }
 
 #[cfg(test)]
@@ -106,18 +137,37 @@ mod tests {
         let mut s = spec();
         s.interval = "5s".into();
         s.scope.filters = vec![ScopingFilterGroup {
-            clauses: vec![ScopingClause { attribute: "department".into(), operator: "LIKE".into(), value: Some("x".into()) }],
+            clauses: vec![ScopingClause {
+                attribute: "department".into(),
+                operator: "LIKE".into(),
+                value: Some("x".into()),
+            }],
         }];
         s.attribute_mappings = vec![
-            AttributeMapping { target: "title".into(), expression: Some("Join(\" \", [givenName]".into()), ..Default::default() },
-            AttributeMapping { target: "displayName".into(), ..Default::default() },
-            AttributeMapping { target: "department".into(), source: Some("costCenter".into()), ..Default::default() },
+            AttributeMapping {
+                target: "title".into(),
+                expression: Some("Join(\" \", [givenName]".into()),
+                ..Default::default()
+            },
+            AttributeMapping {
+                target: "displayName".into(),
+                ..Default::default()
+            },
+            AttributeMapping {
+                target: "department".into(),
+                source: Some("costCenter".into()),
+                ..Default::default()
+            },
         ];
         let SpecProblems(problems) = compile(&s).expect_err("invalid");
         assert_eq!(problems.len(), 5, "{problems:?}");
         assert!(problems[0].starts_with("spec.interval: interval '5s' is shorter"));
         assert!(problems[1].contains("unknown operator 'LIKE'"));
-        assert!(problems[2].starts_with("attributeMappings[0]: expression 'Join(\" \", [givenName]' at column"));
+        assert!(
+            problems[2].starts_with(
+                "attributeMappings[0]: expression 'Join(\" \", [givenName]' at column"
+            )
+        );
         assert!(problems[3].contains("exactly one of source, constant or expression"));
         assert!(problems[4].contains("unknown attribute 'costCenter'"));
     }
@@ -126,12 +176,24 @@ mod tests {
     fn mappings_compile_to_canonical_names() {
         let mut s = spec();
         s.attribute_mappings = vec![
-            AttributeMapping { target: "email".into(), source: Some("mail".into()), ..Default::default() },
-            AttributeMapping { target: "userType".into(), constant: Some("Member".into()), apply_on: ApplyOn::CreateOnly, ..Default::default() },
+            AttributeMapping {
+                target: "email".into(),
+                source: Some("mail".into()),
+                ..Default::default()
+            },
+            AttributeMapping {
+                target: "userType".into(),
+                constant: Some("Member".into()),
+                apply_on: ApplyOn::CreateOnly,
+                ..Default::default()
+            },
         ];
         let c = compile(&s).expect("valid");
         assert_eq!(c.mappings[0].target, attributes::WORK_EMAIL);
-        assert!(matches!(c.mappings[0].value, MappingValue::Source(attributes::WORK_EMAIL)));
+        assert!(matches!(
+            c.mappings[0].value,
+            MappingValue::Source(attributes::WORK_EMAIL)
+        ));
         assert_eq!(c.mappings[1].apply_on, ApplyOn::CreateOnly);
     }
 }

@@ -27,7 +27,10 @@ pub enum Expr {
     Missing,
     /// `left = right`.
     Equals(Box<Expr>, Box<Expr>),
-    Call { function: Function, args: Vec<Expr> },
+    Call {
+        function: Function,
+        args: Vec<Expr>,
+    },
 }
 
 /// The functions xtsync implements (DESIGN.md §2).
@@ -90,7 +93,9 @@ impl Function {
     }
 
     fn lookup(name: &str) -> Option<Function> {
-        Function::ALL.into_iter().find(|f| f.name().eq_ignore_ascii_case(name))
+        Function::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(name))
     }
 
     /// (minimum, maximum) number of arguments, as documented by Microsoft.
@@ -123,11 +128,17 @@ pub struct ParseError {
 }
 
 pub fn parse(source: &str) -> Result<Expr, ParseError> {
-    let mut parser = Parser { chars: source.chars().collect(), pos: 0 };
+    let mut parser = Parser {
+        chars: source.chars().collect(),
+        pos: 0,
+    };
     let expr = parser.expr()?;
     parser.skip_space();
     if parser.pos < parser.chars.len() {
-        return Err(parser.error(format!("unexpected '{}' after the end of the expression", parser.chars[parser.pos])));
+        return Err(parser.error(format!(
+            "unexpected '{}' after the end of the expression",
+            parser.chars[parser.pos]
+        )));
     }
     Ok(expr)
 }
@@ -160,7 +171,10 @@ struct Parser {
 
 impl Parser {
     fn error(&self, message: impl Into<String>) -> ParseError {
-        ParseError { position: self.pos + 1, message: message.into() }
+        ParseError {
+            position: self.pos + 1,
+            message: message.into(),
+        }
     }
 
     fn peek(&self) -> Option<char> {
@@ -192,7 +206,9 @@ impl Parser {
             Some('"') => self.string(),
             Some(c) if c.is_ascii_digit() || c == '-' => self.integer(),
             Some(c) if c.is_ascii_alphabetic() => self.call(),
-            Some(c) => Err(self.error(format!("unexpected '{c}': expected a function, [attribute], \"text\" or a number"))),
+            Some(c) => Err(self.error(format!(
+                "unexpected '{c}': expected a function, [attribute], \"text\" or a number"
+            ))),
         }
     }
 
@@ -260,14 +276,20 @@ impl Parser {
 
     fn call(&mut self) -> Result<Expr, ParseError> {
         let start = self.pos;
-        while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+        while self
+            .peek()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
             self.pos += 1;
         }
         let name: String = self.chars[start..self.pos].iter().collect();
         let Some(function) = Function::lookup(&name) else {
             self.pos = start;
             let known: Vec<_> = Function::ALL.iter().map(|f| f.name()).collect();
-            return Err(self.error(format!("unknown function '{name}' (known: {})", known.join(", "))));
+            return Err(self.error(format!(
+                "unknown function '{name}' (known: {})",
+                known.join(", ")
+            )));
         };
         self.skip_space();
         if self.peek() != Some('(') {
@@ -283,9 +305,13 @@ impl Parser {
                 (a, usize::MAX) => format!("at least {a}"),
                 (a, b) => format!("{a} to {b}"),
             };
-            return Err(self.error(format!("{} takes {expected} arguments, got {}", function.name(), args.len())));
+            return Err(self.error(format!(
+                "{} takes {expected} arguments, got {}",
+                function.name(),
+                args.len()
+            )));
         }
-        if function != Function::Replace && args.iter().any(|a| *a == Expr::Missing) {
+        if function != Function::Replace && args.contains(&Expr::Missing) {
             self.pos = start;
             return Err(self.error(format!("{} has an empty argument", function.name())));
         }
@@ -340,21 +366,44 @@ mod tests {
         let e = parse(r#"Join(" ", [givenName], [familyName])"#).expect("parses");
         assert_eq!(
             e,
-            Expr::Call { function: Function::Join, args: vec![Expr::Text(" ".into()), attr("givenName"), attr("familyName")] }
+            Expr::Call {
+                function: Function::Join,
+                args: vec![
+                    Expr::Text(" ".into()),
+                    attr("givenName"),
+                    attr("familyName")
+                ]
+            }
         );
         assert_eq!(e.attributes(), vec!["givenName", "familyName"]);
     }
 
     #[test]
     fn parses_nested_calls_equality_and_numbers() {
-        let e = parse(r#"IIF([department]="Sales", ToUpper(Left([displayName], 3)), "x")"#).expect("parses");
-        let Expr::Call { function: Function::IIF, args } = e else { panic!("not IIF") };
-        assert_eq!(args[0], Expr::Equals(Box::new(attr("department")), Box::new(Expr::Text("Sales".into()))));
+        let e = parse(r#"IIF([department]="Sales", ToUpper(Left([displayName], 3)), "x")"#)
+            .expect("parses");
+        let Expr::Call {
+            function: Function::IIF,
+            args,
+        } = e
+        else {
+            panic!("not IIF")
+        };
+        assert_eq!(
+            args[0],
+            Expr::Equals(
+                Box::new(attr("department")),
+                Box::new(Expr::Text("Sales".into()))
+            )
+        );
         assert_eq!(
             args[1],
             Expr::Call {
                 function: Function::ToUpper,
-                args: vec![Expr::Call { function: Function::Left, args: vec![attr("displayName"), Expr::Integer(3)] }]
+                args: vec![Expr::Call {
+                    function: Function::Left,
+                    args: vec![attr("displayName"), Expr::Integer(3)]
+                }]
             }
         );
     }
@@ -362,13 +411,22 @@ mod tests {
     #[test]
     fn function_names_are_case_insensitive_and_strings_escape_quotes() {
         let e = parse(r#"append([userName], "\"x\"")"#).expect("parses");
-        assert_eq!(e, Expr::Call { function: Function::Append, args: vec![attr("userName"), Expr::Text("\"x\"".into())] });
+        assert_eq!(
+            e,
+            Expr::Call {
+                function: Function::Append,
+                args: vec![attr("userName"), Expr::Text("\"x\"".into())]
+            }
+        );
     }
 
     #[test]
     fn replace_accepts_empty_optional_arguments() {
-        let e = parse(r#"Replace([mail], "@contoso.com", , , "@fabrikam.com", , )"#).expect("parses");
-        let Expr::Call { args, .. } = e else { panic!("not a call") };
+        let e =
+            parse(r#"Replace([mail], "@contoso.com", , , "@fabrikam.com", , )"#).expect("parses");
+        let Expr::Call { args, .. } = e else {
+            panic!("not a call")
+        };
         assert_eq!(args.len(), 7);
         assert_eq!(args[2], Expr::Missing);
     }

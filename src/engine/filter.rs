@@ -26,7 +26,13 @@ pub enum Operator {
 impl Operator {
     /// Entra spells operators both `NOT EQUALS` and `NOT_EQUALS`, in any case; so do we.
     pub fn parse(text: &str) -> Option<Operator> {
-        let normalized = text.trim().replace('_', " ").split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase();
+        let normalized = text
+            .trim()
+            .replace('_', " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_uppercase();
         Some(match normalized.as_str() {
             "EQUALS" => Operator::Equals,
             "NOT EQUALS" => Operator::NotEquals,
@@ -46,13 +52,19 @@ impl Operator {
     }
 
     fn takes_value(self) -> bool {
-        !matches!(self, Operator::IsTrue | Operator::IsFalse | Operator::IsNull | Operator::IsNotNull)
+        !matches!(
+            self,
+            Operator::IsTrue | Operator::IsFalse | Operator::IsNull | Operator::IsNotNull
+        )
     }
 
     fn is_numeric(self) -> bool {
         matches!(
             self,
-            Operator::GreaterThan | Operator::GreaterThanOrEquals | Operator::LessThan | Operator::LessThanOrEquals
+            Operator::GreaterThan
+                | Operator::GreaterThanOrEquals
+                | Operator::LessThan
+                | Operator::LessThanOrEquals
         )
     }
 }
@@ -96,11 +108,16 @@ pub fn compile(groups: &[ScopingFilterGroup]) -> Result<ScopingFilter, Vec<Strin
         }
         compiled.push(clauses);
     }
-    if problems.is_empty() { Ok(ScopingFilter { groups: compiled }) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(ScopingFilter { groups: compiled })
+    } else {
+        Err(problems)
+    }
 }
 
 fn compile_clause(clause: &ScopingClause) -> Result<Clause, String> {
-    let attribute = attributes::canonical(&clause.attribute).ok_or_else(|| attributes::unknown_message(&clause.attribute))?;
+    let attribute = attributes::canonical(&clause.attribute)
+        .ok_or_else(|| attributes::unknown_message(&clause.attribute))?;
     let operator = Operator::parse(&clause.operator).ok_or_else(|| {
         format!(
             "unknown operator '{}' (use EQUALS, NOT EQUALS, IS TRUE, IS FALSE, IS NULL, IS NOT NULL, REGEX MATCH, \
@@ -111,21 +128,37 @@ fn compile_clause(clause: &ScopingClause) -> Result<Clause, String> {
     let operand = match (&clause.value, operator.takes_value()) {
         (None, true) => return Err(format!("operator '{}' needs a value", clause.operator)),
         (Some(_), false) | (None, false) => Operand::None,
-        (Some(v), true) if operator.is_numeric() => Operand::Integer(
-            v.trim().parse().map_err(|_| format!("operator '{}' compares integers; '{v}' is not one", clause.operator))?,
-        ),
+        (Some(v), true) if operator.is_numeric() => {
+            Operand::Integer(v.trim().parse().map_err(|_| {
+                format!(
+                    "operator '{}' compares integers; '{v}' is not one",
+                    clause.operator
+                )
+            })?)
+        }
         (Some(v), true) if matches!(operator, Operator::RegexMatch | Operator::NotRegexMatch) => {
-            Operand::Pattern(Regex::new(v).map_err(|e| format!("invalid regex '{v}': {}", first_line(&e.to_string())))?)
+            Operand::Pattern(
+                Regex::new(v)
+                    .map_err(|e| format!("invalid regex '{v}': {}", first_line(&e.to_string())))?,
+            )
         }
         (Some(v), true) => Operand::Text(v.clone()),
     };
-    Ok(Clause { attribute, operator, operand })
+    Ok(Clause {
+        attribute,
+        operator,
+        operand,
+    })
 }
 
 /// The regex crate's messages span several lines with a caret diagram; a condition message
 /// wants the gist.
 fn first_line(text: &str) -> String {
-    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('^')).last().unwrap_or(text).to_owned()
+    text.lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty() && !l.starts_with('^'))
+        .unwrap_or(text)
+        .to_owned()
 }
 
 #[cfg(test)]
@@ -161,8 +194,11 @@ mod tests {
 
     #[test]
     fn compiles_valid_filters() {
-        let f = compile(&[clause("department", "EQUALS", Some("Sales")), clause("email", "REGEX MATCH", Some("^a.*@contoso\\.com$"))])
-            .expect("valid");
+        let f = compile(&[
+            clause("department", "EQUALS", Some("Sales")),
+            clause("email", "REGEX MATCH", Some("^a.*@contoso\\.com$")),
+        ])
+        .expect("valid");
         assert_eq!(f.groups.len(), 2);
         assert!(matches!(f.groups[1][0].operand, Operand::Pattern(_)));
         assert_eq!(f.groups[1][0].attribute, attributes::WORK_EMAIL);
@@ -179,8 +215,14 @@ mod tests {
         ])
         .expect_err("invalid");
         assert_eq!(problems.len(), 5, "{problems:?}");
-        assert!(problems[0].starts_with("scope.filters[0].clauses[0]: unknown operator 'CONTAINS'"));
-        assert!(problems[1].contains("invalid regex '([a-z'"), "{}", problems[1]);
+        assert!(
+            problems[0].starts_with("scope.filters[0].clauses[0]: unknown operator 'CONTAINS'")
+        );
+        assert!(
+            problems[1].contains("invalid regex '([a-z'"),
+            "{}",
+            problems[1]
+        );
         assert!(!problems[1].contains('\n'));
         assert!(problems[2].contains("'ten' is not one"));
         assert!(problems[3].contains("needs a value"));

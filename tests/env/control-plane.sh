@@ -21,7 +21,9 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 etcd_port=$(free_port); peer_port=$(free_port); api_port=$(free_port)
 
 pids=()
+holder=""
 cleanup() {
+  [ -z "$holder" ] || kill "$holder" 2>/dev/null || true
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$dir/etcd"
@@ -81,4 +83,7 @@ done
 
 echo "ready $dir/kubeconfig"
 # Block until whoever started us closes our standard input (or dies).
-cat >/dev/null || true
+# `wait` (unlike a foreground command) lets the TERM/INT trap run at once.
+cat <&0 >/dev/null &
+holder=$!
+wait "$holder" || true

@@ -58,11 +58,19 @@ struct ListResponse {
 
 /// Tests the connection to the SCIM service provider at `base_url` with `token`, and returns
 /// what it supports.
-pub async fn probe(http: &reqwest::Client, base_url: &str, token: &str) -> Result<Capabilities, ProbeError> {
+pub async fn probe(
+    http: &reqwest::Client,
+    base_url: &str,
+    token: &str,
+) -> Result<Capabilities, ProbeError> {
     let base = base_url.trim_end_matches('/');
-    let mut auth = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| ProbeError::AuthenticationFailed {
-        status: 0,
-        detail: Some("the bearer token contains characters not allowed in an HTTP header".into()),
+    let mut auth = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+        ProbeError::AuthenticationFailed {
+            status: 0,
+            detail: Some(
+                "the bearer token contains characters not allowed in an HTTP header".into(),
+            ),
+        }
     })?;
     auth.set_sensitive(true);
 
@@ -79,7 +87,11 @@ pub async fn probe(http: &reqwest::Client, base_url: &str, token: &str) -> Resul
         etag: config.etag.supported,
         // Incremental reads filter on `meta.lastModified gt …` and page in a stable order.
         change_tracking: config.filter.supported && config.sort.supported,
-        bulk_max_operations: config.bulk.supported.then_some(config.bulk.max_operations).flatten(),
+        bulk_max_operations: config
+            .bulk
+            .supported
+            .then_some(config.bulk.max_operations)
+            .flatten(),
     })
 }
 
@@ -94,21 +106,38 @@ async fn get_json<T: serde::de::DeserializeOwned>(
         .header(ACCEPT, SCIM_JSON)
         .send()
         .await
-        .map_err(|e| ProbeError::Unreachable { url: url.to_owned(), cause: describe(&e) })?;
+        .map_err(|e| ProbeError::Unreachable {
+            url: url.to_owned(),
+            cause: describe(&e),
+        })?;
     let status = response.status();
     let body = response
         .bytes()
         .await
-        .map_err(|e| ProbeError::Unreachable { url: url.to_owned(), cause: describe(&e) })?;
+        .map_err(|e| ProbeError::Unreachable {
+            url: url.to_owned(),
+            cause: describe(&e),
+        })?;
     if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
-        let detail = serde_json::from_slice::<ScimError>(&body).ok().and_then(|e| e.detail);
-        return Err(ProbeError::AuthenticationFailed { status: status.as_u16(), detail });
+        let detail = serde_json::from_slice::<ScimError>(&body)
+            .ok()
+            .and_then(|e| e.detail);
+        return Err(ProbeError::AuthenticationFailed {
+            status: status.as_u16(),
+            detail,
+        });
     }
     if !status.is_success() {
-        let detail = serde_json::from_slice::<ScimError>(&body).ok().and_then(|e| e.detail);
+        let detail = serde_json::from_slice::<ScimError>(&body)
+            .ok()
+            .and_then(|e| e.detail);
         return Err(ProbeError::InvalidResponse {
             url: url.to_owned(),
-            what: format!("HTTP {}{}", status.as_u16(), detail.map(|d| format!(": {d}")).unwrap_or_default()),
+            what: format!(
+                "HTTP {}{}",
+                status.as_u16(),
+                detail.map(|d| format!(": {d}")).unwrap_or_default()
+            ),
         });
     }
     serde_json::from_slice(&body).map_err(|e| ProbeError::InvalidResponse {

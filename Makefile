@@ -1,0 +1,20 @@
+# xtsync: `make demo` shows it working, `make test` runs every test (README.md).
+.PHONY: test demo crds lint setup bench
+
+setup:
+	bash tests/env/setup.sh
+
+test: setup
+	cargo fmt --check
+	cargo clippy --all-targets --locked -- -D warnings
+	cargo test --locked
+
+demo:
+	bash tests/env/demo.sh
+
+# Regenerate crds/ from the Rust types (a test fails when they differ).
+crds:
+	cargo run --quiet --bin xtsync -- crds --out-dir crds
+
+bench: setup
+	cargo bench --locked

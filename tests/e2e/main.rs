@@ -1,0 +1,673 @@
+//! End-to-end tests against a real kube-apiserver + etcd and a real scim2-server.
+//! One test per rule of DESIGN.md §3 rules 1–2 and per controller behaviour.
+
+mod manifests;
+mod support;
+
+use std::time::Duration;
+
+use xtsync::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
+
+use manifests::{CONTOSO, FABRIKAM, NORTHWIND};
+use support::{TestNs, wait_condition, wait_ready};
+
+#[tokio::test]
+async fn valid_pair_becomes_ready() {
+    let mut t = TestNs::new("valid-pair").await;
+    t.start_controllers(|_| {});
+    t.apply(&manifests::quickstart(&t)).await;
+
+    let ready = wait_ready(
+        &t.api::<SyncConfiguration>(),
+        "contoso-to-fabrikam",
+        "True",
+        "GateOpen",
+    )
+    .await;
+    assert!(
+        ready.message.contains(CONTOSO) && ready.message.contains(FABRIKAM),
+        "{}",
+        ready.message
+    );
+    assert_eq!(ready.observed_generation, Some(1));
+
+    let tenant = t.api::<Tenant>().get("fabrikam").await.expect("tenant");
+    let status = tenant.status.expect("tenant status");
+    let caps = status.capabilities.expect("capabilities discovered");
+    assert!(
+        caps.patch && caps.bulk && caps.filter && caps.etag,
+        "scim2-server announces them all: {caps:?}"
+    );
+    assert_eq!(caps.bulk_max_operations, Some(1000));
+    assert!(status.last_connection_check.is_some());
+
+    let policy = t
+        .api::<CrossTenantAccessPolicy>()
+        .get("fabrikam")
+        .await
+        .expect("policy");
+    let effective = policy.status.expect("policy status").effective;
+    assert_eq!(effective.len(), 1);
+    assert!(
+        effective[0].inbound.allow_users_sync
+            && effective[0].inbound.automatically_redeem_invitations
+    );
+    assert!(
+        !effective[0].outbound.automatically_redeem_invitations,
+        "not set anywhere: denied"
+    );
+}
+
+#[tokio::test]
+async fn kubectl_get_xtsync_lists_all_three_kinds() {
+    let mut t = TestNs::new("kubectl-get").await;
+    t.start_controllers(|_| {});
+    t.apply(&manifests::quickstart(&t)).await;
+    wait_ready(
+        &t.api::<SyncConfiguration>(),
+        "contoso-to-fabrikam",
+        "True",
+        "GateOpen",
+    )
+    .await;
+
+    let out = t.kubectl(&["get", "xtsync"]).await;
+    for expected in [
+        "tenant.xtsync.io/contoso",
+        "crosstenantaccesspolicy.xtsync.io/fabrikam",
+        "syncconfiguration.xtsync.io/contoso-to-fabrikam",
+    ] {
+        assert!(out.contains(expected), "missing {expected} in:\n{out}");
+    }
+    for column in [
+        "SOURCE",
+        "TARGET",
+        "READY",
+        "SYNCED",
+        "LAST SYNC",
+        "AGE",
+        "TENANT ID",
+        "CLOUD",
+    ] {
+        assert!(out.contains(column), "missing column {column} in:\n{out}");
+    }
+    let short = t
+        .kubectl(&["get", "syncconfig", "contoso-to-fabrikam", "--no-headers"])
+        .await;
+    assert!(
+        short.contains("contoso") && short.contains("fabrikam") && short.contains("True"),
+        "{short}"
+    );
+    assert!(
+        t.kubectl(&["get", "ctap", "--no-headers"])
+            .await
+            .contains("Effective")
+    );
+    assert!(
+        t.kubectl(&["get", "tenant", "--no-headers"])
+            .await
+            .contains("Connected")
+    );
+}
+
+#[tokio::test]
+async fn kubectl_wait_for_ready_works() {
+    let mut t = TestNs::new("kubectl-wait").await;
+    t.start_controllers(|_| {});
+    t.apply(&manifests::quickstart(&t)).await;
+    let out = t
+        .kubectl(&[
+            "wait",
+            "--for=condition=Ready",
+            "--timeout=30s",
+            "syncconfig/contoso-to-fabrikam",
+        ])
+        .await;
+    assert!(out.contains("condition met"), "{out}");
+}
+
+#[tokio::test]
+async fn schema_rejects_what_a_schema_can() {
+    let t = TestNs::new("schema").await;
+    let bad_guid = manifests::scim_tenant(&t, "bad", "not-a-guid", "Global");
+    let err = t
+        .try_apply(&bad_guid)
+        .await
+        .expect_err("a tenant id that is not a GUID is refused");
+    assert!(err.contains("spec.tenantId"), "{err}");
+    let bad_cloud = manifests::scim_tenant(&t, "bad", CONTOSO, "Mars");
+    assert!(
+        t.try_apply(&bad_cloud)
+            .await
+            .expect_err("unknown cloud refused")
+            .contains("spec.cloud")
+    );
+    let two_providers = format!(
+        "{}\n    msgraph: {{ clientId: x, clientSecretRef: {{ name: s, key: k }} }}\n",
+        manifests::scim_tenant(&t, "both", CONTOSO, "Global").trim_end()
+    );
+    assert!(
+        t.try_apply(&two_providers)
+            .await
+            .expect_err("two providers refused")
+            .contains("spec.directory")
+    );
+}
+
+#[tokio::test]
+async fn defaults_are_filled_by_the_apiserver() {
+    let t = TestNs::new("defaults").await;
+    t.apply(&manifests::sync_config(
+        "minimal", "contoso", "fabrikam", "",
+    ))
+    .await;
+    let config = t
+        .api::<SyncConfiguration>()
+        .get("minimal")
+        .await
+        .expect("config");
+    let json = serde_json::to_value(&config.spec).expect("spec");
+    assert_eq!(json["interval"], "40m");
+    assert_eq!(json["userType"], "Member");
+    assert_eq!(json["deprovision"]["action"], "SoftDelete");
+    assert_eq!(json["deprovision"]["accidentalDeletionThreshold"], 500);
+    t.apply(&manifests::scim_tenant(&t, "contoso", CONTOSO, ""))
+        .await;
+    let tenant = t.api::<Tenant>().get("contoso").await.expect("tenant");
+    assert_eq!(tenant.spec.cloud, xtsync::api::tenant::Cloud::Global);
+}
+
+#[tokio::test]
+async fn invalid_spec_unknown_operator() {
+    let mut t = TestNs::new("invalid-operator").await;
+    t.start_controllers(|_| {});
+    t.apply(&manifests::quickstart(&t)).await;
+    t.apply(&manifests::sync_config(
+        "contoso-to-fabrikam",
+        "contoso",
+        "fabrikam",
+        "  scope:\n    filters:\n      - clauses:\n          - { attribute: department, operator: CONTAINS, value: Sales }\n",
+    )).await;
+    let c = wait_ready(
+        &t.api::<SyncConfiguration>(),
+        "contoso-to-fabrikam",
+        "False",
+        "InvalidSpec",
+    )
+    .await;
+    assert!(
+        c.message.contains("unknown operator 'CONTAINS'"),
+        "{}",
+        c.message
+    );
+}
+
+#[tokio::test]
+async fn invalid_spec_bad_regex_and_expression() {
+    let mut t = TestNs::new("invalid-regex").await;
+    t.start_controllers(|_| {});
+    t.apply(&manifests::quickstart(&t)).await;
+    t.apply(&manifests::sync_config(
+        "contoso-to-fabrikam",
+        "contoso",
+        "fabrikam",
+        concat!(
+            "  scope:\n    filters:\n      - clauses:\n          - { attribute: email, operator: REGEX_MATCH, value: '([a-z' }\n",
+            "  attributeMappings:\n    - { target: title, expression: 'Jion(\" \", [givenName])' }\n",
+        ),
+    )).await;
+    let c = wait_ready(
+        &t.api::<SyncConfiguration>(),
+        "contoso-to-fabrikam",
+        "False",
+        "InvalidSpec",
+    )
+    .await;
+    assert!(c.message.contains("invalid regex"), "{}", c.message);
+    assert!(
+        c.message.contains("unknown function 'Jion'"),
+        "{}",
+        c.message
+    );
+}
+
+#[tokio::test]
+async fn tenant_not_ready_when_missing_or_unauthenticated() {
+    let mut t = TestNs::new("tenant-not-ready").await;
+    t.start_controllers(|_| {});
+    t.apply(&manifests::policies()).await;
+    t.apply(&manifests::scim_tenant(&t, "contoso", CONTOSO, "Global"))
+        .await;
+    t.apply(&manifests::sync_config(
+        "contoso-to-fabrikam",
+        "contoso",
+        "fabrikam",
+        "",
+    ))
+    .await;
+    let c = wait_ready(
+        &t.api::<SyncConfiguration>(),
+        "contoso-to-fabrikam",
+        "False",
+        "TenantNotReady",
+    )
+    .await;
+    assert!(
+        c.message.contains("Tenant 'contoso'") || c.message.contains("Tenant 'fabrikam'"),
+        "{}",
+        c.message
+    );
+    t.apply(&manifests::secret("contoso-scim", support::SCIM_TOKEN))
+        .await;
+    let c = wait_condition(
+        &t.api::<SyncConfiguration>(),
+        "contoso-to-fabrikam",
+        "Ready",
+        Duration::from_secs(30),
+        |c| {
+            c.message
+                .contains("target Tenant 'fabrikam' does not exist")
+        },
+    )
+    .await;
+    assert_eq!(c.reason, "TenantNotReady");
+
+    // A wrong token: the Tenant says AuthenticationFailed, the configuration says which tenant.
+    t.apply(&manifests::secret("fabrikam-scim", "wrong-token"))
+        .await;
+    t.apply(&manifests::scim_tenant(&t, "fabrikam", FABRIKAM, "Global"))
+        .await;
+    let tc = wait_ready(
+        &t.api::<Tenant>(),
+        "fabrikam",
+        "False",
+        "AuthenticationFailed",
+    )
+    .await;
+    assert!(
+        !tc.message.contains("wrong-token"),
+        "secrets never appear in status: {}",
+        tc.message
+    );
+    let c = wait_condition(
+        &t.api::<SyncConfiguration>(),
+        "contoso-to-fabrikam",
+        "Ready",
+        Duration::from_secs(30),
+        |c| c.reason == "TenantNotReady" && c.message.contains("AuthenticationFailed"),
+    )
+    .await;
+    assert!(
+        c.message.contains("target Tenant 'fabrikam' is not Ready"),
+        "{}",
+        c.message
+    );
+}
+
+#[tokio::test]
+async fn tenant_reports_missing_secret_and_unreachable_directory() {
+    let mut t = TestNs::new("tenant-reasons").await;
+    t.start_controllers(|_| {});
+    let no_secret = manifests::scim_tenant(&t, "nosecret", CONTOSO, "Global")
+        .replace("nosecret-scim", "absent");
+    t.apply(&no_secret).await;
+    let c = wait_ready(&t.api::<Tenant>(), "nosecret", "False", "SecretNotFound").await;
+    assert!(
+        c.message.contains("Secret 'absent' not found"),
+        "{}",
+        c.message
+    );
+
+    t.apply(&manifests::secret("down-scim", support::SCIM_TOKEN))
+        .await;
+    let down = manifests::scim_tenant(&t, "down", FABRIKAM, "Global")
+        .replace(&t.env.scim_base, "http://127.0.0.1:9");
+    t.apply(&down).await;
+    let c = wait_ready(&t.api::<Tenant>(), "down", "False", "Unreachable").await;
+    assert!(c.message.contains("127.0.0.1:9"), "{}", c.message);
+}
+
+#[tokio::test]
+async fn fixing_a_secret_makes_the_tenant_ready_at_once() {
+    let mut t = TestNs::new("secret-watch").await;
+    // Retries are an hour away: only the Secret watch can make the tenant Ready in time.
+    t.start_controllers(|s| s.tenant_retry = Duration::from_secs(3600));
+    t.apply(&manifests::scim_tenant(&t, "contoso", CONTOSO, "Global"))
+        .await;
+    wait_ready(&t.api::<Tenant>(), "contoso", "False", "SecretNotFound").await;
+    t.apply(&manifests::secret("contoso-scim", support::SCIM_TOKEN))
+        .await;
+    wait_ready(&t.api::<Tenant>(), "contoso", "True", "Connected").await;
+}
+
+#[tokio::test]
+async fn same_tenant() {
+    let mut t = TestNs::new("same-tenant").await;
+    t.start_controllers(|_| {});
+    t.apply(&manifests::tenants_with(
+        &t,
+        &[
+            ("contoso", CONTOSO, "Global"),
+            ("contoso-alias", CONTOSO, "Global"),
+        ],
+    ))
+    .await;
+    t.apply(&manifests::sync_config(
+        "loop",
+        "contoso",
+        "contoso-alias",
+        "",
+    ))
+    .await;
+    let c = wait_ready(&t.api::<SyncConfiguration>(), "loop", "False", "SameTenant").await;
+    assert!(c.message.contains(CONTOSO), "{}", c.message);
+}
+
+#[tokio::test]
+async fn unsupported_cloud() {
+    let mut t = TestNs::new("unsupported-cloud").await;
+    t.start_controllers(|_| {});
+    t.apply(&manifests::tenants_with(
+        &t,
+        &[
+            ("contoso", CONTOSO, "China21Vianet"),
+            ("fabrikam", FABRIKAM, "China21Vianet"),
+        ],
+    ))
+    .await;
+    t.apply(&manifests::policies()).await;
+    t.apply(&manifests::sync_config(
+        "contoso-to-fabrikam",
+        "contoso",
+        "fabrikam",
+        "",
+    ))
+    .await;
+    let c = wait_ready(
+        &t.api::<SyncConfiguration>(),
+        "contoso-to-fabrikam",
+        "False",
+        "UnsupportedCloud",
+    )
+    .await;
+    assert!(c.message.contains("China21Vianet"), "{}", c.message);
+}
+
+#[tokio::test]
+async fn cross_cloud_not_supported() {
+    let mut t = TestNs::new("cross-cloud").await;
+    t.start_controllers(|_| {});
+    t.apply(&manifests::tenants_with(
+        &t,
+        &[
+            ("contoso", CONTOSO, "Global"),
+            ("fabrikam", FABRIKAM, "USGovernment"),
+        ],
+    ))
+    .await;
+    t.apply(&manifests::policies()).await;
+    t.apply(&manifests::sync_config(
+        "contoso-to-fabrikam",
+        "contoso",
+        "fabrikam",
+        "",
+    ))
+    .await;
+    let c = wait_ready(
+        &t.api::<SyncConfiguration>(),
+        "contoso-to-fabrikam",
+        "False",
+        "CrossCloudNotSupported",
+    )
+    .await;
+    assert!(c.message.contains("USGovernment"), "{}", c.message);
+}
+
+#[tokio::test]
+async fn duplicate_pair_oldest_wins_and_deletion_frees_the_next() {
+    let mut t = TestNs::new("duplicate-pair").await;
+    t.start_controllers(|_| {});
+    t.apply(&manifests::quickstart(&t)).await;
+    wait_ready(
+        &t.api::<SyncConfiguration>(),
+        "contoso-to-fabrikam",
+        "True",
+        "GateOpen",
+    )
+    .await;
+    // Creation times have one-second resolution: make the second one surely younger.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    t.apply(&manifests::sync_config("again", "contoso", "fabrikam", ""))
+        .await;
+    let c = wait_ready(
+        &t.api::<SyncConfiguration>(),
+        "again",
+        "False",
+        "DuplicatePair",
+    )
+    .await;
+    assert!(c.message.contains("contoso-to-fabrikam"), "{}", c.message);
+    // The reverse direction is another pair, and many-to-one is fine.
+    t.apply(&manifests::tenants_with(
+        &t,
+        &[("northwind", NORTHWIND, "Global")],
+    ))
+    .await;
+    t.apply(&manifests::sync_config(
+        "fabrikam-to-contoso",
+        "fabrikam",
+        "contoso",
+        "",
+    ))
+    .await;
+    let reverse = wait_condition(
+        &t.api::<SyncConfiguration>(),
+        "fabrikam-to-contoso",
+        "Ready",
+        Duration::from_secs(30),
+        |c| c.reason != "Pending",
+    )
+    .await;
+    assert_ne!(reverse.reason, "DuplicatePair");
+
+    t.kubectl(&["delete", "syncconfig", "contoso-to-fabrikam"])
+        .await;
+    wait_ready(&t.api::<SyncConfiguration>(), "again", "True", "GateOpen").await;
+}
+
+#[tokio::test]
+async fn inbound_sync_not_allowed_without_a_policy_then_allowed_when_one_appears() {
+    let mut t = TestNs::new("inbound").await;
+    t.start_controllers(|_| {});
+    t.apply(&manifests::tenants_with(
+        &t,
+        &[
+            ("contoso", CONTOSO, "Global"),
+            ("fabrikam", FABRIKAM, "Global"),
+        ],
+    ))
+    .await;
+    t.apply(&manifests::sync_config(
+        "contoso-to-fabrikam",
+        "contoso",
+        "fabrikam",
+        "",
+    ))
+    .await;
+    let c = wait_ready(
+        &t.api::<SyncConfiguration>(),
+        "contoso-to-fabrikam",
+        "False",
+        "InboundSyncNotAllowed",
+    )
+    .await;
+    assert!(
+        c.message.contains("no CrossTenantAccessPolicy"),
+        "{}",
+        c.message
+    );
+    // The policies arrive: the watch on policies re-evaluates the gate, no polling.
+    t.apply(&manifests::policies()).await;
+    wait_ready(
+        &t.api::<SyncConfiguration>(),
+        "contoso-to-fabrikam",
+        "True",
+        "GateOpen",
+    )
+    .await;
+    // A partner override can take it away again.
+    t.apply(&manifests::target_policy(true, false)).await;
+    wait_ready(
+        &t.api::<SyncConfiguration>(),
+        "contoso-to-fabrikam",
+        "False",
+        "AutomaticRedemptionNotConfigured",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn automatic_redemption_not_configured_on_the_source() {
+    let mut t = TestNs::new("redemption").await;
+    t.start_controllers(|_| {});
+    t.apply(&manifests::tenants_with(
+        &t,
+        &[
+            ("contoso", CONTOSO, "Global"),
+            ("fabrikam", FABRIKAM, "Global"),
+        ],
+    ))
+    .await;
+    t.apply(&manifests::target_policy(true, true)).await;
+    t.apply(&manifests::sync_config(
+        "contoso-to-fabrikam",
+        "contoso",
+        "fabrikam",
+        "",
+    ))
+    .await;
+    let c = wait_ready(
+        &t.api::<SyncConfiguration>(),
+        "contoso-to-fabrikam",
+        "False",
+        "AutomaticRedemptionNotConfigured",
+    )
+    .await;
+    assert!(
+        c.message
+            .contains("outbound.automaticallyRedeemInvitations"),
+        "{}",
+        c.message
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_tenant_closes_the_gate() {
+    let mut t = TestNs::new("tenant-deleted").await;
+    t.start_controllers(|_| {});
+    t.apply(&manifests::quickstart(&t)).await;
+    wait_ready(
+        &t.api::<SyncConfiguration>(),
+        "contoso-to-fabrikam",
+        "True",
+        "GateOpen",
+    )
+    .await;
+    t.kubectl(&["delete", "tenant", "contoso"]).await;
+    let c = wait_ready(
+        &t.api::<SyncConfiguration>(),
+        "contoso-to-fabrikam",
+        "False",
+        "TenantNotReady",
+    )
+    .await;
+    assert!(
+        c.message.contains("source Tenant 'contoso' does not exist"),
+        "{}",
+        c.message
+    );
+}
+
+#[tokio::test]
+async fn second_policy_for_a_tenant_is_a_duplicate() {
+    let mut t = TestNs::new("duplicate-policy").await;
+    t.start_controllers(|_| {});
+    t.apply(&manifests::tenants_with(
+        &t,
+        &[("fabrikam", FABRIKAM, "Global")],
+    ))
+    .await;
+    t.apply(&manifests::target_policy(true, true)).await;
+    wait_ready(
+        &t.api::<CrossTenantAccessPolicy>(),
+        "fabrikam",
+        "True",
+        "Effective",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    t.apply(
+        &manifests::target_policy(true, true)
+            .replace("name: fabrikam\nspec", "name: fabrikam-too\nspec"),
+    )
+    .await;
+    let c = wait_ready(
+        &t.api::<CrossTenantAccessPolicy>(),
+        "fabrikam-too",
+        "False",
+        "DuplicatePolicy",
+    )
+    .await;
+    assert!(c.message.contains("'fabrikam'"), "{}", c.message);
+    t.kubectl(&["delete", "ctap", "fabrikam"]).await;
+    wait_ready(
+        &t.api::<CrossTenantAccessPolicy>(),
+        "fabrikam-too",
+        "True",
+        "Effective",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn status_is_written_only_by_the_xtsync_field_manager() {
+    let mut t = TestNs::new("field-manager").await;
+    t.start_controllers(|_| {});
+    t.apply(&manifests::quickstart(&t)).await;
+    wait_ready(
+        &t.api::<SyncConfiguration>(),
+        "contoso-to-fabrikam",
+        "True",
+        "GateOpen",
+    )
+    .await;
+    let config = t
+        .api::<SyncConfiguration>()
+        .get("contoso-to-fabrikam")
+        .await
+        .expect("config");
+    let managed = config.metadata.managed_fields.unwrap_or_default();
+    let ours: Vec<_> = managed
+        .iter()
+        .filter(|m| m.manager.as_deref() == Some("xtsync"))
+        .collect();
+    assert!(!ours.is_empty(), "{managed:?}");
+    for entry in ours {
+        assert_eq!(entry.operation.as_deref(), Some("Apply"), "{entry:?}");
+        // Apiserver 1.20 does not record the subresource; the owned fields tell instead.
+        let fields = entry
+            .fields_v1
+            .as_ref()
+            .map(|f| f.0.clone())
+            .unwrap_or_default();
+        let top: Vec<_> = fields
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        assert_eq!(
+            top,
+            vec!["f:status".to_string()],
+            "xtsync owns nothing but status: {fields}"
+        );
+    }
+}
