@@ -1,5 +1,8 @@
 //! Manifests as a user writes them, for `kubectl apply`.
 
+// Shared with the benches, which use only some of them.
+#![allow(dead_code)]
+
 use crate::support::{SCIM_TOKEN, TestNs};
 
 pub const CONTOSO: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";

@@ -1,0 +1,145 @@
+//! How fast does the operator answer? Runs the release binary against a real kube-apiserver and
+//! scim2-server and prints:
+//! - apply → Ready: `kubectl apply` of a whole quickstart (Secrets, two Tenants, two policies,
+//!   one SyncConfiguration) in a fresh namespace until the SyncConfiguration is `Ready=True`;
+//! - gate only: `kubectl apply` of one more SyncConfiguration between Ready tenants until Ready;
+//! - the operator's resident memory once idle.
+//!
+//! `cargo bench --bench ready_latency` (or `make bench`). Figures vary with the machine; the
+//! target is a median under 1 s.
+
+#[path = "../tests/e2e/manifests.rs"]
+mod manifests;
+#[path = "../tests/e2e/support/mod.rs"]
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use xtsync::api::SyncConfiguration;
+
+const RUNS: usize = 10;
+
+#[tokio::main]
+async fn main() {
+    let env = support::env();
+    let log =
+        std::env::temp_dir().join(format!("xtsync-bench-operator-{}.log", std::process::id()));
+    let operator = Operator(
+        Command::new(env!("CARGO_BIN_EXE_xtsync"))
+            .arg("run")
+            .env("KUBECONFIG", &env.kubeconfig)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("operator starts"),
+    );
+    eprintln!("operator log: {}", log.display());
+
+    let mut whole = Vec::new();
+    let mut gate_only = Vec::new();
+    for run in 0..RUNS {
+        let t = support::TestNs::new(&format!("bench-{run}")).await;
+        let api = t.api::<SyncConfiguration>();
+        let started = Instant::now();
+        t.apply(&manifests::quickstart(&t)).await;
+        wait_ready(&api, "contoso-to-fabrikam").await;
+        whole.push(started.elapsed());
+
+        let started = Instant::now();
+        t.apply(&manifests::sync_config(
+            "fabrikam-to-contoso",
+            "fabrikam",
+            "contoso",
+            "",
+        ))
+        .await;
+        // The reverse direction is not allowed by the quickstart policies: wait for any verdict.
+        wait_verdict(&api, "fabrikam-to-contoso").await;
+        gate_only.push(started.elapsed());
+        // A pair may be configured once per cluster (DESIGN.md §3 rule 2), and every run uses
+        // the same tenant ids: free the pair for the next run.
+        t.kubectl(&["delete", "syncconfig", "--all", "--wait"]).await;
+    }
+
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let rss = read_status_kib(operator.0.id(), "VmRSS:");
+    let peak = read_status_kib(operator.0.id(), "VmHWM:");
+    drop(operator);
+
+    println!(
+        "apply → Ready (quickstart, {RUNS} runs): median {:?}, max {:?}",
+        median(&mut whole),
+        whole.iter().max().copied().unwrap_or_default()
+    );
+    println!(
+        "apply → Ready (gate only, {RUNS} runs):  median {:?}, max {:?}",
+        median(&mut gate_only),
+        gate_only.iter().max().copied().unwrap_or_default()
+    );
+    println!(
+        "operator RSS idle: {} MiB (peak {} MiB)",
+        rss / 1024,
+        peak / 1024
+    );
+}
+
+/// The operator process, stopped however the bench ends.
+struct Operator(std::process::Child);
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+async fn wait_ready(api: &kube::Api<SyncConfiguration>, name: &str) {
+    poll(api, name, |c| c.status == "True").await;
+}
+
+async fn wait_verdict(api: &kube::Api<SyncConfiguration>, name: &str) {
+    poll(api, name, |_| true).await;
+}
+
+/// Tight polling (10 ms) so that the figure measures the operator, not the poll.
+async fn poll(
+    api: &kube::Api<SyncConfiguration>,
+    name: &str,
+    accept: impl Fn(&k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(Some(c)) = api.get_opt(name).await {
+            let ready = c
+                .status
+                .as_ref()
+                .and_then(|s| s.conditions.iter().find(|c| c.type_ == "Ready").cloned());
+            if ready.is_some_and(|r| r.observed_generation == c.metadata.generation && accept(&r)) {
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} got no verdict within 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn read_status_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
