@@ -2,8 +2,7 @@
 # Installs the real SCIM 2.0 server the tests and the demo use (PyPI scim2-server, DESIGN.md §6)
 # into a virtualenv, once. Prints the path of the `scim2-server` executable.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-venv="${XTSYNC_VENV:-$root/.venv}"
+venv="${XTSYNC_VENV:-$HOME/.cache/xtsync/venv}"
 version=0.8.3
 if ! "$venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('scim2-server') != '$version')" 2>/dev/null; then
   python3 -m venv "$venv" >&2 || {
