@@ -60,7 +60,8 @@ async fn main() {
         gate_only.push(started.elapsed());
         // A pair may be configured once per cluster (DESIGN.md §3 rule 2), and every run uses
         // the same tenant ids: free the pair for the next run.
-        t.kubectl(&["delete", "syncconfig", "--all", "--wait"]).await;
+        t.kubectl(&["delete", "syncconfig", "--all", "--wait"])
+            .await;
     }
 
     tokio::time::sleep(Duration::from_secs(3)).await;
