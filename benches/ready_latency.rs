@@ -23,8 +23,7 @@ const RUNS: usize = 10;
 #[tokio::main]
 async fn main() {
     let env = support::env();
-    let log =
-        std::env::temp_dir().join(format!("xtsync-bench-operator-{}.log", std::process::id()));
+    let log = std::env::temp_dir().join(format!("xtsync-bench-operator-{}.log", std::process::id()));
     let operator = Operator(
         Command::new(env!("CARGO_BIN_EXE_xtsync"))
             .arg("run")
@@ -60,8 +59,7 @@ async fn main() {
         gate_only.push(started.elapsed());
         // A pair may be configured once per cluster (DESIGN.md §3 rule 2), and every run uses
         // the same tenant ids: free the pair for the next run.
-        t.kubectl(&["delete", "syncconfig", "--all", "--wait"])
-            .await;
+        t.kubectl(&["delete", "syncconfig", "--all", "--wait"]).await;
     }
 
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -79,11 +77,7 @@ async fn main() {
         median(&mut gate_only),
         gate_only.iter().max().copied().unwrap_or_default()
     );
-    println!(
-        "operator RSS idle: {} MiB (peak {} MiB)",
-        rss / 1024,
-        peak / 1024
-    );
+    println!("operator RSS idle: {} MiB (peak {} MiB)", rss / 1024, peak / 1024);
 }
 
 /// The operator process, stopped however the bench ends.
@@ -126,10 +120,7 @@ async fn poll(
                 return;
             }
         }
-        assert!(
-            Instant::now() < deadline,
-            "{name} got no verdict within 60 s"
-        );
+        assert!(Instant::now() < deadline, "{name} got no verdict within 60 s");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }

@@ -2,16 +2,13 @@
 //! as Entra does ("a partner setting that is not configured inherits the default").
 
 use crate::api::policy::{
-    B2bCollaboration, CrossTenantAccessPolicySpec, EffectiveB2bCollaboration, EffectiveInbound,
-    EffectiveOutbound, EffectivePartnerPolicy, InboundSettings, OutboundSettings,
+    B2bCollaboration, CrossTenantAccessPolicySpec, EffectiveB2bCollaboration, EffectiveInbound, EffectiveOutbound,
+    EffectivePartnerPolicy, InboundSettings, OutboundSettings,
 };
 
 /// The settings in force towards `partner_tenant_id`. With no policy at all, the defaults
 /// deny (DESIGN.md §3 rule 1) — pass an empty spec's default for that.
-pub fn effective_for(
-    spec: &CrossTenantAccessPolicySpec,
-    partner_tenant_id: &str,
-) -> EffectivePartnerPolicy {
+pub fn effective_for(spec: &CrossTenantAccessPolicySpec, partner_tenant_id: &str) -> EffectivePartnerPolicy {
     let partner = spec
         .partners
         .iter()
@@ -20,14 +17,8 @@ pub fn effective_for(
     let empty_out = OutboundSettings::default();
     EffectivePartnerPolicy {
         tenant_id: partner_tenant_id.to_ascii_lowercase(),
-        inbound: merge_inbound(
-            partner.map_or(&empty_in, |p| &p.inbound),
-            &spec.default.inbound,
-        ),
-        outbound: merge_outbound(
-            partner.map_or(&empty_out, |p| &p.outbound),
-            &spec.default.outbound,
-        ),
+        inbound: merge_inbound(partner.map_or(&empty_in, |p| &p.inbound), &spec.default.inbound),
+        outbound: merge_outbound(partner.map_or(&empty_out, |p| &p.outbound), &spec.default.outbound),
     }
 }
 
@@ -41,10 +32,7 @@ pub fn effective_partners(spec: &CrossTenantAccessPolicySpec) -> Vec<EffectivePa
 
 /// The settings for a tenant with no policy: Entra's defaults for synchronization deny.
 pub fn no_policy(partner_tenant_id: &str) -> EffectivePartnerPolicy {
-    effective_for(
-        &CrossTenantAccessPolicySpec::default_for_missing(),
-        partner_tenant_id,
-    )
+    effective_for(&CrossTenantAccessPolicySpec::default_for_missing(), partner_tenant_id)
 }
 
 /// Partner tenant ids listed more than once (an `InvalidSpec`: which entry would win?).
@@ -66,18 +54,12 @@ pub fn repeated_partners(spec: &CrossTenantAccessPolicySpec) -> Vec<String> {
 
 fn merge_inbound(partner: &InboundSettings, default: &InboundSettings) -> EffectiveInbound {
     EffectiveInbound {
-        allow_users_sync: partner
-            .allow_users_sync
-            .or(default.allow_users_sync)
-            .unwrap_or(false),
+        allow_users_sync: partner.allow_users_sync.or(default.allow_users_sync).unwrap_or(false),
         automatically_redeem_invitations: partner
             .automatically_redeem_invitations
             .or(default.automatically_redeem_invitations)
             .unwrap_or(false),
-        b2b_collaboration: merge_b2b(
-            partner.b2b_collaboration.as_ref(),
-            default.b2b_collaboration.as_ref(),
-        ),
+        b2b_collaboration: merge_b2b(partner.b2b_collaboration.as_ref(), default.b2b_collaboration.as_ref()),
     }
 }
 
@@ -92,10 +74,7 @@ fn merge_outbound(partner: &OutboundSettings, default: &OutboundSettings) -> Eff
 
 /// Entra allows B2B collaboration for all users by default; a partner's user selection, when
 /// given, replaces the default's whole (lists are not concatenated, as in Entra's editor).
-fn merge_b2b(
-    partner: Option<&B2bCollaboration>,
-    default: Option<&B2bCollaboration>,
-) -> EffectiveB2bCollaboration {
+fn merge_b2b(partner: Option<&B2bCollaboration>, default: Option<&B2bCollaboration>) -> EffectiveB2bCollaboration {
     let allowed = partner
         .and_then(|b| b.allowed)
         .or(default.and_then(|b| b.allowed))
@@ -141,14 +120,8 @@ mod tests {
         }));
         let e = effective_for(&spec, PARTNER);
         assert!(e.inbound.allow_users_sync, "inherited from default");
-        assert!(
-            e.inbound.automatically_redeem_invitations,
-            "partner override"
-        );
-        assert!(
-            e.outbound.automatically_redeem_invitations,
-            "inherited from default"
-        );
+        assert!(e.inbound.automatically_redeem_invitations, "partner override");
+        assert!(e.outbound.automatically_redeem_invitations, "inherited from default");
         assert!(
             e.inbound.b2b_collaboration.allowed,
             "Entra's default allows B2B collaboration"

@@ -8,11 +8,7 @@ use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
 
 /// The CRDs, in the order they should be applied.
 pub fn crds() -> Vec<CustomResourceDefinition> {
-    vec![
-        Tenant::crd(),
-        CrossTenantAccessPolicy::crd(),
-        SyncConfiguration::crd(),
-    ]
+    vec![Tenant::crd(), CrossTenantAccessPolicy::crd(), SyncConfiguration::crd()]
 }
 
 /// The file under `crds/` that holds a CRD: its name, e.g. `tenants.xtsync.io.yaml`.
@@ -35,9 +31,7 @@ mod tests {
     use super::*;
 
     fn checked_in(name: &str) -> String {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("crds")
-            .join(name);
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crds").join(name);
         std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("{} unreadable ({e}); run `make crds`", path.display()))
     }
@@ -65,10 +59,7 @@ mod tests {
     fn crds_are_namespaced_and_in_the_xtsync_category() {
         for crd in crds() {
             assert_eq!(crd.spec.scope, "Namespaced");
-            assert_eq!(
-                crd.spec.names.categories.as_deref(),
-                Some(&["xtsync".to_string()][..])
-            );
+            assert_eq!(crd.spec.names.categories.as_deref(), Some(&["xtsync".to_string()][..]));
             assert_eq!(crd.spec.group, "xtsync.io");
             assert!(
                 crd.spec.versions[0]

@@ -98,10 +98,7 @@ pub fn evaluate(input: &GateInput<'_>) -> Result<OpenPair, Closed> {
     let closed = |reason, message: String| Err(Closed { reason, message });
 
     if let Err(problems) = input.spec {
-        return closed(
-            GateReason::InvalidSpec,
-            format!("the spec is invalid: {problems}"),
-        );
+        return closed(GateReason::InvalidSpec, format!("the spec is invalid: {problems}"));
     }
 
     let source = ready_tenant("source", input.source_name, input.source)?;
@@ -171,9 +168,7 @@ pub fn evaluate(input: &GateInput<'_>) -> Result<OpenPair, Closed> {
         .inbound;
     let policy_name = |p: Option<&CrossTenantAccessPolicySpec>| match p {
         Some(_) => "its CrossTenantAccessPolicy",
-        None => {
-            "it has no CrossTenantAccessPolicy, so the defaults apply, and they deny; its policy"
-        }
+        None => "it has no CrossTenantAccessPolicy, so the defaults apply, and they deny; its policy",
     };
     if !inbound.allow_users_sync {
         return closed(
@@ -247,12 +242,7 @@ mod tests {
         })
     }
 
-    fn allowing(
-        partner: &str,
-        inbound: bool,
-        redeem_in: bool,
-        redeem_out: bool,
-    ) -> CrossTenantAccessPolicySpec {
+    fn allowing(partner: &str, inbound: bool, redeem_in: bool, redeem_out: bool) -> CrossTenantAccessPolicySpec {
         serde_json::from_value(serde_json::json!({
             "tenantRef": {"name": "x"},
             "partners": [{"tenantId": partner,
@@ -315,12 +305,7 @@ mod tests {
         c.spec = Err(SpecProblems(vec!["spec.interval: bad".into()]));
         c.source = TenantState::Missing;
         assert_eq!(c.reason(), GateReason::InvalidSpec);
-        assert!(
-            c.run()
-                .expect_err("closed")
-                .message
-                .contains("spec.interval: bad")
-        );
+        assert!(c.run().expect_err("closed").message.contains("spec.interval: bad"));
     }
 
     #[test]
@@ -333,8 +318,7 @@ mod tests {
         let closed = c.run().expect_err("closed");
         assert_eq!(closed.reason, GateReason::TenantNotReady);
         assert!(
-            closed.message.contains("target Tenant 'fabrikam'")
-                && closed.message.contains("SecretNotFound"),
+            closed.message.contains("target Tenant 'fabrikam'") && closed.message.contains("SecretNotFound"),
             "{}",
             closed.message
         );
@@ -420,10 +404,6 @@ mod tests {
         c.source_policy = None;
         let closed = c.run().expect_err("closed");
         assert_eq!(closed.reason, GateReason::AutomaticRedemptionNotConfigured);
-        assert!(
-            closed
-                .message
-                .contains("outbound.automaticallyRedeemInvitations")
-        );
+        assert!(closed.message.contains("outbound.automaticallyRedeemInvitations"));
     }
 }

@@ -47,10 +47,7 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Run {
-            namespace,
-            log_format,
-        } => {
+        Command::Run { namespace, log_format } => {
             telemetry::init(log_format);
             let client = match kube::Client::try_default().await {
                 Ok(client) => client,

@@ -21,11 +21,7 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    pub fn truth(
-        type_: &'static str,
-        reason: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn truth(type_: &'static str, reason: impl Into<String>, message: impl Into<String>) -> Self {
         Verdict {
             type_,
             status: true,
@@ -34,11 +30,7 @@ impl Verdict {
         }
     }
 
-    pub fn falsity(
-        type_: &'static str,
-        reason: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn falsity(type_: &'static str, reason: impl Into<String>, message: impl Into<String>) -> Self {
         Verdict {
             type_,
             status: false,
@@ -50,12 +42,7 @@ impl Verdict {
 
 /// Returns `conditions` with `verdict` recorded, keeping the transition time when the status
 /// did not change (so `kubectl describe` shows how long a state has lasted).
-pub fn record(
-    conditions: &[Condition],
-    verdict: Verdict,
-    generation: Option<i64>,
-    now: Timestamp,
-) -> Vec<Condition> {
+pub fn record(conditions: &[Condition], verdict: Verdict, generation: Option<i64>, now: Timestamp) -> Vec<Condition> {
     let status = if verdict.status { "True" } else { "False" };
     let previous = conditions.iter().find(|c| c.type_ == verdict.type_);
     let last_transition_time = match previous {
@@ -95,18 +82,8 @@ mod tests {
 
     #[test]
     fn transition_time_moves_only_when_status_flips() {
-        let first = record(
-            &[],
-            Verdict::falsity(READY, "TenantNotReady", "a"),
-            Some(1),
-            at(100),
-        );
-        let same = record(
-            &first,
-            Verdict::falsity(READY, "SameTenant", "b"),
-            Some(2),
-            at(200),
-        );
+        let first = record(&[], Verdict::falsity(READY, "TenantNotReady", "a"), Some(1), at(100));
+        let same = record(&first, Verdict::falsity(READY, "SameTenant", "b"), Some(2), at(200));
         let ready = find(&same, READY).expect("ready recorded");
         assert_eq!(ready.last_transition_time, Time(at(100)));
         assert_eq!(ready.reason, "SameTenant");

@@ -8,9 +8,7 @@ pub mod policy;
 pub mod sync_config;
 pub mod tenant;
 
-pub use policy::{
-    CrossTenantAccessPolicy, CrossTenantAccessPolicySpec, CrossTenantAccessPolicyStatus,
-};
+pub use policy::{CrossTenantAccessPolicy, CrossTenantAccessPolicySpec, CrossTenantAccessPolicyStatus};
 pub use sync_config::{SyncConfiguration, SyncConfigurationSpec, SyncConfigurationStatus};
 pub use tenant::{Tenant, TenantSpec, TenantStatus};
 
@@ -23,8 +21,7 @@ pub const GROUP: &str = "xtsync.io";
 pub const FIELD_MANAGER: &str = "xtsync";
 
 /// A tenant id is an Entra directory id: a GUID.
-pub const GUID_PATTERN: &str =
-    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+pub const GUID_PATTERN: &str = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 
 /// A reference to another xtsync resource in the same namespace.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]

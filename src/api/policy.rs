@@ -21,11 +21,7 @@ use super::{GUID_PATTERN, LocalRef};
     category = "xtsync",
     doc = "A tenant's cross-tenant access settings: defaults plus per-partner overrides.",
     printcolumn(name = "Tenant", type_ = "string", json_path = ".spec.tenantRef.name"),
-    printcolumn(
-        name = "Partners",
-        type_ = "integer",
-        json_path = ".status.partnerCount"
-    ),
+    printcolumn(name = "Partners", type_ = "integer", json_path = ".status.partnerCount"),
     printcolumn(
         name = "Ready",
         type_ = "string",
@@ -36,11 +32,7 @@ use super::{GUID_PATTERN, LocalRef};
         type_ = "string",
         json_path = ".status.conditions[?(@.type==\"Ready\")].reason"
     ),
-    printcolumn(
-        name = "Age",
-        type_ = "date",
-        json_path = ".metadata.creationTimestamp"
-    )
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
 )]
 #[serde(rename_all = "camelCase")]
 pub struct CrossTenantAccessPolicySpec {

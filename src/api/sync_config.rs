@@ -38,21 +38,9 @@ use super::LocalRef;
         json_path = ".status.conditions[?(@.type==\"Ready\")].reason",
         priority = 1
     ),
-    printcolumn(
-        name = "Users",
-        type_ = "integer",
-        json_path = ".status.usersProvisioned"
-    ),
-    printcolumn(
-        name = "Last Sync",
-        type_ = "date",
-        json_path = ".status.lastSuccessfulSyncTime"
-    ),
-    printcolumn(
-        name = "Age",
-        type_ = "date",
-        json_path = ".metadata.creationTimestamp"
-    )
+    printcolumn(name = "Users", type_ = "integer", json_path = ".status.usersProvisioned"),
+    printcolumn(name = "Last Sync", type_ = "date", json_path = ".status.lastSuccessfulSyncTime"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
 )]
 #[serde(rename_all = "camelCase")]
 pub struct SyncConfigurationSpec {
@@ -175,9 +163,7 @@ pub struct Matching {
 
 impl Default for Matching {
     fn default() -> Self {
-        Matching {
-            adopt_existing: true,
-        }
+        Matching { adopt_existing: true }
     }
 }
 

@@ -60,18 +60,10 @@ where
             return;
         };
         let kind = K::kind(&K::DynamicType::default()).into_owned();
-        let mut events = std::pin::pin!(
-            watcher(self.api, self.config)
-                .default_backoff()
-                .reflect(writer)
-        );
+        let mut events = std::pin::pin!(watcher(self.api, self.config).default_backoff().reflect(writer));
         while let Some(event) = events.next().await {
             let objects = match event {
-                Ok(
-                    watcher::Event::Apply(o)
-                    | watcher::Event::InitApply(o)
-                    | watcher::Event::Delete(o),
-                ) => vec![o],
+                Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o) | watcher::Event::Delete(o)) => vec![o],
                 Ok(watcher::Event::Init | watcher::Event::InitDone) => continue,
                 Err(error) => {
                     tracing::warn!(%kind, %error, "watch failed; retrying");

@@ -25,10 +25,7 @@ pub fn tenant_state(tenant: Option<&Tenant>) -> TenantState {
             reason: "Pending".into(),
             message: "its connection has not been checked yet".into(),
         },
-        Some(c)
-            if c.observed_generation.is_some()
-                && c.observed_generation != tenant.metadata.generation =>
-        {
+        Some(c) if c.observed_generation.is_some() && c.observed_generation != tenant.metadata.generation => {
             TenantState::NotReady {
                 reason: "Pending".into(),
                 message: "its spec changed and is being checked again".into(),
@@ -55,11 +52,7 @@ pub fn rank<K: ResourceExt>(object: &K) -> (i64, String) {
         .map_or(i64::MAX, |t| t.0.as_second());
     (
         created,
-        format!(
-            "{}/{}",
-            object.namespace().unwrap_or_default(),
-            object.name_any()
-        ),
+        format!("{}/{}", object.namespace().unwrap_or_default(), object.name_any()),
     )
 }
 
@@ -72,9 +65,7 @@ pub fn policies_of(
     let mut found: Vec<_> = store
         .state()
         .into_iter()
-        .filter(|p| {
-            p.namespace().as_deref() == Some(namespace) && p.spec.tenant_ref.name == tenant_name
-        })
+        .filter(|p| p.namespace().as_deref() == Some(namespace) && p.spec.tenant_ref.name == tenant_name)
         .collect();
     found.sort_by_key(|p| rank(p.as_ref()));
     found
@@ -86,9 +77,7 @@ pub fn policy_in_force(
     namespace: &str,
     tenant_name: &str,
 ) -> Option<Arc<CrossTenantAccessPolicy>> {
-    policies_of(store, namespace, tenant_name)
-        .into_iter()
-        .next()
+    policies_of(store, namespace, tenant_name).into_iter().next()
 }
 
 /// The (source, target) tenant ids a configuration points at, when both Tenants exist.
@@ -103,9 +92,6 @@ pub fn pair_of(tenants: &Store<Tenant>, config: &SyncConfiguration) -> Option<(S
 }
 
 /// Does the resource's `Ready` condition currently carry this reason?
-pub fn ready_reason_is(
-    conditions: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition],
-    reason: &str,
-) -> bool {
+pub fn ready_reason_is(conditions: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition], reason: &str) -> bool {
     conditions::find(conditions, READY).is_some_and(|c| c.reason == reason)
 }

@@ -131,14 +131,8 @@ pub async fn run(client: Client, settings: Settings) {
             .predicate_filter(predicates::generation, Default::default()),
         policies.store.clone(),
     )
-    .watches_stream(
-        policies.subscribe(),
-        policy::sibling_mapper(ctx.policies.clone()),
-    )
-    .watches_stream(
-        tenants.subscribe(),
-        policy::tenant_mapper(ctx.policies.clone()),
-    )
+    .watches_stream(policies.subscribe(), policy::sibling_mapper(ctx.policies.clone()))
+    .watches_stream(tenants.subscribe(), policy::tenant_mapper(ctx.policies.clone()))
     .shutdown_on_signal()
     .run(policy::reconcile, error_policy, ctx.clone())
     .for_each(|_| futures::future::ready(()));
@@ -149,18 +143,9 @@ pub async fn run(client: Client, settings: Settings) {
             .predicate_filter(predicates::generation, Default::default()),
         configs.store.clone(),
     )
-    .watches_stream(
-        configs.subscribe(),
-        sync_config::sibling_mapper(ctx.clone()),
-    )
-    .watches_stream(
-        tenants.subscribe(),
-        sync_config::tenant_mapper(ctx.configs.clone()),
-    )
-    .watches_stream(
-        policies.subscribe(),
-        sync_config::policy_mapper(ctx.configs.clone()),
-    )
+    .watches_stream(configs.subscribe(), sync_config::sibling_mapper(ctx.clone()))
+    .watches_stream(tenants.subscribe(), sync_config::tenant_mapper(ctx.configs.clone()))
+    .watches_stream(policies.subscribe(), sync_config::policy_mapper(ctx.configs.clone()))
     .shutdown_on_signal()
     .run(sync_config::reconcile, error_policy, ctx.clone())
     .for_each(|_| futures::future::ready(()));

@@ -13,10 +13,7 @@ use crate::api::conditions::{self, READY, Verdict};
 use crate::api::policy::{CrossTenantAccessPolicy, CrossTenantAccessPolicyStatus};
 use crate::api::tenant::Tenant;
 
-pub async fn reconcile(
-    policy: Arc<CrossTenantAccessPolicy>,
-    ctx: Arc<Context>,
-) -> Result<Action, Error> {
+pub async fn reconcile(policy: Arc<CrossTenantAccessPolicy>, ctx: Arc<Context>) -> Result<Action, Error> {
     let ns = policy.namespace().ok_or(Error::NotNamespaced)?;
     let name = policy.name_any();
     let tenant_name = &policy.spec.tenant_ref.name;
@@ -25,10 +22,7 @@ pub async fn reconcile(
         Verdict::falsity(
             READY,
             "InvalidSpec",
-            format!(
-                "partners list tenant {} more than once",
-                repeated.join(", ")
-            ),
+            format!("partners list tenant {} more than once", repeated.join(", ")),
         )
     } else if lookup::tenant(&ctx.tenants, &ns, tenant_name).is_none() {
         Verdict::falsity(
@@ -81,8 +75,7 @@ pub async fn reconcile(
 /// policy now marked duplicate may have been freed by a policy that moved to another tenant.
 pub fn sibling_mapper(
     policies: Store<CrossTenantAccessPolicy>,
-) -> impl Fn(CrossTenantAccessPolicy) -> Vec<ObjectRef<CrossTenantAccessPolicy>> + Send + Sync + 'static
-{
+) -> impl Fn(CrossTenantAccessPolicy) -> Vec<ObjectRef<CrossTenantAccessPolicy>> + Send + Sync + 'static {
     move |changed| {
         let ns = changed.namespace();
         policies

@@ -87,10 +87,7 @@ fn evaluate_gate(config: &SyncConfiguration, ns: &str, ctx: &Context) -> Verdict
             "GateOpen",
             format!(
                 "source '{}' ({}) → target '{}' ({}): tenants Ready and their policies allow the sync",
-                spec.source_ref.name,
-                pair.source.tenant_id,
-                spec.target_ref.name,
-                pair.target.tenant_id
+                spec.source_ref.name, pair.source.tenant_id, spec.target_ref.name, pair.target.tenant_id
             ),
         ),
         Err(closed) => Verdict::falsity(READY, closed.reason.as_str(), closed.message),
@@ -124,34 +121,29 @@ pub fn sibling_mapper(
 pub fn tenant_mapper(
     configs: Store<SyncConfiguration>,
 ) -> impl Fn(Tenant) -> Vec<ObjectRef<SyncConfiguration>> + Send + Sync + 'static {
-    move |tenant| {
-        let (ns, name) = (tenant.namespace(), tenant.name_any());
-        configs
-            .state()
-            .into_iter()
-            .filter(|c| {
-                c.namespace() == ns
-                    && (c.spec.source_ref.name == name || c.spec.target_ref.name == name)
-            })
-            .map(|c| ObjectRef::from_obj(c.as_ref()))
-            .collect()
-    }
+    move |tenant| configs_naming(&configs, tenant.namespace(), &tenant.name_any())
 }
 
 /// A policy changed: every configuration whose source or target is the policy's tenant.
 pub fn policy_mapper(
     configs: Store<SyncConfiguration>,
 ) -> impl Fn(CrossTenantAccessPolicy) -> Vec<ObjectRef<SyncConfiguration>> + Send + Sync + 'static {
-    move |policy| {
-        let (ns, tenant) = (policy.namespace(), policy.spec.tenant_ref.name.clone());
-        configs
-            .state()
-            .into_iter()
-            .filter(|c| {
-                c.namespace() == ns
-                    && (c.spec.source_ref.name == tenant || c.spec.target_ref.name == tenant)
-            })
-            .map(|c| ObjectRef::from_obj(c.as_ref()))
-            .collect()
-    }
+    move |policy| configs_naming(&configs, policy.namespace(), &policy.spec.tenant_ref.name)
+}
+
+/// The configurations of `namespace` whose source or target is the Tenant `tenant_name`.
+fn configs_naming(
+    configs: &Store<SyncConfiguration>,
+    namespace: Option<String>,
+    tenant_name: &str,
+) -> Vec<ObjectRef<SyncConfiguration>> {
+    configs
+        .state()
+        .into_iter()
+        .filter(|c| {
+            c.namespace() == namespace
+                && (c.spec.source_ref.name == tenant_name || c.spec.target_ref.name == tenant_name)
+        })
+        .map(|c| ObjectRef::from_obj(c.as_ref()))
+        .collect()
 }

@@ -51,11 +51,7 @@ pub async fn reconcile(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Action,
     let previous = tenant.status.clone().unwrap_or_default();
     let (verdict, capabilities, requeue) = match checked {
         Ok(capabilities) => (
-            Verdict::truth(
-                READY,
-                "Connected",
-                "credentials found and the connection tested",
-            ),
+            Verdict::truth(READY, "Connected", "credentials found and the connection tested"),
             Some(capabilities),
             ctx.settings.tenant_recheck,
         ),
@@ -70,30 +66,16 @@ pub async fn reconcile(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Action,
     };
     let new_status = TenantStatus {
         observed_generation: tenant.metadata.generation,
-        conditions: conditions::record(
-            &previous.conditions,
-            verdict,
-            tenant.metadata.generation,
-            now,
-        ),
+        conditions: conditions::record(&previous.conditions, verdict, tenant.metadata.generation, now),
         capabilities,
         last_connection_check: Some(Time(now)),
     };
-    status::apply(
-        &Api::<Tenant>::namespaced(ctx.client.clone(), &ns),
-        &name,
-        &new_status,
-    )
-    .await?;
+    status::apply(&Api::<Tenant>::namespaced(ctx.client.clone(), &ns), &name, &new_status).await?;
     Ok(Action::requeue(requeue))
 }
 
 /// The connection test. The outer error is ours (retry); the inner one is the user's (status).
-async fn check(
-    tenant: &Tenant,
-    ns: &str,
-    ctx: &Context,
-) -> Result<Result<Capabilities, TenantProblem>, Error> {
+async fn check(tenant: &Tenant, ns: &str, ctx: &Context) -> Result<Result<Capabilities, TenantProblem>, Error> {
     let spec = &tenant.spec;
     match &spec.directory {
         Directory {
@@ -133,11 +115,7 @@ async fn check(
 
 /// Reads one key of a Secret in the Tenant's own namespace. The value never leaves this
 /// function except to authenticate: it is not logged, evented or written to status.
-async fn read_secret(
-    ctx: &Context,
-    ns: &str,
-    key_ref: &SecretKeyRef,
-) -> Result<Result<String, TenantProblem>, Error> {
+async fn read_secret(ctx: &Context, ns: &str, key_ref: &SecretKeyRef) -> Result<Result<String, TenantProblem>, Error> {
     let secret = Api::<Secret>::namespaced(ctx.client.clone(), ns)
         .get_opt(&key_ref.name)
         .await?;
@@ -185,8 +163,7 @@ pub fn secret_mapper(
             .state()
             .into_iter()
             .filter(|t| {
-                t.namespace().as_deref() == Some(ns.as_str())
-                    && secret_name(&t.spec.directory) == Some(name.as_str())
+                t.namespace().as_deref() == Some(ns.as_str()) && secret_name(&t.spec.directory) == Some(name.as_str())
             })
             .map(|t| ObjectRef::from_obj(t.as_ref()))
             .collect()
@@ -198,10 +175,5 @@ fn secret_name(directory: &Directory) -> Option<&str> {
         .scim
         .as_ref()
         .map(|s| s.auth.bearer_token_secret_ref.name.as_str())
-        .or_else(|| {
-            directory
-                .msgraph
-                .as_ref()
-                .map(|g| g.client_secret_ref.name.as_str())
-        })
+        .or_else(|| directory.msgraph.as_ref().map(|g| g.client_secret_ref.name.as_str()))
 }

@@ -63,10 +63,7 @@ mod tests {
         assert_eq!(canonical("department"), Some("department"));
         assert_eq!(canonical("Department"), Some("department"));
         assert_eq!(canonical("email"), Some(WORK_EMAIL));
-        assert_eq!(
-            canonical(r#"emails[type eq "work"].value"#),
-            Some(WORK_EMAIL)
-        );
+        assert_eq!(canonical(r#"emails[type eq "work"].value"#), Some(WORK_EMAIL));
         assert_eq!(canonical("givenName"), Some("name.givenName"));
         assert_eq!(canonical("departmnet"), None);
     }

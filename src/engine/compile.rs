@@ -48,14 +48,8 @@ pub fn compile(spec: &SyncConfigurationSpec) -> Result<CompiledSpec, SpecProblem
     for (i, mapping) in spec.attribute_mappings.iter().enumerate() {
         match compile_mapping(mapping) {
             Ok(m) => {
-                if mappings
-                    .iter()
-                    .any(|other: &Mapping| other.target == m.target)
-                {
-                    problems.push(format!(
-                        "attributeMappings[{i}]: target '{}' is mapped twice",
-                        m.target
-                    ));
+                if mappings.iter().any(|other: &Mapping| other.target == m.target) {
+                    problems.push(format!("attributeMappings[{i}]: target '{}' is mapped twice", m.target));
                 }
                 mappings.push(m);
             }
@@ -73,12 +67,11 @@ pub fn compile(spec: &SyncConfigurationSpec) -> Result<CompiledSpec, SpecProblem
 }
 
 fn compile_mapping(mapping: &AttributeMapping) -> Result<Mapping, String> {
-    let target = attributes::canonical(&mapping.target)
-        .ok_or_else(|| attributes::unknown_message(&mapping.target))?;
+    let target = attributes::canonical(&mapping.target).ok_or_else(|| attributes::unknown_message(&mapping.target))?;
     let value = match (&mapping.source, &mapping.constant, &mapping.expression) {
-        (Some(source), None, None) => MappingValue::Source(
-            attributes::canonical(source).ok_or_else(|| attributes::unknown_message(source))?,
-        ),
+        (Some(source), None, None) => {
+            MappingValue::Source(attributes::canonical(source).ok_or_else(|| attributes::unknown_message(source))?)
+        }
         (None, Some(constant), None) => MappingValue::Constant(constant.clone()),
         (None, None, Some(text)) => {
             let expr = expression::parse(text).map_err(|e| format!("expression '{text}' {e}"))?;
@@ -87,10 +80,7 @@ fn compile_mapping(mapping: &AttributeMapping) -> Result<Mapping, String> {
                 .into_iter()
                 .find(|a| attributes::canonical(a).is_none())
             {
-                return Err(format!(
-                    "expression '{text}': {}",
-                    attributes::unknown_message(unknown)
-                ));
+                return Err(format!("expression '{text}': {}", attributes::unknown_message(unknown)));
             }
             MappingValue::Expression(expr)
         }
@@ -163,11 +153,7 @@ mod tests {
         assert_eq!(problems.len(), 5, "{problems:?}");
         assert!(problems[0].starts_with("spec.interval: interval '5s' is shorter"));
         assert!(problems[1].contains("unknown operator 'LIKE'"));
-        assert!(
-            problems[2].starts_with(
-                "attributeMappings[0]: expression 'Join(\" \", [givenName]' at column"
-            )
-        );
+        assert!(problems[2].starts_with("attributeMappings[0]: expression 'Join(\" \", [givenName]' at column"));
         assert!(problems[3].contains("exactly one of source, constant or expression"));
         assert!(problems[4].contains("unknown attribute 'costCenter'"));
     }

@@ -93,9 +93,7 @@ impl Function {
     }
 
     fn lookup(name: &str) -> Option<Function> {
-        Function::ALL
-            .into_iter()
-            .find(|f| f.name().eq_ignore_ascii_case(name))
+        Function::ALL.into_iter().find(|f| f.name().eq_ignore_ascii_case(name))
     }
 
     /// (minimum, maximum) number of arguments, as documented by Microsoft.
@@ -276,20 +274,14 @@ impl Parser {
 
     fn call(&mut self) -> Result<Expr, ParseError> {
         let start = self.pos;
-        while self
-            .peek()
-            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
+        while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
             self.pos += 1;
         }
         let name: String = self.chars[start..self.pos].iter().collect();
         let Some(function) = Function::lookup(&name) else {
             self.pos = start;
             let known: Vec<_> = Function::ALL.iter().map(|f| f.name()).collect();
-            return Err(self.error(format!(
-                "unknown function '{name}' (known: {})",
-                known.join(", ")
-            )));
+            return Err(self.error(format!("unknown function '{name}' (known: {})", known.join(", "))));
         };
         self.skip_space();
         if self.peek() != Some('(') {
@@ -368,11 +360,7 @@ mod tests {
             e,
             Expr::Call {
                 function: Function::Join,
-                args: vec![
-                    Expr::Text(" ".into()),
-                    attr("givenName"),
-                    attr("familyName")
-                ]
+                args: vec![Expr::Text(" ".into()), attr("givenName"), attr("familyName")]
             }
         );
         assert_eq!(e.attributes(), vec!["givenName", "familyName"]);
@@ -380,8 +368,7 @@ mod tests {
 
     #[test]
     fn parses_nested_calls_equality_and_numbers() {
-        let e = parse(r#"IIF([department]="Sales", ToUpper(Left([displayName], 3)), "x")"#)
-            .expect("parses");
+        let e = parse(r#"IIF([department]="Sales", ToUpper(Left([displayName], 3)), "x")"#).expect("parses");
         let Expr::Call {
             function: Function::IIF,
             args,
@@ -391,10 +378,7 @@ mod tests {
         };
         assert_eq!(
             args[0],
-            Expr::Equals(
-                Box::new(attr("department")),
-                Box::new(Expr::Text("Sales".into()))
-            )
+            Expr::Equals(Box::new(attr("department")), Box::new(Expr::Text("Sales".into())))
         );
         assert_eq!(
             args[1],
@@ -422,8 +406,7 @@ mod tests {
 
     #[test]
     fn replace_accepts_empty_optional_arguments() {
-        let e =
-            parse(r#"Replace([mail], "@contoso.com", , , "@fabrikam.com", , )"#).expect("parses");
+        let e = parse(r#"Replace([mail], "@contoso.com", , , "@fabrikam.com", , )"#).expect("parses");
         let Expr::Call { args, .. } = e else {
             panic!("not a call")
         };

@@ -61,10 +61,7 @@ impl Operator {
     fn is_numeric(self) -> bool {
         matches!(
             self,
-            Operator::GreaterThan
-                | Operator::GreaterThanOrEquals
-                | Operator::LessThan
-                | Operator::LessThanOrEquals
+            Operator::GreaterThan | Operator::GreaterThanOrEquals | Operator::LessThan | Operator::LessThanOrEquals
         )
     }
 }
@@ -116,8 +113,8 @@ pub fn compile(groups: &[ScopingFilterGroup]) -> Result<ScopingFilter, Vec<Strin
 }
 
 fn compile_clause(clause: &ScopingClause) -> Result<Clause, String> {
-    let attribute = attributes::canonical(&clause.attribute)
-        .ok_or_else(|| attributes::unknown_message(&clause.attribute))?;
+    let attribute =
+        attributes::canonical(&clause.attribute).ok_or_else(|| attributes::unknown_message(&clause.attribute))?;
     let operator = Operator::parse(&clause.operator).ok_or_else(|| {
         format!(
             "unknown operator '{}' (use EQUALS, NOT EQUALS, IS TRUE, IS FALSE, IS NULL, IS NOT NULL, REGEX MATCH, \
@@ -128,19 +125,13 @@ fn compile_clause(clause: &ScopingClause) -> Result<Clause, String> {
     let operand = match (&clause.value, operator.takes_value()) {
         (None, true) => return Err(format!("operator '{}' needs a value", clause.operator)),
         (Some(_), false) | (None, false) => Operand::None,
-        (Some(v), true) if operator.is_numeric() => {
-            Operand::Integer(v.trim().parse().map_err(|_| {
-                format!(
-                    "operator '{}' compares integers; '{v}' is not one",
-                    clause.operator
-                )
-            })?)
-        }
+        (Some(v), true) if operator.is_numeric() => Operand::Integer(
+            v.trim()
+                .parse()
+                .map_err(|_| format!("operator '{}' compares integers; '{v}' is not one", clause.operator))?,
+        ),
         (Some(v), true) if matches!(operator, Operator::RegexMatch | Operator::NotRegexMatch) => {
-            Operand::Pattern(
-                Regex::new(v)
-                    .map_err(|e| format!("invalid regex '{v}': {}", first_line(&e.to_string())))?,
-            )
+            Operand::Pattern(Regex::new(v).map_err(|e| format!("invalid regex '{v}': {}", first_line(&e.to_string())))?)
         }
         (Some(v), true) => Operand::Text(v.clone()),
     };
@@ -215,14 +206,8 @@ mod tests {
         ])
         .expect_err("invalid");
         assert_eq!(problems.len(), 5, "{problems:?}");
-        assert!(
-            problems[0].starts_with("scope.filters[0].clauses[0]: unknown operator 'CONTAINS'")
-        );
-        assert!(
-            problems[1].contains("invalid regex '([a-z'"),
-            "{}",
-            problems[1]
-        );
+        assert!(problems[0].starts_with("scope.filters[0].clauses[0]: unknown operator 'CONTAINS'"));
+        assert!(problems[1].contains("invalid regex '([a-z'"), "{}", problems[1]);
         assert!(!problems[1].contains('\n'));
         assert!(problems[2].contains("'ten' is not one"));
         assert!(problems[3].contains("needs a value"));

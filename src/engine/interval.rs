@@ -21,17 +21,13 @@ pub fn parse(text: &str) -> Result<Duration, IntervalError> {
     }
     let mut total = Duration::ZERO;
     while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .ok_or_else(malformed)?;
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(malformed)?;
         if digits == 0 {
             return Err(malformed());
         }
         let value: u64 = rest[..digits].parse().map_err(|_| malformed())?;
         rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
         let unit = match &rest[..unit_len] {
             "ms" => Duration::from_millis(1),
             "s" => Duration::from_secs(1),
@@ -66,10 +62,7 @@ mod tests {
     #[test]
     fn rejects_garbage_and_too_short() {
         for bad in ["", "5", "m", "5x", "1.5h", "-5m", "5 m"] {
-            assert!(
-                matches!(parse(bad), Err(IntervalError::Malformed(_))),
-                "{bad}"
-            );
+            assert!(matches!(parse(bad), Err(IntervalError::Malformed(_))), "{bad}");
         }
         assert_eq!(parse("9s"), Err(IntervalError::TooShort("9s".into())));
     }

@@ -34,10 +34,7 @@ impl ProbeError {
 }
 
 fn detail_suffix(detail: &Option<String>) -> String {
-    detail
-        .as_deref()
-        .map(|d| format!(" ({d})"))
-        .unwrap_or_default()
+    detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
 }
 
 /// The HTTP client all providers share: rustls, timeouts, no redirects to other hosts' tokens.

@@ -17,13 +17,7 @@ async fn valid_pair_becomes_ready() {
     t.start_controllers(|_| {});
     t.apply(&manifests::quickstart(&t)).await;
 
-    let ready = wait_ready(
-        &t.api::<SyncConfiguration>(),
-        "contoso-to-fabrikam",
-        "True",
-        "GateOpen",
-    )
-    .await;
+    let ready = t.config_ready("contoso-to-fabrikam", "True", "GateOpen").await;
     assert!(
         ready.message.contains(CONTOSO) && ready.message.contains(FABRIKAM),
         "{}",
@@ -48,10 +42,7 @@ async fn valid_pair_becomes_ready() {
         .expect("policy");
     let effective = policy.status.expect("policy status").effective;
     assert_eq!(effective.len(), 1);
-    assert!(
-        effective[0].inbound.allow_users_sync
-            && effective[0].inbound.automatically_redeem_invitations
-    );
+    assert!(effective[0].inbound.allow_users_sync && effective[0].inbound.automatically_redeem_invitations);
     assert!(
         !effective[0].outbound.automatically_redeem_invitations,
         "not set anywhere: denied"
@@ -63,13 +54,7 @@ async fn kubectl_get_xtsync_lists_all_three_kinds() {
     let mut t = TestNs::new("kubectl-get").await;
     t.start_controllers(|_| {});
     t.apply(&manifests::quickstart(&t)).await;
-    wait_ready(
-        &t.api::<SyncConfiguration>(),
-        "contoso-to-fabrikam",
-        "True",
-        "GateOpen",
-    )
-    .await;
+    t.config_ready("contoso-to-fabrikam", "True", "GateOpen").await;
 
     let out = t.kubectl(&["get", "xtsync"]).await;
     for expected in [
@@ -98,11 +83,7 @@ async fn kubectl_get_xtsync_lists_all_three_kinds() {
         short.contains("contoso") && short.contains("fabrikam") && short.contains("True"),
         "{short}"
     );
-    assert!(
-        t.kubectl(&["get", "ctap", "--no-headers"])
-            .await
-            .contains("Effective")
-    );
+    assert!(t.kubectl(&["get", "ctap", "--no-headers"]).await.contains("Effective"));
     assert!(
         t.kubectl(&["get", "tenant", "--no-headers"])
             .await
@@ -157,22 +138,15 @@ async fn schema_rejects_what_a_schema_can() {
 #[tokio::test]
 async fn defaults_are_filled_by_the_apiserver() {
     let t = TestNs::new("defaults").await;
-    t.apply(&manifests::sync_config(
-        "minimal", "contoso", "fabrikam", "",
-    ))
-    .await;
-    let config = t
-        .api::<SyncConfiguration>()
-        .get("minimal")
-        .await
-        .expect("config");
+    t.apply(&manifests::sync_config("minimal", "contoso", "fabrikam", ""))
+        .await;
+    let config = t.api::<SyncConfiguration>().get("minimal").await.expect("config");
     let json = serde_json::to_value(&config.spec).expect("spec");
     assert_eq!(json["interval"], "40m");
     assert_eq!(json["userType"], "Member");
     assert_eq!(json["deprovision"]["action"], "SoftDelete");
     assert_eq!(json["deprovision"]["accidentalDeletionThreshold"], 500);
-    t.apply(&manifests::scim_tenant(&t, "contoso", CONTOSO, ""))
-        .await;
+    t.apply(&manifests::scim_tenant(&t, "contoso", CONTOSO, "")).await;
     let tenant = t.api::<Tenant>().get("contoso").await.expect("tenant");
     assert_eq!(tenant.spec.cloud, xtsync::api::tenant::Cloud::Global);
 }
@@ -188,18 +162,8 @@ async fn invalid_spec_unknown_operator() {
         "fabrikam",
         "  scope:\n    filters:\n      - clauses:\n          - { attribute: department, operator: CONTAINS, value: Sales }\n",
     )).await;
-    let c = wait_ready(
-        &t.api::<SyncConfiguration>(),
-        "contoso-to-fabrikam",
-        "False",
-        "InvalidSpec",
-    )
-    .await;
-    assert!(
-        c.message.contains("unknown operator 'CONTAINS'"),
-        "{}",
-        c.message
-    );
+    let c = t.config_ready("contoso-to-fabrikam", "False", "InvalidSpec").await;
+    assert!(c.message.contains("unknown operator 'CONTAINS'"), "{}", c.message);
 }
 
 #[tokio::test]
@@ -216,19 +180,9 @@ async fn invalid_spec_bad_regex_and_expression() {
             "  attributeMappings:\n    - { target: title, expression: 'Jion(\" \", [givenName])' }\n",
         ),
     )).await;
-    let c = wait_ready(
-        &t.api::<SyncConfiguration>(),
-        "contoso-to-fabrikam",
-        "False",
-        "InvalidSpec",
-    )
-    .await;
+    let c = t.config_ready("contoso-to-fabrikam", "False", "InvalidSpec").await;
     assert!(c.message.contains("invalid regex"), "{}", c.message);
-    assert!(
-        c.message.contains("unknown function 'Jion'"),
-        "{}",
-        c.message
-    );
+    assert!(c.message.contains("unknown function 'Jion'"), "{}", c.message);
 }
 
 #[tokio::test]
@@ -236,8 +190,7 @@ async fn tenant_not_ready_when_missing_or_unauthenticated() {
     let mut t = TestNs::new("tenant-not-ready").await;
     t.start_controllers(|_| {});
     t.apply(&manifests::policies()).await;
-    t.apply(&manifests::scim_tenant(&t, "contoso", CONTOSO, "Global"))
-        .await;
+    t.apply(&manifests::scim_tenant(&t, "contoso", CONTOSO, "Global")).await;
     t.apply(&manifests::sync_config(
         "contoso-to-fabrikam",
         "contoso",
@@ -245,45 +198,28 @@ async fn tenant_not_ready_when_missing_or_unauthenticated() {
         "",
     ))
     .await;
-    let c = wait_ready(
-        &t.api::<SyncConfiguration>(),
-        "contoso-to-fabrikam",
-        "False",
-        "TenantNotReady",
-    )
-    .await;
+    let c = t.config_ready("contoso-to-fabrikam", "False", "TenantNotReady").await;
     assert!(
         c.message.contains("Tenant 'contoso'") || c.message.contains("Tenant 'fabrikam'"),
         "{}",
         c.message
     );
-    t.apply(&manifests::secret("contoso-scim", support::SCIM_TOKEN))
-        .await;
+    t.apply(&manifests::secret("contoso-scim", support::SCIM_TOKEN)).await;
     let c = wait_condition(
         &t.api::<SyncConfiguration>(),
         "contoso-to-fabrikam",
         "Ready",
         Duration::from_secs(30),
-        |c| {
-            c.message
-                .contains("target Tenant 'fabrikam' does not exist")
-        },
+        |c| c.message.contains("target Tenant 'fabrikam' does not exist"),
     )
     .await;
     assert_eq!(c.reason, "TenantNotReady");
 
     // A wrong token: the Tenant says AuthenticationFailed, the configuration says which tenant.
-    t.apply(&manifests::secret("fabrikam-scim", "wrong-token"))
-        .await;
+    t.apply(&manifests::secret("fabrikam-scim", "wrong-token")).await;
     t.apply(&manifests::scim_tenant(&t, "fabrikam", FABRIKAM, "Global"))
         .await;
-    let tc = wait_ready(
-        &t.api::<Tenant>(),
-        "fabrikam",
-        "False",
-        "AuthenticationFailed",
-    )
-    .await;
+    let tc = wait_ready(&t.api::<Tenant>(), "fabrikam", "False", "AuthenticationFailed").await;
     assert!(
         !tc.message.contains("wrong-token"),
         "secrets never appear in status: {}",
@@ -308,20 +244,13 @@ async fn tenant_not_ready_when_missing_or_unauthenticated() {
 async fn tenant_reports_missing_secret_and_unreachable_directory() {
     let mut t = TestNs::new("tenant-reasons").await;
     t.start_controllers(|_| {});
-    let no_secret = manifests::scim_tenant(&t, "nosecret", CONTOSO, "Global")
-        .replace("nosecret-scim", "absent");
+    let no_secret = manifests::scim_tenant(&t, "nosecret", CONTOSO, "Global").replace("nosecret-scim", "absent");
     t.apply(&no_secret).await;
     let c = wait_ready(&t.api::<Tenant>(), "nosecret", "False", "SecretNotFound").await;
-    assert!(
-        c.message.contains("Secret 'absent' not found"),
-        "{}",
-        c.message
-    );
+    assert!(c.message.contains("Secret 'absent' not found"), "{}", c.message);
 
-    t.apply(&manifests::secret("down-scim", support::SCIM_TOKEN))
-        .await;
-    let down = manifests::scim_tenant(&t, "down", FABRIKAM, "Global")
-        .replace(&t.env.scim_base, "http://127.0.0.1:9");
+    t.apply(&manifests::secret("down-scim", support::SCIM_TOKEN)).await;
+    let down = manifests::scim_tenant(&t, "down", FABRIKAM, "Global").replace(&t.env.scim_base, "http://127.0.0.1:9");
     t.apply(&down).await;
     let c = wait_ready(&t.api::<Tenant>(), "down", "False", "Unreachable").await;
     assert!(c.message.contains("127.0.0.1:9"), "{}", c.message);
@@ -332,11 +261,9 @@ async fn fixing_a_secret_makes_the_tenant_ready_at_once() {
     let mut t = TestNs::new("secret-watch").await;
     // Retries are an hour away: only the Secret watch can make the tenant Ready in time.
     t.start_controllers(|s| s.tenant_retry = Duration::from_secs(3600));
-    t.apply(&manifests::scim_tenant(&t, "contoso", CONTOSO, "Global"))
-        .await;
+    t.apply(&manifests::scim_tenant(&t, "contoso", CONTOSO, "Global")).await;
     wait_ready(&t.api::<Tenant>(), "contoso", "False", "SecretNotFound").await;
-    t.apply(&manifests::secret("contoso-scim", support::SCIM_TOKEN))
-        .await;
+    t.apply(&manifests::secret("contoso-scim", support::SCIM_TOKEN)).await;
     wait_ready(&t.api::<Tenant>(), "contoso", "True", "Connected").await;
 }
 
@@ -346,20 +273,12 @@ async fn same_tenant() {
     t.start_controllers(|_| {});
     t.apply(&manifests::tenants_with(
         &t,
-        &[
-            ("contoso", CONTOSO, "Global"),
-            ("contoso-alias", CONTOSO, "Global"),
-        ],
+        &[("contoso", CONTOSO, "Global"), ("contoso-alias", CONTOSO, "Global")],
     ))
     .await;
-    t.apply(&manifests::sync_config(
-        "loop",
-        "contoso",
-        "contoso-alias",
-        "",
-    ))
-    .await;
-    let c = wait_ready(&t.api::<SyncConfiguration>(), "loop", "False", "SameTenant").await;
+    t.apply(&manifests::sync_config("loop", "contoso", "contoso-alias", ""))
+        .await;
+    let c = t.config_ready("loop", "False", "SameTenant").await;
     assert!(c.message.contains(CONTOSO), "{}", c.message);
 }
 
@@ -367,29 +286,9 @@ async fn same_tenant() {
 async fn unsupported_cloud() {
     let mut t = TestNs::new("unsupported-cloud").await;
     t.start_controllers(|_| {});
-    t.apply(&manifests::tenants_with(
-        &t,
-        &[
-            ("contoso", CONTOSO, "China21Vianet"),
-            ("fabrikam", FABRIKAM, "China21Vianet"),
-        ],
-    ))
-    .await;
-    t.apply(&manifests::policies()).await;
-    t.apply(&manifests::sync_config(
-        "contoso-to-fabrikam",
-        "contoso",
-        "fabrikam",
-        "",
-    ))
-    .await;
-    let c = wait_ready(
-        &t.api::<SyncConfiguration>(),
-        "contoso-to-fabrikam",
-        "False",
-        "UnsupportedCloud",
-    )
-    .await;
+    t.apply(&manifests::pair_in_clouds(&t, "China21Vianet", "China21Vianet"))
+        .await;
+    let c = t.config_ready("contoso-to-fabrikam", "False", "UnsupportedCloud").await;
     assert!(c.message.contains("China21Vianet"), "{}", c.message);
 }
 
@@ -397,29 +296,10 @@ async fn unsupported_cloud() {
 async fn cross_cloud_not_supported() {
     let mut t = TestNs::new("cross-cloud").await;
     t.start_controllers(|_| {});
-    t.apply(&manifests::tenants_with(
-        &t,
-        &[
-            ("contoso", CONTOSO, "Global"),
-            ("fabrikam", FABRIKAM, "USGovernment"),
-        ],
-    ))
-    .await;
-    t.apply(&manifests::policies()).await;
-    t.apply(&manifests::sync_config(
-        "contoso-to-fabrikam",
-        "contoso",
-        "fabrikam",
-        "",
-    ))
-    .await;
-    let c = wait_ready(
-        &t.api::<SyncConfiguration>(),
-        "contoso-to-fabrikam",
-        "False",
-        "CrossCloudNotSupported",
-    )
-    .await;
+    t.apply(&manifests::pair_in_clouds(&t, "Global", "USGovernment")).await;
+    let c = t
+        .config_ready("contoso-to-fabrikam", "False", "CrossCloudNotSupported")
+        .await;
     assert!(c.message.contains("USGovernment"), "{}", c.message);
 }
 
@@ -428,31 +308,17 @@ async fn duplicate_pair_oldest_wins_and_deletion_frees_the_next() {
     let mut t = TestNs::new("duplicate-pair").await;
     t.start_controllers(|_| {});
     t.apply(&manifests::quickstart(&t)).await;
-    wait_ready(
-        &t.api::<SyncConfiguration>(),
-        "contoso-to-fabrikam",
-        "True",
-        "GateOpen",
-    )
-    .await;
+    t.config_ready("contoso-to-fabrikam", "True", "GateOpen").await;
     // Creation times have one-second resolution: make the second one surely younger.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     t.apply(&manifests::sync_config("again", "contoso", "fabrikam", ""))
         .await;
-    let c = wait_ready(
-        &t.api::<SyncConfiguration>(),
-        "again",
-        "False",
-        "DuplicatePair",
-    )
-    .await;
+    let c = t.config_ready("again", "False", "DuplicatePair").await;
     assert!(c.message.contains("contoso-to-fabrikam"), "{}", c.message);
-    // The reverse direction is another pair, and many-to-one is fine.
-    t.apply(&manifests::tenants_with(
-        &t,
-        &[("northwind", NORTHWIND, "Global")],
-    ))
-    .await;
+    // The reverse direction and another source into the same target are other pairs: their
+    // gates close for their policies, not as duplicates.
+    t.apply(&manifests::tenants_with(&t, &[("northwind", NORTHWIND, "Global")]))
+        .await;
     t.apply(&manifests::sync_config(
         "fabrikam-to-contoso",
         "fabrikam",
@@ -460,33 +326,27 @@ async fn duplicate_pair_oldest_wins_and_deletion_frees_the_next() {
         "",
     ))
     .await;
-    let reverse = wait_condition(
-        &t.api::<SyncConfiguration>(),
-        "fabrikam-to-contoso",
-        "Ready",
-        Duration::from_secs(30),
-        |c| c.reason != "Pending",
-    )
+    t.apply(&manifests::sync_config(
+        "northwind-to-fabrikam",
+        "northwind",
+        "fabrikam",
+        "",
+    ))
     .await;
-    assert_ne!(reverse.reason, "DuplicatePair");
-
-    t.kubectl(&["delete", "syncconfig", "contoso-to-fabrikam"])
+    t.config_ready("fabrikam-to-contoso", "False", "InboundSyncNotAllowed")
         .await;
-    wait_ready(&t.api::<SyncConfiguration>(), "again", "True", "GateOpen").await;
+    t.config_ready("northwind-to-fabrikam", "False", "InboundSyncNotAllowed")
+        .await;
+
+    t.kubectl(&["delete", "syncconfig", "contoso-to-fabrikam"]).await;
+    t.config_ready("again", "True", "GateOpen").await;
 }
 
 #[tokio::test]
 async fn inbound_sync_not_allowed_without_a_policy_then_allowed_when_one_appears() {
     let mut t = TestNs::new("inbound").await;
     t.start_controllers(|_| {});
-    t.apply(&manifests::tenants_with(
-        &t,
-        &[
-            ("contoso", CONTOSO, "Global"),
-            ("fabrikam", FABRIKAM, "Global"),
-        ],
-    ))
-    .await;
+    t.apply(&manifests::two_tenants(&t)).await;
     t.apply(&manifests::sync_config(
         "contoso-to-fabrikam",
         "contoso",
@@ -494,50 +354,24 @@ async fn inbound_sync_not_allowed_without_a_policy_then_allowed_when_one_appears
         "",
     ))
     .await;
-    let c = wait_ready(
-        &t.api::<SyncConfiguration>(),
-        "contoso-to-fabrikam",
-        "False",
-        "InboundSyncNotAllowed",
-    )
-    .await;
-    assert!(
-        c.message.contains("no CrossTenantAccessPolicy"),
-        "{}",
-        c.message
-    );
+    let c = t
+        .config_ready("contoso-to-fabrikam", "False", "InboundSyncNotAllowed")
+        .await;
+    assert!(c.message.contains("no CrossTenantAccessPolicy"), "{}", c.message);
     // The policies arrive: the watch on policies re-evaluates the gate, no polling.
     t.apply(&manifests::policies()).await;
-    wait_ready(
-        &t.api::<SyncConfiguration>(),
-        "contoso-to-fabrikam",
-        "True",
-        "GateOpen",
-    )
-    .await;
+    t.config_ready("contoso-to-fabrikam", "True", "GateOpen").await;
     // A partner override can take it away again.
     t.apply(&manifests::target_policy(true, false)).await;
-    wait_ready(
-        &t.api::<SyncConfiguration>(),
-        "contoso-to-fabrikam",
-        "False",
-        "AutomaticRedemptionNotConfigured",
-    )
-    .await;
+    t.config_ready("contoso-to-fabrikam", "False", "AutomaticRedemptionNotConfigured")
+        .await;
 }
 
 #[tokio::test]
 async fn automatic_redemption_not_configured_on_the_source() {
     let mut t = TestNs::new("redemption").await;
     t.start_controllers(|_| {});
-    t.apply(&manifests::tenants_with(
-        &t,
-        &[
-            ("contoso", CONTOSO, "Global"),
-            ("fabrikam", FABRIKAM, "Global"),
-        ],
-    ))
-    .await;
+    t.apply(&manifests::two_tenants(&t)).await;
     t.apply(&manifests::target_policy(true, true)).await;
     t.apply(&manifests::sync_config(
         "contoso-to-fabrikam",
@@ -546,16 +380,11 @@ async fn automatic_redemption_not_configured_on_the_source() {
         "",
     ))
     .await;
-    let c = wait_ready(
-        &t.api::<SyncConfiguration>(),
-        "contoso-to-fabrikam",
-        "False",
-        "AutomaticRedemptionNotConfigured",
-    )
-    .await;
+    let c = t
+        .config_ready("contoso-to-fabrikam", "False", "AutomaticRedemptionNotConfigured")
+        .await;
     assert!(
-        c.message
-            .contains("outbound.automaticallyRedeemInvitations"),
+        c.message.contains("outbound.automaticallyRedeemInvitations"),
         "{}",
         c.message
     );
@@ -566,21 +395,9 @@ async fn deleting_a_tenant_closes_the_gate() {
     let mut t = TestNs::new("tenant-deleted").await;
     t.start_controllers(|_| {});
     t.apply(&manifests::quickstart(&t)).await;
-    wait_ready(
-        &t.api::<SyncConfiguration>(),
-        "contoso-to-fabrikam",
-        "True",
-        "GateOpen",
-    )
-    .await;
+    t.config_ready("contoso-to-fabrikam", "True", "GateOpen").await;
     t.kubectl(&["delete", "tenant", "contoso"]).await;
-    let c = wait_ready(
-        &t.api::<SyncConfiguration>(),
-        "contoso-to-fabrikam",
-        "False",
-        "TenantNotReady",
-    )
-    .await;
+    let c = t.config_ready("contoso-to-fabrikam", "False", "TenantNotReady").await;
     assert!(
         c.message.contains("source Tenant 'contoso' does not exist"),
         "{}",
@@ -592,25 +409,13 @@ async fn deleting_a_tenant_closes_the_gate() {
 async fn second_policy_for_a_tenant_is_a_duplicate() {
     let mut t = TestNs::new("duplicate-policy").await;
     t.start_controllers(|_| {});
-    t.apply(&manifests::tenants_with(
-        &t,
-        &[("fabrikam", FABRIKAM, "Global")],
-    ))
-    .await;
+    t.apply(&manifests::tenants_with(&t, &[("fabrikam", FABRIKAM, "Global")]))
+        .await;
     t.apply(&manifests::target_policy(true, true)).await;
-    wait_ready(
-        &t.api::<CrossTenantAccessPolicy>(),
-        "fabrikam",
-        "True",
-        "Effective",
-    )
-    .await;
+    wait_ready(&t.api::<CrossTenantAccessPolicy>(), "fabrikam", "True", "Effective").await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    t.apply(
-        &manifests::target_policy(true, true)
-            .replace("name: fabrikam\nspec", "name: fabrikam-too\nspec"),
-    )
-    .await;
+    t.apply(&manifests::target_policy(true, true).replace("name: fabrikam\nspec", "name: fabrikam-too\nspec"))
+        .await;
     let c = wait_ready(
         &t.api::<CrossTenantAccessPolicy>(),
         "fabrikam-too",
@@ -620,13 +425,7 @@ async fn second_policy_for_a_tenant_is_a_duplicate() {
     .await;
     assert!(c.message.contains("'fabrikam'"), "{}", c.message);
     t.kubectl(&["delete", "ctap", "fabrikam"]).await;
-    wait_ready(
-        &t.api::<CrossTenantAccessPolicy>(),
-        "fabrikam-too",
-        "True",
-        "Effective",
-    )
-    .await;
+    wait_ready(&t.api::<CrossTenantAccessPolicy>(), "fabrikam-too", "True", "Effective").await;
 }
 
 #[tokio::test]
@@ -634,13 +433,7 @@ async fn status_is_written_only_by_the_xtsync_field_manager() {
     let mut t = TestNs::new("field-manager").await;
     t.start_controllers(|_| {});
     t.apply(&manifests::quickstart(&t)).await;
-    wait_ready(
-        &t.api::<SyncConfiguration>(),
-        "contoso-to-fabrikam",
-        "True",
-        "GateOpen",
-    )
-    .await;
+    t.config_ready("contoso-to-fabrikam", "True", "GateOpen").await;
     let config = t
         .api::<SyncConfiguration>()
         .get("contoso-to-fabrikam")
@@ -655,11 +448,7 @@ async fn status_is_written_only_by_the_xtsync_field_manager() {
     for entry in ours {
         assert_eq!(entry.operation.as_deref(), Some("Apply"), "{entry:?}");
         // Apiserver 1.20 does not record the subresource; the owned fields tell instead.
-        let fields = entry
-            .fields_v1
-            .as_ref()
-            .map(|f| f.0.clone())
-            .unwrap_or_default();
+        let fields = entry.fields_v1.as_ref().map(|f| f.0.clone()).unwrap_or_default();
         let top: Vec<_> = fields
             .as_object()
             .map(|o| o.keys().cloned().collect())

@@ -10,9 +10,7 @@ pub const FABRIKAM: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 pub const NORTHWIND: &str = "3f0c7d5e-1b2a-4c3d-8e9f-a0b1c2d3e4f5";
 
 pub fn secret(name: &str, token: &str) -> String {
-    format!(
-        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\nstringData:\n  token: {token}\n"
-    )
+    format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\nstringData:\n  token: {token}\n")
 }
 
 /// A SCIM Tenant `name` whose token lives in Secret `<name>-scim`. An empty cloud leaves the
@@ -67,16 +65,20 @@ pub fn sync_config(name: &str, source: &str, target: &str, extra_spec: &str) -> 
 
 /// Two Ready tenants, the policies that allow the sync, and the configuration.
 pub fn quickstart(t: &TestNs) -> String {
-    format!(
-        "{}---\n{}---\n{}",
-        tenants_with(
-            t,
-            &[
-                ("contoso", CONTOSO, "Global"),
-                ("fabrikam", FABRIKAM, "Global")
-            ]
-        ),
-        policies(),
-        sync_config("contoso-to-fabrikam", "contoso", "fabrikam", "")
-    )
+    pair_in_clouds(t, "Global", "Global")
+}
+
+/// contoso and fabrikam, Ready, with no policies.
+pub fn two_tenants(t: &TestNs) -> String {
+    tenants_with(t, &[("contoso", CONTOSO, "Global"), ("fabrikam", FABRIKAM, "Global")])
+}
+
+/// contoso → fabrikam with everything allowed, the tenants in the given clouds.
+pub fn pair_in_clouds(t: &TestNs, source_cloud: &str, target_cloud: &str) -> String {
+    let tenants = tenants_with(
+        t,
+        &[("contoso", CONTOSO, source_cloud), ("fabrikam", FABRIKAM, target_cloud)],
+    );
+    let config = sync_config("contoso-to-fabrikam", "contoso", "fabrikam", "");
+    format!("{tenants}---\n{}---\n{config}", policies())
 }

@@ -58,19 +58,11 @@ struct ListResponse {
 
 /// Tests the connection to the SCIM service provider at `base_url` with `token`, and returns
 /// what it supports.
-pub async fn probe(
-    http: &reqwest::Client,
-    base_url: &str,
-    token: &str,
-) -> Result<Capabilities, ProbeError> {
+pub async fn probe(http: &reqwest::Client, base_url: &str, token: &str) -> Result<Capabilities, ProbeError> {
     let base = base_url.trim_end_matches('/');
-    let mut auth = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
-        ProbeError::AuthenticationFailed {
-            status: 0,
-            detail: Some(
-                "the bearer token contains characters not allowed in an HTTP header".into(),
-            ),
-        }
+    let mut auth = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| ProbeError::AuthenticationFailed {
+        status: 0,
+        detail: Some("the bearer token contains characters not allowed in an HTTP header".into()),
     })?;
     auth.set_sensitive(true);
 
@@ -87,11 +79,7 @@ pub async fn probe(
         etag: config.etag.supported,
         // Incremental reads filter on `meta.lastModified gt …` and page in a stable order.
         change_tracking: config.filter.supported && config.sort.supported,
-        bulk_max_operations: config
-            .bulk
-            .supported
-            .then_some(config.bulk.max_operations)
-            .flatten(),
+        bulk_max_operations: config.bulk.supported.then_some(config.bulk.max_operations).flatten(),
     })
 }
 
@@ -100,45 +88,38 @@ async fn get_json<T: serde::de::DeserializeOwned>(
     url: &str,
     auth: &HeaderValue,
 ) -> Result<T, ProbeError> {
+    let unreachable = |e: reqwest::Error| ProbeError::Unreachable {
+        url: url.to_owned(),
+        cause: describe(&e),
+    };
     let response = http
         .get(url)
         .header(AUTHORIZATION, auth.clone())
         .header(ACCEPT, SCIM_JSON)
         .send()
         .await
-        .map_err(|e| ProbeError::Unreachable {
-            url: url.to_owned(),
-            cause: describe(&e),
-        })?;
+        .map_err(unreachable)?;
     let status = response.status();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| ProbeError::Unreachable {
-            url: url.to_owned(),
-            cause: describe(&e),
-        })?;
-    if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
-        let detail = serde_json::from_slice::<ScimError>(&body)
-            .ok()
-            .and_then(|e| e.detail);
-        return Err(ProbeError::AuthenticationFailed {
-            status: status.as_u16(),
-            detail,
-        });
-    }
+    let body = response.bytes().await.map_err(unreachable)?;
     if !status.is_success() {
-        let detail = serde_json::from_slice::<ScimError>(&body)
-            .ok()
-            .and_then(|e| e.detail);
-        return Err(ProbeError::InvalidResponse {
-            url: url.to_owned(),
-            what: format!(
-                "HTTP {}{}",
-                status.as_u16(),
-                detail.map(|d| format!(": {d}")).unwrap_or_default()
-            ),
-        });
+        let detail = serde_json::from_slice::<ScimError>(&body).ok().and_then(|e| e.detail);
+        return Err(
+            if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
+                ProbeError::AuthenticationFailed {
+                    status: status.as_u16(),
+                    detail,
+                }
+            } else {
+                ProbeError::InvalidResponse {
+                    url: url.to_owned(),
+                    what: format!(
+                        "HTTP {}{}",
+                        status.as_u16(),
+                        detail.map(|d| format!(": {d}")).unwrap_or_default()
+                    ),
+                }
+            },
+        );
     }
     serde_json::from_slice(&body).map_err(|e| ProbeError::InvalidResponse {
         url: url.to_owned(),

@@ -30,9 +30,9 @@ impl Background {
                 }
             }
         });
-        let ready_line = rx.recv_timeout(within).unwrap_or_else(|_| {
-            panic!("helper {command:?} did not become ready within {within:?}")
-        });
+        let ready_line = rx
+            .recv_timeout(within)
+            .unwrap_or_else(|_| panic!("helper {command:?} did not become ready within {within:?}"));
         Background {
             ready_line,
             _child: child,

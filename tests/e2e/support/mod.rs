@@ -54,19 +54,10 @@ pub fn env() -> &'static Env {
             Duration::from_secs(900),
         );
         let kubeconfig = PathBuf::from(control_plane.ready_line.clone());
+        kubectl(&kubeconfig, &["apply", "-f", &root().join("crds").to_string_lossy()]);
         kubectl(
             &kubeconfig,
-            &["apply", "-f", &root().join("crds").to_string_lossy()],
-        );
-        kubectl(
-            &kubeconfig,
-            &[
-                "wait",
-                "--for=condition=Established",
-                "--timeout=60s",
-                "crd",
-                "--all",
-            ],
+            &["wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"],
         );
 
         let port = free_port();
@@ -201,11 +192,7 @@ impl TestNs {
     }
 
     pub async fn try_apply(&self, yaml: &str) -> Result<String, String> {
-        let (kubeconfig, ns, yaml) = (
-            self.env.kubeconfig.clone(),
-            self.name.clone(),
-            yaml.to_owned(),
-        );
+        let (kubeconfig, ns, yaml) = (self.env.kubeconfig.clone(), self.name.clone(), yaml.to_owned());
         tokio::task::spawn_blocking(move || kubectl_apply(&kubeconfig, &ns, &yaml))
             .await
             .expect("kubectl thread")
@@ -215,14 +202,9 @@ impl TestNs {
         let mut all = vec!["-n".to_owned(), self.name.clone()];
         all.extend(args.iter().map(|a| a.to_string()));
         let kubeconfig = self.env.kubeconfig.clone();
-        tokio::task::spawn_blocking(move || {
-            kubectl(
-                &kubeconfig,
-                &all.iter().map(String::as_str).collect::<Vec<_>>(),
-            )
-        })
-        .await
-        .expect("kubectl thread")
+        tokio::task::spawn_blocking(move || kubectl(&kubeconfig, &all.iter().map(String::as_str).collect::<Vec<_>>()))
+            .await
+            .expect("kubectl thread")
     }
 
     pub fn api<K>(&self) -> Api<K>
@@ -231,6 +213,11 @@ impl TestNs {
         K::DynamicType: Default,
     {
         Api::namespaced(self.client.clone(), &self.name)
+    }
+
+    /// Waits for the SyncConfiguration `name` to be `Ready=status` with `reason`.
+    pub async fn config_ready(&self, name: &str, status: &str, reason: &str) -> Condition {
+        wait_ready(&self.api::<xtsync::api::SyncConfiguration>(), name, status, reason).await
     }
 
     /// A SCIM tenant URL on the shared scim2-server, private to this test.
@@ -297,11 +284,5 @@ where
 
 fn conditions_of<K: serde::Serialize>(object: &K) -> Vec<Condition> {
     let value = serde_json::to_value(object).expect("object serializes");
-    serde_json::from_value(
-        value
-            .pointer("/status/conditions")
-            .cloned()
-            .unwrap_or_default(),
-    )
-    .unwrap_or_default()
+    serde_json::from_value(value.pointer("/status/conditions").cloned().unwrap_or_default()).unwrap_or_default()
 }
