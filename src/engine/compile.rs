@@ -68,6 +68,11 @@ pub fn compile(spec: &SyncConfigurationSpec) -> Result<CompiledSpec, SpecProblem
 
 fn compile_mapping(mapping: &AttributeMapping) -> Result<Mapping, String> {
     let target = attributes::canonical(&mapping.target).ok_or_else(|| attributes::unknown_message(&mapping.target))?;
+    if super::mapping::RESERVED_TARGETS.contains(&target) {
+        return Err(format!(
+            "target '{target}' is managed by xtsync (externalId holds the anchor, active follows the scope)"
+        ));
+    }
     let value = match (&mapping.source, &mapping.constant, &mapping.expression) {
         (Some(source), None, None) => {
             MappingValue::Source(attributes::canonical(source).ok_or_else(|| attributes::unknown_message(source))?)
@@ -148,14 +153,20 @@ mod tests {
                 source: Some("costCenter".into()),
                 ..Default::default()
             },
+            AttributeMapping {
+                target: "externalId".into(),
+                source: Some("userName".into()),
+                ..Default::default()
+            },
         ];
         let SpecProblems(problems) = compile(&s).expect_err("invalid");
-        assert_eq!(problems.len(), 5, "{problems:?}");
+        assert_eq!(problems.len(), 6, "{problems:?}");
         assert!(problems[0].starts_with("spec.interval: interval '5s' is shorter"));
         assert!(problems[1].contains("unknown operator 'LIKE'"));
         assert!(problems[2].starts_with("attributeMappings[0]: expression 'Join(\" \", [givenName]' at column"));
         assert!(problems[3].contains("exactly one of source, constant or expression"));
         assert!(problems[4].contains("unknown attribute 'costCenter'"));
+        assert!(problems[5].contains("'externalId' is managed by xtsync"));
     }
 
     #[test]

@@ -1,0 +1,62 @@
+//! A user as the engine sees it: provider-neutral attribute names (see `attributes`) mapped to
+//! values. Booleans are "true"/"false", absent means null. Providers convert to and from this.
+
+use std::collections::BTreeMap;
+
+use super::anchor::Anchor;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct User {
+    /// The directory's immutable id of the user.
+    pub id: String,
+    /// Canonical attribute name → value.
+    pub attributes: BTreeMap<&'static str, String>,
+    /// The directory's version of the resource (SCIM ETag), for conditional writes.
+    pub version: Option<String>,
+}
+
+pub type Attributes = BTreeMap<&'static str, String>;
+
+impl User {
+    pub fn get(&self, attribute: &str) -> Option<&str> {
+        self.attributes.get(attribute).map(String::as_str)
+    }
+
+    pub fn user_name(&self) -> &str {
+        self.get("userName").unwrap_or_default()
+    }
+
+    /// Users are active unless a directory says otherwise.
+    pub fn active(&self) -> bool {
+        !self.get("active").is_some_and(|a| a.eq_ignore_ascii_case("false"))
+    }
+
+    pub fn email(&self) -> Option<&str> {
+        self.get(super::attributes::WORK_EMAIL)
+    }
+
+    pub fn anchor(&self) -> Option<Anchor> {
+        self.get("externalId").and_then(Anchor::parse)
+    }
+
+    /// External to its own directory (DESIGN.md §3 rule 3): a guest, or a user that carries an
+    /// anchor — i.e. was provisioned into this directory from another tenant.
+    pub fn is_external(&self) -> bool {
+        self.get("userType").is_some_and(|t| t.eq_ignore_ascii_case("Guest")) || self.anchor().is_some()
+    }
+
+    /// How people recognise the user in status and logs.
+    pub fn label(&self) -> &str {
+        let name = self.user_name();
+        if name.is_empty() { &self.id } else { name }
+    }
+}
+
+#[cfg(test)]
+pub fn user(id: &str, attributes: &[(&'static str, &str)]) -> User {
+    User {
+        id: id.to_owned(),
+        attributes: attributes.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
+        version: None,
+    }
+}
