@@ -8,6 +8,7 @@ pub mod access;
 pub mod api;
 pub mod controller;
 pub mod crdgen;
+pub mod cycle;
 pub mod engine;
 pub mod gate;
 pub mod providers;

@@ -5,9 +5,11 @@
 //! SyncConfig  — dereferences tenants and policies, evaluates the gate (`crate::gate`).
 //! Each writes only the `.status` of its own kind, with one server-side-apply patch.
 
+mod directories;
 mod feed;
 mod lookup;
 mod policy;
+mod secrets;
 mod status;
 mod sync_config;
 mod tenant;
@@ -20,7 +22,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::api::PartialObjectMeta;
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::Store;
-use kube::runtime::{WatchStreamExt, predicates, watcher};
+use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
 use kube::{Api, Client, Resource};
 
 use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
@@ -58,6 +60,8 @@ pub struct Context {
     pub policies: Store<CrossTenantAccessPolicy>,
     pub configs: Store<SyncConfiguration>,
     pub http: reqwest::Client,
+    /// Who publishes Events.
+    pub reporter: kube::runtime::events::Reporter,
 }
 
 /// Errors that stop a reconcile; the controller retries them. Problems of the user's making are
@@ -104,6 +108,10 @@ pub async fn run(client: Client, settings: Settings) {
         policies: policies.store.clone(),
         configs: configs.store.clone(),
         http: crate::providers::http_client(),
+        reporter: kube::runtime::events::Reporter {
+            controller: "xtsync".into(),
+            instance: std::env::var("POD_NAME").ok(),
+        },
     });
 
     // Status writes must not re-trigger their own reconcile: the main streams pass only
@@ -137,10 +145,12 @@ pub async fn run(client: Client, settings: Settings) {
     .run(policy::reconcile, error_policy, ctx.clone())
     .for_each(|_| futures::future::ready(()));
 
+    // Annotations drive configurations too (approve-deletions), so they pass the filter.
     let config_controller = kube::runtime::Controller::for_stream(
-        configs
-            .subscribe()
-            .predicate_filter(predicates::generation, Default::default()),
+        configs.subscribe().predicate_filter(
+            predicates::generation.combine(predicates::annotations),
+            Default::default(),
+        ),
         configs.store.clone(),
     )
     .watches_stream(configs.subscribe(), sync_config::sibling_mapper(ctx.clone()))

@@ -1,50 +1,394 @@
-//! SyncConfiguration reconciler: dereference → compile the spec → gate → status.
-//! The sync cycle itself comes after the gate (DESIGN.md §3 rules 3–11).
+//! SyncConfiguration reconciler: dereference → compile the spec → gate → (when due) a sync
+//! cycle → status. The cycle itself is `crate::cycle`; this module decides when it runs and
+//! reports what it did (DESIGN.md §2 status, §3 rules 8–10).
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use k8s_openapi::jiff::Timestamp;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType, Recorder};
 use kube::runtime::reflector::{ObjectRef, Store};
-use kube::{Api, ResourceExt};
+use kube::{Api, Resource, ResourceExt};
 
-use super::{Context, Error, lookup, status};
-use crate::api::conditions::{self, READY, Verdict};
-use crate::api::sync_config::{SyncConfiguration, SyncConfigurationStatus};
+use super::{Context, Error, directories, lookup, status};
+use crate::api::conditions::{self, DELETION_THRESHOLD_EXCEEDED, QUARANTINED, READY, SYNCED, Verdict};
+use crate::api::sync_config::{
+    CycleSummary, CycleType, Quarantine, SyncConfiguration, SyncConfigurationStatus, UserFailure,
+};
 use crate::api::{CrossTenantAccessPolicy, Tenant};
-use crate::engine::compile;
-use crate::gate::{self, GateInput, PairClaim};
+use crate::cycle::{self, CycleError, CycleInput, CycleReport};
+use crate::engine::compile::{self, CompiledSpec};
+use crate::gate::{self, GateInput, OpenPair, PairClaim};
+
+/// `status.failures` keeps this many, newest first.
+const MAX_FAILURES: usize = 20;
+/// Quarantine retries start here and double up to the interval (rule 9).
+const QUARANTINE_FIRST_RETRY: Duration = Duration::from_secs(60);
+pub const APPROVE_DELETIONS: &str = "xtsync.io/approve-deletions";
 
 pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Result<Action, Error> {
     let ns = config.namespace().ok_or(Error::NotNamespaced)?;
     let name = config.name_any();
-    let verdict = evaluate_gate(&config, &ns, &ctx);
-    if !verdict.status {
-        tracing::debug!(config = %name, namespace = %ns, reason = %verdict.reason, "gate closed");
-    }
+    let generation = config.metadata.generation;
+    let now = Timestamp::now();
     let previous = config.status.clone().unwrap_or_default();
-    let new_status = SyncConfigurationStatus {
-        observed_generation: config.metadata.generation,
-        conditions: conditions::record(
-            &previous.conditions,
-            verdict,
-            config.metadata.generation,
-            Timestamp::now(),
-        ),
-        ..previous
+    let mut next = SyncConfigurationStatus {
+        observed_generation: generation,
+        ..previous.clone()
     };
-    status::apply(
-        &Api::<SyncConfiguration>::namespaced(ctx.client.clone(), &ns),
-        &name,
-        &new_status,
-    )
-    .await?;
-    Ok(Action::requeue(ctx.settings.gate_recheck))
+    let record = |next: &mut SyncConfigurationStatus, verdict: Verdict| {
+        next.conditions = conditions::record(&next.conditions, verdict, generation, now);
+    };
+
+    let compiled = compile::compile(&config.spec);
+    let gate = evaluate_gate(&config, &ns, &ctx, compiled.as_ref().map(|_| ()));
+    let (pair, compiled) = match (gate, compiled) {
+        (Ok(pair), Ok(compiled)) => (pair, compiled),
+        (Err(closed), _) => {
+            tracing::debug!(config = %name, namespace = %ns, reason = %closed.reason, "gate closed");
+            record(
+                &mut next,
+                Verdict::falsity(READY, closed.reason.as_str(), closed.message),
+            );
+            record(
+                &mut next,
+                Verdict::falsity(SYNCED, "GateClosed", "no cycle runs while Ready is False"),
+            );
+            next.next_sync_time = None;
+            return finish(&ctx, &ns, &name, &previous, next, ctx.settings.gate_recheck).await;
+        }
+        // The gate checks the spec first, so a closed gate covers every compile error.
+        (Ok(_), Err(_)) => return Ok(Action::requeue(ctx.settings.gate_recheck)),
+    };
+    record(&mut next, open_verdict(&config, &pair));
+
+    if config.spec.suspend {
+        record(
+            &mut next,
+            Verdict::falsity(SYNCED, "Suspended", "spec.suspend is true: no cycle runs"),
+        );
+        next.next_sync_time = None;
+        return finish(&ctx, &ns, &name, &previous, next, ctx.settings.gate_recheck).await;
+    }
+
+    if let Some(wait) = time_until_due(&config, &previous, now) {
+        return finish(&ctx, &ns, &name, &previous, next, wait).await;
+    }
+
+    let started = Timestamp::now();
+    let outcome = run_cycle(&config, &ns, &ctx, &pair, &compiled).await?;
+    let completed = Timestamp::now();
+    let interval = compiled.interval;
+    let requeue = match outcome {
+        Ok(report) => {
+            publish_cycle_event(&ctx, &config, &report).await;
+            let quarantined = report.warrants_quarantine();
+            apply_report(&mut next, &report, started, completed);
+            let retry = if quarantined {
+                let since = previous.quarantine.as_ref().map_or(completed, |q| q.since.0);
+                let wait = quarantine_retry(since, completed, interval);
+                record(
+                    &mut next,
+                    Verdict::truth(
+                        QUARANTINED,
+                        "MostOperationsFailed",
+                        format!(
+                            "{} of {} writes failed; retrying in {}s",
+                            report.failed,
+                            report.attempted,
+                            wait.as_secs()
+                        ),
+                    ),
+                );
+                record(
+                    &mut next,
+                    Verdict::falsity(
+                        SYNCED,
+                        "CycleFailed",
+                        format!("{} of {} writes failed", report.failed, report.attempted),
+                    ),
+                );
+                next.quarantine = Some(Quarantine {
+                    since: Time(since),
+                    reason: "MostOperationsFailed".into(),
+                    next_attempt_time: Time(later(completed, wait)),
+                });
+                wait
+            } else {
+                record(
+                    &mut next,
+                    Verdict::falsity(QUARANTINED, "Healthy", "the last cycle succeeded"),
+                );
+                record(&mut next, synced_verdict(&report));
+                next.quarantine = None;
+                next.last_successful_sync_time = Some(Time(completed));
+                interval
+            };
+            next.next_sync_time = Some(Time(later(completed, retry)));
+            retry
+        }
+        Err(error) => {
+            tracing::warn!(config = %name, namespace = %ns, %error, "cycle failed; nothing was deprovisioned");
+            publish(
+                &ctx,
+                &config,
+                EventType::Warning,
+                error.reason(),
+                "Sync",
+                &error.to_string(),
+            )
+            .await;
+            let since = previous.quarantine.as_ref().map_or(completed, |q| q.since.0);
+            let wait = quarantine_retry(since, completed, interval);
+            record(
+                &mut next,
+                Verdict::falsity(SYNCED, error.reason(), format!("{error}; nothing was deprovisioned")),
+            );
+            record(
+                &mut next,
+                Verdict::truth(
+                    QUARANTINED,
+                    error.reason(),
+                    format!("{error}; retrying in {}s", wait.as_secs()),
+                ),
+            );
+            next.quarantine = Some(Quarantine {
+                since: Time(since),
+                reason: error.reason().into(),
+                next_attempt_time: Time(later(completed, wait)),
+            });
+            next.next_sync_time = Some(Time(later(completed, wait)));
+            wait
+        }
+    };
+    finish(&ctx, &ns, &name, &previous, next, requeue).await
 }
 
-fn evaluate_gate(config: &SyncConfiguration, ns: &str, ctx: &Context) -> Verdict {
+/// Writes the status when it changed, and requeues.
+async fn finish(
+    ctx: &Context,
+    ns: &str,
+    name: &str,
+    previous: &SyncConfigurationStatus,
+    next: SyncConfigurationStatus,
+    requeue: Duration,
+) -> Result<Action, Error> {
+    if &next != previous {
+        status::apply(
+            &Api::<SyncConfiguration>::namespaced(ctx.client.clone(), ns),
+            name,
+            &next,
+        )
+        .await?;
+    }
+    Ok(Action::requeue(requeue.max(Duration::from_secs(1))))
+}
+
+/// `None` when a cycle should run now: first cycle, a spec change, the scheduled time, or an
+/// approval of withheld deletions. Otherwise how long until it is due.
+fn time_until_due(config: &SyncConfiguration, previous: &SyncConfigurationStatus, now: Timestamp) -> Option<Duration> {
+    let synced = conditions::find(&previous.conditions, SYNCED);
+    let spec_changed = synced.is_none_or(|c| c.observed_generation != config.metadata.generation);
+    let never_ran = previous.last_cycle.is_none();
+    let approval_waiting = previous
+        .conditions
+        .iter()
+        .any(|c| c.type_ == DELETION_THRESHOLD_EXCEEDED && c.status == "True")
+        && config
+            .annotations()
+            .get(APPROVE_DELETIONS)
+            .is_some_and(|v| Some(v.as_str()) == pending_deletions(previous).as_deref());
+    if spec_changed || never_ran || approval_waiting {
+        return None;
+    }
+    let due = previous.next_sync_time.as_ref()?.0;
+    let wait = due.duration_since(now);
+    (wait > SignedDuration::ZERO).then(|| Duration::from_millis(wait.as_millis().try_into().unwrap_or(u64::MAX)))
+}
+
+fn pending_deletions(status: &SyncConfigurationStatus) -> Option<String> {
+    let c = conditions::find(&status.conditions, DELETION_THRESHOLD_EXCEEDED)?;
+    c.message
+        .split_whitespace()
+        .next()
+        .filter(|n| n.chars().all(|d| d.is_ascii_digit()))
+        .map(str::to_owned)
+}
+
+async fn run_cycle(
+    config: &SyncConfiguration,
+    ns: &str,
+    ctx: &Context,
+    pair: &OpenPair,
+    compiled: &CompiledSpec,
+) -> Result<Result<CycleReport, CycleError>, Error> {
     let spec = &config.spec;
-    let compiled = compile::compile(spec);
+    let (source, target) = match (
+        directories::connect(ctx, ns, &spec.source_ref.name).await?,
+        directories::connect(ctx, ns, &spec.target_ref.name).await?,
+    ) {
+        (Ok(s), Ok(t)) => (s, t),
+        (Err(e), _) => return Ok(Err(CycleError::SourceRead(e))),
+        (_, Err(e)) => return Ok(Err(CycleError::TargetRead(e))),
+    };
+    let approved = config
+        .annotations()
+        .get(APPROVE_DELETIONS)
+        .and_then(|v| v.trim().parse().ok());
+    let input = CycleInput {
+        source_tenant_id: &pair.source.tenant_id,
+        spec,
+        compiled,
+        approved_deletions: approved,
+        concurrency: crate::providers::scim::concurrency(),
+    };
+    Ok(cycle::run(source.as_ref(), target.as_ref(), &input).await)
+}
+
+fn apply_report(next: &mut SyncConfigurationStatus, report: &CycleReport, started: Timestamp, completed: Timestamp) {
+    next.last_cycle = Some(CycleSummary {
+        // Every cycle reads source and target in full (watermarked reads are not implemented).
+        cycle_type: CycleType::Initial,
+        start_time: Time(started),
+        completion_time: Time(completed),
+        created: report.created,
+        updated: report.updated,
+        deprovisioned: report.deprovisioned,
+        adopted: report.adopted,
+        skipped: report.skipped,
+        failed: report.failed,
+        unchanged: report.unchanged,
+    });
+    next.users_in_scope = Some(report.in_scope);
+    next.users_provisioned = Some(report.provisioned);
+    let mut failures: Vec<UserFailure> = report
+        .failures
+        .iter()
+        .map(|f| UserFailure {
+            user: f.user.clone(),
+            action: f.action.clone(),
+            reason: f.reason.clone(),
+            message: f.message.clone(),
+            time: Time(completed),
+        })
+        .collect();
+    failures.truncate(MAX_FAILURES);
+    next.failures = failures;
+    let generation = next.observed_generation;
+    next.conditions = conditions::record(
+        &next.conditions,
+        match report.withheld_deprovisions {
+            Some(n) => Verdict::truth(
+                DELETION_THRESHOLD_EXCEEDED,
+                "PendingApproval",
+                format!(
+                    "{n} deprovisionings exceed accidentalDeletionThreshold; none were applied. Annotate {APPROVE_DELETIONS}: \"{n}\" to apply them"
+                ),
+            ),
+            None => Verdict::falsity(
+                DELETION_THRESHOLD_EXCEEDED,
+                "WithinThreshold",
+                "deprovisionings are within the threshold",
+            ),
+        },
+        generation,
+        completed,
+    );
+}
+
+fn synced_verdict(report: &CycleReport) -> Verdict {
+    let summary = format!(
+        "{} in scope: {} created, {} updated, {} adopted, {} deprovisioned, {} unchanged, {} skipped, {} failed",
+        report.in_scope,
+        report.created,
+        report.updated,
+        report.adopted,
+        report.deprovisioned,
+        report.unchanged,
+        report.skipped,
+        report.failed
+    );
+    if report.failed > 0 {
+        Verdict::falsity(SYNCED, "PartiallySynced", summary)
+    } else {
+        Verdict::truth(SYNCED, "CycleSucceeded", summary)
+    }
+}
+
+/// Exponential retry while quarantined: the wait doubles with the time already spent in
+/// quarantine, from one minute up to the interval.
+fn quarantine_retry(since: Timestamp, now: Timestamp, interval: Duration) -> Duration {
+    let spent = Duration::from_secs(now.duration_since(since).as_secs().max(0).unsigned_abs());
+    (spent * 2)
+        .max(QUARANTINE_FIRST_RETRY)
+        .min(interval.max(QUARANTINE_FIRST_RETRY))
+}
+
+fn later(t: Timestamp, d: Duration) -> Timestamp {
+    t.checked_add(SignedDuration::try_from(d).unwrap_or(SignedDuration::MAX))
+        .unwrap_or(t)
+}
+
+async fn publish_cycle_event(ctx: &Context, config: &SyncConfiguration, report: &CycleReport) {
+    let changed = report.created + report.updated + report.adopted + report.deprovisioned;
+    if changed == 0 && report.failed == 0 && report.withheld_deprovisions.is_none() {
+        return;
+    }
+    let type_ = if report.failed > 0 || report.withheld_deprovisions.is_some() {
+        EventType::Warning
+    } else {
+        EventType::Normal
+    };
+    let note = format!(
+        "{} created, {} updated, {} adopted, {} deprovisioned, {} failed{}",
+        report.created,
+        report.updated,
+        report.adopted,
+        report.deprovisioned,
+        report.failed,
+        report
+            .withheld_deprovisions
+            .map(|n| format!(", {n} deprovisionings withheld"))
+            .unwrap_or_default()
+    );
+    publish(ctx, config, type_, "CycleCompleted", "Sync", &note).await;
+}
+
+async fn publish(ctx: &Context, config: &SyncConfiguration, type_: EventType, reason: &str, action: &str, note: &str) {
+    let recorder = Recorder::new(ctx.client.clone(), ctx.reporter.clone());
+    let event = Event {
+        type_,
+        reason: reason.into(),
+        note: Some(note.into()),
+        action: action.into(),
+        secondary: None,
+    };
+    if let Err(error) = recorder.publish(&event, &config.object_ref(&())).await {
+        tracing::debug!(%error, "could not publish an event");
+    }
+}
+
+fn open_verdict(config: &SyncConfiguration, pair: &OpenPair) -> Verdict {
+    let spec = &config.spec;
+    Verdict::truth(
+        READY,
+        "GateOpen",
+        format!(
+            "source '{}' ({}) → target '{}' ({}): tenants Ready and their policies allow the sync",
+            spec.source_ref.name, pair.source.tenant_id, spec.target_ref.name, pair.target.tenant_id
+        ),
+    )
+}
+
+fn evaluate_gate(
+    config: &SyncConfiguration,
+    ns: &str,
+    ctx: &Context,
+    spec_result: Result<(), &compile::SpecProblems>,
+) -> Result<OpenPair, gate::Closed> {
+    let spec = &config.spec;
     let source = lookup::tenant(&ctx.tenants, ns, &spec.source_ref.name);
     let target = lookup::tenant(&ctx.tenants, ns, &spec.target_ref.name);
     let source_state = lookup::tenant_state(source.as_deref());
@@ -69,9 +413,8 @@ fn evaluate_gate(config: &SyncConfiguration, ns: &str, ctx: &Context) -> Verdict
         .collect();
     let target_policy = lookup::policy_in_force(&ctx.policies, ns, &spec.target_ref.name);
     let source_policy = lookup::policy_in_force(&ctx.policies, ns, &spec.source_ref.name);
-
-    let input = GateInput {
-        spec: compiled.as_ref().map(|_| ()),
+    gate::evaluate(&GateInput {
+        spec: spec_result,
         source_name: &spec.source_ref.name,
         source: &source_state,
         target_name: &spec.target_ref.name,
@@ -80,18 +423,7 @@ fn evaluate_gate(config: &SyncConfiguration, ns: &str, ctx: &Context) -> Verdict
         claims: &claims,
         target_policy: target_policy.as_ref().map(|p| &p.spec),
         source_policy: source_policy.as_ref().map(|p| &p.spec),
-    };
-    match gate::evaluate(&input) {
-        Ok(pair) => Verdict::truth(
-            READY,
-            "GateOpen",
-            format!(
-                "source '{}' ({}) → target '{}' ({}): tenants Ready and their policies allow the sync",
-                spec.source_ref.name, pair.source.tenant_id, spec.target_ref.name, pair.target.tenant_id
-            ),
-        ),
-        Err(closed) => Verdict::falsity(READY, closed.reason.as_str(), closed.message),
-    }
+    })
 }
 
 /// A configuration changed or went away: configurations of the same pair may win or lose, and

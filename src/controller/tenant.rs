@@ -10,7 +10,7 @@ use kube::runtime::controller::Action;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, ResourceExt};
 
-use super::{Context, Error, status};
+use super::{Context, Error, secrets, status};
 use crate::api::SecretKeyRef;
 use crate::api::conditions::{self, READY, Verdict};
 use crate::api::tenant::{Capabilities, Cloud, Directory, Tenant, TenantStatus};
@@ -113,41 +113,10 @@ async fn check(tenant: &Tenant, ns: &str, ctx: &Context) -> Result<Result<Capabi
     }
 }
 
-/// Reads one key of a Secret in the Tenant's own namespace. The value never leaves this
-/// function except to authenticate: it is not logged, evented or written to status.
 async fn read_secret(ctx: &Context, ns: &str, key_ref: &SecretKeyRef) -> Result<Result<String, TenantProblem>, Error> {
-    let secret = Api::<Secret>::namespaced(ctx.client.clone(), ns)
-        .get_opt(&key_ref.name)
-        .await?;
-    let Some(secret) = secret else {
-        return Ok(Err(TenantProblem::SecretNotFound(format!(
-            "Secret '{}' not found in namespace '{ns}'",
-            key_ref.name
-        ))));
-    };
-    let value = secret
-        .data
-        .as_ref()
-        .and_then(|d| d.get(&key_ref.key))
-        .map(|v| String::from_utf8_lossy(&v.0).trim().to_owned())
-        .or_else(|| {
-            secret
-                .string_data
-                .as_ref()
-                .and_then(|d| d.get(&key_ref.key))
-                .map(|v| v.trim().to_owned())
-        });
-    Ok(match value {
-        Some(v) if !v.is_empty() => Ok(v),
-        Some(_) => Err(TenantProblem::SecretNotFound(format!(
-            "key '{}' of Secret '{}' is empty",
-            key_ref.key, key_ref.name
-        ))),
-        None => Err(TenantProblem::SecretNotFound(format!(
-            "Secret '{}' has no key '{}'",
-            key_ref.name, key_ref.key
-        ))),
-    })
+    Ok(secrets::read_key(&ctx.client, ns, key_ref)
+        .await?
+        .map_err(TenantProblem::SecretNotFound))
 }
 
 /// A Secret changed (or appeared, or went away): check again the Tenants of its namespace that

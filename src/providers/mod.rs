@@ -1,7 +1,10 @@
-//! Directory providers. The sync engine will talk to them through one trait; for now they
-//! answer the Tenant controller's question: can we reach this directory, and what can it do?
+//! Directory providers behind one trait (`Directory`), plus the connection test the Tenant
+//! controller runs.
 
+pub mod directory;
 pub mod scim;
+
+pub use directory::{Directory, DirectoryError};
 
 use std::time::Duration;
 
@@ -51,7 +54,7 @@ pub fn http_client() -> reqwest::Client {
 /// Renders a reqwest error as its root cause ("tcp connect error: Connection refused"): the
 /// outer layers repeat the URL the caller already names. Never includes a header, so never a
 /// token.
-fn describe(error: &reqwest::Error) -> String {
+pub(crate) fn describe(error: &reqwest::Error) -> String {
     if error.is_timeout() {
         return "timed out".to_owned();
     }

@@ -3,6 +3,7 @@
 
 mod manifests;
 mod support;
+mod sync;
 
 use std::time::Duration;
 

@@ -1,5 +1,8 @@
 //! SCIM 2.0 (RFC 7643/7644) directories.
 
+mod client;
 mod discovery;
+mod resource;
 
+pub use client::{ScimClient, concurrency};
 pub use discovery::probe;

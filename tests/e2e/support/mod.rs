@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod background;
+pub mod scim;
 
 use std::fmt::Debug;
 use std::path::{Path, PathBuf};
@@ -185,6 +186,12 @@ impl TestNs {
 
     // kubectl runs on a blocking thread: the controllers share this test's runtime, and a
     // blocked runtime would starve them (e.g. during `kubectl wait`).
+    pub fn stop_controllers(&mut self) {
+        if let Some(handle) = self.controllers.take() {
+            handle.abort();
+        }
+    }
+
     pub async fn apply(&self, yaml: &str) {
         if let Err(e) = self.try_apply(yaml).await {
             panic!("kubectl apply failed: {e}");
@@ -218,6 +225,45 @@ impl TestNs {
     /// Waits for the SyncConfiguration `name` to be `Ready=status` with `reason`.
     pub async fn config_ready(&self, name: &str, status: &str, reason: &str) -> Condition {
         wait_ready(&self.api::<xtsync::api::SyncConfiguration>(), name, status, reason).await
+    }
+
+    /// Write requests (POST, PUT, PATCH, DELETE) the scim2-server logged for this test's
+    /// tenant `tenant`, as "METHOD /path" lines.
+    pub fn scim_writes(&self, tenant: &str) -> Vec<String> {
+        let port = self.env.scim_base.rsplit(':').next().unwrap_or_default();
+        let log = std::env::temp_dir().join(format!("xtsync-scim2-server-{port}.log"));
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let prefix = format!(" /{}-{tenant}/v2/", self.name);
+        text.lines()
+            .filter_map(|l| l.split('"').nth(1))
+            .filter(|r| r.contains(&prefix) && ["POST ", "PUT ", "PATCH ", "DELETE "].iter().any(|m| r.starts_with(m)))
+            .map(|r| r.trim_end_matches(" HTTP/1.1").to_owned())
+            .collect()
+    }
+
+    /// A client for this test's SCIM tenant `tenant`.
+    pub fn scim(&self, tenant: &str) -> scim::Scim {
+        scim::Scim::new(self.scim_url(tenant))
+    }
+
+    /// Polls until `check` holds, or panics after 30 s with `what`.
+    pub async fn eventually<F, Fut>(&self, what: &str, check: F)
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !check().await {
+            assert!(Instant::now() < deadline, "not within 30 s: {what}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    pub async fn config(&self, name: &str) -> xtsync::api::SyncConfiguration {
+        self.api::<xtsync::api::SyncConfiguration>()
+            .get(name)
+            .await
+            .expect("configuration")
     }
 
     /// A SCIM tenant URL on the shared scim2-server, private to this test.

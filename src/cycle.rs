@@ -1,0 +1,235 @@
+//! One sync cycle, read → plan → apply (DESIGN.md §3 rules 3–9), over two `Directory`s. Knows
+//! nothing of Kubernetes: the controller decides when a cycle runs and writes what it reports.
+
+use futures::FutureExt;
+use futures::StreamExt;
+use futures::future::BoxFuture;
+
+use crate::api::sync_config::{DeprovisionAction, SyncConfigurationSpec};
+use crate::engine::compile::CompiledSpec;
+use crate::engine::mapping;
+use crate::engine::plan::{self, Change, PlanInput};
+use crate::engine::scope::Assignments;
+use crate::providers::{Directory, DirectoryError};
+
+pub struct CycleInput<'a> {
+    pub source_tenant_id: &'a str,
+    pub spec: &'a SyncConfigurationSpec,
+    pub compiled: &'a CompiledSpec,
+    /// The value of `xtsync.io/approve-deletions`, if any: lets exactly that many deprovisionings
+    /// through the accidental-deletion threshold.
+    pub approved_deletions: Option<usize>,
+    /// Writes in flight at once towards the target.
+    pub concurrency: usize,
+}
+
+/// What a cycle did. Counters follow `status.lastCycle`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CycleReport {
+    pub created: u32,
+    pub updated: u32,
+    pub deprovisioned: u32,
+    pub adopted: u32,
+    pub skipped: u32,
+    pub failed: u32,
+    pub unchanged: u32,
+    pub in_scope: u32,
+    /// Target users of this source that are active after the cycle.
+    pub provisioned: u32,
+    pub failures: Vec<UserFailure>,
+    /// Deprovisionings held back by the threshold (rule 8), waiting for approval.
+    pub withheld_deprovisions: Option<u32>,
+    /// Writes attempted (for "most operations failed" → quarantine).
+    pub attempted: u32,
+    /// The target refused our credentials during the cycle.
+    pub target_auth_failed: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserFailure {
+    pub user: String,
+    pub action: String,
+    pub reason: String,
+    pub message: String,
+}
+
+/// A cycle that could not run at all. Nothing was deprovisioned.
+#[derive(Debug, thiserror::Error)]
+pub enum CycleError {
+    #[error("reading the source failed: {0}")]
+    SourceRead(DirectoryError),
+    #[error("reading the target failed: {0}")]
+    TargetRead(DirectoryError),
+}
+
+impl CycleError {
+    pub fn reason(&self) -> &'static str {
+        match self {
+            CycleError::TargetRead(DirectoryError::AuthenticationFailed { .. }) => "AuthenticationFailed",
+            CycleError::SourceRead(_) => "SourceReadFailed",
+            CycleError::TargetRead(_) => "TargetReadFailed",
+        }
+    }
+}
+
+pub async fn run(
+    source: &dyn Directory,
+    target: &dyn Directory,
+    input: &CycleInput<'_>,
+) -> Result<CycleReport, CycleError> {
+    let spec = input.spec;
+    // Read first, completely; a failed or partial read is an error and nothing is deleted.
+    let source_users = source.list_users().await.map_err(CycleError::SourceRead)?;
+    let group_members = if spec.scope.groups.is_empty() {
+        Default::default()
+    } else {
+        source
+            .group_members(&spec.scope.groups)
+            .await
+            .map_err(CycleError::SourceRead)?
+    };
+    let target_users = target.list_users().await.map_err(CycleError::TargetRead)?;
+
+    let assignments = Assignments::new(&spec.scope.users, group_members);
+    let mappings = mapping::effective(&input.compiled.mappings);
+    let mut plan = plan::plan(&PlanInput {
+        source_tenant_id: input.source_tenant_id,
+        source: &source_users,
+        source_complete: true,
+        target: &target_users,
+        mode: spec.scope.mode,
+        assignments: &assignments,
+        filter: &input.compiled.filter,
+        mappings: &mappings,
+        user_type: spec.user_type,
+        adopt_existing: spec.matching.adopt_existing,
+        deprovision: spec.deprovision.action,
+    });
+
+    let mut report = CycleReport {
+        unchanged: plan.unchanged,
+        in_scope: plan.in_scope,
+        skipped: plan.skips.len().try_into().unwrap_or(u32::MAX),
+        ..CycleReport::default()
+    };
+    report.failures.extend(plan.skips.iter().map(|s| UserFailure {
+        user: s.user.clone(),
+        action: "Skip".into(),
+        reason: s.reason.as_str().into(),
+        message: s.message.clone(),
+    }));
+
+    let pending = plan.deprovisions();
+    let threshold = usize::try_from(spec.deprovision.accidental_deletion_threshold).unwrap_or(usize::MAX);
+    if pending > threshold && input.approved_deletions != Some(pending) {
+        report.withheld_deprovisions = Some(pending.try_into().unwrap_or(u32::MAX));
+        plan = plan.without_deprovisions();
+    }
+
+    let mut provisioned = i64::from(plan.provisioned_before);
+    apply(
+        target,
+        plan.changes,
+        spec.deprovision.action,
+        input.concurrency,
+        &mut report,
+        &mut provisioned,
+    )
+    .await;
+    report.provisioned = provisioned.max(0).try_into().unwrap_or(u32::MAX);
+    Ok(report)
+}
+
+/// Applies the changes: creations in one batch (Bulk where the target offers it), the rest with
+/// bounded concurrency. One user's failure never stops the others (rule 9).
+async fn apply(
+    target: &dyn Directory,
+    changes: Vec<Change>,
+    action: DeprovisionAction,
+    concurrency: usize,
+    report: &mut CycleReport,
+    provisioned: &mut i64,
+) {
+    let (creates, others): (Vec<Change>, Vec<Change>) =
+        changes.into_iter().partition(|c| matches!(c, Change::Create { .. }));
+    let attributes: Vec<_> = creates
+        .iter()
+        .filter_map(|c| {
+            if let Change::Create { attributes, .. } = c {
+                Some(attributes.clone())
+            } else {
+                None
+            }
+        })
+        .collect();
+    let created = target.create_users(&attributes).await;
+    for (change, result) in creates.iter().zip(created) {
+        record(report, provisioned, change, result.map(|_| ()));
+    }
+
+    let writes: Vec<BoxFuture<'_, (Change, Result<(), DirectoryError>)>> = others
+        .into_iter()
+        .map(|change| {
+            async move {
+                let result = match &change {
+                    Change::Adopt { target: t, changes, .. }
+                    | Change::Update { target: t, changes, .. }
+                    | Change::Restore { target: t, changes, .. } => target.update_user(t, changes).await,
+                    Change::Deprovision { target: t } => target.deprovision_user(t, action).await,
+                    Change::Create { .. } => Ok(()),
+                };
+                (change, result)
+            }
+            .boxed()
+        })
+        .collect();
+    let mut results = futures::stream::iter(writes).buffer_unordered(concurrency.max(1));
+    while let Some((change, result)) = results.next().await {
+        record(report, provisioned, &change, result);
+    }
+}
+
+fn record(report: &mut CycleReport, provisioned: &mut i64, change: &Change, result: Result<(), DirectoryError>) {
+    report.attempted += 1;
+    match result {
+        Ok(()) => match change {
+            Change::Create { .. } => {
+                report.created += 1;
+                *provisioned += 1;
+            }
+            Change::Adopt { .. } => {
+                report.adopted += 1;
+                *provisioned += 1;
+            }
+            Change::Update { .. } => report.updated += 1,
+            Change::Restore { .. } => {
+                report.updated += 1;
+                *provisioned += 1;
+            }
+            Change::Deprovision { .. } => {
+                report.deprovisioned += 1;
+                *provisioned -= 1;
+            }
+        },
+        Err(error) => {
+            if matches!(error, DirectoryError::AuthenticationFailed { .. }) {
+                report.target_auth_failed = true;
+            }
+            tracing::warn!(user = change.label(), action = change.action(), reason = error.reason(), %error, "user write failed");
+            report.failed += 1;
+            report.failures.push(UserFailure {
+                user: change.label().to_owned(),
+                action: change.action().to_owned(),
+                reason: error.reason().to_owned(),
+                message: error.to_string(),
+            });
+        }
+    }
+}
+
+impl CycleReport {
+    /// Rule 9: most operations failed, or the target refused us → quarantine.
+    pub fn warrants_quarantine(&self) -> bool {
+        self.target_auth_failed || (self.attempted >= 2 && self.failed * 2 > self.attempted)
+    }
+}

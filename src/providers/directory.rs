@@ -1,0 +1,67 @@
+//! The one interface the sync engine uses to read and write a directory. A provider (SCIM,
+//! Microsoft Graph) is a `Box<dyn Directory>`; the cycle never knows which one it talks to.
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+
+use crate::api::sync_config::DeprovisionAction;
+use crate::engine::plan::{Changes, TargetRef};
+use crate::engine::user::{Attributes, User};
+
+#[async_trait]
+pub trait Directory: Send + Sync {
+    /// Every user, all pages. An error means the read is incomplete: nothing may be deleted.
+    async fn list_users(&self) -> Result<Vec<User>, DirectoryError>;
+
+    /// Ids of the members of the named groups (by displayName, or by id).
+    async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError>;
+
+    /// Creates users; one result (the new id) per input, in order. Providers may batch.
+    async fn create_users(&self, users: &[Attributes]) -> Vec<Result<String, DirectoryError>>;
+
+    /// Changes only the given attributes, conditionally on the version when the directory
+    /// supports it.
+    async fn update_user(&self, target: &TargetRef, changes: &Changes) -> Result<(), DirectoryError>;
+
+    /// Disables or soft-deletes a user.
+    async fn deprovision_user(&self, target: &TargetRef, action: DeprovisionAction) -> Result<(), DirectoryError>;
+}
+
+/// What went wrong talking to a directory. Variant names are the reasons shown in
+/// `status.failures`.
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    #[error("the directory rejected the credentials (HTTP {status})")]
+    AuthenticationFailed { status: u16 },
+    #[error("HTTP {status}, still failing after {attempts} attempts")]
+    Throttled { status: u16, attempts: u32 },
+    #[error("the user changed in the directory since it was read (HTTP 412)")]
+    PreconditionFailed,
+    #[error("not found")]
+    NotFound,
+    #[error("HTTP {status}{}{}", scim_type.as_deref().map(|t| format!(" ({t})")).unwrap_or_default(), detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    Rejected {
+        status: u16,
+        scim_type: Option<String>,
+        detail: Option<String>,
+    },
+    #[error("cannot reach the directory: {0}")]
+    Unreachable(String),
+    #[error("unexpected answer: {0}")]
+    InvalidResponse(String),
+}
+
+impl DirectoryError {
+    pub fn reason(&self) -> &'static str {
+        match self {
+            DirectoryError::AuthenticationFailed { .. } => "AuthenticationFailed",
+            DirectoryError::Throttled { .. } => "Throttled",
+            DirectoryError::PreconditionFailed => "PreconditionFailed",
+            DirectoryError::NotFound => "NotFound",
+            DirectoryError::Rejected { .. } => "Rejected",
+            DirectoryError::Unreachable(_) => "Unreachable",
+            DirectoryError::InvalidResponse(_) => "InvalidResponse",
+        }
+    }
+}

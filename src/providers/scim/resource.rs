@@ -1,0 +1,227 @@
+//! SCIM User resources (RFC 7643 §4.1, enterprise extension §4.3) ⇄ the engine's neutral users,
+//! and attribute changes → PATCH operations (RFC 7644 §3.5.2).
+
+use serde_json::{Map, Value, json};
+
+use crate::engine::attributes::WORK_EMAIL;
+use crate::engine::plan::Changes;
+use crate::engine::user::{Attributes, User};
+
+pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const ENTERPRISE_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+/// Top-level string attributes that keep their name.
+const PLAIN: [&str; 5] = ["userName", "displayName", "title", "userType", "externalId"];
+/// Enterprise extension attributes.
+const ENTERPRISE: [&str; 2] = ["department", "employeeNumber"];
+
+pub fn to_user(resource: &Value) -> Option<User> {
+    let id = resource.get("id")?.as_str()?.to_owned();
+    let mut attributes = Attributes::new();
+    let mut put = |name: &'static str, value: Option<&Value>| {
+        if let Some(v) = value.and_then(Value::as_str).filter(|v| !v.is_empty()) {
+            attributes.insert(name, v.to_owned());
+        }
+    };
+    for name in PLAIN {
+        put(name, resource.get(name));
+    }
+    put("name.givenName", resource.pointer("/name/givenName"));
+    put("name.familyName", resource.pointer("/name/familyName"));
+    put(WORK_EMAIL, work_email(resource));
+    let enterprise = resource.get(ENTERPRISE_SCHEMA);
+    for name in ENTERPRISE {
+        put(name, enterprise.and_then(|e| e.get(name)));
+    }
+    put("manager", enterprise.and_then(|e| e.pointer("/manager/value")));
+    if let Some(active) = resource.get("active").and_then(Value::as_bool) {
+        attributes.insert("active", active.to_string());
+    }
+    let version = resource
+        .pointer("/meta/version")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Some(User {
+        id,
+        attributes,
+        version,
+    })
+}
+
+/// The work email: the `emails` entry of type work, else the primary one, else the first.
+fn work_email(resource: &Value) -> Option<&Value> {
+    let emails = resource.get("emails")?.as_array()?;
+    let pick = |pred: &dyn Fn(&Value) -> bool| emails.iter().find(|e| pred(e));
+    pick(&|e| e.get("type").and_then(Value::as_str) == Some("work"))
+        .or_else(|| pick(&|e| e.get("primary").and_then(Value::as_bool) == Some(true)))
+        .or_else(|| emails.first())
+        .and_then(|e| e.get("value"))
+}
+
+/// A new SCIM User from neutral attributes.
+pub fn to_resource(attributes: &Attributes) -> Value {
+    let mut resource = Map::new();
+    let mut enterprise = Map::new();
+    for (name, value) in attributes {
+        match *name {
+            "active" => {
+                resource.insert("active".into(), Value::Bool(value == "true"));
+            }
+            "name.givenName" | "name.familyName" => {
+                let name_obj = resource.entry("name").or_insert_with(|| json!({}));
+                if let Some(obj) = name_obj.as_object_mut() {
+                    obj.insert(name.trim_start_matches("name.").into(), Value::String(value.clone()));
+                }
+            }
+            n if n == WORK_EMAIL => {
+                resource.insert("emails".into(), work_emails(value));
+            }
+            "manager" => {
+                enterprise.insert("manager".into(), json!({ "value": value }));
+            }
+            n if ENTERPRISE.contains(&n) => {
+                enterprise.insert(n.into(), Value::String(value.clone()));
+            }
+            n => {
+                resource.insert(n.into(), Value::String(value.clone()));
+            }
+        }
+    }
+    let mut schemas = vec![Value::String(USER_SCHEMA.into())];
+    if !enterprise.is_empty() {
+        schemas.push(Value::String(ENTERPRISE_SCHEMA.into()));
+        resource.insert(ENTERPRISE_SCHEMA.into(), Value::Object(enterprise));
+    }
+    resource.insert("schemas".into(), Value::Array(schemas));
+    Value::Object(resource)
+}
+
+fn work_emails(address: &str) -> Value {
+    json!([{ "type": "work", "value": address, "primary": true }])
+}
+
+/// One PATCH request body carrying exactly the changed attributes.
+pub fn to_patch(changes: &Changes) -> Value {
+    let operations: Vec<Value> = changes
+        .iter()
+        .map(|(name, value)| {
+            let path = match *name {
+                n if n == WORK_EMAIL => "emails".to_owned(),
+                "manager" => format!("{ENTERPRISE_SCHEMA}:manager"),
+                n if ENTERPRISE.contains(&n) => format!("{ENTERPRISE_SCHEMA}:{n}"),
+                n => n.to_owned(),
+            };
+            match value {
+                None => json!({ "op": "remove", "path": path }),
+                Some(v) => {
+                    let value = match *name {
+                        "active" => Value::Bool(v == "true"),
+                        n if n == WORK_EMAIL => work_emails(v),
+                        "manager" => json!({ "value": v }),
+                        _ => Value::String(v.clone()),
+                    };
+                    json!({ "op": "replace", "path": path, "value": value })
+                }
+            }
+        })
+        .collect();
+    json!({ "schemas": [PATCH_SCHEMA], "Operations": operations })
+}
+
+/// Applies changes to a full resource, for directories without PATCH (PUT replaces it whole).
+pub fn apply_to_resource(resource: &mut Value, changes: &Changes) {
+    let Some(current) = to_user(resource) else { return };
+    let mut attributes = current.attributes;
+    for (name, value) in changes {
+        match value {
+            Some(v) => attributes.insert(name, v.clone()),
+            None => attributes.remove(name),
+        };
+    }
+    let mut replacement = to_resource(&attributes);
+    if let (Some(obj), Some(id)) = (replacement.as_object_mut(), resource.get("id")) {
+        obj.insert("id".into(), id.clone());
+    }
+    *resource = replacement;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Value {
+        json!({
+            "schemas": [USER_SCHEMA, ENTERPRISE_SCHEMA],
+            "id": "2819c223",
+            "externalId": "72f988bf-86f1-41af-91ab-2d7cd011db47/a1",
+            "userName": "bjensen@example.com",
+            "name": { "familyName": "Jensen", "givenName": "Barbara" },
+            "displayName": "Babs Jensen",
+            "emails": [
+                { "value": "bjensen@home.example", "type": "home" },
+                { "value": "bjensen@example.com", "type": "work", "primary": true }
+            ],
+            "userType": "Employee",
+            "title": "Tour Guide",
+            "active": true,
+            "meta": { "version": "W/\"3694e05e9dff591\"" },
+            ENTERPRISE_SCHEMA: { "employeeNumber": "701984", "department": "Tour Operations", "manager": { "value": "26118915" } }
+        })
+    }
+
+    #[test]
+    fn reads_the_rfc_7643_example() {
+        let u = to_user(&sample()).expect("a user");
+        assert_eq!(u.id, "2819c223");
+        assert_eq!(u.user_name(), "bjensen@example.com");
+        assert_eq!(u.get("name.givenName"), Some("Barbara"));
+        assert_eq!(u.email(), Some("bjensen@example.com"));
+        assert_eq!(u.get("department"), Some("Tour Operations"));
+        assert_eq!(u.get("employeeNumber"), Some("701984"));
+        assert_eq!(u.get("manager"), Some("26118915"));
+        assert_eq!(u.get("active"), Some("true"));
+        assert_eq!(u.version.as_deref(), Some("W/\"3694e05e9dff591\""));
+        assert!(u.anchor().is_some());
+    }
+
+    #[test]
+    fn writes_a_resource_that_reads_back_the_same() {
+        let u = to_user(&sample()).expect("a user");
+        let back = to_user(&{
+            let mut r = to_resource(&u.attributes);
+            r["id"] = json!("2819c223");
+            r
+        })
+        .expect("a user");
+        assert_eq!(back.attributes, u.attributes);
+    }
+
+    #[test]
+    fn patch_carries_only_the_changes() {
+        let mut changes = Changes::new();
+        changes.insert("displayName", Some("Barbara J".into()));
+        changes.insert("department", None);
+        changes.insert("active", Some("false".into()));
+        let patch = to_patch(&changes);
+        assert_eq!(patch["schemas"][0], PATCH_SCHEMA);
+        let ops = patch["Operations"].as_array().expect("operations");
+        assert_eq!(ops.len(), 3);
+        assert!(ops.contains(&json!({"op": "replace", "path": "displayName", "value": "Barbara J"})));
+        assert!(ops.contains(&json!({"op": "remove", "path": format!("{ENTERPRISE_SCHEMA}:department")})));
+        assert!(ops.contains(&json!({"op": "replace", "path": "active", "value": false})));
+    }
+
+    #[test]
+    fn put_fallback_applies_changes_to_the_whole_resource() {
+        let mut r = sample();
+        let mut changes = Changes::new();
+        changes.insert("title", None);
+        changes.insert("name.givenName", Some("Babs".into()));
+        apply_to_resource(&mut r, &changes);
+        let u = to_user(&r).expect("a user");
+        assert_eq!(u.get("title"), None);
+        assert_eq!(u.get("name.givenName"), Some("Babs"));
+        assert_eq!(u.id, "2819c223");
+    }
+}

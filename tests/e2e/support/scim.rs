@@ -1,0 +1,93 @@
+//! A plain SCIM client for tests: seeds and inspects tenants of the real scim2-server.
+
+use serde_json::{Value, json};
+
+use super::SCIM_TOKEN;
+
+pub struct Scim {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Scim {
+    pub fn new(base: String) -> Scim {
+        Scim {
+            base,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base))
+            .bearer_auth(SCIM_TOKEN);
+        if let Some(body) = body {
+            request = request
+                .header("Content-Type", "application/scim+json")
+                .body(body.to_string());
+        }
+        let response = request.send().await.expect("scim2-server answers");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        assert!(status.is_success(), "{method} {path}: HTTP {status}: {text}");
+        if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).expect("JSON")
+        }
+    }
+
+    /// Creates a user; `extra` is merged into the resource. Returns its id.
+    pub async fn add_user(&self, user_name: &str, extra: Value) -> String {
+        let mut user = json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+            "userName": user_name,
+            "displayName": user_name.split('@').next().unwrap_or(user_name),
+            "emails": [{ "type": "work", "value": user_name, "primary": true }],
+            "active": true,
+        });
+        if let (Some(u), Some(e)) = (user.as_object_mut(), extra.as_object()) {
+            for (k, v) in e {
+                u.insert(k.clone(), v.clone());
+            }
+        }
+        self.call(reqwest::Method::POST, "/Users", Some(user))
+            .await
+            .get("id")
+            .and_then(Value::as_str)
+            .expect("created user has an id")
+            .to_owned()
+    }
+
+    pub async fn add_group(&self, name: &str, member_ids: &[&str]) -> String {
+        let members: Vec<Value> = member_ids.iter().map(|id| json!({ "value": id })).collect();
+        let group = json!({ "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name, "members": members });
+        self.call(reqwest::Method::POST, "/Groups", Some(group)).await["id"]
+            .as_str()
+            .expect("group id")
+            .to_owned()
+    }
+
+    pub async fn users(&self) -> Vec<Value> {
+        let page = self.call(reqwest::Method::GET, "/Users?count=1000", None).await;
+        page["Resources"].as_array().cloned().unwrap_or_default()
+    }
+
+    pub async fn user_named(&self, user_name: &str) -> Option<Value> {
+        self.users().await.into_iter().find(|u| u["userName"] == user_name)
+    }
+
+    pub async fn replace(&self, id: &str, path: &str, value: Value) {
+        let patch = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{ "op": "replace", "path": path, "value": value }],
+        });
+        self.call(reqwest::Method::PATCH, &format!("/Users/{id}"), Some(patch))
+            .await;
+    }
+
+    pub async fn delete(&self, id: &str) {
+        self.call(reqwest::Method::DELETE, &format!("/Users/{id}"), None).await;
+    }
+}

@@ -1,0 +1,311 @@
+//! End-to-end tests of the sync cycle (DESIGN.md §3 rules 3–9) against real scim2-server
+//! tenants: one test per rule, asserting on the target directory itself and on the status.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use xtsync::api::SyncConfiguration;
+use xtsync::api::sync_config::SyncConfigurationStatus;
+
+use crate::manifests::{self, CONTOSO, FABRIKAM};
+use crate::support::{TestNs, wait_condition};
+
+const CONFIG: &str = "contoso-to-fabrikam";
+
+/// A configuration of contoso → fabrikam, all users of department `department` in scope.
+fn sales_config(interval: &str, extra: &str) -> String {
+    manifests::sync_config(
+        CONFIG,
+        "contoso",
+        "fabrikam",
+        &format!(
+            "  interval: {interval}\n  scope:\n    mode: AllUsers\n    filters:\n      - clauses:\n          - {{ attribute: department, operator: EQUALS, value: Sales }}\n{extra}"
+        ),
+    )
+}
+
+fn sales() -> Value {
+    json!({ "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": { "department": "Sales" } })
+}
+
+/// Waits for a completed cycle of the configuration's current generation and returns the status.
+async fn cycle_done(t: &TestNs, reason_ok: &[&str]) -> SyncConfigurationStatus {
+    let api = t.api::<SyncConfiguration>();
+    let generation = t.config(CONFIG).await.metadata.generation;
+    wait_condition(&api, CONFIG, "Synced", Duration::from_secs(40), |c| {
+        c.observed_generation == generation && reason_ok.contains(&c.reason.as_str())
+    })
+    .await;
+    t.config(CONFIG).await.status.expect("status")
+}
+
+/// Applies the configuration with another interval: a spec change starts a cycle at once.
+async fn next_cycle(t: &TestNs, interval: &str, extra: &str) -> SyncConfigurationStatus {
+    t.apply(&sales_config(interval, extra)).await;
+    cycle_done(t, &["CycleSucceeded", "PartiallySynced"]).await
+}
+
+async fn started(name: &str) -> TestNs {
+    let mut t = TestNs::new(name).await;
+    t.start_controllers(|_| {});
+    t.apply(&manifests::two_tenants(&t)).await;
+    t.apply(&manifests::policies()).await;
+    t
+}
+
+fn anchor_of(source_id: &str) -> String {
+    format!("{CONTOSO}/{source_id}")
+}
+
+#[tokio::test]
+async fn only_internal_enabled_users_in_scope_are_provisioned_with_an_anchor() {
+    let t = started("provision").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    let alice = contoso.add_user("alice@contoso.com", sales()).await;
+    contoso.add_user("bob@contoso.com", json!({})).await;
+    let mut guest = sales();
+    guest["userType"] = json!("Guest");
+    contoso.add_user("carol@partner.com", guest).await;
+    let mut disabled = sales();
+    disabled["active"] = json!(false);
+    contoso.add_user("dave@contoso.com", disabled).await;
+
+    t.apply(&sales_config("10s", "")).await;
+    let status = cycle_done(&t, &["CycleSucceeded"]).await;
+
+    let users = fabrikam.users().await;
+    assert_eq!(users.len(), 1, "only alice: {users:#?}");
+    let provisioned = &users[0];
+    assert_eq!(provisioned["userName"], "alice@contoso.com");
+    assert_eq!(provisioned["externalId"], anchor_of(&alice));
+    assert_eq!(provisioned["userType"], "Member");
+    assert_eq!(provisioned["active"], true);
+    assert_eq!(
+        provisioned["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["department"],
+        "Sales"
+    );
+    let last = status.last_cycle.expect("last cycle");
+    assert_eq!((last.created, last.unchanged, last.failed), (1, 0, 0));
+    assert_eq!(status.users_in_scope, Some(1));
+    assert_eq!(status.users_provisioned, Some(1));
+    assert!(status.last_successful_sync_time.is_some() && status.next_sync_time.is_some());
+
+    // A second cycle with nothing changed writes nothing (rule 6).
+    let version = provisioned["meta"]["version"].clone();
+    let status = next_cycle(&t, "11s", "").await;
+    let last = status.last_cycle.expect("last cycle");
+    assert_eq!((last.created, last.updated, last.unchanged), (0, 0, 1));
+    assert_eq!(
+        fabrikam.user_named("alice@contoso.com").await.expect("alice")["meta"]["version"],
+        version
+    );
+}
+
+#[tokio::test]
+async fn an_attribute_change_is_one_patch_and_a_rename_keeps_the_user() {
+    let t = started("update").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    let alice = contoso.add_user("alice@contoso.com", sales()).await;
+    t.apply(&sales_config("10s", "")).await;
+    cycle_done(&t, &["CycleSucceeded"]).await;
+    let before = fabrikam.user_named("alice@contoso.com").await.expect("provisioned");
+
+    contoso.replace(&alice, "displayName", json!("Alice Liddell")).await;
+    contoso
+        .replace(&alice, "userName", json!("alice.liddell@contoso.com"))
+        .await;
+    let status = next_cycle(&t, "11s", "").await;
+
+    let users = fabrikam.users().await;
+    assert_eq!(users.len(), 1, "a rename is an update, not a new user: {users:#?}");
+    let after = &users[0];
+    assert_eq!(after["id"], before["id"]);
+    assert_eq!(after["userName"], "alice.liddell@contoso.com");
+    assert_eq!(after["displayName"], "Alice Liddell");
+    // One PATCH carried both changes, and nothing else was written.
+    let id = before["id"].as_str().expect("id");
+    let writes: Vec<String> = t
+        .scim_writes("fabrikam")
+        .into_iter()
+        .filter(|w| w.contains(id))
+        .collect();
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert!(writes[0].starts_with("PATCH "), "{writes:?}");
+    assert_eq!(status.last_cycle.expect("cycle").updated, 1);
+}
+
+#[tokio::test]
+async fn leaving_scope_deprovisions_and_returning_restores() {
+    let t = started("deprovision").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    let alice = contoso.add_user("alice@contoso.com", sales()).await;
+    t.apply(&sales_config("10s", "")).await;
+    cycle_done(&t, &["CycleSucceeded"]).await;
+    let target_id = fabrikam.user_named("alice@contoso.com").await.expect("provisioned")["id"].clone();
+
+    let department = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department";
+    contoso.replace(&alice, department, json!("Ops")).await;
+    let status = next_cycle(&t, "11s", "").await;
+    let gone = fabrikam
+        .user_named("alice@contoso.com")
+        .await
+        .expect("soft-deleted, not removed");
+    assert_eq!(gone["active"], false);
+    assert_eq!(status.last_cycle.expect("cycle").deprovisioned, 1);
+    assert_eq!(status.users_provisioned, Some(0));
+
+    contoso.replace(&alice, department, json!("Sales")).await;
+    next_cycle(&t, "12s", "").await;
+    let back = fabrikam.user_named("alice@contoso.com").await.expect("restored");
+    assert_eq!(back["active"], true);
+    assert_eq!(back["id"], target_id, "restored, not recreated");
+}
+
+#[tokio::test]
+async fn external_users_are_adopted_and_internal_ones_never_touched() {
+    let t = started("adopt").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    let alice = contoso.add_user("alice@contoso.com", sales()).await;
+    contoso.add_user("bob@contoso.com", sales()).await;
+    let b2b = fabrikam
+        .add_user("alice@contoso.com", json!({ "userType": "Guest" }))
+        .await;
+    let internal = fabrikam
+        .add_user("bob@contoso.com", json!({ "userType": "Member" }))
+        .await;
+
+    t.apply(&sales_config("10s", "")).await;
+    let status = cycle_done(&t, &["CycleSucceeded"]).await;
+
+    let adopted = fabrikam.user_named("alice@contoso.com").await.expect("alice");
+    assert_eq!(adopted["id"], b2b.as_str());
+    assert_eq!(adopted["externalId"], anchor_of(&alice));
+    assert_eq!(adopted["userType"], "Member");
+    let untouched = fabrikam.user_named("bob@contoso.com").await.expect("bob");
+    assert_eq!(untouched["id"], internal.as_str());
+    assert_eq!(
+        untouched["meta"]["lastModified"], untouched["meta"]["created"],
+        "never written: {untouched:#}"
+    );
+    assert!(
+        !t.scim_writes("fabrikam").iter().any(|w| w.contains(internal.as_str())),
+        "no request touched it"
+    );
+    assert!(untouched.get("externalId").is_none());
+    assert_eq!(fabrikam.users().await.len(), 2);
+
+    let last = status.last_cycle.expect("cycle");
+    assert_eq!((last.adopted, last.skipped, last.created), (1, 1, 0));
+    let skip = status
+        .failures
+        .iter()
+        .find(|f| f.user == "bob@contoso.com")
+        .expect("bob listed");
+    assert_eq!(skip.reason, "ConflictsWithInternalUser");
+}
+
+#[tokio::test]
+async fn deletions_above_the_threshold_wait_for_approval() {
+    let t = started("threshold").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    let a = contoso.add_user("a@contoso.com", sales()).await;
+    let b = contoso.add_user("b@contoso.com", sales()).await;
+    let threshold = "  deprovision:\n    accidentalDeletionThreshold: 1\n";
+    t.apply(&sales_config("10s", threshold)).await;
+    cycle_done(&t, &["CycleSucceeded"]).await;
+
+    contoso.delete(&a).await;
+    contoso.delete(&b).await;
+    next_cycle(&t, "11s", threshold).await;
+    let held = wait_condition(
+        &t.api::<SyncConfiguration>(),
+        CONFIG,
+        "DeletionThresholdExceeded",
+        Duration::from_secs(5),
+        |c| c.status == "True",
+    )
+    .await;
+    assert!(held.message.starts_with("2 deprovisionings"), "{}", held.message);
+    assert!(
+        fabrikam.users().await.iter().all(|u| u["active"] == true),
+        "nothing deprovisioned"
+    );
+
+    t.kubectl(&["annotate", "syncconfig", CONFIG, "xtsync.io/approve-deletions=2"])
+        .await;
+    wait_condition(
+        &t.api::<SyncConfiguration>(),
+        CONFIG,
+        "DeletionThresholdExceeded",
+        Duration::from_secs(30),
+        |c| c.status == "False",
+    )
+    .await;
+    t.eventually("both deprovisioned", || async {
+        fabrikam.users().await.iter().all(|u| u["active"] == false)
+    })
+    .await;
+    assert_eq!(
+        t.config(CONFIG)
+            .await
+            .status
+            .expect("status")
+            .last_cycle
+            .expect("cycle")
+            .deprovisioned,
+        2
+    );
+}
+
+#[tokio::test]
+async fn a_mesh_never_loops_users_back() {
+    let mut t = TestNs::new("mesh").await;
+    t.start_controllers(|_| {});
+    t.apply(&manifests::two_tenants(&t)).await;
+    // Both tenants allow everything with everyone.
+    for tenant in ["contoso", "fabrikam"] {
+        t.apply(&format!(
+            "apiVersion: xtsync.io/v1alpha1\nkind: CrossTenantAccessPolicy\nmetadata:\n  name: {tenant}\nspec:\n  tenantRef: {{ name: {tenant} }}\n  default:\n    inbound: {{ allowUsersSync: true, automaticallyRedeemInvitations: true }}\n    outbound: {{ automaticallyRedeemInvitations: true }}\n"
+        ))
+        .await;
+    }
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    contoso.add_user("alice@contoso.com", json!({})).await;
+    fabrikam.add_user("zoe@fabrikam.com", json!({})).await;
+    let all = "  interval: 10s\n  scope: { mode: AllUsers }\n";
+    t.apply(&manifests::sync_config("c2f", "contoso", "fabrikam", all))
+        .await;
+    t.apply(&manifests::sync_config("f2c", "fabrikam", "contoso", all))
+        .await;
+
+    t.eventually("each tenant has both users", || async {
+        contoso.users().await.len() == 2 && fabrikam.users().await.len() == 2
+    })
+    .await;
+    // Several more cycles: still two users each, and the provisioned copies stay put.
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    assert_eq!(contoso.users().await.len(), 2, "{:#?}", contoso.users().await);
+    assert_eq!(fabrikam.users().await.len(), 2);
+    let zoe_in_contoso = contoso.user_named("zoe@fabrikam.com").await.expect("zoe");
+    assert_eq!(
+        zoe_in_contoso["externalId"].as_str().map(|a| a.starts_with(FABRIKAM)),
+        Some(true)
+    );
+}
+
+#[tokio::test]
+async fn a_restarted_operator_duplicates_nothing() {
+    let mut t = started("restart").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    contoso.add_user("alice@contoso.com", sales()).await;
+    contoso.add_user("bob@contoso.com", sales()).await;
+    t.apply(&sales_config("10s", "")).await;
+    cycle_done(&t, &["CycleSucceeded"]).await;
+
+    t.stop_controllers();
+    t.start_controllers(|_| {});
+    let status = next_cycle(&t, "11s", "").await;
+    assert_eq!(fabrikam.users().await.len(), 2);
+    let last = status.last_cycle.expect("cycle");
+    assert_eq!((last.created, last.unchanged), (0, 2));
+}
