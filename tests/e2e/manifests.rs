@@ -27,6 +27,16 @@ pub fn scim_tenant(t: &TestNs, name: &str, tenant_id: &str, cloud: &str) -> Stri
     )
 }
 
+/// A SCIM Tenant like `scim_tenant`, reached through `base` (e.g. a fault-injecting proxy)
+/// instead of the scim2-server itself.
+pub fn scim_tenant_via(t: &TestNs, name: &str, tenant_id: &str, base: &str) -> String {
+    format!(
+        "{}---\n{}",
+        secret(&format!("{name}-scim"), SCIM_TOKEN),
+        scim_tenant(t, name, tenant_id, "").replace(&t.env.scim_base, base)
+    )
+}
+
 /// Tenants with their Secrets.
 pub fn tenants_with(t: &TestNs, tenants: &[(&str, &str, &str)]) -> String {
     tenants

@@ -8,6 +8,7 @@ use xtsync::api::SyncConfiguration;
 use xtsync::api::sync_config::SyncConfigurationStatus;
 
 use crate::manifests::{self, CONTOSO, FABRIKAM};
+use crate::support::faults::{self, Faults, Rule};
 use crate::support::{TestNs, wait_condition};
 
 const CONFIG: &str = "contoso-to-fabrikam";
@@ -308,4 +309,125 @@ async fn a_restarted_operator_duplicates_nothing() {
     assert_eq!(fabrikam.users().await.len(), 2);
     let last = status.last_cycle.expect("cycle");
     assert_eq!((last.created, last.unchanged), (0, 2));
+}
+
+/// contoso and fabrikam, one of them reached through a fault-injecting proxy.
+async fn started_with_proxy(name: &str, proxied: &str) -> (TestNs, Faults) {
+    let mut t = TestNs::new(name).await;
+    t.start_controllers(|_| {});
+    let faults = Faults::default();
+    let base = faults::proxy(t.env.scim_base.clone(), faults.clone()).await;
+    for (tenant, id) in [("contoso", CONTOSO), ("fabrikam", FABRIKAM)] {
+        let yaml = if tenant == proxied {
+            manifests::scim_tenant_via(&t, tenant, id, &base)
+        } else {
+            manifests::tenants_with(&t, &[(tenant, id, "Global")])
+        };
+        t.apply(&yaml).await;
+    }
+    t.apply(&manifests::policies()).await;
+    (t, faults)
+}
+
+fn rule(method: &'static str, path: &str, status: u16, retry_after: Option<u32>, times: u32) -> Rule {
+    Rule {
+        method,
+        path_contains: path.to_owned(),
+        status,
+        retry_after,
+        times,
+    }
+}
+
+#[tokio::test]
+async fn a_source_read_failing_mid_way_deprovisions_nothing() {
+    let (t, faults) = started_with_proxy("partial-read", "contoso").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    // More than one page (500) of users, so that the second page can fail.
+    let names: Vec<String> = (0..501).map(|i| format!("user{i:03}@contoso.com")).collect();
+    contoso.add_users(&names, sales()).await;
+    t.apply(&sales_config("10s", "")).await;
+    let status = cycle_done(&t, &["CycleSucceeded"]).await;
+    assert_eq!(status.users_provisioned, Some(501));
+
+    faults.add(rule("GET", "startIndex=501", 500, None, u32::MAX));
+    t.apply(&sales_config("11s", "")).await;
+    let status = cycle_done(&t, &["SourceReadFailed"]).await;
+    assert!(faults.injected() >= 1);
+    let active = fabrikam.users().await.iter().filter(|u| u["active"] == true).count();
+    assert_eq!(active, 501, "a partial read deprovisions nothing");
+    assert!(
+        status
+            .conditions
+            .iter()
+            .any(|c| c.type_ == "Quarantined" && c.status == "True"),
+        "{:#?}",
+        status.conditions
+    );
+    assert_eq!(
+        status.last_cycle.expect("the earlier cycle").created,
+        501,
+        "lastCycle is the last completed cycle"
+    );
+}
+
+#[tokio::test]
+async fn a_throttled_target_is_retried_and_gets_no_duplicates() {
+    let (t, faults) = started_with_proxy("throttled", "fabrikam").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    let ids = contoso
+        .add_users(
+            &["a@contoso.com".into(), "b@contoso.com".into(), "c@contoso.com".into()],
+            sales(),
+        )
+        .await;
+    faults.add(rule("POST", "/Bulk", 429, Some(1), 2));
+    faults.add(rule("GET", "/Users?startIndex", 503, Some(0), 1));
+    t.apply(&sales_config("10s", "")).await;
+    let status = cycle_done(&t, &["CycleSucceeded"]).await;
+    assert_eq!(faults.injected(), 3);
+    assert_eq!(fabrikam.users().await.len(), 3, "created once each");
+    assert_eq!(status.last_cycle.expect("cycle").failed, 0);
+
+    faults.add(rule("PATCH", "/Users/", 500, None, 1));
+    contoso.replace(&ids[0], "displayName", json!("Changed")).await;
+    let status = next_cycle(&t, "11s", "").await;
+    assert_eq!(faults.injected(), 4);
+    let last = status.last_cycle.expect("cycle");
+    assert_eq!((last.updated, last.failed), (1, 0));
+    assert_eq!(
+        fabrikam.user_named("a@contoso.com").await.expect("a")["displayName"],
+        "Changed"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_target_is_quarantined_until_a_cycle_succeeds() {
+    let (t, faults) = started_with_proxy("quarantine", "fabrikam").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    contoso
+        .add_users(&["a@contoso.com".into(), "b@contoso.com".into()], sales())
+        .await;
+    faults.add(rule("POST", "/Bulk", 500, None, u32::MAX));
+    t.apply(&sales_config("10s", "")).await;
+    let status = cycle_done(&t, &["CycleFailed"]).await;
+    let quarantine = status.quarantine.expect("quarantined");
+    assert_eq!(quarantine.reason, "MostOperationsFailed");
+    assert!(
+        status.failures.len() == 2 && status.failures.iter().all(|f| f.action == "Create"),
+        "{:#?}",
+        status.failures
+    );
+    assert!(fabrikam.users().await.is_empty());
+
+    faults.clear();
+    let status = next_cycle(&t, "11s", "").await;
+    assert!(status.quarantine.is_none());
+    assert!(
+        status
+            .conditions
+            .iter()
+            .any(|c| c.type_ == "Quarantined" && c.status == "False")
+    );
+    assert_eq!(fabrikam.users().await.len(), 2);
 }

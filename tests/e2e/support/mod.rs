@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod background;
+pub mod faults;
 pub mod scim;
 
 use std::fmt::Debug;
