@@ -46,6 +46,7 @@ pub fn http_client() -> reqwest::Client {
         .timeout(REQUEST_TIMEOUT)
         .connect_timeout(CONNECT_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
+        .tcp_nodelay(true)
         .user_agent(concat!("xtsync/", env!("CARGO_PKG_VERSION")))
         .build()
         .unwrap_or_else(|_| reqwest::Client::new())

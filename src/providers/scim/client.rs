@@ -22,14 +22,15 @@ use crate::providers::{Directory, DirectoryError, describe};
 const SCIM_JSON: &str = "application/scim+json";
 const BULK_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 /// Page size for reads (servers may return fewer; RFC 7644 §3.4.2.4).
-const PAGE_SIZE: usize = 500;
+const PAGE_SIZE: usize = 1000;
 /// Operations per Bulk request; well under scim2-server's 1 MiB payload limit.
 const BULK_CHUNK: usize = 200;
 /// Attempts for a throttled or failing request before giving up on it.
 const ATTEMPTS: u32 = 5;
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
-/// Requests in flight at once towards one directory.
-const CONCURRENCY: usize = 8;
+/// Requests in flight at once towards one directory. Kept under the default listen backlog of
+/// small servers (Python's socketserver: 5): beyond it, connections wait for a SYN retry (1 s).
+const CONCURRENCY: usize = 4;
 
 pub struct ScimClient {
     http: reqwest::Client,
@@ -299,9 +300,18 @@ impl Directory for ScimClient {
             let results: Vec<Vec<_>> = futures::stream::iter(requests).buffered(2).collect().await;
             return results.into_iter().flatten().collect();
         }
-        let requests: Vec<BoxFuture<'_, Result<String, DirectoryError>>> =
-            users.iter().map(|u| self.create_one(u).boxed()).collect();
-        futures::stream::iter(requests).buffered(CONCURRENCY).collect().await
+        // Unordered, so that one slow request does not hold back the others; re-ordered after.
+        let requests: Vec<BoxFuture<'_, (usize, Result<String, DirectoryError>)>> = users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| self.create_one(u).map(move |r| (i, r)).boxed())
+            .collect();
+        let mut results: Vec<(usize, Result<String, DirectoryError>)> = futures::stream::iter(requests)
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        results.sort_by_key(|(i, _)| *i);
+        results.into_iter().map(|(_, r)| r).collect()
     }
 
     async fn update_user(&self, target: &TargetRef, changes: &Changes) -> Result<(), DirectoryError> {

@@ -32,7 +32,6 @@ pub struct Env {
     pub kubeconfig: PathBuf,
     pub scim_base: String,
     _control_plane: Background,
-    _scim: Background,
 }
 
 pub fn root() -> &'static Path {
@@ -61,24 +60,31 @@ pub fn env() -> &'static Env {
             &kubeconfig,
             &["wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"],
         );
-
-        let port = free_port();
-        let scim = Background::start(
-            Command::new("bash")
-                .arg(root().join("tests/env/scim-server.sh"))
-                .arg("serve")
-                .arg(port.to_string())
-                .arg(SCIM_TOKEN),
-            Duration::from_secs(300),
-        );
-        let scim_base = scim.ready_line.clone();
         Env {
             kubeconfig,
-            scim_base,
+            scim_base: scim_server().to_owned(),
             _control_plane: control_plane,
-            _scim: scim,
         }
     })
+}
+
+/// The shared scim2-server (base URL `http://127.0.0.1:PORT`), started once per process;
+/// tenants are created on first use.
+pub fn scim_server() -> &'static str {
+    static SCIM: OnceLock<Background> = OnceLock::new();
+    &SCIM
+        .get_or_init(|| {
+            let port = free_port();
+            Background::start(
+                Command::new("bash")
+                    .arg(root().join("tests/env/scim-server.sh"))
+                    .arg("serve")
+                    .arg(port.to_string())
+                    .arg(SCIM_TOKEN),
+                Duration::from_secs(300),
+            )
+        })
+        .ready_line
 }
 
 fn free_port() -> u16 {

@@ -1,0 +1,186 @@
+//! Sync throughput and memory against a real scim2-server, in one run on this machine.
+//!
+//! scim2-server is GIL-bound (≈600 creations/s whatever the concurrency), so the figure that
+//! matters is the ratio to the *floor*: the same number of plain `POST /Users` by a minimal
+//! client at the same concurrency, against the same server, in the same run.
+//!
+//! For N in 1,000 and 10,000 it prints: the floor; xtsync's initial cycle with Bulk (as the
+//! server announces it) and without; a second cycle with nothing changed (writes must be 0);
+//! and the peak RSS of a process that runs only the initial cycle.
+//!
+//! `cargo bench --bench initial_cycle` (or `make bench`); `XTSYNC_BENCH_SIZES=1000` for a
+//! quicker run.
+
+#[path = "../tests/e2e/support/mod.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde_json::json;
+use xtsync::api::sync_config::SyncConfigurationSpec;
+use xtsync::api::tenant::{Capabilities, ScimSoftDelete};
+use xtsync::cycle::{self, CycleInput, CycleReport};
+use xtsync::engine::compile;
+use xtsync::providers::scim::{self, ScimClient};
+
+const SOURCE_TENANT_ID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    // Child mode: run one initial cycle and report this process's peak memory.
+    if let Some(i) = args.iter().position(|a| a == "--cycle-only") {
+        let (source, target) = (&args[i + 1], &args[i + 2]);
+        let report = run_cycle(source, target, true).await;
+        println!("{} {}", report.created, peak_rss_kib());
+        return;
+    }
+
+    let sizes: Vec<usize> = std::env::var("XTSYNC_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1_000, 10_000]);
+    let server = support::scim_server();
+    let run_id = std::process::id();
+    println!("scim2-server at {server}; concurrency {}", scim::concurrency());
+    for n in sizes {
+        let tenant = |role: &str| format!("{server}/bench{run_id}-{role}-{n}/v2");
+        let source = tenant("source");
+        let names: Vec<String> = (0..n).map(|i| format!("user{i:05}@contoso.com")).collect();
+        support::scim::Scim::new(source.clone())
+            .add_users(&names, json!({ "title": "Engineer" }))
+            .await;
+
+        let floor = floor(&tenant("floor"), &names).await;
+        println!(
+            "N={n:>6}  floor (plain POST /Users):          {:>8.2?}  {:>5.0} users/s",
+            floor,
+            n as f64 / floor.as_secs_f64()
+        );
+
+        let started = Instant::now();
+        let report = run_cycle(&source, &tenant("bulk"), true).await;
+        let bulk = started.elapsed();
+        assert_eq!(report.created as usize, n);
+        println!(
+            "N={n:>6}  xtsync initial cycle, Bulk:         {bulk:>8.2?}  ratio to floor {:.2}",
+            ratio(bulk, floor)
+        );
+
+        let started = Instant::now();
+        let report = run_cycle(&source, &tenant("single"), false).await;
+        let single = started.elapsed();
+        assert_eq!(report.created as usize, n);
+        println!(
+            "N={n:>6}  xtsync initial cycle, no Bulk:      {single:>8.2?}  ratio to floor {:.2}",
+            ratio(single, floor)
+        );
+
+        let started = Instant::now();
+        let second = run_cycle(&source, &tenant("bulk"), true).await;
+        println!(
+            "N={n:>6}  second cycle, nothing changed:      {:>8.2?}  writes {} (unchanged {})",
+            started.elapsed(),
+            second.attempted,
+            second.unchanged
+        );
+
+        let child = std::process::Command::new(std::env::current_exe().expect("own path"))
+            .args(["--cycle-only", &source, &tenant("rss")])
+            .output()
+            .expect("child runs");
+        let out = String::from_utf8_lossy(&child.stdout);
+        let peak: u64 = out.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+        println!(
+            "N={n:>6}  peak RSS of a process running one initial cycle: {} MiB",
+            peak / 1024
+        );
+    }
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64()
+}
+
+/// The minimal client: one plain POST per user, `scim::concurrency()` in flight.
+async fn floor(base: &str, names: &[String]) -> Duration {
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    let requests = names.iter().map(|name| {
+        let body = json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": name,
+            "displayName": name,
+            "title": "Engineer",
+            "externalId": format!("{SOURCE_TENANT_ID}/{name}"),
+            "userType": "Member",
+            "active": true,
+        });
+        let request = http
+            .post(format!("{base}/Users"))
+            .bearer_auth(support::SCIM_TOKEN)
+            .header("Content-Type", "application/scim+json")
+            .body(body.to_string());
+        async move { request.send().await.map(|r| r.status().is_success()).unwrap_or(false) }
+    });
+    let ok = futures::stream::iter(requests)
+        .buffer_unordered(scim::concurrency())
+        .filter(|ok| futures::future::ready(*ok))
+        .count()
+        .await;
+    assert_eq!(ok, names.len(), "the floor client created every user");
+    started.elapsed()
+}
+
+async fn run_cycle(source: &str, target: &str, bulk: bool) -> CycleReport {
+    let capabilities = Capabilities {
+        patch: true,
+        bulk,
+        filter: true,
+        etag: true,
+        change_tracking: true,
+        bulk_max_operations: bulk.then_some(1000),
+    };
+    let http = xtsync::providers::http_client();
+    let connect = |url: &str| {
+        ScimClient::new(
+            http.clone(),
+            url,
+            support::SCIM_TOKEN,
+            capabilities.clone(),
+            ScimSoftDelete::Deactivate,
+        )
+        .expect("client")
+    };
+    let spec: SyncConfigurationSpec = serde_json::from_value(json!({
+        "sourceRef": { "name": "source" },
+        "targetRef": { "name": "target" },
+        "scope": { "mode": "AllUsers" },
+    }))
+    .expect("spec");
+    let compiled = compile::compile(&spec).expect("valid spec");
+    let input = CycleInput {
+        source_tenant_id: SOURCE_TENANT_ID,
+        spec: &spec,
+        compiled: &compiled,
+        approved_deletions: None,
+        concurrency: scim::concurrency(),
+    };
+    let report = cycle::run(&connect(source), &connect(target), &input)
+        .await
+        .expect("cycle runs");
+    assert_eq!(report.failed, 0, "{:?}", report.failures.first());
+    report
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
