@@ -233,3 +233,122 @@ impl CycleReport {
         self.target_auth_failed || (self.attempted >= 2 && self.failed * 2 > self.attempted)
     }
 }
+
+/// The answer to `xtsync.io/provision-on-demand` (rule 11).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OnDemandOutcome {
+    /// `Created`, `Updated`, `Adopted`, `Restored`, `Unchanged`, `Skipped`, `OutOfScope`,
+    /// `NotFound` or `Failed`.
+    pub result: &'static str,
+    pub message: String,
+}
+
+/// Provisions the one source user named `who` (userName or id) now, with every rule of a cycle
+/// but deprovisioning: the user's own plan is computed against the target and applied.
+pub async fn provision_on_demand(
+    source: &dyn Directory,
+    target: &dyn Directory,
+    input: &CycleInput<'_>,
+    who: &str,
+) -> Result<OnDemandOutcome, CycleError> {
+    let spec = input.spec;
+    let users = source.list_users().await.map_err(CycleError::SourceRead)?;
+    let Some(user) = users
+        .into_iter()
+        .find(|u| u.id == who || u.user_name().eq_ignore_ascii_case(who))
+    else {
+        return Ok(OnDemandOutcome {
+            result: "NotFound",
+            message: format!("no source user has the userName or id '{who}'"),
+        });
+    };
+    let group_members = if spec.scope.groups.is_empty() {
+        Default::default()
+    } else {
+        source
+            .group_members(&spec.scope.groups)
+            .await
+            .map_err(CycleError::SourceRead)?
+    };
+    let assignments = Assignments::new(&spec.scope.users, group_members);
+    if let Some(why) = crate::engine::scope::exclusion(spec.scope.mode, &assignments, &input.compiled.filter, &user) {
+        return Ok(OnDemandOutcome {
+            result: "OutOfScope",
+            message: format!("'{}' is not in scope: {why:?}", user.label()),
+        });
+    }
+    let target_users = target.list_users().await.map_err(CycleError::TargetRead)?;
+    let mappings = mapping::effective(&input.compiled.mappings);
+    let plan = plan::plan(&PlanInput {
+        source_tenant_id: input.source_tenant_id,
+        source: std::slice::from_ref(&user),
+        source_complete: false,
+        target: &target_users,
+        mode: spec.scope.mode,
+        assignments: &assignments,
+        filter: &input.compiled.filter,
+        mappings: &mappings,
+        user_type: spec.user_type,
+        adopt_existing: spec.matching.adopt_existing,
+        deprovision: spec.deprovision.action,
+    });
+    if let Some(skip) = plan.skips.first() {
+        return Ok(OnDemandOutcome {
+            result: "Skipped",
+            message: format!("{}: {}", skip.reason.as_str(), skip.message),
+        });
+    }
+    let Some(change) = plan.changes.into_iter().next() else {
+        return Ok(OnDemandOutcome {
+            result: "Unchanged",
+            message: format!("'{}' is already up to date in the target", user.label()),
+        });
+    };
+    let result = match &change {
+        Change::Create { attributes, .. } => target
+            .create_users(std::slice::from_ref(attributes))
+            .await
+            .pop()
+            .unwrap_or(Err(DirectoryError::InvalidResponse("no result".into())))
+            .map(|_| ()),
+        Change::Adopt { target: t, changes, .. }
+        | Change::Update { target: t, changes, .. }
+        | Change::Restore { target: t, changes, .. } => target.update_user(t, changes).await,
+        Change::Deprovision { .. } => Ok(()),
+    };
+    let done = match &change {
+        Change::Create { .. } => "Created",
+        Change::Adopt { .. } => "Adopted",
+        Change::Update { .. } => "Updated",
+        Change::Restore { .. } => "Restored",
+        Change::Deprovision { .. } => "Unchanged",
+    };
+    Ok(match result {
+        Ok(()) => OnDemandOutcome {
+            result: done,
+            message: format!("'{}' {} in the target", user.label(), done.to_lowercase()),
+        },
+        Err(e) => OnDemandOutcome {
+            result: "Failed",
+            message: format!("{} '{}': {e}", change.action(), user.label()),
+        },
+    })
+}
+
+/// Deprovisions every target user anchored to this source (`onConfigurationDelete:
+/// Deprovision`). Returns how many; a failure is returned so the finalizer stays and retries.
+pub async fn deprovision_all(
+    target: &dyn Directory,
+    source_tenant_id: &str,
+    action: DeprovisionAction,
+) -> Result<u32, DirectoryError> {
+    let source_tenant = source_tenant_id.to_ascii_lowercase();
+    let mut count = 0;
+    for user in target.list_users().await? {
+        if user.active() && user.anchor().is_some_and(|a| a.tenant_id == source_tenant) {
+            target.deprovision_user(&(&user).into(), action).await?;
+            count += 1;
+        }
+    }
+    Ok(count)
+}

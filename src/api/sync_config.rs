@@ -239,6 +239,9 @@ pub struct SyncConfigurationStatus {
     pub quarantine: Option<Quarantine>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_demand: Option<OnDemandResult>,
+    /// The `xtsync.io/restart` value last acted on; a new value starts an Initial cycle at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_restart: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]

@@ -145,10 +145,13 @@ pub async fn run(client: Client, settings: Settings) {
     .run(policy::reconcile, error_policy, ctx.clone())
     .for_each(|_| futures::future::ready(()));
 
-    // Annotations drive configurations too (approve-deletions), so they pass the filter.
+    // Annotations (approve-deletions, restart, provision-on-demand) and finalizers (deletion)
+    // drive configurations too, so they pass the filter.
     let config_controller = kube::runtime::Controller::for_stream(
         configs.subscribe().predicate_filter(
-            predicates::generation.combine(predicates::annotations),
+            predicates::generation
+                .combine(predicates::annotations)
+                .combine(predicates::finalizers),
             Default::default(),
         ),
         configs.store.clone(),

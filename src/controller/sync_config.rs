@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
+use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder};
 use kube::runtime::reflector::{ObjectRef, Store};
@@ -15,7 +16,8 @@ use kube::{Api, Resource, ResourceExt};
 use super::{Context, Error, directories, lookup, status};
 use crate::api::conditions::{self, DELETION_THRESHOLD_EXCEEDED, QUARANTINED, READY, SYNCED, Verdict};
 use crate::api::sync_config::{
-    CycleSummary, CycleType, Quarantine, SyncConfiguration, SyncConfigurationStatus, UserFailure,
+    CycleSummary, CycleType, DeprovisionAction, OnConfigurationDelete, OnDemandResult, Quarantine, SyncConfiguration,
+    SyncConfigurationStatus, UserFailure,
 };
 use crate::api::{CrossTenantAccessPolicy, Tenant};
 use crate::cycle::{self, CycleError, CycleInput, CycleReport};
@@ -27,6 +29,10 @@ const MAX_FAILURES: usize = 20;
 /// Quarantine retries start here and double up to the interval (rule 9).
 const QUARANTINE_FIRST_RETRY: Duration = Duration::from_secs(60);
 pub const APPROVE_DELETIONS: &str = "xtsync.io/approve-deletions";
+pub const RESTART: &str = "xtsync.io/restart";
+pub const PROVISION_ON_DEMAND: &str = "xtsync.io/provision-on-demand";
+/// Present only while `onConfigurationDelete: Deprovision` asks for cleanup (DESIGN.md §1).
+pub const FINALIZER: &str = "xtsync.io/cleanup";
 
 pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Result<Action, Error> {
     let ns = config.namespace().ok_or(Error::NotNamespaced)?;
@@ -41,6 +47,11 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
     let record = |next: &mut SyncConfigurationStatus, verdict: Verdict| {
         next.conditions = conditions::record(&next.conditions, verdict, generation, now);
     };
+
+    if config.metadata.deletion_timestamp.is_some() {
+        return cleanup(&config, &ns, &ctx).await;
+    }
+    reconcile_finalizer(&config, &ns, &ctx).await?;
 
     let compiled = compile::compile(&config.spec);
     let gate = evaluate_gate(&config, &ns, &ctx, compiled.as_ref().map(|_| ()));
@@ -73,7 +84,41 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
         return finish(&ctx, &ns, &name, &previous, next, ctx.settings.gate_recheck).await;
     }
 
-    if let Some(wait) = time_until_due(&config, &previous, now) {
+    if let Some(request) = new_on_demand_request(&config, &previous) {
+        let outcome = match on_demand(&config, &ns, &ctx, &pair, &compiled, &request).await? {
+            Ok(outcome) => outcome,
+            Err(error) => cycle::OnDemandOutcome {
+                result: "Failed",
+                message: error.to_string(),
+            },
+        };
+        tracing::info!(config = %name, namespace = %ns, request, result = outcome.result, "provisioned on demand");
+        let note = format!("{request}: {} — {}", outcome.result, outcome.message);
+        publish(
+            &ctx,
+            &config,
+            EventType::Normal,
+            "ProvisionedOnDemand",
+            "ProvisionOnDemand",
+            &note,
+        )
+        .await;
+        next.on_demand = Some(OnDemandResult {
+            request,
+            result: outcome.result.into(),
+            message: outcome.message,
+            time: Time(Timestamp::now()),
+        });
+    }
+
+    let restart = config.annotations().get(RESTART).cloned();
+    let restart_requested = restart.is_some() && restart != previous.observed_restart;
+    if restart_requested {
+        // A restart retries at once and leaves quarantine behind (rules 9, 10).
+        next.observed_restart = restart;
+        next.quarantine = None;
+    }
+    if let (false, Some(wait)) = (restart_requested, time_until_due(&config, &previous, now)) {
         return finish(&ctx, &ns, &name, &previous, next, wait).await;
     }
 
@@ -85,6 +130,10 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
         Ok(report) => {
             publish_cycle_event(&ctx, &config, &report).await;
             let quarantined = report.warrants_quarantine();
+            let previous = SyncConfigurationStatus {
+                quarantine: next.quarantine.clone(),
+                ..previous.clone()
+            };
             apply_report(&mut next, &report, started, completed);
             let retry = if quarantined {
                 let since = previous.quarantine.as_ref().map_or(completed, |q| q.since.0);
@@ -131,6 +180,10 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
         }
         Err(error) => {
             tracing::warn!(config = %name, namespace = %ns, %error, "cycle failed; nothing was deprovisioned");
+            let previous = SyncConfigurationStatus {
+                quarantine: next.quarantine.clone(),
+                ..previous.clone()
+            };
             publish(
                 &ctx,
                 &config,
@@ -164,6 +217,134 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
         }
     };
     finish(&ctx, &ns, &name, &previous, next, requeue).await
+}
+
+fn new_on_demand_request(config: &SyncConfiguration, previous: &SyncConfigurationStatus) -> Option<String> {
+    let request = config.annotations().get(PROVISION_ON_DEMAND)?.trim().to_owned();
+    let answered = previous.on_demand.as_ref().map(|o| o.request.as_str());
+    (!request.is_empty() && answered != Some(request.as_str())).then_some(request)
+}
+
+async fn on_demand(
+    config: &SyncConfiguration,
+    ns: &str,
+    ctx: &Context,
+    pair: &OpenPair,
+    compiled: &CompiledSpec,
+    who: &str,
+) -> Result<Result<cycle::OnDemandOutcome, CycleError>, Error> {
+    let (source, target) = match connect_pair(ctx, ns, config).await? {
+        Ok(pair) => pair,
+        Err(e) => return Ok(Err(e)),
+    };
+    let input = CycleInput {
+        source_tenant_id: &pair.source.tenant_id,
+        spec: &config.spec,
+        compiled,
+        approved_deletions: None,
+        concurrency: crate::providers::scim::concurrency(),
+    };
+    Ok(cycle::provision_on_demand(source.as_ref(), target.as_ref(), &input, who).await)
+}
+
+type DirectoryPair = (
+    Box<dyn crate::providers::Directory>,
+    Box<dyn crate::providers::Directory>,
+);
+
+async fn connect_pair(
+    ctx: &Context,
+    ns: &str,
+    config: &SyncConfiguration,
+) -> Result<Result<DirectoryPair, CycleError>, Error> {
+    let spec = &config.spec;
+    Ok(
+        match (
+            directories::connect(ctx, ns, &spec.source_ref.name).await?,
+            directories::connect(ctx, ns, &spec.target_ref.name).await?,
+        ) {
+            (Ok(s), Ok(t)) => Ok((s, t)),
+            (Err(e), _) => Err(CycleError::SourceRead(e)),
+            (_, Err(e)) => Err(CycleError::TargetRead(e)),
+        },
+    )
+}
+
+/// Adds the finalizer when cleanup on delete is asked for, removes it when no longer asked.
+async fn reconcile_finalizer(config: &SyncConfiguration, ns: &str, ctx: &Context) -> Result<(), Error> {
+    let wants = config.spec.deprovision.on_configuration_delete == OnConfigurationDelete::Deprovision;
+    let has = config.finalizers().iter().any(|f| f == FINALIZER);
+    if wants == has {
+        return Ok(());
+    }
+    let mut finalizers: Vec<String> = config
+        .finalizers()
+        .iter()
+        .filter(|f| *f != FINALIZER)
+        .cloned()
+        .collect();
+    if wants {
+        finalizers.push(FINALIZER.to_owned());
+    }
+    set_finalizers(config, ns, ctx, finalizers).await
+}
+
+/// A merge patch of the finalizer list, guarded by resourceVersion so that another writer's
+/// finalizer is never lost.
+async fn set_finalizers(
+    config: &SyncConfiguration,
+    ns: &str,
+    ctx: &Context,
+    finalizers: Vec<String>,
+) -> Result<(), Error> {
+    let patch = serde_json::json!({
+        "metadata": { "resourceVersion": config.resource_version(), "finalizers": finalizers }
+    });
+    Api::<SyncConfiguration>::namespaced(ctx.client.clone(), ns)
+        .patch(&config.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
+        .await?;
+    Ok(())
+}
+
+/// `onConfigurationDelete: Deprovision`: deprovision every user this configuration provisioned,
+/// then let the deletion finish.
+async fn cleanup(config: &SyncConfiguration, ns: &str, ctx: &Context) -> Result<Action, Error> {
+    if !config.finalizers().iter().any(|f| f == FINALIZER) {
+        return Ok(Action::await_change());
+    }
+    let spec = &config.spec;
+    let source = lookup::tenant(&ctx.tenants, ns, &spec.source_ref.name);
+    let target_exists = lookup::tenant(&ctx.tenants, ns, &spec.target_ref.name).is_some();
+    let message = match (source, target_exists) {
+        (Some(source), true) => match directories::connect(ctx, ns, &spec.target_ref.name).await? {
+            Ok(target) => {
+                let action = match spec.deprovision.action {
+                    DeprovisionAction::None => DeprovisionAction::SoftDelete,
+                    other => other,
+                };
+                match cycle::deprovision_all(target.as_ref(), &source.spec.tenant_id, action).await {
+                    Ok(n) => format!("{n} provisioned users deprovisioned before deletion"),
+                    Err(error) => {
+                        tracing::warn!(config = %config.name_any(), %error, "cleanup failed; retrying");
+                        let note = error.to_string();
+                        publish(ctx, config, EventType::Warning, "CleanupFailed", "Deprovision", &note).await;
+                        return Ok(Action::requeue(Duration::from_secs(30)));
+                    }
+                }
+            }
+            Err(error) => format!("target unusable ({error}); nothing deprovisioned"),
+        },
+        _ => "source or target Tenant no longer exists; nothing deprovisioned".to_owned(),
+    };
+    publish(ctx, config, EventType::Normal, "CleanedUp", "Deprovision", &message).await;
+    let finalizers = config
+        .finalizers()
+        .iter()
+        .filter(|f| *f != FINALIZER)
+        .cloned()
+        .collect();
+    set_finalizers(config, ns, ctx, finalizers).await?;
+    Ok(Action::await_change())
 }
 
 /// Writes the status when it changed, and requeues.
@@ -225,13 +406,9 @@ async fn run_cycle(
     compiled: &CompiledSpec,
 ) -> Result<Result<CycleReport, CycleError>, Error> {
     let spec = &config.spec;
-    let (source, target) = match (
-        directories::connect(ctx, ns, &spec.source_ref.name).await?,
-        directories::connect(ctx, ns, &spec.target_ref.name).await?,
-    ) {
-        (Ok(s), Ok(t)) => (s, t),
-        (Err(e), _) => return Ok(Err(CycleError::SourceRead(e))),
-        (_, Err(e)) => return Ok(Err(CycleError::TargetRead(e))),
+    let (source, target) = match connect_pair(ctx, ns, config).await? {
+        Ok(pair) => pair,
+        Err(e) => return Ok(Err(e)),
     };
     let approved = config
         .annotations()

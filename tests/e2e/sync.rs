@@ -431,3 +431,127 @@ async fn a_failing_target_is_quarantined_until_a_cycle_succeeds() {
     );
     assert_eq!(fabrikam.users().await.len(), 2);
 }
+
+#[tokio::test]
+async fn provision_on_demand_syncs_one_user_now_and_answers_in_status() {
+    let t = started("on-demand").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    // A long interval: only the annotation can make anything happen after the first cycle.
+    t.apply(&sales_config("1h", "")).await;
+    cycle_done(&t, &["CycleSucceeded"]).await;
+    contoso.add_user("alice@contoso.com", sales()).await;
+    contoso.add_user("bob@contoso.com", sales()).await;
+    contoso.add_user("olga@contoso.com", json!({})).await;
+
+    t.kubectl(&[
+        "annotate",
+        "syncconfig",
+        CONFIG,
+        "xtsync.io/provision-on-demand=alice@contoso.com",
+    ])
+    .await;
+    t.eventually("alice answered", || async {
+        t.config(CONFIG)
+            .await
+            .status
+            .and_then(|s| s.on_demand)
+            .is_some_and(|o| o.request == "alice@contoso.com")
+    })
+    .await;
+    let answer = t.config(CONFIG).await.status.and_then(|s| s.on_demand).expect("answer");
+    assert_eq!(answer.result, "Created", "{answer:?}");
+    let users = fabrikam.users().await;
+    assert_eq!(users.len(), 1, "only the requested user: {users:#?}");
+    assert_eq!(users[0]["userName"], "alice@contoso.com");
+
+    // Rules still apply: a user out of scope is refused, and says why.
+    t.kubectl(&[
+        "annotate",
+        "--overwrite",
+        "syncconfig",
+        CONFIG,
+        "xtsync.io/provision-on-demand=olga@contoso.com",
+    ])
+    .await;
+    t.eventually("olga answered", || async {
+        t.config(CONFIG)
+            .await
+            .status
+            .and_then(|s| s.on_demand)
+            .is_some_and(|o| o.request == "olga@contoso.com")
+    })
+    .await;
+    let answer = t.config(CONFIG).await.status.and_then(|s| s.on_demand).expect("answer");
+    assert_eq!(answer.result, "OutOfScope", "{answer:?}");
+    assert_eq!(fabrikam.users().await.len(), 1);
+}
+
+#[tokio::test]
+async fn restart_runs_a_cycle_at_once_and_lifts_quarantine() {
+    let (t, faults) = started_with_proxy("restart-annotation", "fabrikam").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    contoso
+        .add_users(&["a@contoso.com".into(), "b@contoso.com".into()], sales())
+        .await;
+    faults.add(rule("POST", "/Bulk", 500, None, u32::MAX));
+    t.apply(&sales_config("1h", "")).await;
+    let status = cycle_done(&t, &["CycleFailed"]).await;
+    assert!(status.quarantine.is_some());
+
+    faults.clear();
+    t.kubectl(&["annotate", "syncconfig", CONFIG, "xtsync.io/restart=1"])
+        .await;
+    t.eventually("users created after the restart", || async {
+        fabrikam.users().await.len() == 2
+    })
+    .await;
+    let status = cycle_done(&t, &["CycleSucceeded"]).await;
+    assert!(status.quarantine.is_none());
+    assert_eq!(status.observed_restart.as_deref(), Some("1"));
+}
+
+#[tokio::test]
+async fn deleting_a_configuration_keeps_users_unless_asked_to_deprovision() {
+    let t = started("config-delete").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    contoso.add_user("alice@contoso.com", sales()).await;
+    t.apply(&sales_config("10s", "")).await;
+    cycle_done(&t, &["CycleSucceeded"]).await;
+    assert!(
+        t.config(CONFIG)
+            .await
+            .metadata
+            .finalizers
+            .unwrap_or_default()
+            .is_empty(),
+        "no finalizer unless asked"
+    );
+    t.kubectl(&["delete", "syncconfig", CONFIG, "--wait=true"]).await;
+    assert_eq!(
+        fabrikam.users().await.iter().filter(|u| u["active"] == true).count(),
+        1,
+        "Keep: users stay"
+    );
+
+    let deprovision = "  deprovision:\n    onConfigurationDelete: Deprovision\n";
+    t.apply(&sales_config("10s", deprovision)).await;
+    cycle_done(&t, &["CycleSucceeded"]).await;
+    t.eventually("finalizer added", || async {
+        t.config(CONFIG)
+            .await
+            .metadata
+            .finalizers
+            .unwrap_or_default()
+            .contains(&"xtsync.io/cleanup".to_string())
+    })
+    .await;
+    t.kubectl(&["delete", "syncconfig", CONFIG, "--wait=true", "--timeout=30s"])
+        .await;
+    let users = fabrikam.users().await;
+    assert_eq!(
+        users.len(),
+        1,
+        "the user kept from the first configuration is recognised by its anchor, not duplicated"
+    );
+    assert_eq!(users[0]["active"], false, "deprovisioned on delete");
+}
