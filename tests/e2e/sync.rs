@@ -343,19 +343,19 @@ fn rule(method: &'static str, path: &str, status: u16, retry_after: Option<u32>,
 async fn a_source_read_failing_mid_way_deprovisions_nothing() {
     let (t, faults) = started_with_proxy("partial-read", "contoso").await;
     let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
-    // More than one page (500) of users, so that the second page can fail.
-    let names: Vec<String> = (0..501).map(|i| format!("user{i:03}@contoso.com")).collect();
+    // More than one page (1000) of users, so that the second page can fail.
+    let names: Vec<String> = (0..1001).map(|i| format!("user{i:04}@contoso.com")).collect();
     contoso.add_users(&names, sales()).await;
     t.apply(&sales_config("10s", "")).await;
     let status = cycle_done(&t, &["CycleSucceeded"]).await;
-    assert_eq!(status.users_provisioned, Some(501));
+    assert_eq!(status.users_provisioned, Some(1001));
 
-    faults.add(rule("GET", "startIndex=501", 500, None, u32::MAX));
+    faults.add(rule("GET", "startIndex=1001", 500, None, u32::MAX));
     t.apply(&sales_config("11s", "")).await;
     let status = cycle_done(&t, &["SourceReadFailed"]).await;
     assert!(faults.injected() >= 1);
     let active = fabrikam.users().await.iter().filter(|u| u["active"] == true).count();
-    assert_eq!(active, 501, "a partial read deprovisions nothing");
+    assert_eq!(active, 1001, "a partial read deprovisions nothing");
     assert!(
         status
             .conditions
@@ -366,7 +366,7 @@ async fn a_source_read_failing_mid_way_deprovisions_nothing() {
     );
     assert_eq!(
         status.last_cycle.expect("the earlier cycle").created,
-        501,
+        1001,
         "lastCycle is the last completed cycle"
     );
 }

@@ -100,9 +100,20 @@ impl Scim {
             .to_owned()
     }
 
+    /// Every user, all pages.
     pub async fn users(&self) -> Vec<Value> {
-        let page = self.call(reqwest::Method::GET, "/Users?count=1000", None).await;
-        page["Resources"].as_array().cloned().unwrap_or_default()
+        let mut users = Vec::new();
+        loop {
+            let path = format!("/Users?startIndex={}&count=1000", users.len() + 1);
+            let page = self.call(reqwest::Method::GET, &path, None).await;
+            let resources = page["Resources"].as_array().cloned().unwrap_or_default();
+            let total = page["totalResults"].as_u64().unwrap_or(0) as usize;
+            let done = resources.is_empty();
+            users.extend(resources);
+            if done || users.len() >= total {
+                return users;
+            }
+        }
     }
 
     pub async fn user_named(&self, user_name: &str) -> Option<Value> {
