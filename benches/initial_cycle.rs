@@ -86,6 +86,28 @@ async fn main() {
             second.unchanged
         );
 
+        // Ten changes among N, then an incremental cycle from the last watermark.
+        let source_client = support::scim::Scim::new(source.clone());
+        let changed: Vec<String> = source_client
+            .users()
+            .await
+            .iter()
+            .take(10)
+            .filter_map(|u| u["id"].as_str().map(str::to_owned))
+            .collect();
+        for id in &changed {
+            source_client.replace(id, "title", json!("Manager")).await;
+        }
+        let started = Instant::now();
+        let incremental = run_cycle_from(&source, &tenant("bulk"), true, second.watermark.as_deref()).await;
+        println!(
+            "N={n:>6}  incremental cycle after 10 changes:  {:>8.2?}  read {} changed users, {} writes (updated {})",
+            started.elapsed(),
+            incremental.updated + incremental.unchanged + incremental.skipped,
+            incremental.attempted,
+            incremental.updated
+        );
+
         let child = std::process::Command::new(std::env::current_exe().expect("own path"))
             .args(["--cycle-only", &source, &tenant("rss")])
             .output()
@@ -134,6 +156,10 @@ async fn floor(base: &str, names: &[String]) -> Duration {
 }
 
 async fn run_cycle(source: &str, target: &str, bulk: bool) -> CycleReport {
+    run_cycle_from(source, target, bulk, None).await
+}
+
+async fn run_cycle_from(source: &str, target: &str, bulk: bool, watermark: Option<&str>) -> CycleReport {
     let capabilities = Capabilities {
         patch: true,
         bulk,
@@ -166,6 +192,7 @@ async fn run_cycle(source: &str, target: &str, bulk: bool) -> CycleReport {
         compiled: &compiled,
         approved_deletions: None,
         concurrency: scim::concurrency(),
+        watermark,
     };
     let report = cycle::run(&connect(source), &connect(target), &input)
         .await

@@ -21,11 +21,20 @@ pub struct CycleInput<'a> {
     pub approved_deletions: Option<usize>,
     /// Writes in flight at once towards the target.
     pub concurrency: usize,
+    /// `Some`: an Incremental cycle, reading only the source users changed after it, and the
+    /// target users they match. `None`: an Initial cycle, full reads of both.
+    pub watermark: Option<&'a str>,
 }
 
 /// What a cycle did. Counters follow `status.lastCycle`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CycleReport {
+    /// Source and target were read in full (an Initial cycle).
+    pub full: bool,
+    /// The latest change seen in the source: the next incremental cycle starts there.
+    pub watermark: Option<String>,
+    /// Change in the number of provisioned users (what an incremental cycle can know).
+    pub provisioned_delta: i64,
     pub created: u32,
     pub updated: u32,
     pub deprovisioned: u32,
@@ -78,8 +87,12 @@ pub async fn run(
     input: &CycleInput<'_>,
 ) -> Result<CycleReport, CycleError> {
     let spec = input.spec;
-    // Read first, completely; a failed or partial read is an error and nothing is deleted.
-    let source_users = source.list_users().await.map_err(CycleError::SourceRead)?;
+    // Read first; a failed or partial read is an error and nothing is deleted.
+    let source_users = match input.watermark {
+        None => source.list_users().await,
+        Some(watermark) => source.list_users_changed_since(watermark).await,
+    }
+    .map_err(CycleError::SourceRead)?;
     let group_members = if spec.scope.groups.is_empty() {
         Default::default()
     } else {
@@ -88,14 +101,18 @@ pub async fn run(
             .await
             .map_err(CycleError::SourceRead)?
     };
-    let target_users = target.list_users().await.map_err(CycleError::TargetRead)?;
+    let mappings = mapping::effective(&input.compiled.mappings);
+    let target_users = match input.watermark {
+        None => target.list_users().await,
+        Some(_) => matching_target_users(target, &source_users, input, &mappings).await,
+    }
+    .map_err(CycleError::TargetRead)?;
 
     let assignments = Assignments::new(&spec.scope.users, group_members);
-    let mappings = mapping::effective(&input.compiled.mappings);
     let mut plan = plan::plan(&PlanInput {
         source_tenant_id: input.source_tenant_id,
         source: &source_users,
-        source_complete: true,
+        source_complete: input.watermark.is_none(),
         target: &target_users,
         mode: spec.scope.mode,
         assignments: &assignments,
@@ -107,6 +124,13 @@ pub async fn run(
     });
 
     let mut report = CycleReport {
+        full: input.watermark.is_none(),
+        watermark: source_users
+            .iter()
+            .filter_map(|u| u.modified.as_deref())
+            .max()
+            .map(str::to_owned)
+            .or_else(|| input.watermark.map(str::to_owned)),
         unchanged: plan.unchanged,
         in_scope: plan.in_scope,
         skipped: plan.skips.len().try_into().unwrap_or(u32::MAX),
@@ -126,7 +150,8 @@ pub async fn run(
         plan = plan.without_deprovisions();
     }
 
-    let mut provisioned = i64::from(plan.provisioned_before);
+    let plan_provisioned_before = plan.provisioned_before;
+    let mut provisioned = i64::from(plan_provisioned_before);
     apply(
         target,
         plan.changes,
@@ -136,8 +161,49 @@ pub async fn run(
         &mut provisioned,
     )
     .await;
+    report.provisioned_delta = provisioned - i64::from(plan_provisioned_before);
     report.provisioned = provisioned.max(0).try_into().unwrap_or(u32::MAX);
     Ok(report)
+}
+
+/// For an incremental cycle, the target users that may matter to the changed source users:
+/// those anchored to them, and those their userName or email would match (adoption and
+/// conflicts). A few lookups per changed user instead of a full read.
+async fn matching_target_users(
+    target: &dyn Directory,
+    changed: &[crate::engine::user::User],
+    input: &CycleInput<'_>,
+    mappings: &[crate::engine::compile::Mapping],
+) -> Result<Vec<crate::engine::user::User>, DirectoryError> {
+    let mut lookups: Vec<(&'static str, String)> = Vec::new();
+    for user in changed {
+        let anchor = crate::engine::anchor::Anchor::new(input.source_tenant_id, &user.id);
+        lookups.push(("externalId", anchor.to_string()));
+        if let Ok(desired) = mapping::desired(mappings, user, &anchor, input.spec.user_type, true) {
+            for attribute in ["userName", crate::engine::attributes::WORK_EMAIL] {
+                if let Some(value) = desired.get(attribute) {
+                    lookups.push((attribute, value.clone()));
+                }
+            }
+        }
+    }
+    let requests: Vec<BoxFuture<'_, Result<Vec<crate::engine::user::User>, DirectoryError>>> = lookups
+        .iter()
+        .map(|(attribute, value)| target.find_users(attribute, value).boxed())
+        .collect();
+    let found: Vec<_> = futures::stream::iter(requests)
+        .buffer_unordered(input.concurrency.max(1))
+        .collect()
+        .await;
+    let mut users: Vec<crate::engine::user::User> = Vec::new();
+    for result in found {
+        for user in result? {
+            if !users.iter().any(|u| u.id == user.id) {
+                users.push(user);
+            }
+        }
+    }
+    Ok(users)
 }
 
 /// Applies the changes: creations in one batch (Bulk where the target offers it), the rest with

@@ -242,6 +242,12 @@ pub struct SyncConfigurationStatus {
     /// The `xtsync.io/restart` value last acted on; a new value starts an Initial cycle at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_restart: Option<String>,
+    /// Incremental cycles read the source users changed after this (the latest change seen).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<String>,
+    /// When the last Initial (full) cycle completed; full cycles recur to catch deletions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_full_sync_time: Option<Time>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]

@@ -28,6 +28,9 @@ use crate::gate::{self, GateInput, OpenPair, PairClaim};
 const MAX_FAILURES: usize = 20;
 /// Quarantine retries start here and double up to the interval (rule 9).
 const QUARANTINE_FIRST_RETRY: Duration = Duration::from_secs(60);
+/// An Initial cycle at least every this many intervals, to catch source deletions (which
+/// incremental reads cannot see).
+const FULL_CYCLE_EVERY: u32 = 10;
 pub const APPROVE_DELETIONS: &str = "xtsync.io/approve-deletions";
 pub const RESTART: &str = "xtsync.io/restart";
 pub const PROVISION_ON_DEMAND: &str = "xtsync.io/provision-on-demand";
@@ -122,8 +125,10 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
         return finish(&ctx, &ns, &name, &previous, next, wait).await;
     }
 
+    let full = needs_full_cycle(&config, &ns, &ctx, &previous, now, compiled.interval, restart_requested);
+    let watermark = if full { None } else { previous.watermark.as_deref() };
     let started = Timestamp::now();
-    let outcome = run_cycle(&config, &ns, &ctx, &pair, &compiled).await?;
+    let outcome = run_cycle(&config, &ns, &ctx, &pair, &compiled, watermark).await?;
     let completed = Timestamp::now();
     let interval = compiled.interval;
     let requeue = match outcome {
@@ -243,6 +248,7 @@ async fn on_demand(
         compiled,
         approved_deletions: None,
         concurrency: crate::providers::scim::concurrency(),
+        watermark: None,
     };
     Ok(cycle::provision_on_demand(source.as_ref(), target.as_ref(), &input, who).await)
 }
@@ -404,6 +410,7 @@ async fn run_cycle(
     ctx: &Context,
     pair: &OpenPair,
     compiled: &CompiledSpec,
+    watermark: Option<&str>,
 ) -> Result<Result<CycleReport, CycleError>, Error> {
     let spec = &config.spec;
     let (source, target) = match connect_pair(ctx, ns, config).await? {
@@ -420,14 +427,71 @@ async fn run_cycle(
         compiled,
         approved_deletions: approved,
         concurrency: crate::providers::scim::concurrency(),
+        watermark,
     };
     Ok(cycle::run(source.as_ref(), target.as_ref(), &input).await)
 }
 
+/// Rule 10: Initial (full) cycles at first, after a spec change or a restart, when deletions
+/// wait for approval, when the source cannot filter by change time, and every
+/// `FULL_CYCLE_EVERY` intervals to catch deletions; Incremental cycles otherwise.
+fn needs_full_cycle(
+    config: &SyncConfiguration,
+    ns: &str,
+    ctx: &Context,
+    previous: &SyncConfigurationStatus,
+    now: Timestamp,
+    interval: Duration,
+    restart_requested: bool,
+) -> bool {
+    let spec_changed = conditions::find(&previous.conditions, SYNCED)
+        .is_none_or(|c| c.observed_generation != config.metadata.generation);
+    let deletions_pending =
+        conditions::find(&previous.conditions, DELETION_THRESHOLD_EXCEEDED).is_some_and(|c| c.status == "True");
+    let source_tracks_changes = lookup::tenant(&ctx.tenants, ns, &config.spec.source_ref.name)
+        .and_then(|t| {
+            t.status
+                .as_ref()
+                .and_then(|s| s.capabilities.as_ref().map(|c| c.change_tracking))
+        })
+        .unwrap_or(false);
+    let full_due = previous.last_full_sync_time.as_ref().is_none_or(|t| {
+        let since = now.duration_since(t.0).as_secs().max(0).unsigned_abs();
+        Duration::from_secs(since) >= interval * FULL_CYCLE_EVERY
+    });
+    previous.watermark.is_none()
+        || spec_changed
+        || restart_requested
+        || deletions_pending
+        || !source_tracks_changes
+        || full_due
+}
+
 fn apply_report(next: &mut SyncConfigurationStatus, report: &CycleReport, started: Timestamp, completed: Timestamp) {
+    // A user whose write failed must be read again next time: the watermark stays put.
+    if report.failed == 0 {
+        next.watermark = report.watermark.clone();
+    }
+    if report.full {
+        next.last_full_sync_time = Some(Time(completed));
+        next.users_in_scope = Some(report.in_scope);
+        next.users_provisioned = Some(report.provisioned);
+    } else {
+        // An incremental cycle sees only the changed users: adjust what a full cycle counted.
+        let before = i64::from(next.users_provisioned.unwrap_or(0));
+        next.users_provisioned = Some(
+            (before + report.provisioned_delta)
+                .max(0)
+                .try_into()
+                .unwrap_or(u32::MAX),
+        );
+    }
     next.last_cycle = Some(CycleSummary {
-        // Every cycle reads source and target in full (watermarked reads are not implemented).
-        cycle_type: CycleType::Initial,
+        cycle_type: if report.full {
+            CycleType::Initial
+        } else {
+            CycleType::Incremental
+        },
         start_time: Time(started),
         completion_time: Time(completed),
         created: report.created,
@@ -438,8 +502,6 @@ fn apply_report(next: &mut SyncConfigurationStatus, report: &CycleReport, starte
         failed: report.failed,
         unchanged: report.unchanged,
     });
-    next.users_in_scope = Some(report.in_scope);
-    next.users_provisioned = Some(report.provisioned);
     let mut failures: Vec<UserFailure> = report
         .failures
         .iter()

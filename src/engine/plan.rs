@@ -174,8 +174,10 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
     };
     let mut in_scope_ids = HashSet::new();
 
+    let mut excluded_ids = HashSet::new();
     for user in input.source {
         if scope::exclusion(input.mode, input.assignments, input.filter, user).is_some() {
+            excluded_ids.insert(user.id.as_str());
             continue;
         }
         plan.in_scope += 1;
@@ -188,11 +190,16 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         }
     }
 
-    if input.source_complete && input.deprovision != DeprovisionAction::None {
+    // A user seen out of scope leaves it whatever the read; a user not seen at all counts as
+    // gone only after a complete read (rule 8).
+    if input.deprovision != DeprovisionAction::None {
+        let leaves = |source_id: &str| {
+            excluded_ids.contains(source_id) || (input.source_complete && !in_scope_ids.contains(source_id))
+        };
         let mut leaving: Vec<&User> = index
             .ours
             .iter()
-            .filter(|(source_id, target)| !in_scope_ids.contains(source_id.as_str()) && target.active())
+            .filter(|(source_id, target)| leaves(source_id.as_str()) && target.active())
             .map(|(_, target)| *target)
             .collect();
         leaving.sort_by(|a, b| a.id.cmp(&b.id));
@@ -491,9 +498,12 @@ mod tests {
     }
 
     #[test]
-    fn an_incomplete_source_read_deprovisions_nothing() {
+    fn an_incomplete_source_read_deprovisions_nothing_it_did_not_see() {
         let target = [provisioned("t1", "a1", "alice@contoso.com", "Alice", true)];
         assert_eq!(run(&[], &target, false).deprovisions(), 0);
+        // An incremental read that *shows* the user disabled is enough.
+        let disabled = user("a1", &[("userName", "alice@contoso.com"), ("active", "false")]);
+        assert_eq!(run(&[disabled], &target, false).deprovisions(), 1);
     }
 
     #[test]

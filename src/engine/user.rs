@@ -13,6 +13,8 @@ pub struct User {
     pub attributes: BTreeMap<&'static str, String>,
     /// The directory's version of the resource (SCIM ETag), for conditional writes.
     pub version: Option<String>,
+    /// When the directory last changed the user (RFC 3339), for incremental reads.
+    pub modified: Option<String>,
 }
 
 pub type Attributes = BTreeMap<&'static str, String>;
@@ -58,5 +60,6 @@ pub fn user(id: &str, attributes: &[(&'static str, &str)]) -> User {
         id: id.to_owned(),
         attributes: attributes.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
         version: None,
+        modified: None,
     }
 }

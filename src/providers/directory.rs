@@ -14,6 +14,13 @@ pub trait Directory: Send + Sync {
     /// Every user, all pages. An error means the read is incomplete: nothing may be deleted.
     async fn list_users(&self) -> Result<Vec<User>, DirectoryError>;
 
+    /// Users changed after `watermark` (a `modified` value seen earlier), all pages. Deletions
+    /// do not show here; periodic full reads catch them.
+    async fn list_users_changed_since(&self, watermark: &str) -> Result<Vec<User>, DirectoryError>;
+
+    /// Users whose `attribute` (`externalId`, `userName` or the work email) equals `value`.
+    async fn find_users(&self, attribute: &str, value: &str) -> Result<Vec<User>, DirectoryError>;
+
     /// Ids of the members of the named groups (by displayName, or by id).
     async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError>;
 

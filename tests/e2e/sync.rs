@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use xtsync::api::SyncConfiguration;
-use xtsync::api::sync_config::SyncConfigurationStatus;
+use xtsync::api::sync_config::{CycleType, SyncConfigurationStatus};
 
 use crate::manifests::{self, CONTOSO, FABRIKAM};
 use crate::support::faults::{self, Faults, Rule};
@@ -554,4 +554,51 @@ async fn deleting_a_configuration_keeps_users_unless_asked_to_deprovision() {
         "the user kept from the first configuration is recognised by its anchor, not duplicated"
     );
     assert_eq!(users[0]["active"], false, "deprovisioned on delete");
+}
+
+#[tokio::test]
+async fn later_cycles_are_incremental_and_read_only_what_changed() {
+    let t = started("incremental").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    let ids = contoso
+        .add_users(
+            &(0..30).map(|i| format!("u{i:02}@contoso.com")).collect::<Vec<_>>(),
+            sales(),
+        )
+        .await;
+    t.apply(&sales_config("10s", "")).await;
+    let status = cycle_done(&t, &["CycleSucceeded"]).await;
+    let first = status.last_cycle.expect("cycle");
+    assert_eq!((first.cycle_type, first.created), (CycleType::Initial, 30));
+    assert!(status.watermark.is_some());
+
+    contoso.replace(&ids[7], "displayName", json!("Seven")).await;
+    let log_before = t.scim_reads("fabrikam").len();
+    t.eventually("an incremental cycle", || async {
+        t.config(CONFIG)
+            .await
+            .status
+            .and_then(|s| s.last_cycle)
+            .is_some_and(|c| c.cycle_type == CycleType::Incremental)
+    })
+    .await;
+    let status = t.config(CONFIG).await.status.expect("status");
+    let last = status.last_cycle.expect("cycle");
+    assert_eq!(
+        (last.updated, last.created, last.unchanged),
+        (1, 0, 0),
+        "only the changed user was looked at"
+    );
+    assert_eq!(status.users_provisioned, Some(30));
+    // The target was not listed in full: only filtered look-ups for the one changed user.
+    // (Taken before this test's own listing below.)
+    let reads: Vec<String> = t.scim_reads("fabrikam").into_iter().skip(log_before).collect();
+    assert!(
+        !reads.is_empty() && reads.iter().all(|r| r.contains("filter=")),
+        "{reads:#?}"
+    );
+    assert_eq!(
+        fabrikam.user_named("u07@contoso.com").await.expect("u07")["displayName"],
+        "Seven"
+    );
 }

@@ -214,13 +214,26 @@ impl ScimClient {
     }
 }
 
-#[async_trait]
-impl Directory for ScimClient {
-    async fn list_users(&self) -> Result<Vec<User>, DirectoryError> {
+/// A SCIM filter string literal (RFC 7644 §3.4.2.2): quotes and backslashes escaped.
+fn literal(value: &str) -> String {
+    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+impl ScimClient {
+    /// Every user matching `filter` (or all), following pages up to `totalResults`.
+    async fn list(&self, filter: Option<&str>) -> Result<Vec<User>, DirectoryError> {
         let mut users = Vec::new();
         let mut start = 1;
         loop {
-            let url = format!("{}/Users?startIndex={start}&count={PAGE_SIZE}", self.base);
+            let mut url = reqwest::Url::parse(&format!("{}/Users", self.base))
+                .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
+            url.query_pairs_mut()
+                .append_pair("startIndex", &start.to_string())
+                .append_pair("count", &PAGE_SIZE.to_string());
+            if let Some(filter) = filter {
+                url.query_pairs_mut().append_pair("filter", filter);
+            }
+            let url = url.to_string();
             let (_, page) = self.send(Method::GET, &url, None, None).await?;
             let total = page
                 .get("totalResults")
@@ -250,14 +263,32 @@ impl Directory for ScimClient {
             }
         }
     }
+}
+
+#[async_trait]
+impl Directory for ScimClient {
+    async fn list_users(&self) -> Result<Vec<User>, DirectoryError> {
+        self.list(None).await
+    }
+
+    async fn list_users_changed_since(&self, watermark: &str) -> Result<Vec<User>, DirectoryError> {
+        self.list(Some(&format!("meta.lastModified gt {}", literal(watermark))))
+            .await
+    }
+
+    async fn find_users(&self, attribute: &str, value: &str) -> Result<Vec<User>, DirectoryError> {
+        let path = if attribute == crate::engine::attributes::WORK_EMAIL {
+            "emails.value"
+        } else {
+            attribute
+        };
+        self.list(Some(&format!("{path} eq {}", literal(value)))).await
+    }
 
     async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError> {
         let mut members = HashSet::new();
         for group in groups {
-            let filter = format!(
-                "displayName eq \"{}\"",
-                group.replace('\\', "\\\\").replace('"', "\\\"")
-            );
+            let filter = format!("displayName eq {}", literal(group));
             let url = reqwest::Url::parse_with_params(&format!("{}/Groups", self.base), &[("filter", filter.as_str())])
                 .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
             let (_, page) = self.send(Method::GET, url.as_str(), None, None).await?;

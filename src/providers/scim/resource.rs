@@ -42,10 +42,15 @@ pub fn to_user(resource: &Value) -> Option<User> {
         .pointer("/meta/version")
         .and_then(Value::as_str)
         .map(str::to_owned);
+    let modified = resource
+        .pointer("/meta/lastModified")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     Some(User {
         id,
         attributes,
         version,
+        modified,
     })
 }
 

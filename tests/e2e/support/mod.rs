@@ -237,13 +237,25 @@ impl TestNs {
     /// Write requests (POST, PUT, PATCH, DELETE) the scim2-server logged for this test's
     /// tenant `tenant`, as "METHOD /path" lines.
     pub fn scim_writes(&self, tenant: &str) -> Vec<String> {
+        self.scim_requests(tenant, &["POST ", "PUT ", "PATCH ", "DELETE "])
+    }
+
+    /// `GET /Users…` requests the scim2-server logged for this test's tenant `tenant`.
+    pub fn scim_reads(&self, tenant: &str) -> Vec<String> {
+        self.scim_requests(tenant, &["GET "])
+            .into_iter()
+            .filter(|r| r.contains("/Users"))
+            .collect()
+    }
+
+    fn scim_requests(&self, tenant: &str, methods: &[&str]) -> Vec<String> {
         let port = self.env.scim_base.rsplit(':').next().unwrap_or_default();
         let log = std::env::temp_dir().join(format!("xtsync-scim2-server-{port}.log"));
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         let prefix = format!(" /{}-{tenant}/v2/", self.name);
         text.lines()
             .filter_map(|l| l.split('"').nth(1))
-            .filter(|r| r.contains(&prefix) && ["POST ", "PUT ", "PATCH ", "DELETE "].iter().any(|m| r.starts_with(m)))
+            .filter(|r| r.contains(&prefix) && methods.iter().any(|m| r.starts_with(m)))
             .map(|r| r.trim_end_matches(" HTTP/1.1").to_owned())
             .collect()
     }
