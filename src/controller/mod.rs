@@ -62,6 +62,8 @@ pub struct Context {
     pub http: reqwest::Client,
     /// Who publishes Events.
     pub reporter: kube::runtime::events::Reporter,
+    /// SyncConfiguration statuses as last written (see `sync_config::WrittenStatuses`).
+    pub written: sync_config::WrittenStatuses,
 }
 
 /// Errors that stop a reconcile; the controller retries them. Problems of the user's making are
@@ -112,6 +114,7 @@ pub async fn run(client: Client, settings: Settings) {
             controller: "xtsync".into(),
             instance: std::env::var("POD_NAME").ok(),
         },
+        written: Default::default(),
     });
 
     // Status writes must not re-trigger their own reconcile: the main streams pass only

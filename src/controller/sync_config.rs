@@ -42,7 +42,13 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
     let name = config.name_any();
     let generation = config.metadata.generation;
     let now = Timestamp::now();
-    let previous = config.status.clone().unwrap_or_default();
+    let uid = config.uid().unwrap_or_default();
+    // The cache may not show our last status write yet; what we wrote is newer (only xtsync
+    // writes this status), and scheduling must not run a cycle twice on a stale read.
+    let previous = ctx
+        .written
+        .get(&uid)
+        .unwrap_or_else(|| config.status.clone().unwrap_or_default());
     let mut next = SyncConfigurationStatus {
         observed_generation: generation,
         ..previous.clone()
@@ -71,7 +77,7 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
                 Verdict::falsity(SYNCED, "GateClosed", "no cycle runs while Ready is False"),
             );
             next.next_sync_time = None;
-            return finish(&ctx, &ns, &name, &previous, next, ctx.settings.gate_recheck).await;
+            return finish(&ctx, &ns, &name, &uid, &previous, next, ctx.settings.gate_recheck).await;
         }
         // The gate checks the spec first, so a closed gate covers every compile error.
         (Ok(_), Err(_)) => return Ok(Action::requeue(ctx.settings.gate_recheck)),
@@ -84,7 +90,7 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
             Verdict::falsity(SYNCED, "Suspended", "spec.suspend is true: no cycle runs"),
         );
         next.next_sync_time = None;
-        return finish(&ctx, &ns, &name, &previous, next, ctx.settings.gate_recheck).await;
+        return finish(&ctx, &ns, &name, &uid, &previous, next, ctx.settings.gate_recheck).await;
     }
 
     if let Some(request) = new_on_demand_request(&config, &previous) {
@@ -122,7 +128,7 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
         next.quarantine = None;
     }
     if let (false, Some(wait)) = (restart_requested, time_until_due(&config, &previous, now)) {
-        return finish(&ctx, &ns, &name, &previous, next, wait).await;
+        return finish(&ctx, &ns, &name, &uid, &previous, next, wait).await;
     }
 
     let full = needs_full_cycle(&config, &ns, &ctx, &previous, now, compiled.interval, restart_requested);
@@ -221,7 +227,7 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
             wait
         }
     };
-    finish(&ctx, &ns, &name, &previous, next, requeue).await
+    finish(&ctx, &ns, &name, &uid, &previous, next, requeue).await
 }
 
 fn new_on_demand_request(config: &SyncConfiguration, previous: &SyncConfigurationStatus) -> Option<String> {
@@ -343,6 +349,7 @@ async fn cleanup(config: &SyncConfiguration, ns: &str, ctx: &Context) -> Result<
         _ => "source or target Tenant no longer exists; nothing deprovisioned".to_owned(),
     };
     publish(ctx, config, EventType::Normal, "CleanedUp", "Deprovision", &message).await;
+    ctx.written.forget(&config.uid().unwrap_or_default());
     let finalizers = config
         .finalizers()
         .iter()
@@ -353,11 +360,35 @@ async fn cleanup(config: &SyncConfiguration, ns: &str, ctx: &Context) -> Result<
     Ok(Action::await_change())
 }
 
+/// The last status written per SyncConfiguration (by uid), newer than the cache until the
+/// watch catches up.
+#[derive(Default)]
+pub struct WrittenStatuses(std::sync::Mutex<std::collections::HashMap<String, SyncConfigurationStatus>>);
+
+impl WrittenStatuses {
+    fn get(&self, uid: &str) -> Option<SyncConfigurationStatus> {
+        self.0.lock().ok()?.get(uid).cloned()
+    }
+
+    fn put(&self, uid: &str, status: SyncConfigurationStatus) {
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(uid.to_owned(), status);
+        }
+    }
+
+    fn forget(&self, uid: &str) {
+        if let Ok(mut map) = self.0.lock() {
+            map.remove(uid);
+        }
+    }
+}
+
 /// Writes the status when it changed, and requeues.
 async fn finish(
     ctx: &Context,
     ns: &str,
     name: &str,
+    uid: &str,
     previous: &SyncConfigurationStatus,
     next: SyncConfigurationStatus,
     requeue: Duration,
@@ -369,6 +400,7 @@ async fn finish(
             &next,
         )
         .await?;
+        ctx.written.put(uid, next);
     }
     Ok(Action::requeue(requeue.max(Duration::from_secs(1))))
 }

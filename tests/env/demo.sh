@@ -27,6 +27,29 @@ done
 export KUBECONFIG="$work/cluster/kubeconfig"
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+scim="http://127.0.0.1:18080"
+add_user() { # tenant userName department [userType]
+  curl -sf -o /dev/null -X POST "$scim/$1/v2/Users" -H 'Authorization: Bearer demo-token' \
+    -H 'Content-Type: application/scim+json' -d "{
+      \"schemas\": [\"urn:ietf:params:scim:schemas:core:2.0:User\", \"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\"],
+      \"userName\": \"$2\", \"displayName\": \"${2%%@*}\", \"active\": true, \"userType\": \"${4:-Member}\",
+      \"emails\": [{\"type\": \"work\", \"value\": \"$2\", \"primary\": true}],
+      \"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\": {\"department\": \"$3\"}}"
+}
+list_users() { # tenant
+  curl -sf "$scim/$1/v2/Users?count=100" -H 'Authorization: Bearer demo-token' | python3 -c '
+import json, sys
+for u in json.load(sys.stdin)["Resources"]:
+    print("  %-22s active=%-5s userType=%-7s externalId=%s" % (u["userName"], u.get("active"), u.get("userType", ""), u.get("externalId", "")))'
+}
+
+echo "# Contoso's directory: two Sales members, one Ops member, one Sales guest"
+add_user contoso alice@contoso.com Sales
+add_user contoso bob@contoso.com Sales
+add_user contoso carol@contoso.com Ops
+add_user contoso dave@partner.com Sales Guest
+list_users contoso
+
 step kubectl apply -f crds/
 kubectl wait --for=condition=Established crd --all --timeout=60s >/dev/null
 step kubectl apply -f examples/quickstart/
@@ -36,7 +59,11 @@ pids+=($!)
 echo "(operator running; log: $work/operator.log)"
 
 step kubectl wait --for=condition=Ready --timeout=60s syncconfig/contoso-to-fabrikam
+kubectl wait --for=condition=Synced --timeout=60s syncconfig/contoso-to-fabrikam >/dev/null
 step kubectl get xtsync
+echo; echo "# Fabrikam's directory now: the in-scope internal users (department Sales), anchored to Contoso; never the guest"
+list_users fabrikam
+step kubectl get syncconfig contoso-to-fabrikam -o jsonpath='{.status.lastCycle}{"\n"}'
 
 echo; echo "# A configuration the gate refuses, and why:"
 bad=$(cat <<'YAML'
