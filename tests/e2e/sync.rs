@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use xtsync::api::SyncConfiguration;
 use xtsync::api::sync_config::{CycleType, SyncConfigurationStatus};
 
-use crate::manifests::{self, CONTOSO, FABRIKAM};
+use crate::manifests::{self, CONTOSO, FABRIKAM, NORTHWIND};
 use crate::support::faults::{self, Faults, Rule};
 use crate::support::{TestNs, wait_condition};
 
@@ -258,40 +258,131 @@ async fn deletions_above_the_threshold_wait_for_approval() {
     );
 }
 
-#[tokio::test]
-async fn a_mesh_never_loops_users_back() {
-    let mut t = TestNs::new("mesh").await;
-    t.start_controllers(|_| {});
-    t.apply(&manifests::two_tenants(&t)).await;
-    // Both tenants allow everything with everyone.
-    for tenant in ["contoso", "fabrikam"] {
+/// Tenants that allow everything with everyone (for topologies).
+async fn open_tenants(t: &TestNs, tenants: &[(&str, &str)]) {
+    let with_clouds: Vec<(&str, &str, &str)> = tenants.iter().map(|(n, id)| (*n, *id, "Global")).collect();
+    t.apply(&manifests::tenants_with(t, &with_clouds)).await;
+    for (tenant, _) in tenants {
         t.apply(&format!(
             "apiVersion: xtsync.io/v1alpha1\nkind: CrossTenantAccessPolicy\nmetadata:\n  name: {tenant}\nspec:\n  tenantRef: {{ name: {tenant} }}\n  default:\n    inbound: {{ allowUsersSync: true, automaticallyRedeemInvitations: true }}\n    outbound: {{ automaticallyRedeemInvitations: true }}\n"
         ))
         .await;
     }
-    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
-    contoso.add_user("alice@contoso.com", json!({})).await;
-    fabrikam.add_user("zoe@fabrikam.com", json!({})).await;
-    let all = "  interval: 10s\n  scope: { mode: AllUsers }\n";
-    t.apply(&manifests::sync_config("c2f", "contoso", "fabrikam", all))
-        .await;
-    t.apply(&manifests::sync_config("f2c", "fabrikam", "contoso", all))
-        .await;
+}
 
-    t.eventually("each tenant has both users", || async {
-        contoso.users().await.len() == 2 && fabrikam.users().await.len() == 2
+/// Waits until every named configuration has completed a successful cycle after `after`.
+async fn all_synced_after(t: &TestNs, configs: &[String], after: Option<k8s_openapi::jiff::Timestamp>) {
+    for name in configs {
+        let api = t.api::<SyncConfiguration>();
+        t.eventually(&format!("{name} synced again"), || async {
+            api.get(name)
+                .await
+                .ok()
+                .and_then(|c| c.status)
+                .and_then(|s| s.last_successful_sync_time)
+                .is_some_and(|s| after.is_none_or(|a| s.0 > a))
+        })
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn a_mesh_of_three_tenants_never_loops_users_back() {
+    let mut t = TestNs::new("mesh").await;
+    t.start_controllers(|_| {});
+    let tenants = [("contoso", CONTOSO), ("fabrikam", FABRIKAM), ("northwind", NORTHWIND)];
+    open_tenants(&t, &tenants).await;
+    for (name, _) in tenants {
+        t.scim(name).add_user(&format!("own@{name}.com"), json!({})).await;
+    }
+    let all = "  interval: 10s\n  scope: { mode: AllUsers }\n";
+    let mut configs = Vec::new();
+    for (source, _) in tenants {
+        for (target, _) in tenants.iter().filter(|(n, _)| *n != source) {
+            let name = format!("{source}-to-{target}");
+            t.apply(&manifests::sync_config(&name, source, target, all)).await;
+            configs.push(name);
+        }
+    }
+    all_synced_after(&t, &configs, None).await;
+    let converged = k8s_openapi::jiff::Timestamp::now();
+    // Every configuration runs another cycle: nothing new may appear anywhere.
+    all_synced_after(&t, &configs, Some(converged)).await;
+    for (name, id) in tenants {
+        let users = t.scim(name).users().await;
+        assert_eq!(
+            users.len(),
+            3,
+            "{name}: its own user and one from each partner: {users:#?}"
+        );
+        for user in users.iter().filter(|u| u["userName"] != format!("own@{name}.com")) {
+            let anchor = user["externalId"].as_str().expect("anchored");
+            assert!(!anchor.starts_with(id), "{name} got its own user back: {user:#}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn hub_and_spoke_provisions_one_source_into_many_targets() {
+    let mut t = TestNs::new("hub-spoke").await;
+    t.start_controllers(|_| {});
+    open_tenants(
+        &t,
+        &[("contoso", CONTOSO), ("fabrikam", FABRIKAM), ("northwind", NORTHWIND)],
+    )
+    .await;
+    let hub = t.scim("contoso");
+    hub.add_user("alice@contoso.com", json!({})).await;
+    hub.add_user("bob@contoso.com", json!({})).await;
+    let all = "  interval: 10s\n  scope: { mode: AllUsers }\n";
+    let configs = vec!["to-fabrikam".to_string(), "to-northwind".to_string()];
+    t.apply(&manifests::sync_config("to-fabrikam", "contoso", "fabrikam", all))
+        .await;
+    t.apply(&manifests::sync_config("to-northwind", "contoso", "northwind", all))
+        .await;
+    all_synced_after(&t, &configs, None).await;
+    for spoke in ["fabrikam", "northwind"] {
+        let mut names: Vec<String> = t
+            .scim(spoke)
+            .users()
+            .await
+            .iter()
+            .filter_map(|u| u["userName"].as_str().map(str::to_owned))
+            .collect();
+        names.sort();
+        assert_eq!(names, ["alice@contoso.com", "bob@contoso.com"], "{spoke}");
+    }
+}
+
+#[tokio::test]
+async fn an_operator_killed_mid_cycle_creates_no_duplicates_when_restarted() {
+    let (mut t, faults) = started_with_proxy("killed", "fabrikam").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    let names: Vec<String> = (0..300).map(|i| format!("u{i:03}@contoso.com")).collect();
+    contoso.add_users(&names, sales()).await;
+    // One of the two Bulk requests (200 and 100 users) is held back by a long Retry-After.
+    faults.add(rule("POST", "/Bulk", 429, Some(30), 1));
+    t.apply(&sales_config("10s", "")).await;
+    t.eventually("the cycle is part done", || async {
+        let count = fabrikam.users().await.len();
+        faults.injected() == 1 && count > 0 && count < 300
     })
     .await;
-    // Several more cycles: still two users each, and the provisioned copies stay put.
-    tokio::time::sleep(Duration::from_secs(12)).await;
-    assert_eq!(contoso.users().await.len(), 2, "{:#?}", contoso.users().await);
-    assert_eq!(fabrikam.users().await.len(), 2);
-    let zoe_in_contoso = contoso.user_named("zoe@fabrikam.com").await.expect("zoe");
-    assert_eq!(
-        zoe_in_contoso["externalId"].as_str().map(|a| a.starts_with(FABRIKAM)),
-        Some(true)
-    );
+
+    t.stop_controllers();
+    t.start_controllers(|_| {});
+    t.eventually("all users provisioned", || async {
+        fabrikam.users().await.len() >= 300
+    })
+    .await;
+    let status = cycle_done(&t, &["CycleSucceeded"]).await;
+    let users = fabrikam.users().await;
+    assert_eq!(users.len(), 300, "no duplicates");
+    let mut anchors: Vec<&str> = users.iter().filter_map(|u| u["externalId"].as_str()).collect();
+    anchors.sort();
+    anchors.dedup();
+    assert_eq!(anchors.len(), 300);
+    assert_eq!(status.users_provisioned, Some(300));
 }
 
 #[tokio::test]
