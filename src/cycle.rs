@@ -93,14 +93,7 @@ pub async fn run(
         Some(watermark) => source.list_users_changed_since(watermark).await,
     }
     .map_err(CycleError::SourceRead)?;
-    let group_members = if spec.scope.groups.is_empty() {
-        Default::default()
-    } else {
-        source
-            .group_members(&spec.scope.groups)
-            .await
-            .map_err(CycleError::SourceRead)?
-    };
+    let assignments = assignments(source, spec).await?;
     let mappings = mapping::effective(&input.compiled.mappings);
     let target_users = match input.watermark {
         None => target.list_users().await,
@@ -108,20 +101,14 @@ pub async fn run(
     }
     .map_err(CycleError::TargetRead)?;
 
-    let assignments = Assignments::new(&spec.scope.users, group_members);
-    let mut plan = plan::plan(&PlanInput {
-        source_tenant_id: input.source_tenant_id,
-        source: &source_users,
-        source_complete: input.watermark.is_none(),
-        target: &target_users,
-        mode: spec.scope.mode,
-        assignments: &assignments,
-        filter: &input.compiled.filter,
-        mappings: &mappings,
-        user_type: spec.user_type,
-        adopt_existing: spec.matching.adopt_existing,
-        deprovision: spec.deprovision.action,
-    });
+    let mut plan = plan_cycle(
+        input,
+        &source_users,
+        input.watermark.is_none(),
+        &target_users,
+        &assignments,
+        &mappings,
+    );
 
     let mut report = CycleReport {
         full: input.watermark.is_none(),
@@ -166,7 +153,44 @@ pub async fn run(
     Ok(report)
 }
 
-/// For an incremental cycle, the target users that may matter to the changed source users:
+/// Who is assigned: the listed users and the members of the listed groups.
+async fn assignments(source: &dyn Directory, spec: &SyncConfigurationSpec) -> Result<Assignments, CycleError> {
+    let group_members = if spec.scope.groups.is_empty() {
+        Default::default()
+    } else {
+        source
+            .group_members(&spec.scope.groups)
+            .await
+            .map_err(CycleError::SourceRead)?
+    };
+    Ok(Assignments::new(&spec.scope.users, group_members))
+}
+
+fn plan_cycle(
+    input: &CycleInput<'_>,
+    source: &[crate::engine::user::User],
+    source_complete: bool,
+    target: &[crate::engine::user::User],
+    assignments: &Assignments,
+    mappings: &[crate::engine::compile::Mapping],
+) -> plan::Plan {
+    let spec = input.spec;
+    plan::plan(&PlanInput {
+        source_tenant_id: input.source_tenant_id,
+        source,
+        source_complete,
+        target,
+        mode: spec.scope.mode,
+        assignments,
+        filter: &input.compiled.filter,
+        mappings,
+        user_type: spec.user_type,
+        adopt_existing: spec.matching.adopt_existing,
+        deprovision: spec.deprovision.action,
+    })
+}
+
+/// For an incremental cycle (or one user on demand), the target users that may matter to the changed source users:
 /// those anchored to them, and those their userName or email would match (adoption and
 /// conflicts). A few lookups per changed user instead of a full read.
 async fn matching_target_users(
@@ -328,36 +352,19 @@ pub async fn provision_on_demand(
             message: format!("no source user has the userName or id '{who}'"),
         });
     };
-    let group_members = if spec.scope.groups.is_empty() {
-        Default::default()
-    } else {
-        source
-            .group_members(&spec.scope.groups)
-            .await
-            .map_err(CycleError::SourceRead)?
-    };
-    let assignments = Assignments::new(&spec.scope.users, group_members);
+    let assignments = assignments(source, spec).await?;
     if let Some(why) = crate::engine::scope::exclusion(spec.scope.mode, &assignments, &input.compiled.filter, &user) {
         return Ok(OnDemandOutcome {
             result: "OutOfScope",
             message: format!("'{}' is not in scope: {why:?}", user.label()),
         });
     }
-    let target_users = target.list_users().await.map_err(CycleError::TargetRead)?;
     let mappings = mapping::effective(&input.compiled.mappings);
-    let plan = plan::plan(&PlanInput {
-        source_tenant_id: input.source_tenant_id,
-        source: std::slice::from_ref(&user),
-        source_complete: false,
-        target: &target_users,
-        mode: spec.scope.mode,
-        assignments: &assignments,
-        filter: &input.compiled.filter,
-        mappings: &mappings,
-        user_type: spec.user_type,
-        adopt_existing: spec.matching.adopt_existing,
-        deprovision: spec.deprovision.action,
-    });
+    let one = std::slice::from_ref(&user);
+    let target_users = matching_target_users(target, one, input, &mappings)
+        .await
+        .map_err(CycleError::TargetRead)?;
+    let plan = plan_cycle(input, one, false, &target_users, &assignments, &mappings);
     if let Some(skip) = plan.skips.first() {
         return Ok(OnDemandOutcome {
             result: "Skipped",
