@@ -693,3 +693,39 @@ async fn later_cycles_are_incremental_and_read_only_what_changed() {
         "Seven"
     );
 }
+
+#[tokio::test]
+async fn assigned_users_and_group_members_are_in_scope_and_cycles_are_evented() {
+    let t = started("assigned").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    contoso.add_user("alice@contoso.com", json!({})).await;
+    let bob = contoso.add_user("bob@contoso.com", json!({})).await;
+    contoso.add_user("carol@contoso.com", json!({})).await;
+    contoso.add_group("Sales Team", &[bob.as_str()]).await;
+    let scope = "  interval: 10s\n  scope:\n    mode: AssignedUsersAndGroups\n    users: [Alice@Contoso.com]\n    groups: [Sales Team]\n";
+    t.apply(&manifests::sync_config(CONFIG, "contoso", "fabrikam", scope))
+        .await;
+    let status = cycle_done(&t, &["CycleSucceeded"]).await;
+    let mut names: Vec<String> = fabrikam
+        .users()
+        .await
+        .iter()
+        .filter_map(|u| u["userName"].as_str().map(str::to_owned))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["alice@contoso.com", "bob@contoso.com"], "carol is not assigned");
+    assert_eq!(status.users_in_scope, Some(2));
+
+    let events = t.kubectl(&["get", "events.events.k8s.io", "-o", "json"]).await;
+    let events: Value = serde_json::from_str(&events).expect("events JSON");
+    let cycle_event = events["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|e| e["reason"] == "CycleCompleted" && e["regarding"]["name"] == CONFIG)
+        .unwrap_or_else(|| panic!("no CycleCompleted event: {events:#}"));
+    assert!(
+        cycle_event["note"].as_str().is_some_and(|n| n.starts_with("2 created")),
+        "{cycle_event:#}"
+    );
+}
