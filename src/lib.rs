@@ -11,5 +11,6 @@ pub mod crdgen;
 pub mod cycle;
 pub mod engine;
 pub mod gate;
+pub mod ops;
 pub mod providers;
 pub mod telemetry;

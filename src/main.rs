@@ -27,6 +27,9 @@ enum Command {
         /// Log format.
         #[arg(long, env = "XTSYNC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
+        /// Where /healthz, /readyz and /metrics are served.
+        #[arg(long, env = "XTSYNC_HTTP_ADDR", default_value = "0.0.0.0:8080")]
+        http_addr: std::net::SocketAddr,
     },
     /// Print the CustomResourceDefinitions as YAML.
     Crds {
@@ -47,8 +50,21 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Run { namespace, log_format } => {
+        Command::Run {
+            namespace,
+            log_format,
+            http_addr,
+        } => {
             telemetry::init(log_format);
+            let listener = match xtsync::ops::http::bind(http_addr).await {
+                Ok(listener) => listener,
+                Err(error) => {
+                    tracing::error!(%error, %http_addr, "cannot listen for /healthz, /readyz and /metrics");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let health = std::sync::Arc::new(xtsync::ops::http::Health::default());
+            tokio::spawn(xtsync::ops::http::serve(listener, health.clone()));
             let client = match kube::Client::try_default().await {
                 Ok(client) => client,
                 Err(error) => {
@@ -56,12 +72,14 @@ async fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            controller::run(
+            tracing::info!(%http_addr, "serving /healthz, /readyz and /metrics");
+            controller::run_with(
                 client,
                 Settings {
                     namespace,
                     ..Settings::default()
                 },
+                health,
             )
             .await;
             ExitCode::SUCCESS

@@ -26,6 +26,7 @@ use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
 use kube::{Api, Client, Resource};
 
 use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
+use crate::ops::http::Health;
 use feed::Feed;
 
 /// How the controllers run.
@@ -64,6 +65,8 @@ pub struct Context {
     pub reporter: kube::runtime::events::Reporter,
     /// SyncConfiguration statuses as last written (see `sync_config::WrittenStatuses`).
     pub written: sync_config::WrittenStatuses,
+    /// Readiness and metrics, served by `ops::http`.
+    pub health: Arc<Health>,
 }
 
 /// Errors that stop a reconcile; the controller retries them. Problems of the user's making are
@@ -87,6 +90,18 @@ where
     }
 }
 
+/// Counts each reconcile's outcome in `xtsync_reconciles_total`.
+fn count<T, E>(
+    kind: &'static str,
+    health: &Arc<Health>,
+) -> impl FnMut(Result<T, E>) -> futures::future::Ready<()> + use<T, E> {
+    let health = health.clone();
+    move |result| {
+        health.metrics.reconciled(kind, result.is_ok());
+        futures::future::ready(())
+    }
+}
+
 fn error_policy<K>(object: Arc<K>, error: &Error, _ctx: Arc<Context>) -> Action
 where
     K: Resource,
@@ -97,6 +112,11 @@ where
 
 /// Runs the three controllers until SIGTERM/SIGINT (or until the future is dropped).
 pub async fn run(client: Client, settings: Settings) {
+    run_with(client, settings, Arc::new(Health::default())).await;
+}
+
+/// Like `run`, reporting readiness and metrics into `health`.
+pub async fn run_with(client: Client, settings: Settings, health: Arc<Health>) {
     let ns = settings.namespace.as_deref();
     let wc = watcher::Config::default().any_semantic();
     let mut tenants = Feed::new(api::<Tenant>(&client, ns), wc.clone());
@@ -115,6 +135,7 @@ pub async fn run(client: Client, settings: Settings) {
             instance: std::env::var("POD_NAME").ok(),
         },
         written: Default::default(),
+        health: health.clone(),
     });
 
     // Status writes must not re-trigger their own reconcile: the main streams pass only
@@ -134,7 +155,7 @@ pub async fn run(client: Client, settings: Settings) {
     )
     .shutdown_on_signal()
     .run(tenant::reconcile, error_policy, ctx.clone())
-    .for_each(|_| futures::future::ready(()));
+    .for_each(count("Tenant", &health));
 
     let policy_controller = kube::runtime::Controller::for_stream(
         policies
@@ -146,7 +167,7 @@ pub async fn run(client: Client, settings: Settings) {
     .watches_stream(tenants.subscribe(), policy::tenant_mapper(ctx.policies.clone()))
     .shutdown_on_signal()
     .run(policy::reconcile, error_policy, ctx.clone())
-    .for_each(|_| futures::future::ready(()));
+    .for_each(count("CrossTenantAccessPolicy", &health));
 
     // Annotations (approve-deletions, restart, provision-on-demand) and finalizers (deletion)
     // drive configurations too, so they pass the filter.
@@ -164,10 +185,24 @@ pub async fn run(client: Client, settings: Settings) {
     .watches_stream(policies.subscribe(), sync_config::policy_mapper(ctx.configs.clone()))
     .shutdown_on_signal()
     .run(sync_config::reconcile, error_policy, ctx.clone())
-    .for_each(|_| futures::future::ready(()));
+    .for_each(count("SyncConfiguration", &health));
 
+    let stores = (ctx.tenants.clone(), ctx.policies.clone(), ctx.configs.clone());
+    let readiness = {
+        let health = health.clone();
+        async move {
+            // Ready once every watch has delivered its initial list: before that, a gate could
+            // be judged on a partial view.
+            let _ = futures::join!(
+                stores.0.wait_until_ready(),
+                stores.1.wait_until_ready(),
+                stores.2.wait_until_ready()
+            );
+            health.ready.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    };
     let watches = async {
-        futures::join!(tenants.run(), policies.run(), configs.run());
+        futures::join!(tenants.run(), policies.run(), configs.run(), readiness);
     };
     tracing::info!(namespace = ns.unwrap_or("<all>"), "controllers started");
     // The watches never end by themselves; the controllers end on a signal.

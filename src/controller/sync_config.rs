@@ -136,6 +136,7 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
     let started = Timestamp::now();
     let outcome = run_cycle(&config, &ns, &ctx, &pair, &compiled, watermark).await?;
     let completed = Timestamp::now();
+    record_metrics(&ctx, &outcome, watermark.is_none(), started, completed);
     let interval = compiled.interval;
     let requeue = match outcome {
         Ok(report) => {
@@ -376,9 +377,66 @@ impl WrittenStatuses {
         }
     }
 
+    fn quarantined(&self) -> i64 {
+        self.0.lock().map_or(0, |map| {
+            map.values()
+                .filter(|s| s.quarantine.is_some())
+                .count()
+                .try_into()
+                .unwrap_or(i64::MAX)
+        })
+    }
+
     fn forget(&self, uid: &str) {
         if let Ok(mut map) = self.0.lock() {
             map.remove(uid);
+        }
+    }
+}
+
+fn record_metrics(
+    ctx: &Context,
+    outcome: &Result<CycleReport, CycleError>,
+    full: bool,
+    started: Timestamp,
+    completed: Timestamp,
+) {
+    let metrics = &ctx.health.metrics;
+    let took = Duration::from_millis(
+        completed
+            .duration_since(started)
+            .as_millis()
+            .max(0)
+            .unsigned_abs()
+            .try_into()
+            .unwrap_or(u64::MAX),
+    );
+    let kind = if full { "Initial" } else { "Incremental" };
+    match outcome {
+        Err(_) => metrics.cycle(kind, "failed", took),
+        Ok(report) => {
+            let result = if report.failed == 0 {
+                "succeeded"
+            } else if report.warrants_quarantine() {
+                "failed"
+            } else {
+                "partial"
+            };
+            metrics.cycle(kind, result, took);
+            let failed = |action: &str| {
+                report
+                    .failures
+                    .iter()
+                    .filter(|f| f.action == action)
+                    .count()
+                    .try_into()
+                    .unwrap_or(u32::MAX)
+            };
+            metrics.user_operations("create", report.created, failed("Create"));
+            metrics.user_operations("update", report.updated, failed("Update") + failed("Restore"));
+            metrics.user_operations("adopt", report.adopted, failed("Adopt"));
+            metrics.user_operations("deprovision", report.deprovisioned, failed("Deprovision"));
+            metrics.user_operations("skip", report.skipped, 0);
         }
     }
 }
@@ -401,6 +459,7 @@ async fn finish(
         )
         .await?;
         ctx.written.put(uid, next);
+        ctx.health.metrics.quarantined.set(ctx.written.quarantined());
     }
     Ok(Action::requeue(requeue.max(Duration::from_secs(1))))
 }

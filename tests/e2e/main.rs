@@ -461,3 +461,80 @@ async fn status_is_written_only_by_the_xtsync_field_manager() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_binary_serves_health_readiness_metrics_and_json_logs_without_secrets() {
+    let t = TestNs::new("binary").await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let log = std::env::temp_dir().join(format!("xtsync-e2e-binary-{port}.log"));
+    let mut operator = std::process::Command::new(env!("CARGO_BIN_EXE_xtsync"))
+        .args([
+            "run",
+            "--namespace",
+            &t.name,
+            "--log-format",
+            "json",
+            "--http-addr",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env("KUBECONFIG", &t.env.kubeconfig)
+        .env("RUST_LOG", "debug")
+        .stderr(std::fs::File::create(&log).expect("log file"))
+        .spawn()
+        .expect("operator starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let status_of = |path: &'static str| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            http.get(format!("{base}{path}"))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        }
+    };
+    t.eventually("ready", || async { status_of("/readyz").await == 200 })
+        .await;
+    assert_eq!(status_of("/healthz").await, 200);
+
+    t.apply(&manifests::quickstart(&t)).await;
+    wait_condition(
+        &t.api::<SyncConfiguration>(),
+        "contoso-to-fabrikam",
+        "Synced",
+        Duration::from_secs(30),
+        |c| c.status == "True",
+    )
+    .await;
+    let metrics = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("body");
+    let _ = operator.kill();
+    let _ = operator.wait();
+    assert!(
+        metrics.contains(r#"xtsync_cycles_total{type="Initial",result="succeeded"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"xtsync_reconciles_total{kind="SyncConfiguration",result="succeeded"}"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains("xtsync_quarantined_configurations 0"), "{metrics}");
+
+    let logs = std::fs::read_to_string(&log).expect("logs");
+    assert!(logs.lines().count() > 5, "{logs}");
+    for line in logs.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    }
+    assert!(!logs.contains(support::SCIM_TOKEN), "a secret reached the logs");
+}

@@ -1,0 +1,4 @@
+//! Operating the operator: health, readiness and Prometheus metrics over HTTP (DESIGN.md §5).
+
+pub mod http;
+pub mod metrics;
