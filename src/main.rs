@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use xtsync::controller::{self, Settings};
+use xtsync::ops::leader;
 use xtsync::telemetry::{self, LogFormat};
 
 #[derive(Parser)]
@@ -30,6 +31,12 @@ enum Command {
         /// Where /healthz, /readyz and /metrics are served.
         #[arg(long, env = "XTSYNC_HTTP_ADDR", default_value = "0.0.0.0:8080")]
         http_addr: std::net::SocketAddr,
+        /// Run the controllers only while holding the Lease `xtsync` (needed with replicas > 1).
+        #[arg(long, env = "XTSYNC_LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]
+        leader_election: bool,
+        /// The namespace of the Lease (the operator's own).
+        #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+        lease_namespace: String,
     },
     /// Print the CustomResourceDefinitions as YAML.
     Crds {
@@ -54,6 +61,8 @@ async fn main() -> ExitCode {
             namespace,
             log_format,
             http_addr,
+            leader_election,
+            lease_namespace,
         } => {
             telemetry::init(log_format);
             let listener = match xtsync::ops::http::bind(http_addr).await {
@@ -73,15 +82,23 @@ async fn main() -> ExitCode {
                 }
             };
             tracing::info!(%http_addr, "serving /healthz, /readyz and /metrics");
-            controller::run_with(
-                client,
-                Settings {
-                    namespace,
-                    ..Settings::default()
-                },
-                health,
-            )
-            .await;
+            let settings = Settings {
+                namespace,
+                ..Settings::default()
+            };
+            if !leader_election {
+                controller::run_with(client, settings, health).await;
+                return ExitCode::SUCCESS;
+            }
+            let identity =
+                std::env::var("POD_NAME").unwrap_or_else(|_| format!("{}-{}", hostname(), std::process::id()));
+            let work = || controller::run_with(client.clone(), settings.clone(), health.clone());
+            if let Err(error) =
+                leader::run_while_leader(client.clone(), &lease_namespace, &identity, health.clone(), work).await
+            {
+                tracing::error!(%error, "leader election failed");
+                return ExitCode::FAILURE;
+            }
             ExitCode::SUCCESS
         }
     }
@@ -98,4 +115,10 @@ fn write_crds(out_dir: Option<&std::path::Path>) -> Result<(), Box<dyn std::erro
         std::fs::write(dir.join(crdgen::file_name(&crd)), crdgen::to_yaml(&crd)?)?;
     }
     Ok(())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "xtsync".into())
 }

@@ -1,4 +1,5 @@
 //! Operating the operator: health, readiness and Prometheus metrics over HTTP (DESIGN.md §5).
 
 pub mod http;
+pub mod leader;
 pub mod metrics;

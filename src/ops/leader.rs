@@ -1,0 +1,100 @@
+//! Leader election on the `coordination.k8s.io` Lease `xtsync` (DESIGN.md §5), with
+//! kube-lease-manager: only the holder runs the controllers; the others serve `/healthz` and
+//! `/metrics` and write nothing. Lease duration 15 s, so a dead leader is replaced within ~20 s.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use kube::Client;
+use kube_lease_manager::{LeaseManagerBuilder, LeaseManagerError};
+
+use super::http::Health;
+
+pub const LEASE_NAME: &str = "xtsync";
+const LEASE_DURATION_SECONDS: u64 = 15;
+const LEASE_GRACE_SECONDS: u64 = 5;
+
+/// Runs `work()` while this replica holds the Lease, stops it when the Lease is lost, and starts
+/// it again when regained. Returns when the work ends by itself (a shutdown signal); the Lease is
+/// then released so that a standby takes over at once.
+pub async fn run_while_leader<F, Fut>(
+    client: Client,
+    namespace: &str,
+    identity: &str,
+    health: Arc<Health>,
+    work: F,
+) -> Result<(), LeaseManagerError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let manager = LeaseManagerBuilder::new(client, LEASE_NAME)
+        .with_namespace(namespace)
+        .with_identity(identity)
+        .with_duration(LEASE_DURATION_SECONDS)
+        .with_grace(LEASE_GRACE_SECONDS)
+        .with_field_manager("xtsync")
+        .build()
+        .await?;
+    let (mut leading, lease_task) = manager.watch().await;
+    let mut running: Option<tokio::task::JoinHandle<()>> = None;
+    loop {
+        let is_leader = *leading.borrow_and_update();
+        health.metrics.leader.set(i64::from(is_leader));
+        match (is_leader, running.is_some()) {
+            (true, false) => {
+                tracing::info!(identity, namespace, "acquired the lease: starting the controllers");
+                health.ready.store(false, Ordering::Relaxed);
+                running = Some(tokio::spawn(work()));
+            }
+            (false, true) => {
+                tracing::warn!(identity, namespace, "lost the lease: stopping the controllers");
+                if let Some(task) = running.take() {
+                    task.abort();
+                }
+            }
+            _ => {}
+        }
+        if !is_leader {
+            // A standby is healthy and ready: it serves metrics, and has nothing to sync.
+            health.ready.store(true, Ordering::Relaxed);
+        }
+        let standby = running.is_none();
+        let finished = async {
+            match running.as_mut() {
+                Some(task) => {
+                    let _ = task.await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            changed = leading.changed() => if changed.is_err() { break },
+            () = finished => break,
+            () = shutdown_signal(), if standby => break,
+        }
+    }
+    // Closing the channel makes the lease task release the Lease.
+    drop(leading);
+    match lease_task.await {
+        Ok(result) => result.map(|_| ()),
+        Err(_) => Ok(()),
+    }
+}
+
+/// SIGTERM or Ctrl-C, for a standby (a leader's controllers handle the signal themselves).
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = ctrl_c.await;
+        }
+    }
+}
