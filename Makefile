@@ -12,9 +12,10 @@ test: setup
 demo:
 	bash tests/env/demo.sh
 
-# Regenerate crds/ from the Rust types (a test fails when they differ).
+# Regenerate crds/ (and the chart's copy) from the Rust types (tests fail when they differ).
 crds:
 	cargo run --quiet --bin xtsync -- crds --out-dir crds
+	cargo run --quiet --bin xtsync -- crds --out-dir charts/xtsync/crds
 
 bench: setup
 	cargo bench --locked

@@ -641,3 +641,41 @@ async fn two_replicas_never_both_write_and_the_standby_takes_over() {
     .await;
     assert!(standby.metric("xtsync_reconciles_total").await > 0.0);
 }
+
+#[tokio::test]
+async fn helm_chart_lints_renders_and_installs_into_the_real_apiserver() {
+    let t = TestNs::new("helm").await;
+    // The chart ships the same CRDs as crds/ (Helm installs them from the chart's crds/).
+    for entry in std::fs::read_dir(support::root().join("crds")).expect("crds/") {
+        let path = entry.expect("entry").path();
+        let chart_copy = support::root()
+            .join("charts/xtsync/crds")
+            .join(path.file_name().expect("name"));
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("crd"),
+            std::fs::read_to_string(&chart_copy).unwrap_or_default(),
+            "{} differs from the chart's copy: run `make crds`",
+            path.display()
+        );
+    }
+    let python = std::path::Path::new(support::scim_server_executable()).with_file_name("python");
+    let (kubeconfig, ns) = (t.env.kubeconfig.clone(), t.name.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(python)
+            .arg(support::root().join("tests/chart/check_chart.py"))
+            .arg(support::root().join("charts/xtsync"))
+            .arg(kubeconfig)
+            .arg(ns)
+            .output()
+            .expect("python runs")
+    })
+    .await
+    .expect("thread");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success() && text.contains("0 failed"), "{text}");
+    println!("{text}");
+}

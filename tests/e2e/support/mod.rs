@@ -68,6 +68,19 @@ pub fn env() -> &'static Env {
     })
 }
 
+/// The scim2-server executable in the test venv (its python, with helm-python-sdk, is beside it).
+pub fn scim_server_executable() -> &'static str {
+    static PATH: OnceLock<String> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let out = Command::new("bash")
+            .arg(root().join("tests/env/install-scim-server.sh"))
+            .output()
+            .expect("installer runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    })
+}
+
 /// The shared scim2-server (base URL `http://127.0.0.1:PORT`), started once per process;
 /// tenants are created on first use.
 pub fn scim_server() -> &'static str {
