@@ -679,3 +679,52 @@ async fn helm_chart_lints_renders_and_installs_into_the_real_apiserver() {
     assert!(out.status.success() && text.contains("0 failed"), "{text}");
     println!("{text}");
 }
+
+#[tokio::test]
+async fn every_example_applies_and_its_configurations_become_ready() {
+    let mut examples: Vec<_> = std::fs::read_dir(support::root().join("examples"))
+        .expect("examples/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    examples.sort();
+    assert!(examples.len() >= 5, "{examples:?}");
+    for example in examples {
+        let name = example
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        let mut t = TestNs::new(&format!("example-{name}")).await;
+        t.start_controllers(|_| {});
+        let mut files: Vec<_> = std::fs::read_dir(&example)
+            .expect("example folder")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        files.sort();
+        // The examples point at `make demo`'s SCIM server; here each gets private tenants.
+        let private = format!("{}/{}-", t.env.scim_base, t.name);
+        let mut configs = Vec::new();
+        for file in files {
+            let yaml = std::fs::read_to_string(&file)
+                .expect("manifest")
+                .replace("http://127.0.0.1:18080/", &private)
+                .replace("token: demo-token", &format!("token: {}", support::SCIM_TOKEN));
+            for doc in yaml.split("\n---") {
+                if doc.contains("kind: SyncConfiguration") {
+                    let line = doc
+                        .lines()
+                        .find(|l| l.trim_start().starts_with("name:"))
+                        .expect("a name");
+                    configs.push(line.trim_start().trim_start_matches("name:").trim().to_owned());
+                }
+            }
+            t.apply(&yaml).await;
+        }
+        assert!(!configs.is_empty(), "{name} has no SyncConfiguration");
+        for config in configs {
+            t.config_ready(&config, "True", "GateOpen").await;
+        }
+    }
+}
