@@ -1,5 +1,5 @@
 # xtsync: `make demo` shows it working, `make test` runs every test (README.md).
-.PHONY: test demo crds lint setup bench
+.PHONY: test demo crds deploy setup bench
 
 setup:
 	bash tests/env/setup.sh
@@ -19,3 +19,7 @@ crds:
 
 bench: setup
 	cargo bench --locked
+
+# Regenerate deploy/xtsync.yaml (plain manifests for kubectl users) from the chart.
+deploy: setup
+	$$HOME/.cache/xtsync/venv/bin/python tests/chart/render_plain.py charts/xtsync > deploy/xtsync.yaml

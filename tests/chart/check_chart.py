@@ -77,6 +77,12 @@ try:
 except helm_python.HelmError as e:
     check("values.schema.json rejects bad values", "replicas" in str(e), e)
 
+import pathlib
+import render_plain
+
+plain = pathlib.Path(chart_dir).parent.parent / "deploy" / "xtsync.yaml"
+check("deploy/xtsync.yaml matches the chart (make deploy)", plain.read_text() == render_plain.render(chart_dir), "stale")
+
 config = helm_python.Config(kubeconfig_path=kubeconfig, namespace=namespace)
 started = time.monotonic()
 release = config.install(chart_dir, "xtsync", {}, namespace=namespace, timeout=120)
