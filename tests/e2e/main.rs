@@ -728,3 +728,77 @@ async fn every_example_applies_and_its_configurations_become_ready() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_charts_rbac_is_enough_for_the_operator() {
+    let t = TestNs::new("rbac").await;
+    // The chart's ServiceAccount and RBAC (as rendered into deploy/), moved into this namespace.
+    let plain = std::fs::read_to_string(support::root().join("deploy/xtsync.yaml")).expect("deploy/xtsync.yaml");
+    let rbac: Vec<String> = plain
+        .split("\n---\n")
+        .filter(|d| {
+            [
+                "ServiceAccount",
+                "ClusterRole",
+                "ClusterRoleBinding",
+                "Role",
+                "RoleBinding",
+            ]
+            .iter()
+            .any(|k| d.contains(&format!("\nkind: {k}\n")))
+        })
+        .map(|d| {
+            d.replace("namespace: xtsync", &format!("namespace: {}", t.name))
+                .replace("name: xtsync", "name: xtsync-rbac-test")
+        })
+        .collect();
+    assert_eq!(rbac.len(), 5, "{rbac:?}");
+    t.apply(&rbac.join("\n---\n")).await;
+    // A token for that ServiceAccount (TokenRequest), and a kubeconfig that uses only it.
+    let token = t.kubectl(&["create", "token", "xtsync-rbac-test"]).await;
+    let admin = std::fs::read_to_string(&t.env.kubeconfig).expect("kubeconfig");
+    let admin_token = admin
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("token: "))
+        .expect("admin token")
+        .to_owned();
+    let limited = admin.replace(&admin_token, token.trim());
+    let kubeconfig = std::env::temp_dir().join(format!("xtsync-rbac-{}.kubeconfig", t.name));
+    std::fs::write(&kubeconfig, limited).expect("write kubeconfig");
+
+    let operator = std::process::Command::new(env!("CARGO_BIN_EXE_xtsync"))
+        .args([
+            "run",
+            "--namespace",
+            &t.name,
+            "--lease-namespace",
+            &t.name,
+            "--http-addr",
+            "127.0.0.1:0",
+        ])
+        .env("KUBECONFIG", &kubeconfig)
+        .env("RUST_LOG", "warn")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("operator starts");
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _operator = Kill(operator);
+
+    t.apply(&manifests::quickstart(&t)).await;
+    // Reading Secrets, checking tenants, writing every status, an Event and the Lease: all allowed.
+    wait_condition(
+        &t.api::<SyncConfiguration>(),
+        "contoso-to-fabrikam",
+        "Synced",
+        Duration::from_secs(40),
+        |c| c.status == "True",
+    )
+    .await;
+    wait_ready(&t.api::<CrossTenantAccessPolicy>(), "fabrikam", "True", "Effective").await;
+}
