@@ -802,3 +802,35 @@ async fn the_charts_rbac_is_enough_for_the_operator() {
     .await;
     wait_ready(&t.api::<CrossTenantAccessPolicy>(), "fabrikam", "True", "Effective").await;
 }
+
+#[tokio::test]
+async fn sigterm_stops_the_operator_cleanly_and_releases_the_lease() {
+    let t = TestNs::new("sigterm").await;
+    let replica = Replica::start(&t);
+    t.eventually("leading", || async { replica.metric("xtsync_leader").await == 1.0 })
+        .await;
+    t.apply(&manifests::quickstart(&t)).await;
+    t.config_ready("contoso-to-fabrikam", "True", "GateOpen").await;
+
+    let pid = replica.child.id().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let mut replica = replica;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(exit) = replica.child.try_wait().expect("wait") {
+            break exit;
+        }
+        assert!(std::time::Instant::now() < deadline, "still running 20 s after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(exit.success(), "{exit:?}");
+    // Released, so that a standby need not wait for the Lease to expire.
+    let holder = t
+        .kubectl(&["get", "lease", "xtsync", "-o", "jsonpath={.spec.holderIdentity}"])
+        .await;
+    assert!(holder.trim().is_empty(), "still held by {holder}");
+}
