@@ -16,6 +16,7 @@ demo:
 crds:
 	cargo run --quiet --bin xtsync -- crds --out-dir crds
 	cargo run --quiet --bin xtsync -- crds --out-dir charts/xtsync/crds
+	cargo run --quiet --bin xtsync -- crds --reference > docs/reference.md
 
 bench: setup
 	cargo bench --locked

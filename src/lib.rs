@@ -13,4 +13,5 @@ pub mod engine;
 pub mod gate;
 pub mod ops;
 pub mod providers;
+pub mod reference;
 pub mod telemetry;

@@ -43,6 +43,9 @@ enum Command {
         /// Write one file per CRD into this folder instead (how `crds/` is made).
         #[arg(long)]
         out_dir: Option<std::path::PathBuf>,
+        /// Print the field reference (Markdown) generated from the CRDs instead.
+        #[arg(long)]
+        reference: bool,
     },
 }
 
@@ -50,7 +53,7 @@ enum Command {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Crds { out_dir } => match write_crds(out_dir.as_deref()) {
+        Command::Crds { out_dir, reference } => match write_crds(out_dir.as_deref(), reference) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("xtsync: cannot write the CRDs: {error}");
@@ -104,8 +107,12 @@ async fn main() -> ExitCode {
     }
 }
 
-fn write_crds(out_dir: Option<&std::path::Path>) -> Result<(), Box<dyn std::error::Error>> {
+fn write_crds(out_dir: Option<&std::path::Path>, reference: bool) -> Result<(), Box<dyn std::error::Error>> {
     use xtsync::crdgen;
+    if reference {
+        print!("{}", xtsync::reference::markdown(&crdgen::crds()));
+        return Ok(());
+    }
     let Some(dir) = out_dir else {
         print!("{}", crdgen::all_yaml()?);
         return Ok(());
