@@ -81,11 +81,9 @@ fn walk(out: &mut String, path: &str, schema: &JSONSchemaProps, required: bool) 
         }
     }
     if let Some(JSONSchemaPropsOrArray::Schema(item)) = &schema.items {
-        if item.properties.is_some() {
-            for (name, child) in item.properties.iter().flatten() {
-                let required = item.required.as_deref().unwrap_or_default().iter().any(|r| r == name);
-                walk(out, &format!("{path}[].{name}"), child, required);
-            }
+        for (name, child) in item.properties.iter().flatten() {
+            let required = item.required.as_deref().unwrap_or_default().iter().any(|r| r == name);
+            walk(out, &format!("{path}[].{name}"), child, required);
         }
     }
 }
