@@ -523,6 +523,23 @@ async fn a_failing_target_is_quarantined_until_a_cycle_succeeds() {
     assert_eq!(fabrikam.users().await.len(), 2);
 }
 
+/// Annotates the configuration to provision `who` on demand and waits for the answer.
+async fn provision_on_demand(t: &TestNs, who: &str) -> xtsync::api::sync_config::OnDemandResult {
+    let annotation = format!("xtsync.io/provision-on-demand={who}");
+    t.kubectl(&["annotate", "--overwrite", "syncconfig", CONFIG, &annotation])
+        .await;
+    let answered = || async {
+        t.config(CONFIG)
+            .await
+            .status
+            .and_then(|s| s.on_demand)
+            .filter(|o| o.request == who)
+    };
+    t.eventually(&format!("{who} answered"), || async { answered().await.is_some() })
+        .await;
+    answered().await.expect("answered")
+}
+
 #[tokio::test]
 async fn provision_on_demand_syncs_one_user_now_and_answers_in_status() {
     let t = started("on-demand").await;
@@ -534,45 +551,14 @@ async fn provision_on_demand_syncs_one_user_now_and_answers_in_status() {
     contoso.add_user("bob@contoso.com", sales()).await;
     contoso.add_user("olga@contoso.com", json!({})).await;
 
-    t.kubectl(&[
-        "annotate",
-        "syncconfig",
-        CONFIG,
-        "xtsync.io/provision-on-demand=alice@contoso.com",
-    ])
-    .await;
-    t.eventually("alice answered", || async {
-        t.config(CONFIG)
-            .await
-            .status
-            .and_then(|s| s.on_demand)
-            .is_some_and(|o| o.request == "alice@contoso.com")
-    })
-    .await;
-    let answer = t.config(CONFIG).await.status.and_then(|s| s.on_demand).expect("answer");
+    let answer = provision_on_demand(&t, "alice@contoso.com").await;
     assert_eq!(answer.result, "Created", "{answer:?}");
     let users = fabrikam.users().await;
     assert_eq!(users.len(), 1, "only the requested user: {users:#?}");
     assert_eq!(users[0]["userName"], "alice@contoso.com");
 
     // Rules still apply: a user out of scope is refused, and says why.
-    t.kubectl(&[
-        "annotate",
-        "--overwrite",
-        "syncconfig",
-        CONFIG,
-        "xtsync.io/provision-on-demand=olga@contoso.com",
-    ])
-    .await;
-    t.eventually("olga answered", || async {
-        t.config(CONFIG)
-            .await
-            .status
-            .and_then(|s| s.on_demand)
-            .is_some_and(|o| o.request == "olga@contoso.com")
-    })
-    .await;
-    let answer = t.config(CONFIG).await.status.and_then(|s| s.on_demand).expect("answer");
+    let answer = provision_on_demand(&t, "olga@contoso.com").await;
     assert_eq!(answer.result, "OutOfScope", "{answer:?}");
     assert_eq!(fabrikam.users().await.len(), 1);
 }
