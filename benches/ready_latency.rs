@@ -26,7 +26,7 @@ async fn main() {
     let log = std::env::temp_dir().join(format!("xtsync-bench-operator-{}.log", std::process::id()));
     let operator = Operator(
         Command::new(env!("CARGO_BIN_EXE_xtsync"))
-            .arg("run")
+            .args(["run", "--http-addr", "127.0.0.1:0"])
             .env("KUBECONFIG", &env.kubeconfig)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())

@@ -54,7 +54,7 @@ step kubectl apply -f crds/
 kubectl wait --for=condition=Established crd --all --timeout=60s >/dev/null
 step kubectl apply -f examples/quickstart/
 
-./target/debug/xtsync run >"$work/operator.log" 2>&1 &
+./target/debug/xtsync run --http-addr 127.0.0.1:18081 >"$work/operator.log" 2>&1 &
 pids+=($!)
 echo "(operator running; log: $work/operator.log)"
 
@@ -64,6 +64,8 @@ step kubectl get xtsync
 echo; echo "# Fabrikam's directory now: the in-scope internal users (department Sales), anchored to Contoso; never the guest"
 list_users fabrikam
 step kubectl get syncconfig contoso-to-fabrikam -o jsonpath='{.status.lastCycle}{"\n"}'
+echo; echo "# The operator's metrics (http://127.0.0.1:18081/metrics):"
+curl -sf http://127.0.0.1:18081/metrics | grep -E '^xtsync_(cycles_total|users_total|leader|quarantined)' || true
 
 echo; echo "# A configuration the gate refuses, and why:"
 bad=$(cat <<'YAML'
