@@ -755,7 +755,22 @@ async fn the_charts_rbac_is_enough_for_the_operator() {
     assert_eq!(rbac.len(), 5, "{rbac:?}");
     t.apply(&rbac.join("\n---\n")).await;
     // A token for that ServiceAccount (TokenRequest), and a kubeconfig that uses only it.
-    let token = t.kubectl(&["create", "token", "xtsync-rbac-test"]).await;
+    // (Through the API, not `kubectl create token`, which Debian's kubectl 1.20 lacks.)
+    let request = k8s_openapi::api::authentication::v1::TokenRequest {
+        spec: k8s_openapi::api::authentication::v1::TokenRequestSpec {
+            audiences: vec![],
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let token = t
+        .api::<k8s_openapi::api::core::v1::ServiceAccount>()
+        .create_token_request("xtsync-rbac-test", &kube::api::PostParams::default(), &request)
+        .await
+        .expect("TokenRequest")
+        .status
+        .expect("token")
+        .token;
     let admin = std::fs::read_to_string(&t.env.kubeconfig).expect("kubeconfig");
     let admin_token = admin
         .lines()
