@@ -371,9 +371,13 @@ impl WrittenStatuses {
         self.0.lock().ok()?.get(uid).cloned()
     }
 
-    fn put(&self, uid: &str, status: SyncConfigurationStatus) {
+    /// Records `status` and forgets configurations that no longer exist, so that the map (and
+    /// the quarantine gauge computed from it) follows the cluster.
+    fn put(&self, uid: &str, status: SyncConfigurationStatus, live: &Store<SyncConfiguration>) {
         if let Ok(mut map) = self.0.lock() {
             map.insert(uid.to_owned(), status);
+            let uids: std::collections::HashSet<String> = live.state().iter().filter_map(|c| c.uid()).collect();
+            map.retain(|u, _| u == uid || uids.contains(u));
         }
     }
 
@@ -458,7 +462,7 @@ async fn finish(
             &next,
         )
         .await?;
-        ctx.written.put(uid, next);
+        ctx.written.put(uid, next, &ctx.configs);
         ctx.health.metrics.quarantined.set(ctx.written.quarantined());
     }
     Ok(Action::requeue(requeue.max(Duration::from_secs(1))))
