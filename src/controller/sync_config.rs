@@ -471,18 +471,12 @@ async fn finish(
 /// `None` when a cycle should run now: first cycle, a spec change, the scheduled time, or an
 /// approval of withheld deletions. Otherwise how long until it is due.
 fn time_until_due(config: &SyncConfiguration, previous: &SyncConfigurationStatus, now: Timestamp) -> Option<Duration> {
-    let synced = conditions::find(&previous.conditions, SYNCED);
-    let spec_changed = synced.is_none_or(|c| c.observed_generation != config.metadata.generation);
     let never_ran = previous.last_cycle.is_none();
-    let approval_waiting = previous
-        .conditions
-        .iter()
-        .any(|c| c.type_ == DELETION_THRESHOLD_EXCEEDED && c.status == "True")
-        && config
-            .annotations()
-            .get(APPROVE_DELETIONS)
-            .is_some_and(|v| Some(v.as_str()) == pending_deletions(previous).as_deref());
-    if spec_changed || never_ran || approval_waiting {
+    let approval_waiting = config
+        .annotations()
+        .get(APPROVE_DELETIONS)
+        .is_some_and(|v| Some(v.as_str()) == pending_deletions(previous).as_deref());
+    if spec_changed(config, previous) || never_ran || approval_waiting {
         return None;
     }
     let due = previous.next_sync_time.as_ref()?.0;
@@ -490,8 +484,15 @@ fn time_until_due(config: &SyncConfiguration, previous: &SyncConfigurationStatus
     (wait > SignedDuration::ZERO).then(|| Duration::from_millis(wait.as_millis().try_into().unwrap_or(u64::MAX)))
 }
 
+/// The spec changed since the last cycle's verdict (`Synced` speaks of an older generation).
+fn spec_changed(config: &SyncConfiguration, previous: &SyncConfigurationStatus) -> bool {
+    conditions::find(&previous.conditions, SYNCED).is_none_or(|c| c.observed_generation != config.metadata.generation)
+}
+
+/// The number of deprovisionings held back by the threshold, while they wait for approval
+/// (`DeletionThresholdExceeded=True`, whose message starts with the count).
 fn pending_deletions(status: &SyncConfigurationStatus) -> Option<String> {
-    let c = conditions::find(&status.conditions, DELETION_THRESHOLD_EXCEEDED)?;
+    let c = conditions::find(&status.conditions, DELETION_THRESHOLD_EXCEEDED).filter(|c| c.status == "True")?;
     c.message
         .split_whitespace()
         .next()
@@ -539,10 +540,7 @@ fn needs_full_cycle(
     interval: Duration,
     restart_requested: bool,
 ) -> bool {
-    let spec_changed = conditions::find(&previous.conditions, SYNCED)
-        .is_none_or(|c| c.observed_generation != config.metadata.generation);
-    let deletions_pending =
-        conditions::find(&previous.conditions, DELETION_THRESHOLD_EXCEEDED).is_some_and(|c| c.status == "True");
+    let deletions_pending = pending_deletions(previous).is_some();
     let source_tracks_changes = lookup::tenant(&ctx.tenants, ns, &config.spec.source_ref.name)
         .and_then(|t| {
             t.status
@@ -555,7 +553,7 @@ fn needs_full_cycle(
         Duration::from_secs(since) >= interval * FULL_CYCLE_EVERY
     });
     previous.watermark.is_none()
-        || spec_changed
+        || spec_changed(config, previous)
         || restart_requested
         || deletions_pending
         || !source_tracks_changes
