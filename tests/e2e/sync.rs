@@ -420,6 +420,19 @@ async fn started_with_proxy(name: &str, proxied: &str) -> (TestNs, Faults) {
     (t, faults)
 }
 
+/// Two Sales users and a target that fails every Bulk creation: after the first cycle the
+/// configuration is quarantined.
+async fn quarantined(name: &str, interval: &str) -> (TestNs, Faults, SyncConfigurationStatus) {
+    let (t, faults) = started_with_proxy(name, "fabrikam").await;
+    t.scim("contoso")
+        .add_users(&["a@contoso.com".into(), "b@contoso.com".into()], sales())
+        .await;
+    faults.add(rule("POST", "/Bulk", 500, None, u32::MAX));
+    t.apply(&sales_config(interval, "")).await;
+    let status = cycle_done(&t, &["CycleFailed"]).await;
+    (t, faults, status)
+}
+
 fn rule(method: &'static str, path: &str, status: u16, retry_after: Option<u32>, times: u32) -> Rule {
     Rule {
         method,
@@ -494,14 +507,8 @@ async fn a_throttled_target_is_retried_and_gets_no_duplicates() {
 
 #[tokio::test]
 async fn a_failing_target_is_quarantined_until_a_cycle_succeeds() {
-    let (t, faults) = started_with_proxy("quarantine", "fabrikam").await;
-    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
-    contoso
-        .add_users(&["a@contoso.com".into(), "b@contoso.com".into()], sales())
-        .await;
-    faults.add(rule("POST", "/Bulk", 500, None, u32::MAX));
-    t.apply(&sales_config("10s", "")).await;
-    let status = cycle_done(&t, &["CycleFailed"]).await;
+    let (t, faults, status) = quarantined("quarantine", "10s").await;
+    let fabrikam = t.scim("fabrikam");
     let quarantine = status.quarantine.expect("quarantined");
     assert_eq!(quarantine.reason, "MostOperationsFailed");
     assert!(
@@ -565,14 +572,8 @@ async fn provision_on_demand_syncs_one_user_now_and_answers_in_status() {
 
 #[tokio::test]
 async fn restart_runs_a_cycle_at_once_and_lifts_quarantine() {
-    let (t, faults) = started_with_proxy("restart-annotation", "fabrikam").await;
-    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
-    contoso
-        .add_users(&["a@contoso.com".into(), "b@contoso.com".into()], sales())
-        .await;
-    faults.add(rule("POST", "/Bulk", 500, None, u32::MAX));
-    t.apply(&sales_config("1h", "")).await;
-    let status = cycle_done(&t, &["CycleFailed"]).await;
+    let (t, faults, status) = quarantined("restart-annotation", "1h").await;
+    let fabrikam = t.scim("fabrikam");
     assert!(status.quarantine.is_some());
 
     faults.clear();
