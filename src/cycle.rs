@@ -10,6 +10,7 @@ use crate::engine::compile::CompiledSpec;
 use crate::engine::mapping;
 use crate::engine::plan::{self, Change, PlanInput};
 use crate::engine::scope::Assignments;
+use crate::engine::user::User;
 use crate::providers::{Directory, DirectoryError};
 
 pub struct CycleInput<'a> {
@@ -88,36 +89,27 @@ pub async fn run(
 ) -> Result<CycleReport, CycleError> {
     let spec = input.spec;
     // Read first; a failed or partial read is an error and nothing is deleted.
-    let source_users = match input.watermark {
-        None => source.list_users().await,
-        Some(watermark) => source.list_users_changed_since(watermark).await,
-    }
-    .map_err(CycleError::SourceRead)?;
+    let read = source
+        .read_source(input.watermark)
+        .await
+        .map_err(CycleError::SourceRead)?;
+    // Change tracking that expired starts over with a full read: then the cycle is a full one.
+    let full = input.watermark.is_none() || read.full;
+    let source_users = with_removed(read.users, &read.removed);
     let assignments = assignments(source, spec).await?;
     let mappings = mapping::effective(&input.compiled.mappings);
-    let target_users = match input.watermark {
-        None => target.list_users().await,
-        Some(_) => matching_target_users(target, &source_users, input, &mappings).await,
+    let target_users = if full {
+        target.list_users().await
+    } else {
+        matching_target_users(target, &source_users, input, &mappings).await
     }
     .map_err(CycleError::TargetRead)?;
 
-    let mut plan = plan_cycle(
-        input,
-        &source_users,
-        input.watermark.is_none(),
-        &target_users,
-        &assignments,
-        &mappings,
-    );
+    let mut plan = plan_cycle(input, &source_users, full, &target_users, &assignments, &mappings);
 
     let mut report = CycleReport {
-        full: input.watermark.is_none(),
-        watermark: source_users
-            .iter()
-            .filter_map(|u| u.modified.as_deref())
-            .max()
-            .map(str::to_owned)
-            .or_else(|| input.watermark.map(str::to_owned)),
+        full,
+        watermark: read.watermark,
         unchanged: plan.unchanged,
         in_scope: plan.in_scope,
         skipped: plan.skips.len().try_into().unwrap_or(u32::MAX),
@@ -153,6 +145,18 @@ pub async fn run(
     Ok(report)
 }
 
+/// Users the source reported deleted join the changed ones as deleted, inactive users: the plan
+/// deprovisions what they were provisioned as (rule 7).
+fn with_removed(mut users: Vec<User>, removed: &[String]) -> Vec<User> {
+    users.extend(removed.iter().map(|id| User {
+        id: id.clone(),
+        attributes: [("active", "false".to_owned())].into_iter().collect(),
+        deleted: true,
+        ..User::default()
+    }));
+    users
+}
+
 /// Who is assigned: the listed users and the members of the listed groups.
 async fn assignments(source: &dyn Directory, spec: &SyncConfigurationSpec) -> Result<Assignments, CycleError> {
     let group_members = if spec.scope.groups.is_empty() {
@@ -168,9 +172,9 @@ async fn assignments(source: &dyn Directory, spec: &SyncConfigurationSpec) -> Re
 
 fn plan_cycle(
     input: &CycleInput<'_>,
-    source: &[crate::engine::user::User],
+    source: &[User],
     source_complete: bool,
-    target: &[crate::engine::user::User],
+    target: &[User],
     assignments: &Assignments,
     mappings: &[crate::engine::compile::Mapping],
 ) -> plan::Plan {
@@ -195,14 +199,17 @@ fn plan_cycle(
 /// conflicts). A few lookups per changed user instead of a full read.
 async fn matching_target_users(
     target: &dyn Directory,
-    changed: &[crate::engine::user::User],
+    changed: &[User],
     input: &CycleInput<'_>,
     mappings: &[crate::engine::compile::Mapping],
-) -> Result<Vec<crate::engine::user::User>, DirectoryError> {
+) -> Result<Vec<User>, DirectoryError> {
     let mut lookups: Vec<(&'static str, String)> = Vec::new();
     for user in changed {
         let anchor = crate::engine::anchor::Anchor::new(input.source_tenant_id, &user.id);
         lookups.push(("externalId", anchor.to_string()));
+        if user.deleted {
+            continue;
+        }
         if let Ok(desired) = mapping::desired(mappings, user, &anchor, input.spec.user_type, true) {
             for attribute in ["userName", crate::engine::attributes::WORK_EMAIL] {
                 if let Some(value) = desired.get(attribute) {
@@ -211,7 +218,7 @@ async fn matching_target_users(
             }
         }
     }
-    let requests: Vec<BoxFuture<'_, Result<Vec<crate::engine::user::User>, DirectoryError>>> = lookups
+    let requests: Vec<BoxFuture<'_, Result<Vec<User>, DirectoryError>>> = lookups
         .iter()
         .map(|(attribute, value)| target.find_users(attribute, value).boxed())
         .collect();
@@ -219,7 +226,7 @@ async fn matching_target_users(
         .buffer_unordered(input.concurrency.max(1))
         .collect()
         .await;
-    let mut users: Vec<crate::engine::user::User> = Vec::new();
+    let mut users: Vec<User> = Vec::new();
     for result in found {
         for user in result? {
             if !users.iter().any(|u| u.id == user.id) {

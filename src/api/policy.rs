@@ -120,6 +120,10 @@ pub struct CrossTenantAccessPolicyStatus {
     /// Number of listed partners.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner_count: Option<u32>,
+    /// Partners configured in the directory (Entra) that this policy does not list. xtsync
+    /// leaves them alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmanaged_partners: Vec<String>,
 }
 
 /// The settings in force for one partner: nothing left to inherit.

@@ -4,7 +4,9 @@
 use kube::ResourceExt;
 
 use super::{Context, Error, lookup, secrets};
-use crate::api::tenant::Directory as DirectorySpec;
+use crate::api::tenant::{Directory as DirectorySpec, GraphDirectory as GraphSpec, Tenant};
+use crate::providers::msgraph::resource::AnchorAttribute;
+use crate::providers::msgraph::{Credentials, Endpoints, GraphClient, GraphDirectory};
 use crate::providers::scim::ScimClient;
 use crate::providers::{Directory, DirectoryError};
 
@@ -35,9 +37,70 @@ pub async fn connect(ctx: &Context, ns: &str, name: &str) -> Result<Result<Box<d
                     .map(|c| Box::new(c) as Box<dyn Directory>),
             )
         }
+        DirectorySpec {
+            scim: None,
+            msgraph: Some(graph),
+        } => {
+            let client = match graph_client(ctx, ns, &tenant, graph).await? {
+                Ok(client) => client,
+                Err(problem) => return Ok(Err(DirectoryError::InvalidResponse(problem.to_string()))),
+            };
+            let anchor = match graph.anchor_attribute.as_deref().map(AnchorAttribute::parse) {
+                None => AnchorAttribute::DEFAULT,
+                Some(Ok(anchor)) => anchor,
+                Some(Err(message)) => return Ok(Err(DirectoryError::InvalidResponse(message))),
+            };
+            Ok(Ok(Box::new(GraphDirectory::new(client, anchor, true))))
+        }
         _ => Ok(Err(DirectoryError::InvalidResponse(format!(
             "Tenant '{}' has no usable directory provider",
             tenant.name_any()
         )))),
     }
+}
+
+/// Why a Graph tenant cannot be reached at all. Variant names are `Ready=False` reasons.
+#[derive(Debug, thiserror::Error)]
+pub enum GraphSetupProblem {
+    #[error("Microsoft Graph in the {0} cloud is not supported (no endpoints are known for it)")]
+    UnsupportedCloud(crate::api::tenant::Cloud),
+    #[error("{0}")]
+    SecretNotFound(String),
+}
+
+impl GraphSetupProblem {
+    pub fn reason(&self) -> &'static str {
+        match self {
+            GraphSetupProblem::UnsupportedCloud(_) => "UnsupportedCloud",
+            GraphSetupProblem::SecretNotFound(_) => "SecretNotFound",
+        }
+    }
+}
+
+/// A Graph client for a Tenant with `directory.msgraph`: its endpoints (from the cloud, or
+/// overridden) and its app's client secret.
+pub async fn graph_client(
+    ctx: &Context,
+    ns: &str,
+    tenant: &Tenant,
+    graph: &GraphSpec,
+) -> Result<Result<GraphClient, GraphSetupProblem>, Error> {
+    let Some(endpoints) = Endpoints::resolve(tenant.spec.cloud, graph.endpoints.as_ref()) else {
+        return Ok(Err(GraphSetupProblem::UnsupportedCloud(tenant.spec.cloud)));
+    };
+    let secret = match secrets::read_key(&ctx.client, ns, &graph.client_secret_ref).await? {
+        Ok(secret) => secret,
+        Err(message) => return Ok(Err(GraphSetupProblem::SecretNotFound(message))),
+    };
+    let credentials = Credentials {
+        tenant_id: tenant.spec.tenant_id.clone(),
+        client_id: graph.client_id.clone(),
+        client_secret: secret,
+    };
+    Ok(Ok(GraphClient::new(
+        ctx.http.clone(),
+        endpoints,
+        credentials,
+        ctx.graph_tokens.clone(),
+    )))
 }

@@ -61,6 +61,8 @@ pub struct Context {
     pub policies: Store<CrossTenantAccessPolicy>,
     pub configs: Store<SyncConfiguration>,
     pub http: reqwest::Client,
+    /// Microsoft Graph access tokens, shared by every reconcile until shortly before expiry.
+    pub graph_tokens: Arc<crate::providers::msgraph::TokenCache>,
     /// Who publishes Events.
     pub reporter: kube::runtime::events::Reporter,
     /// SyncConfiguration statuses as last written (see `sync_config::WrittenStatuses`).
@@ -130,6 +132,7 @@ pub async fn run_with(client: Client, settings: Settings, health: Arc<Health>) {
         policies: policies.store.clone(),
         configs: configs.store.clone(),
         http: crate::providers::http_client(),
+        graph_tokens: Arc::default(),
         reporter: kube::runtime::events::Reporter {
             controller: "xtsync".into(),
             instance: std::env::var("POD_NAME").ok(),

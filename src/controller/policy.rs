@@ -7,11 +7,13 @@ use kube::runtime::controller::Action;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, ResourceExt};
 
-use super::{Context, Error, lookup, status};
+use super::{Context, Error, directories, lookup, status};
 use crate::access;
-use crate::api::conditions::{self, READY, Verdict};
+use crate::api::conditions::{self, APPLIED, READY, Verdict};
 use crate::api::policy::{CrossTenantAccessPolicy, CrossTenantAccessPolicyStatus};
 use crate::api::tenant::Tenant;
+use crate::providers::DirectoryError;
+use crate::providers::msgraph::{self, policy::PushError};
 
 pub async fn reconcile(policy: Arc<CrossTenantAccessPolicy>, ctx: Arc<Context>) -> Result<Action, Error> {
     let ns = policy.namespace().ok_or(Error::NotNamespaced)?;
@@ -51,16 +53,32 @@ pub async fn reconcile(policy: Arc<CrossTenantAccessPolicy>, ctx: Arc<Context>) 
         }
     };
     let previous = policy.status.clone().unwrap_or_default();
+    let now = Timestamp::now();
+    let generation = policy.metadata.generation;
+    let pushed = push_to_directory(&policy, &ns, &ctx, verdict.status).await?;
+    let mut conditions = conditions::record(&previous.conditions, verdict, generation, now);
+    let (requeue, unmanaged_partners) = match pushed {
+        Some((applied, unmanaged)) => {
+            let requeue = if applied.status {
+                ctx.settings.tenant_recheck
+            } else {
+                ctx.settings.tenant_retry
+            };
+            conditions = conditions::record(&conditions, applied, generation, now);
+            (requeue.min(ctx.settings.gate_recheck), unmanaged)
+        }
+        // Only Graph tenants have settings to push: no Applied condition elsewhere.
+        None => {
+            conditions.retain(|c| c.type_ != APPLIED);
+            (ctx.settings.gate_recheck, Vec::new())
+        }
+    };
     let new_status = CrossTenantAccessPolicyStatus {
-        observed_generation: policy.metadata.generation,
-        conditions: conditions::record(
-            &previous.conditions,
-            verdict,
-            policy.metadata.generation,
-            Timestamp::now(),
-        ),
+        observed_generation: generation,
+        conditions,
         effective: access::effective_partners(&policy.spec),
         partner_count: Some(u32::try_from(policy.spec.partners.len()).unwrap_or(u32::MAX)),
+        unmanaged_partners,
     };
     status::apply(
         &Api::<CrossTenantAccessPolicy>::namespaced(ctx.client.clone(), &ns),
@@ -68,7 +86,80 @@ pub async fn reconcile(policy: Arc<CrossTenantAccessPolicy>, ctx: Arc<Context>) 
         &new_status,
     )
     .await?;
-    Ok(Action::requeue(ctx.settings.gate_recheck))
+    Ok(Action::requeue(requeue))
+}
+
+/// For a policy of a Graph tenant: pushes it into Entra and says how that went (`Applied`),
+/// with the partners Entra has that the policy does not list. `None` for other tenants.
+async fn push_to_directory(
+    policy: &CrossTenantAccessPolicy,
+    ns: &str,
+    ctx: &Context,
+    policy_ready: bool,
+) -> Result<Option<(Verdict, Vec<String>)>, Error> {
+    let tenant_name = &policy.spec.tenant_ref.name;
+    let Some(tenant) = lookup::tenant(&ctx.tenants, ns, tenant_name) else {
+        return Ok(None);
+    };
+    let Some(graph) = &tenant.spec.directory.msgraph else {
+        return Ok(None);
+    };
+    let not_applied =
+        |reason: &str, message: String| Ok(Some((Verdict::falsity(APPLIED, reason, message), Vec::new())));
+    if !policy_ready {
+        return not_applied(
+            "PolicyNotReady",
+            "the policy is not Ready; nothing is pushed to Entra".into(),
+        );
+    }
+    if !matches!(lookup::tenant_state(Some(&tenant)), crate::gate::TenantState::Ready(_)) {
+        return not_applied(
+            "TenantNotReady",
+            format!("Tenant '{tenant_name}' is not Ready; the policy is pushed once it is"),
+        );
+    }
+    let client = match directories::graph_client(ctx, ns, &tenant, graph).await? {
+        Ok(client) => client,
+        Err(problem) => return not_applied(problem.reason(), problem.to_string()),
+    };
+    match msgraph::policy::push(&client, &policy.spec).await {
+        Ok(pushed) => {
+            if pushed.writes > 0 {
+                tracing::info!(policy = %policy.name_any(), namespace = ns, writes = pushed.writes, "cross-tenant access settings pushed to Entra");
+            }
+            let verdict = Verdict::truth(
+                APPLIED,
+                "Applied",
+                format!(
+                    "Entra has these settings for {} listed partner(s){}",
+                    policy.spec.partners.len(),
+                    if pushed.unmanaged_partners.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            "; {} partner(s) configured in Entra and not listed here are left alone",
+                            pushed.unmanaged_partners.len()
+                        )
+                    }
+                ),
+            );
+            Ok(Some((verdict, pushed.unmanaged_partners)))
+        }
+        Err(PushError::NotRepresentable(message)) => not_applied("NotRepresentable", message),
+        Err(PushError::Directory(DirectoryError::Rejected {
+            status: 403,
+            code,
+            detail,
+        })) => not_applied(
+            "Forbidden",
+            format!(
+                "Entra refused the change ({}: {}); the app needs the application permission Policy.ReadWrite.CrossTenantAccess",
+                code.unwrap_or_default(),
+                detail.unwrap_or_default()
+            ),
+        ),
+        Err(PushError::Directory(e)) => not_applied(e.reason(), format!("pushing the settings to Entra failed: {e}")),
+    }
 }
 
 /// A policy changed or went away: the others for the same tenant may win or lose, and any

@@ -10,10 +10,11 @@ use kube::runtime::controller::Action;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, ResourceExt};
 
-use super::{Context, Error, secrets, status};
+use super::{Context, Error, directories, secrets, status};
 use crate::api::SecretKeyRef;
 use crate::api::conditions::{self, READY, Verdict};
-use crate::api::tenant::{Capabilities, Cloud, Directory, Tenant, TenantStatus};
+use crate::api::tenant::{Capabilities, Directory, Tenant, TenantStatus};
+use crate::providers::msgraph::resource::AnchorAttribute;
 use crate::providers::{self, ProbeError};
 
 /// Why a Tenant is not Ready. The variant name is the condition reason.
@@ -23,10 +24,8 @@ enum TenantProblem {
     InvalidSpec(String),
     #[error("{0}")]
     SecretNotFound(String),
-    #[error("{0}")]
-    UnsupportedCloud(String),
-    #[error("{0}")]
-    ProviderNotAvailable(String),
+    #[error(transparent)]
+    Graph(directories::GraphSetupProblem),
     #[error(transparent)]
     Probe(#[from] ProbeError),
 }
@@ -36,8 +35,7 @@ impl TenantProblem {
         match self {
             TenantProblem::InvalidSpec(_) => "InvalidSpec",
             TenantProblem::SecretNotFound(_) => "SecretNotFound",
-            TenantProblem::UnsupportedCloud(_) => "UnsupportedCloud",
-            TenantProblem::ProviderNotAvailable(_) => "ProviderNotAvailable",
+            TenantProblem::Graph(p) => p.reason(),
             TenantProblem::Probe(e) => e.reason(),
         }
     }
@@ -94,18 +92,14 @@ async fn check(tenant: &Tenant, ns: &str, ctx: &Context) -> Result<Result<Capabi
             scim: None,
             msgraph: Some(graph),
         } => {
-            // 21Vianet has its own Graph and login endpoints and no cross-tenant sync.
-            if spec.cloud == Cloud::China21Vianet && graph.endpoints.is_none() {
-                return Ok(Err(TenantProblem::UnsupportedCloud(
-                    "Microsoft Graph in the China21Vianet cloud is not supported".into(),
-                )));
+            if let Some(Err(message)) = graph.anchor_attribute.as_deref().map(AnchorAttribute::parse) {
+                return Ok(Err(TenantProblem::InvalidSpec(message)));
             }
-            if let Err(problem) = read_secret(ctx, ns, &graph.client_secret_ref).await? {
-                return Ok(Err(problem));
-            }
-            Ok(Err(TenantProblem::ProviderNotAvailable(
-                "the msgraph provider is not available in this version of xtsync; use a scim directory".into(),
-            )))
+            let client = match directories::graph_client(ctx, ns, tenant, graph).await? {
+                Ok(client) => client,
+                Err(problem) => return Ok(Err(TenantProblem::Graph(problem))),
+            };
+            Ok(providers::msgraph::probe(&client).await.map_err(TenantProblem::from))
         }
         _ => Ok(Err(TenantProblem::InvalidSpec(
             "spec.directory must set exactly one of scim or msgraph".into(),

@@ -73,6 +73,8 @@ pub struct TargetRef {
     pub id: String,
     pub label: String,
     pub version: Option<String>,
+    /// Soft-deleted in the directory: bringing it back is a restore before any update.
+    pub deleted: bool,
 }
 
 impl From<&User> for TargetRef {
@@ -81,6 +83,7 @@ impl From<&User> for TargetRef {
             id: user.id.clone(),
             label: user.label().to_owned(),
             version: user.version.clone(),
+            deleted: user.deleted,
         }
     }
 }

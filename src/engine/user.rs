@@ -15,6 +15,11 @@ pub struct User {
     pub version: Option<String>,
     /// When the directory last changed the user (RFC 3339), for incremental reads.
     pub modified: Option<String>,
+    /// The directory itself says the user is an external identity (Graph: `creationType`
+    /// Invitation, a `#EXT#` userPrincipalName), whatever its userType.
+    pub external: bool,
+    /// Soft-deleted and restorable (Graph: in deleted items). Reported inactive.
+    pub deleted: bool,
 }
 
 pub type Attributes = BTreeMap<&'static str, String>;
@@ -44,7 +49,9 @@ impl User {
     /// External to its own directory (DESIGN.md §3 rule 3): a guest, or a user that carries an
     /// anchor — i.e. was provisioned into this directory from another tenant.
     pub fn is_external(&self) -> bool {
-        self.get("userType").is_some_and(|t| t.eq_ignore_ascii_case("Guest")) || self.anchor().is_some()
+        self.external
+            || self.get("userType").is_some_and(|t| t.eq_ignore_ascii_case("Guest"))
+            || self.anchor().is_some()
     }
 
     /// How people recognise the user in status and logs.
@@ -59,7 +66,6 @@ pub fn user(id: &str, attributes: &[(&'static str, &str)]) -> User {
     User {
         id: id.to_owned(),
         attributes: attributes.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
-        version: None,
-        modified: None,
+        ..User::default()
     }
 }

@@ -14,9 +14,9 @@ pub trait Directory: Send + Sync {
     /// Every user, all pages. An error means the read is incomplete: nothing may be deleted.
     async fn list_users(&self) -> Result<Vec<User>, DirectoryError>;
 
-    /// Users changed after `watermark` (a `modified` value seen earlier), all pages. Deletions
-    /// do not show here; periodic full reads catch them.
-    async fn list_users_changed_since(&self, watermark: &str) -> Result<Vec<User>, DirectoryError>;
+    /// Reads the source: every user (`since` is `None`), or the users changed since a watermark
+    /// this method returned earlier. The answer carries the next watermark.
+    async fn read_source(&self, since: Option<&str>) -> Result<SourceRead, DirectoryError>;
 
     /// Users whose `attribute` (`externalId`, `userName` or the work email) equals `value`.
     async fn find_users(&self, attribute: &str, value: &str) -> Result<Vec<User>, DirectoryError>;
@@ -35,6 +35,21 @@ pub trait Directory: Send + Sync {
     async fn deprovision_user(&self, target: &TargetRef, action: DeprovisionAction) -> Result<(), DirectoryError>;
 }
 
+/// A read of a source directory.
+#[derive(Debug, Default)]
+pub struct SourceRead {
+    pub users: Vec<User>,
+    /// Ids of users the directory reported deleted since the watermark (Graph delta
+    /// `@removed`). Directories that cannot tell leave it empty; full reads catch deletions.
+    pub removed: Vec<String>,
+    /// Where the next incremental read starts (SCIM: the latest `meta.lastModified`; Graph: the
+    /// delta link). `None` when the directory cannot read changes.
+    pub watermark: Option<String>,
+    /// Every user was read, even though changes were asked for (the directory's change
+    /// tracking expired and it started over): users not seen may count as gone.
+    pub full: bool,
+}
+
 /// What went wrong talking to a directory. Variant names are the reasons shown in
 /// `status.failures`.
 #[derive(Debug, thiserror::Error)]
@@ -47,10 +62,12 @@ pub enum DirectoryError {
     PreconditionFailed,
     #[error("not found")]
     NotFound,
-    #[error("HTTP {status}{}{}", scim_type.as_deref().map(|t| format!(" ({t})")).unwrap_or_default(), detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    /// The directory refused the request; `code` is its error code (SCIM `scimType`, Graph
+    /// `error.code`), `detail` its message.
+    #[error("HTTP {status}{}{}", code.as_deref().map(|t| format!(" ({t})")).unwrap_or_default(), detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
     Rejected {
         status: u16,
-        scim_type: Option<String>,
+        code: Option<String>,
         detail: Option<String>,
     },
     #[error("cannot reach the directory: {0}")]

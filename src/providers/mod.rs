@@ -2,6 +2,7 @@
 //! controller runs.
 
 pub mod directory;
+pub mod msgraph;
 pub mod scim;
 
 pub use directory::{Directory, DirectoryError};
@@ -11,6 +12,19 @@ use std::time::Duration;
 /// Every call to a directory is bounded, so that a hung peer never stalls a reconcile.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest wait between two attempts, whatever a directory's `Retry-After` asks.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Exponential backoff before attempt `attempt + 1` (200 ms, 400 ms, …), capped.
+pub fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(200u64.saturating_mul(2u64.saturating_pow(attempt.saturating_sub(1)))).min(MAX_BACKOFF)
+}
+
+/// `Retry-After` as delta-seconds (RFC 9110 §10.2.3), capped; HTTP dates fall back to backoff.
+pub fn retry_after(header: Option<&reqwest::header::HeaderValue>) -> Option<Duration> {
+    let seconds: u64 = header?.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(seconds).min(MAX_BACKOFF))
+}
 
 /// Why a directory could not be used. Variant names are the `Ready=False` reasons of a Tenant.
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +35,9 @@ pub enum ProbeError {
     /// No answer: DNS, connection refused, TLS or a timeout.
     #[error("cannot reach {url}: {cause}")]
     Unreachable { url: String, cause: String },
+    /// The credentials work, but for another tenant than `spec.tenantId`.
+    #[error("the directory belongs to tenant {found}, not to spec.tenantId {expected}")]
+    TenantIdMismatch { expected: String, found: String },
     /// An answer that is not what the protocol promises.
     #[error("unexpected answer from {url}: {what}")]
     InvalidResponse { url: String, what: String },
@@ -32,6 +49,7 @@ impl ProbeError {
             ProbeError::AuthenticationFailed { .. } => "AuthenticationFailed",
             ProbeError::Unreachable { .. } => "Unreachable",
             ProbeError::InvalidResponse { .. } => "InvalidResponse",
+            ProbeError::TenantIdMismatch { .. } => "TenantIdMismatch",
         }
     }
 }
@@ -64,4 +82,32 @@ pub(crate) fn describe(error: &reqwest::Error) -> String {
         deepest = cause;
     }
     deepest.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_are_honoured_and_capped() {
+        assert_eq!(
+            retry_after(Some(&HeaderValue::from_static("2"))),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(retry_after(Some(&HeaderValue::from_static("3600"))), Some(MAX_BACKOFF));
+        assert_eq!(
+            retry_after(Some(&HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"))),
+            None
+        );
+        assert_eq!(retry_after(None), None);
+    }
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff(1), Duration::from_millis(200));
+        assert_eq!(backoff(3), Duration::from_millis(800));
+        assert_eq!(backoff(40), MAX_BACKOFF);
+    }
 }

@@ -1,6 +1,9 @@
 //! End-to-end tests against a real kube-apiserver + etcd and a real scim2-server.
 //! One test per rule of DESIGN.md §3 rules 1–2 and per controller behaviour.
 
+#[path = "../fake_graph/mod.rs"]
+mod fake_graph;
+mod graph;
 mod manifests;
 mod support;
 mod sync;

@@ -92,3 +92,19 @@ pub fn pair_in_clouds(t: &TestNs, source_cloud: &str, target_cloud: &str) -> Str
     let config = sync_config("contoso-to-fabrikam", "contoso", "fabrikam", "");
     format!("{tenants}---\n{}---\n{config}", policies())
 }
+
+/// The app registration every fake Graph tenant of the tests has.
+pub const GRAPH_APP: &str = "11111111-2222-4333-8444-555555555555";
+pub const GRAPH_SECRET: &str = "graph-client-secret";
+
+/// A Graph Tenant `name` with its Secret. `endpoints`: a base URL for both login and Graph
+/// (the fake), or `None` for the cloud's own endpoints.
+pub fn graph_tenant(name: &str, tenant_id: &str, cloud: &str, endpoints: Option<&str>) -> String {
+    let endpoints = endpoints
+        .map(|base| format!("      endpoints: {{ login: {base}, graph: {base} }}\n"))
+        .unwrap_or_default();
+    format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}-graph\nstringData:\n  client-secret: {GRAPH_SECRET}\n---\n\
+apiVersion: xtsync.io/v1alpha1\nkind: Tenant\nmetadata:\n  name: {name}\nspec:\n  tenantId: {tenant_id}\n  cloud: {cloud}\n  directory:\n    msgraph:\n      clientId: {GRAPH_APP}\n      clientSecretRef: {{ name: {name}-graph, key: client-secret }}\n{endpoints}"
+    )
+}

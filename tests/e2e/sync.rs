@@ -11,10 +11,10 @@ use crate::manifests::{self, CONTOSO, FABRIKAM, NORTHWIND};
 use crate::support::faults::{self, Faults, Rule};
 use crate::support::{TestNs, wait_condition};
 
-const CONFIG: &str = "contoso-to-fabrikam";
+pub(crate) const CONFIG: &str = "contoso-to-fabrikam";
 
 /// A configuration of contoso → fabrikam, all users of department `department` in scope.
-fn sales_config(interval: &str, extra: &str) -> String {
+pub(crate) fn sales_config(interval: &str, extra: &str) -> String {
     manifests::sync_config(
         CONFIG,
         "contoso",
@@ -30,7 +30,7 @@ fn sales() -> Value {
 }
 
 /// Waits for a completed cycle of the configuration's current generation and returns the status.
-async fn cycle_done(t: &TestNs, reason_ok: &[&str]) -> SyncConfigurationStatus {
+pub(crate) async fn cycle_done(t: &TestNs, reason_ok: &[&str]) -> SyncConfigurationStatus {
     let api = t.api::<SyncConfiguration>();
     let generation = t.config(CONFIG).await.metadata.generation;
     wait_condition(&api, CONFIG, "Synced", Duration::from_secs(40), |c| {
@@ -54,7 +54,7 @@ async fn started(name: &str) -> TestNs {
     t
 }
 
-fn anchor_of(source_id: &str) -> String {
+pub(crate) fn anchor_of(source_id: &str) -> String {
     format!("{CONTOSO}/{source_id}")
 }
 

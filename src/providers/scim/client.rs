@@ -3,7 +3,6 @@
 //! `Retry-After`.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::future::BoxFuture;
@@ -17,7 +16,8 @@ use crate::api::sync_config::DeprovisionAction;
 use crate::api::tenant::{Capabilities, ScimSoftDelete};
 use crate::engine::plan::{Changes, TargetRef};
 use crate::engine::user::{Attributes, User};
-use crate::providers::{Directory, DirectoryError, describe};
+use crate::providers::directory::SourceRead;
+use crate::providers::{Directory, DirectoryError, describe, retry_after};
 
 const SCIM_JSON: &str = "application/scim+json";
 const BULK_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
@@ -27,7 +27,6 @@ const PAGE_SIZE: usize = 1000;
 const BULK_CHUNK: usize = 200;
 /// Attempts for a throttled or failing request before giving up on it.
 const ATTEMPTS: u32 = 5;
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Requests in flight at once towards one directory. Kept under the default listen backlog of
 /// small servers (Python's socketserver: 5): beyond it, connections wait for a SYN retry (1 s).
 const CONCURRENCY: usize = 4;
@@ -83,7 +82,7 @@ impl ScimClient {
             if let Some(version) = version.filter(|_| self.capabilities.etag) {
                 request = request.header(IF_MATCH, version);
             }
-            let backoff = Duration::from_millis(200 * 2u64.pow(attempt - 1)).min(MAX_BACKOFF);
+            let backoff = crate::providers::backoff(attempt);
             let response = match request.send().await {
                 Ok(r) => r,
                 // A write may have reached the server: only reads are retried blind.
@@ -271,9 +270,25 @@ impl Directory for ScimClient {
         self.list(None).await
     }
 
-    async fn list_users_changed_since(&self, watermark: &str) -> Result<Vec<User>, DirectoryError> {
-        self.list(Some(&format!("meta.lastModified gt {}", literal(watermark))))
-            .await
+    async fn read_source(&self, since: Option<&str>) -> Result<SourceRead, DirectoryError> {
+        let users = match since {
+            None => self.list(None).await?,
+            Some(watermark) => {
+                self.list(Some(&format!("meta.lastModified gt {}", literal(watermark))))
+                    .await?
+            }
+        };
+        let watermark = users
+            .iter()
+            .filter_map(|u| u.modified.as_deref())
+            .max()
+            .or(since)
+            .map(str::to_owned);
+        Ok(SourceRead {
+            users,
+            watermark,
+            ..SourceRead::default()
+        })
     }
 
     async fn find_users(&self, attribute: &str, value: &str) -> Result<Vec<User>, DirectoryError> {
@@ -398,15 +413,9 @@ impl Directory for ScimClient {
 fn rejected(status: u16, body: &Value) -> DirectoryError {
     DirectoryError::Rejected {
         status,
-        scim_type: body.get("scimType").and_then(Value::as_str).map(str::to_owned),
+        code: body.get("scimType").and_then(Value::as_str).map(str::to_owned),
         detail: body.get("detail").and_then(Value::as_str).map(str::to_owned),
     }
-}
-
-/// `Retry-After` as delta-seconds (RFC 9110 §10.2.3), capped; HTTP dates fall back to backoff.
-fn retry_after(header: Option<&HeaderValue>) -> Option<Duration> {
-    let seconds: u64 = header?.to_str().ok()?.trim().parse().ok()?;
-    Some(Duration::from_secs(seconds).min(MAX_BACKOFF))
 }
 
 pub const fn concurrency() -> usize {
@@ -416,20 +425,6 @@ pub const fn concurrency() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retry_after_seconds_are_honoured_and_capped() {
-        assert_eq!(
-            retry_after(Some(&HeaderValue::from_static("2"))),
-            Some(Duration::from_secs(2))
-        );
-        assert_eq!(retry_after(Some(&HeaderValue::from_static("3600"))), Some(MAX_BACKOFF));
-        assert_eq!(
-            retry_after(Some(&HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"))),
-            None
-        );
-        assert_eq!(retry_after(None), None);
-    }
 
     #[test]
     fn scim_errors_become_typed() {

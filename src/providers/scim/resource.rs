@@ -51,6 +51,7 @@ pub fn to_user(resource: &Value) -> Option<User> {
         attributes,
         version,
         modified,
+        ..User::default()
     })
 }
 

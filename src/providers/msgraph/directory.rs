@@ -1,0 +1,371 @@
+//! A Microsoft Entra tenant as a `Directory`: delta reads with the delta link as watermark,
+//! invitations + one PATCH per created user, PATCH for updates, DELETE / restore from deleted
+//! items for soft deletion, batched where batching saves round trips.
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt};
+use reqwest::Method;
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+
+use super::client::{BatchRequest, GraphClient};
+use super::resource::{self, AnchorAttribute, EXPAND_MANAGER, SELECT, odata_literal};
+use crate::api::sync_config::DeprovisionAction;
+use crate::engine::attributes::WORK_EMAIL;
+use crate::engine::plan::{Changes, TargetRef};
+use crate::engine::user::{Attributes, User};
+use crate::providers::directory::SourceRead;
+use crate::providers::{Directory, DirectoryError};
+
+/// Requests in flight at once when not batching.
+const CONCURRENCY: usize = 4;
+/// Where an invited user would land after redeeming; no one is sent there (no invitation
+/// email is sent) but the API requires it.
+const REDIRECT_URL: &str = "https://myapps.microsoft.com";
+
+pub struct GraphDirectory {
+    client: GraphClient,
+    anchor: AnchorAttribute,
+    /// Send writes through `$batch` (20 per request) rather than one request each.
+    batching: bool,
+    /// The tenant's initial domain (`*.onmicrosoft.com`), which names invited users.
+    initial_domain: OnceCell<String>,
+}
+
+impl GraphDirectory {
+    pub fn new(client: GraphClient, anchor: AnchorAttribute, batching: bool) -> Self {
+        GraphDirectory {
+            client,
+            anchor,
+            batching,
+            initial_domain: OnceCell::new(),
+        }
+    }
+
+    fn url(&self, path: &str, query: &[(&str, &str)]) -> Result<String, DirectoryError> {
+        let mut url = reqwest::Url::parse(&self.client.endpoints.v1(path))
+            .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        Ok(url.to_string())
+    }
+
+    async fn initial_domain(&self) -> Result<&str, DirectoryError> {
+        self.initial_domain
+            .get_or_try_init(|| async {
+                let url = self.url("/organization", &[("$select", "id,verifiedDomains")])?;
+                let answer = self.client.send(Method::GET, &url, None, false).await?;
+                super::probe::initial_domain(&answer)
+                    .ok_or_else(|| DirectoryError::InvalidResponse("the organization has no initial domain".into()))
+            })
+            .await
+            .map(String::as_str)
+    }
+
+    fn users(&self, values: &[Value], deleted: bool) -> Result<Vec<User>, DirectoryError> {
+        values
+            .iter()
+            .map(|v| {
+                let user = if deleted {
+                    resource::to_deleted_user(v, self.anchor)
+                } else {
+                    resource::to_user(v, self.anchor)
+                };
+                user.ok_or_else(|| DirectoryError::InvalidResponse("a listed user has no id".into()))
+            })
+            .collect()
+    }
+
+    /// Soft-deleted users that carry an anchor: the ones a restore may bring back.
+    async fn deleted_users(&self, filter: Option<&str>) -> Result<Vec<User>, DirectoryError> {
+        let mut query = vec![("$select", SELECT), ("$top", "999")];
+        if let Some(filter) = filter {
+            query.extend([("$filter", filter), ("$count", "true")]);
+        }
+        let url = self.url("/directory/deletedItems/microsoft.graph.user", &query)?;
+        let (values, _) = self.client.list_all(&url, filter.is_some()).await?;
+        Ok(self
+            .users(&values, true)?
+            .into_iter()
+            .filter(|u| u.get("externalId").is_some())
+            .collect())
+    }
+
+    /// A full delta round from the start: every user, and the link to the next changes.
+    async fn delta_from_start(&self) -> Result<SourceRead, DirectoryError> {
+        let url = self.url("/users/delta", &[("$select", SELECT), ("$expand", EXPAND_MANAGER)])?;
+        self.delta(&url, true).await
+    }
+
+    async fn delta(&self, url: &str, full: bool) -> Result<SourceRead, DirectoryError> {
+        let (values, delta_link) = self.client.list_all(url, false).await?;
+        let Some(delta_link) = delta_link else {
+            return Err(DirectoryError::InvalidResponse(
+                "a delta round ended without @odata.deltaLink".into(),
+            ));
+        };
+        let (removed, present): (Vec<Value>, Vec<Value>) =
+            values.into_iter().partition(|v| v.get("@removed").is_some());
+        Ok(SourceRead {
+            users: self.users(&present, false)?,
+            removed: removed
+                .iter()
+                .filter_map(|v| v.get("id").and_then(Value::as_str).map(str::to_owned))
+                .collect(),
+            watermark: Some(delta_link),
+            full,
+        })
+    }
+
+    /// Runs writes through `$batch`, or one by one with bounded concurrency.
+    async fn run(&self, requests: Vec<BatchRequest>) -> Vec<Result<Value, DirectoryError>> {
+        if self.batching && requests.len() > 1 {
+            return self.client.batch(&requests).await;
+        }
+        let sends: Vec<BoxFuture<'_, (usize, Result<Value, DirectoryError>)>> = requests
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                async move {
+                    let result = match self.url(&r.url, &[]) {
+                        Ok(url) => self.client.send(r.method.clone(), &url, r.body.as_ref(), false).await,
+                        Err(e) => Err(e),
+                    };
+                    (i, result)
+                }
+                .boxed()
+            })
+            .collect();
+        let mut results: Vec<(usize, Result<Value, DirectoryError>)> = futures::stream::iter(sends)
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        results.sort_by_key(|(i, _)| *i);
+        results.into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// The PATCH that sets `changes` (without the manager), if there is anything to send.
+    async fn patch_request(&self, id: &str, changes: &Changes) -> Result<Option<BatchRequest>, DirectoryError> {
+        let domain = if changes.get("userName").is_some_and(Option::is_some) {
+            Some(self.initial_domain().await?)
+        } else {
+            None
+        };
+        let body = resource::to_patch(changes, self.anchor, domain);
+        Ok(body.as_object().is_some_and(|b| !b.is_empty()).then(|| BatchRequest {
+            method: Method::PATCH,
+            url: format!("/users/{id}"),
+            body: Some(body),
+        }))
+    }
+
+    /// `PUT /users/{id}/manager/$ref`, or `DELETE` to clear it.
+    async fn set_manager(&self, id: &str, manager: Option<&str>) -> Result<(), DirectoryError> {
+        let url = self.url(&format!("/users/{id}/manager/$ref"), &[])?;
+        match manager {
+            Some(manager) => {
+                let reference = json!({ "@odata.id": self.client.endpoints.v1(&format!("/users/{manager}")) });
+                self.client.send(Method::PUT, &url, Some(&reference), false).await?;
+            }
+            None => match self.client.send(Method::DELETE, &url, None, false).await {
+                Ok(_) | Err(DirectoryError::NotFound) => {}
+                Err(e) => return Err(e),
+            },
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Directory for GraphDirectory {
+    async fn list_users(&self) -> Result<Vec<User>, DirectoryError> {
+        let url = self.url(
+            "/users",
+            &[("$select", SELECT), ("$expand", EXPAND_MANAGER), ("$top", "999")],
+        )?;
+        let (values, _) = self.client.list_all(&url, false).await?;
+        let mut users = self.users(&values, false)?;
+        // Deleted users last, so that a live user of the same name is the one matched.
+        users.extend(self.deleted_users(None).await?);
+        Ok(users)
+    }
+
+    async fn read_source(&self, since: Option<&str>) -> Result<SourceRead, DirectoryError> {
+        let Some(link) = since else {
+            return self.delta_from_start().await;
+        };
+        match self.delta(link, false).await {
+            // An expired or unknown delta token: Graph asks for a full resync (410 Gone).
+            Err(DirectoryError::Rejected { status: 410, .. }) => {
+                tracing::info!("Graph asked for a resync of the users delta; reading every user");
+                self.delta_from_start().await
+            }
+            other => other,
+        }
+    }
+
+    async fn find_users(&self, attribute: &str, value: &str) -> Result<Vec<User>, DirectoryError> {
+        if attribute == "externalId" {
+            // The anchor: an advanced query (ConsistencyLevel: eventual, $count), also among
+            // deleted users so that a returning user is restored, not invited again.
+            let filter = format!("{} eq {}", self.anchor.filter_path(), odata_literal(value));
+            let url = self.url(
+                "/users",
+                &[("$select", SELECT), ("$filter", &filter), ("$count", "true")],
+            )?;
+            let (values, _) = self.client.list_all(&url, true).await?;
+            let mut users = self.users(&values, false)?;
+            users.extend(self.deleted_users(Some(&filter)).await?);
+            return Ok(users);
+        }
+        let filter = match attribute {
+            "userName" => {
+                let invited = resource::external_upn(value, self.initial_domain().await?);
+                format!(
+                    "userPrincipalName in ({}, {})",
+                    odata_literal(value),
+                    odata_literal(&invited)
+                )
+            }
+            WORK_EMAIL => format!("mail eq {}", odata_literal(value)),
+            other => {
+                return Err(DirectoryError::InvalidResponse(format!(
+                    "cannot look users up by '{other}' in Microsoft Graph"
+                )));
+            }
+        };
+        let url = self.url("/users", &[("$select", SELECT), ("$filter", &filter)])?;
+        let (values, _) = self.client.list_all(&url, false).await?;
+        self.users(&values, false)
+    }
+
+    async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError> {
+        let mut members = HashSet::new();
+        for group in groups {
+            let filter = format!("displayName eq {}", odata_literal(group));
+            let url = self.url("/groups", &[("$select", "id"), ("$filter", &filter)])?;
+            let (found, _) = self.client.list_all(&url, false).await?;
+            let mut ids: Vec<String> = found
+                .iter()
+                .filter_map(|g| g.get("id").and_then(Value::as_str).map(str::to_owned))
+                .collect();
+            if ids.is_empty() {
+                ids.push(group.clone());
+            }
+            for id in ids {
+                let url = self.url(
+                    &format!("/groups/{id}/transitiveMembers/microsoft.graph.user"),
+                    &[("$select", "id"), ("$top", "999")],
+                )?;
+                match self.client.list_all(&url, false).await {
+                    Ok((values, _)) => members.extend(
+                        values
+                            .iter()
+                            .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_owned)),
+                    ),
+                    Err(DirectoryError::NotFound) => tracing::info!(group, "assigned group not found in the source"),
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(members)
+    }
+
+    async fn create_users(&self, users: &[Attributes]) -> Vec<Result<String, DirectoryError>> {
+        // Step 1: one invitation each (an external user of the configured type, no email).
+        let invitations: Vec<BatchRequest> = users
+            .iter()
+            .map(|a| BatchRequest {
+                method: Method::POST,
+                url: "/invitations".into(),
+                body: resource::invitation(a, REDIRECT_URL),
+            })
+            .collect();
+        let invited = self.run(invitations).await;
+        let mut results: Vec<Result<String, DirectoryError>> = invited
+            .into_iter()
+            .map(|r| {
+                r.and_then(|answer| {
+                    answer
+                        .pointer("/invitedUser/id")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                        .ok_or_else(|| DirectoryError::InvalidResponse("an invitation without invitedUser.id".into()))
+                })
+            })
+            .collect();
+        // Step 2: one PATCH each with the anchor and the attributes an invitation cannot set.
+        let mut patches = Vec::new();
+        let mut patched = Vec::new();
+        let mut managers = Vec::new();
+        for (i, attributes) in users.iter().enumerate() {
+            let Ok(id) = &results[i] else { continue };
+            let changes = resource::after_invitation(attributes);
+            if let Some(Some(manager)) = changes.get("manager") {
+                managers.push((i, id.clone(), manager.clone()));
+            }
+            match self.patch_request(id, &changes).await {
+                Ok(Some(request)) => {
+                    patches.push(request);
+                    patched.push(i);
+                }
+                Ok(None) => {}
+                Err(e) => results[i] = Err(e),
+            }
+        }
+        for (i, result) in patched.into_iter().zip(self.run(patches).await) {
+            if let Err(e) = result {
+                // The user exists without its anchor: the next cycle adopts it (invitations of
+                // an existing address return the same user).
+                results[i] = Err(e);
+            }
+        }
+        for (i, id, manager) in managers {
+            if let Err(e) = self.set_manager(&id, Some(&manager)).await {
+                results[i] = Err(e);
+            }
+        }
+        results
+    }
+
+    async fn update_user(&self, target: &TargetRef, changes: &Changes) -> Result<(), DirectoryError> {
+        if target.deleted {
+            let url = self.url(&format!("/directory/deletedItems/{}/restore", target.id), &[])?;
+            self.client.send(Method::POST, &url, Some(&json!({})), false).await?;
+        }
+        if let Some(manager) = changes.get("manager") {
+            self.set_manager(&target.id, manager.as_deref()).await?;
+        }
+        if let Some(request) = self.patch_request(&target.id, changes).await? {
+            let url = self.url(&request.url, &[])?;
+            self.client
+                .send(Method::PATCH, &url, request.body.as_ref(), false)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn deprovision_user(&self, target: &TargetRef, action: DeprovisionAction) -> Result<(), DirectoryError> {
+        match action {
+            // Already in deleted items: nothing is left to disable or delete.
+            DeprovisionAction::None => Ok(()),
+            _ if target.deleted => Ok(()),
+            DeprovisionAction::SoftDelete => {
+                let url = self.url(&format!("/users/{}", target.id), &[])?;
+                match self.client.send(Method::DELETE, &url, None, false).await {
+                    Ok(_) | Err(DirectoryError::NotFound) => Ok(()),
+                    Err(e) => Err(e),
+                }
+            }
+            DeprovisionAction::Disable => {
+                let mut changes = Changes::new();
+                changes.insert("active", Some("false".into()));
+                self.update_user(target, &changes).await
+            }
+        }
+    }
+}

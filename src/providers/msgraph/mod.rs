@@ -1,0 +1,18 @@
+//! Microsoft Graph as a `Directory` (DESIGN.md §4): OAuth2 client credentials, the users delta
+//! query for reads, invitations for creations, PATCH/DELETE/restore for the rest, JSON
+//! batching, and Graph's throttling. Also the Tenant connection test and the push of a
+//! `CrossTenantAccessPolicy` into Entra.
+
+pub mod auth;
+pub mod client;
+pub mod directory;
+pub mod endpoints;
+pub mod policy;
+pub mod probe;
+pub mod resource;
+
+pub use auth::{Credentials, TokenCache};
+pub use client::GraphClient;
+pub use directory::GraphDirectory;
+pub use endpoints::Endpoints;
+pub use probe::probe;

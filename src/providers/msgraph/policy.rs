@@ -1,0 +1,285 @@
+//! A `CrossTenantAccessPolicy` pushed into Entra (Microsoft Graph cross-tenant access
+//! settings): the default's B2B collaboration, and per listed partner its automatic
+//! redemption (`automaticUserConsentSettings`), B2B collaboration and identity
+//! synchronization (`userSyncInbound.isSyncAllowed`). Reads first and writes only what
+//! differs, so a policy already in force costs no write; partners the policy does not list are
+//! left alone and reported.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::client::GraphClient;
+use crate::access;
+use crate::api::policy::{CrossTenantAccessPolicySpec, EffectiveB2bCollaboration, EffectivePartnerPolicy};
+use crate::providers::DirectoryError;
+
+const POLICY: &str = "/policies/crossTenantAccessPolicy";
+
+/// What a push did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Pushed {
+    /// Writes sent (PATCH, POST, PUT); 0 when Entra already had the settings.
+    pub writes: u32,
+    /// Partner tenant ids configured in Entra but not listed in the policy.
+    pub unmanaged_partners: Vec<String>,
+}
+
+/// Why a policy cannot be expressed in Entra's model.
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    #[error("{0}")]
+    NotRepresentable(String),
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
+}
+
+/// Entra's `usersAndGroups` for B2B collaboration: an allow list, a block list, or all users.
+pub fn users_and_groups(b2b: &EffectiveB2bCollaboration) -> Result<Value, String> {
+    let targets = |ids: &[String]| -> Vec<Value> {
+        ids.iter()
+            .map(|id| json!({ "target": id, "targetType": "user" }))
+            .collect()
+    };
+    let all_users = || vec![json!({ "target": "AllUsers", "targetType": "user" })];
+    Ok(match (b2b.allowed, b2b.include.is_empty(), b2b.exclude.is_empty()) {
+        (false, _, _) => json!({ "accessType": "blocked", "targets": all_users() }),
+        (true, true, true) => json!({ "accessType": "allowed", "targets": all_users() }),
+        (true, false, true) => json!({ "accessType": "allowed", "targets": targets(&b2b.include) }),
+        (true, true, false) => json!({ "accessType": "blocked", "targets": targets(&b2b.exclude) }),
+        (true, false, false) => {
+            return Err(
+                "Entra's B2B collaboration settings take either users to allow or users to block, not both".into(),
+            );
+        }
+    })
+}
+
+/// The same `usersAndGroups` whatever the order of targets.
+fn same_users_and_groups(current: Option<&Value>, desired: &Value) -> bool {
+    let normal = |v: &Value| {
+        let access = v
+            .get("accessType")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let mut targets: Vec<String> = v
+            .get("targets")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|t| t.to_string())
+            .collect();
+        targets.sort();
+        (access, targets)
+    };
+    current.is_some_and(|c| normal(c) == normal(desired))
+}
+
+/// B2B collaboration inbound with `users_and_groups`, keeping the applications Entra has.
+fn b2b_inbound(current: Option<&Value>, users_and_groups: Value) -> Value {
+    let applications = current
+        .and_then(|c| c.get("applications"))
+        .filter(|a| !a.is_null())
+        .cloned()
+        .unwrap_or_else(|| json!({ "accessType": "allowed", "targets": [{ "target": "AllApplications", "targetType": "application" }] }));
+    json!({ "usersAndGroups": users_and_groups, "applications": applications })
+}
+
+/// The changes a partner needs (`None`: none), from what Entra has (`None`: no partner yet).
+pub fn partner_changes(
+    current: Option<&Value>,
+    effective: &EffectivePartnerPolicy,
+    b2b_configured: bool,
+) -> Result<Option<Value>, String> {
+    let mut patch = serde_json::Map::new();
+    let consent = json!({
+        "inboundAllowed": effective.inbound.automatically_redeem_invitations,
+        "outboundAllowed": effective.outbound.automatically_redeem_invitations,
+    });
+    if current.and_then(|c| c.get("automaticUserConsentSettings")) != Some(&consent) {
+        patch.insert("automaticUserConsentSettings".into(), consent);
+    }
+    if b2b_configured {
+        let desired = users_and_groups(&effective.inbound.b2b_collaboration)?;
+        let existing = current.and_then(|c| c.get("b2bCollaborationInbound"));
+        if !same_users_and_groups(existing.and_then(|e| e.get("usersAndGroups")), &desired) {
+            patch.insert("b2bCollaborationInbound".into(), b2b_inbound(existing, desired));
+        }
+    }
+    Ok((!patch.is_empty()).then_some(Value::Object(patch)))
+}
+
+/// Pushes `spec` into the tenant behind `client`.
+pub async fn push(client: &GraphClient, spec: &CrossTenantAccessPolicySpec) -> Result<Pushed, PushError> {
+    let mut pushed = Pushed::default();
+    let url = |path: &str| client.endpoints.v1(&format!("{POLICY}{path}"));
+
+    // The default: only B2B collaboration can be set there (automatic redemption is read-only
+    // in Entra's default configuration, and identity synchronization exists per partner).
+    if let Some(b2b) = &spec.default.inbound.b2b_collaboration {
+        let effective = EffectiveB2bCollaboration {
+            allowed: b2b.allowed.unwrap_or(true),
+            include: b2b.users.as_ref().map(|u| u.include.clone()).unwrap_or_default(),
+            exclude: b2b.users.as_ref().map(|u| u.exclude.clone()).unwrap_or_default(),
+        };
+        let desired = users_and_groups(&effective).map_err(PushError::NotRepresentable)?;
+        let current = client.send(Method::GET, &url("/default"), None, false).await?;
+        let existing = current.get("b2bCollaborationInbound");
+        if !same_users_and_groups(existing.and_then(|e| e.get("usersAndGroups")), &desired) {
+            let body = json!({ "b2bCollaborationInbound": b2b_inbound(existing, desired) });
+            client.send(Method::PATCH, &url("/default"), Some(&body), false).await?;
+            pushed.writes += 1;
+        }
+    }
+
+    let (partners, _) = client.list_all(&url("/partners"), false).await?;
+    let tenant_of = |p: &Value| p.get("tenantId").and_then(Value::as_str).map(str::to_ascii_lowercase);
+    for effective in access::effective_partners(spec) {
+        let listed = spec
+            .partners
+            .iter()
+            .find(|p| p.tenant_id.eq_ignore_ascii_case(&effective.tenant_id));
+        let b2b_configured = listed.is_some_and(|p| p.inbound.b2b_collaboration.is_some())
+            || spec.default.inbound.b2b_collaboration.is_some();
+        let current = partners
+            .iter()
+            .find(|p| tenant_of(p).as_deref() == Some(effective.tenant_id.as_str()));
+        let changes = partner_changes(current, &effective, b2b_configured).map_err(PushError::NotRepresentable)?;
+        match (current, changes) {
+            (_, None) => {}
+            (Some(_), Some(patch)) => {
+                client
+                    .send(
+                        Method::PATCH,
+                        &url(&format!("/partners/{}", effective.tenant_id)),
+                        Some(&patch),
+                        false,
+                    )
+                    .await?;
+                pushed.writes += 1;
+            }
+            (None, Some(mut body)) => {
+                body["tenantId"] = json!(effective.tenant_id);
+                client.send(Method::POST, &url("/partners"), Some(&body), false).await?;
+                pushed.writes += 1;
+            }
+        }
+        let sync_url = url(&format!("/partners/{}/identitySynchronization", effective.tenant_id));
+        let current_sync = match client.send(Method::GET, &sync_url, None, false).await {
+            Ok(v) => v.pointer("/userSyncInbound/isSyncAllowed").and_then(Value::as_bool),
+            Err(DirectoryError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        };
+        if current_sync != Some(effective.inbound.allow_users_sync) {
+            let body = json!({ "userSyncInbound": { "isSyncAllowed": effective.inbound.allow_users_sync } });
+            client.send(Method::PUT, &sync_url, Some(&body), false).await?;
+            pushed.writes += 1;
+        }
+    }
+    pushed.unmanaged_partners = partners
+        .iter()
+        .filter_map(tenant_of)
+        .filter(|t| !spec.partners.iter().any(|p| p.tenant_id.eq_ignore_ascii_case(t)))
+        .collect();
+    pushed.unmanaged_partners.sort();
+    Ok(pushed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::policy::{EffectiveInbound, EffectiveOutbound};
+
+    fn effective(redeem_in: bool, redeem_out: bool, b2b: EffectiveB2bCollaboration) -> EffectivePartnerPolicy {
+        EffectivePartnerPolicy {
+            tenant_id: "9188040d-6c67-4c5b-b112-36a304b66dad".into(),
+            inbound: EffectiveInbound {
+                allow_users_sync: true,
+                automatically_redeem_invitations: redeem_in,
+                b2b_collaboration: b2b,
+            },
+            outbound: EffectiveOutbound {
+                automatically_redeem_invitations: redeem_out,
+            },
+        }
+    }
+
+    fn b2b(allowed: bool, include: &[&str], exclude: &[&str]) -> EffectiveB2bCollaboration {
+        EffectiveB2bCollaboration {
+            allowed,
+            include: include.iter().map(|s| (*s).to_owned()).collect(),
+            exclude: exclude.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    /// A partner as Microsoft Learn's "Get partner" example shows it.
+    fn documented_partner() -> Value {
+        json!({
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#policies/crossTenantAccessPolicy/partners/$entity",
+            "tenantId": "9188040d-6c67-4c5b-b112-36a304b66dad",
+            "isServiceProvider": true,
+            "inboundTrust": { "isMfaAccepted": true, "isCompliantDeviceAccepted": true, "isHybridAzureADJoinedDeviceAccepted": true },
+            "automaticUserConsentSettings": { "inboundAllowed": true, "outboundAllowed": true },
+            "b2bCollaborationOutbound": null,
+            "b2bCollaborationInbound": null,
+            "b2bDirectConnectInbound": null,
+            "b2bDirectConnectOutbound": null
+        })
+    }
+
+    #[test]
+    fn a_partner_in_place_needs_nothing() {
+        let partner = documented_partner();
+        let wanted = effective(true, true, b2b(true, &[], &[]));
+        assert_eq!(partner_changes(Some(&partner), &wanted, false), Ok(None));
+    }
+
+    #[test]
+    fn only_what_differs_is_sent() {
+        let partner = documented_partner();
+        let wanted = effective(true, false, b2b(true, &["u1"], &[]));
+        let patch = partner_changes(Some(&partner), &wanted, true)
+            .expect("representable")
+            .expect("changes");
+        assert_eq!(
+            patch["automaticUserConsentSettings"],
+            json!({"inboundAllowed": true, "outboundAllowed": false})
+        );
+        assert_eq!(
+            patch["b2bCollaborationInbound"]["usersAndGroups"],
+            json!({"accessType": "allowed", "targets": [{"target": "u1", "targetType": "user"}]})
+        );
+        assert_eq!(
+            patch["b2bCollaborationInbound"]["applications"]["targets"][0]["target"],
+            "AllApplications"
+        );
+        // A new partner gets everything.
+        let new = partner_changes(None, &wanted, false)
+            .expect("representable")
+            .expect("changes");
+        assert!(new.get("automaticUserConsentSettings").is_some());
+    }
+
+    #[test]
+    fn b2b_selections_map_to_entra_access_types() {
+        assert_eq!(
+            users_and_groups(&b2b(false, &["x"], &[])).expect("ok")["accessType"],
+            "blocked"
+        );
+        assert_eq!(
+            users_and_groups(&b2b(true, &[], &["x"])).expect("ok")["accessType"],
+            "blocked"
+        );
+        assert_eq!(
+            users_and_groups(&b2b(true, &[], &[])).expect("ok")["targets"][0]["target"],
+            "AllUsers"
+        );
+        assert!(users_and_groups(&b2b(true, &["a"], &["b"])).is_err());
+        assert!(same_users_and_groups(
+            Some(
+                &json!({"accessType": "allowed", "targets": [{"target": "b", "targetType": "user"}, {"target": "a", "targetType": "user"}]})
+            ),
+            &users_and_groups(&b2b(true, &["a", "b"], &[])).expect("ok")
+        ));
+    }
+}

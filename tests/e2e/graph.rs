@@ -1,0 +1,537 @@
+//! End-to-end tests of the Microsoft Graph provider: Graph and SCIM tenants mixed freely, the
+//! Graph side played by the fake under `tests/fake_graph` (no Entra tenant is reachable), the
+//! rest real (kube-apiserver, scim2-server, the controllers).
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use xtsync::api::sync_config::SyncConfigurationStatus;
+use xtsync::api::{CrossTenantAccessPolicy, Tenant};
+
+use crate::fake_graph::{FakeGraph, Logged};
+use crate::manifests::{self, CONTOSO, FABRIKAM, GRAPH_APP, GRAPH_SECRET, NORTHWIND};
+use crate::support::{TestNs, wait_condition, wait_ready};
+use crate::sync::{CONFIG, anchor_of, cycle_done, sales_config};
+
+/// The Graph anchor attribute xtsync uses by default.
+const ANCHOR: &str = "extensionAttribute15";
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+/// One side of a configuration: a SCIM tenant on scim2-server or a Graph tenant in the fake.
+enum Side {
+    Scim(crate::support::scim::Scim),
+    Graph(FakeGraph, &'static str),
+}
+
+impl Side {
+    async fn add_user(&self, user_name: &str, department: &str) -> String {
+        match self {
+            Side::Scim(scim) => {
+                scim.add_user(
+                    user_name,
+                    json!({ ENTERPRISE: { "department": department }, "title": "Engineer" }),
+                )
+                .await
+            }
+            Side::Graph(fake, tenant) => fake.add_member(
+                tenant,
+                user_name,
+                json!({ "department": department, "jobTitle": "Engineer" }),
+            ),
+        }
+    }
+
+    async fn set(&self, id: &str, title: Option<&str>, department: Option<&str>) {
+        match self {
+            Side::Scim(scim) => {
+                if let Some(title) = title {
+                    scim.replace(id, "title", json!(title)).await;
+                }
+                if let Some(department) = department {
+                    scim.replace(id, &format!("{ENTERPRISE}:department"), json!(department))
+                        .await;
+                }
+            }
+            Side::Graph(fake, tenant) => {
+                let mut change = json!({});
+                if let Some(title) = title {
+                    change["jobTitle"] = json!(title);
+                }
+                if let Some(department) = department {
+                    change["department"] = json!(department);
+                }
+                fake.with_tenant(tenant, |t, _| t.update(id, change));
+            }
+        }
+    }
+
+    /// Target users anchored to contoso: (anchor source id, target id, live and enabled, title).
+    async fn provisioned(&self) -> Vec<(String, String, bool, Option<String>)> {
+        let prefix = format!("{CONTOSO}/");
+        match self {
+            Side::Scim(scim) => scim
+                .users()
+                .await
+                .iter()
+                .filter_map(|u| {
+                    let source = u["externalId"].as_str()?.strip_prefix(&prefix)?.to_owned();
+                    Some((
+                        source,
+                        u["id"].as_str()?.to_owned(),
+                        u["active"].as_bool().unwrap_or(true),
+                        u["title"].as_str().map(str::to_owned),
+                    ))
+                })
+                .collect(),
+            Side::Graph(fake, tenant) => {
+                let anchored = |u: &Value, live: bool| {
+                    let source = u["onPremisesExtensionAttributes"][ANCHOR]
+                        .as_str()?
+                        .strip_prefix(&prefix)?
+                        .to_owned();
+                    Some((
+                        source,
+                        u["id"].as_str()?.to_owned(),
+                        live && u["accountEnabled"].as_bool().unwrap_or(true),
+                        u["jobTitle"].as_str().map(str::to_owned),
+                    ))
+                };
+                let mut users: Vec<_> = fake.users(tenant).iter().filter_map(|u| anchored(u, true)).collect();
+                users.extend(fake.deleted_users(tenant).iter().filter_map(|u| anchored(u, false)));
+                users
+            }
+        }
+    }
+}
+
+/// A fake Graph with contoso, fabrikam and northwind as Entra tenants.
+async fn fake() -> FakeGraph {
+    let fake = FakeGraph::start().await;
+    for (id, name) in [(CONTOSO, "contoso"), (FABRIKAM, "fabrikam"), (NORTHWIND, "northwind")] {
+        fake.add_tenant(id, name, GRAPH_APP, GRAPH_SECRET);
+    }
+    fake
+}
+
+/// contoso → fabrikam with each tenant on the given provider, policies allowing the sync.
+async fn pair(name: &str, source_graph: bool, target_graph: bool) -> (TestNs, FakeGraph, Side, Side) {
+    let fake = fake().await;
+    let mut t = TestNs::new(name).await;
+    t.start_controllers(|_| {});
+    let tenant = |name: &str, id: &str, graph: bool| {
+        if graph {
+            manifests::graph_tenant(name, id, "Global", Some(&fake.base))
+        } else {
+            manifests::tenants_with(&t, &[(name, id, "Global")])
+        }
+    };
+    t.apply(&format!(
+        "{}---\n{}---\n{}",
+        tenant("contoso", CONTOSO, source_graph),
+        tenant("fabrikam", FABRIKAM, target_graph),
+        manifests::policies()
+    ))
+    .await;
+    let side = |name: &str, id: &'static str, graph: bool| {
+        if graph {
+            Side::Graph(fake.clone(), id)
+        } else {
+            Side::Scim(t.scim(name))
+        }
+    };
+    let (source, target) = (
+        side("contoso", CONTOSO, source_graph),
+        side("fabrikam", FABRIKAM, target_graph),
+    );
+    (t, fake, source, target)
+}
+
+async fn status(t: &TestNs) -> SyncConfigurationStatus {
+    t.config(CONFIG).await.status.unwrap_or_default()
+}
+
+/// Provision, update, deprovision, restore — the life of synced users, whatever the providers.
+async fn lifecycle(name: &str, source_graph: bool, target_graph: bool) {
+    let (t, _fake, source, target) = pair(name, source_graph, target_graph).await;
+    let alice = source.add_user("alice@contoso.com", "Sales").await;
+    let bob = source.add_user("bob@contoso.com", "Sales").await;
+    source.add_user("carol@contoso.com", "Ops").await;
+    t.apply(&sales_config("10s", "")).await;
+    let first = cycle_done(&t, &["CycleSucceeded"]).await.last_cycle.expect("cycle");
+    assert_eq!((first.created, first.failed), (2, 0), "{first:?}");
+    let mut provisioned = target.provisioned().await;
+    provisioned.sort();
+    let mut expected = vec![alice.clone(), bob.clone()];
+    expected.sort();
+    assert_eq!(provisioned.iter().map(|p| p.0.clone()).collect::<Vec<_>>(), expected);
+    let bob_target = provisioned.iter().find(|p| p.0 == bob).expect("bob").1.clone();
+
+    // An update and a departure from scope in the source…
+    source.set(&alice, Some("Lead"), None).await;
+    source.set(&bob, None, Some("Ops")).await;
+    t.eventually("alice updated and bob deprovisioned", || async {
+        let users = target.provisioned().await;
+        users
+            .iter()
+            .any(|u| u.0 == alice && u.3.as_deref() == Some("Lead") && u.2)
+            && users.iter().any(|u| u.0 == bob && !u.2)
+    })
+    .await;
+    // …and the return to scope brings the same target user back.
+    source.set(&bob, None, Some("Sales")).await;
+    t.eventually("bob restored", || async {
+        target
+            .provisioned()
+            .await
+            .iter()
+            .any(|u| u.0 == bob && u.1 == bob_target && u.2)
+    })
+    .await;
+    let users = target.provisioned().await;
+    assert_eq!(users.len(), 2, "no duplicates: {users:?}");
+    let status = status(&t).await;
+    assert_eq!(status.users_provisioned, Some(2), "{status:?}");
+}
+
+#[tokio::test]
+async fn graph_to_graph_provisions_updates_deprovisions_and_restores() {
+    lifecycle("graph-to-graph", true, true).await;
+}
+
+#[tokio::test]
+async fn graph_to_scim_provisions_updates_deprovisions_and_restores() {
+    lifecycle("graph-to-scim", true, false).await;
+}
+
+#[tokio::test]
+async fn scim_to_graph_provisions_updates_deprovisions_and_restores() {
+    lifecycle("scim-to-graph", false, true).await;
+}
+
+/// Writes to users (the tenants' policies are pushed to Entra too; those are left out).
+fn writes(log: &[Logged]) -> Vec<String> {
+    all_writes(log)
+        .into_iter()
+        .filter(|w| !w.contains("/policies/"))
+        .collect()
+}
+
+fn all_writes(log: &[Logged]) -> Vec<String> {
+    log.iter()
+        .filter(|l| l.is_write())
+        .map(|l| format!("{} {}", l.method, l.target))
+        .collect()
+}
+
+#[tokio::test]
+async fn graph_requests_per_user_are_an_invitation_and_a_patch_then_one_patch_then_none() {
+    let (t, fake, source, _target) = pair("graph-requests", true, true).await;
+    // Internal members in scope; a guest and an invited Member (external identities) are not.
+    let alice = source.add_user("alice@contoso.com", "Sales").await;
+    source.add_user("bob@contoso.com", "Sales").await;
+    fake.with_tenant(CONTOSO, |t, ids| {
+        t.add_member(
+            ids.next(),
+            "gus_other.com#EXT#@contoso.onmicrosoft.com",
+            json!({ "department": "Sales", "userType": "Guest", "creationType": "Invitation", "mail": "gus@other.com" }),
+        );
+        t.add_member(
+            ids.next(),
+            "mia_other.com#EXT#@contoso.onmicrosoft.com",
+            json!({ "department": "Sales", "userType": "Member", "creationType": "Invitation", "mail": "mia@other.com" }),
+        );
+    });
+    t.apply(&sales_config("10s", "")).await;
+    let status = cycle_done(&t, &["CycleSucceeded"]).await;
+    assert_eq!(status.last_cycle.expect("cycle").created, 2);
+
+    // Creation: one invitation and one PATCH per user, sent in JSON batches.
+    let log = fake.requests(FABRIKAM);
+    let created = writes(&log);
+    assert_eq!(
+        created
+            .iter()
+            .filter(|w| w.starts_with("POST /v1.0/invitations"))
+            .count(),
+        2,
+        "{created:#?}"
+    );
+    assert_eq!(
+        created.iter().filter(|w| w.starts_with("PATCH /v1.0/users/")).count(),
+        2,
+        "{created:#?}"
+    );
+    assert_eq!(created.len(), 4, "{created:#?}");
+    assert!(
+        log.iter()
+            .filter(|l| l.is_write() && !l.target.contains("/policies/"))
+            .all(|l| l.in_batch)
+    );
+    let users = fake.users(FABRIKAM);
+    let alice_target = users
+        .iter()
+        .find(|u| u["onPremisesExtensionAttributes"][ANCHOR] == json!(anchor_of(&alice)))
+        .expect("alice anchored in the target");
+    assert_eq!(
+        alice_target["userPrincipalName"],
+        "alice_contoso.com#EXT#@fabrikam.onmicrosoft.com"
+    );
+    assert_eq!(
+        (&alice_target["userType"], &alice_target["creationType"]),
+        (&json!("Member"), &json!("Invitation"))
+    );
+    assert_eq!(alice_target["jobTitle"], "Engineer");
+    assert!(
+        users
+            .iter()
+            .all(|u| u["mail"] != "gus@other.com" && u["mail"] != "mia@other.com")
+    );
+
+    // An update: one PATCH with only what changed; the unchanged user costs nothing.
+    fake.clear_log();
+    source.set(&alice, Some("Lead"), None).await;
+    t.eventually("an incremental cycle that updated alice", || async {
+        status_of(&t).await.is_some_and(|c| c.updated == 1)
+    })
+    .await;
+    let updated = writes(&fake.requests(FABRIKAM));
+    assert_eq!(
+        updated,
+        vec![format!(
+            "PATCH /v1.0/users/{}",
+            alice_target["id"].as_str().expect("id")
+        )]
+    );
+    assert!(
+        fake.requests(FABRIKAM)
+            .iter()
+            .all(|l| !l.target.starts_with("/v1.0/users?$expand")),
+        "no full read of the target"
+    );
+
+    // Nothing changed: the next cycle writes nothing.
+    fake.clear_log();
+    t.eventually("another incremental cycle", || async {
+        status_of(&t).await.is_some_and(|c| c.updated == 0 && c.created == 0)
+    })
+    .await;
+    assert_eq!(writes(&fake.requests(FABRIKAM)), Vec::<String>::new());
+}
+
+async fn status_of(t: &TestNs) -> Option<xtsync::api::sync_config::CycleSummary> {
+    t.config(CONFIG)
+        .await
+        .status
+        .and_then(|s| s.last_cycle)
+        .filter(|c| c.cycle_type == xtsync::api::sync_config::CycleType::Incremental)
+}
+
+#[tokio::test]
+async fn a_throttling_storm_is_survived_without_duplicate_users() {
+    let (t, fake, source, target) = pair("graph-storm", true, true).await;
+    let mut ids = Vec::new();
+    for i in 0..45 {
+        ids.push(source.add_user(&format!("u{i:02}@contoso.com"), "Sales").await);
+    }
+    // Every third Graph request, inner batch requests included, answers 429 Retry-After: 1.
+    fake.storm(3, 1);
+    t.apply(&sales_config("10s", "")).await;
+    t.eventually("every user provisioned through the storm", || async {
+        target.provisioned().await.len() >= ids.len()
+    })
+    .await;
+    fake.clear_faults();
+    let provisioned = target.provisioned().await;
+    let mut anchors: Vec<&String> = provisioned.iter().map(|p| &p.0).collect();
+    anchors.sort();
+    anchors.dedup();
+    assert_eq!(
+        (provisioned.len(), anchors.len()),
+        (ids.len(), ids.len()),
+        "one target user per source user"
+    );
+    assert_eq!(fake.users(FABRIKAM).len(), ids.len(), "no unanchored leftovers either");
+    assert!(
+        fake.throttled() >= 10,
+        "the storm throttled {} requests",
+        fake.throttled()
+    );
+}
+
+#[tokio::test]
+async fn graph_tenants_are_ready_only_with_working_credentials_for_their_own_tenant() {
+    let fake = fake().await;
+    let mut t = TestNs::new("graph-tenant").await;
+    t.start_controllers(|_| {});
+    t.apply(&manifests::graph_tenant("contoso", CONTOSO, "Global", Some(&fake.base)))
+        .await;
+    wait_ready(&t.api::<Tenant>(), "contoso", "True", "Connected").await;
+    let caps = t
+        .api::<Tenant>()
+        .get("contoso")
+        .await
+        .expect("tenant")
+        .status
+        .expect("status")
+        .capabilities
+        .expect("caps");
+    assert!(caps.change_tracking && caps.bulk && !caps.etag);
+
+    // A wrong secret: the token endpoint's AADSTS error is the message.
+    let wrong = manifests::graph_tenant("wrong", FABRIKAM, "Global", Some(&fake.base)).replace(GRAPH_SECRET, "nope");
+    t.apply(&wrong).await;
+    let c = wait_ready(&t.api::<Tenant>(), "wrong", "False", "AuthenticationFailed").await;
+    assert!(c.message.contains("AADSTS7000215"), "{}", c.message);
+    assert!(!c.message.contains("nope"), "the secret never shows");
+
+    // Credentials that work, for an organization that is not spec.tenantId.
+    fake.with_tenant(NORTHWIND, |t, _| t.id = "00000000-0000-4000-8000-0000000000aa".into());
+    t.apply(&manifests::graph_tenant(
+        "northwind",
+        NORTHWIND,
+        "Global",
+        Some(&fake.base),
+    ))
+    .await;
+    let c = wait_ready(&t.api::<Tenant>(), "northwind", "False", "TenantIdMismatch").await;
+    assert!(
+        c.message.contains("00000000-0000-4000-8000-0000000000aa"),
+        "{}",
+        c.message
+    );
+}
+
+#[tokio::test]
+async fn us_government_tenants_use_the_us_endpoints_and_never_pair_with_global_ones() {
+    let fake = fake().await;
+    let mut t = TestNs::new("graph-usgov").await;
+    t.start_controllers(|_| {});
+    // No endpoints given: the .us authority is the one tried (unreachable from here).
+    t.apply(&manifests::graph_tenant("gov", NORTHWIND, "USGovernment", None))
+        .await;
+    let c = wait_ready(&t.api::<Tenant>(), "gov", "False", "Unreachable").await;
+    assert!(
+        c.message.contains(&format!(
+            "https://login.microsoftonline.us/{NORTHWIND}/oauth2/v2.0/token"
+        )),
+        "{}",
+        c.message
+    );
+    // A Global and a USGovernment tenant, both Ready: the pair is refused.
+    t.apply(&format!(
+        "{}---\n{}---\n{}---\n{}",
+        manifests::graph_tenant("contoso", CONTOSO, "Global", Some(&fake.base)),
+        manifests::graph_tenant("fabrikam", FABRIKAM, "USGovernment", Some(&fake.base)),
+        manifests::policies(),
+        sales_config("10m", "")
+    ))
+    .await;
+    wait_ready(&t.api::<Tenant>(), "fabrikam", "True", "Connected").await;
+    t.config_ready(CONFIG, "False", "CrossCloudNotSupported").await;
+    assert_eq!(writes(&fake.requests(FABRIKAM)), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_policy_of_a_graph_tenant_is_applied_and_then_costs_no_write() {
+    let fake = fake().await;
+    // A partner configured in Entra by someone else: left alone, and reported.
+    let other = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9";
+    fake.with_tenant(FABRIKAM, |t, _| {
+        t.policies.partners.insert(other.into(), json!({ "tenantId": other, "automaticUserConsentSettings": { "inboundAllowed": true, "outboundAllowed": false } }));
+    });
+    let mut t = TestNs::new("graph-policy").await;
+    t.start_controllers(|s| s.gate_recheck = Duration::from_secs(1));
+    let policy = format!(
+        "apiVersion: xtsync.io/v1alpha1\nkind: CrossTenantAccessPolicy\nmetadata:\n  name: fabrikam\nspec:\n  tenantRef: {{ name: fabrikam }}\n  default:\n    inbound:\n      b2bCollaboration: {{ allowed: true, users: {{ include: [{CONTOSO}] }} }}\n  partners:\n    - tenantId: {CONTOSO}\n      inbound: {{ allowUsersSync: true, automaticallyRedeemInvitations: true }}\n      outbound: {{ automaticallyRedeemInvitations: true }}\n"
+    );
+    t.apply(&format!(
+        "{}---\n{policy}",
+        manifests::graph_tenant("fabrikam", FABRIKAM, "Global", Some(&fake.base))
+    ))
+    .await;
+    let api = t.api::<CrossTenantAccessPolicy>();
+    let applied = wait_condition(&api, "fabrikam", "Applied", Duration::from_secs(30), |c| {
+        c.status == "True"
+    })
+    .await;
+    assert_eq!(applied.reason, "Applied");
+    let (partner, sync, default) = fake.with_tenant(FABRIKAM, |t, _| {
+        (
+            t.policies.partners.get(CONTOSO).cloned().expect("partner created"),
+            t.policies
+                .identity_sync
+                .get(CONTOSO)
+                .cloned()
+                .expect("identity sync created"),
+            t.policies.default.clone(),
+        )
+    });
+    assert_eq!(
+        partner["automaticUserConsentSettings"],
+        json!({ "inboundAllowed": true, "outboundAllowed": true })
+    );
+    assert_eq!(sync["userSyncInbound"]["isSyncAllowed"], true);
+    assert_eq!(
+        default["b2bCollaborationInbound"]["usersAndGroups"],
+        json!({ "accessType": "allowed", "targets": [{ "target": CONTOSO, "targetType": "user" }] })
+    );
+    let status = api.get("fabrikam").await.expect("policy").status.expect("status");
+    assert_eq!(status.unmanaged_partners, vec![other.to_owned()]);
+    assert_eq!(
+        fake.with_tenant(FABRIKAM, |t, _| {
+            t.policies.partners[other]["automaticUserConsentSettings"]["inboundAllowed"].clone()
+        }),
+        true,
+        "an unlisted partner is not touched"
+    );
+
+    // Reconciles that find Entra in line read, and write nothing.
+    fake.clear_log();
+    t.eventually("two more reconciles of the policy", || async {
+        fake.requests(FABRIKAM)
+            .iter()
+            .filter(|l| {
+                l.method == "GET" && l.target.contains("/partners/") && l.target.ends_with("identitySynchronization")
+            })
+            .count()
+            >= 2
+    })
+    .await;
+    assert_eq!(all_writes(&fake.requests(FABRIKAM)), Vec::<String>::new());
+    let still = api.get("fabrikam").await.expect("policy").status.expect("status");
+    let applied = still.conditions.iter().find(|c| c.type_ == "Applied").expect("Applied");
+    assert_eq!((applied.status.as_str(), applied.reason.as_str()), ("True", "Applied"));
+}
+
+#[tokio::test]
+async fn a_policy_that_entra_refuses_is_not_applied_with_the_reason() {
+    let fake = fake().await;
+    fake.add_fault(crate::fake_graph::Fault {
+        method: "POST",
+        path_contains: "/policies/crossTenantAccessPolicy/partners".into(),
+        status: 403,
+        retry_after: None,
+        times: u32::MAX,
+    });
+    let mut t = TestNs::new("graph-policy-refused").await;
+    t.start_controllers(|_| {});
+    t.apply(&format!(
+        "{}---\n{}",
+        manifests::graph_tenant("fabrikam", FABRIKAM, "Global", Some(&fake.base)),
+        manifests::target_policy(true, true)
+    ))
+    .await;
+    let api = t.api::<CrossTenantAccessPolicy>();
+    let c = wait_condition(&api, "fabrikam", "Applied", Duration::from_secs(30), |c| {
+        c.status == "False" && c.reason != "TenantNotReady"
+    })
+    .await;
+    assert_eq!(c.reason, "Forbidden", "{}", c.message);
+    assert!(
+        c.message.contains("Policy.ReadWrite.CrossTenantAccess"),
+        "{}",
+        c.message
+    );
+    // The policy itself is still valid.
+    wait_ready(&api, "fabrikam", "True", "Effective").await;
+}

@@ -1,0 +1,188 @@
+//! A fake Microsoft Graph (and its token endpoint) for tests and benchmarks: no real Entra
+//! tenant is reachable from here, so this follows the documented request and response shapes
+//! of Microsoft Learn — paths, the query options xtsync relies on (`$select`, `$filter`,
+//! `$top`, `$count` with `ConsistencyLevel: eventual`, `$expand=manager`), status codes,
+//! `@odata.nextLink` / `@odata.deltaLink` / `@removed`, error bodies, `$batch` and
+//! `Retry-After` — and refuses what Graph refuses (advanced filters without
+//! `ConsistencyLevel`, more than 20 requests in a batch, writes to read-only settings).
+//! Several tenants live in one fake; a token names its tenant, as in Entra.
+//! Switches inject throttling and failures; a request log lets tests count what was sent.
+
+#![allow(dead_code)]
+
+mod directory;
+mod odata;
+mod policy;
+mod server;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::Value;
+
+pub use directory::TenantState;
+
+/// A request as the fake saw it (inner requests of a batch too, flagged).
+#[derive(Clone, Debug)]
+pub struct Logged {
+    pub tenant: String,
+    pub method: String,
+    /// Path and query, decoded, e.g. `/v1.0/users?$select=id`.
+    pub target: String,
+    pub in_batch: bool,
+}
+
+impl Logged {
+    pub fn is_write(&self) -> bool {
+        self.method != "GET" && !self.target.starts_with("/v1.0/$batch")
+    }
+}
+
+/// A rule that answers matching requests with an error instead of serving them.
+#[derive(Clone, Debug)]
+pub struct Fault {
+    pub method: &'static str,
+    pub path_contains: String,
+    pub status: u16,
+    pub retry_after: Option<u32>,
+    /// How many matching requests fail; `u32::MAX` for "until cleared".
+    pub times: u32,
+}
+
+#[derive(Default)]
+pub(crate) struct State {
+    tenants: BTreeMap<String, TenantState>,
+    /// Access token → tenant id.
+    tokens: BTreeMap<String, String>,
+    faults: Vec<Fault>,
+    /// Throttle every n-th Graph request (a storm), with this Retry-After.
+    throttle_every: Option<(u32, u32)>,
+    counter: u32,
+    throttled: u32,
+    log: Vec<Logged>,
+    next_id: u64,
+}
+
+impl State {
+    /// The injected answer for this request, if a switch says so.
+    fn injected(&mut self, method: &str, target: &str) -> Option<(u16, Option<u32>)> {
+        if let Some(fault) = self
+            .faults
+            .iter_mut()
+            .find(|f| f.method == method && target.contains(&f.path_contains) && f.times > 0)
+        {
+            if fault.times != u32::MAX {
+                fault.times -= 1;
+            }
+            self.throttled += 1;
+            return Some((fault.status, fault.retry_after));
+        }
+        if let Some((every, retry_after)) = self.throttle_every {
+            self.counter += 1;
+            if self.counter.is_multiple_of(every) {
+                self.throttled += 1;
+                return Some((429, Some(retry_after)));
+            }
+        }
+        None
+    }
+}
+
+/// A running fake; clones share it.
+#[derive(Clone)]
+pub struct FakeGraph {
+    /// `http://127.0.0.1:PORT`: both the login and the Graph endpoint.
+    pub base: String,
+    state: Arc<Mutex<State>>,
+}
+
+impl FakeGraph {
+    /// Starts a fake on a free port of 127.0.0.1, served until the runtime ends.
+    pub async fn start() -> FakeGraph {
+        let state = Arc::new(Mutex::new(State::default()));
+        let base = server::serve(state.clone()).await;
+        FakeGraph { base, state }
+    }
+
+    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().expect("fake graph state")
+    }
+
+    /// Adds a tenant whose app `client_id` authenticates with `secret`; its initial domain is
+    /// `<name>.onmicrosoft.com`.
+    pub fn add_tenant(&self, tenant_id: &str, name: &str, client_id: &str, secret: &str) {
+        let tenant = TenantState::new(tenant_id, name, client_id, secret);
+        self.state().tenants.insert(tenant_id.to_ascii_lowercase(), tenant);
+    }
+
+    /// Runs `f` on a tenant's directory (seeding, changing, inspecting).
+    pub fn with_tenant<T>(&self, tenant_id: &str, f: impl FnOnce(&mut TenantState, &mut IdSource) -> T) -> T {
+        let mut state = self.state();
+        let state = &mut *state;
+        let tenant = state
+            .tenants
+            .get_mut(&tenant_id.to_ascii_lowercase())
+            .expect("tenant in the fake");
+        let mut ids = IdSource(&mut state.next_id);
+        f(tenant, &mut ids)
+    }
+
+    /// Adds an internal member; returns its id.
+    pub fn add_member(&self, tenant_id: &str, user_principal_name: &str, attributes: Value) -> String {
+        self.with_tenant(tenant_id, |t, ids| {
+            t.add_member(ids.next(), user_principal_name, attributes)
+        })
+    }
+
+    pub fn users(&self, tenant_id: &str) -> Vec<Value> {
+        self.with_tenant(tenant_id, |t, _| t.users.values().cloned().collect())
+    }
+
+    pub fn deleted_users(&self, tenant_id: &str) -> Vec<Value> {
+        self.with_tenant(tenant_id, |t, _| t.deleted.values().cloned().collect())
+    }
+
+    pub fn add_fault(&self, fault: Fault) {
+        self.state().faults.push(fault);
+    }
+
+    /// Throttles every `every`-th request (429, `Retry-After: retry_after`) until cleared.
+    pub fn storm(&self, every: u32, retry_after: u32) {
+        self.state().throttle_every = Some((every, retry_after));
+    }
+
+    pub fn clear_faults(&self) {
+        let mut state = self.state();
+        state.faults.clear();
+        state.throttle_every = None;
+    }
+
+    /// Requests answered with an injected error so far.
+    pub fn throttled(&self) -> u32 {
+        self.state().throttled
+    }
+
+    pub fn log(&self) -> Vec<Logged> {
+        self.state().log.clone()
+    }
+
+    pub fn clear_log(&self) {
+        self.state().log.clear();
+    }
+
+    /// The requests of one tenant.
+    pub fn requests(&self, tenant_id: &str) -> Vec<Logged> {
+        let tenant = tenant_id.to_ascii_lowercase();
+        self.log().into_iter().filter(|l| l.tenant == tenant).collect()
+    }
+}
+
+/// Ids as Entra makes them (GUIDs), unique across the fake.
+pub struct IdSource<'a>(&'a mut u64);
+
+impl IdSource<'_> {
+    pub fn next(&mut self) -> String {
+        *self.0 += 1;
+        format!("{:08x}-0000-4000-8000-{:012x}", 0x5eed_u32, *self.0)
+    }
+}
