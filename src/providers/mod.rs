@@ -58,6 +58,36 @@ fn detail_suffix(detail: &Option<String>) -> String {
     detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
 }
 
+/// A response body as JSON; an empty (204) or non-JSON body is `Null`.
+pub(crate) async fn json_body(response: reqwest::Response) -> Result<serde_json::Value, DirectoryError> {
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| DirectoryError::Unreachable(describe(&e)))?;
+    Ok(if bytes.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null)
+    })
+}
+
+/// Runs `requests` with at most `concurrency` in flight, unordered (one slow request does not
+/// hold back the others), and returns the results in input order.
+pub(crate) async fn in_input_order<T>(requests: Vec<futures::future::BoxFuture<'_, T>>, concurrency: usize) -> Vec<T> {
+    use futures::{FutureExt, StreamExt};
+    let indexed: Vec<_> = requests
+        .into_iter()
+        .enumerate()
+        .map(|(i, request)| request.map(move |result| (i, result)))
+        .collect();
+    let mut results: Vec<(usize, T)> = futures::stream::iter(indexed)
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, result)| result).collect()
+}
+
 /// The HTTP client all providers share: rustls, timeouts, no redirects to other hosts' tokens.
 pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder()

@@ -707,13 +707,23 @@ async fn every_example_applies_and_its_configurations_become_ready() {
             .collect();
         files.sort();
         // The examples point at `make demo`'s SCIM server; here each gets private tenants.
+        // Graph examples point at Entra; here at a fake Graph with their tenants and apps.
         let private = format!("{}/{}-", t.env.scim_base, t.name);
+        let graph = graph_example_fake().await;
         let mut configs = Vec::new();
         for file in files {
             let yaml = std::fs::read_to_string(&file)
                 .expect("manifest")
                 .replace("http://127.0.0.1:18080/", &private)
-                .replace("token: demo-token", &format!("token: {}", support::SCIM_TOKEN));
+                .replace("token: demo-token", &format!("token: {}", support::SCIM_TOKEN))
+                .replace(
+                    "      clientSecretRef:",
+                    &format!(
+                        "      endpoints: {{ login: {b}, graph: {b} }}\n      clientSecretRef:",
+                        b = graph.base
+                    ),
+                );
+            let yaml = with_test_graph_credentials(&yaml);
             for doc in yaml.split("\n---") {
                 if doc.contains("kind: SyncConfiguration") {
                     let line = doc
@@ -729,7 +739,40 @@ async fn every_example_applies_and_its_configurations_become_ready() {
         for config in configs {
             t.config_ready(&config, "True", "GateOpen").await;
         }
+        if name.starts_with("graph") {
+            let api = t.api::<CrossTenantAccessPolicy>();
+            for policy in ["contoso", "fabrikam"] {
+                support::wait_condition(&api, policy, "Applied", Duration::from_secs(30), |c| c.status == "True").await;
+            }
+        }
     }
+}
+
+/// A fake Graph holding the tenants the examples name, each with the tests' app registration.
+async fn graph_example_fake() -> fake_graph::FakeGraph {
+    let fake = fake_graph::FakeGraph::start().await;
+    for (id, name) in [(CONTOSO, "contoso"), (FABRIKAM, "fabrikam"), (NORTHWIND, "northwind")] {
+        fake.add_tenant(id, name, manifests::GRAPH_APP, manifests::GRAPH_SECRET);
+    }
+    fake
+}
+
+/// The examples' placeholder client ids and secrets → the tests' app registration.
+fn with_test_graph_credentials(yaml: &str) -> String {
+    yaml.lines()
+        .map(|line| {
+            let trimmed = line.trim_start();
+            let indent = &line[..line.len() - trimmed.len()];
+            if trimmed.starts_with("clientId:") {
+                format!("{indent}clientId: {}", manifests::GRAPH_APP)
+            } else if trimmed.starts_with("client-secret:") {
+                format!("{indent}client-secret: {}", manifests::GRAPH_SECRET)
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[tokio::test]

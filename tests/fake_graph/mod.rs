@@ -59,6 +59,8 @@ pub(crate) struct State {
     throttle_every: Option<(u32, u32)>,
     counter: u32,
     throttled: u32,
+    /// Added to every HTTP request (not to each request inside a batch): a network round trip.
+    pub(crate) latency: std::time::Duration,
     log: Vec<Logged>,
     next_id: u64,
 }
@@ -149,6 +151,11 @@ impl FakeGraph {
     /// Throttles every `every`-th request (429, `Retry-After: retry_after`) until cleared.
     pub fn storm(&self, every: u32, retry_after: u32) {
         self.state().throttle_every = Some((every, retry_after));
+    }
+
+    /// Delays every HTTP answer by `latency`, as the network to Graph would.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        self.state().latency = latency;
     }
 
     pub fn clear_faults(&self) {

@@ -62,6 +62,10 @@ async fn respond(
         .await
         .map(|b| b.to_bytes())
         .unwrap_or_default();
+    let latency = state.lock().expect("fake graph state").latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
 
     let reply = {
         let mut state = state.lock().expect("fake graph state");

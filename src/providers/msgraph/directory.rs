@@ -5,8 +5,8 @@
 use std::collections::HashSet;
 
 use async_trait::async_trait;
+use futures::FutureExt;
 use futures::future::BoxFuture;
-use futures::{FutureExt, StreamExt};
 use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
@@ -126,26 +126,17 @@ impl GraphDirectory {
         if self.batching && requests.len() > 1 {
             return self.client.batch(&requests).await;
         }
-        let sends: Vec<BoxFuture<'_, (usize, Result<Value, DirectoryError>)>> = requests
+        let sends: Vec<BoxFuture<'_, Result<Value, DirectoryError>>> = requests
             .iter()
-            .enumerate()
-            .map(|(i, r)| {
+            .map(|r| {
                 async move {
-                    let result = match self.url(&r.url, &[]) {
-                        Ok(url) => self.client.send(r.method.clone(), &url, r.body.as_ref(), false).await,
-                        Err(e) => Err(e),
-                    };
-                    (i, result)
+                    let url = self.url(&r.url, &[])?;
+                    self.client.send(r.method.clone(), &url, r.body.as_ref(), false).await
                 }
                 .boxed()
             })
             .collect();
-        let mut results: Vec<(usize, Result<Value, DirectoryError>)> = futures::stream::iter(sends)
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
-        results.sort_by_key(|(i, _)| *i);
-        results.into_iter().map(|(_, r)| r).collect()
+        crate::providers::in_input_order(sends, CONCURRENCY).await
     }
 
     /// The PATCH that sets `changes` (without the manager), if there is anything to send.

@@ -100,15 +100,7 @@ impl ScimClient {
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(|e| DirectoryError::Unreachable(describe(&e)))?;
-            let body = if bytes.is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_slice(&bytes).unwrap_or(Value::Null)
-            };
+            let body = crate::providers::json_body(response).await?;
             return match status {
                 s if s.is_success() => Ok((s, body)),
                 StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(DirectoryError::AuthenticationFailed {
@@ -346,18 +338,9 @@ impl Directory for ScimClient {
             let results: Vec<Vec<_>> = futures::stream::iter(requests).buffered(2).collect().await;
             return results.into_iter().flatten().collect();
         }
-        // Unordered, so that one slow request does not hold back the others; re-ordered after.
-        let requests: Vec<BoxFuture<'_, (usize, Result<String, DirectoryError>)>> = users
-            .iter()
-            .enumerate()
-            .map(|(i, u)| self.create_one(u).map(move |r| (i, r)).boxed())
-            .collect();
-        let mut results: Vec<(usize, Result<String, DirectoryError>)> = futures::stream::iter(requests)
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
-        results.sort_by_key(|(i, _)| *i);
-        results.into_iter().map(|(_, r)| r).collect()
+        let requests: Vec<BoxFuture<'_, Result<String, DirectoryError>>> =
+            users.iter().map(|u| self.create_one(u).boxed()).collect();
+        crate::providers::in_input_order(requests, CONCURRENCY).await
     }
 
     async fn update_user(&self, target: &TargetRef, changes: &Changes) -> Result<(), DirectoryError> {
