@@ -228,7 +228,7 @@ async fn graph_requests_per_user_are_an_invitation_and_a_patch_then_one_patch_th
     let (t, fake, source, _target) = pair("graph-requests", true, true).await;
     // Internal members in scope; a guest and an invited Member (external identities) are not.
     let alice = source.add_user("alice@contoso.com", "Sales").await;
-    source.add_user("bob@contoso.com", "Sales").await;
+    let bob = source.add_user("bob@contoso.com", "Sales").await;
     fake.with_tenant(CONTOSO, |t, ids| {
         t.add_member(
             ids.next(),
@@ -316,6 +316,29 @@ async fn graph_requests_per_user_are_an_invitation_and_a_patch_then_one_patch_th
     })
     .await;
     assert_eq!(writes(&fake.requests(FABRIKAM)), Vec::<String>::new());
+
+    // A user deleted in the source comes as `@removed` in the delta: one DELETE in the target.
+    let bob_target = fake
+        .users(FABRIKAM)
+        .iter()
+        .find(|u| u["onPremisesExtensionAttributes"][ANCHOR] == json!(anchor_of(&bob)))
+        .and_then(|u| u["id"].as_str().map(str::to_owned))
+        .expect("bob in the target");
+    fake.clear_log();
+    fake.with_tenant(CONTOSO, |t, _| t.delete(&bob));
+    t.eventually("an incremental cycle that deprovisioned bob", || async {
+        status_of(&t).await.is_some_and(|c| c.deprovisioned == 1)
+    })
+    .await;
+    assert_eq!(
+        writes(&fake.requests(FABRIKAM)),
+        vec![format!("DELETE /v1.0/users/{bob_target}")]
+    );
+    assert!(
+        fake.deleted_users(FABRIKAM)
+            .iter()
+            .any(|u| u["id"] == json!(bob_target))
+    );
 }
 
 async fn status_of(t: &TestNs) -> Option<xtsync::api::sync_config::CycleSummary> {

@@ -141,14 +141,19 @@ impl GraphClient {
     /// Graph links (`@odata.nextLink`, delta links kept in status) must point at this tenant's
     /// Graph endpoint: the token goes with them.
     fn check_url(&self, url: &str) -> Result<(), DirectoryError> {
-        let base = format!("{}/", self.endpoints.graph);
-        if url.starts_with(&base) {
+        if self.is_ours(url) {
             Ok(())
         } else {
             Err(DirectoryError::InvalidResponse(format!(
-                "refusing to send the token to {url}: not under {base}"
+                "refusing to send the token to {url}: not under {}/",
+                self.endpoints.graph
             )))
         }
+    }
+
+    /// The URL is under this tenant's Graph endpoint.
+    pub fn is_ours(&self, url: &str) -> bool {
+        url.starts_with(&format!("{}/", self.endpoints.graph))
     }
 
     /// Every item of a collection, following `@odata.nextLink`; also the `@odata.deltaLink`

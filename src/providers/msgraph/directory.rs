@@ -98,7 +98,7 @@ impl GraphDirectory {
     /// A full delta round from the start: every user, and the link to the next changes.
     async fn delta_from_start(&self) -> Result<SourceRead, DirectoryError> {
         let url = self.url("/users/delta", &[("$select", SELECT), ("$expand", EXPAND_MANAGER)])?;
-        self.delta(&url, true).await
+        self.delta(&url, false).await
     }
 
     async fn delta(&self, url: &str, full: bool) -> Result<SourceRead, DirectoryError> {
@@ -108,17 +108,10 @@ impl GraphDirectory {
                 "a delta round ended without @odata.deltaLink".into(),
             ));
         };
-        let (removed, present): (Vec<Value>, Vec<Value>) =
-            values.into_iter().partition(|v| v.get("@removed").is_some());
-        Ok(SourceRead {
-            users: self.users(&present, false)?,
-            removed: removed
-                .iter()
-                .filter_map(|v| v.get("id").and_then(Value::as_str).map(str::to_owned))
-                .collect(),
-            watermark: Some(delta_link),
-            full,
-        })
+        let mut read = resource::delta_page(values, self.anchor)?;
+        read.watermark = Some(delta_link);
+        read.full = full;
+        Ok(read)
     }
 
     /// Runs writes through `$batch`, or one by one with bounded concurrency.
@@ -186,14 +179,20 @@ impl Directory for GraphDirectory {
     }
 
     async fn read_source(&self, since: Option<&str>) -> Result<SourceRead, DirectoryError> {
-        let Some(link) = since else {
-            return self.delta_from_start().await;
+        // A link of another endpoint (the Tenant's endpoints changed) is not followed: the
+        // token would go with it. Start over instead.
+        let Some(link) = since.filter(|l| self.client.is_ours(l)) else {
+            let mut read = self.delta_from_start().await?;
+            read.full = since.is_some();
+            return Ok(read);
         };
         match self.delta(link, false).await {
             // An expired or unknown delta token: Graph asks for a full resync (410 Gone).
             Err(DirectoryError::Rejected { status: 410, .. }) => {
                 tracing::info!("Graph asked for a resync of the users delta; reading every user");
-                self.delta_from_start().await
+                let mut read = self.delta_from_start().await?;
+                read.full = true;
+                Ok(read)
             }
             other => other,
         }

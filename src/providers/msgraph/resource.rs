@@ -7,6 +7,8 @@ use serde_json::{Map, Value, json};
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::plan::Changes;
 use crate::engine::user::{Attributes, User};
+use crate::providers::DirectoryError;
+use crate::providers::directory::SourceRead;
 
 /// The properties xtsync reads: every mappable one, and what tells external identities apart.
 /// `onPremisesExtensionAttributes` and `creationType` are returned only when selected.
@@ -117,6 +119,25 @@ pub fn to_user(resource: &Value, anchor: AnchorAttribute) -> Option<User> {
         external,
         ..User::default()
     })
+}
+
+/// The items of a users delta round: users, and the ids of those reported `@removed`
+/// (soft-deleted, reason `changed`, or gone for good, reason `deleted`).
+pub fn delta_page(values: Vec<Value>, anchor: AnchorAttribute) -> Result<SourceRead, DirectoryError> {
+    let mut read = SourceRead::default();
+    for value in values {
+        if value.get("@removed").is_some() {
+            if let Some(id) = value.get("id").and_then(Value::as_str) {
+                read.removed.push(id.to_owned());
+            }
+        } else {
+            read.users.push(
+                to_user(&value, anchor)
+                    .ok_or_else(|| DirectoryError::InvalidResponse("a listed user has no id".into()))?,
+            );
+        }
+    }
+    Ok(read)
 }
 
 /// A user from `directory/deletedItems`: restorable, and inactive until restored.
@@ -270,6 +291,32 @@ mod tests {
         assert_eq!(user.anchor().map(|a| a.user_id), Some("87d349ed".to_owned()));
         let deleted = to_deleted_user(&invited, AnchorAttribute::DEFAULT).expect("user");
         assert!(deleted.deleted && !deleted.active());
+    }
+
+    #[test]
+    fn a_documented_delta_page_has_users_and_removals() {
+        // Shaped like Microsoft Learn's "user: delta" response examples.
+        let page = json!({
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users(displayName,givenName,surname)",
+            "@odata.deltaLink": "https://graph.microsoft.com/v1.0/users/delta?$deltatoken=oEcOySpF_hWYmTIUZBOIfPzcwisr_rPe8o9M54L45qEXQGmvQC6T2dbL-9O7nhU-04JGYE",
+            "value": [
+                { "displayName": "Alex Wilber", "givenName": "Alex", "surname": "Wilber",
+                  "id": "87d349ed-44d7-43e1-9a83-5f2406dee5bd", "userPrincipalName": "AlexW@contoso.com" },
+                { "id": "60424bc8-5ad9-4e58-a9ef-d4a36e6ef9c7", "@removed": { "reason": "changed" } },
+                { "id": "9f2ad1d4-6ce1-46a4-9d02-30cd14d0ad04", "@removed": { "reason": "deleted" } }
+            ]
+        });
+        let values = page["value"].as_array().cloned().expect("values");
+        let read = delta_page(values, AnchorAttribute::DEFAULT).expect("parses");
+        assert_eq!(read.users.len(), 1);
+        assert_eq!(read.users[0].get("name.familyName"), Some("Wilber"));
+        assert_eq!(
+            read.removed,
+            [
+                "60424bc8-5ad9-4e58-a9ef-d4a36e6ef9c7",
+                "9f2ad1d4-6ce1-46a4-9d02-30cd14d0ad04"
+            ]
+        );
     }
 
     #[test]
