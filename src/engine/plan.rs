@@ -226,7 +226,9 @@ fn plan_user(
     };
     let source = user.id.clone();
     if let Some(existing) = index.ours.get(&user.id) {
-        let desired = mapping::desired(input.mappings, user, anchor, input.user_type, false).map_err(mapping_failed)?;
+        let mut desired =
+            mapping::desired(input.mappings, user, anchor, input.user_type, false).map_err(mapping_failed)?;
+        index.resolve_manager(&mut desired, Some(existing));
         let changes = diff(&desired, existing, managed);
         let target = TargetRef::from(*existing);
         return Ok(if !existing.active() {
@@ -246,8 +248,10 @@ fn plan_user(
         });
     }
 
-    let desired = mapping::desired(input.mappings, user, anchor, input.user_type, true).map_err(mapping_failed)?;
-    let Some(candidate) = index.matching(&desired) else {
+    let mut desired = mapping::desired(input.mappings, user, anchor, input.user_type, true).map_err(mapping_failed)?;
+    let candidate = index.matching(&desired);
+    index.resolve_manager(&mut desired, candidate);
+    let Some(candidate) = candidate else {
         return Ok(Some(Change::Create {
             source,
             attributes: desired,
@@ -317,6 +321,28 @@ struct TargetIndex<'a> {
 }
 
 impl<'a> TargetIndex<'a> {
+    /// A mapped `manager` names a *source* user; the target needs the target user provisioned
+    /// from it. One not provisioned (yet, or not seen by an incremental cycle) leaves the
+    /// target's manager as it is, so nothing is cleared by mistake.
+    fn resolve_manager(&self, desired: &mut Attributes, current: Option<&User>) {
+        let Some(source_manager) = desired.get("manager") else {
+            return;
+        };
+        match self.ours.get(source_manager) {
+            Some(target_manager) => {
+                desired.insert("manager", target_manager.id.clone());
+            }
+            None => match current.and_then(|c| c.get("manager")) {
+                Some(kept) => {
+                    desired.insert("manager", kept.to_owned());
+                }
+                None => {
+                    desired.remove("manager");
+                }
+            },
+        }
+    }
+
     fn new(target: &'a [User], source_tenant: &str) -> Self {
         let mut index = TargetIndex {
             ours: HashMap::new(),
@@ -390,6 +416,64 @@ mod tests {
                 ("active", if active { "true" } else { "false" }),
             ],
         )
+    }
+
+    /// Plans with `manager` mapped from the source's manager.
+    fn run_with_manager(source: &[User], target: &[User]) -> Plan {
+        let spec: crate::api::sync_config::SyncConfigurationSpec = serde_json::from_value(serde_json::json!({
+            "sourceRef": { "name": "s" }, "targetRef": { "name": "t" },
+            "attributeMappings": [{ "target": "manager", "source": "manager" }]
+        }))
+        .expect("spec");
+        let compiled = crate::engine::compile::compile(&spec).expect("valid");
+        let mappings = mapping::effective(&compiled.mappings);
+        plan(&PlanInput {
+            source_tenant_id: SRC,
+            source,
+            source_complete: true,
+            target,
+            mode: ScopeMode::AllUsers,
+            assignments: &Assignments::default(),
+            filter: &ScopingFilter::default(),
+            mappings: &mappings,
+            user_type: UserType::Member,
+            adopt_existing: true,
+            deprovision: DeprovisionAction::SoftDelete,
+        })
+    }
+
+    #[test]
+    fn a_manager_is_the_target_user_provisioned_from_the_source_manager() {
+        let boss = user("b1", &[("userName", "boss@contoso.com")]);
+        let alice = user("a1", &[("userName", "alice@contoso.com"), ("manager", "b1")]);
+        let boss_target = provisioned("t-boss", "b1", "boss@contoso.com", "", true);
+        let p = run_with_manager(&[boss.clone(), alice.clone()], &[boss_target.clone()]);
+        let create = p
+            .changes
+            .iter()
+            .find_map(|c| match c {
+                Change::Create { attributes, .. } => Some(attributes),
+                _ => None,
+            })
+            .expect("alice created");
+        assert_eq!(create.get("manager").map(String::as_str), Some("t-boss"));
+        // A manager not provisioned (yet) is left out rather than set to a source id.
+        let p = run_with_manager(&[alice.clone()], &[]);
+        let [Change::Create { attributes, .. }] = p.changes.as_slice() else {
+            panic!("{p:?}")
+        };
+        assert_eq!(attributes.get("manager"), None);
+        // …and an existing target manager is kept, not cleared.
+        let mut alice_target = provisioned("t-alice", "a1", "alice@contoso.com", "", true);
+        alice_target.attributes.insert("manager", "t-old".into());
+        alice_target.attributes.remove("displayName");
+        let p = run_with_manager(&[alice], &[alice_target]);
+        assert!(
+            p.changes
+                .iter()
+                .all(|c| !matches!(c, Change::Update { changes, .. } if changes.contains_key("manager"))),
+            "{p:?}"
+        );
     }
 
     #[test]

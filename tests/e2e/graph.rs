@@ -558,3 +558,45 @@ async fn a_policy_that_entra_refuses_is_not_applied_with_the_reason() {
     // The policy itself is still valid.
     wait_ready(&api, "fabrikam", "True", "Effective").await;
 }
+
+#[tokio::test]
+async fn graph_groups_assign_users_and_managers_point_at_provisioned_users() {
+    let (t, fake, source, _target) = pair("graph-groups", true, true).await;
+    let boss = source.add_user("boss@contoso.com", "Ops").await;
+    let alice = source.add_user("alice@contoso.com", "Ops").await;
+    source.add_user("bob@contoso.com", "Ops").await;
+    source.add_user("carol@contoso.com", "Ops").await;
+    fake.with_tenant(CONTOSO, |t, ids| {
+        t.add_group(ids.next(), "Sales Team", &[boss.clone(), alice.clone()]);
+        t.managers.insert(alice.clone(), boss.clone());
+    });
+    let scope = "  interval: 10m\n  scope:\n    mode: AssignedUsersAndGroups\n    users: [bob@contoso.com]\n    groups: [Sales Team]\n  attributeMappings:\n    - { target: manager, source: manager }\n";
+    t.apply(&manifests::sync_config(CONFIG, "contoso", "fabrikam", scope))
+        .await;
+    let first = cycle_done(&t, &["CycleSucceeded"]).await.last_cycle.expect("cycle");
+    assert_eq!(first.created, 3, "boss and alice (group), bob (assigned); not carol");
+    let mut names: Vec<String> = fake
+        .users(FABRIKAM)
+        .iter()
+        .filter_map(|u| u["mail"].as_str().map(str::to_owned))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["alice@contoso.com", "bob@contoso.com", "boss@contoso.com"]);
+
+    // Created in the same cycle, the manager had no target id yet; the next full cycle sets it
+    // to the boss's *target* user.
+    let target_of = |source_id: &str| {
+        fake.users(FABRIKAM)
+            .iter()
+            .find(|u| u["onPremisesExtensionAttributes"][ANCHOR] == json!(anchor_of(source_id)))
+            .and_then(|u| u["id"].as_str().map(str::to_owned))
+            .expect("provisioned")
+    };
+    let (alice_target, boss_target) = (target_of(&alice), target_of(&boss));
+    t.kubectl(&["annotate", "syncconfig", CONFIG, "xtsync.io/restart=1"])
+        .await;
+    t.eventually("alice's manager set in the target", || async {
+        fake.with_tenant(FABRIKAM, |t, _| t.managers.get(&alice_target).cloned()) == Some(boss_target.clone())
+    })
+    .await;
+}
