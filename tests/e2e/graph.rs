@@ -151,12 +151,13 @@ async fn status(t: &TestNs) -> SyncConfigurationStatus {
 }
 
 /// Provision, update, deprovision, restore — the life of synced users, whatever the providers.
-async fn lifecycle(name: &str, source_graph: bool, target_graph: bool) {
+/// `deprovision`: extra spec lines (the default action is SoftDelete).
+async fn lifecycle(name: &str, source_graph: bool, target_graph: bool, deprovision: &str) {
     let (t, _fake, source, target) = pair(name, source_graph, target_graph).await;
     let alice = source.add_user("alice@contoso.com", "Sales").await;
     let bob = source.add_user("bob@contoso.com", "Sales").await;
     source.add_user("carol@contoso.com", "Ops").await;
-    t.apply(&sales_config("10s", "")).await;
+    t.apply(&sales_config("10s", deprovision)).await;
     let first = cycle_done(&t, &["CycleSucceeded"]).await.last_cycle.expect("cycle");
     assert_eq!((first.created, first.failed), (2, 0), "{first:?}");
     let mut provisioned = target.provisioned().await;
@@ -177,6 +178,15 @@ async fn lifecycle(name: &str, source_graph: bool, target_graph: bool) {
             && users.iter().any(|u| u.0 == bob && !u.2)
     })
     .await;
+    if let Side::Graph(fake, tenant) = &target {
+        let bob_anchor = json!(anchor_of(&bob));
+        let in_deleted_items = fake
+            .deleted_users(tenant)
+            .iter()
+            .any(|u| u["onPremisesExtensionAttributes"][ANCHOR] == bob_anchor);
+        // SoftDelete moves the user to deleted items; Disable keeps it, disabled.
+        assert_eq!(in_deleted_items, !deprovision.contains("Disable"));
+    }
     // …and the return to scope brings the same target user back.
     source.set(&bob, None, Some("Sales")).await;
     t.eventually("bob restored", || async {
@@ -195,17 +205,18 @@ async fn lifecycle(name: &str, source_graph: bool, target_graph: bool) {
 
 #[tokio::test]
 async fn graph_to_graph_provisions_updates_deprovisions_and_restores() {
-    lifecycle("graph-to-graph", true, true).await;
+    lifecycle("graph-to-graph", true, true, "").await;
 }
 
 #[tokio::test]
 async fn graph_to_scim_provisions_updates_deprovisions_and_restores() {
-    lifecycle("graph-to-scim", true, false).await;
+    lifecycle("graph-to-scim", true, false, "").await;
 }
 
 #[tokio::test]
-async fn scim_to_graph_provisions_updates_deprovisions_and_restores() {
-    lifecycle("scim-to-graph", false, true).await;
+async fn scim_to_graph_provisions_updates_disables_and_enables_again() {
+    // Disable: `accountEnabled: false`, and back to true on return.
+    lifecycle("scim-to-graph", false, true, "  deprovision: { action: Disable }\n").await;
 }
 
 /// Writes to users (the tenants' policies are pushed to Entra too; those are left out).
