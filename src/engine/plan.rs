@@ -447,7 +447,7 @@ mod tests {
         let boss = user("b1", &[("userName", "boss@contoso.com")]);
         let alice = user("a1", &[("userName", "alice@contoso.com"), ("manager", "b1")]);
         let boss_target = provisioned("t-boss", "b1", "boss@contoso.com", "", true);
-        let p = run_with_manager(&[boss.clone(), alice.clone()], &[boss_target.clone()]);
+        let p = run_with_manager(&[boss, alice.clone()], &[boss_target]);
         let create = p
             .changes
             .iter()
