@@ -458,7 +458,7 @@ mod tests {
             .expect("alice created");
         assert_eq!(create.get("manager").map(String::as_str), Some("t-boss"));
         // A manager not provisioned (yet) is left out rather than set to a source id.
-        let p = run_with_manager(&[alice.clone()], &[]);
+        let p = run_with_manager(std::slice::from_ref(&alice), &[]);
         let [Change::Create { attributes, .. }] = p.changes.as_slice() else {
             panic!("{p:?}")
         };
