@@ -122,6 +122,20 @@ async fn bench(n: usize) {
         incremental.updated,
         writes as f64 / f64::from(incremental.updated.max(1))
     );
+
+    for id in &ids {
+        fake.with_tenant(SOURCE, |t, _| t.update(id, json!({ "jobTitle": "Principal" })));
+    }
+    fake.clear_log();
+    let (all, took) = timed(cycle_from(&source, &target, incremental.watermark.as_deref())).await;
+    let log = fake.requests(TARGET_BATCHED);
+    let writes = log.iter().filter(|l| l.is_write()).count();
+    let batches = log.iter().filter(|l| l.target.starts_with("/v1.0/$batch")).count();
+    println!(
+        "  incremental cycle after {n} changes:  {took:>9.2?}  updated {}  writes {writes} in {batches} $batch requests  target reads {}",
+        all.updated,
+        log.iter().filter(|l| l.method == "GET" && !l.in_batch).count()
+    );
 }
 
 async fn timed<T>(future: impl std::future::Future<Output = T>) -> (T, Duration) {

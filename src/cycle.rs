@@ -8,10 +8,14 @@ use futures::future::BoxFuture;
 use crate::api::sync_config::{DeprovisionAction, SyncConfigurationSpec};
 use crate::engine::compile::CompiledSpec;
 use crate::engine::mapping;
-use crate::engine::plan::{self, Change, PlanInput};
+use crate::engine::plan::{self, Change, Changes, PlanInput, TargetRef};
 use crate::engine::scope::Assignments;
 use crate::engine::user::User;
 use crate::providers::{Directory, DirectoryError};
+
+/// Up to this many changed source users, an incremental cycle looks their target users up;
+/// above it, it reads the target in full.
+const LOOKUPS_UP_TO: usize = 100;
 
 pub struct CycleInput<'a> {
     pub source_tenant_id: &'a str,
@@ -98,7 +102,8 @@ pub async fn run(
     let source_users = with_removed(read.users, &read.removed);
     let assignments = assignments(source, spec).await?;
     let mappings = mapping::effective(&input.compiled.mappings);
-    let target_users = if full {
+    // Many changes: one full read of the target costs less than a few look-ups per user.
+    let target_users = if full || source_users.len() > LOOKUPS_UP_TO {
         target.list_users().await
     } else {
         matching_target_users(target, &source_users, input, &mappings).await
@@ -264,25 +269,34 @@ async fn apply(
         record(report, provisioned, change, result.map(|_| ()));
     }
 
-    let writes: Vec<BoxFuture<'_, (Change, Result<(), DirectoryError>)>> = others
+    // Updates (adoptions, restores) and deprovisionings each go to the directory as one set,
+    // so that providers can batch them; results come back in order.
+    let (deprovisions, updates): (Vec<Change>, Vec<Change>) = others
         .into_iter()
-        .map(|change| {
-            async move {
-                let result = match &change {
-                    Change::Adopt { target: t, changes, .. }
-                    | Change::Update { target: t, changes, .. }
-                    | Change::Restore { target: t, changes, .. } => target.update_user(t, changes).await,
-                    Change::Deprovision { target: t } => target.deprovision_user(t, action).await,
-                    Change::Create { .. } => Ok(()),
-                };
-                (change, result)
-            }
-            .boxed()
+        .partition(|c| matches!(c, Change::Deprovision { .. }));
+    let update_refs: Vec<(TargetRef, Changes)> = updates
+        .iter()
+        .filter_map(|c| match c {
+            Change::Adopt { target, changes, .. }
+            | Change::Update { target, changes, .. }
+            | Change::Restore { target, changes, .. } => Some((target.clone(), changes.clone())),
+            _ => None,
         })
         .collect();
-    let mut results = futures::stream::iter(writes).buffer_unordered(concurrency.max(1));
-    while let Some((change, result)) = results.next().await {
-        record(report, provisioned, &change, result);
+    let updated = target.update_users(&update_refs, concurrency).await;
+    for (change, result) in updates.iter().zip(updated) {
+        record(report, provisioned, change, result);
+    }
+    let deprovision_refs: Vec<TargetRef> = deprovisions
+        .iter()
+        .filter_map(|c| match c {
+            Change::Deprovision { target } => Some(target.clone()),
+            _ => None,
+        })
+        .collect();
+    let deprovisioned = target.deprovision_users(&deprovision_refs, action, concurrency).await;
+    for (change, result) in deprovisions.iter().zip(deprovisioned) {
+        record(report, provisioned, change, result);
     }
 }
 

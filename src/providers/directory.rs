@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use async_trait::async_trait;
+use futures::future::BoxFuture;
 
 use crate::api::sync_config::DeprovisionAction;
 use crate::engine::plan::{Changes, TargetRef};
@@ -33,6 +34,34 @@ pub trait Directory: Send + Sync {
 
     /// Disables or soft-deletes a user.
     async fn deprovision_user(&self, target: &TargetRef, action: DeprovisionAction) -> Result<(), DirectoryError>;
+
+    /// Updates many users; one result per input, in order. By default `update_user` with at
+    /// most `concurrency` in flight; providers that batch do better.
+    async fn update_users(
+        &self,
+        updates: &[(TargetRef, Changes)],
+        concurrency: usize,
+    ) -> Vec<Result<(), DirectoryError>> {
+        let requests: Vec<BoxFuture<'_, Result<(), DirectoryError>>> = updates
+            .iter()
+            .map(|(target, changes)| self.update_user(target, changes))
+            .collect();
+        super::in_input_order(requests, concurrency).await
+    }
+
+    /// Deprovisions many users; one result per input, in order (see `update_users`).
+    async fn deprovision_users(
+        &self,
+        targets: &[TargetRef],
+        action: DeprovisionAction,
+        concurrency: usize,
+    ) -> Vec<Result<(), DirectoryError>> {
+        let requests: Vec<BoxFuture<'_, Result<(), DirectoryError>>> = targets
+            .iter()
+            .map(|target| self.deprovision_user(target, action))
+            .collect();
+        super::in_input_order(requests, concurrency).await
+    }
 }
 
 /// A read of a source directory.

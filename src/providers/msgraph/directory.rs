@@ -323,39 +323,104 @@ impl Directory for GraphDirectory {
     }
 
     async fn update_user(&self, target: &TargetRef, changes: &Changes) -> Result<(), DirectoryError> {
-        if target.deleted {
-            let url = self.url(&format!("/directory/deletedItems/{}/restore", target.id), &[])?;
-            self.client.send(Method::POST, &url, Some(&json!({})), false).await?;
-        }
-        if let Some(manager) = changes.get("manager") {
-            self.set_manager(&target.id, manager.as_deref()).await?;
-        }
-        if let Some(request) = self.patch_request(&target.id, changes).await? {
-            let url = self.url(&request.url, &[])?;
-            self.client
-                .send(Method::PATCH, &url, request.body.as_ref(), false)
-                .await?;
-        }
-        Ok(())
+        let one = [(target.clone(), changes.clone())];
+        first_result(self.update_users(&one, 1).await)
     }
 
     async fn deprovision_user(&self, target: &TargetRef, action: DeprovisionAction) -> Result<(), DirectoryError> {
-        match action {
-            // Already in deleted items: nothing is left to disable or delete.
-            DeprovisionAction::None => Ok(()),
-            _ if target.deleted => Ok(()),
-            DeprovisionAction::SoftDelete => {
-                let url = self.url(&format!("/users/{}", target.id), &[])?;
-                match self.client.send(Method::DELETE, &url, None, false).await {
-                    Ok(_) | Err(DirectoryError::NotFound) => Ok(()),
-                    Err(e) => Err(e),
-                }
-            }
-            DeprovisionAction::Disable => {
-                let mut changes = Changes::new();
-                changes.insert("active", Some("false".into()));
-                self.update_user(target, &changes).await
+        first_result(self.deprovision_users(std::slice::from_ref(target), action, 1).await)
+    }
+
+    /// Restores from deleted items first (one batch), then manager references (one request
+    /// each; rare), then one PATCH per user (batched).
+    async fn update_users(&self, updates: &[(TargetRef, Changes)], _: usize) -> Vec<Result<(), DirectoryError>> {
+        let mut results: Vec<Result<(), DirectoryError>> = updates.iter().map(|_| Ok(())).collect();
+        let restores: Vec<usize> = (0..updates.len()).filter(|&i| updates[i].0.deleted).collect();
+        let requests = restores
+            .iter()
+            .map(|&i| BatchRequest {
+                method: Method::POST,
+                url: format!("/directory/deletedItems/{}/restore", updates[i].0.id),
+                body: Some(json!({})),
+            })
+            .collect();
+        for (&i, result) in restores.iter().zip(self.run(requests).await) {
+            if let Err(e) = result {
+                results[i] = Err(e);
             }
         }
+        for (i, (target, changes)) in updates.iter().enumerate() {
+            if let (Ok(()), Some(manager)) = (&results[i], changes.get("manager"))
+                && let Err(e) = self.set_manager(&target.id, manager.as_deref()).await
+            {
+                results[i] = Err(e);
+            }
+        }
+        let mut patched = Vec::new();
+        let mut patches = Vec::new();
+        for (i, (target, changes)) in updates.iter().enumerate() {
+            if results[i].is_err() {
+                continue;
+            }
+            match self.patch_request(&target.id, changes).await {
+                Ok(Some(request)) => {
+                    patched.push(i);
+                    patches.push(request);
+                }
+                Ok(None) => {}
+                Err(e) => results[i] = Err(e),
+            }
+        }
+        for (i, result) in patched.into_iter().zip(self.run(patches).await) {
+            if let Err(e) = result {
+                results[i] = Err(e);
+            }
+        }
+        results
     }
+
+    /// `DELETE /users/{id}` (to deleted items) or `PATCH accountEnabled: false`, batched.
+    async fn deprovision_users(
+        &self,
+        targets: &[TargetRef],
+        action: DeprovisionAction,
+        _: usize,
+    ) -> Vec<Result<(), DirectoryError>> {
+        let mut disable = Changes::new();
+        disable.insert("active", Some("false".into()));
+        // Users already in deleted items have nothing left to disable or delete.
+        let pending: Vec<usize> = (0..targets.len())
+            .filter(|&i| action != DeprovisionAction::None && !targets[i].deleted)
+            .collect();
+        let requests = pending
+            .iter()
+            .map(|&i| match action {
+                DeprovisionAction::Disable => BatchRequest {
+                    method: Method::PATCH,
+                    url: format!("/users/{}", targets[i].id),
+                    body: Some(resource::to_patch(&disable, self.anchor, None)),
+                },
+                _ => BatchRequest {
+                    method: Method::DELETE,
+                    url: format!("/users/{}", targets[i].id),
+                    body: None,
+                },
+            })
+            .collect();
+        let mut results: Vec<Result<(), DirectoryError>> = targets.iter().map(|_| Ok(())).collect();
+        for (i, result) in pending.into_iter().zip(self.run(requests).await) {
+            results[i] = match result {
+                // Gone already: what a deletion wants.
+                Ok(_) | Err(DirectoryError::NotFound) => Ok(()),
+                Err(e) => Err(e),
+            };
+        }
+        results
+    }
+}
+
+fn first_result(mut results: Vec<Result<(), DirectoryError>>) -> Result<(), DirectoryError> {
+    results
+        .pop()
+        .unwrap_or_else(|| Err(DirectoryError::InvalidResponse("no result".into())))
 }
