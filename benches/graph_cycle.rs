@@ -8,6 +8,7 @@
 //!
 //! `cargo bench --bench graph_cycle`.
 
+mod common;
 #[path = "../tests/fake_graph/mod.rs"]
 mod fake_graph;
 
@@ -16,9 +17,7 @@ use std::time::{Duration, Instant};
 
 use fake_graph::FakeGraph;
 use serde_json::json;
-use xtsync::api::sync_config::SyncConfigurationSpec;
-use xtsync::cycle::{self, CycleInput, CycleReport};
-use xtsync::engine::compile;
+use xtsync::cycle::CycleReport;
 use xtsync::providers::msgraph::resource::AnchorAttribute;
 use xtsync::providers::msgraph::{Credentials, Endpoints, GraphClient, GraphDirectory, TokenCache};
 
@@ -145,22 +144,5 @@ async fn timed<T>(future: impl std::future::Future<Output = T>) -> (T, Duration)
 }
 
 async fn cycle_from(source: &GraphDirectory, target: &GraphDirectory, watermark: Option<&str>) -> CycleReport {
-    let spec: SyncConfigurationSpec = serde_json::from_value(json!({
-        "sourceRef": { "name": "source" },
-        "targetRef": { "name": "target" },
-        "scope": { "mode": "AllUsers" },
-    }))
-    .expect("spec");
-    let compiled = compile::compile(&spec).expect("valid spec");
-    let input = CycleInput {
-        source_tenant_id: SOURCE,
-        spec: &spec,
-        compiled: &compiled,
-        approved_deletions: None,
-        concurrency: xtsync::providers::scim::concurrency(),
-        watermark,
-    };
-    let report = cycle::run(source, target, &input).await.expect("cycle runs");
-    assert_eq!(report.failed, 0, "{:?}", report.failures.first());
-    report
+    common::all_users_cycle(source, target, SOURCE, watermark).await
 }

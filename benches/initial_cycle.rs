@@ -11,6 +11,7 @@
 //! `cargo bench --bench initial_cycle` (or `make bench`); `XTSYNC_BENCH_SIZES=1000` for a
 //! quicker run.
 
+mod common;
 #[path = "../tests/e2e/support/mod.rs"]
 mod support;
 
@@ -18,10 +19,8 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use serde_json::json;
-use xtsync::api::sync_config::SyncConfigurationSpec;
 use xtsync::api::tenant::{Capabilities, ScimSoftDelete};
-use xtsync::cycle::{self, CycleInput, CycleReport};
-use xtsync::engine::compile;
+use xtsync::cycle::CycleReport;
 use xtsync::providers::scim::{self, ScimClient};
 
 const SOURCE_TENANT_ID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -179,26 +178,7 @@ async fn run_cycle_from(source: &str, target: &str, bulk: bool, watermark: Optio
         )
         .expect("client")
     };
-    let spec: SyncConfigurationSpec = serde_json::from_value(json!({
-        "sourceRef": { "name": "source" },
-        "targetRef": { "name": "target" },
-        "scope": { "mode": "AllUsers" },
-    }))
-    .expect("spec");
-    let compiled = compile::compile(&spec).expect("valid spec");
-    let input = CycleInput {
-        source_tenant_id: SOURCE_TENANT_ID,
-        spec: &spec,
-        compiled: &compiled,
-        approved_deletions: None,
-        concurrency: scim::concurrency(),
-        watermark,
-    };
-    let report = cycle::run(&connect(source), &connect(target), &input)
-        .await
-        .expect("cycle runs");
-    assert_eq!(report.failed, 0, "{:?}", report.failures.first());
-    report
+    common::all_users_cycle(&connect(source), &connect(target), SOURCE_TENANT_ID, watermark).await
 }
 
 fn peak_rss_kib() -> u64 {

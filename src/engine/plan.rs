@@ -384,7 +384,10 @@ mod tests {
     const OTHER: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 
     fn run(source: &[User], target: &[User], complete: bool) -> Plan {
-        let mappings = mapping::effective(&[]);
+        run_with(&mapping::effective(&[]), source, target, complete)
+    }
+
+    fn run_with(mappings: &[Mapping], source: &[User], target: &[User], complete: bool) -> Plan {
         plan(&PlanInput {
             source_tenant_id: SRC,
             source,
@@ -393,7 +396,7 @@ mod tests {
             mode: ScopeMode::AllUsers,
             assignments: &Assignments::default(),
             filter: &ScopingFilter::default(),
-            mappings: &mappings,
+            mappings,
             user_type: UserType::Member,
             adopt_existing: true,
             deprovision: DeprovisionAction::SoftDelete,
@@ -426,20 +429,7 @@ mod tests {
         }))
         .expect("spec");
         let compiled = crate::engine::compile::compile(&spec).expect("valid");
-        let mappings = mapping::effective(&compiled.mappings);
-        plan(&PlanInput {
-            source_tenant_id: SRC,
-            source,
-            source_complete: true,
-            target,
-            mode: ScopeMode::AllUsers,
-            assignments: &Assignments::default(),
-            filter: &ScopingFilter::default(),
-            mappings: &mappings,
-            user_type: UserType::Member,
-            adopt_existing: true,
-            deprovision: DeprovisionAction::SoftDelete,
-        })
+        run_with(&mapping::effective(&compiled.mappings), source, target, true)
     }
 
     #[test]
