@@ -614,3 +614,42 @@ async fn graph_groups_assign_users_and_managers_point_at_provisioned_users() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_graph_source_failing_mid_read_deprovisions_nothing() {
+    let (t, fake, source, target) = pair("graph-partial-read", true, true).await;
+    // More than one page of the users delta (the fake pages by 100).
+    for i in 0..130 {
+        source.add_user(&format!("u{i:03}@contoso.com"), "Sales").await;
+    }
+    t.apply(&sales_config("10m", "")).await;
+    let first = cycle_done(&t, &["CycleSucceeded"]).await.last_cycle.expect("cycle");
+    assert_eq!(first.created, 130);
+
+    // Every page after the first fails from now on; a restart asks for a full read.
+    fake.add_fault(crate::fake_graph::Fault {
+        method: "GET",
+        path_contains: "&$skiptoken=".into(),
+        status: 500,
+        retry_after: None,
+        times: u32::MAX,
+    });
+    t.kubectl(&["annotate", "syncconfig", CONFIG, "xtsync.io/restart=1"])
+        .await;
+    let api = t.api::<xtsync::api::SyncConfiguration>();
+    wait_condition(&api, CONFIG, "Synced", Duration::from_secs(30), |c| {
+        c.reason == "SourceReadFailed"
+    })
+    .await;
+    let users = target.provisioned().await;
+    assert_eq!(
+        users.iter().filter(|u| u.2).count(),
+        130,
+        "every target user still there and enabled"
+    );
+    assert!(
+        writes(&fake.requests(FABRIKAM))
+            .iter()
+            .all(|w| !w.starts_with("DELETE"))
+    );
+}
