@@ -653,3 +653,46 @@ async fn a_graph_source_failing_mid_read_deprovisions_nothing() {
             .all(|w| !w.starts_with("DELETE"))
     );
 }
+
+#[tokio::test]
+async fn graph_tokens_are_cached_and_renewed_when_graph_refuses_them() {
+    use std::sync::Arc;
+    use xtsync::providers::msgraph::{Credentials, Endpoints, GraphClient, TokenCache};
+    let fake = fake().await;
+    let client = GraphClient::new(
+        xtsync::providers::http_client(),
+        Endpoints {
+            login: fake.base.clone(),
+            graph: fake.base.clone(),
+        },
+        Credentials {
+            tenant_id: CONTOSO.into(),
+            client_id: GRAPH_APP.into(),
+            client_secret: GRAPH_SECRET.into(),
+        },
+        Arc::new(TokenCache::default()),
+    );
+    let organization = client.endpoints.v1("/organization");
+    for _ in 0..3 {
+        client
+            .send(reqwest::Method::GET, &organization, None, false)
+            .await
+            .expect("organization");
+    }
+    assert_eq!(fake.tokens_issued(), 1, "one token for every request while it is valid");
+    fake.revoke_tokens();
+    let answer = client
+        .send(reqwest::Method::GET, &organization, None, false)
+        .await
+        .expect("a refused token is renewed once");
+    assert_eq!(answer["value"][0]["id"], CONTOSO);
+    assert_eq!(fake.tokens_issued(), 2);
+    // A link outside the tenant's Graph endpoint never gets the token.
+    let elsewhere = client
+        .send(reqwest::Method::GET, "http://127.0.0.1:9/v1.0/users", None, false)
+        .await;
+    assert!(matches!(
+        elsewhere,
+        Err(xtsync::providers::DirectoryError::InvalidResponse(_))
+    ));
+}

@@ -54,6 +54,8 @@ pub(crate) struct State {
     tenants: BTreeMap<String, TenantState>,
     /// Access token → tenant id.
     tokens: BTreeMap<String, String>,
+    /// Tokens issued so far.
+    issued: u32,
     faults: Vec<Fault>,
     /// Throttle every n-th Graph request (a storm), with this Retry-After.
     throttle_every: Option<(u32, u32)>,
@@ -162,6 +164,15 @@ impl FakeGraph {
         let mut state = self.state();
         state.faults.clear();
         state.throttle_every = None;
+    }
+
+    /// Invalidates every access token issued so far (a revocation, a key rollover).
+    pub fn revoke_tokens(&self) {
+        self.state().tokens.clear();
+    }
+
+    pub fn tokens_issued(&self) -> u32 {
+        self.state().issued
     }
 
     /// Requests answered with an injected error so far.

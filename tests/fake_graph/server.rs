@@ -180,7 +180,8 @@ fn token(state: &mut State, path: &str, body: &[u8]) -> Reply {
             ),
         );
     }
-    let token = format!("fake-token-{}-{}", tenant_id, state.tokens.len());
+    state.issued += 1;
+    let token = format!("fake-token-{}-{}", tenant_id, state.issued);
     state.tokens.insert(token.clone(), tenant_id);
     Reply::json(
         200,
