@@ -288,37 +288,25 @@ impl Directory for GraphDirectory {
                 })
             })
             .collect();
-        // Step 2: one PATCH each with the anchor and the attributes an invitation cannot set.
-        let mut patches = Vec::new();
-        let mut patched = Vec::new();
-        let mut managers = Vec::new();
-        for (i, attributes) in users.iter().enumerate() {
-            let Ok(id) = &results[i] else { continue };
-            let changes = resource::after_invitation(attributes);
-            if let Some(Some(manager)) = changes.get("manager") {
-                managers.push((i, id.clone(), manager.clone()));
-            }
-            match self.patch_request(id, &changes).await {
-                Ok(Some(request)) => {
-                    patches.push(request);
-                    patched.push(i);
-                }
-                Ok(None) => {}
-                Err(e) => results[i] = Err(e),
-            }
-        }
-        for (i, result) in patched.into_iter().zip(self.run(patches).await) {
-            if let Err(e) = result {
-                // The user exists without its anchor: the next cycle adopts it (invitations of
-                // an existing address return the same user).
-                results[i] = Err(e);
-            }
-        }
-        for (i, id, manager) in managers {
-            if let Err(e) = self.set_manager(&id, Some(&manager)).await {
-                results[i] = Err(e);
-            }
-        }
+        // Step 2: the anchor and the attributes an invitation cannot set, as an update of the
+        // new user. If it fails, the user exists without its anchor: the next cycle adopts it
+        // (an invitation of an existing address returns the same user).
+        let invited: Vec<usize> = (0..users.len()).filter(|&i| results[i].is_ok()).collect();
+        let updates: Vec<(TargetRef, Changes)> = invited
+            .iter()
+            .filter_map(|&i| {
+                let id = results[i].as_ref().ok()?;
+                let target = TargetRef {
+                    id: id.clone(),
+                    label: id.clone(),
+                    version: None,
+                    deleted: false,
+                };
+                Some((target, resource::after_invitation(&users[i])))
+            })
+            .collect();
+        let outcomes = self.update_users(&updates, CONCURRENCY).await;
+        keep_failures(&mut results, &invited, outcomes);
         results
     }
 
@@ -331,8 +319,8 @@ impl Directory for GraphDirectory {
         first_result(self.deprovision_users(std::slice::from_ref(target), action, 1).await)
     }
 
-    /// Restores from deleted items first (one batch), then manager references (one request
-    /// each; rare), then one PATCH per user (batched).
+    /// Restores from deleted items first (one batch), then one PATCH per user (batched), then
+    /// manager references (one request each; rare).
     async fn update_users(&self, updates: &[(TargetRef, Changes)], _: usize) -> Vec<Result<(), DirectoryError>> {
         let mut results: Vec<Result<(), DirectoryError>> = updates.iter().map(|_| Ok(())).collect();
         let restores: Vec<usize> = (0..updates.len()).filter(|&i| updates[i].0.deleted).collect();
@@ -344,18 +332,7 @@ impl Directory for GraphDirectory {
                 body: Some(json!({})),
             })
             .collect();
-        for (&i, result) in restores.iter().zip(self.run(requests).await) {
-            if let Err(e) = result {
-                results[i] = Err(e);
-            }
-        }
-        for (i, (target, changes)) in updates.iter().enumerate() {
-            if let (Ok(()), Some(manager)) = (&results[i], changes.get("manager"))
-                && let Err(e) = self.set_manager(&target.id, manager.as_deref()).await
-            {
-                results[i] = Err(e);
-            }
-        }
+        keep_failures(&mut results, &restores, self.run(requests).await);
         let mut patched = Vec::new();
         let mut patches = Vec::new();
         for (i, (target, changes)) in updates.iter().enumerate() {
@@ -371,8 +348,11 @@ impl Directory for GraphDirectory {
                 Err(e) => results[i] = Err(e),
             }
         }
-        for (i, result) in patched.into_iter().zip(self.run(patches).await) {
-            if let Err(e) = result {
+        keep_failures(&mut results, &patched, self.run(patches).await);
+        for (i, (target, changes)) in updates.iter().enumerate() {
+            if let (Ok(()), Some(manager)) = (&results[i], changes.get("manager"))
+                && let Err(e) = self.set_manager(&target.id, manager.as_deref()).await
+            {
                 results[i] = Err(e);
             }
         }
@@ -416,6 +396,19 @@ impl Directory for GraphDirectory {
             };
         }
         results
+    }
+}
+
+/// Records the failures among `outcomes`, the answers to the requests of users `indexes`.
+fn keep_failures<R, T>(
+    results: &mut [Result<R, DirectoryError>],
+    indexes: &[usize],
+    outcomes: Vec<Result<T, DirectoryError>>,
+) {
+    for (&i, outcome) in indexes.iter().zip(outcomes) {
+        if let Err(e) = outcome {
+            results[i] = Err(e);
+        }
     }
 }
 
