@@ -45,10 +45,9 @@ pub async fn connect(ctx: &Context, ns: &str, name: &str) -> Result<Result<Box<d
                 Ok(client) => client,
                 Err(problem) => return Ok(Err(DirectoryError::InvalidResponse(problem.to_string()))),
             };
-            let anchor = match graph.anchor_attribute.as_deref().map(AnchorAttribute::parse) {
-                None => AnchorAttribute::DEFAULT,
-                Some(Ok(anchor)) => anchor,
-                Some(Err(message)) => return Ok(Err(DirectoryError::InvalidResponse(message))),
+            let anchor = match AnchorAttribute::of(graph.anchor_attribute.as_deref()) {
+                Ok(anchor) => anchor,
+                Err(message) => return Ok(Err(DirectoryError::InvalidResponse(message))),
             };
             Ok(Ok(Box::new(GraphDirectory::new(client, anchor, true))))
         }

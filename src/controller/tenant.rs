@@ -92,7 +92,7 @@ async fn check(tenant: &Tenant, ns: &str, ctx: &Context) -> Result<Result<Capabi
             scim: None,
             msgraph: Some(graph),
         } => {
-            if let Some(Err(message)) = graph.anchor_attribute.as_deref().map(AnchorAttribute::parse) {
+            if let Err(message) = AnchorAttribute::of(graph.anchor_attribute.as_deref()) {
                 return Ok(Err(TenantProblem::InvalidSpec(message)));
             }
             let client = match directories::graph_client(ctx, ns, tenant, graph).await? {

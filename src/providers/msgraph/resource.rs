@@ -38,6 +38,11 @@ impl AnchorAttribute {
     /// The default: the last of the fifteen, the one least likely to be in use already.
     pub const DEFAULT: AnchorAttribute = AnchorAttribute(15);
 
+    /// The Tenant's `anchorAttribute`, or the default when it names none.
+    pub fn of(configured: Option<&str>) -> Result<AnchorAttribute, String> {
+        configured.map_or(Ok(AnchorAttribute::DEFAULT), AnchorAttribute::parse)
+    }
+
     /// `extensionAttribute7` or `onPremisesExtensionAttributes/extensionAttribute7`.
     pub fn parse(text: &str) -> Result<AnchorAttribute, String> {
         let name = text
