@@ -11,6 +11,8 @@
 mod common;
 #[path = "../tests/fake_graph/mod.rs"]
 mod fake_graph;
+#[path = "../tests/fault_rules.rs"]
+mod fault_rules;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,7 +21,7 @@ use fake_graph::FakeGraph;
 use serde_json::json;
 use xtsync::cycle::CycleReport;
 use xtsync::providers::msgraph::resource::AnchorAttribute;
-use xtsync::providers::msgraph::{Credentials, Endpoints, GraphClient, GraphDirectory, TokenCache};
+use xtsync::providers::msgraph::{GraphDirectory, TokenCache};
 
 const SOURCE: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const TARGET_BATCHED: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
@@ -54,19 +56,7 @@ async fn bench(n: usize) {
         .collect();
     let tokens = Arc::new(TokenCache::default());
     let directory = |tenant: &str, batching: bool| {
-        let client = GraphClient::new(
-            xtsync::providers::http_client(),
-            Endpoints {
-                login: fake.base.clone(),
-                graph: fake.base.clone(),
-            },
-            Credentials {
-                tenant_id: tenant.to_owned(),
-                client_id: APP.to_owned(),
-                client_secret: SECRET.to_owned(),
-            },
-            tokens.clone(),
-        );
+        let client = fake.client(tenant, APP, SECRET, tokens.clone());
         GraphDirectory::new(client, AnchorAttribute::DEFAULT, batching)
     };
     let source = directory(SOURCE, true);

@@ -12,6 +12,8 @@
 //! quicker run.
 
 mod common;
+#[path = "../tests/fault_rules.rs"]
+mod fault_rules;
 #[path = "../tests/e2e/support/mod.rs"]
 mod support;
 

@@ -8,6 +8,8 @@
 //! `cargo bench --bench ready_latency` (or `make bench`). Figures vary with the machine; the
 //! target is a median under 1 s.
 
+#[path = "../tests/fault_rules.rs"]
+mod fault_rules;
 #[path = "../tests/e2e/manifests.rs"]
 mod manifests;
 #[path = "../tests/e2e/support/mod.rs"]

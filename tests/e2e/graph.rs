@@ -657,21 +657,9 @@ async fn a_graph_source_failing_mid_read_deprovisions_nothing() {
 #[tokio::test]
 async fn graph_tokens_are_cached_and_renewed_when_graph_refuses_them() {
     use std::sync::Arc;
-    use xtsync::providers::msgraph::{Credentials, Endpoints, GraphClient, TokenCache};
+    use xtsync::providers::msgraph::TokenCache;
     let fake = fake().await;
-    let client = GraphClient::new(
-        xtsync::providers::http_client(),
-        Endpoints {
-            login: fake.base.clone(),
-            graph: fake.base.clone(),
-        },
-        Credentials {
-            tenant_id: CONTOSO.into(),
-            client_id: GRAPH_APP.into(),
-            client_secret: GRAPH_SECRET.into(),
-        },
-        Arc::new(TokenCache::default()),
-    );
+    let client = fake.client(CONTOSO, GRAPH_APP, GRAPH_SECRET, Arc::new(TokenCache::default()));
     let organization = client.endpoints.v1("/organization");
     for _ in 0..3 {
         client

@@ -3,6 +3,8 @@
 
 #[path = "../fake_graph/mod.rs"]
 mod fake_graph;
+#[path = "../fault_rules.rs"]
+mod fault_rules;
 mod graph;
 mod manifests;
 mod support;

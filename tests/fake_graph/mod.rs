@@ -7,6 +7,7 @@
 //! `ConsistencyLevel`, more than 20 requests in a batch, writes to read-only settings).
 //! Several tenants live in one fake; a token names its tenant, as in Entra.
 //! Switches inject throttling and failures; a request log lets tests count what was sent.
+//! (Its crate declares `fault_rules` at the root, from `tests/fault_rules.rs`.)
 
 #![allow(dead_code)]
 
@@ -20,6 +21,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
 
+/// A rule that answers matching requests with an error instead of serving them.
+pub use crate::fault_rules::Rule as Fault;
 pub use directory::TenantState;
 
 /// A request as the fake saw it (inner requests of a batch too, flagged).
@@ -38,17 +41,6 @@ impl Logged {
     }
 }
 
-/// A rule that answers matching requests with an error instead of serving them.
-#[derive(Clone, Debug)]
-pub struct Fault {
-    pub method: &'static str,
-    pub path_contains: String,
-    pub status: u16,
-    pub retry_after: Option<u32>,
-    /// How many matching requests fail; `u32::MAX` for "until cleared".
-    pub times: u32,
-}
-
 #[derive(Default)]
 pub(crate) struct State {
     tenants: BTreeMap<String, TenantState>,
@@ -56,11 +48,12 @@ pub(crate) struct State {
     tokens: BTreeMap<String, String>,
     /// Tokens issued so far.
     issued: u32,
-    faults: Vec<Fault>,
+    faults: crate::fault_rules::Faults,
     /// Throttle every n-th Graph request (a storm), with this Retry-After.
     throttle_every: Option<(u32, u32)>,
     counter: u32,
-    throttled: u32,
+    /// Requests the storm throttled.
+    stormed: u32,
     /// Added to every HTTP request (not to each request inside a batch): a network round trip.
     pub(crate) latency: std::time::Duration,
     log: Vec<Logged>,
@@ -70,21 +63,13 @@ pub(crate) struct State {
 impl State {
     /// The injected answer for this request, if a switch says so.
     fn injected(&mut self, method: &str, target: &str) -> Option<(u16, Option<u32>)> {
-        if let Some(fault) = self
-            .faults
-            .iter_mut()
-            .find(|f| f.method == method && target.contains(&f.path_contains) && f.times > 0)
-        {
-            if fault.times != u32::MAX {
-                fault.times -= 1;
-            }
-            self.throttled += 1;
+        if let Some(fault) = self.faults.take(method, target) {
             return Some((fault.status, fault.retry_after));
         }
         if let Some((every, retry_after)) = self.throttle_every {
             self.counter += 1;
             if self.counter.is_multiple_of(every) {
-                self.throttled += 1;
+                self.stormed += 1;
                 return Some((429, Some(retry_after)));
             }
         }
@@ -110,6 +95,30 @@ impl FakeGraph {
 
     pub(crate) fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().expect("fake graph state")
+    }
+
+    /// An xtsync Graph client for `tenant_id` whose login and Graph endpoints are this fake.
+    pub fn client(
+        &self,
+        tenant_id: &str,
+        client_id: &str,
+        secret: &str,
+        tokens: Arc<xtsync::providers::msgraph::TokenCache>,
+    ) -> xtsync::providers::msgraph::GraphClient {
+        use xtsync::providers::msgraph::{Credentials, Endpoints, GraphClient};
+        GraphClient::new(
+            xtsync::providers::http_client(),
+            Endpoints {
+                login: self.base.clone(),
+                graph: self.base.clone(),
+            },
+            Credentials {
+                tenant_id: tenant_id.to_owned(),
+                client_id: client_id.to_owned(),
+                client_secret: secret.to_owned(),
+            },
+            tokens,
+        )
     }
 
     /// Adds a tenant whose app `client_id` authenticates with `secret`; its initial domain is
@@ -147,7 +156,7 @@ impl FakeGraph {
     }
 
     pub fn add_fault(&self, fault: Fault) {
-        self.state().faults.push(fault);
+        self.state().faults.add(fault);
     }
 
     /// Throttles every `every`-th request (429, `Retry-After: retry_after`) until cleared.
@@ -177,7 +186,8 @@ impl FakeGraph {
 
     /// Requests answered with an injected error so far.
     pub fn throttled(&self) -> u32 {
-        self.state().throttled
+        let state = self.state();
+        state.faults.injected() + state.stormed
     }
 
     pub fn log(&self) -> Vec<Logged> {

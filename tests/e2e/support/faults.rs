@@ -2,53 +2,12 @@
 //! unchanged unless a rule says to answer with an error instead (429 with Retry-After, 500, …).
 //! Rules match a method and a substring of the path and fire a given number of times.
 
-use std::sync::{Arc, Mutex};
-
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-#[derive(Clone, Debug)]
-pub struct Rule {
-    pub method: &'static str,
-    pub path_contains: String,
-    pub status: u16,
-    pub retry_after: Option<u32>,
-    /// How many matching requests fail; `u32::MAX` for "until cleared".
-    pub times: u32,
-}
-
-#[derive(Clone, Default)]
-pub struct Faults {
-    rules: Arc<Mutex<Vec<Rule>>>,
-    /// Requests answered with an injected error.
-    injected: Arc<Mutex<u32>>,
-}
-
-impl Faults {
-    pub fn add(&self, rule: Rule) {
-        self.rules.lock().expect("rules").push(rule);
-    }
-
-    pub fn clear(&self) {
-        self.rules.lock().expect("rules").clear();
-    }
-
-    pub fn injected(&self) -> u32 {
-        *self.injected.lock().expect("count")
-    }
-
-    fn take(&self, method: &str, path: &str) -> Option<Rule> {
-        let mut rules = self.rules.lock().expect("rules");
-        let rule = rules
-            .iter_mut()
-            .find(|r| r.method == method && path.contains(&r.path_contains) && r.times > 0)?;
-        if rule.times != u32::MAX {
-            rule.times -= 1;
-        }
-        *self.injected.lock().expect("count") += 1;
-        Some(rule.clone())
-    }
-}
+// (`fault_rules` is declared at each test or bench crate's root: it is shared with the fake Graph.)
+#[allow(unused_imports)] // the benches that include the support never name a rule
+pub use crate::fault_rules::{Faults, Rule};
 
 /// Starts a proxy to `upstream` (e.g. `http://127.0.0.1:PORT`) on a free port of 127.0.0.1;
 /// returns its base URL. It runs until the test's runtime ends.

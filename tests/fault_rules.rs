@@ -1,0 +1,52 @@
+//! Rules that make a test server answer with an error instead of serving a request (429 with
+//! Retry-After, 500, …): a method and a substring of the path, firing a given number of times.
+//! Shared by the SCIM fault proxy and the fake Graph.
+
+// Included into every test and bench crate; not each uses all of it.
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub method: &'static str,
+    pub path_contains: String,
+    pub status: u16,
+    pub retry_after: Option<u32>,
+    /// How many matching requests fail; `u32::MAX` for "until cleared".
+    pub times: u32,
+}
+
+#[derive(Clone, Default)]
+pub struct Faults {
+    rules: Arc<Mutex<Vec<Rule>>>,
+    /// Requests answered with an injected error.
+    injected: Arc<Mutex<u32>>,
+}
+
+impl Faults {
+    pub fn add(&self, rule: Rule) {
+        self.rules.lock().expect("rules").push(rule);
+    }
+
+    pub fn clear(&self) {
+        self.rules.lock().expect("rules").clear();
+    }
+
+    pub fn injected(&self) -> u32 {
+        *self.injected.lock().expect("count")
+    }
+
+    /// The rule that answers this request instead of the server, if any (and counts it).
+    pub fn take(&self, method: &str, path: &str) -> Option<Rule> {
+        let mut rules = self.rules.lock().expect("rules");
+        let rule = rules
+            .iter_mut()
+            .find(|r| r.method == method && path.contains(&r.path_contains) && r.times > 0)?;
+        if rule.times != u32::MAX {
+            rule.times -= 1;
+        }
+        *self.injected.lock().expect("count") += 1;
+        Some(rule.clone())
+    }
+}
