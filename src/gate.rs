@@ -1,51 +1,18 @@
 //! The gate of DESIGN.md §3 rules 1–2: may this SyncConfiguration write anything? Pure: it
 //! is given what the controller dereferenced and answers `Open` or the first failing check, in
 //! the order DESIGN.md fixes, so the reason on the resource is always the most basic problem.
-
-use std::fmt;
+//! The spec itself (`InvalidSpec`, first in that order) is validated one step earlier, so a
+//! gate only ever sees a valid configuration.
 
 use crate::access;
 use crate::api::policy::CrossTenantAccessPolicySpec;
+use crate::api::reasons::ReadyReason;
 use crate::api::tenant::Cloud;
-use crate::engine::compile::SpecProblems;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GateReason {
-    InvalidSpec,
-    TenantNotReady,
-    SameTenant,
-    UnsupportedCloud,
-    CrossCloudNotSupported,
-    DuplicatePair,
-    InboundSyncNotAllowed,
-    AutomaticRedemptionNotConfigured,
-}
-
-impl GateReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GateReason::InvalidSpec => "InvalidSpec",
-            GateReason::TenantNotReady => "TenantNotReady",
-            GateReason::SameTenant => "SameTenant",
-            GateReason::UnsupportedCloud => "UnsupportedCloud",
-            GateReason::CrossCloudNotSupported => "CrossCloudNotSupported",
-            GateReason::DuplicatePair => "DuplicatePair",
-            GateReason::InboundSyncNotAllowed => "InboundSyncNotAllowed",
-            GateReason::AutomaticRedemptionNotConfigured => "AutomaticRedemptionNotConfigured",
-        }
-    }
-}
-
-impl fmt::Display for GateReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Why the gate is closed, in words a person can act on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Closed {
-    pub reason: GateReason,
+    pub reason: ReadyReason,
     pub message: String,
 }
 
@@ -53,7 +20,14 @@ pub struct Closed {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TenantState {
     Missing,
-    NotReady { reason: String, message: String },
+    /// Not checked yet, or its spec changed since the check.
+    Pending {
+        message: String,
+    },
+    NotReady {
+        reason: String,
+        message: String,
+    },
     Ready(TenantFacts),
 }
 
@@ -73,7 +47,6 @@ pub struct PairClaim {
 }
 
 pub struct GateInput<'a> {
-    pub spec: Result<(), &'a SpecProblems>,
     pub source_name: &'a str,
     pub source: &'a TenantState,
     pub target_name: &'a str,
@@ -92,21 +65,19 @@ pub struct GateInput<'a> {
 pub struct OpenPair {
     pub source: TenantFacts,
     pub target: TenantFacts,
+    /// Why the gate is open, in words (the `Ready=True` message).
+    pub message: String,
 }
 
 pub fn evaluate(input: &GateInput<'_>) -> Result<OpenPair, Closed> {
     let closed = |reason, message: String| Err(Closed { reason, message });
-
-    if let Err(problems) = input.spec {
-        return closed(GateReason::InvalidSpec, format!("the spec is invalid: {problems}"));
-    }
 
     let source = ready_tenant("source", input.source_name, input.source)?;
     let target = ready_tenant("target", input.target_name, input.target)?;
 
     if source.tenant_id.eq_ignore_ascii_case(&target.tenant_id) {
         return closed(
-            GateReason::SameTenant,
+            ReadyReason::SameTenant,
             format!(
                 "source '{}' and target '{}' are the same tenant ({}); a tenant cannot sync into itself",
                 input.source_name, input.target_name, source.tenant_id
@@ -122,7 +93,7 @@ pub fn evaluate(input: &GateInput<'_>) -> Result<OpenPair, Closed> {
     ] {
         if facts.cloud == Cloud::China21Vianet {
             return closed(
-                GateReason::UnsupportedCloud,
+                ReadyReason::UnsupportedCloud,
                 format!(
                     "{role} tenant '{name}' is in the China21Vianet cloud, where cross-tenant synchronization is not supported"
                 ),
@@ -131,7 +102,7 @@ pub fn evaluate(input: &GateInput<'_>) -> Result<OpenPair, Closed> {
     }
     if source.cloud != target.cloud {
         return closed(
-            GateReason::CrossCloudNotSupported,
+            ReadyReason::CrossCloudNotSupported,
             format!(
                 "source '{}' is in the {} cloud and target '{}' in the {} cloud; synchronization never crosses clouds",
                 input.source_name, source.cloud, input.target_name, target.cloud
@@ -151,7 +122,7 @@ pub fn evaluate(input: &GateInput<'_>) -> Result<OpenPair, Closed> {
         .min_by(|a, b| a.rank.cmp(&b.rank))
     {
         return closed(
-            GateReason::DuplicatePair,
+            ReadyReason::DuplicatePair,
             format!(
                 "SyncConfiguration {} already syncs {} → {}; only one configuration per pair is allowed (the oldest wins)",
                 winner.rank.1, source.tenant_id, target.tenant_id
@@ -172,7 +143,7 @@ pub fn evaluate(input: &GateInput<'_>) -> Result<OpenPair, Closed> {
     };
     if !inbound.allow_users_sync {
         return closed(
-            GateReason::InboundSyncNotAllowed,
+            ReadyReason::InboundSyncNotAllowed,
             format!(
                 "target '{}' does not allow users sync from {}: {} must set inbound.allowUsersSync for this partner",
                 input.target_name,
@@ -183,7 +154,7 @@ pub fn evaluate(input: &GateInput<'_>) -> Result<OpenPair, Closed> {
     }
     if !inbound.automatically_redeem_invitations {
         return closed(
-            GateReason::AutomaticRedemptionNotConfigured,
+            ReadyReason::AutomaticRedemptionNotConfigured,
             format!(
                 "target '{}' does not redeem invitations from {} automatically: {} must set inbound.automaticallyRedeemInvitations for this partner",
                 input.target_name,
@@ -201,7 +172,7 @@ pub fn evaluate(input: &GateInput<'_>) -> Result<OpenPair, Closed> {
         .outbound;
     if !outbound.automatically_redeem_invitations {
         return closed(
-            GateReason::AutomaticRedemptionNotConfigured,
+            ReadyReason::AutomaticRedemptionNotConfigured,
             format!(
                 "source '{}' does not redeem invitations to {} automatically: {} must set outbound.automaticallyRedeemInvitations for this partner",
                 input.source_name,
@@ -211,19 +182,28 @@ pub fn evaluate(input: &GateInput<'_>) -> Result<OpenPair, Closed> {
         );
     }
 
-    Ok(OpenPair { source, target })
+    let message = format!(
+        "source '{}' ({}) → target '{}' ({}): tenants Ready and their policies allow the sync",
+        input.source_name, source.tenant_id, input.target_name, target.tenant_id
+    );
+    Ok(OpenPair {
+        source,
+        target,
+        message,
+    })
 }
 
 fn ready_tenant(role: &str, name: &str, state: &TenantState) -> Result<TenantFacts, Closed> {
     let message = match state {
         TenantState::Ready(facts) => return Ok(facts.clone()),
         TenantState::Missing => format!("{role} Tenant '{name}' does not exist in this namespace"),
+        TenantState::Pending { message } => format!("{role} Tenant '{name}' is not Ready yet: {message}"),
         TenantState::NotReady { reason, message } => {
             format!("{role} Tenant '{name}' is not Ready ({reason}): {message}")
         }
     };
     Err(Closed {
-        reason: GateReason::TenantNotReady,
+        reason: ReadyReason::TenantNotReady,
         message,
     })
 }
@@ -253,7 +233,6 @@ mod tests {
     }
 
     struct Case {
-        spec: Result<(), SpecProblems>,
         source: TenantState,
         target: TenantState,
         claims: Vec<PairClaim>,
@@ -264,7 +243,6 @@ mod tests {
     impl Case {
         fn valid() -> Case {
             Case {
-                spec: Ok(()),
                 source: ready(CONTOSO, Cloud::Global),
                 target: ready(FABRIKAM, Cloud::Global),
                 claims: vec![],
@@ -275,7 +253,6 @@ mod tests {
 
         fn run(&self) -> Result<OpenPair, Closed> {
             evaluate(&GateInput {
-                spec: self.spec.as_ref().map(|_| ()),
                 source_name: "contoso",
                 source: &self.source,
                 target_name: "fabrikam",
@@ -287,7 +264,7 @@ mod tests {
             })
         }
 
-        fn reason(&self) -> GateReason {
+        fn reason(&self) -> ReadyReason {
             self.run().expect_err("gate should be closed").reason
         }
     }
@@ -300,23 +277,14 @@ mod tests {
     }
 
     #[test]
-    fn invalid_spec_comes_first() {
-        let mut c = Case::valid();
-        c.spec = Err(SpecProblems(vec!["spec.interval: bad".into()]));
-        c.source = TenantState::Missing;
-        assert_eq!(c.reason(), GateReason::InvalidSpec);
-        assert!(c.run().expect_err("closed").message.contains("spec.interval: bad"));
-    }
-
-    #[test]
     fn missing_or_unready_tenant_says_which_and_why() {
         let mut c = Case::valid();
         c.target = TenantState::NotReady {
-            reason: "SecretNotFound".into(),
+            reason: crate::api::reasons::TenantReadyReason::SecretNotFound.to_string(),
             message: "Secret 'x' not found".into(),
         };
         let closed = c.run().expect_err("closed");
-        assert_eq!(closed.reason, GateReason::TenantNotReady);
+        assert_eq!(closed.reason, ReadyReason::TenantNotReady);
         assert!(
             closed.message.contains("target Tenant 'fabrikam'") && closed.message.contains("SecretNotFound"),
             "{}",
@@ -337,16 +305,16 @@ mod tests {
         let mut c = Case::valid();
         c.target = ready(&CONTOSO.to_uppercase(), Cloud::Global);
         c.target_policy = None;
-        assert_eq!(c.reason(), GateReason::SameTenant);
+        assert_eq!(c.reason(), ReadyReason::SameTenant);
     }
 
     #[test]
     fn china_cloud_is_unsupported_before_cross_cloud() {
         let mut c = Case::valid();
         c.target = ready(FABRIKAM, Cloud::China21Vianet);
-        assert_eq!(c.reason(), GateReason::UnsupportedCloud);
+        assert_eq!(c.reason(), ReadyReason::UnsupportedCloud);
         c.target = ready(FABRIKAM, Cloud::USGovernment);
-        assert_eq!(c.reason(), GateReason::CrossCloudNotSupported);
+        assert_eq!(c.reason(), ReadyReason::CrossCloudNotSupported);
     }
 
     #[test]
@@ -367,18 +335,18 @@ mod tests {
         );
         c.claims.push(claim(50, "other/older", CONTOSO, FABRIKAM));
         let closed = c.run().expect_err("closed");
-        assert_eq!(closed.reason, GateReason::DuplicatePair);
+        assert_eq!(closed.reason, ReadyReason::DuplicatePair);
         assert!(closed.message.contains("other/older"));
         // Same creation time: the name breaks the tie, deterministically.
         c.claims = vec![claim(100, "ns/aaa", CONTOSO, FABRIKAM)];
-        assert_eq!(c.reason(), GateReason::DuplicatePair);
+        assert_eq!(c.reason(), ReadyReason::DuplicatePair);
     }
 
     #[test]
     fn inbound_sync_must_be_allowed_by_the_target() {
         let mut c = Case::valid();
         c.target_policy = None;
-        assert_eq!(c.reason(), GateReason::InboundSyncNotAllowed);
+        assert_eq!(c.reason(), ReadyReason::InboundSyncNotAllowed);
         assert!(
             c.run()
                 .expect_err("closed")
@@ -386,11 +354,11 @@ mod tests {
                 .contains("no CrossTenantAccessPolicy")
         );
         c.target_policy = Some(allowing(CONTOSO, false, true, false));
-        assert_eq!(c.reason(), GateReason::InboundSyncNotAllowed);
+        assert_eq!(c.reason(), ReadyReason::InboundSyncNotAllowed);
         c.target_policy = Some(allowing(FABRIKAM, true, true, true));
         assert_eq!(
             c.reason(),
-            GateReason::InboundSyncNotAllowed,
+            ReadyReason::InboundSyncNotAllowed,
             "a policy for another partner does not apply"
         );
     }
@@ -399,11 +367,11 @@ mod tests {
     fn automatic_redemption_is_needed_on_both_sides() {
         let mut c = Case::valid();
         c.target_policy = Some(allowing(CONTOSO, true, false, false));
-        assert_eq!(c.reason(), GateReason::AutomaticRedemptionNotConfigured);
+        assert_eq!(c.reason(), ReadyReason::AutomaticRedemptionNotConfigured);
         let mut c = Case::valid();
         c.source_policy = None;
         let closed = c.run().expect_err("closed");
-        assert_eq!(closed.reason, GateReason::AutomaticRedemptionNotConfigured);
+        assert_eq!(closed.reason, ReadyReason::AutomaticRedemptionNotConfigured);
         assert!(closed.message.contains("outbound.automaticallyRedeemInvitations"));
     }
 }

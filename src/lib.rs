@@ -15,3 +15,4 @@ pub mod ops;
 pub mod providers;
 pub mod reference;
 pub mod telemetry;
+pub mod validate;

@@ -7,8 +7,31 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
     CustomResourceDefinition, JSONSchemaProps, JSONSchemaPropsOrArray,
 };
 
-/// Markdown: one section per kind, one table row per field of `spec` and `status`.
+/// Markdown: one section per kind, one table row per field of `spec` and `status`; then every
+/// condition with its reasons, from the reason enums (`api::reasons`).
 pub fn markdown(crds: &[CustomResourceDefinition]) -> String {
+    let mut out = fields(crds);
+    out.push_str(&reasons(&crate::api::reasons::catalogue()));
+    out
+}
+
+/// Every condition type of every kind, one table of reasons each.
+fn reasons(tables: &[crate::api::reasons::ReasonTable]) -> String {
+    let mut out = String::from("\n## Conditions and their reasons\n");
+    for table in tables {
+        let _ = write!(
+            out,
+            "\n### {} `{}` — {}\n\n| reason | meaning |\n|---|---|\n",
+            table.kind, table.type_, table.about
+        );
+        for (reason, meaning) in &table.reasons {
+            let _ = writeln!(out, "| `{reason}` | {} |", meaning.replace('|', "\\|"));
+        }
+    }
+    out
+}
+
+fn fields(crds: &[CustomResourceDefinition]) -> String {
     let mut out = String::from(
         "# Field reference\n\nGenerated from the CRDs by `make crds`; a test fails when it is stale. \
          `[]` marks a list, `*` a required field.\n",
@@ -106,5 +129,7 @@ mod tests {
         ] {
             assert!(generated.contains(&format!("`{field}`")), "{field} missing");
         }
+        let reason = crate::api::reasons::ReadyReason::DuplicatePair;
+        assert!(generated.contains(&format!("| `{reason}` |")), "{reason} missing");
     }
 }

@@ -3,7 +3,6 @@
 use serde_json::json;
 use xtsync::api::sync_config::SyncConfigurationSpec;
 use xtsync::cycle::{self, CycleInput, CycleReport};
-use xtsync::engine::compile;
 use xtsync::providers::Directory;
 
 /// A cycle of an `AllUsers` configuration with the default mappings: Initial without a
@@ -20,11 +19,10 @@ pub async fn all_users_cycle(
         "scope": { "mode": "AllUsers" },
     }))
     .expect("spec");
-    let compiled = compile::compile(&spec).expect("valid spec");
+    let valid = xtsync::validate::validate(&spec).expect("valid spec");
     let input = CycleInput {
         source_tenant_id,
-        spec: &spec,
-        compiled: &compiled,
+        rules: &valid.rules,
         approved_deletions: None,
         concurrency: xtsync::providers::scim::concurrency(),
         watermark,

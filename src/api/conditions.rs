@@ -11,30 +11,39 @@ pub const QUARANTINED: &str = "Quarantined";
 pub const DELETION_THRESHOLD_EXCEEDED: &str = "DeletionThresholdExceeded";
 pub const APPLIED: &str = "Applied";
 
+/// The reasons of one condition type (`api::reasons`): the type is the enum's, so a reason can
+/// never be recorded under another condition type.
+pub trait ConditionReason: Copy + Into<&'static str> {
+    const TYPE: &'static str;
+
+    fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
 /// What a reconcile concluded about one condition type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verdict {
     pub type_: &'static str,
     pub status: bool,
-    pub reason: String,
+    pub reason: &'static str,
     pub message: String,
 }
 
 impl Verdict {
-    pub fn truth(type_: &'static str, reason: impl Into<String>, message: impl Into<String>) -> Self {
-        Verdict {
-            type_,
-            status: true,
-            reason: reason.into(),
-            message: message.into(),
-        }
+    pub fn truth<R: ConditionReason>(reason: R, message: impl Into<String>) -> Self {
+        Verdict::new(true, reason, message)
     }
 
-    pub fn falsity(type_: &'static str, reason: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn falsity<R: ConditionReason>(reason: R, message: impl Into<String>) -> Self {
+        Verdict::new(false, reason, message)
+    }
+
+    pub fn new<R: ConditionReason>(status: bool, reason: R, message: impl Into<String>) -> Self {
         Verdict {
-            type_,
-            status: false,
-            reason: reason.into(),
+            type_: R::TYPE,
+            status,
+            reason: reason.as_str(),
             message: message.into(),
         }
     }
@@ -52,7 +61,7 @@ pub fn record(conditions: &[Condition], verdict: Verdict, generation: Option<i64
     let updated = Condition {
         type_: verdict.type_.to_owned(),
         status: status.to_owned(),
-        reason: verdict.reason,
+        reason: verdict.reason.to_owned(),
         message: verdict.message,
         observed_generation: generation,
         last_transition_time,
@@ -72,9 +81,15 @@ pub fn find<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a Conditio
     conditions.iter().find(|c| c.type_ == type_)
 }
 
+/// Does the condition of `reason`'s type currently carry `reason`?
+pub fn has_reason<R: ConditionReason>(conditions: &[Condition], reason: R) -> bool {
+    find(conditions, R::TYPE).is_some_and(|c| c.reason == reason.as_str())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::reasons::{ReadyReason, SyncedReason};
 
     fn at(secs: i64) -> Timestamp {
         Timestamp::from_second(secs).expect("valid timestamp")
@@ -82,14 +97,19 @@ mod tests {
 
     #[test]
     fn transition_time_moves_only_when_status_flips() {
-        let first = record(&[], Verdict::falsity(READY, "TenantNotReady", "a"), Some(1), at(100));
-        let same = record(&first, Verdict::falsity(READY, "SameTenant", "b"), Some(2), at(200));
+        let first = record(
+            &[],
+            Verdict::falsity(ReadyReason::TenantNotReady, "a"),
+            Some(1),
+            at(100),
+        );
+        let same = record(&first, Verdict::falsity(ReadyReason::SameTenant, "b"), Some(2), at(200));
         let ready = find(&same, READY).expect("ready recorded");
         assert_eq!(ready.last_transition_time, Time(at(100)));
-        assert_eq!(ready.reason, "SameTenant");
+        assert_eq!(ready.reason, ReadyReason::SameTenant.as_str());
         assert_eq!(ready.observed_generation, Some(2));
 
-        let flipped = record(&same, Verdict::truth(READY, "Ready", "c"), Some(2), at(300));
+        let flipped = record(&same, Verdict::truth(ReadyReason::GateOpen, "c"), Some(2), at(300));
         assert_eq!(
             find(&flipped, READY).map(|c| &c.last_transition_time),
             Some(&Time(at(300)))
@@ -99,8 +119,8 @@ mod tests {
 
     #[test]
     fn other_condition_types_are_kept() {
-        let a = record(&[], Verdict::truth(READY, "Ready", ""), None, at(1));
-        let b = record(&a, Verdict::falsity(SYNCED, "Pending", ""), None, at(2));
+        let a = record(&[], Verdict::truth(ReadyReason::GateOpen, ""), None, at(1));
+        let b = record(&a, Verdict::falsity(SyncedReason::GateClosed, ""), None, at(2));
         assert_eq!(
             b.iter().map(|c| c.type_.as_str()).collect::<Vec<_>>(),
             vec![READY, SYNCED]

@@ -5,6 +5,7 @@
 
 pub mod conditions;
 pub mod policy;
+pub mod reasons;
 pub mod sync_config;
 pub mod tenant;
 
@@ -19,6 +20,13 @@ use serde::{Deserialize, Serialize};
 pub const GROUP: &str = "xtsync.io";
 /// Field manager of every status write (DESIGN.md §1).
 pub const FIELD_MANAGER: &str = "xtsync";
+/// Annotations a user sets on a SyncConfiguration (DESIGN.md §1): approve the deprovisionings
+/// the threshold holds, start over with an Initial cycle, provision one user now.
+pub const APPROVE_DELETIONS: &str = "xtsync.io/approve-deletions";
+pub const RESTART: &str = "xtsync.io/restart";
+pub const PROVISION_ON_DEMAND: &str = "xtsync.io/provision-on-demand";
+/// Present only while `onConfigurationDelete: Deprovision` asks for cleanup (DESIGN.md §1).
+pub const FINALIZER: &str = "xtsync.io/cleanup";
 
 /// A tenant id is an Entra directory id: a GUID.
 pub const GUID_PATTERN: &str = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";

@@ -239,6 +239,9 @@ pub struct SyncConfigurationStatus {
     pub quarantine: Option<Quarantine>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_demand: Option<OnDemandResult>,
+    /// Deprovisionings the accidental-deletion threshold holds back, waiting for approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_deletions: Option<PendingDeletions>,
     /// The `xtsync.io/restart` value last acted on; a new value starts an Initial cycle at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_restart: Option<String>,
@@ -248,6 +251,13 @@ pub struct SyncConfigurationStatus {
     /// When the last Initial (full) cycle completed; full cycles recur to catch deletions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_full_sync_time: Option<Time>,
+}
+
+/// Deprovisionings held back by `accidentalDeletionThreshold` (DESIGN.md §3 rule 8).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+pub struct PendingDeletions {
+    /// How many; annotate `xtsync.io/approve-deletions` with this number to apply them.
+    pub count: u32,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]

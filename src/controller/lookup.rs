@@ -21,13 +21,11 @@ pub fn tenant_state(tenant: Option<&Tenant>) -> TenantState {
     let status = tenant.status.as_ref();
     let ready = status.and_then(|s| conditions::find(&s.conditions, READY));
     match ready {
-        None => TenantState::NotReady {
-            reason: "Pending".into(),
+        None => TenantState::Pending {
             message: "its connection has not been checked yet".into(),
         },
         Some(c) if c.observed_generation.is_some() && c.observed_generation != tenant.metadata.generation => {
-            TenantState::NotReady {
-                reason: "Pending".into(),
+            TenantState::Pending {
                 message: "its spec changed and is being checked again".into(),
             }
         }
@@ -89,9 +87,4 @@ pub fn pair_of(tenants: &Store<Tenant>, config: &SyncConfiguration) -> Option<(S
         source.spec.tenant_id.to_ascii_lowercase(),
         target.spec.tenant_id.to_ascii_lowercase(),
     ))
-}
-
-/// Does the resource's `Ready` condition currently carry this reason?
-pub fn ready_reason_is(conditions: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition], reason: &str) -> bool {
-    conditions::find(conditions, READY).is_some_and(|c| c.reason == reason)
 }

@@ -1,11 +1,13 @@
 //! The controllers: one reconciler per kind, fed by one shared watch per kind.
 //!
 //! Tenant      — resolves its Secret, tests the connection, records capabilities.
-//! Policy      — computes effective settings, refuses a second policy for a tenant.
-//! SyncConfig  — dereferences tenants and policies, evaluates the gate (`crate::gate`).
-//! Each writes only the `.status` of its own kind, with one server-side-apply patch.
+//! Policy      — computes effective settings, refuses a second policy for a tenant, pushes it
+//!               to Entra for Graph tenants.
+//! SyncConfig  — dereference → validate → gate → schedule → cycle → status (`sync_config`).
+//! Each writes the `.status` of its own kind with one server-side-apply patch; the only other
+//! write is the SyncConfiguration finalizer, and only when cleanup on delete is asked for.
 
-mod directories;
+mod connect;
 mod feed;
 mod lookup;
 mod policy;
@@ -21,6 +23,7 @@ use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::PartialObjectMeta;
 use kube::runtime::controller::Action;
+use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::Store;
 use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
 use kube::{Api, Client, Resource};
@@ -53,18 +56,17 @@ impl Default for Settings {
     }
 }
 
-/// What every reconciler shares: the client, the caches, the directory HTTP client.
+/// What every reconciler shares: the client, the caches, the directory clients.
 pub struct Context {
     pub client: Client,
     pub settings: Settings,
     pub tenants: Store<Tenant>,
     pub policies: Store<CrossTenantAccessPolicy>,
     pub configs: Store<SyncConfiguration>,
-    pub http: reqwest::Client,
-    /// Microsoft Graph access tokens, shared by every reconcile until shortly before expiry.
-    pub graph_tokens: Arc<crate::providers::msgraph::TokenCache>,
-    /// Who publishes Events.
-    pub reporter: kube::runtime::events::Reporter,
+    /// The HTTP client and Graph token cache every provider shares.
+    pub clients: crate::providers::Clients,
+    /// The one Event recorder, so that repeated Events aggregate into series.
+    pub recorder: Recorder,
     /// SyncConfiguration statuses as last written (see `sync_config::WrittenStatuses`).
     pub written: sync_config::WrittenStatuses,
     /// Readiness and metrics, served by `ops::http`.
@@ -131,12 +133,14 @@ pub async fn run_with(client: Client, settings: Settings, health: Arc<Health>) {
         tenants: tenants.store.clone(),
         policies: policies.store.clone(),
         configs: configs.store.clone(),
-        http: crate::providers::http_client(),
-        graph_tokens: Arc::default(),
-        reporter: kube::runtime::events::Reporter {
-            controller: "xtsync".into(),
-            instance: std::env::var("POD_NAME").ok(),
-        },
+        clients: crate::providers::Clients::default(),
+        recorder: Recorder::new(
+            client.clone(),
+            Reporter {
+                controller: "xtsync".into(),
+                instance: std::env::var("POD_NAME").ok(),
+            },
+        ),
         written: Default::default(),
         health: health.clone(),
     });

@@ -7,13 +7,14 @@ use kube::runtime::controller::Action;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, ResourceExt};
 
-use super::{Context, Error, directories, lookup, status};
+use super::{Context, Error, connect, lookup, status};
 use crate::access;
-use crate::api::conditions::{self, APPLIED, READY, Verdict};
+use crate::api::conditions::{self, APPLIED, Verdict};
 use crate::api::policy::{CrossTenantAccessPolicy, CrossTenantAccessPolicyStatus};
+use crate::api::reasons::{AppliedReason, PolicyReadyReason};
 use crate::api::tenant::Tenant;
-use crate::providers::DirectoryError;
 use crate::providers::msgraph::{self, policy::PushError};
+use crate::providers::{ConnectError, DirectoryError};
 
 pub async fn reconcile(policy: Arc<CrossTenantAccessPolicy>, ctx: Arc<Context>) -> Result<Action, Error> {
     let ns = policy.namespace().ok_or(Error::NotNamespaced)?;
@@ -22,29 +23,25 @@ pub async fn reconcile(policy: Arc<CrossTenantAccessPolicy>, ctx: Arc<Context>) 
     let repeated = access::repeated_partners(&policy.spec);
     let verdict = if !repeated.is_empty() {
         Verdict::falsity(
-            READY,
-            "InvalidSpec",
+            PolicyReadyReason::InvalidSpec,
             format!("partners list tenant {} more than once", repeated.join(", ")),
         )
     } else if lookup::tenant(&ctx.tenants, &ns, tenant_name).is_none() {
         Verdict::falsity(
-            READY,
-            "TenantNotFound",
+            PolicyReadyReason::TenantNotFound,
             format!("Tenant '{tenant_name}' does not exist in namespace '{ns}'"),
         )
     } else {
         match lookup::policy_in_force(&ctx.policies, &ns, tenant_name) {
             Some(winner) if winner.name_any() != name => Verdict::falsity(
-                READY,
-                "DuplicatePolicy",
+                PolicyReadyReason::DuplicatePolicy,
                 format!(
                     "CrossTenantAccessPolicy '{}' already configures Tenant '{tenant_name}'; a tenant has at most one policy (the oldest wins)",
                     winner.name_any()
                 ),
             ),
             _ => Verdict::truth(
-                READY,
-                "Effective",
+                PolicyReadyReason::Effective,
                 format!(
                     "settings in force for Tenant '{tenant_name}' and {} listed partner(s)",
                     policy.spec.partners.len()
@@ -101,26 +98,27 @@ async fn push_to_directory(
     let Some(tenant) = lookup::tenant(&ctx.tenants, ns, tenant_name) else {
         return Ok(None);
     };
-    let Some(graph) = &tenant.spec.directory.msgraph else {
+    if tenant.spec.directory.msgraph.is_none() {
         return Ok(None);
-    };
+    }
     let not_applied =
-        |reason: &str, message: String| Ok(Some((Verdict::falsity(APPLIED, reason, message), Vec::new())));
+        |reason: AppliedReason, message: String| Ok(Some((Verdict::falsity(reason, message), Vec::new())));
     if !policy_ready {
         return not_applied(
-            "PolicyNotReady",
+            AppliedReason::PolicyNotReady,
             "the policy is not Ready; nothing is pushed to Entra".into(),
         );
     }
     if !matches!(lookup::tenant_state(Some(&tenant)), crate::gate::TenantState::Ready(_)) {
         return not_applied(
-            "TenantNotReady",
+            AppliedReason::TenantNotReady,
             format!("Tenant '{tenant_name}' is not Ready; the policy is pushed once it is"),
         );
     }
-    let client = match directories::graph_client(ctx, ns, &tenant, graph).await? {
-        Ok(client) => client,
-        Err(problem) => return not_applied(problem.reason(), problem.to_string()),
+    let client = match connect::graph_client(ctx, ns, &tenant).await? {
+        Ok(Some(client)) => client,
+        Ok(None) => return Ok(None),
+        Err(problem) => return not_applied(AppliedReason::from(&problem), problem.to_string()),
     };
     match msgraph::policy::push(&client, &policy.spec).await {
         Ok(pushed) => {
@@ -128,8 +126,7 @@ async fn push_to_directory(
                 tracing::info!(policy = %policy.name_any(), namespace = ns, writes = pushed.writes, "cross-tenant access settings pushed to Entra");
             }
             let verdict = Verdict::truth(
-                APPLIED,
-                "Applied",
+                AppliedReason::Applied,
                 format!(
                     "Entra has these settings for {} listed partner(s){}",
                     policy.spec.partners.len(),
@@ -145,20 +142,23 @@ async fn push_to_directory(
             );
             Ok(Some((verdict, pushed.unmanaged_partners)))
         }
-        Err(PushError::NotRepresentable(message)) => not_applied("NotRepresentable", message),
+        Err(PushError::NotRepresentable(message)) => not_applied(AppliedReason::NotRepresentable, message),
         Err(PushError::Directory(DirectoryError::Rejected {
             status: 403,
             code,
             detail,
         })) => not_applied(
-            "Forbidden",
+            AppliedReason::Forbidden,
             format!(
                 "Entra refused the change ({}: {}); the app needs the application permission Policy.ReadWrite.CrossTenantAccess",
                 code.unwrap_or_default(),
                 detail.unwrap_or_default()
             ),
         ),
-        Err(PushError::Directory(e)) => not_applied(e.reason(), format!("pushing the settings to Entra failed: {e}")),
+        Err(PushError::Directory(e)) => not_applied(
+            AppliedReason::from(&e),
+            format!("pushing the settings to Entra failed: {e}"),
+        ),
     }
 }
 
@@ -177,7 +177,7 @@ pub fn sibling_mapper(
                 (p.namespace() == ns && p.spec.tenant_ref == changed.spec.tenant_ref)
                     || p.status
                         .as_ref()
-                        .is_some_and(|s| lookup::ready_reason_is(&s.conditions, "DuplicatePolicy"))
+                        .is_some_and(|s| conditions::has_reason(&s.conditions, PolicyReadyReason::DuplicatePolicy))
             })
             .map(|p| ObjectRef::from_obj(p.as_ref()))
             .collect()
@@ -196,5 +196,30 @@ pub fn tenant_mapper(
             .iter()
             .map(|p| ObjectRef::from_obj(p.as_ref()))
             .collect()
+    }
+}
+
+impl From<&ConnectError> for AppliedReason {
+    fn from(problem: &ConnectError) -> Self {
+        match problem {
+            ConnectError::SecretNotFound(_) => AppliedReason::SecretNotFound,
+            ConnectError::UnsupportedCloud(_) => AppliedReason::UnsupportedCloud,
+            ConnectError::AuthenticationFailed(_) => AppliedReason::AuthenticationFailed,
+            ConnectError::TenantNotFound(_) | ConnectError::InvalidSpec(_) => AppliedReason::TenantNotReady,
+        }
+    }
+}
+
+impl From<&DirectoryError> for AppliedReason {
+    fn from(error: &DirectoryError) -> Self {
+        match error {
+            DirectoryError::AuthenticationFailed { .. } => AppliedReason::AuthenticationFailed,
+            DirectoryError::Throttled { .. } => AppliedReason::Throttled,
+            DirectoryError::Unreachable(_) => AppliedReason::Unreachable,
+            DirectoryError::Rejected { .. } | DirectoryError::PreconditionFailed | DirectoryError::NotFound => {
+                AppliedReason::Rejected
+            }
+            DirectoryError::InvalidResponse(_) => AppliedReason::InvalidResponse,
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! Tenant reconciler: Secret → connection test → `Ready` and capabilities.
+//! Tenant reconciler: provider → Secret → connection test → `Ready` and capabilities.
 
 use std::sync::Arc;
 
@@ -10,33 +10,34 @@ use kube::runtime::controller::Action;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, ResourceExt};
 
-use super::{Context, Error, directories, secrets, status};
-use crate::api::SecretKeyRef;
-use crate::api::conditions::{self, READY, Verdict};
-use crate::api::tenant::{Capabilities, Directory, Tenant, TenantStatus};
-use crate::providers::msgraph::resource::AnchorAttribute;
-use crate::providers::{self, ProbeError};
+use super::{Context, Error, connect, status};
+use crate::api::conditions::{self, Verdict};
+use crate::api::reasons::TenantReadyReason;
+use crate::api::tenant::{Capabilities, Tenant, TenantStatus};
+use crate::providers::{ConnectError, ProbeError, Setup};
 
-/// Why a Tenant is not Ready. The variant name is the condition reason.
+/// Why a Tenant is not Ready.
 #[derive(Debug, thiserror::Error)]
 enum TenantProblem {
-    #[error("{0}")]
-    InvalidSpec(String),
-    #[error("{0}")]
-    SecretNotFound(String),
     #[error(transparent)]
-    Graph(directories::GraphSetupProblem),
+    Connect(#[from] ConnectError),
     #[error(transparent)]
     Probe(#[from] ProbeError),
 }
 
-impl TenantProblem {
-    fn reason(&self) -> &'static str {
-        match self {
-            TenantProblem::InvalidSpec(_) => "InvalidSpec",
-            TenantProblem::SecretNotFound(_) => "SecretNotFound",
-            TenantProblem::Graph(p) => p.reason(),
-            TenantProblem::Probe(e) => e.reason(),
+impl From<&TenantProblem> for TenantReadyReason {
+    fn from(problem: &TenantProblem) -> Self {
+        match problem {
+            TenantProblem::Connect(ConnectError::InvalidSpec(_) | ConnectError::TenantNotFound(_)) => {
+                TenantReadyReason::InvalidSpec
+            }
+            TenantProblem::Connect(ConnectError::SecretNotFound(_)) => TenantReadyReason::SecretNotFound,
+            TenantProblem::Connect(ConnectError::UnsupportedCloud(_)) => TenantReadyReason::UnsupportedCloud,
+            TenantProblem::Connect(ConnectError::AuthenticationFailed(_))
+            | TenantProblem::Probe(ProbeError::AuthenticationFailed { .. }) => TenantReadyReason::AuthenticationFailed,
+            TenantProblem::Probe(ProbeError::Unreachable { .. }) => TenantReadyReason::Unreachable,
+            TenantProblem::Probe(ProbeError::TenantIdMismatch { .. }) => TenantReadyReason::TenantIdMismatch,
+            TenantProblem::Probe(ProbeError::InvalidResponse { .. }) => TenantReadyReason::InvalidResponse,
         }
     }
 }
@@ -49,14 +50,18 @@ pub async fn reconcile(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Action,
     let previous = tenant.status.clone().unwrap_or_default();
     let (verdict, capabilities, requeue) = match checked {
         Ok(capabilities) => (
-            Verdict::truth(READY, "Connected", "credentials found and the connection tested"),
+            Verdict::truth(
+                TenantReadyReason::Connected,
+                "credentials found and the connection tested",
+            ),
             Some(capabilities),
             ctx.settings.tenant_recheck,
         ),
         Err(problem) => {
-            tracing::info!(tenant = %name, namespace = %ns, reason = problem.reason(), message = %problem, "tenant not ready");
+            let reason = TenantReadyReason::from(&problem);
+            tracing::info!(tenant = %name, namespace = %ns, %reason, message = %problem, "tenant not ready");
             (
-                Verdict::falsity(READY, problem.reason(), problem.to_string()),
+                Verdict::falsity(reason, problem.to_string()),
                 None,
                 ctx.settings.tenant_retry,
             )
@@ -74,43 +79,11 @@ pub async fn reconcile(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Action,
 
 /// The connection test. The outer error is ours (retry); the inner one is the user's (status).
 async fn check(tenant: &Tenant, ns: &str, ctx: &Context) -> Result<Result<Capabilities, TenantProblem>, Error> {
-    let spec = &tenant.spec;
-    match &spec.directory {
-        Directory {
-            scim: Some(scim),
-            msgraph: None,
-        } => {
-            let token = match read_secret(ctx, ns, &scim.auth.bearer_token_secret_ref).await? {
-                Ok(token) => token,
-                Err(problem) => return Ok(Err(problem)),
-            };
-            Ok(providers::scim::probe(&ctx.http, &scim.url, &token)
-                .await
-                .map_err(TenantProblem::from))
-        }
-        Directory {
-            scim: None,
-            msgraph: Some(graph),
-        } => {
-            if let Err(message) = AnchorAttribute::of(graph.anchor_attribute.as_deref()) {
-                return Ok(Err(TenantProblem::InvalidSpec(message)));
-            }
-            let client = match directories::graph_client(ctx, ns, tenant, graph).await? {
-                Ok(client) => client,
-                Err(problem) => return Ok(Err(TenantProblem::Graph(problem))),
-            };
-            Ok(providers::msgraph::probe(&client).await.map_err(TenantProblem::from))
-        }
-        _ => Ok(Err(TenantProblem::InvalidSpec(
-            "spec.directory must set exactly one of scim or msgraph".into(),
-        ))),
-    }
-}
-
-async fn read_secret(ctx: &Context, ns: &str, key_ref: &SecretKeyRef) -> Result<Result<String, TenantProblem>, Error> {
-    Ok(secrets::read_key(&ctx.client, ns, key_ref)
-        .await?
-        .map_err(TenantProblem::SecretNotFound))
+    let (setup, secret) = match connect::setup_with_secret(ctx, ns, tenant).await? {
+        Ok(found) => found,
+        Err(problem) => return Ok(Err(problem.into())),
+    };
+    Ok(setup.probe(&ctx.clients, &secret).await.map_err(TenantProblem::from))
 }
 
 /// A Secret changed (or appeared, or went away): check again the Tenants of its namespace that
@@ -126,17 +99,10 @@ pub fn secret_mapper(
             .state()
             .into_iter()
             .filter(|t| {
-                t.namespace().as_deref() == Some(ns.as_str()) && secret_name(&t.spec.directory) == Some(name.as_str())
+                t.namespace().as_deref() == Some(ns.as_str())
+                    && Setup::of(&t.spec).is_ok_and(|setup| setup.secret().name == name)
             })
             .map(|t| ObjectRef::from_obj(t.as_ref()))
             .collect()
     }
-}
-
-fn secret_name(directory: &Directory) -> Option<&str> {
-    directory
-        .scim
-        .as_ref()
-        .map(|s| s.auth.bearer_token_secret_ref.name.as_str())
-        .or_else(|| directory.msgraph.as_ref().map(|g| g.client_secret_ref.name.as_str()))
 }

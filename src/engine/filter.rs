@@ -4,7 +4,14 @@
 use regex::Regex;
 
 use super::attributes;
-use crate::api::sync_config::{ScopingClause, ScopingFilterGroup};
+
+/// A clause as a spec writes it, before it is compiled.
+#[derive(Clone, Copy, Debug)]
+pub struct WrittenClause<'a> {
+    pub attribute: &'a str,
+    pub operator: &'a str,
+    pub value: Option<&'a str>,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operator {
@@ -89,15 +96,15 @@ pub struct ScopingFilter {
 }
 
 /// Compiles every clause; returns every problem found, each naming where it is.
-pub fn compile(groups: &[ScopingFilterGroup]) -> Result<ScopingFilter, Vec<String>> {
+pub fn compile(groups: &[Vec<WrittenClause<'_>>]) -> Result<ScopingFilter, Vec<String>> {
     let mut problems = Vec::new();
     let mut compiled = Vec::with_capacity(groups.len());
     for (g, group) in groups.iter().enumerate() {
-        if group.clauses.is_empty() {
+        if group.is_empty() {
             problems.push(format!("scope.filters[{g}] has no clauses"));
         }
-        let mut clauses = Vec::with_capacity(group.clauses.len());
-        for (c, clause) in group.clauses.iter().enumerate() {
+        let mut clauses = Vec::with_capacity(group.len());
+        for (c, clause) in group.iter().enumerate() {
             match compile_clause(clause) {
                 Ok(clause) => clauses.push(clause),
                 Err(why) => problems.push(format!("scope.filters[{g}].clauses[{c}]: {why}")),
@@ -112,17 +119,17 @@ pub fn compile(groups: &[ScopingFilterGroup]) -> Result<ScopingFilter, Vec<Strin
     }
 }
 
-fn compile_clause(clause: &ScopingClause) -> Result<Clause, String> {
+fn compile_clause(clause: &WrittenClause<'_>) -> Result<Clause, String> {
     let attribute =
-        attributes::canonical(&clause.attribute).ok_or_else(|| attributes::unknown_message(&clause.attribute))?;
-    let operator = Operator::parse(&clause.operator).ok_or_else(|| {
+        attributes::canonical(clause.attribute).ok_or_else(|| attributes::unknown_message(clause.attribute))?;
+    let operator = Operator::parse(clause.operator).ok_or_else(|| {
         format!(
             "unknown operator '{}' (use EQUALS, NOT EQUALS, IS TRUE, IS FALSE, IS NULL, IS NOT NULL, REGEX MATCH, \
              NOT REGEX MATCH, Greater_Than, Greater_Than_OR_EQUALS, Less_Than, Less_Than_OR_EQUALS or includes)",
             clause.operator
         )
     })?;
-    let operand = match (&clause.value, operator.takes_value()) {
+    let operand = match (clause.value, operator.takes_value()) {
         (None, true) => return Err(format!("operator '{}' needs a value", clause.operator)),
         (Some(_), false) | (None, false) => Operand::None,
         (Some(v), true) if operator.is_numeric() => Operand::Integer(
@@ -133,7 +140,7 @@ fn compile_clause(clause: &ScopingClause) -> Result<Clause, String> {
         (Some(v), true) if matches!(operator, Operator::RegexMatch | Operator::NotRegexMatch) => {
             Operand::Pattern(Regex::new(v).map_err(|e| format!("invalid regex '{v}': {}", first_line(&e.to_string())))?)
         }
-        (Some(v), true) => Operand::Text(v.clone()),
+        (Some(v), true) => Operand::Text(v.to_owned()),
     };
     Ok(Clause {
         attribute,
@@ -156,14 +163,12 @@ fn first_line(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn clause(attribute: &str, operator: &str, value: Option<&str>) -> ScopingFilterGroup {
-        ScopingFilterGroup {
-            clauses: vec![ScopingClause {
-                attribute: attribute.into(),
-                operator: operator.into(),
-                value: value.map(Into::into),
-            }],
-        }
+    fn clause<'a>(attribute: &'a str, operator: &'a str, value: Option<&'a str>) -> Vec<WrittenClause<'a>> {
+        vec![WrittenClause {
+            attribute,
+            operator,
+            value,
+        }]
     }
 
     #[test]

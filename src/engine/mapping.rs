@@ -2,10 +2,25 @@
 
 use super::anchor::Anchor;
 use super::attributes::WORK_EMAIL;
-use super::compile::{Mapping, MappingValue};
 use super::evaluate::{EvalError, evaluate};
+use super::expression::Expr;
+use super::rules::{ApplyOn, UserType};
 use super::user::{Attributes, User};
-use crate::api::sync_config::{ApplyOn, UserType};
+
+/// One target attribute and where its value comes from.
+#[derive(Clone, Debug)]
+pub struct Mapping {
+    pub target: &'static str,
+    pub value: MappingValue,
+    pub apply_on: ApplyOn,
+}
+
+#[derive(Clone, Debug)]
+pub enum MappingValue {
+    Source(&'static str),
+    Constant(String),
+    Expression(Expr),
+}
 
 /// Copied one to one when the configuration lists no mappings (DESIGN.md §2 defaults);
 /// `active`, `userType` and the anchor are always written by the engine itself.
@@ -57,14 +72,7 @@ pub fn desired(
     creating: bool,
 ) -> Result<Attributes, EvalError> {
     let mut out = Attributes::new();
-    out.insert(
-        "userType",
-        match user_type {
-            UserType::Member => "Member",
-            UserType::Guest => "Guest",
-        }
-        .to_owned(),
-    );
+    out.insert("userType", <&str>::from(user_type).to_owned());
     for mapping in mappings {
         if mapping.apply_on == ApplyOn::CreateOnly && !creating {
             // Not managed after creation: take it out of the comparison altogether.

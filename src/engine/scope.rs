@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use super::filter::{Clause, Operand, Operator, ScopingFilter};
+use super::rules::{Scope, ScopeMode};
 use super::user::User;
-use crate::api::sync_config::ScopeMode;
 
 /// Who is assigned to the configuration, resolved against the source directory.
 #[derive(Clone, Debug, Default)]
@@ -41,17 +41,17 @@ pub enum Exclusion {
     FilteredOut,
 }
 
-pub fn exclusion(mode: ScopeMode, assignments: &Assignments, filter: &ScopingFilter, user: &User) -> Option<Exclusion> {
+pub fn exclusion(scope: &Scope, assignments: &Assignments, user: &User) -> Option<Exclusion> {
     if user.is_external() {
         return Some(Exclusion::External);
     }
     if !user.active() {
         return Some(Exclusion::Disabled);
     }
-    if mode == ScopeMode::AssignedUsersAndGroups && !assignments.includes(user) {
+    if scope.mode == ScopeMode::AssignedUsersAndGroups && !assignments.includes(user) {
         return Some(Exclusion::NotAssigned);
     }
-    if !passes(filter, user) {
+    if !passes(&scope.filter, user) {
         return Some(Exclusion::FilteredOut);
     }
     None
@@ -100,25 +100,31 @@ fn clause_holds(clause: &Clause, user: &User) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::sync_config::{ScopingClause, ScopingFilterGroup};
-    use crate::engine::filter;
+    use crate::engine::filter::{self, WrittenClause};
     use crate::engine::user::user;
 
     fn compiled(groups: &[&[(&str, &str, Option<&str>)]]) -> ScopingFilter {
-        let groups: Vec<ScopingFilterGroup> = groups
+        let groups: Vec<Vec<WrittenClause<'_>>> = groups
             .iter()
-            .map(|clauses| ScopingFilterGroup {
-                clauses: clauses
+            .map(|clauses| {
+                clauses
                     .iter()
-                    .map(|(a, o, v)| ScopingClause {
-                        attribute: (*a).into(),
-                        operator: (*o).into(),
-                        value: v.map(Into::into),
+                    .map(|&(attribute, operator, value)| WrittenClause {
+                        attribute,
+                        operator,
+                        value,
                     })
-                    .collect(),
+                    .collect()
             })
             .collect();
         filter::compile(&groups).expect("valid filter")
+    }
+
+    fn scope(mode: ScopeMode) -> Scope {
+        Scope {
+            mode,
+            ..Scope::default()
+        }
     }
 
     #[test]
@@ -159,25 +165,21 @@ mod tests {
 
     #[test]
     fn externals_disabled_and_unassigned_users_are_excluded() {
-        let everyone = ScopingFilter::default();
         let assigned = Assignments::new(&["Alice@Contoso.com".into()], ["g-member".to_string()].into());
-        let mode = ScopeMode::AssignedUsersAndGroups;
+        let mode = &scope(ScopeMode::AssignedUsersAndGroups);
         let alice = user("a", &[("userName", "alice@contoso.com")]);
-        assert_eq!(exclusion(mode, &assigned, &everyone, &alice), None);
+        assert_eq!(exclusion(mode, &assigned, &alice), None);
         assert_eq!(
-            exclusion(mode, &assigned, &everyone, &user("g-member", &[("userName", "bob")])),
+            exclusion(mode, &assigned, &user("g-member", &[("userName", "bob")])),
             None
         );
         assert_eq!(
-            exclusion(mode, &assigned, &everyone, &user("c", &[("userName", "carol")])),
+            exclusion(mode, &assigned, &user("c", &[("userName", "carol")])),
             Some(Exclusion::NotAssigned)
         );
-        assert_eq!(
-            exclusion(ScopeMode::AllUsers, &assigned, &everyone, &user("c", &[])),
-            None
-        );
+        assert_eq!(exclusion(&scope(ScopeMode::AllUsers), &assigned, &user("c", &[])), None);
         let guest = user("a", &[("userName", "alice@contoso.com"), ("userType", "Guest")]);
-        assert_eq!(exclusion(mode, &assigned, &everyone, &guest), Some(Exclusion::External));
+        assert_eq!(exclusion(mode, &assigned, &guest), Some(Exclusion::External));
         let synced_in = user(
             "a",
             &[
@@ -185,14 +187,8 @@ mod tests {
                 ("externalId", "9188040d-6c67-4c5b-b112-36a304b66dad/x"),
             ],
         );
-        assert_eq!(
-            exclusion(mode, &assigned, &everyone, &synced_in),
-            Some(Exclusion::External)
-        );
+        assert_eq!(exclusion(mode, &assigned, &synced_in), Some(Exclusion::External));
         let disabled = user("a", &[("userName", "alice@contoso.com"), ("active", "false")]);
-        assert_eq!(
-            exclusion(mode, &assigned, &everyone, &disabled),
-            Some(Exclusion::Disabled)
-        );
+        assert_eq!(exclusion(mode, &assigned, &disabled), Some(Exclusion::Disabled));
     }
 }

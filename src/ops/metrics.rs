@@ -10,6 +10,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use crate::cycle::{CycleError, CycleReport};
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReconcileLabels {
     pub kind: &'static str,
@@ -101,6 +103,32 @@ impl Metrics {
         let labels = CycleLabels { r#type, result };
         self.cycles.get_or_create(&labels).inc();
         self.cycle_duration.get_or_create(&labels).observe(took.as_secs_f64());
+    }
+
+    /// A cycle's outcome: its type and result, and its users by action.
+    pub fn record_cycle(&self, initial: bool, outcome: &Result<CycleReport, CycleError>, took: Duration) {
+        let kind = if initial { "Initial" } else { "Incremental" };
+        let report = match outcome {
+            Err(_) => return self.cycle(kind, "failed", took),
+            Ok(report) => report,
+        };
+        let result = if report.failed == 0 {
+            "succeeded"
+        } else if report.warrants_quarantine() {
+            "failed"
+        } else {
+            "partial"
+        };
+        self.cycle(kind, result, took);
+        let failed = |actions: &[&str]| {
+            let count = report.failures.iter().filter(|f| actions.contains(&f.action)).count();
+            u32::try_from(count).unwrap_or(u32::MAX)
+        };
+        self.user_operations("create", report.created, failed(&["Create"]));
+        self.user_operations("update", report.updated, failed(&["Update", "Restore"]));
+        self.user_operations("adopt", report.adopted, failed(&["Adopt"]));
+        self.user_operations("deprovision", report.deprovisioned, failed(&["Deprovision"]));
+        self.user_operations("skip", report.skipped, 0);
     }
 
     pub fn user_operations(&self, action: &'static str, succeeded: u32, failed: u32) {

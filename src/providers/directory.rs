@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use futures::future::BoxFuture;
 
-use crate::api::sync_config::DeprovisionAction;
 use crate::engine::plan::{Changes, TargetRef};
+use crate::engine::rules::DeprovisionAction;
 use crate::engine::user::{Attributes, User};
 
 #[async_trait]
@@ -81,7 +81,7 @@ pub struct SourceRead {
 
 /// What went wrong talking to a directory. Variant names are the reasons shown in
 /// `status.failures`.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, strum::IntoStaticStr)]
 pub enum DirectoryError {
     #[error("the directory rejected the credentials (HTTP {status})")]
     AuthenticationFailed { status: u16 },
@@ -106,15 +106,8 @@ pub enum DirectoryError {
 }
 
 impl DirectoryError {
+    /// The reason shown in `status.failures`: the variant name.
     pub fn reason(&self) -> &'static str {
-        match self {
-            DirectoryError::AuthenticationFailed { .. } => "AuthenticationFailed",
-            DirectoryError::Throttled { .. } => "Throttled",
-            DirectoryError::PreconditionFailed => "PreconditionFailed",
-            DirectoryError::NotFound => "NotFound",
-            DirectoryError::Rejected { .. } => "Rejected",
-            DirectoryError::Unreachable(_) => "Unreachable",
-            DirectoryError::InvalidResponse(_) => "InvalidResponse",
-        }
+        self.into()
     }
 }

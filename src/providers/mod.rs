@@ -1,10 +1,12 @@
 //! Directory providers behind one trait (`Directory`), plus the connection test the Tenant
 //! controller runs.
 
+pub mod connect;
 pub mod directory;
 pub mod msgraph;
 pub mod scim;
 
+pub use connect::{Clients, ConnectError, Setup};
 pub use directory::{Directory, DirectoryError};
 
 use std::time::Duration;
@@ -27,7 +29,7 @@ pub fn retry_after(header: Option<&reqwest::header::HeaderValue>) -> Option<Dura
 }
 
 /// Why a directory could not be used. Variant names are the `Ready=False` reasons of a Tenant.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, strum::IntoStaticStr)]
 pub enum ProbeError {
     /// The directory refused our credentials (401/403).
     #[error("the directory rejected the credentials: HTTP {status}{}", detail_suffix(.detail))]
@@ -41,17 +43,6 @@ pub enum ProbeError {
     /// An answer that is not what the protocol promises.
     #[error("unexpected answer from {url}: {what}")]
     InvalidResponse { url: String, what: String },
-}
-
-impl ProbeError {
-    pub fn reason(&self) -> &'static str {
-        match self {
-            ProbeError::AuthenticationFailed { .. } => "AuthenticationFailed",
-            ProbeError::Unreachable { .. } => "Unreachable",
-            ProbeError::InvalidResponse { .. } => "InvalidResponse",
-            ProbeError::TenantIdMismatch { .. } => "TenantIdMismatch",
-        }
-    }
 }
 
 fn detail_suffix(detail: &Option<String>) -> String {

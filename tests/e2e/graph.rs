@@ -5,6 +5,8 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use xtsync::api::conditions::ConditionReason;
+use xtsync::api::reasons::{AppliedReason, PolicyReadyReason, ReadyReason, SyncedReason, TenantReadyReason};
 use xtsync::api::sync_config::SyncConfigurationStatus;
 use xtsync::api::{CrossTenantAccessPolicy, Tenant};
 
@@ -158,7 +160,10 @@ async fn lifecycle(name: &str, source_graph: bool, target_graph: bool, deprovisi
     let bob = source.add_user("bob@contoso.com", "Sales").await;
     source.add_user("carol@contoso.com", "Ops").await;
     t.apply(&sales_config("10s", deprovision)).await;
-    let first = cycle_done(&t, &["CycleSucceeded"]).await.last_cycle.expect("cycle");
+    let first = cycle_done(&t, &[SyncedReason::CycleSucceeded])
+        .await
+        .last_cycle
+        .expect("cycle");
     assert_eq!((first.created, first.failed), (2, 0), "{first:?}");
     let mut provisioned = target.provisioned().await;
     provisioned.sort();
@@ -256,7 +261,7 @@ async fn graph_requests_per_user_are_an_invitation_and_a_patch_then_one_patch_th
         );
     });
     t.apply(&sales_config("10s", "")).await;
-    let status = cycle_done(&t, &["CycleSucceeded"]).await;
+    let status = cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
     assert_eq!(status.last_cycle.expect("cycle").created, 2);
 
     // Creation: one invitation and one PATCH per user, sent in JSON batches.
@@ -402,7 +407,7 @@ async fn graph_tenants_are_ready_only_with_working_credentials_for_their_own_ten
     t.start_controllers(|_| {});
     t.apply(&manifests::graph_tenant("contoso", CONTOSO, "Global", Some(&fake.base)))
         .await;
-    wait_ready(&t.api::<Tenant>(), "contoso", "True", "Connected").await;
+    wait_ready(&t.api::<Tenant>(), "contoso", "True", TenantReadyReason::Connected).await;
     let caps = t
         .api::<Tenant>()
         .get("contoso")
@@ -417,7 +422,13 @@ async fn graph_tenants_are_ready_only_with_working_credentials_for_their_own_ten
     // A wrong secret: the token endpoint's AADSTS error is the message.
     let wrong = manifests::graph_tenant("wrong", FABRIKAM, "Global", Some(&fake.base)).replace(GRAPH_SECRET, "nope");
     t.apply(&wrong).await;
-    let c = wait_ready(&t.api::<Tenant>(), "wrong", "False", "AuthenticationFailed").await;
+    let c = wait_ready(
+        &t.api::<Tenant>(),
+        "wrong",
+        "False",
+        TenantReadyReason::AuthenticationFailed,
+    )
+    .await;
     assert!(c.message.contains("AADSTS7000215"), "{}", c.message);
     assert!(!c.message.contains("nope"), "the secret never shows");
 
@@ -430,7 +441,13 @@ async fn graph_tenants_are_ready_only_with_working_credentials_for_their_own_ten
         Some(&fake.base),
     ))
     .await;
-    let c = wait_ready(&t.api::<Tenant>(), "northwind", "False", "TenantIdMismatch").await;
+    let c = wait_ready(
+        &t.api::<Tenant>(),
+        "northwind",
+        "False",
+        TenantReadyReason::TenantIdMismatch,
+    )
+    .await;
     assert!(
         c.message.contains("00000000-0000-4000-8000-0000000000aa"),
         "{}",
@@ -446,7 +463,7 @@ async fn us_government_tenants_use_the_us_endpoints_and_never_pair_with_global_o
     // No endpoints given: the .us authority is the one tried (unreachable from here).
     t.apply(&manifests::graph_tenant("gov", NORTHWIND, "USGovernment", None))
         .await;
-    let c = wait_ready(&t.api::<Tenant>(), "gov", "False", "Unreachable").await;
+    let c = wait_ready(&t.api::<Tenant>(), "gov", "False", TenantReadyReason::Unreachable).await;
     assert!(
         c.message.contains(&format!(
             "https://login.microsoftonline.us/{NORTHWIND}/oauth2/v2.0/token"
@@ -463,8 +480,9 @@ async fn us_government_tenants_use_the_us_endpoints_and_never_pair_with_global_o
         sales_config("10m", "")
     ))
     .await;
-    wait_ready(&t.api::<Tenant>(), "fabrikam", "True", "Connected").await;
-    t.config_ready(CONFIG, "False", "CrossCloudNotSupported").await;
+    wait_ready(&t.api::<Tenant>(), "fabrikam", "True", TenantReadyReason::Connected).await;
+    t.config_ready(CONFIG, "False", ReadyReason::CrossCloudNotSupported)
+        .await;
     assert_eq!(writes(&fake.requests(FABRIKAM)), Vec::<String>::new());
 }
 
@@ -487,11 +505,11 @@ async fn a_policy_of_a_graph_tenant_is_applied_and_then_costs_no_write() {
     ))
     .await;
     let api = t.api::<CrossTenantAccessPolicy>();
-    let applied = wait_condition(&api, "fabrikam", "Applied", Duration::from_secs(30), |c| {
+    let applied = wait_condition(&api, "fabrikam", AppliedReason::TYPE, Duration::from_secs(30), |c| {
         c.status == "True"
     })
     .await;
-    assert_eq!(applied.reason, "Applied");
+    assert_eq!(applied.reason, AppliedReason::Applied.as_str());
     let (partner, sync, default) = fake.with_tenant(FABRIKAM, |t, _| {
         (
             t.policies.partners.get(CONTOSO).cloned().expect("partner created"),
@@ -536,8 +554,15 @@ async fn a_policy_of_a_graph_tenant_is_applied_and_then_costs_no_write() {
     .await;
     assert_eq!(all_writes(&fake.requests(FABRIKAM)), Vec::<String>::new());
     let still = api.get("fabrikam").await.expect("policy").status.expect("status");
-    let applied = still.conditions.iter().find(|c| c.type_ == "Applied").expect("Applied");
-    assert_eq!((applied.status.as_str(), applied.reason.as_str()), ("True", "Applied"));
+    let applied = still
+        .conditions
+        .iter()
+        .find(|c| c.type_ == AppliedReason::TYPE)
+        .expect("Applied");
+    assert_eq!(
+        (applied.status.as_str(), applied.reason.as_str()),
+        ("True", AppliedReason::Applied.as_str())
+    );
 }
 
 #[tokio::test]
@@ -559,18 +584,18 @@ async fn a_policy_that_entra_refuses_is_not_applied_with_the_reason() {
     ))
     .await;
     let api = t.api::<CrossTenantAccessPolicy>();
-    let c = wait_condition(&api, "fabrikam", "Applied", Duration::from_secs(30), |c| {
-        c.status == "False" && c.reason != "TenantNotReady"
+    let c = wait_condition(&api, "fabrikam", AppliedReason::TYPE, Duration::from_secs(30), |c| {
+        c.status == "False" && c.reason != AppliedReason::TenantNotReady.as_str()
     })
     .await;
-    assert_eq!(c.reason, "Forbidden", "{}", c.message);
+    assert_eq!(c.reason, AppliedReason::Forbidden.as_str(), "{}", c.message);
     assert!(
         c.message.contains("Policy.ReadWrite.CrossTenantAccess"),
         "{}",
         c.message
     );
     // The policy itself is still valid.
-    wait_ready(&api, "fabrikam", "True", "Effective").await;
+    wait_ready(&api, "fabrikam", "True", PolicyReadyReason::Effective).await;
 }
 
 #[tokio::test]
@@ -587,7 +612,10 @@ async fn graph_groups_assign_users_and_managers_point_at_provisioned_users() {
     let scope = "  interval: 10m\n  scope:\n    mode: AssignedUsersAndGroups\n    users: [bob@contoso.com]\n    groups: [Sales Team]\n  attributeMappings:\n    - { target: manager, source: manager }\n";
     t.apply(&manifests::sync_config(CONFIG, "contoso", "fabrikam", scope))
         .await;
-    let first = cycle_done(&t, &["CycleSucceeded"]).await.last_cycle.expect("cycle");
+    let first = cycle_done(&t, &[SyncedReason::CycleSucceeded])
+        .await
+        .last_cycle
+        .expect("cycle");
     assert_eq!(first.created, 3, "boss and alice (group), bob (assigned); not carol");
     let mut names: Vec<String> = fake
         .users(FABRIKAM)
@@ -623,7 +651,10 @@ async fn a_graph_source_failing_mid_read_deprovisions_nothing() {
         source.add_user(&format!("u{i:03}@contoso.com"), "Sales").await;
     }
     t.apply(&sales_config("10m", "")).await;
-    let first = cycle_done(&t, &["CycleSucceeded"]).await.last_cycle.expect("cycle");
+    let first = cycle_done(&t, &[SyncedReason::CycleSucceeded])
+        .await
+        .last_cycle
+        .expect("cycle");
     assert_eq!(first.created, 130);
 
     // Every page after the first fails from now on; a restart asks for a full read.
@@ -637,8 +668,8 @@ async fn a_graph_source_failing_mid_read_deprovisions_nothing() {
     t.kubectl(&["annotate", "syncconfig", CONFIG, "xtsync.io/restart=1"])
         .await;
     let api = t.api::<xtsync::api::SyncConfiguration>();
-    wait_condition(&api, CONFIG, "Synced", Duration::from_secs(30), |c| {
-        c.reason == "SourceReadFailed"
+    wait_condition(&api, CONFIG, SyncedReason::TYPE, Duration::from_secs(30), |c| {
+        c.reason == SyncedReason::SourceReadFailed.as_str()
     })
     .await;
     let users = target.provisioned().await;

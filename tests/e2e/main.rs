@@ -12,6 +12,8 @@ mod sync;
 
 use std::time::Duration;
 
+use xtsync::api::conditions::ConditionReason;
+use xtsync::api::reasons::{AppliedReason, PolicyReadyReason, ReadyReason, SyncedReason, TenantReadyReason};
 use xtsync::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
 
 use manifests::{CONTOSO, FABRIKAM, NORTHWIND};
@@ -23,7 +25,9 @@ async fn valid_pair_becomes_ready() {
     t.start_controllers(|_| {});
     t.apply(&manifests::quickstart(&t)).await;
 
-    let ready = t.config_ready("contoso-to-fabrikam", "True", "GateOpen").await;
+    let ready = t
+        .config_ready("contoso-to-fabrikam", "True", ReadyReason::GateOpen)
+        .await;
     assert!(
         ready.message.contains(CONTOSO) && ready.message.contains(FABRIKAM),
         "{}",
@@ -60,7 +64,8 @@ async fn kubectl_get_xtsync_lists_all_three_kinds() {
     let mut t = TestNs::new("kubectl-get").await;
     t.start_controllers(|_| {});
     t.apply(&manifests::quickstart(&t)).await;
-    t.config_ready("contoso-to-fabrikam", "True", "GateOpen").await;
+    t.config_ready("contoso-to-fabrikam", "True", ReadyReason::GateOpen)
+        .await;
 
     let out = t.kubectl(&["get", "xtsync"]).await;
     for expected in [
@@ -89,11 +94,15 @@ async fn kubectl_get_xtsync_lists_all_three_kinds() {
         short.contains("contoso") && short.contains("fabrikam") && short.contains("True"),
         "{short}"
     );
-    assert!(t.kubectl(&["get", "ctap", "--no-headers"]).await.contains("Effective"));
+    assert!(
+        t.kubectl(&["get", "ctap", "--no-headers"])
+            .await
+            .contains(PolicyReadyReason::Effective.as_str())
+    );
     assert!(
         t.kubectl(&["get", "tenant", "--no-headers"])
             .await
-            .contains("Connected")
+            .contains(TenantReadyReason::Connected.as_str())
     );
 }
 
@@ -168,7 +177,9 @@ async fn invalid_spec_unknown_operator() {
         "fabrikam",
         "  scope:\n    filters:\n      - clauses:\n          - { attribute: department, operator: CONTAINS, value: Sales }\n",
     )).await;
-    let c = t.config_ready("contoso-to-fabrikam", "False", "InvalidSpec").await;
+    let c = t
+        .config_ready("contoso-to-fabrikam", "False", ReadyReason::InvalidSpec)
+        .await;
     assert!(c.message.contains("unknown operator 'CONTAINS'"), "{}", c.message);
 }
 
@@ -186,7 +197,9 @@ async fn invalid_spec_bad_regex_and_expression() {
             "  attributeMappings:\n    - { target: title, expression: 'Jion(\" \", [givenName])' }\n",
         ),
     )).await;
-    let c = t.config_ready("contoso-to-fabrikam", "False", "InvalidSpec").await;
+    let c = t
+        .config_ready("contoso-to-fabrikam", "False", ReadyReason::InvalidSpec)
+        .await;
     assert!(c.message.contains("invalid regex"), "{}", c.message);
     assert!(c.message.contains("unknown function 'Jion'"), "{}", c.message);
 }
@@ -204,7 +217,9 @@ async fn tenant_not_ready_when_missing_or_unauthenticated() {
         "",
     ))
     .await;
-    let c = t.config_ready("contoso-to-fabrikam", "False", "TenantNotReady").await;
+    let c = t
+        .config_ready("contoso-to-fabrikam", "False", ReadyReason::TenantNotReady)
+        .await;
     assert!(
         c.message.contains("Tenant 'contoso'") || c.message.contains("Tenant 'fabrikam'"),
         "{}",
@@ -214,18 +229,24 @@ async fn tenant_not_ready_when_missing_or_unauthenticated() {
     let c = wait_condition(
         &t.api::<SyncConfiguration>(),
         "contoso-to-fabrikam",
-        "Ready",
+        ReadyReason::TYPE,
         Duration::from_secs(30),
         |c| c.message.contains("target Tenant 'fabrikam' does not exist"),
     )
     .await;
-    assert_eq!(c.reason, "TenantNotReady");
+    assert_eq!(c.reason, ReadyReason::TenantNotReady.as_str());
 
     // A wrong token: the Tenant says AuthenticationFailed, the configuration says which tenant.
     t.apply(&manifests::secret("fabrikam-scim", "wrong-token")).await;
     t.apply(&manifests::scim_tenant(&t, "fabrikam", FABRIKAM, "Global"))
         .await;
-    let tc = wait_ready(&t.api::<Tenant>(), "fabrikam", "False", "AuthenticationFailed").await;
+    let tc = wait_ready(
+        &t.api::<Tenant>(),
+        "fabrikam",
+        "False",
+        TenantReadyReason::AuthenticationFailed,
+    )
+    .await;
     assert!(
         !tc.message.contains("wrong-token"),
         "secrets never appear in status: {}",
@@ -234,9 +255,12 @@ async fn tenant_not_ready_when_missing_or_unauthenticated() {
     let c = wait_condition(
         &t.api::<SyncConfiguration>(),
         "contoso-to-fabrikam",
-        "Ready",
+        ReadyReason::TYPE,
         Duration::from_secs(30),
-        |c| c.reason == "TenantNotReady" && c.message.contains("AuthenticationFailed"),
+        |c| {
+            c.reason == ReadyReason::TenantNotReady.as_str()
+                && c.message.contains(TenantReadyReason::AuthenticationFailed.as_str())
+        },
     )
     .await;
     assert!(
@@ -252,13 +276,19 @@ async fn tenant_reports_missing_secret_and_unreachable_directory() {
     t.start_controllers(|_| {});
     let no_secret = manifests::scim_tenant(&t, "nosecret", CONTOSO, "Global").replace("nosecret-scim", "absent");
     t.apply(&no_secret).await;
-    let c = wait_ready(&t.api::<Tenant>(), "nosecret", "False", "SecretNotFound").await;
+    let c = wait_ready(
+        &t.api::<Tenant>(),
+        "nosecret",
+        "False",
+        TenantReadyReason::SecretNotFound,
+    )
+    .await;
     assert!(c.message.contains("Secret 'absent' not found"), "{}", c.message);
 
     t.apply(&manifests::secret("down-scim", support::SCIM_TOKEN)).await;
     let down = manifests::scim_tenant(&t, "down", FABRIKAM, "Global").replace(&t.env.scim_base, "http://127.0.0.1:9");
     t.apply(&down).await;
-    let c = wait_ready(&t.api::<Tenant>(), "down", "False", "Unreachable").await;
+    let c = wait_ready(&t.api::<Tenant>(), "down", "False", TenantReadyReason::Unreachable).await;
     assert!(c.message.contains("127.0.0.1:9"), "{}", c.message);
 }
 
@@ -268,9 +298,15 @@ async fn fixing_a_secret_makes_the_tenant_ready_at_once() {
     // Retries are an hour away: only the Secret watch can make the tenant Ready in time.
     t.start_controllers(|s| s.tenant_retry = Duration::from_secs(3600));
     t.apply(&manifests::scim_tenant(&t, "contoso", CONTOSO, "Global")).await;
-    wait_ready(&t.api::<Tenant>(), "contoso", "False", "SecretNotFound").await;
+    wait_ready(
+        &t.api::<Tenant>(),
+        "contoso",
+        "False",
+        TenantReadyReason::SecretNotFound,
+    )
+    .await;
     t.apply(&manifests::secret("contoso-scim", support::SCIM_TOKEN)).await;
-    wait_ready(&t.api::<Tenant>(), "contoso", "True", "Connected").await;
+    wait_ready(&t.api::<Tenant>(), "contoso", "True", TenantReadyReason::Connected).await;
 }
 
 #[tokio::test]
@@ -284,7 +320,7 @@ async fn same_tenant() {
     .await;
     t.apply(&manifests::sync_config("loop", "contoso", "contoso-alias", ""))
         .await;
-    let c = t.config_ready("loop", "False", "SameTenant").await;
+    let c = t.config_ready("loop", "False", ReadyReason::SameTenant).await;
     assert!(c.message.contains(CONTOSO), "{}", c.message);
 }
 
@@ -294,7 +330,9 @@ async fn unsupported_cloud() {
     t.start_controllers(|_| {});
     t.apply(&manifests::pair_in_clouds(&t, "China21Vianet", "China21Vianet"))
         .await;
-    let c = t.config_ready("contoso-to-fabrikam", "False", "UnsupportedCloud").await;
+    let c = t
+        .config_ready("contoso-to-fabrikam", "False", ReadyReason::UnsupportedCloud)
+        .await;
     assert!(c.message.contains("China21Vianet"), "{}", c.message);
 }
 
@@ -304,7 +342,7 @@ async fn cross_cloud_not_supported() {
     t.start_controllers(|_| {});
     t.apply(&manifests::pair_in_clouds(&t, "Global", "USGovernment")).await;
     let c = t
-        .config_ready("contoso-to-fabrikam", "False", "CrossCloudNotSupported")
+        .config_ready("contoso-to-fabrikam", "False", ReadyReason::CrossCloudNotSupported)
         .await;
     assert!(c.message.contains("USGovernment"), "{}", c.message);
 }
@@ -314,12 +352,13 @@ async fn duplicate_pair_oldest_wins_and_deletion_frees_the_next() {
     let mut t = TestNs::new("duplicate-pair").await;
     t.start_controllers(|_| {});
     t.apply(&manifests::quickstart(&t)).await;
-    t.config_ready("contoso-to-fabrikam", "True", "GateOpen").await;
+    t.config_ready("contoso-to-fabrikam", "True", ReadyReason::GateOpen)
+        .await;
     // Creation times have one-second resolution: make the second one surely younger.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     t.apply(&manifests::sync_config("again", "contoso", "fabrikam", ""))
         .await;
-    let c = t.config_ready("again", "False", "DuplicatePair").await;
+    let c = t.config_ready("again", "False", ReadyReason::DuplicatePair).await;
     assert!(c.message.contains("contoso-to-fabrikam"), "{}", c.message);
     // The reverse direction and another source into the same target are other pairs: their
     // gates close for their policies, not as duplicates.
@@ -339,13 +378,13 @@ async fn duplicate_pair_oldest_wins_and_deletion_frees_the_next() {
         "",
     ))
     .await;
-    t.config_ready("fabrikam-to-contoso", "False", "InboundSyncNotAllowed")
+    t.config_ready("fabrikam-to-contoso", "False", ReadyReason::InboundSyncNotAllowed)
         .await;
-    t.config_ready("northwind-to-fabrikam", "False", "InboundSyncNotAllowed")
+    t.config_ready("northwind-to-fabrikam", "False", ReadyReason::InboundSyncNotAllowed)
         .await;
 
     t.kubectl(&["delete", "syncconfig", "contoso-to-fabrikam"]).await;
-    t.config_ready("again", "True", "GateOpen").await;
+    t.config_ready("again", "True", ReadyReason::GateOpen).await;
 }
 
 #[tokio::test]
@@ -361,16 +400,21 @@ async fn inbound_sync_not_allowed_without_a_policy_then_allowed_when_one_appears
     ))
     .await;
     let c = t
-        .config_ready("contoso-to-fabrikam", "False", "InboundSyncNotAllowed")
+        .config_ready("contoso-to-fabrikam", "False", ReadyReason::InboundSyncNotAllowed)
         .await;
     assert!(c.message.contains("no CrossTenantAccessPolicy"), "{}", c.message);
     // The policies arrive: the watch on policies re-evaluates the gate, no polling.
     t.apply(&manifests::policies()).await;
-    t.config_ready("contoso-to-fabrikam", "True", "GateOpen").await;
+    t.config_ready("contoso-to-fabrikam", "True", ReadyReason::GateOpen)
+        .await;
     // A partner override can take it away again.
     t.apply(&manifests::target_policy(true, false)).await;
-    t.config_ready("contoso-to-fabrikam", "False", "AutomaticRedemptionNotConfigured")
-        .await;
+    t.config_ready(
+        "contoso-to-fabrikam",
+        "False",
+        ReadyReason::AutomaticRedemptionNotConfigured,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -387,7 +431,11 @@ async fn automatic_redemption_not_configured_on_the_source() {
     ))
     .await;
     let c = t
-        .config_ready("contoso-to-fabrikam", "False", "AutomaticRedemptionNotConfigured")
+        .config_ready(
+            "contoso-to-fabrikam",
+            "False",
+            ReadyReason::AutomaticRedemptionNotConfigured,
+        )
         .await;
     assert!(
         c.message.contains("outbound.automaticallyRedeemInvitations"),
@@ -401,9 +449,12 @@ async fn deleting_a_tenant_closes_the_gate() {
     let mut t = TestNs::new("tenant-deleted").await;
     t.start_controllers(|_| {});
     t.apply(&manifests::quickstart(&t)).await;
-    t.config_ready("contoso-to-fabrikam", "True", "GateOpen").await;
+    t.config_ready("contoso-to-fabrikam", "True", ReadyReason::GateOpen)
+        .await;
     t.kubectl(&["delete", "tenant", "contoso"]).await;
-    let c = t.config_ready("contoso-to-fabrikam", "False", "TenantNotReady").await;
+    let c = t
+        .config_ready("contoso-to-fabrikam", "False", ReadyReason::TenantNotReady)
+        .await;
     assert!(
         c.message.contains("source Tenant 'contoso' does not exist"),
         "{}",
@@ -418,7 +469,13 @@ async fn second_policy_for_a_tenant_is_a_duplicate() {
     t.apply(&manifests::tenants_with(&t, &[("fabrikam", FABRIKAM, "Global")]))
         .await;
     t.apply(&manifests::target_policy(true, true)).await;
-    wait_ready(&t.api::<CrossTenantAccessPolicy>(), "fabrikam", "True", "Effective").await;
+    wait_ready(
+        &t.api::<CrossTenantAccessPolicy>(),
+        "fabrikam",
+        "True",
+        PolicyReadyReason::Effective,
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     t.apply(&manifests::target_policy(true, true).replace("name: fabrikam\nspec", "name: fabrikam-too\nspec"))
         .await;
@@ -426,12 +483,18 @@ async fn second_policy_for_a_tenant_is_a_duplicate() {
         &t.api::<CrossTenantAccessPolicy>(),
         "fabrikam-too",
         "False",
-        "DuplicatePolicy",
+        PolicyReadyReason::DuplicatePolicy,
     )
     .await;
     assert!(c.message.contains("'fabrikam'"), "{}", c.message);
     t.kubectl(&["delete", "ctap", "fabrikam"]).await;
-    wait_ready(&t.api::<CrossTenantAccessPolicy>(), "fabrikam-too", "True", "Effective").await;
+    wait_ready(
+        &t.api::<CrossTenantAccessPolicy>(),
+        "fabrikam-too",
+        "True",
+        PolicyReadyReason::Effective,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -439,7 +502,8 @@ async fn status_is_written_only_by_the_xtsync_field_manager() {
     let mut t = TestNs::new("field-manager").await;
     t.start_controllers(|_| {});
     t.apply(&manifests::quickstart(&t)).await;
-    t.config_ready("contoso-to-fabrikam", "True", "GateOpen").await;
+    t.config_ready("contoso-to-fabrikam", "True", ReadyReason::GateOpen)
+        .await;
     let config = t
         .api::<SyncConfiguration>()
         .get("contoso-to-fabrikam")
@@ -512,7 +576,7 @@ async fn the_binary_serves_health_readiness_metrics_and_json_logs_without_secret
     wait_condition(
         &t.api::<SyncConfiguration>(),
         "contoso-to-fabrikam",
-        "Synced",
+        SyncedReason::TYPE,
         Duration::from_secs(30),
         |c| c.status == "True",
     )
@@ -612,7 +676,8 @@ async fn two_replicas_never_both_write_and_the_standby_takes_over() {
     };
 
     t.apply(&manifests::quickstart(&t)).await;
-    t.config_ready("contoso-to-fabrikam", "True", "GateOpen").await;
+    t.config_ready("contoso-to-fabrikam", "True", ReadyReason::GateOpen)
+        .await;
     assert!(leader.metric("xtsync_reconciles_total").await > 0.0);
     assert_eq!(
         standby.metric("xtsync_reconciles_total").await,
@@ -640,9 +705,13 @@ async fn two_replicas_never_both_write_and_the_standby_takes_over() {
         .expect("config")
         .metadata
         .generation;
-    wait_condition(&api, "contoso-to-fabrikam", "Ready", Duration::from_secs(30), |c| {
-        c.observed_generation == generation
-    })
+    wait_condition(
+        &api,
+        "contoso-to-fabrikam",
+        ReadyReason::TYPE,
+        Duration::from_secs(30),
+        |c| c.observed_generation == generation,
+    )
     .await;
     assert!(standby.metric("xtsync_reconciles_total").await > 0.0);
 }
@@ -739,12 +808,15 @@ async fn every_example_applies_and_its_configurations_become_ready() {
         }
         assert!(!configs.is_empty(), "{name} has no SyncConfiguration");
         for config in configs {
-            t.config_ready(&config, "True", "GateOpen").await;
+            t.config_ready(&config, "True", ReadyReason::GateOpen).await;
         }
         if name.starts_with("graph") {
             let api = t.api::<CrossTenantAccessPolicy>();
             for policy in ["contoso", "fabrikam"] {
-                support::wait_condition(&api, policy, "Applied", Duration::from_secs(30), |c| c.status == "True").await;
+                support::wait_condition(&api, policy, AppliedReason::TYPE, Duration::from_secs(30), |c| {
+                    c.status == "True"
+                })
+                .await;
             }
         }
     }
@@ -858,12 +930,18 @@ async fn the_charts_rbac_is_enough_for_the_operator() {
     wait_condition(
         &t.api::<SyncConfiguration>(),
         "contoso-to-fabrikam",
-        "Synced",
+        SyncedReason::TYPE,
         Duration::from_secs(40),
         |c| c.status == "True",
     )
     .await;
-    wait_ready(&t.api::<CrossTenantAccessPolicy>(), "fabrikam", "True", "Effective").await;
+    wait_ready(
+        &t.api::<CrossTenantAccessPolicy>(),
+        "fabrikam",
+        "True",
+        PolicyReadyReason::Effective,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -873,7 +951,8 @@ async fn sigterm_stops_the_operator_cleanly_and_releases_the_lease() {
     t.eventually("leading", || async { replica.metric("xtsync_leader").await == 1.0 })
         .await;
     t.apply(&manifests::quickstart(&t)).await;
-    t.config_ready("contoso-to-fabrikam", "True", "GateOpen").await;
+    t.config_ready("contoso-to-fabrikam", "True", ReadyReason::GateOpen)
+        .await;
 
     let pid = replica.child.id().to_string();
     let status = std::process::Command::new("kill")

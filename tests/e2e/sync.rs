@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use xtsync::api::SyncConfiguration;
+use xtsync::api::conditions::ConditionReason;
+use xtsync::api::reasons::{DeletionThresholdReason, QuarantinedReason, SyncedReason};
 use xtsync::api::sync_config::{CycleType, SyncConfigurationStatus};
 
 use crate::manifests::{self, CONTOSO, FABRIKAM, NORTHWIND};
@@ -30,11 +32,11 @@ fn sales() -> Value {
 }
 
 /// Waits for a completed cycle of the configuration's current generation and returns the status.
-pub(crate) async fn cycle_done(t: &TestNs, reason_ok: &[&str]) -> SyncConfigurationStatus {
+pub(crate) async fn cycle_done(t: &TestNs, reason_ok: &[SyncedReason]) -> SyncConfigurationStatus {
     let api = t.api::<SyncConfiguration>();
     let generation = t.config(CONFIG).await.metadata.generation;
-    wait_condition(&api, CONFIG, "Synced", Duration::from_secs(40), |c| {
-        c.observed_generation == generation && reason_ok.contains(&c.reason.as_str())
+    wait_condition(&api, CONFIG, SyncedReason::TYPE, Duration::from_secs(40), |c| {
+        c.observed_generation == generation && reason_ok.iter().any(|r| r.as_str() == c.reason)
     })
     .await;
     t.config(CONFIG).await.status.expect("status")
@@ -43,7 +45,7 @@ pub(crate) async fn cycle_done(t: &TestNs, reason_ok: &[&str]) -> SyncConfigurat
 /// Applies the configuration with another interval: a spec change starts a cycle at once.
 async fn next_cycle(t: &TestNs, interval: &str, extra: &str) -> SyncConfigurationStatus {
     t.apply(&sales_config(interval, extra)).await;
-    cycle_done(t, &["CycleSucceeded", "PartiallySynced"]).await
+    cycle_done(t, &[SyncedReason::CycleSucceeded, SyncedReason::PartiallySynced]).await
 }
 
 async fn started(name: &str) -> TestNs {
@@ -72,7 +74,7 @@ async fn only_internal_enabled_users_in_scope_are_provisioned_with_an_anchor() {
     contoso.add_user("dave@contoso.com", disabled).await;
 
     t.apply(&sales_config("10s", "")).await;
-    let status = cycle_done(&t, &["CycleSucceeded"]).await;
+    let status = cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
 
     let users = fabrikam.users().await;
     assert_eq!(users.len(), 1, "only alice: {users:#?}");
@@ -108,7 +110,7 @@ async fn an_attribute_change_is_one_patch_and_a_rename_keeps_the_user() {
     let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
     let alice = contoso.add_user("alice@contoso.com", sales()).await;
     t.apply(&sales_config("10s", "")).await;
-    cycle_done(&t, &["CycleSucceeded"]).await;
+    cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
     let before = fabrikam.user_named("alice@contoso.com").await.expect("provisioned");
 
     contoso.replace(&alice, "displayName", json!("Alice Liddell")).await;
@@ -141,7 +143,7 @@ async fn leaving_scope_deprovisions_and_returning_restores() {
     let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
     let alice = contoso.add_user("alice@contoso.com", sales()).await;
     t.apply(&sales_config("10s", "")).await;
-    cycle_done(&t, &["CycleSucceeded"]).await;
+    cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
     let target_id = fabrikam.user_named("alice@contoso.com").await.expect("provisioned")["id"].clone();
 
     let department = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department";
@@ -176,7 +178,7 @@ async fn external_users_are_adopted_and_internal_ones_never_touched() {
         .await;
 
     t.apply(&sales_config("10s", "")).await;
-    let status = cycle_done(&t, &["CycleSucceeded"]).await;
+    let status = cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
 
     let adopted = fabrikam.user_named("alice@contoso.com").await.expect("alice");
     assert_eq!(adopted["id"], b2b.as_str());
@@ -213,7 +215,7 @@ async fn deletions_above_the_threshold_wait_for_approval() {
     let b = contoso.add_user("b@contoso.com", sales()).await;
     let threshold = "  deprovision:\n    accidentalDeletionThreshold: 1\n";
     t.apply(&sales_config("10s", threshold)).await;
-    cycle_done(&t, &["CycleSucceeded"]).await;
+    cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
 
     contoso.delete(&a).await;
     contoso.delete(&b).await;
@@ -221,7 +223,7 @@ async fn deletions_above_the_threshold_wait_for_approval() {
     let held = wait_condition(
         &t.api::<SyncConfiguration>(),
         CONFIG,
-        "DeletionThresholdExceeded",
+        DeletionThresholdReason::TYPE,
         Duration::from_secs(5),
         |c| c.status == "True",
     )
@@ -237,7 +239,7 @@ async fn deletions_above_the_threshold_wait_for_approval() {
     wait_condition(
         &t.api::<SyncConfiguration>(),
         CONFIG,
-        "DeletionThresholdExceeded",
+        DeletionThresholdReason::TYPE,
         Duration::from_secs(30),
         |c| c.status == "False",
     )
@@ -375,7 +377,7 @@ async fn an_operator_killed_mid_cycle_creates_no_duplicates_when_restarted() {
         fabrikam.users().await.len() >= 300
     })
     .await;
-    let status = cycle_done(&t, &["CycleSucceeded"]).await;
+    let status = cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
     let users = fabrikam.users().await;
     assert_eq!(users.len(), 300, "no duplicates");
     let mut anchors: Vec<&str> = users.iter().filter_map(|u| u["externalId"].as_str()).collect();
@@ -392,7 +394,7 @@ async fn a_restarted_operator_duplicates_nothing() {
     contoso.add_user("alice@contoso.com", sales()).await;
     contoso.add_user("bob@contoso.com", sales()).await;
     t.apply(&sales_config("10s", "")).await;
-    cycle_done(&t, &["CycleSucceeded"]).await;
+    cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
 
     t.stop_controllers();
     t.start_controllers(|_| {});
@@ -429,7 +431,7 @@ async fn quarantined(name: &str, interval: &str) -> (TestNs, Faults, SyncConfigu
         .await;
     faults.add(rule("POST", "/Bulk", 500, None, u32::MAX));
     t.apply(&sales_config(interval, "")).await;
-    let status = cycle_done(&t, &["CycleFailed"]).await;
+    let status = cycle_done(&t, &[SyncedReason::CycleFailed]).await;
     (t, faults, status)
 }
 
@@ -451,12 +453,12 @@ async fn a_source_read_failing_mid_way_deprovisions_nothing() {
     let names: Vec<String> = (0..1001).map(|i| format!("user{i:04}@contoso.com")).collect();
     contoso.add_users(&names, sales()).await;
     t.apply(&sales_config("10s", "")).await;
-    let status = cycle_done(&t, &["CycleSucceeded"]).await;
+    let status = cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
     assert_eq!(status.users_provisioned, Some(1001));
 
     faults.add(rule("GET", "startIndex=1001", 500, None, u32::MAX));
     t.apply(&sales_config("11s", "")).await;
-    let status = cycle_done(&t, &["SourceReadFailed"]).await;
+    let status = cycle_done(&t, &[SyncedReason::SourceReadFailed]).await;
     assert!(faults.injected() >= 1);
     let active = fabrikam.users().await.iter().filter(|u| u["active"] == true).count();
     assert_eq!(active, 1001, "a partial read deprovisions nothing");
@@ -464,7 +466,7 @@ async fn a_source_read_failing_mid_way_deprovisions_nothing() {
         status
             .conditions
             .iter()
-            .any(|c| c.type_ == "Quarantined" && c.status == "True"),
+            .any(|c| c.type_ == QuarantinedReason::TYPE && c.status == "True"),
         "{:#?}",
         status.conditions
     );
@@ -488,7 +490,7 @@ async fn a_throttled_target_is_retried_and_gets_no_duplicates() {
     faults.add(rule("POST", "/Bulk", 429, Some(1), 2));
     faults.add(rule("GET", "/Users?startIndex", 503, Some(0), 1));
     t.apply(&sales_config("10s", "")).await;
-    let status = cycle_done(&t, &["CycleSucceeded"]).await;
+    let status = cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
     assert_eq!(faults.injected(), 3);
     assert_eq!(fabrikam.users().await.len(), 3, "created once each");
     assert_eq!(status.last_cycle.expect("cycle").failed, 0);
@@ -510,7 +512,7 @@ async fn a_failing_target_is_quarantined_until_a_cycle_succeeds() {
     let (t, faults, status) = quarantined("quarantine", "10s").await;
     let fabrikam = t.scim("fabrikam");
     let quarantine = status.quarantine.expect("quarantined");
-    assert_eq!(quarantine.reason, "MostOperationsFailed");
+    assert_eq!(quarantine.reason, QuarantinedReason::MostOperationsFailed.as_str());
     assert!(
         status.failures.len() == 2 && status.failures.iter().all(|f| f.action == "Create"),
         "{:#?}",
@@ -525,7 +527,7 @@ async fn a_failing_target_is_quarantined_until_a_cycle_succeeds() {
         status
             .conditions
             .iter()
-            .any(|c| c.type_ == "Quarantined" && c.status == "False")
+            .any(|c| c.type_ == QuarantinedReason::TYPE && c.status == "False")
     );
     assert_eq!(fabrikam.users().await.len(), 2);
 }
@@ -553,7 +555,7 @@ async fn provision_on_demand_syncs_one_user_now_and_answers_in_status() {
     let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
     // A long interval: only the annotation can make anything happen after the first cycle.
     t.apply(&sales_config("1h", "")).await;
-    cycle_done(&t, &["CycleSucceeded"]).await;
+    cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
     contoso.add_user("alice@contoso.com", sales()).await;
     contoso.add_user("bob@contoso.com", sales()).await;
     contoso.add_user("olga@contoso.com", json!({})).await;
@@ -583,7 +585,7 @@ async fn restart_runs_a_cycle_at_once_and_lifts_quarantine() {
         fabrikam.users().await.len() == 2
     })
     .await;
-    let status = cycle_done(&t, &["CycleSucceeded"]).await;
+    let status = cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
     assert!(status.quarantine.is_none());
     assert_eq!(status.observed_restart.as_deref(), Some("1"));
 }
@@ -594,7 +596,7 @@ async fn deleting_a_configuration_keeps_users_unless_asked_to_deprovision() {
     let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
     contoso.add_user("alice@contoso.com", sales()).await;
     t.apply(&sales_config("10s", "")).await;
-    cycle_done(&t, &["CycleSucceeded"]).await;
+    cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
     assert!(
         t.config(CONFIG)
             .await
@@ -613,7 +615,7 @@ async fn deleting_a_configuration_keeps_users_unless_asked_to_deprovision() {
 
     let deprovision = "  deprovision:\n    onConfigurationDelete: Deprovision\n";
     t.apply(&sales_config("10s", deprovision)).await;
-    cycle_done(&t, &["CycleSucceeded"]).await;
+    cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
     t.eventually("finalizer added", || async {
         t.config(CONFIG)
             .await
@@ -645,7 +647,7 @@ async fn later_cycles_are_incremental_and_read_only_what_changed() {
         )
         .await;
     t.apply(&sales_config("10s", "")).await;
-    let status = cycle_done(&t, &["CycleSucceeded"]).await;
+    let status = cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
     let first = status.last_cycle.expect("cycle");
     assert_eq!((first.cycle_type, first.created), (CycleType::Initial, 30));
     assert!(status.watermark.is_some());
@@ -692,7 +694,7 @@ async fn assigned_users_and_group_members_are_in_scope_and_cycles_are_evented() 
     let scope = "  interval: 10s\n  scope:\n    mode: AssignedUsersAndGroups\n    users: [Alice@Contoso.com]\n    groups: [Sales Team]\n";
     t.apply(&manifests::sync_config(CONFIG, "contoso", "fabrikam", scope))
         .await;
-    let status = cycle_done(&t, &["CycleSucceeded"]).await;
+    let status = cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
     let mut names: Vec<String> = fabrikam
         .users()
         .await

@@ -13,9 +13,9 @@ use tokio::sync::OnceCell;
 
 use super::client::{BatchRequest, GraphClient};
 use super::resource::{self, AnchorAttribute, EXPAND_MANAGER, SELECT, odata_literal};
-use crate::api::sync_config::DeprovisionAction;
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::plan::{Changes, TargetRef};
+use crate::engine::rules::DeprovisionAction;
 use crate::engine::user::{Attributes, User};
 use crate::providers::directory::SourceRead;
 use crate::providers::{Directory, DirectoryError};

@@ -12,9 +12,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::resource;
-use crate::api::sync_config::DeprovisionAction;
 use crate::api::tenant::{Capabilities, ScimSoftDelete};
 use crate::engine::plan::{Changes, TargetRef};
+use crate::engine::rules::DeprovisionAction;
 use crate::engine::user::{Attributes, User};
 use crate::providers::directory::SourceRead;
 use crate::providers::{Directory, DirectoryError, describe, retry_after};

@@ -22,6 +22,8 @@ use kube::api::PostParams;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
+use xtsync::api::conditions::ConditionReason;
+use xtsync::api::reasons::ReadyReason;
 use xtsync::controller::Settings;
 
 use background::Background;
@@ -243,7 +245,7 @@ impl TestNs {
     }
 
     /// Waits for the SyncConfiguration `name` to be `Ready=status` with `reason`.
-    pub async fn config_ready(&self, name: &str, status: &str, reason: &str) -> Condition {
+    pub async fn config_ready(&self, name: &str, status: &str, reason: ReadyReason) -> Condition {
         wait_ready(&self.api::<xtsync::api::SyncConfiguration>(), name, status, reason).await
     }
 
@@ -349,13 +351,14 @@ where
     }
 }
 
-/// `Ready` with the given status and reason.
-pub async fn wait_ready<K>(api: &Api<K>, name: &str, status: &str, reason: &str) -> Condition
+/// The condition of `reason`'s type with the given status and reason.
+pub async fn wait_ready<K, R>(api: &Api<K>, name: &str, status: &str, reason: R) -> Condition
 where
     K: Resource + Clone + DeserializeOwned + Debug + serde::Serialize,
+    R: ConditionReason,
 {
-    wait_condition(api, name, "Ready", Duration::from_secs(30), |c| {
-        c.status == status && c.reason == reason
+    wait_condition(api, name, R::TYPE, Duration::from_secs(30), |c| {
+        c.status == status && c.reason == reason.as_str()
     })
     .await
 }

@@ -1,34 +1,23 @@
-//! Turns a `SyncConfigurationSpec` into the engine's checked form. Everything a schema cannot
-//! check (operators, regexes, expressions, intervals, one-of rules) is checked here, and every
-//! problem is reported at once so that one `kubectl apply` round fixes them all.
+//! Validation, the step before the gate: a `SyncConfigurationSpec` becomes the engine's
+//! `SyncRules` (and the interval the scheduler needs), or `InvalidSpec` with every problem at
+//! once, so that one `kubectl apply` round fixes them all. Everything a schema cannot check
+//! (operators, regexes, expressions, intervals, one-of rules) is checked here; later steps only
+//! ever see a valid configuration.
 
 use std::time::Duration;
 
-use super::expression::{self, Expr};
-use super::filter::{self, ScopingFilter};
-use super::{attributes, interval};
-use crate::api::sync_config::{ApplyOn, AttributeMapping, SyncConfigurationSpec};
+use crate::api::sync_config::{self as api, AttributeMapping, SyncConfigurationSpec};
+use crate::engine::expression;
+use crate::engine::filter::{self, WrittenClause};
+use crate::engine::mapping::{self, Mapping, MappingValue};
+use crate::engine::rules::{ApplyOn, DeprovisionAction, Deprovisioning, Scope, ScopeMode, SyncRules, UserType};
+use crate::engine::{attributes, interval};
 
+/// A spec that passed validation.
 #[derive(Clone, Debug)]
-pub struct CompiledSpec {
+pub struct ValidSpec {
+    pub rules: SyncRules,
     pub interval: Duration,
-    pub filter: ScopingFilter,
-    /// Explicit mappings; empty means the provider-neutral defaults.
-    pub mappings: Vec<Mapping>,
-}
-
-#[derive(Clone, Debug)]
-pub struct Mapping {
-    pub target: &'static str,
-    pub value: MappingValue,
-    pub apply_on: ApplyOn,
-}
-
-#[derive(Clone, Debug)]
-pub enum MappingValue {
-    Source(&'static str),
-    Constant(String),
-    Expression(Expr),
 }
 
 /// The spec's problems, each a sentence naming the field.
@@ -36,14 +25,28 @@ pub enum MappingValue {
 #[error("{}", .0.join("; "))]
 pub struct SpecProblems(pub Vec<String>);
 
-pub fn compile(spec: &SyncConfigurationSpec) -> Result<CompiledSpec, SpecProblems> {
+pub fn validate(spec: &SyncConfigurationSpec) -> Result<ValidSpec, SpecProblems> {
     let mut problems = Vec::new();
     let interval = interval::parse(&spec.interval)
         .map_err(|e| problems.push(format!("spec.interval: {e}")))
         .ok();
-    let filter = filter::compile(&spec.scope.filters)
-        .map_err(|p| problems.extend(p))
-        .ok();
+    let written: Vec<Vec<WrittenClause<'_>>> = spec
+        .scope
+        .filters
+        .iter()
+        .map(|group| {
+            group
+                .clauses
+                .iter()
+                .map(|c| WrittenClause {
+                    attribute: &c.attribute,
+                    operator: &c.operator,
+                    value: c.value.as_deref(),
+                })
+                .collect()
+        })
+        .collect();
+    let filter = filter::compile(&written).map_err(|p| problems.extend(p)).ok();
     let mut mappings = Vec::with_capacity(spec.attribute_mappings.len());
     for (i, mapping) in spec.attribute_mappings.iter().enumerate() {
         match compile_mapping(mapping) {
@@ -57,18 +60,50 @@ pub fn compile(spec: &SyncConfigurationSpec) -> Result<CompiledSpec, SpecProblem
         }
     }
     match (interval, filter) {
-        (Some(interval), Some(filter)) if problems.is_empty() => Ok(CompiledSpec {
+        (Some(interval), Some(filter)) if problems.is_empty() => Ok(ValidSpec {
+            rules: rules(spec, filter, mapping::effective(&mappings)),
             interval,
-            filter,
-            mappings,
         }),
         _ => Err(SpecProblems(problems)),
     }
 }
 
+/// The checked parts joined with the fields that need no checking.
+fn rules(spec: &SyncConfigurationSpec, filter: filter::ScopingFilter, mappings: Vec<Mapping>) -> SyncRules {
+    SyncRules {
+        scope: Scope {
+            mode: match spec.scope.mode {
+                api::ScopeMode::AssignedUsersAndGroups => ScopeMode::AssignedUsersAndGroups,
+                api::ScopeMode::AllUsers => ScopeMode::AllUsers,
+            },
+            users: spec.scope.users.clone(),
+            groups: spec.scope.groups.clone(),
+            filter,
+        },
+        mappings,
+        user_type: match spec.user_type {
+            api::UserType::Member => UserType::Member,
+            api::UserType::Guest => UserType::Guest,
+        },
+        adopt_existing: spec.matching.adopt_existing,
+        deprovision: Deprovisioning {
+            action: deprovision_action(spec.deprovision.action),
+            threshold: usize::try_from(spec.deprovision.accidental_deletion_threshold).unwrap_or(usize::MAX),
+        },
+    }
+}
+
+pub fn deprovision_action(action: api::DeprovisionAction) -> DeprovisionAction {
+    match action {
+        api::DeprovisionAction::SoftDelete => DeprovisionAction::SoftDelete,
+        api::DeprovisionAction::Disable => DeprovisionAction::Disable,
+        api::DeprovisionAction::None => DeprovisionAction::None,
+    }
+}
+
 fn compile_mapping(mapping: &AttributeMapping) -> Result<Mapping, String> {
     let target = attributes::canonical(&mapping.target).ok_or_else(|| attributes::unknown_message(&mapping.target))?;
-    if super::mapping::RESERVED_TARGETS.contains(&target) {
+    if mapping::RESERVED_TARGETS.contains(&target) {
         return Err(format!(
             "target '{target}' is managed by xtsync (externalId holds the anchor, active follows the scope)"
         ));
@@ -99,7 +134,10 @@ fn compile_mapping(mapping: &AttributeMapping) -> Result<Mapping, String> {
     Ok(Mapping {
         target,
         value,
-        apply_on: mapping.apply_on,
+        apply_on: match mapping.apply_on {
+            api::ApplyOn::Always => ApplyOn::Always,
+            api::ApplyOn::CreateOnly => ApplyOn::CreateOnly,
+        },
     })
 }
 
@@ -122,9 +160,11 @@ mod tests {
         assert_eq!(s.interval, "40m");
         assert_eq!(s.deprovision.accidental_deletion_threshold, 500);
         assert!(s.matching.adopt_existing);
-        let compiled = compile(&s).expect("valid");
-        assert_eq!(compiled.interval, Duration::from_secs(2400));
-        assert!(compiled.mappings.is_empty());
+        let valid = validate(&s).expect("valid");
+        assert_eq!(valid.interval, Duration::from_secs(2400));
+        assert_eq!(valid.rules.mappings.len(), 7, "the documented defaults");
+        assert_eq!(valid.rules.deprovision.threshold, 500);
+        assert!(valid.rules.adopt_existing);
     }
 
     #[test]
@@ -159,7 +199,7 @@ mod tests {
                 ..Default::default()
             },
         ];
-        let SpecProblems(problems) = compile(&s).expect_err("invalid");
+        let SpecProblems(problems) = validate(&s).expect_err("invalid");
         assert_eq!(problems.len(), 6, "{problems:?}");
         assert!(problems[0].starts_with("spec.interval: interval '5s' is shorter"));
         assert!(problems[1].contains("unknown operator 'LIKE'"));
@@ -181,11 +221,11 @@ mod tests {
             AttributeMapping {
                 target: "userType".into(),
                 constant: Some("Member".into()),
-                apply_on: ApplyOn::CreateOnly,
+                apply_on: api::ApplyOn::CreateOnly,
                 ..Default::default()
             },
         ];
-        let c = compile(&s).expect("valid");
+        let c = validate(&s).expect("valid").rules;
         assert_eq!(c.mappings[0].target, attributes::WORK_EMAIL);
         assert!(matches!(
             c.mappings[0].value,

@@ -1,0 +1,237 @@
+//! Condition reasons: one enum per condition type. A reason's string is its variant name
+//! (derived, never typed twice) and its doc comment is what `docs/reference.md` says of it, so
+//! the reasons users see, the code that sets them and the documentation cannot drift apart.
+
+use strum::{EnumIter, EnumMessage, IntoEnumIterator, IntoStaticStr};
+
+use super::conditions::ConditionReason;
+
+/// Declares a reason enum for one condition type.
+macro_rules! reasons {
+    ($(#[$meta:meta])* $name:ident for $type_:literal { $($(#[doc = $doc:literal])+ $variant:ident,)+ }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, IntoStaticStr, EnumIter, EnumMessage)]
+        pub enum $name {
+            $($(#[doc = $doc])+ $variant,)+
+        }
+
+        impl ConditionReason for $name {
+            const TYPE: &'static str = $type_;
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+reasons! {
+    /// Tenant `Ready`: the credentials were found and the directory answered.
+    TenantReadyReason for "Ready" {
+        /// True: the Secret was found and the directory answered the connection test.
+        Connected,
+        /// Not exactly one provider, or a bad `anchorAttribute`.
+        InvalidSpec,
+        /// The Secret or its key is missing or empty.
+        SecretNotFound,
+        /// The directory refused the credentials (401/403, or the token endpoint's `AADSTS…` error).
+        AuthenticationFailed,
+        /// Microsoft Graph: the credentials belong to another tenant than `spec.tenantId`.
+        TenantIdMismatch,
+        /// No answer: connection refused, DNS, TLS or a timeout.
+        Unreachable,
+        /// The answer is not SCIM (or not Microsoft Graph).
+        InvalidResponse,
+        /// Microsoft Graph in China21Vianet without endpoint overrides.
+        UnsupportedCloud,
+    }
+}
+
+reasons! {
+    /// CrossTenantAccessPolicy `Ready`: its settings are in force.
+    PolicyReadyReason for "Ready" {
+        /// True: `status.effective` lists the merged settings per partner.
+        Effective,
+        /// A partner is listed twice.
+        InvalidSpec,
+        /// `spec.tenantRef` names no Tenant of the namespace.
+        TenantNotFound,
+        /// An older policy already configures this tenant (a tenant has at most one).
+        DuplicatePolicy,
+    }
+}
+
+reasons! {
+    /// CrossTenantAccessPolicy `Applied` (Microsoft Graph tenants only): Entra has the settings.
+    AppliedReason for "Applied" {
+        /// True: Entra holds these settings.
+        Applied,
+        /// The policy itself is not Ready; nothing is pushed.
+        PolicyNotReady,
+        /// The policy's Tenant is not Ready; the settings are pushed once it is.
+        TenantNotReady,
+        /// The app lacks `Policy.ReadWrite.CrossTenantAccess`.
+        Forbidden,
+        /// A B2B user selection with both include and exclude, which Entra cannot hold.
+        NotRepresentable,
+        /// The Tenant's Secret is missing.
+        SecretNotFound,
+        /// Microsoft Graph in China21Vianet without endpoint overrides.
+        UnsupportedCloud,
+        /// Graph refused the credentials.
+        AuthenticationFailed,
+        /// Graph kept throttling the push.
+        Throttled,
+        /// Graph could not be reached.
+        Unreachable,
+        /// Graph refused the change; the message has its error code and request id.
+        Rejected,
+        /// Graph's answer was not what its documentation promises.
+        InvalidResponse,
+    }
+}
+
+reasons! {
+    /// SyncConfiguration `Ready`: the gate of DESIGN.md §3 rules 1–2, the first failing check.
+    ReadyReason for "Ready" {
+        /// True: both tenants Ready, same supported cloud, one configuration per pair, both policies allow it.
+        GateOpen,
+        /// The spec itself is wrong (operator, regex, expression, attribute, interval, mapping); the message lists every problem.
+        InvalidSpec,
+        /// A referenced Tenant is missing or not Ready; the message names it and its reason.
+        TenantNotReady,
+        /// Source and target are the same tenant id.
+        SameTenant,
+        /// A tenant is in China21Vianet, where cross-tenant synchronization is not supported.
+        UnsupportedCloud,
+        /// The tenants are in different clouds.
+        CrossCloudNotSupported,
+        /// An older SyncConfiguration already syncs this source → target.
+        DuplicatePair,
+        /// The target's policy, for the source's tenant id, lacks `inbound.allowUsersSync` (no policy = deny).
+        InboundSyncNotAllowed,
+        /// `inbound.automaticallyRedeemInvitations` (target) or `outbound.automaticallyRedeemInvitations` (source) is not set.
+        AutomaticRedemptionNotConfigured,
+    }
+}
+
+reasons! {
+    /// SyncConfiguration `Synced`: how the last cycle went.
+    SyncedReason for "Synced" {
+        /// True: the last cycle applied every change it planned.
+        CycleSucceeded,
+        /// Some users failed; `status.failures` lists them.
+        PartiallySynced,
+        /// Most writes of the cycle failed (the configuration is quarantined).
+        CycleFailed,
+        /// No cycle runs while `Ready` is False.
+        GateClosed,
+        /// `spec.suspend` is true.
+        Suspended,
+        /// Reading the source failed or was incomplete; nothing was deprovisioned.
+        SourceReadFailed,
+        /// Reading the target failed; nothing was written.
+        TargetReadFailed,
+        /// The target refused the credentials.
+        AuthenticationFailed,
+        /// A referenced Tenant went away during the cycle.
+        TenantNotFound,
+        /// A Tenant's Secret went away during the cycle.
+        SecretNotFound,
+        /// A Tenant's directory settings cannot be used (no provider, bad `anchorAttribute`).
+        InvalidTenantSpec,
+        /// A Tenant's cloud has no known Microsoft Graph endpoints.
+        UnsupportedCloud,
+    }
+}
+
+reasons! {
+    /// SyncConfiguration `Quarantined`: cycles are retried on an exponential schedule (rule 9).
+    QuarantinedReason for "Quarantined" {
+        /// False: the last cycle succeeded.
+        Healthy,
+        /// Most writes of a cycle failed.
+        MostOperationsFailed,
+        /// Reading the source failed.
+        SourceReadFailed,
+        /// Reading the target failed.
+        TargetReadFailed,
+        /// The target refused the credentials.
+        AuthenticationFailed,
+        /// A referenced Tenant went away.
+        TenantNotFound,
+        /// A Tenant's Secret went away.
+        SecretNotFound,
+        /// A Tenant's directory settings cannot be used.
+        InvalidTenantSpec,
+        /// A Tenant's cloud has no known Microsoft Graph endpoints.
+        UnsupportedCloud,
+    }
+}
+
+reasons! {
+    /// SyncConfiguration `DeletionThresholdExceeded` (rule 8).
+    DeletionThresholdReason for "DeletionThresholdExceeded" {
+        /// True: more deprovisionings than `accidentalDeletionThreshold`; none were applied; approve with `xtsync.io/approve-deletions`.
+        PendingApproval,
+        /// False: the last cycle's deprovisionings were within the threshold.
+        WithinThreshold,
+    }
+}
+
+/// One condition type's reasons, for the reference.
+pub struct ReasonTable {
+    pub kind: &'static str,
+    pub type_: &'static str,
+    pub about: &'static str,
+    /// (reason, meaning)
+    pub reasons: Vec<(&'static str, &'static str)>,
+}
+
+fn table<R>(kind: &'static str, about: &'static str) -> ReasonTable
+where
+    R: ConditionReason + IntoEnumIterator + EnumMessage,
+{
+    ReasonTable {
+        kind,
+        type_: R::TYPE,
+        about,
+        reasons: R::iter()
+            .map(|r| (r.as_str(), r.get_documentation().unwrap_or_default()))
+            .collect(),
+    }
+}
+
+/// Every condition of every kind, with its reasons.
+pub fn catalogue() -> Vec<ReasonTable> {
+    vec![
+        table::<TenantReadyReason>("Tenant", "credentials found, connection tested"),
+        table::<PolicyReadyReason>("CrossTenantAccessPolicy", "the settings are in force"),
+        table::<AppliedReason>(
+            "CrossTenantAccessPolicy",
+            "Microsoft Graph tenants only: Entra has the settings",
+        ),
+        table::<ReadyReason>("SyncConfiguration", "the gate, first failing check in this order"),
+        table::<SyncedReason>("SyncConfiguration", "how the last cycle went"),
+        table::<QuarantinedReason>("SyncConfiguration", "cycles retried on an exponential schedule"),
+        table::<DeletionThresholdReason>("SyncConfiguration", "deprovisionings held for approval"),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_are_variant_names_and_all_documented() {
+        assert_eq!(ReadyReason::DuplicatePair.as_str(), "DuplicatePair");
+        assert_eq!(ReadyReason::TYPE, "Ready");
+        for table in catalogue() {
+            for (reason, meaning) in &table.reasons {
+                assert!(!meaning.is_empty(), "{} {reason} has no doc comment", table.type_);
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! Events: one per cycle that changed something or failed, one per on-demand answer, one per
+//! cleanup — published through the controller's one `Recorder`, so repeats aggregate.
+
+use kube::Resource;
+use kube::runtime::events::{Event, EventType};
+
+use super::super::Context;
+use super::outcome::{Outcome, Step};
+use super::status::synced_reason;
+use crate::api::SyncConfiguration;
+use crate::cycle::CycleReport;
+
+/// Reasons of the Events a SyncConfiguration gets besides its conditions' reasons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+pub enum EventReason {
+    CycleCompleted,
+    ProvisionedOnDemand,
+    CleanedUp,
+    CleanupFailed,
+}
+
+/// The Events that tell what this reconcile did.
+pub async fn publish_outcome(ctx: &Context, config: &SyncConfiguration, outcome: &Outcome) {
+    let Outcome::Open(open) = outcome else {
+        return;
+    };
+    if let Some((request, answer)) = &open.on_demand {
+        let note = format!("{request}: {} — {}", <&str>::from(answer.result), answer.message);
+        let reason = EventReason::ProvisionedOnDemand.into();
+        publish(ctx, config, EventType::Normal, reason, "ProvisionOnDemand", &note).await;
+    }
+    let Step::Ran(ran) = &open.step else {
+        return;
+    };
+    match &ran.result {
+        Ok(report) => publish_cycle(ctx, config, report).await,
+        Err(error) => {
+            let reason = synced_reason(error).into();
+            publish(ctx, config, EventType::Warning, reason, "Sync", &error.to_string()).await;
+        }
+    }
+}
+
+async fn publish_cycle(ctx: &Context, config: &SyncConfiguration, report: &CycleReport) {
+    if report.changed() == 0 && report.failed == 0 && report.withheld_deprovisions.is_none() {
+        return;
+    }
+    let type_ = if report.failed > 0 || report.withheld_deprovisions.is_some() {
+        EventType::Warning
+    } else {
+        EventType::Normal
+    };
+    let withheld = report
+        .withheld_deprovisions
+        .map(|n| format!(", {n} deprovisionings withheld"))
+        .unwrap_or_default();
+    let note = format!(
+        "{} created, {} updated, {} adopted, {} deprovisioned, {} failed{withheld}",
+        report.created, report.updated, report.adopted, report.deprovisioned, report.failed,
+    );
+    publish(ctx, config, type_, EventReason::CycleCompleted.into(), "Sync", &note).await;
+}
+
+pub async fn publish(
+    ctx: &Context,
+    config: &SyncConfiguration,
+    type_: EventType,
+    reason: &'static str,
+    action: &str,
+    note: &str,
+) {
+    let event = Event {
+        type_,
+        reason: reason.into(),
+        note: Some(note.into()),
+        action: action.into(),
+        secondary: None,
+    };
+    if let Err(error) = ctx.recorder.publish(&event, &config.object_ref(&())).await {
+        tracing::debug!(%error, "could not publish an event");
+    }
+}

@@ -1,0 +1,66 @@
+//! Watch events of other objects that concern a SyncConfiguration: a sibling of the same pair,
+//! a Tenant it names, a policy of one of its Tenants.
+
+use std::sync::Arc;
+
+use kube::ResourceExt;
+use kube::runtime::reflector::{ObjectRef, Store};
+
+use super::super::{Context, lookup};
+use crate::api::conditions;
+use crate::api::reasons::ReadyReason;
+use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
+
+/// A configuration changed or went away: configurations of the same pair may win or lose, and
+/// any now marked `DuplicatePair` may have been freed.
+pub fn sibling_mapper(
+    ctx: Arc<Context>,
+) -> impl Fn(SyncConfiguration) -> Vec<ObjectRef<SyncConfiguration>> + Send + Sync + 'static {
+    move |changed| {
+        let changed_rank = lookup::rank(&changed);
+        let pair = lookup::pair_of(&ctx.tenants, &changed);
+        ctx.configs
+            .state()
+            .into_iter()
+            .filter(|c| lookup::rank(c.as_ref()) != changed_rank)
+            .filter(|c| {
+                (pair.is_some() && lookup::pair_of(&ctx.tenants, c) == pair)
+                    || c.status
+                        .as_ref()
+                        .is_some_and(|s| conditions::has_reason(&s.conditions, ReadyReason::DuplicatePair))
+            })
+            .map(|c| ObjectRef::from_obj(c.as_ref()))
+            .collect()
+    }
+}
+
+/// A Tenant changed (its readiness, id or cloud): every configuration that names it.
+pub fn tenant_mapper(
+    configs: Store<SyncConfiguration>,
+) -> impl Fn(Tenant) -> Vec<ObjectRef<SyncConfiguration>> + Send + Sync + 'static {
+    move |tenant| configs_naming(&configs, tenant.namespace(), &tenant.name_any())
+}
+
+/// A policy changed: every configuration whose source or target is the policy's tenant.
+pub fn policy_mapper(
+    configs: Store<SyncConfiguration>,
+) -> impl Fn(CrossTenantAccessPolicy) -> Vec<ObjectRef<SyncConfiguration>> + Send + Sync + 'static {
+    move |policy| configs_naming(&configs, policy.namespace(), &policy.spec.tenant_ref.name)
+}
+
+/// The configurations of `namespace` whose source or target is the Tenant `tenant_name`.
+fn configs_naming(
+    configs: &Store<SyncConfiguration>,
+    namespace: Option<String>,
+    tenant_name: &str,
+) -> Vec<ObjectRef<SyncConfiguration>> {
+    configs
+        .state()
+        .into_iter()
+        .filter(|c| {
+            c.namespace() == namespace
+                && (c.spec.source_ref.name == tenant_name || c.spec.target_ref.name == tenant_name)
+        })
+        .map(|c| ObjectRef::from_obj(c.as_ref()))
+        .collect()
+}

@@ -1,0 +1,95 @@
+//! The SyncConfiguration reconciler, one step per module (DESIGN.md §2–§3):
+//!
+//! `dereference` (Tenants, policies, sibling claims from the caches) → `crate::validate`
+//! (`InvalidSpec`) → `crate::gate` (may this pair sync?) → `run` (on demand, then the cycle
+//! `schedule` asks for) → `status` (the next status, pure) → one server-side-apply write.
+//! `finalizer` guards cleanup on delete, `events` tell what happened, `mappers` turn other
+//! objects' watch events into reconciles, `written` remembers statuses newer than the cache.
+
+mod dereference;
+mod events;
+mod finalizer;
+mod mappers;
+mod outcome;
+mod run;
+mod schedule;
+mod status;
+#[cfg(test)]
+mod tests;
+mod written;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::jiff::Timestamp;
+use kube::runtime::controller::Action;
+use kube::{Api, ResourceExt};
+
+use super::{Context, Error};
+use crate::api::sync_config::{SyncConfiguration, SyncConfigurationStatus};
+use crate::{gate, validate};
+pub use mappers::{policy_mapper, sibling_mapper, tenant_mapper};
+use outcome::Outcome;
+pub use written::WrittenStatuses;
+
+pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Result<Action, Error> {
+    // The one clock read of this reconcile; every decision below is made against it.
+    let now = Timestamp::now();
+    let ns = config.namespace().ok_or(Error::NotNamespaced)?;
+    if config.metadata.deletion_timestamp.is_some() {
+        return finalizer::cleanup(&config, &ns, &ctx).await;
+    }
+    finalizer::reconcile(&config, &ns, &ctx).await?;
+
+    let previous = ctx.written.latest(&config);
+    let found = dereference::dereference(&config, &ns, &ctx);
+    let outcome = match validate::validate(&config.spec) {
+        Err(problems) => Outcome::Invalid(problems),
+        Ok(valid) => match gate::evaluate(&found.gate_input(&config)) {
+            Err(closed) => Outcome::Closed(closed),
+            Ok(pair) if config.spec.suspend => Outcome::Suspended(pair),
+            Ok(pair) => {
+                let gate = run::OpenGate {
+                    config: &config,
+                    ns: &ns,
+                    pair,
+                    valid,
+                    previous: &previous,
+                    found: &found,
+                };
+                Outcome::Open(Box::new(gate.run(&ctx, now).await?))
+            }
+        },
+    };
+    if let Outcome::Invalid(problems) = &outcome {
+        tracing::debug!(config = %dereference::label(&config), %problems, "invalid spec");
+    }
+    events::publish_outcome(&ctx, &config, &outcome).await;
+    let next = status::next(
+        &previous,
+        &outcome,
+        config.metadata.generation,
+        now,
+        ctx.settings.gate_recheck,
+    );
+    write(&ctx, &config, &ns, &previous, next.status).await?;
+    Ok(Action::requeue(next.requeue.max(Duration::from_secs(1))))
+}
+
+/// Writes the status when it changed.
+async fn write(
+    ctx: &Context,
+    config: &SyncConfiguration,
+    ns: &str,
+    previous: &SyncConfigurationStatus,
+    next: SyncConfigurationStatus,
+) -> Result<(), Error> {
+    if &next == previous {
+        return Ok(());
+    }
+    let api = Api::<SyncConfiguration>::namespaced(ctx.client.clone(), ns);
+    super::status::apply(&api, &config.name_any(), &next).await?;
+    ctx.written.put(&config.uid().unwrap_or_default(), next, &ctx.configs);
+    ctx.health.metrics.quarantined.set(ctx.written.quarantined());
+    Ok(())
+}

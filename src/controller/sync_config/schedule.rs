@@ -1,0 +1,129 @@
+//! Schedule: is a cycle due now, and which kind (DESIGN.md §3 rules 8–11)? Pure: it reads the
+//! previous status, the requests the user made with annotations, and the clock it is given.
+
+use std::time::Duration;
+
+use k8s_openapi::jiff::{SignedDuration, Timestamp};
+use kube::ResourceExt;
+
+use crate::api::conditions;
+use crate::api::reasons::SyncedReason;
+use crate::api::sync_config::{SyncConfiguration, SyncConfigurationStatus};
+use crate::api::{APPROVE_DELETIONS, PROVISION_ON_DEMAND, RESTART};
+
+/// An Initial cycle at least every this many intervals, to catch source deletions (which
+/// incremental reads cannot see).
+pub const FULL_CYCLE_EVERY: u32 = 10;
+
+/// What the user asked for on the resource itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Requests {
+    pub generation: Option<i64>,
+    /// `xtsync.io/restart`
+    pub restart: Option<String>,
+    /// `xtsync.io/approve-deletions`
+    pub approval: Option<String>,
+    /// `xtsync.io/provision-on-demand`
+    pub on_demand: Option<String>,
+}
+
+impl Requests {
+    pub fn of(config: &SyncConfiguration) -> Requests {
+        let annotation = |key: &str| config.annotations().get(key).map(|v| v.trim().to_owned());
+        Requests {
+            generation: config.metadata.generation,
+            restart: annotation(RESTART),
+            approval: annotation(APPROVE_DELETIONS),
+            on_demand: annotation(PROVISION_ON_DEMAND).filter(|v| !v.is_empty()),
+        }
+    }
+
+    /// The on-demand request not answered yet, if any (a new value is a new request).
+    pub fn new_on_demand(&self, previous: &SyncConfigurationStatus) -> Option<&str> {
+        let answered = previous.on_demand.as_ref().map(|o| o.request.as_str());
+        self.on_demand.as_deref().filter(|r| Some(*r) != answered)
+    }
+
+    /// The number of deprovisionings the user approved past the threshold.
+    pub fn approved_deletions(&self) -> Option<usize> {
+        self.approval.as_deref()?.parse().ok()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CycleKind {
+    /// Full reads of source and target.
+    Initial,
+    /// Only the source users changed since the watermark.
+    Incremental,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Not due: look again after this long.
+    Wait(Duration),
+    /// Run a cycle now; `restart` is the `xtsync.io/restart` value it acts on, if any.
+    Run { kind: CycleKind, restart: Option<String> },
+}
+
+pub fn decide(
+    previous: &SyncConfigurationStatus,
+    requests: &Requests,
+    interval: Duration,
+    source_tracks_changes: bool,
+    now: Timestamp,
+) -> Decision {
+    let restart = requests
+        .restart
+        .clone()
+        .filter(|r| Some(r) != previous.observed_restart.as_ref());
+    if restart.is_none()
+        && let Some(wait) = time_until_due(previous, requests, now)
+    {
+        return Decision::Wait(wait);
+    }
+    // Rule 10: Initial cycles at first, after a spec change or a restart, when deletions wait
+    // for approval, when the source cannot filter by change time, and every
+    // `FULL_CYCLE_EVERY` intervals to catch deletions; Incremental cycles otherwise.
+    let full_due = previous.last_full_sync_time.as_ref().is_none_or(|t| {
+        let since = now.duration_since(t.0).as_secs().max(0).unsigned_abs();
+        Duration::from_secs(since) >= interval * FULL_CYCLE_EVERY
+    });
+    let initial = previous.watermark.is_none()
+        || spec_changed(previous, requests)
+        || restart.is_some()
+        || previous.pending_deletions.is_some()
+        || !source_tracks_changes
+        || full_due;
+    let kind = if initial {
+        CycleKind::Initial
+    } else {
+        CycleKind::Incremental
+    };
+    Decision::Run { kind, restart }
+}
+
+/// `None` when a cycle should run now: first cycle, a spec change, the scheduled time, or an
+/// approval of withheld deletions. Otherwise how long until it is due.
+fn time_until_due(previous: &SyncConfigurationStatus, requests: &Requests, now: Timestamp) -> Option<Duration> {
+    let never_ran = previous.last_cycle.is_none();
+    let approval_waiting = previous
+        .pending_deletions
+        .as_ref()
+        .is_some_and(|p| requests.approved_deletions() == usize::try_from(p.count).ok());
+    if spec_changed(previous, requests) || never_ran || approval_waiting {
+        return None;
+    }
+    let due = previous.next_sync_time.as_ref()?.0;
+    let wait = due.duration_since(now);
+    (wait > SignedDuration::ZERO).then(|| Duration::from_millis(wait.as_millis().try_into().unwrap_or(u64::MAX)))
+}
+
+/// The spec changed since the last cycle's verdict (`Synced` speaks of an older generation).
+fn spec_changed(previous: &SyncConfigurationStatus, requests: &Requests) -> bool {
+    conditions::find(
+        &previous.conditions,
+        <SyncedReason as conditions::ConditionReason>::TYPE,
+    )
+    .is_none_or(|c| c.observed_generation != requests.generation)
+}

@@ -1,0 +1,93 @@
+//! The write half of a cycle: the plan's changes go to the target — creations as one set
+//! (Bulk where offered), then updates, then deprovisionings — and every result is counted.
+//! One user's failure never stops the others (rule 9).
+
+use super::report::{CycleReport, UserFailure};
+use crate::engine::plan::{Change, Changes, TargetRef};
+use crate::engine::rules::DeprovisionAction;
+use crate::providers::{Directory, DirectoryError};
+
+/// Applies `changes`, recording each result in `report`; `provisioned` follows the number of
+/// active users of this source in the target.
+pub async fn apply(
+    target: &dyn Directory,
+    changes: Vec<Change>,
+    action: DeprovisionAction,
+    concurrency: usize,
+    report: &mut CycleReport,
+    provisioned: &mut i64,
+) {
+    let (creates, others): (Vec<Change>, Vec<Change>) =
+        changes.into_iter().partition(|c| matches!(c, Change::Create { .. }));
+    let attributes: Vec<_> = creates
+        .iter()
+        .filter_map(|c| match c {
+            Change::Create { attributes, .. } => Some(attributes.clone()),
+            _ => None,
+        })
+        .collect();
+    let created = target.create_users(&attributes).await;
+    for (change, result) in creates.iter().zip(created) {
+        record(report, provisioned, change, result.map(|_| ()));
+    }
+
+    // Updates (adoptions, restores) and deprovisionings each go to the directory as one set,
+    // so that providers can batch them; results come back in order.
+    let (deprovisions, updates): (Vec<Change>, Vec<Change>) = others
+        .into_iter()
+        .partition(|c| matches!(c, Change::Deprovision { .. }));
+    let update_refs: Vec<(TargetRef, Changes)> = updates
+        .iter()
+        .filter_map(|c| match c {
+            Change::Adopt { target, changes, .. }
+            | Change::Update { target, changes, .. }
+            | Change::Restore { target, changes, .. } => Some((target.clone(), changes.clone())),
+            Change::Create { .. } | Change::Deprovision { .. } => None,
+        })
+        .collect();
+    let updated = target.update_users(&update_refs, concurrency).await;
+    for (change, result) in updates.iter().zip(updated) {
+        record(report, provisioned, change, result);
+    }
+    let deprovision_refs: Vec<TargetRef> = deprovisions
+        .iter()
+        .filter_map(|c| match c {
+            Change::Deprovision { target } => Some(target.clone()),
+            _ => None,
+        })
+        .collect();
+    let deprovisioned = target.deprovision_users(&deprovision_refs, action, concurrency).await;
+    for (change, result) in deprovisions.iter().zip(deprovisioned) {
+        record(report, provisioned, change, result);
+    }
+}
+
+fn record(report: &mut CycleReport, provisioned: &mut i64, change: &Change, result: Result<(), DirectoryError>) {
+    report.attempted += 1;
+    let error = match result {
+        Ok(()) => {
+            let (counter, active) = match change {
+                Change::Create { .. } => (&mut report.created, 1),
+                Change::Adopt { .. } => (&mut report.adopted, 1),
+                Change::Update { .. } => (&mut report.updated, 0),
+                Change::Restore { .. } => (&mut report.updated, 1),
+                Change::Deprovision { .. } => (&mut report.deprovisioned, -1),
+            };
+            *counter += 1;
+            *provisioned += active;
+            return;
+        }
+        Err(error) => error,
+    };
+    if matches!(error, DirectoryError::AuthenticationFailed { .. }) {
+        report.target_auth_failed = true;
+    }
+    tracing::warn!(user = change.label(), action = change.action(), reason = error.reason(), %error, "user write failed");
+    report.failed += 1;
+    report.failures.push(UserFailure {
+        user: change.label().to_owned(),
+        action: change.action(),
+        reason: error.reason(),
+        message: error.to_string(),
+    });
+}

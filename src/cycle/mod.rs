@@ -1,0 +1,114 @@
+//! One sync cycle over two `Directory`s: read → plan → apply (DESIGN.md §3 rules 3–9). Knows
+//! nothing of Kubernetes: the controller decides when a cycle runs and writes what it reports.
+//!
+//! `read` (assignments, target look-ups) → `engine::plan` (pure) → `apply` (writes, counted
+//! into a `report`). `on_demand` is the same for one user; `cleanup` deprovisions what a
+//! deleted configuration provisioned.
+
+mod apply;
+pub mod cleanup;
+pub mod on_demand;
+mod read;
+pub mod report;
+#[cfg(test)]
+mod tests;
+
+pub use on_demand::{OnDemandOutcome, OnDemandResult, provision_on_demand};
+pub use report::{CycleError, CycleReport, UserFailure};
+
+use crate::engine::plan::{self, PlanInput};
+use crate::engine::rules::SyncRules;
+use crate::engine::scope::Assignments;
+use crate::engine::user::User;
+use crate::providers::Directory;
+
+/// Up to this many changed source users, an incremental cycle looks their target users up;
+/// above it, it reads the target in full.
+const LOOKUPS_UP_TO: usize = 100;
+
+pub struct CycleInput<'a> {
+    pub source_tenant_id: &'a str,
+    pub rules: &'a SyncRules,
+    /// The value of `xtsync.io/approve-deletions`, if any: lets exactly that many deprovisionings
+    /// through the accidental-deletion threshold.
+    pub approved_deletions: Option<usize>,
+    /// Writes in flight at once towards the target.
+    pub concurrency: usize,
+    /// `Some`: an Incremental cycle, reading only the source users changed after it, and the
+    /// target users they match. `None`: an Initial cycle, full reads of both.
+    pub watermark: Option<&'a str>,
+}
+
+pub async fn run(
+    source: &dyn Directory,
+    target: &dyn Directory,
+    input: &CycleInput<'_>,
+) -> Result<CycleReport, CycleError> {
+    // Read first; a failed or partial read is an error and nothing is deleted.
+    let read = source
+        .read_source(input.watermark)
+        .await
+        .map_err(CycleError::SourceRead)?;
+    // Change tracking that expired starts over with a full read: then the cycle is a full one.
+    let full = input.watermark.is_none() || read.full;
+    let source_users = read::with_removed(read.users, &read.removed);
+    let assignments = read::assignments(source, input).await?;
+    // Many changes: one full read of the target costs less than a few look-ups per user.
+    let target_users = if full || source_users.len() > LOOKUPS_UP_TO {
+        target.list_users().await
+    } else {
+        read::matching_target_users(target, &source_users, input).await
+    }
+    .map_err(CycleError::TargetRead)?;
+
+    let plan = plan_for(input, &source_users, full, &target_users, &assignments);
+    let mut report = CycleReport {
+        full,
+        watermark: read.watermark,
+        unchanged: plan.unchanged,
+        in_scope: plan.in_scope,
+        skipped: plan.skips.len().try_into().unwrap_or(u32::MAX),
+        withheld_deprovisions: plan.withheld_deprovisions,
+        ..CycleReport::default()
+    };
+    report.failures.extend(plan.skips.iter().map(|s| UserFailure {
+        user: s.user.clone(),
+        action: report::SKIP,
+        reason: s.reason.as_str(),
+        message: s.message.clone(),
+    }));
+
+    let before = i64::from(plan.provisioned_before);
+    let mut provisioned = before;
+    let action = input.rules.deprovision.action;
+    apply::apply(
+        target,
+        plan.changes,
+        action,
+        input.concurrency,
+        &mut report,
+        &mut provisioned,
+    )
+    .await;
+    report.provisioned_delta = provisioned - before;
+    report.provisioned = provisioned.max(0).try_into().unwrap_or(u32::MAX);
+    Ok(report)
+}
+
+fn plan_for(
+    input: &CycleInput<'_>,
+    source: &[User],
+    source_complete: bool,
+    target: &[User],
+    assignments: &Assignments,
+) -> plan::Plan {
+    plan::plan(&PlanInput {
+        source_tenant_id: input.source_tenant_id,
+        source,
+        source_complete,
+        target,
+        assignments,
+        rules: input.rules,
+        approved_deletions: input.approved_deletions,
+    })
+}

@@ -1,0 +1,82 @@
+//! The read half of a cycle: who is assigned, and — for incremental cycles and provisioning
+//! on demand — the few target users that matter to the changed source users.
+
+use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt};
+
+use super::CycleInput;
+use super::report::CycleError;
+use crate::engine::anchor::Anchor;
+use crate::engine::attributes::WORK_EMAIL;
+use crate::engine::mapping;
+use crate::engine::scope::Assignments;
+use crate::engine::user::User;
+use crate::providers::{Directory, DirectoryError};
+
+/// Users the source reported deleted join the changed ones as deleted, inactive users: the plan
+/// deprovisions what they were provisioned as (rule 7).
+pub fn with_removed(mut users: Vec<User>, removed: &[String]) -> Vec<User> {
+    users.extend(removed.iter().map(|id| User {
+        id: id.clone(),
+        attributes: [("active", "false".to_owned())].into_iter().collect(),
+        deleted: true,
+        ..User::default()
+    }));
+    users
+}
+
+/// Who is assigned: the listed users and the members of the listed groups.
+pub async fn assignments(source: &dyn Directory, input: &CycleInput<'_>) -> Result<Assignments, CycleError> {
+    let scope = &input.rules.scope;
+    let group_members = if scope.groups.is_empty() {
+        Default::default()
+    } else {
+        source
+            .group_members(&scope.groups)
+            .await
+            .map_err(CycleError::SourceRead)?
+    };
+    Ok(Assignments::new(&scope.users, group_members))
+}
+
+/// For an incremental cycle (or one user on demand), the target users that may matter to the
+/// changed source users: those anchored to them, and those their userName or email would match
+/// (adoption and conflicts). A few lookups per changed user instead of a full read.
+pub async fn matching_target_users(
+    target: &dyn Directory,
+    changed: &[User],
+    input: &CycleInput<'_>,
+) -> Result<Vec<User>, DirectoryError> {
+    let mut lookups: Vec<(&'static str, String)> = Vec::new();
+    for user in changed {
+        let anchor = Anchor::new(input.source_tenant_id, &user.id);
+        lookups.push(("externalId", anchor.to_string()));
+        if user.deleted {
+            continue;
+        }
+        if let Ok(desired) = mapping::desired(&input.rules.mappings, user, &anchor, input.rules.user_type, true) {
+            for attribute in ["userName", WORK_EMAIL] {
+                if let Some(value) = desired.get(attribute) {
+                    lookups.push((attribute, value.clone()));
+                }
+            }
+        }
+    }
+    let requests: Vec<BoxFuture<'_, Result<Vec<User>, DirectoryError>>> = lookups
+        .iter()
+        .map(|(attribute, value)| target.find_users(attribute, value).boxed())
+        .collect();
+    let found: Vec<_> = futures::stream::iter(requests)
+        .buffer_unordered(input.concurrency.max(1))
+        .collect()
+        .await;
+    let mut users: Vec<User> = Vec::new();
+    for result in found {
+        for user in result? {
+            if !users.iter().any(|u| u.id == user.id) {
+                users.push(user);
+            }
+        }
+    }
+    Ok(users)
+}

@@ -1,0 +1,70 @@
+//! What a cycle reports: counters as in `status.lastCycle`, the users that failed or were
+//! skipped, and the errors that stop a cycle before it writes anything.
+
+use crate::providers::{ConnectError, DirectoryError};
+
+/// What a cycle did. Counters follow `status.lastCycle`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CycleReport {
+    /// Source and target were read in full (an Initial cycle).
+    pub full: bool,
+    /// The latest change seen in the source: the next incremental cycle starts there.
+    pub watermark: Option<String>,
+    /// Change in the number of provisioned users (what an incremental cycle can know).
+    pub provisioned_delta: i64,
+    pub created: u32,
+    pub updated: u32,
+    pub deprovisioned: u32,
+    pub adopted: u32,
+    pub skipped: u32,
+    pub failed: u32,
+    pub unchanged: u32,
+    pub in_scope: u32,
+    /// Target users of this source that are active after the cycle.
+    pub provisioned: u32,
+    pub failures: Vec<UserFailure>,
+    /// Deprovisionings held back by the threshold (rule 8), waiting for approval.
+    pub withheld_deprovisions: Option<u32>,
+    /// Writes attempted (for "most operations failed" → quarantine).
+    pub attempted: u32,
+    /// The target refused our credentials during the cycle.
+    pub target_auth_failed: bool,
+}
+
+impl CycleReport {
+    /// Rule 9: most operations failed, or the target refused us → quarantine.
+    pub fn warrants_quarantine(&self) -> bool {
+        self.target_auth_failed || (self.attempted >= 2 && self.failed * 2 > self.attempted)
+    }
+
+    /// How many users this cycle changed in the target.
+    pub fn changed(&self) -> u32 {
+        self.created + self.updated + self.adopted + self.deprovisioned
+    }
+}
+
+/// A user the cycle skipped or failed to write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserFailure {
+    pub user: String,
+    /// `Skip`, or the change that failed (`Create`, `Update`, …).
+    pub action: &'static str,
+    /// A `SkipReason` or a `DirectoryError` variant name.
+    pub reason: &'static str,
+    pub message: String,
+}
+
+/// What `UserFailure::action` says of a user that was skipped, not written.
+pub const SKIP: &str = "Skip";
+
+/// A cycle that could not run at all. Nothing was deprovisioned.
+#[derive(Debug, thiserror::Error)]
+pub enum CycleError {
+    #[error("reading the source failed: {0}")]
+    SourceRead(DirectoryError),
+    #[error("reading the target failed: {0}")]
+    TargetRead(DirectoryError),
+    /// A Tenant of the pair cannot be used (found by the controller while connecting).
+    #[error("{role} Tenant cannot be used: {error}")]
+    Unusable { role: &'static str, error: ConnectError },
+}

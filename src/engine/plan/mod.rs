@@ -1,0 +1,312 @@
+//! The plan of a cycle: from the source users, the target users and the configuration, what to
+//! create, adopt, update, restore, deprovision or skip — and why. Pure: the same inputs always
+//! give the same plan, and nothing here talks to a directory.
+
+mod index;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::anchor::Anchor;
+use super::evaluate::EvalError;
+use super::mapping;
+use super::rules::{DeprovisionAction, SyncRules};
+use super::scope::{self, Assignments};
+use super::user::{Attributes, User};
+use index::TargetIndex;
+
+/// Attribute → new value, or `None` to clear it.
+pub type Changes = BTreeMap<&'static str, Option<String>>;
+
+#[derive(Clone, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+pub enum Change {
+    Create {
+        source: String,
+        attributes: Attributes,
+    },
+    /// Take over an existing external user of the target: anchor it and align it (rule 5).
+    Adopt {
+        source: String,
+        target: TargetRef,
+        changes: Changes,
+    },
+    Update {
+        source: String,
+        target: TargetRef,
+        changes: Changes,
+    },
+    /// Bring back a deprovisioned user that is in scope again (rule 7).
+    Restore {
+        source: String,
+        target: TargetRef,
+        changes: Changes,
+    },
+    Deprovision {
+        target: TargetRef,
+    },
+}
+
+impl Change {
+    /// `Create`, `Adopt`, `Update`, `Restore` or `Deprovision`: the variant name.
+    pub fn action(&self) -> &'static str {
+        self.into()
+    }
+
+    /// The user in words, for status, events and logs.
+    pub fn label(&self) -> &str {
+        match self {
+            Change::Create { attributes, .. } => attributes.get("userName").map_or("", String::as_str),
+            Change::Adopt { target, .. }
+            | Change::Update { target, .. }
+            | Change::Restore { target, .. }
+            | Change::Deprovision { target } => &target.label,
+        }
+    }
+}
+
+/// A user in the target that a change applies to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetRef {
+    pub id: String,
+    pub label: String,
+    pub version: Option<String>,
+    /// Soft-deleted in the directory: bringing it back is a restore before any update.
+    pub deleted: bool,
+}
+
+impl From<&User> for TargetRef {
+    fn from(user: &User) -> Self {
+        TargetRef {
+            id: user.id.clone(),
+            label: user.label().to_owned(),
+            version: user.version.clone(),
+            deleted: user.deleted,
+        }
+    }
+}
+
+/// Why a user is skipped; the variant name is the reason in `status.failures`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+pub enum SkipReason {
+    /// An internal target user has the same userName or email: never adopted or changed.
+    ConflictsWithInternalUser,
+    /// The matching target user was provisioned from another tenant or another source user.
+    ConflictsWithProvisionedUser,
+    /// An external target user matches but `matching.adoptExisting` is off.
+    AdoptionDisabled,
+    /// A mapping expression failed for this user.
+    MappingFailed,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skip {
+    pub user: String,
+    pub reason: SkipReason,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub changes: Vec<Change>,
+    pub skips: Vec<Skip>,
+    pub unchanged: u32,
+    pub in_scope: u32,
+    /// Target users anchored to this source and active before the cycle.
+    pub provisioned_before: u32,
+    /// Deprovisionings held back by the accidental-deletion threshold (rule 8), waiting for
+    /// approval; none of them is in `changes`.
+    pub withheld_deprovisions: Option<u32>,
+}
+
+impl Plan {
+    pub fn deprovisions(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| matches!(c, Change::Deprovision { .. }))
+            .count()
+    }
+
+    /// Rule 8: more deprovisionings than the threshold are all held back, unless exactly that
+    /// many were approved (`xtsync.io/approve-deletions`).
+    fn hold_above_threshold(&mut self, threshold: usize, approved: Option<usize>) {
+        let pending = self.deprovisions();
+        if pending > threshold && approved != Some(pending) {
+            self.withheld_deprovisions = Some(pending.try_into().unwrap_or(u32::MAX));
+            self.changes.retain(|c| !matches!(c, Change::Deprovision { .. }));
+        }
+    }
+}
+
+/// What a cycle plans from.
+pub struct PlanInput<'a> {
+    pub source_tenant_id: &'a str,
+    pub source: &'a [User],
+    /// The source was read completely and without error: users not seen may be deprovisioned.
+    pub source_complete: bool,
+    pub target: &'a [User],
+    pub assignments: &'a Assignments,
+    pub rules: &'a SyncRules,
+    /// The number of deprovisionings approved past the threshold, if any.
+    pub approved_deletions: Option<usize>,
+}
+
+pub fn plan(input: &PlanInput<'_>) -> Plan {
+    let source_tenant = input.source_tenant_id.to_ascii_lowercase();
+    let index = TargetIndex::new(input.target, &source_tenant);
+    let rules = input.rules;
+    let managed = mapping::managed(&rules.mappings);
+    let mut plan = Plan {
+        provisioned_before: index
+            .ours
+            .values()
+            .filter(|u| u.active())
+            .count()
+            .try_into()
+            .unwrap_or(u32::MAX),
+        ..Plan::default()
+    };
+    let mut in_scope_ids = HashSet::new();
+
+    let mut excluded_ids = HashSet::new();
+    for user in input.source {
+        if scope::exclusion(&rules.scope, input.assignments, user).is_some() {
+            excluded_ids.insert(user.id.as_str());
+            continue;
+        }
+        plan.in_scope += 1;
+        in_scope_ids.insert(user.id.as_str());
+        let anchor = Anchor::new(&source_tenant, &user.id);
+        match plan_user(input, &index, &managed, user, &anchor) {
+            Ok(Some(change)) => plan.changes.push(change),
+            Ok(None) => plan.unchanged += 1,
+            Err(skip) => plan.skips.push(skip),
+        }
+    }
+
+    // A user seen out of scope leaves it whatever the read; a user not seen at all counts as
+    // gone only after a complete read (rule 8).
+    if rules.deprovision.action != DeprovisionAction::None {
+        let leaves = |source_id: &str| {
+            excluded_ids.contains(source_id) || (input.source_complete && !in_scope_ids.contains(source_id))
+        };
+        let mut leaving: Vec<&User> = index
+            .ours
+            .iter()
+            .filter(|(source_id, target)| leaves(source_id.as_str()) && target.active())
+            .map(|(_, target)| *target)
+            .collect();
+        leaving.sort_by(|a, b| a.id.cmp(&b.id));
+        plan.changes
+            .extend(leaving.into_iter().map(|t| Change::Deprovision { target: t.into() }));
+    }
+    plan.hold_above_threshold(rules.deprovision.threshold, input.approved_deletions);
+    plan
+}
+
+fn plan_user(
+    input: &PlanInput<'_>,
+    index: &TargetIndex<'_>,
+    managed: &[&'static str],
+    user: &User,
+    anchor: &Anchor,
+) -> Result<Option<Change>, Skip> {
+    let mapping_failed = |e: EvalError| Skip {
+        user: user.label().to_owned(),
+        reason: SkipReason::MappingFailed,
+        message: e.to_string(),
+    };
+    let rules = input.rules;
+    let source = user.id.clone();
+    if let Some(existing) = index.ours.get(&user.id) {
+        let mut desired =
+            mapping::desired(&rules.mappings, user, anchor, rules.user_type, false).map_err(mapping_failed)?;
+        index.resolve_manager(&mut desired, Some(existing));
+        let changes = diff(&desired, existing, managed);
+        let target = TargetRef::from(*existing);
+        return Ok(if !existing.active() {
+            Some(Change::Restore {
+                source,
+                target,
+                changes,
+            })
+        } else if changes.is_empty() {
+            None
+        } else {
+            Some(Change::Update {
+                source,
+                target,
+                changes,
+            })
+        });
+    }
+
+    let mut desired = mapping::desired(&rules.mappings, user, anchor, rules.user_type, true).map_err(mapping_failed)?;
+    let candidate = index.matching(&desired);
+    index.resolve_manager(&mut desired, candidate);
+    let Some(candidate) = candidate else {
+        return Ok(Some(Change::Create {
+            source,
+            attributes: desired,
+        }));
+    };
+    let skip = |reason: SkipReason, message: String| {
+        Err(Skip {
+            user: user.label().to_owned(),
+            reason,
+            message,
+        })
+    };
+    if let Some(other) = candidate.anchor() {
+        return skip(
+            SkipReason::ConflictsWithProvisionedUser,
+            format!(
+                "target user '{}' is already provisioned from {other}",
+                candidate.label()
+            ),
+        );
+    }
+    if !candidate.is_external() {
+        return skip(
+            SkipReason::ConflictsWithInternalUser,
+            format!(
+                "target user '{}' is an internal user of the target; it is never adopted or changed",
+                candidate.label()
+            ),
+        );
+    }
+    if !rules.adopt_existing {
+        return skip(
+            SkipReason::AdoptionDisabled,
+            format!(
+                "external target user '{}' matches, and matching.adoptExisting is off",
+                candidate.label()
+            ),
+        );
+    }
+    // Adoption manages what an update would, plus what creation would have set.
+    let mut keys: Vec<&'static str> = managed.to_vec();
+    keys.extend(desired.keys().copied().filter(|k| !managed.contains(k)));
+    Ok(Some(Change::Adopt {
+        source,
+        target: candidate.into(),
+        changes: diff(&desired, candidate, &keys),
+    }))
+}
+
+/// Attribute-level differences on `keys` (rule 6: unchanged users cost nothing, updates send
+/// only what changed).
+fn diff(desired: &Attributes, current: &User, keys: &[&'static str]) -> Changes {
+    keys.iter()
+        .filter_map(|k| {
+            let want = desired.get(k);
+            (want.map(String::as_str) != current.get(k)).then(|| (*k, want.cloned()))
+        })
+        .collect()
+}

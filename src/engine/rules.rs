@@ -1,0 +1,78 @@
+//! What a cycle applies: a SyncConfiguration compiled into the engine's own terms (by
+//! `crate::validate`), so that the engine and the cycle runner never see a Kubernetes type.
+
+use super::filter::ScopingFilter;
+use super::mapping::Mapping;
+
+/// Who may be in scope (DESIGN.md §2 `scope.mode`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ScopeMode {
+    /// Only the listed users and the members of the listed groups (Entra's default).
+    #[default]
+    AssignedUsersAndGroups,
+    AllUsers,
+}
+
+/// The `userType` written to the target.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, strum::IntoStaticStr)]
+pub enum UserType {
+    #[default]
+    Member,
+    Guest,
+}
+
+/// What deprovisioning a target user does (rule 7).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DeprovisionAction {
+    #[default]
+    SoftDelete,
+    Disable,
+    None,
+}
+
+/// When a mapping is written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ApplyOn {
+    #[default]
+    Always,
+    CreateOnly,
+}
+
+/// The scope, checked: modes, lists and compiled filters.
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    pub mode: ScopeMode,
+    /// `userName`s or ids of assigned users.
+    pub users: Vec<String>,
+    /// `displayName`s or ids of assigned groups.
+    pub groups: Vec<String>,
+    pub filter: ScopingFilter,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deprovisioning {
+    pub action: DeprovisionAction,
+    /// More deprovisionings than this in one cycle are held for approval (rule 8).
+    pub threshold: usize,
+}
+
+impl Default for Deprovisioning {
+    fn default() -> Self {
+        Deprovisioning {
+            action: DeprovisionAction::default(),
+            threshold: 500,
+        }
+    }
+}
+
+/// Everything a cycle needs to know of its configuration.
+#[derive(Clone, Debug, Default)]
+pub struct SyncRules {
+    pub scope: Scope,
+    /// The mappings in force (`mapping::effective`): the configured ones or the defaults.
+    pub mappings: Vec<Mapping>,
+    pub user_type: UserType,
+    /// Adopt existing external users of the target that match (rule 5).
+    pub adopt_existing: bool,
+    pub deprovision: Deprovisioning,
+}

@@ -1,0 +1,145 @@
+//! From a Tenant's `spec.directory` to a provider: the one place that knows which providers
+//! exist. `Setup::of` checks what the spec alone can tell (exactly one provider, a usable
+//! `anchorAttribute`, known Graph endpoints); the caller then fetches the Secret it names and
+//! either tests the connection (`probe`) or opens the `Directory` a cycle uses.
+
+use std::sync::Arc;
+
+use super::msgraph::resource::AnchorAttribute;
+use super::msgraph::{Credentials, Endpoints, GraphClient, GraphDirectory, TokenCache};
+use super::scim::ScimClient;
+use super::{Directory, ProbeError};
+use crate::api::SecretKeyRef;
+use crate::api::tenant::{Capabilities, Cloud, GraphDirectory as GraphSpec, ScimDirectory as ScimSpec, TenantSpec};
+
+/// What every provider shares: one HTTP client (connection pools) and Graph's token cache.
+#[derive(Clone)]
+pub struct Clients {
+    pub http: reqwest::Client,
+    pub graph_tokens: Arc<TokenCache>,
+}
+
+impl Default for Clients {
+    fn default() -> Self {
+        Clients {
+            http: super::http_client(),
+            graph_tokens: Arc::default(),
+        }
+    }
+}
+
+/// Why a Tenant's directory cannot be opened. The variant names are condition reasons.
+#[derive(Debug, thiserror::Error, strum::IntoStaticStr)]
+pub enum ConnectError {
+    #[error("Tenant '{0}' does not exist in this namespace")]
+    TenantNotFound(String),
+    /// The spec names no usable provider, or a bad `anchorAttribute`.
+    #[error("{0}")]
+    InvalidSpec(String),
+    #[error("{0}")]
+    SecretNotFound(String),
+    #[error("Microsoft Graph in the {0} cloud is not supported (no endpoints are known for it)")]
+    UnsupportedCloud(Cloud),
+    /// The Secret holds something that cannot be sent as a credential.
+    #[error("{0}")]
+    AuthenticationFailed(String),
+}
+
+/// A Tenant's provider, checked as far as the spec allows.
+pub enum Setup<'a> {
+    Scim(&'a ScimSpec),
+    Graph(GraphSetup<'a>),
+}
+
+pub struct GraphSetup<'a> {
+    spec: &'a GraphSpec,
+    tenant_id: &'a str,
+    endpoints: Endpoints,
+    anchor: AnchorAttribute,
+}
+
+impl GraphSetup<'_> {
+    fn client(&self, clients: &Clients, secret: &str) -> GraphClient {
+        let credentials = Credentials {
+            tenant_id: self.tenant_id.to_owned(),
+            client_id: self.spec.client_id.clone(),
+            client_secret: secret.to_owned(),
+        };
+        GraphClient::new(
+            clients.http.clone(),
+            self.endpoints.clone(),
+            credentials,
+            clients.graph_tokens.clone(),
+        )
+    }
+}
+
+impl<'a> Setup<'a> {
+    pub fn of(tenant: &'a TenantSpec) -> Result<Setup<'a>, ConnectError> {
+        match (&tenant.directory.scim, &tenant.directory.msgraph) {
+            (Some(scim), None) => Ok(Setup::Scim(scim)),
+            (None, Some(graph)) => {
+                let anchor =
+                    AnchorAttribute::of(graph.anchor_attribute.as_deref()).map_err(ConnectError::InvalidSpec)?;
+                let endpoints = Endpoints::resolve(tenant.cloud, graph.endpoints.as_ref())
+                    .ok_or(ConnectError::UnsupportedCloud(tenant.cloud))?;
+                Ok(Setup::Graph(GraphSetup {
+                    spec: graph,
+                    tenant_id: &tenant.tenant_id,
+                    endpoints,
+                    anchor,
+                }))
+            }
+            _ => Err(ConnectError::InvalidSpec(
+                "spec.directory must set exactly one of scim or msgraph".into(),
+            )),
+        }
+    }
+
+    /// The Secret key holding the credential.
+    pub fn secret(&self) -> &'a SecretKeyRef {
+        match self {
+            Setup::Scim(scim) => &scim.auth.bearer_token_secret_ref,
+            Setup::Graph(graph) => &graph.spec.client_secret_ref,
+        }
+    }
+
+    /// The connection test of the Tenant controller; the capabilities the directory announced.
+    pub async fn probe(&self, clients: &Clients, secret: &str) -> Result<Capabilities, ProbeError> {
+        match self {
+            Setup::Scim(scim) => super::scim::probe(&clients.http, &scim.url, secret).await,
+            Setup::Graph(graph) => super::msgraph::probe(&graph.client(clients, secret)).await,
+        }
+    }
+
+    /// The directory a cycle reads and writes, with the capabilities the Tenant recorded.
+    pub fn directory(
+        &self,
+        clients: &Clients,
+        secret: &str,
+        capabilities: Capabilities,
+    ) -> Result<Box<dyn Directory>, ConnectError> {
+        match self {
+            Setup::Scim(scim) => {
+                ScimClient::new(clients.http.clone(), &scim.url, secret, capabilities, scim.soft_delete)
+                    .map(|c| Box::new(c) as Box<dyn Directory>)
+                    .map_err(|_| {
+                        ConnectError::AuthenticationFailed("the token is not a valid HTTP header value".into())
+                    })
+            }
+            Setup::Graph(graph) => Ok(Box::new(GraphDirectory::new(
+                graph.client(clients, secret),
+                graph.anchor,
+                true,
+            ))),
+        }
+    }
+
+    /// A Graph client (for the policy push), when this is a Graph tenant.
+    pub fn graph_client(&self, clients: &Clients, secret: &str) -> Option<GraphClient> {
+        match self {
+            Setup::Graph(graph) => Some(graph.client(clients, secret)),
+            Setup::Scim(_) => None,
+        }
+    }
+}
