@@ -3,6 +3,7 @@
 
 pub mod connect;
 pub mod directory;
+pub mod memory;
 pub mod msgraph;
 pub mod scim;
 

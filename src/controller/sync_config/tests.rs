@@ -1,1 +1,267 @@
+//! The pure steps of the reconciler — `schedule::decide` and `status::next` — driven the way a
+//! reconcile drives them, one clock per call: when cycles run, and what the status says after.
 
+use std::time::Duration;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::Timestamp;
+
+use super::outcome::{Open, Outcome, Ran, Step};
+use super::schedule::{CycleKind, Decision, FULL_CYCLE_EVERY, Requests, decide};
+use super::status::{self, QUARANTINE_FIRST_RETRY};
+use crate::api::conditions::{self, ConditionReason};
+use crate::api::reasons::{DeletionThresholdReason, QuarantinedReason, ReadyReason, SyncedReason};
+use crate::api::sync_config::SyncConfigurationStatus;
+use crate::cycle::{CycleError, CycleReport};
+use crate::gate::{OpenPair, TenantFacts};
+use crate::providers::ConnectError;
+use crate::validate::SpecProblems;
+
+const INTERVAL: Duration = Duration::from_secs(600);
+const RECHECK: Duration = Duration::from_secs(300);
+
+fn at(seconds: i64) -> Timestamp {
+    Timestamp::from_second(1_800_000_000 + seconds).expect("valid time")
+}
+
+fn requests(generation: i64) -> Requests {
+    Requests {
+        generation: Some(generation),
+        ..Requests::default()
+    }
+}
+
+fn pair() -> OpenPair {
+    let facts = |id: &str| TenantFacts {
+        tenant_id: id.into(),
+        cloud: crate::api::tenant::Cloud::Global,
+    };
+    OpenPair {
+        source: facts("s"),
+        target: facts("t"),
+        message: "open".into(),
+    }
+}
+
+fn ran(result: Result<CycleReport, CycleError>, restart: Option<&str>) -> Outcome {
+    Outcome::Open(Box::new(Open {
+        pair: pair(),
+        interval: INTERVAL,
+        on_demand: None,
+        step: Step::Ran(Ran {
+            restart: restart.map(str::to_owned),
+            result,
+            elapsed: Duration::from_secs(2),
+        }),
+    }))
+}
+
+fn good(full: bool) -> CycleReport {
+    CycleReport {
+        full,
+        watermark: Some("w1".into()),
+        created: 1,
+        attempted: 1,
+        in_scope: 1,
+        provisioned: 1,
+        ..CycleReport::default()
+    }
+}
+
+/// The status after one cycle at `now` of generation 1.
+fn after(previous: &SyncConfigurationStatus, outcome: &Outcome, now: Timestamp) -> status::Next {
+    status::next(previous, outcome, Some(1), now, RECHECK)
+}
+
+fn reason_of<R: ConditionReason>(status: &SyncConfigurationStatus) -> (String, String) {
+    let c = conditions::find(&status.conditions, R::TYPE).expect("condition present");
+    (c.status.clone(), c.reason.clone())
+}
+
+fn is<R: ConditionReason>(status: &SyncConfigurationStatus, truth: &str, reason: R) -> bool {
+    reason_of::<R>(status) == (truth.to_owned(), reason.as_str().to_owned())
+}
+
+/// A status after a successful Initial cycle at `at(0)`.
+fn synced_once() -> SyncConfigurationStatus {
+    after(&SyncConfigurationStatus::default(), &ran(Ok(good(true)), None), at(0)).status
+}
+
+#[test]
+fn the_first_cycle_runs_at_once_and_is_initial() {
+    let decision = decide(&SyncConfigurationStatus::default(), &requests(1), INTERVAL, true, at(0));
+    assert_eq!(
+        decision,
+        Decision::Run {
+            kind: CycleKind::Initial,
+            restart: None
+        }
+    );
+}
+
+#[test]
+fn the_next_cycle_waits_for_the_interval_and_then_is_incremental() {
+    let status = synced_once();
+    assert_eq!(
+        status.next_sync_time,
+        Some(Time(at(2 + 600))),
+        "completed at 2 s, plus the interval"
+    );
+    assert_eq!(
+        decide(&status, &requests(1), INTERVAL, true, at(100)),
+        Decision::Wait(Duration::from_secs(502))
+    );
+    let due = decide(&status, &requests(1), INTERVAL, true, at(602));
+    assert_eq!(
+        due,
+        Decision::Run {
+            kind: CycleKind::Incremental,
+            restart: None
+        }
+    );
+    // A source without change tracking gets full cycles only.
+    assert!(matches!(
+        decide(&status, &requests(1), INTERVAL, false, at(602)),
+        Decision::Run {
+            kind: CycleKind::Initial,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_full_cycle_recurs_every_tenth_interval_to_catch_deletions() {
+    let status = synced_once();
+    let late = i64::from(FULL_CYCLE_EVERY) * 600 + 2;
+    assert!(matches!(
+        decide(&status, &requests(1), INTERVAL, true, at(late)),
+        Decision::Run {
+            kind: CycleKind::Initial,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_spec_change_runs_an_initial_cycle_at_once() {
+    let status = synced_once();
+    assert!(matches!(
+        decide(&status, &requests(2), INTERVAL, true, at(10)),
+        Decision::Run {
+            kind: CycleKind::Initial,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_new_restart_value_runs_at_once_once_and_leaves_quarantine() {
+    let failed = after(&synced_once(), &ran(Err(read_failed()), None), at(700)).status;
+    assert!(failed.quarantine.is_some());
+    let mut asked = requests(1);
+    asked.restart = Some("1".into());
+    let Decision::Run { kind, restart } = decide(&failed, &asked, INTERVAL, true, at(710)) else {
+        panic!("a restart runs at once");
+    };
+    assert_eq!((kind, restart.as_deref()), (CycleKind::Initial, Some("1")));
+    let restarted = after(&failed, &ran(Ok(good(true)), Some("1")), at(710)).status;
+    assert_eq!(restarted.observed_restart.as_deref(), Some("1"));
+    assert!(restarted.quarantine.is_none());
+    assert!(matches!(
+        decide(&restarted, &asked, INTERVAL, true, at(720)),
+        Decision::Wait(_)
+    ));
+}
+
+fn read_failed() -> CycleError {
+    CycleError::SourceRead(crate::providers::DirectoryError::Unreachable("refused".into()))
+}
+
+#[test]
+fn withheld_deprovisionings_are_pending_until_their_count_is_approved() {
+    let held = CycleReport {
+        withheld_deprovisions: Some(7),
+        ..good(true)
+    };
+    let status = after(&synced_once(), &ran(Ok(held), None), at(700)).status;
+    assert_eq!(status.pending_deletions.as_ref().map(|p| p.count), Some(7));
+    assert!(is(&status, "True", DeletionThresholdReason::PendingApproval));
+    let mut approve = requests(1);
+    approve.approval = Some("6".into());
+    assert!(matches!(
+        decide(&status, &approve, INTERVAL, true, at(710)),
+        Decision::Wait(_)
+    ));
+    approve.approval = Some("7".into());
+    assert!(matches!(
+        decide(&status, &approve, INTERVAL, true, at(710)),
+        Decision::Run {
+            kind: CycleKind::Initial,
+            ..
+        }
+    ));
+    let applied = after(&status, &ran(Ok(good(true)), None), at(720)).status;
+    assert!(applied.pending_deletions.is_none());
+    assert!(is(&applied, "False", DeletionThresholdReason::WithinThreshold));
+}
+
+#[test]
+fn an_invalid_spec_is_reported_before_any_gate_check_and_runs_no_cycle() {
+    let problems = SpecProblems(vec!["spec.interval: too short".into()]);
+    let next = after(&synced_once(), &Outcome::Invalid(problems), at(10));
+    assert!(is(&next.status, "False", ReadyReason::InvalidSpec));
+    assert!(is(&next.status, "False", SyncedReason::GateClosed));
+    assert_eq!((next.status.next_sync_time.clone(), next.requeue), (None, RECHECK));
+}
+
+#[test]
+fn most_writes_failing_quarantines_and_retries_from_a_minute_doubling_to_the_interval() {
+    let failing = CycleReport {
+        attempted: 4,
+        failed: 3,
+        ..good(true)
+    };
+    let first = after(&synced_once(), &ran(Ok(failing.clone()), None), at(700));
+    assert!(is(&first.status, "True", QuarantinedReason::MostOperationsFailed));
+    assert!(is(&first.status, "False", SyncedReason::CycleFailed));
+    assert_eq!(first.requeue, QUARANTINE_FIRST_RETRY);
+    let since = first.status.quarantine.as_ref().map(|q| q.since.clone());
+    // Four minutes into quarantine the wait is eight; later it is capped at the interval.
+    let later = after(&first.status, &ran(Ok(failing.clone()), None), at(700 + 240));
+    assert_eq!(later.requeue, Duration::from_secs(2 * 240));
+    assert_eq!(
+        later.status.quarantine.as_ref().map(|q| q.since.clone()),
+        since,
+        "since stays"
+    );
+    let capped = after(&later.status, &ran(Ok(failing), None), at(700 + 3600));
+    assert_eq!(capped.requeue, INTERVAL);
+    let healed = after(&capped.status, &ran(Ok(good(true)), None), at(700 + 4000));
+    assert!(is(&healed.status, "False", QuarantinedReason::Healthy));
+    assert!(healed.status.quarantine.is_none());
+    assert_eq!(healed.requeue, INTERVAL);
+}
+
+#[test]
+fn a_tenant_that_cannot_be_used_reports_its_own_reason() {
+    let error = CycleError::Unusable {
+        role: "source",
+        error: ConnectError::SecretNotFound("Secret 'contoso-scim' not found".into()),
+    };
+    let next = after(&synced_once(), &ran(Err(error), None), at(700)).status;
+    assert!(is(&next, "False", SyncedReason::SecretNotFound));
+    assert!(is(&next, "True", QuarantinedReason::SecretNotFound));
+}
+
+#[test]
+fn a_cycle_with_failed_writes_keeps_the_watermark_for_the_next_read() {
+    let partial = CycleReport {
+        attempted: 3,
+        failed: 1,
+        watermark: Some("w2".into()),
+        ..good(false)
+    };
+    let status = after(&synced_once(), &ran(Ok(partial), None), at(700)).status;
+    assert_eq!(status.watermark.as_deref(), Some("w1"));
+    assert!(is(&status, "False", SyncedReason::PartiallySynced));
+}

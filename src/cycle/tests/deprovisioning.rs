@@ -1,0 +1,126 @@
+//! Rules 7 and 8: users leaving scope are deprovisioned and restored on return — but only on
+//! complete evidence, and never more than the threshold without approval.
+
+use super::*;
+use crate::engine::rules::DeprovisionAction;
+use crate::providers::memory::{FaultKind, Faults, Request};
+
+fn active(pair: &Pair, source_id: &str) -> bool {
+    pair.provisioned(source_id).is_some_and(|u| u.active())
+}
+
+#[tokio::test]
+async fn a_user_leaving_scope_is_deprovisioned_and_restored_when_it_returns() {
+    let pair = Pair::all_users();
+    pair.source.put(person("a1", "alice"));
+    pair.initial().await;
+    pair.source.set("a1", "active", Some("false"));
+    assert_eq!(pair.initial().await.deprovisioned, 1);
+    assert!(!active(&pair, "a1"), "disabled in the source: deprovisioned");
+    pair.source.set("a1", "active", None);
+    let back = pair.initial().await;
+    assert_eq!(back.updated, 1, "restored: {back:?}");
+    assert!(active(&pair, "a1"));
+    assert_eq!(pair.target.users().len(), 1, "restored, not created again");
+}
+
+#[tokio::test]
+async fn a_user_deleted_in_the_source_is_deprovisioned_after_a_full_read() {
+    let pair = Pair::all_users();
+    pair.source.put(person("a1", "alice"));
+    pair.source.put(person("b1", "bob"));
+    pair.initial().await;
+    pair.source.remove("b1");
+    let report = pair.initial().await;
+    assert_eq!((report.deprovisioned, report.provisioned), (1, 1), "{report:?}");
+    assert!(active(&pair, "a1") && !active(&pair, "b1"));
+}
+
+#[tokio::test]
+async fn deprovision_action_none_touches_nobody() {
+    let mut pair = Pair::all_users();
+    pair.rules.deprovision.action = DeprovisionAction::None;
+    pair.source.put(person("a1", "alice"));
+    pair.initial().await;
+    pair.source.remove("a1");
+    pair.target.take_log();
+    assert_eq!(pair.initial().await.deprovisioned, 0);
+    assert!(pair.target.take_writes().is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_source_read_deprovisions_nothing() {
+    let pair = Pair::all_users();
+    pair.source.put(person("a1", "alice"));
+    pair.initial().await;
+    pair.source.set_faults(Faults {
+        reads: Some(FaultKind::Unreachable),
+        ..Faults::default()
+    });
+    pair.target.take_log();
+    let error = pair.try_cycle(None, None).await.expect_err("the read failed");
+    assert!(matches!(error, CycleError::SourceRead(_)), "{error}");
+    assert!(pair.target.take_writes().is_empty(), "no write at all");
+}
+
+#[tokio::test]
+async fn a_failed_group_read_fails_the_cycle_instead_of_emptying_the_group() {
+    let pair = Pair::assigned(&[], &["Sales"]);
+    pair.source.put(person("a1", "alice"));
+    pair.source.set_group("Sales", &["a1"]);
+    pair.initial().await;
+    pair.source.set_faults(Faults {
+        groups: Some(FaultKind::Throttled),
+        ..Faults::default()
+    });
+    pair.target.take_log();
+    assert!(pair.try_cycle(None, None).await.is_err());
+    assert!(pair.target.take_writes().is_empty());
+    assert!(active(&pair, "a1"));
+}
+
+#[tokio::test]
+async fn an_incremental_cycle_deprovisions_only_users_it_saw_leave() {
+    let pair = Pair::all_users();
+    pair.source.put(person("a1", "alice"));
+    pair.source.put(person("b1", "bob"));
+    let watermark = pair.initial().await.watermark.expect("watermark");
+    pair.source.set("b1", "active", Some("false"));
+    let report = pair.incremental(&watermark).await;
+    assert_eq!(report.deprovisioned, 1, "{report:?}");
+    assert!(active(&pair, "a1"), "alice was not read, and stays");
+    assert!(!active(&pair, "b1"));
+}
+
+#[tokio::test]
+async fn more_deprovisionings_than_the_threshold_wait_for_approval_of_that_many() {
+    let mut pair = Pair::all_users();
+    pair.rules.deprovision.threshold = 1;
+    for i in 0..3 {
+        pair.source.put(person(&format!("u{i}"), &format!("user{i}")));
+    }
+    pair.initial().await;
+    pair.source.remove("u0");
+    pair.source.remove("u1");
+    pair.target.take_log();
+    let held = pair.initial().await;
+    assert_eq!((held.withheld_deprovisions, held.deprovisioned), (Some(2), 0));
+    assert!(pair.target.take_writes().is_empty(), "none applied");
+
+    let wrong = pair.try_cycle(None, Some(1)).await.expect("runs");
+    assert_eq!(
+        wrong.withheld_deprovisions,
+        Some(2),
+        "an approval of another count does not apply"
+    );
+    let approved = pair.try_cycle(None, Some(2)).await.expect("runs");
+    assert_eq!((approved.withheld_deprovisions, approved.deprovisioned), (None, 2));
+    let writes = pair.target.take_writes();
+    assert_eq!(
+        writes
+            .iter()
+            .filter(|w| matches!(w, Request::Deprovision { .. }))
+            .count(),
+        2
+    );
+}

@@ -1,0 +1,64 @@
+//! Rule 9: one user's failure never stops the cycle; most failing, or the target refusing us,
+//! warrants quarantine.
+
+use super::*;
+use crate::providers::memory::{FaultKind, Faults};
+
+#[tokio::test]
+async fn one_users_failure_never_stops_the_cycle() {
+    let pair = Pair::all_users();
+    for (id, name) in [("a1", "alice"), ("b1", "bob"), ("c1", "carol")] {
+        pair.source.put(person(id, name));
+    }
+    pair.target.set_faults(Faults {
+        writes_of: ["bob@contoso.com".to_owned()].into(),
+        ..Faults::default()
+    });
+    let report = pair.initial().await;
+    assert_eq!((report.created, report.failed), (2, 1), "{report:?}");
+    let failure = &report.failures[0];
+    assert_eq!(
+        (failure.user.as_str(), failure.action, failure.reason),
+        ("bob@contoso.com", "Create", "Rejected")
+    );
+    assert!(!report.warrants_quarantine(), "one of three failed");
+}
+
+#[tokio::test]
+async fn most_writes_failing_warrants_quarantine() {
+    let pair = Pair::all_users();
+    pair.source.put(person("a1", "alice"));
+    pair.source.put(person("b1", "bob"));
+    pair.target.set_faults(Faults {
+        writes: Some(FaultKind::Rejected),
+        ..Faults::default()
+    });
+    let report = pair.initial().await;
+    assert_eq!((report.attempted, report.failed), (2, 2));
+    assert!(report.warrants_quarantine());
+}
+
+#[tokio::test]
+async fn a_target_refusing_the_credentials_warrants_quarantine_even_for_one_write() {
+    let pair = Pair::all_users();
+    pair.source.put(person("a1", "alice"));
+    pair.target.set_faults(Faults {
+        writes: Some(FaultKind::AuthenticationFailed),
+        ..Faults::default()
+    });
+    let report = pair.initial().await;
+    assert!(report.target_auth_failed && report.warrants_quarantine(), "{report:?}");
+}
+
+#[tokio::test]
+async fn a_failed_target_read_writes_nothing() {
+    let pair = Pair::all_users();
+    pair.source.put(person("a1", "alice"));
+    pair.target.set_faults(Faults {
+        reads: Some(FaultKind::Unreachable),
+        ..Faults::default()
+    });
+    let error = pair.try_cycle(None, None).await.expect_err("fails");
+    assert!(matches!(error, CycleError::TargetRead(_)), "{error}");
+    assert!(pair.target.take_writes().is_empty());
+}

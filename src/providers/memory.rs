@@ -1,0 +1,353 @@
+//! A directory in memory, for tests of whole cycles: users and groups, change tracking, faults
+//! to inject, and a log of every request, so that a test can assert what a cycle read and
+//! wrote in milliseconds. It behaves like a small SCIM server: unique userNames (409), PATCH
+//! semantics for updates, `active=false` for deprovisioning.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+
+use super::directory::SourceRead;
+use super::{Directory, DirectoryError};
+use crate::engine::attributes::WORK_EMAIL;
+use crate::engine::plan::{Changes, TargetRef};
+use crate::engine::rules::DeprovisionAction;
+use crate::engine::user::{Attributes, User};
+
+/// One request a cycle made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    ListUsers,
+    ReadSource {
+        since: Option<String>,
+    },
+    FindUsers {
+        attribute: String,
+        value: String,
+    },
+    GroupMembers {
+        groups: Vec<String>,
+    },
+    Create {
+        user_name: String,
+    },
+    /// The attributes an update sent, by name.
+    Update {
+        id: String,
+        attributes: Vec<&'static str>,
+    },
+    Deprovision {
+        id: String,
+        action: DeprovisionAction,
+    },
+}
+
+impl Request {
+    pub fn is_write(&self) -> bool {
+        matches!(
+            self,
+            Request::Create { .. } | Request::Update { .. } | Request::Deprovision { .. }
+        )
+    }
+}
+
+/// Faults to inject; each makes the matching requests fail with a copy of its error.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    /// Every read (list, source read, look-up, groups) fails.
+    pub reads: Option<FaultKind>,
+    /// Group membership reads fail.
+    pub groups: Option<FaultKind>,
+    /// Every write fails.
+    pub writes: Option<FaultKind>,
+    /// Writes of these userNames (creations) or ids (updates, deprovisionings) fail.
+    pub writes_of: HashSet<String>,
+}
+
+/// The error an injected fault answers with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultKind {
+    Unreachable,
+    AuthenticationFailed,
+    Throttled,
+    Rejected,
+}
+
+impl FaultKind {
+    fn error(self) -> DirectoryError {
+        match self {
+            FaultKind::Unreachable => DirectoryError::Unreachable("connection refused (injected)".into()),
+            FaultKind::AuthenticationFailed => DirectoryError::AuthenticationFailed { status: 401 },
+            FaultKind::Throttled => DirectoryError::Throttled {
+                status: 429,
+                attempts: 5,
+            },
+            FaultKind::Rejected => DirectoryError::Rejected {
+                status: 400,
+                code: Some("invalidValue".into()),
+                detail: Some("rejected (injected)".into()),
+            },
+        }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    users: BTreeMap<String, User>,
+    /// displayName → member ids.
+    groups: HashMap<String, Vec<String>>,
+    /// Ids removed since the start (what a delta read reports as `@removed`).
+    removed: Vec<(u64, String)>,
+    clock: u64,
+    next_id: u64,
+    log: Vec<Request>,
+    faults: Faults,
+}
+
+#[derive(Default)]
+pub struct MemoryDirectory {
+    state: Mutex<State>,
+}
+
+impl MemoryDirectory {
+    pub fn new() -> Self {
+        MemoryDirectory::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A test that panicked while holding the lock has failed already.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Adds or replaces a user (keeping its id), as a change at a new point in time.
+    pub fn put(&self, mut user: User) {
+        let mut state = self.state();
+        state.clock += 1;
+        user.modified = Some(stamp(state.clock));
+        state.users.insert(user.id.clone(), user);
+    }
+
+    /// Changes one attribute of a user (`None` clears it).
+    pub fn set(&self, id: &str, attribute: &'static str, value: Option<&str>) {
+        let mut state = self.state();
+        state.clock += 1;
+        let clock = state.clock;
+        if let Some(user) = state.users.get_mut(id) {
+            match value {
+                Some(v) => user.attributes.insert(attribute, v.to_owned()),
+                None => user.attributes.remove(attribute),
+            };
+            user.modified = Some(stamp(clock));
+        }
+    }
+
+    /// Deletes a user for good.
+    pub fn remove(&self, id: &str) {
+        let mut state = self.state();
+        state.clock += 1;
+        let clock = state.clock;
+        state.users.remove(id);
+        state.removed.push((clock, id.to_owned()));
+    }
+
+    pub fn set_group(&self, name: &str, members: &[&str]) {
+        let members = members.iter().map(|m| (*m).to_owned()).collect();
+        self.state().groups.insert(name.to_owned(), members);
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        self.state().faults = faults;
+    }
+
+    pub fn user(&self, id: &str) -> Option<User> {
+        self.state().users.get(id).cloned()
+    }
+
+    pub fn users(&self) -> Vec<User> {
+        self.state().users.values().cloned().collect()
+    }
+
+    /// The user whose `attribute` equals `value`.
+    pub fn find(&self, attribute: &str, value: &str) -> Option<User> {
+        self.state()
+            .users
+            .values()
+            .find(|u| u.get(attribute) == Some(value))
+            .cloned()
+    }
+
+    /// Every request so far, and forgets them.
+    pub fn take_log(&self) -> Vec<Request> {
+        std::mem::take(&mut self.state().log)
+    }
+
+    /// Every write request so far, and forgets every request.
+    pub fn take_writes(&self) -> Vec<Request> {
+        self.take_log().into_iter().filter(Request::is_write).collect()
+    }
+}
+
+fn stamp(clock: u64) -> String {
+    format!("{clock:012}")
+}
+
+impl State {
+    fn read(&mut self, request: Request) -> Result<(), DirectoryError> {
+        self.log.push(request);
+        self.faults.reads.map_or(Ok(()), |f| Err(f.error()))
+    }
+
+    fn write(&mut self, request: Request, key: &str) -> Result<(), DirectoryError> {
+        self.log.push(request);
+        if let Some(fault) = self.faults.writes {
+            return Err(fault.error());
+        }
+        if self.faults.writes_of.contains(key) {
+            return Err(FaultKind::Rejected.error());
+        }
+        Ok(())
+    }
+
+    fn create(&mut self, attributes: &Attributes) -> Result<String, DirectoryError> {
+        let name = attributes.get("userName").cloned().unwrap_or_default();
+        self.write(
+            Request::Create {
+                user_name: name.clone(),
+            },
+            &name,
+        )?;
+        if self.users.values().any(|u| u.user_name().eq_ignore_ascii_case(&name)) {
+            return Err(DirectoryError::Rejected {
+                status: 409,
+                code: Some("uniqueness".into()),
+                detail: Some(format!("userName {name} is taken")),
+            });
+        }
+        self.next_id += 1;
+        self.clock += 1;
+        let id = format!("t-{}", self.next_id);
+        let user = User {
+            id: id.clone(),
+            attributes: attributes.clone(),
+            modified: Some(stamp(self.clock)),
+            ..User::default()
+        };
+        self.users.insert(id.clone(), user);
+        Ok(id)
+    }
+
+    fn update(&mut self, id: &str, changes: &Changes) -> Result<(), DirectoryError> {
+        let attributes = changes.keys().copied().collect();
+        self.write(
+            Request::Update {
+                id: id.to_owned(),
+                attributes,
+            },
+            id,
+        )?;
+        self.clock += 1;
+        let clock = self.clock;
+        let user = self.users.get_mut(id).ok_or(DirectoryError::NotFound)?;
+        for (attribute, value) in changes {
+            match value {
+                Some(v) => user.attributes.insert(attribute, v.clone()),
+                None => user.attributes.remove(attribute),
+            };
+        }
+        user.modified = Some(stamp(clock));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Directory for MemoryDirectory {
+    async fn list_users(&self) -> Result<Vec<User>, DirectoryError> {
+        let mut state = self.state();
+        state.read(Request::ListUsers)?;
+        Ok(state.users.values().cloned().collect())
+    }
+
+    async fn read_source(&self, since: Option<&str>) -> Result<SourceRead, DirectoryError> {
+        let mut state = self.state();
+        state.read(Request::ReadSource {
+            since: since.map(str::to_owned),
+        })?;
+        let after = |modified: &str| since.is_none_or(|s| modified > s);
+        let users = state
+            .users
+            .values()
+            .filter(|u| u.modified.as_deref().is_some_and(after))
+            .cloned()
+            .collect();
+        let removed = match since {
+            None => Vec::new(),
+            Some(_) => state
+                .removed
+                .iter()
+                .filter(|(at, _)| after(&stamp(*at)))
+                .map(|(_, id)| id.clone())
+                .collect(),
+        };
+        Ok(SourceRead {
+            users,
+            removed,
+            watermark: Some(stamp(state.clock)),
+            full: false,
+        })
+    }
+
+    async fn find_users(&self, attribute: &str, value: &str) -> Result<Vec<User>, DirectoryError> {
+        let mut state = self.state();
+        state.read(Request::FindUsers {
+            attribute: attribute.to_owned(),
+            value: value.to_owned(),
+        })?;
+        let matches = |u: &User| match attribute {
+            // As SCIM's `emails.value eq`: any of the user's emails.
+            WORK_EMAIL => u.email().is_some_and(|e| e.eq_ignore_ascii_case(value)),
+            "userName" => u.user_name().eq_ignore_ascii_case(value),
+            _ => u.get(attribute) == Some(value),
+        };
+        Ok(state.users.values().filter(|u| matches(u)).cloned().collect())
+    }
+
+    async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError> {
+        let mut state = self.state();
+        state.read(Request::GroupMembers {
+            groups: groups.to_vec(),
+        })?;
+        if let Some(fault) = state.faults.groups {
+            return Err(fault.error());
+        }
+        Ok(groups
+            .iter()
+            .filter_map(|g| state.groups.get(g))
+            .flatten()
+            .cloned()
+            .collect())
+    }
+
+    async fn create_users(&self, users: &[Attributes]) -> Vec<Result<String, DirectoryError>> {
+        let mut state = self.state();
+        users.iter().map(|a| state.create(a)).collect()
+    }
+
+    async fn update_user(&self, target: &TargetRef, changes: &Changes) -> Result<(), DirectoryError> {
+        self.state().update(&target.id, changes)
+    }
+
+    async fn deprovision_user(&self, target: &TargetRef, action: DeprovisionAction) -> Result<(), DirectoryError> {
+        let mut state = self.state();
+        let request = Request::Deprovision {
+            id: target.id.clone(),
+            action,
+        };
+        state.write(request, &target.id)?;
+        if action != DeprovisionAction::None {
+            let user = state.users.get_mut(&target.id).ok_or(DirectoryError::NotFound)?;
+            user.attributes.insert("active", "false".into());
+        }
+        Ok(())
+    }
+}
