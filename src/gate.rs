@@ -69,27 +69,49 @@ pub struct OpenPair {
     pub message: String,
 }
 
+/// The checks in DESIGN.md's order; the first that fails closes the gate.
 pub fn evaluate(input: &GateInput<'_>) -> Result<OpenPair, Closed> {
-    let closed = |reason, message: String| Err(Closed { reason, message });
-
     let source = ready_tenant("source", input.source_name, input.source)?;
     let target = ready_tenant("target", input.target_name, input.target)?;
+    let pair = OpenPair {
+        message: format!(
+            "source '{}' ({}) → target '{}' ({}): tenants Ready and their policies allow the sync",
+            input.source_name, source.tenant_id, input.target_name, target.tenant_id
+        ),
+        source,
+        target,
+    };
+    distinct_tenants(input, &pair)?;
+    supported_clouds(input, &pair)?;
+    first_of_its_pair(input, &pair)?;
+    policies_allow(input, &pair)?;
+    Ok(pair)
+}
 
-    if source.tenant_id.eq_ignore_ascii_case(&target.tenant_id) {
+fn closed(reason: ReadyReason, message: String) -> Result<(), Closed> {
+    Err(Closed { reason, message })
+}
+
+fn distinct_tenants(input: &GateInput<'_>, pair: &OpenPair) -> Result<(), Closed> {
+    if pair.source.tenant_id.eq_ignore_ascii_case(&pair.target.tenant_id) {
         return closed(
             ReadyReason::SameTenant,
             format!(
                 "source '{}' and target '{}' are the same tenant ({}); a tenant cannot sync into itself",
-                input.source_name, input.target_name, source.tenant_id
+                input.source_name, input.target_name, pair.source.tenant_id
             ),
         );
     }
+    Ok(())
+}
 
-    // Entra supports neither cross-cloud synchronization nor 21Vianet (Microsoft Learn,
-    // "Cross-tenant synchronization: limitations").
+/// Entra supports neither cross-cloud synchronization nor 21Vianet (Microsoft Learn,
+/// "Cross-tenant synchronization: limitations").
+fn supported_clouds(input: &GateInput<'_>, pair: &OpenPair) -> Result<(), Closed> {
+    let (source, target) = (&pair.source, &pair.target);
     for (role, name, facts) in [
-        ("source", input.source_name, &source),
-        ("target", input.target_name, &target),
+        ("source", input.source_name, source),
+        ("target", input.target_name, target),
     ] {
         if facts.cloud == Cloud::China21Vianet {
             return closed(
@@ -109,10 +131,14 @@ pub fn evaluate(input: &GateInput<'_>) -> Result<OpenPair, Closed> {
             ),
         );
     }
+    Ok(())
+}
 
+/// Rule 2: one configuration per (source, target) pair; the oldest wins.
+fn first_of_its_pair(input: &GateInput<'_>, pair: &OpenPair) -> Result<(), Closed> {
+    let (source, target) = (&pair.source.tenant_id, &pair.target.tenant_id);
     let same_pair = |c: &&PairClaim| {
-        c.source_tenant_id.eq_ignore_ascii_case(&source.tenant_id)
-            && c.target_tenant_id.eq_ignore_ascii_case(&target.tenant_id)
+        c.source_tenant_id.eq_ignore_ascii_case(source) && c.target_tenant_id.eq_ignore_ascii_case(target)
     };
     if let Some(winner) = input
         .claims
@@ -124,31 +150,33 @@ pub fn evaluate(input: &GateInput<'_>) -> Result<OpenPair, Closed> {
         return closed(
             ReadyReason::DuplicatePair,
             format!(
-                "SyncConfiguration {} already syncs {} → {}; only one configuration per pair is allowed (the oldest wins)",
-                winner.rank.1, source.tenant_id, target.tenant_id
+                "SyncConfiguration {} already syncs {source} → {target}; only one configuration per pair is allowed (the oldest wins)",
+                winner.rank.1
             ),
         );
     }
+    Ok(())
+}
 
-    let inbound = input
-        .target_policy
-        .map_or_else(
-            || access::no_policy(&source.tenant_id),
-            |p| access::effective_for(p, &source.tenant_id),
-        )
-        .inbound;
+/// The target's inbound settings for the source, then the source's outbound settings for the
+/// target; a missing policy means the defaults, which deny.
+fn policies_allow(input: &GateInput<'_>, pair: &OpenPair) -> Result<(), Closed> {
+    let (source, target) = (&pair.source.tenant_id, &pair.target.tenant_id);
     let policy_name = |p: Option<&CrossTenantAccessPolicySpec>| match p {
         Some(_) => "its CrossTenantAccessPolicy",
         None => "it has no CrossTenantAccessPolicy, so the defaults apply, and they deny; its policy",
     };
+    let inbound = input
+        .target_policy
+        .map_or_else(|| access::no_policy(source), |p| access::effective_for(p, source))
+        .inbound;
+    let target_policy = policy_name(input.target_policy);
     if !inbound.allow_users_sync {
         return closed(
             ReadyReason::InboundSyncNotAllowed,
             format!(
-                "target '{}' does not allow users sync from {}: {} must set inbound.allowUsersSync for this partner",
-                input.target_name,
-                source.tenant_id,
-                policy_name(input.target_policy)
+                "target '{}' does not allow users sync from {source}: {target_policy} must set inbound.allowUsersSync for this partner",
+                input.target_name
             ),
         );
     }
@@ -156,41 +184,26 @@ pub fn evaluate(input: &GateInput<'_>) -> Result<OpenPair, Closed> {
         return closed(
             ReadyReason::AutomaticRedemptionNotConfigured,
             format!(
-                "target '{}' does not redeem invitations from {} automatically: {} must set inbound.automaticallyRedeemInvitations for this partner",
-                input.target_name,
-                source.tenant_id,
-                policy_name(input.target_policy)
+                "target '{}' does not redeem invitations from {source} automatically: {target_policy} must set inbound.automaticallyRedeemInvitations for this partner",
+                input.target_name
             ),
         );
     }
     let outbound = input
         .source_policy
-        .map_or_else(
-            || access::no_policy(&target.tenant_id),
-            |p| access::effective_for(p, &target.tenant_id),
-        )
+        .map_or_else(|| access::no_policy(target), |p| access::effective_for(p, target))
         .outbound;
     if !outbound.automatically_redeem_invitations {
         return closed(
             ReadyReason::AutomaticRedemptionNotConfigured,
             format!(
-                "source '{}' does not redeem invitations to {} automatically: {} must set outbound.automaticallyRedeemInvitations for this partner",
+                "source '{}' does not redeem invitations to {target} automatically: {} must set outbound.automaticallyRedeemInvitations for this partner",
                 input.source_name,
-                target.tenant_id,
                 policy_name(input.source_policy)
             ),
         );
     }
-
-    let message = format!(
-        "source '{}' ({}) → target '{}' ({}): tenants Ready and their policies allow the sync",
-        input.source_name, source.tenant_id, input.target_name, target.tenant_id
-    );
-    Ok(OpenPair {
-        source,
-        target,
-        message,
-    })
+    Ok(())
 }
 
 fn ready_tenant(role: &str, name: &str, state: &TenantState) -> Result<TenantFacts, Closed> {
@@ -286,7 +299,10 @@ mod tests {
         let closed = c.run().expect_err("closed");
         assert_eq!(closed.reason, ReadyReason::TenantNotReady);
         assert!(
-            closed.message.contains("target Tenant 'fabrikam'") && closed.message.contains("SecretNotFound"),
+            closed.message.contains("target Tenant 'fabrikam'")
+                && closed
+                    .message
+                    .contains(&crate::api::reasons::TenantReadyReason::SecretNotFound.to_string()),
             "{}",
             closed.message
         );

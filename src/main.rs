@@ -1,5 +1,7 @@
 //! The `xtsync` binary: `run` the controllers, or print the `crds`.
 
+#![warn(clippy::too_many_lines)]
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};

@@ -5,12 +5,6 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
 
-pub const READY: &str = "Ready";
-pub const SYNCED: &str = "Synced";
-pub const QUARANTINED: &str = "Quarantined";
-pub const DELETION_THRESHOLD_EXCEEDED: &str = "DeletionThresholdExceeded";
-pub const APPLIED: &str = "Applied";
-
 /// The reasons of one condition type (`api::reasons`): the type is the enum's, so a reason can
 /// never be recorded under another condition type.
 pub trait ConditionReason: Copy + Into<&'static str> {
@@ -104,14 +98,14 @@ mod tests {
             at(100),
         );
         let same = record(&first, Verdict::falsity(ReadyReason::SameTenant, "b"), Some(2), at(200));
-        let ready = find(&same, READY).expect("ready recorded");
+        let ready = find(&same, ReadyReason::TYPE).expect("ready recorded");
         assert_eq!(ready.last_transition_time, Time(at(100)));
         assert_eq!(ready.reason, ReadyReason::SameTenant.as_str());
         assert_eq!(ready.observed_generation, Some(2));
 
         let flipped = record(&same, Verdict::truth(ReadyReason::GateOpen, "c"), Some(2), at(300));
         assert_eq!(
-            find(&flipped, READY).map(|c| &c.last_transition_time),
+            find(&flipped, ReadyReason::TYPE).map(|c| &c.last_transition_time),
             Some(&Time(at(300)))
         );
         assert_eq!(flipped.len(), 1);
@@ -123,7 +117,7 @@ mod tests {
         let b = record(&a, Verdict::falsity(SyncedReason::GateClosed, ""), None, at(2));
         assert_eq!(
             b.iter().map(|c| c.type_.as_str()).collect::<Vec<_>>(),
-            vec![READY, SYNCED]
+            vec![ReadyReason::TYPE, SyncedReason::TYPE]
         );
     }
 }

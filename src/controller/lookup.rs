@@ -5,7 +5,8 @@ use std::sync::Arc;
 use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
 
-use crate::api::conditions::{self, READY};
+use crate::api::conditions::{self, ConditionReason};
+use crate::api::reasons::TenantReadyReason;
 use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
 use crate::gate::{TenantFacts, TenantState};
 
@@ -19,7 +20,7 @@ pub fn tenant_state(tenant: Option<&Tenant>) -> TenantState {
         return TenantState::Missing;
     };
     let status = tenant.status.as_ref();
-    let ready = status.and_then(|s| conditions::find(&s.conditions, READY));
+    let ready = status.and_then(|s| conditions::find(&s.conditions, TenantReadyReason::TYPE));
     match ready {
         None => TenantState::Pending {
             message: "its connection has not been checked yet".into(),

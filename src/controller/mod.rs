@@ -114,6 +114,26 @@ where
     Action::requeue(Duration::from_secs(5))
 }
 
+/// The one Event recorder of the process, so that repeated Events aggregate into series.
+fn recorder(client: &Client) -> Recorder {
+    let reporter = Reporter {
+        controller: "xtsync".into(),
+        instance: std::env::var("POD_NAME").ok(),
+    };
+    Recorder::new(client.clone(), reporter)
+}
+
+/// Ready once every watch has delivered its initial list: before that, a gate could be judged
+/// on a partial view.
+async fn ready_once_listed(ctx: Arc<Context>) {
+    let _ = futures::join!(
+        ctx.tenants.wait_until_ready(),
+        ctx.policies.wait_until_ready(),
+        ctx.configs.wait_until_ready()
+    );
+    ctx.health.ready.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Runs the three controllers until SIGTERM/SIGINT (or until the future is dropped).
 pub async fn run(client: Client, settings: Settings) {
     run_with(client, settings, Arc::new(Health::default())).await;
@@ -134,13 +154,7 @@ pub async fn run_with(client: Client, settings: Settings, health: Arc<Health>) {
         policies: policies.store.clone(),
         configs: configs.store.clone(),
         clients: crate::providers::Clients::default(),
-        recorder: Recorder::new(
-            client.clone(),
-            Reporter {
-                controller: "xtsync".into(),
-                instance: std::env::var("POD_NAME").ok(),
-            },
-        ),
+        recorder: recorder(&client),
         written: Default::default(),
         health: health.clone(),
     });
@@ -194,20 +208,7 @@ pub async fn run_with(client: Client, settings: Settings, health: Arc<Health>) {
     .run(sync_config::reconcile, error_policy, ctx.clone())
     .for_each(count("SyncConfiguration", &health));
 
-    let stores = (ctx.tenants.clone(), ctx.policies.clone(), ctx.configs.clone());
-    let readiness = {
-        let health = health.clone();
-        async move {
-            // Ready once every watch has delivered its initial list: before that, a gate could
-            // be judged on a partial view.
-            let _ = futures::join!(
-                stores.0.wait_until_ready(),
-                stores.1.wait_until_ready(),
-                stores.2.wait_until_ready()
-            );
-            health.ready.store(true, std::sync::atomic::Ordering::Relaxed);
-        }
-    };
+    let readiness = ready_once_listed(ctx.clone());
     let watches = async {
         futures::join!(tenants.run(), policies.run(), configs.run(), readiness);
     };

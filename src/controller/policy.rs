@@ -9,7 +9,7 @@ use kube::{Api, ResourceExt};
 
 use super::{Context, Error, connect, lookup, status};
 use crate::access;
-use crate::api::conditions::{self, APPLIED, Verdict};
+use crate::api::conditions::{self, ConditionReason, Verdict};
 use crate::api::policy::{CrossTenantAccessPolicy, CrossTenantAccessPolicyStatus};
 use crate::api::reasons::{AppliedReason, PolicyReadyReason};
 use crate::api::tenant::Tenant;
@@ -66,7 +66,7 @@ pub async fn reconcile(policy: Arc<CrossTenantAccessPolicy>, ctx: Arc<Context>) 
         }
         // Only Graph tenants have settings to push: no Applied condition elsewhere.
         None => {
-            conditions.retain(|c| c.type_ != APPLIED);
+            conditions.retain(|c| c.type_ != AppliedReason::TYPE);
             (ctx.settings.gate_recheck, Vec::new())
         }
     };

@@ -5,6 +5,7 @@ pub mod connect;
 pub mod directory;
 pub mod memory;
 pub mod msgraph;
+pub mod retry;
 pub mod scim;
 
 pub use connect::{Clients, ConnectError, Setup};
@@ -15,20 +16,6 @@ use std::time::Duration;
 /// Every call to a directory is bounded, so that a hung peer never stalls a reconcile.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// The longest wait between two attempts, whatever a directory's `Retry-After` asks.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
-
-/// Exponential backoff before attempt `attempt + 1` (200 ms, 400 ms, …), capped.
-pub fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(200u64.saturating_mul(2u64.saturating_pow(attempt.saturating_sub(1)))).min(MAX_BACKOFF)
-}
-
-/// `Retry-After` as delta-seconds (RFC 9110 §10.2.3), capped; HTTP dates fall back to backoff.
-pub fn retry_after(header: Option<&reqwest::header::HeaderValue>) -> Option<Duration> {
-    let seconds: u64 = header?.to_str().ok()?.trim().parse().ok()?;
-    Some(Duration::from_secs(seconds).min(MAX_BACKOFF))
-}
-
 /// Why a directory could not be used. Variant names are the `Ready=False` reasons of a Tenant.
 #[derive(Debug, thiserror::Error, strum::IntoStaticStr)]
 pub enum ProbeError {
@@ -104,32 +91,4 @@ pub(crate) fn describe(error: &reqwest::Error) -> String {
         deepest = cause;
     }
     deepest.to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use reqwest::header::HeaderValue;
-
-    use super::*;
-
-    #[test]
-    fn retry_after_seconds_are_honoured_and_capped() {
-        assert_eq!(
-            retry_after(Some(&HeaderValue::from_static("2"))),
-            Some(Duration::from_secs(2))
-        );
-        assert_eq!(retry_after(Some(&HeaderValue::from_static("3600"))), Some(MAX_BACKOFF));
-        assert_eq!(
-            retry_after(Some(&HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"))),
-            None
-        );
-        assert_eq!(retry_after(None), None);
-    }
-
-    #[test]
-    fn backoff_doubles_and_is_capped() {
-        assert_eq!(backoff(1), Duration::from_millis(200));
-        assert_eq!(backoff(3), Duration::from_millis(800));
-        assert_eq!(backoff(40), MAX_BACKOFF);
-    }
 }

@@ -558,7 +558,7 @@ async fn a_policy_of_a_graph_tenant_is_applied_and_then_costs_no_write() {
         .conditions
         .iter()
         .find(|c| c.type_ == AppliedReason::TYPE)
-        .expect("Applied");
+        .expect("an Applied condition");
     assert_eq!(
         (applied.status.as_str(), applied.reason.as_str()),
         ("True", AppliedReason::Applied.as_str())

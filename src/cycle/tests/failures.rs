@@ -17,9 +17,15 @@ async fn one_users_failure_never_stops_the_cycle() {
     let report = pair.initial().await;
     assert_eq!((report.created, report.failed), (2, 1), "{report:?}");
     let failure = &report.failures[0];
+    let rejected = crate::providers::DirectoryError::Rejected {
+        status: 400,
+        code: None,
+        detail: None,
+    }
+    .reason();
     assert_eq!(
         (failure.user.as_str(), failure.action, failure.reason),
-        ("bob@contoso.com", "Create", "Rejected")
+        ("bob@contoso.com", "Create", rejected)
     );
     assert!(!report.warrants_quarantine(), "one of three failed");
 }

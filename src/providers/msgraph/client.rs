@@ -3,17 +3,20 @@
 //! paging along `@odata.nextLink`, and JSON batching (`POST /$batch`, 20 requests at most).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 
+use reqwest::Method;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
-use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::auth::{Credentials, TokenCache};
 use super::endpoints::Endpoints;
-use crate::providers::{DirectoryError, ProbeError, backoff, describe, retry_after};
+use crate::providers::retry::{self, Attempt, backoff, retry_after};
+use crate::providers::{DirectoryError, ProbeError, describe};
 
 /// Attempts for a throttled request before giving up on it.
 const ATTEMPTS: u32 = 6;
@@ -36,6 +39,15 @@ pub struct BatchRequest {
     pub method: Method,
     pub url: String,
     pub body: Option<Value>,
+}
+
+/// One request as `send` was asked for it, for each attempt to rebuild.
+#[derive(Clone, Copy)]
+struct Request<'a> {
+    method: &'a Method,
+    url: &'a str,
+    body: Option<&'a Value>,
+    eventual: bool,
 }
 
 /// The indexes of the requests one batch carried, and Graph's answer to it.
@@ -93,49 +105,72 @@ impl GraphClient {
         eventual: bool,
     ) -> Result<Value, DirectoryError> {
         self.check_url(url)?;
-        let mut attempt = 0;
-        let mut token_renewed = false;
-        loop {
-            attempt += 1;
-            let mut request = self
-                .http
-                .request(method.clone(), url)
-                .header(AUTHORIZATION, self.authorization_for_directory().await?)
-                .header(ACCEPT, "application/json");
-            if eventual {
-                request = request.header("ConsistencyLevel", "eventual");
-            }
-            if let Some(body) = body {
-                request = request.header(CONTENT_TYPE, "application/json").body(body.to_string());
-            }
-            let response = match request.send().await {
-                Ok(r) => r,
-                Err(e) if method == Method::GET && attempt < ATTEMPTS => {
-                    tracing::debug!(url, error = %describe(&e), "retrying read");
-                    tokio::time::sleep(backoff(attempt)).await;
-                    continue;
+        let request = Request {
+            method: &method,
+            url,
+            body,
+            eventual,
+        };
+        let token_renewed = &AtomicBool::new(false);
+        retry::with_retries(ATTEMPTS, move |attempt| self.attempt(request, token_renewed, attempt)).await
+    }
+
+    async fn attempt(
+        &self,
+        request: Request<'_>,
+        token_renewed: &AtomicBool,
+        attempt: u32,
+    ) -> Attempt<Result<Value, DirectoryError>> {
+        let authorization = match self.authorization_for_directory().await {
+            Ok(authorization) => authorization,
+            Err(e) => return Attempt::Done(Err(e)),
+        };
+        let mut builder = self
+            .http
+            .request(request.method.clone(), request.url)
+            .header(AUTHORIZATION, authorization)
+            .header(ACCEPT, "application/json");
+        if request.eventual {
+            builder = builder.header("ConsistencyLevel", "eventual");
+        }
+        if let Some(body) = request.body {
+            builder = builder.header(CONTENT_TYPE, "application/json").body(body.to_string());
+        }
+        let url = request.url;
+        let response = match builder.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let error = Err(DirectoryError::Unreachable(describe(&e)));
+                if *request.method != Method::GET {
+                    return Attempt::Done(error);
                 }
-                Err(e) => return Err(DirectoryError::Unreachable(describe(&e))),
-            };
-            let status = response.status();
-            if is_retryable(status.as_u16()) && attempt < ATTEMPTS {
-                let wait = retry_after(response.headers().get(RETRY_AFTER)).unwrap_or_else(|| backoff(attempt));
-                tracing::debug!(url, status = status.as_u16(), ?wait, "Graph asked to retry");
-                tokio::time::sleep(wait).await;
-                continue;
+                tracing::debug!(url, error = %describe(&e), "retrying read");
+                return Attempt::Retry {
+                    after: None,
+                    give_up: error,
+                };
             }
-            if status == StatusCode::UNAUTHORIZED && !token_renewed {
-                token_renewed = true;
-                self.tokens.forget(&self.endpoints, &self.credentials);
-                continue;
-            }
-            let body = crate::providers::json_body(response).await?;
-            return if status.is_success() {
-                Ok(body)
-            } else {
-                Err(graph_error(status.as_u16(), &body, attempt))
+        };
+        let status = response.status().as_u16();
+        if is_retryable(status) {
+            let after = retry_after(response.headers().get(RETRY_AFTER));
+            tracing::debug!(url, status, ?after, "Graph asked to retry");
+            let give_up = Err(graph_error(status, &Value::Null, attempt));
+            return Attempt::Retry { after, give_up };
+        }
+        if status == 401 && !token_renewed.swap(true, Ordering::Relaxed) {
+            self.tokens.forget(&self.endpoints, &self.credentials);
+            let give_up = Err(DirectoryError::AuthenticationFailed { status });
+            return Attempt::Retry {
+                after: Some(Duration::ZERO),
+                give_up,
             };
         }
+        Attempt::Done(match crate::providers::json_body(response).await {
+            Ok(body) if (200..300).contains(&status) => Ok(body),
+            Ok(body) => Err(graph_error(status, &body, attempt)),
+            Err(e) => Err(e),
+        })
     }
 
     /// Graph links (`@odata.nextLink`, delta links kept in status) must point at this tenant's
@@ -189,72 +224,24 @@ impl GraphClient {
         let mut attempt = 0;
         while !pending.is_empty() {
             attempt += 1;
-            let mut throttled = Vec::new();
-            let mut wait = None;
-            // Batches go out concurrently, like single requests would.
-            let sends: Vec<BoxFuture<'_, BatchAnswer<'_>>> = pending
-                .chunks(BATCH_LIMIT)
-                .map(|chunk| {
-                    let body = json!({
-                        "requests": chunk.iter().map(|&i| batch_item(i, &requests[i])).collect::<Vec<_>>()
-                    });
-                    async move {
-                        let answer = self
-                            .send(Method::POST, &self.endpoints.v1("/$batch"), Some(&body), false)
-                            .await;
-                        (chunk, answer)
-                    }
-                    .boxed()
-                })
-                .collect();
-            let answers: Vec<_> = futures::stream::iter(sends)
-                .buffer_unordered(BATCHES_IN_FLIGHT)
-                .collect()
-                .await;
-            for (chunk, answer) in answers {
-                let answer = match answer {
-                    Ok(answer) => answer,
-                    Err(e) => {
-                        let message = e.to_string();
-                        for &i in chunk {
-                            results[i] = Some(Err(DirectoryError::InvalidResponse(format!(
-                                "batch request failed: {message}"
-                            ))));
-                        }
-                        continue;
-                    }
-                };
-                for response in answer.get("responses").and_then(Value::as_array).into_iter().flatten() {
-                    let Some(i) = response
-                        .get("id")
-                        .and_then(Value::as_str)
-                        .and_then(|id| id.parse::<usize>().ok())
-                        .filter(|i| chunk.contains(i))
-                    else {
-                        continue;
-                    };
-                    let status = response
-                        .get("status")
-                        .and_then(Value::as_u64)
-                        .and_then(|s| u16::try_from(s).ok())
-                        .unwrap_or(0);
-                    let body = response.get("body").cloned().unwrap_or(Value::Null);
-                    if is_retryable(status) && attempt < ATTEMPTS {
-                        let this = retry_after(item_retry_after(response).as_ref()).unwrap_or_else(|| backoff(attempt));
-                        wait = Some(wait.map_or(this, |w: std::time::Duration| w.max(this)));
-                        throttled.push(i);
-                    } else if (200..300).contains(&status) {
-                        results[i] = Some(Ok(body));
-                    } else {
-                        results[i] = Some(Err(graph_error(status, &body, attempt)));
-                    }
-                }
+            let mut round = Round {
+                results: &mut results,
+                throttled: Vec::new(),
+                wait: None,
+                attempt,
+            };
+            for (chunk, answer) in self.send_batches(requests, &pending).await {
+                round.settle(chunk, answer);
             }
-            if let Some(wait) = wait {
-                tracing::debug!(requests = throttled.len(), ?wait, "Graph throttled requests of a batch");
+            if let Some(wait) = round.wait {
+                tracing::debug!(
+                    requests = round.throttled.len(),
+                    ?wait,
+                    "Graph throttled requests of a batch"
+                );
                 tokio::time::sleep(wait).await;
             }
-            pending = throttled;
+            pending = round.throttled;
         }
         results
             .into_iter()
@@ -266,6 +253,78 @@ impl GraphClient {
                 })
             })
             .collect()
+    }
+
+    /// The `pending` requests in batches of 20, sent concurrently like single requests would be.
+    async fn send_batches<'a>(&self, requests: &[BatchRequest], pending: &'a [usize]) -> Vec<BatchAnswer<'a>> {
+        let sends: Vec<BoxFuture<'_, BatchAnswer<'a>>> = pending
+            .chunks(BATCH_LIMIT)
+            .map(|chunk| {
+                let body = json!({
+                    "requests": chunk.iter().map(|&i| batch_item(i, &requests[i])).collect::<Vec<_>>()
+                });
+                async move {
+                    let answer = self
+                        .send(Method::POST, &self.endpoints.v1("/$batch"), Some(&body), false)
+                        .await;
+                    (chunk, answer)
+                }
+                .boxed()
+            })
+            .collect();
+        futures::stream::iter(sends)
+            .buffer_unordered(BATCHES_IN_FLIGHT)
+            .collect()
+            .await
+    }
+}
+
+/// One round of batches: the results so far, and what to send again after how long.
+struct Round<'r> {
+    results: &'r mut [Option<Result<Value, DirectoryError>>],
+    throttled: Vec<usize>,
+    wait: Option<Duration>,
+    attempt: u32,
+}
+
+impl Round<'_> {
+    fn settle(&mut self, chunk: &[usize], answer: Result<Value, DirectoryError>) {
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(e) => {
+                let message = e.to_string();
+                for &i in chunk {
+                    let error = DirectoryError::InvalidResponse(format!("batch request failed: {message}"));
+                    self.results[i] = Some(Err(error));
+                }
+                return;
+            }
+        };
+        for response in answer.get("responses").and_then(Value::as_array).into_iter().flatten() {
+            let Some(i) = response
+                .get("id")
+                .and_then(Value::as_str)
+                .and_then(|id| id.parse::<usize>().ok())
+                .filter(|i| chunk.contains(i))
+            else {
+                continue;
+            };
+            let status = response
+                .get("status")
+                .and_then(Value::as_u64)
+                .and_then(|s| u16::try_from(s).ok())
+                .unwrap_or(0);
+            let body = response.get("body").cloned().unwrap_or(Value::Null);
+            if is_retryable(status) && self.attempt < ATTEMPTS {
+                let this = retry_after(item_retry_after(response).as_ref()).unwrap_or_else(|| backoff(self.attempt));
+                self.wait = Some(self.wait.map_or(this, |w| w.max(this)));
+                self.throttled.push(i);
+            } else if (200..300).contains(&status) {
+                self.results[i] = Some(Ok(body));
+            } else {
+                self.results[i] = Some(Err(graph_error(status, &body, self.attempt)));
+            }
+        }
     }
 }
 
@@ -337,7 +396,7 @@ mod tests {
             }
         });
         let e = graph_error(400, &body, 1);
-        assert_eq!(e.reason(), "Rejected");
+        assert!(matches!(e, DirectoryError::Rejected { .. }));
         assert_eq!(
             e.to_string(),
             "HTTP 400 (Request_BadRequest): Invalid value specified for property 'mail' of resource 'User'. \

@@ -17,7 +17,8 @@ use crate::engine::plan::{Changes, TargetRef};
 use crate::engine::rules::DeprovisionAction;
 use crate::engine::user::{Attributes, User};
 use crate::providers::directory::SourceRead;
-use crate::providers::{Directory, DirectoryError, describe, retry_after};
+use crate::providers::retry::{self, Attempt, retry_after};
+use crate::providers::{Directory, DirectoryError, describe};
 
 const SCIM_JSON: &str = "application/scim+json";
 const BULK_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
@@ -68,53 +69,70 @@ impl ScimClient {
         body: Option<&Value>,
         version: Option<&str>,
     ) -> Result<(StatusCode, Value), DirectoryError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let mut request = self
-                .http
-                .request(method.clone(), url)
-                .header(AUTHORIZATION, self.auth.clone())
-                .header(ACCEPT, SCIM_JSON);
-            if let Some(body) = body {
-                request = request.header(CONTENT_TYPE, SCIM_JSON).body(body.to_string());
-            }
-            if let Some(version) = version.filter(|_| self.capabilities.etag) {
-                request = request.header(IF_MATCH, version);
-            }
-            let backoff = crate::providers::backoff(attempt);
-            let response = match request.send().await {
-                Ok(r) => r,
-                // A write may have reached the server: only reads are retried blind.
-                Err(e) if method == Method::GET && attempt < ATTEMPTS => {
-                    tracing::debug!(url, error = %describe(&e), "retrying read");
-                    tokio::time::sleep(backoff).await;
-                    continue;
-                }
-                Err(e) => return Err(DirectoryError::Unreachable(describe(&e))),
-            };
-            let status = response.status();
-            if (status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()) && attempt < ATTEMPTS {
-                let wait = retry_after(response.headers().get(RETRY_AFTER)).unwrap_or(backoff);
-                tracing::debug!(url, status = status.as_u16(), ?wait, "directory asked to retry");
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-            let body = crate::providers::json_body(response).await?;
-            return match status {
-                s if s.is_success() => Ok((s, body)),
-                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(DirectoryError::AuthenticationFailed {
-                    status: status.as_u16(),
-                }),
-                StatusCode::NOT_FOUND => Err(DirectoryError::NotFound),
-                StatusCode::PRECONDITION_FAILED => Err(DirectoryError::PreconditionFailed),
-                s if s == StatusCode::TOO_MANY_REQUESTS || s.is_server_error() => Err(DirectoryError::Throttled {
-                    status: s.as_u16(),
-                    attempts: attempt,
-                }),
-                s => Err(rejected(s.as_u16(), &body)),
-            };
+        let method = &method;
+        retry::with_retries(ATTEMPTS, move |attempt| {
+            self.attempt(method, url, body, version, attempt)
+        })
+        .await
+    }
+
+    async fn attempt(
+        &self,
+        method: &Method,
+        url: &str,
+        body: Option<&Value>,
+        version: Option<&str>,
+        attempt: u32,
+    ) -> Attempt<Result<(StatusCode, Value), DirectoryError>> {
+        let mut request = self
+            .http
+            .request(method.clone(), url)
+            .header(AUTHORIZATION, self.auth.clone())
+            .header(ACCEPT, SCIM_JSON);
+        if let Some(body) = body {
+            request = request.header(CONTENT_TYPE, SCIM_JSON).body(body.to_string());
         }
+        if let Some(version) = version.filter(|_| self.capabilities.etag) {
+            request = request.header(IF_MATCH, version);
+        }
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let error = Err(DirectoryError::Unreachable(describe(&e)));
+                // A write may have reached the server: only reads are retried blind.
+                if *method != Method::GET {
+                    return Attempt::Done(error);
+                }
+                tracing::debug!(url, error = %describe(&e), "retrying read");
+                return Attempt::Retry {
+                    after: None,
+                    give_up: error,
+                };
+            }
+        };
+        let status = response.status();
+        if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+            let after = retry_after(response.headers().get(RETRY_AFTER));
+            tracing::debug!(url, status = status.as_u16(), ?after, "directory asked to retry");
+            let give_up = Err(DirectoryError::Throttled {
+                status: status.as_u16(),
+                attempts: attempt,
+            });
+            return Attempt::Retry { after, give_up };
+        }
+        let body = match crate::providers::json_body(response).await {
+            Ok(body) => body,
+            Err(e) => return Attempt::Done(Err(e)),
+        };
+        Attempt::Done(match status {
+            s if s.is_success() => Ok((s, body)),
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(DirectoryError::AuthenticationFailed {
+                status: status.as_u16(),
+            }),
+            StatusCode::NOT_FOUND => Err(DirectoryError::NotFound),
+            StatusCode::PRECONDITION_FAILED => Err(DirectoryError::PreconditionFailed),
+            s => Err(rejected(s.as_u16(), &body)),
+        })
     }
 
     async fn get_resource(&self, id: &str) -> Result<Value, DirectoryError> {
@@ -416,6 +434,6 @@ mod tests {
             &json!({"status": "409", "scimType": "uniqueness", "detail": "userName taken"}),
         );
         assert_eq!(e.to_string(), "HTTP 409 (uniqueness): userName taken");
-        assert_eq!(e.reason(), "Rejected");
+        assert!(matches!(e, DirectoryError::Rejected { .. }));
     }
 }
