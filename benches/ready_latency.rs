@@ -53,7 +53,7 @@ async fn main() {
             "fabrikam-to-contoso",
             "fabrikam",
             "contoso",
-            "",
+            manifests::nothing(),
         ))
         .await;
         // The reverse direction is not allowed by the quickstart policies: wait for any verdict.

@@ -1,8 +1,9 @@
 //! xtsync: declarative cross-tenant user synchronization for Kubernetes.
 //!
 //! The pipeline, one module per stage:
-//! `api` (resources) → `controller` (dereference, status) → `gate` (may this pair sync?)
-//! → `engine` (scope, filters, mappings, plan) → `providers` (SCIM, Microsoft Graph).
+//! `api` (resources) → `controller` (watches, dereference, status) → `validate` (the spec, in
+//! the engine's terms) → `gate` (may this pair sync?) → `cycle` (read → `engine` plan → apply)
+//! → `providers` (SCIM, Microsoft Graph, behind one `Directory` trait).
 
 #![warn(clippy::too_many_lines)]
 

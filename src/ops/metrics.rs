@@ -28,7 +28,7 @@ pub struct CycleLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct UserLabels {
-    /// `create`, `update`, `adopt`, `restore`, `deprovision`, `skip`.
+    /// `create`, `update` (restores included), `adopt`, `deprovision`, `skip`.
     pub action: &'static str,
     /// `succeeded` or `failed`.
     pub result: &'static str,

@@ -127,13 +127,10 @@ async fn pair(name: &str, source_graph: bool, target_graph: bool) -> (TestNs, Fa
             manifests::tenants_with(&t, &[(name, id, "Global")])
         }
     };
-    t.apply(&format!(
-        "{}---\n{}---\n{}",
-        tenant("contoso", CONTOSO, source_graph),
-        tenant("fabrikam", FABRIKAM, target_graph),
-        manifests::policies()
-    ))
-    .await;
+    let manifests = tenant("contoso", CONTOSO, source_graph)
+        .and(tenant("fabrikam", FABRIKAM, target_graph))
+        .and(manifests::policies());
+    t.apply(&manifests).await;
     let side = |name: &str, id: &'static str, graph: bool| {
         if graph {
             Side::Graph(fake.clone(), id)
@@ -154,11 +151,12 @@ async fn status(t: &TestNs) -> SyncConfigurationStatus {
 
 /// Provision, update, deprovision, restore — the life of synced users, whatever the providers.
 /// `deprovision`: extra spec lines (the default action is SoftDelete).
-async fn lifecycle(name: &str, source_graph: bool, target_graph: bool, deprovision: &str) {
+async fn lifecycle(name: &str, source_graph: bool, target_graph: bool, deprovision: Value) {
     let (t, _fake, source, target) = pair(name, source_graph, target_graph).await;
     let alice = source.add_user("alice@contoso.com", "Sales").await;
     let bob = source.add_user("bob@contoso.com", "Sales").await;
     source.add_user("carol@contoso.com", "Ops").await;
+    let disables = deprovision["deprovision"]["action"] == "Disable";
     t.apply(&sales_config("10s", deprovision)).await;
     let first = cycle_done(&t, &[SyncedReason::CycleSucceeded])
         .await
@@ -190,7 +188,7 @@ async fn lifecycle(name: &str, source_graph: bool, target_graph: bool, deprovisi
             .iter()
             .any(|u| u["onPremisesExtensionAttributes"][ANCHOR] == bob_anchor);
         // SoftDelete moves the user to deleted items; Disable keeps it, disabled.
-        assert_eq!(in_deleted_items, !deprovision.contains("Disable"));
+        assert_eq!(in_deleted_items, !disables);
     }
     // …and the return to scope brings the same target user back.
     source.set(&bob, None, Some("Sales")).await;
@@ -213,18 +211,24 @@ async fn lifecycle(name: &str, source_graph: bool, target_graph: bool, deprovisi
 
 #[tokio::test]
 async fn graph_to_graph_provisions_updates_deprovisions_and_restores() {
-    lifecycle("graph-to-graph", true, true, "").await;
+    lifecycle("graph-to-graph", true, true, json!({})).await;
 }
 
 #[tokio::test]
 async fn graph_to_scim_provisions_updates_deprovisions_and_restores() {
-    lifecycle("graph-to-scim", true, false, "").await;
+    lifecycle("graph-to-scim", true, false, json!({})).await;
 }
 
 #[tokio::test]
 async fn scim_to_graph_provisions_updates_disables_and_enables_again() {
     // Disable: `accountEnabled: false`, and back to true on return.
-    lifecycle("scim-to-graph", false, true, "  deprovision: { action: Disable }\n").await;
+    lifecycle(
+        "scim-to-graph",
+        false,
+        true,
+        json!({ "deprovision": { "action": "Disable" } }),
+    )
+    .await;
 }
 
 /// Writes to users (the tenants' policies are pushed to Entra too; those are left out).
@@ -260,7 +264,7 @@ async fn graph_requests_per_user_are_an_invitation_and_a_patch_then_one_patch_th
             json!({ "department": "Sales", "userType": "Member", "creationType": "Invitation", "mail": "mia@other.com" }),
         );
     });
-    t.apply(&sales_config("10s", "")).await;
+    t.apply(&sales_config("10s", manifests::nothing())).await;
     let status = cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
     assert_eq!(status.last_cycle.expect("cycle").created, 2);
 
@@ -377,7 +381,7 @@ async fn a_throttling_storm_is_survived_without_duplicate_users() {
     }
     // Every third Graph request, inner batch requests included, answers 429 Retry-After: 1.
     fake.storm(3, 1);
-    t.apply(&sales_config("10s", "")).await;
+    t.apply(&sales_config("10s", manifests::nothing())).await;
     t.eventually("every user provisioned through the storm", || async {
         target.provisioned().await.len() >= ids.len()
     })
@@ -420,7 +424,10 @@ async fn graph_tenants_are_ready_only_with_working_credentials_for_their_own_ten
     assert!(caps.change_tracking && caps.bulk && !caps.etag);
 
     // A wrong secret: the token endpoint's AADSTS error is the message.
-    let wrong = manifests::graph_tenant("wrong", FABRIKAM, "Global", Some(&fake.base)).replace(GRAPH_SECRET, "nope");
+    let wrong =
+        manifests::graph_tenant("wrong", FABRIKAM, "Global", Some(&fake.base)).with("Secret", "wrong-graph", |s| {
+            s["stringData"]["client-secret"] = json!("nope")
+        });
     t.apply(&wrong).await;
     let c = wait_ready(
         &t.api::<Tenant>(),
@@ -472,14 +479,16 @@ async fn us_government_tenants_use_the_us_endpoints_and_never_pair_with_global_o
         c.message
     );
     // A Global and a USGovernment tenant, both Ready: the pair is refused.
-    t.apply(&format!(
-        "{}---\n{}---\n{}---\n{}",
-        manifests::graph_tenant("contoso", CONTOSO, "Global", Some(&fake.base)),
-        manifests::graph_tenant("fabrikam", FABRIKAM, "USGovernment", Some(&fake.base)),
-        manifests::policies(),
-        sales_config("10m", "")
-    ))
-    .await;
+    let manifests = manifests::graph_tenant("contoso", CONTOSO, "Global", Some(&fake.base))
+        .and(manifests::graph_tenant(
+            "fabrikam",
+            FABRIKAM,
+            "USGovernment",
+            Some(&fake.base),
+        ))
+        .and(manifests::policies())
+        .and(sales_config("10m", manifests::nothing()));
+    t.apply(&manifests).await;
     wait_ready(&t.api::<Tenant>(), "fabrikam", "True", TenantReadyReason::Connected).await;
     t.config_ready(CONFIG, "False", ReadyReason::CrossCloudNotSupported)
         .await;
@@ -496,14 +505,14 @@ async fn a_policy_of_a_graph_tenant_is_applied_and_then_costs_no_write() {
     });
     let mut t = TestNs::new("graph-policy").await;
     t.start_controllers(|s| s.gate_recheck = Duration::from_secs(1));
-    let policy = format!(
-        "apiVersion: xtsync.io/v1alpha1\nkind: CrossTenantAccessPolicy\nmetadata:\n  name: fabrikam\nspec:\n  tenantRef: {{ name: fabrikam }}\n  default:\n    inbound:\n      b2bCollaboration: {{ allowed: true, users: {{ include: [{CONTOSO}] }} }}\n  partners:\n    - tenantId: {CONTOSO}\n      inbound: {{ allowUsersSync: true, automaticallyRedeemInvitations: true }}\n      outbound: {{ automaticallyRedeemInvitations: true }}\n"
-    );
-    t.apply(&format!(
-        "{}---\n{policy}",
-        manifests::graph_tenant("fabrikam", FABRIKAM, "Global", Some(&fake.base))
-    ))
-    .await;
+    let manifests = manifests::graph_tenant("fabrikam", FABRIKAM, "Global", Some(&fake.base))
+        .and(manifests::target_policy(true, true))
+        .with("CrossTenantAccessPolicy", "fabrikam", |p| {
+            p["spec"]["default"] =
+                json!({ "inbound": { "b2bCollaboration": { "allowed": true, "users": { "include": [CONTOSO] } } } });
+            p["spec"]["partners"][0]["outbound"] = json!({ "automaticallyRedeemInvitations": true });
+        });
+    t.apply(&manifests).await;
     let api = t.api::<CrossTenantAccessPolicy>();
     let applied = wait_condition(&api, "fabrikam", AppliedReason::TYPE, Duration::from_secs(30), |c| {
         c.status == "True"
@@ -577,12 +586,9 @@ async fn a_policy_that_entra_refuses_is_not_applied_with_the_reason() {
     });
     let mut t = TestNs::new("graph-policy-refused").await;
     t.start_controllers(|_| {});
-    t.apply(&format!(
-        "{}---\n{}",
-        manifests::graph_tenant("fabrikam", FABRIKAM, "Global", Some(&fake.base)),
-        manifests::target_policy(true, true)
-    ))
-    .await;
+    let manifests = manifests::graph_tenant("fabrikam", FABRIKAM, "Global", Some(&fake.base))
+        .and(manifests::target_policy(true, true));
+    t.apply(&manifests).await;
     let api = t.api::<CrossTenantAccessPolicy>();
     let c = wait_condition(&api, "fabrikam", AppliedReason::TYPE, Duration::from_secs(30), |c| {
         c.status == "False" && c.reason != AppliedReason::TenantNotReady.as_str()
@@ -609,7 +615,11 @@ async fn graph_groups_assign_users_and_managers_point_at_provisioned_users() {
         t.add_group(ids.next(), "Sales Team", &[boss.clone(), alice.clone()]);
         t.managers.insert(alice.clone(), boss.clone());
     });
-    let scope = "  interval: 10m\n  scope:\n    mode: AssignedUsersAndGroups\n    users: [bob@contoso.com]\n    groups: [Sales Team]\n  attributeMappings:\n    - { target: manager, source: manager }\n";
+    let scope = json!({
+        "interval": "10m",
+        "scope": { "mode": "AssignedUsersAndGroups", "users": ["bob@contoso.com"], "groups": ["Sales Team"] },
+        "attributeMappings": [{ "target": "manager", "source": "manager" }],
+    });
     t.apply(&manifests::sync_config(CONFIG, "contoso", "fabrikam", scope))
         .await;
     let first = cycle_done(&t, &[SyncedReason::CycleSucceeded])
@@ -650,7 +660,7 @@ async fn a_graph_source_failing_mid_read_deprovisions_nothing() {
     for i in 0..130 {
         source.add_user(&format!("u{i:03}@contoso.com"), "Sales").await;
     }
-    t.apply(&sales_config("10m", "")).await;
+    t.apply(&sales_config("10m", manifests::nothing())).await;
     let first = cycle_done(&t, &[SyncedReason::CycleSucceeded])
         .await
         .last_cycle

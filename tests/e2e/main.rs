@@ -12,6 +12,8 @@ mod sync;
 
 use std::time::Duration;
 
+use serde_json::json;
+
 use xtsync::api::conditions::ConditionReason;
 use xtsync::api::reasons::{AppliedReason, PolicyReadyReason, ReadyReason, SyncedReason, TenantReadyReason};
 use xtsync::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
@@ -138,10 +140,9 @@ async fn schema_rejects_what_a_schema_can() {
             .expect_err("unknown cloud refused")
             .contains("spec.cloud")
     );
-    let two_providers = format!(
-        "{}\n    msgraph: {{ clientId: x, clientSecretRef: {{ name: s, key: k }} }}\n",
-        manifests::scim_tenant(&t, "both", CONTOSO, "Global").trim_end()
-    );
+    let mut two_providers = manifests::scim_tenant(&t, "both", CONTOSO, "Global");
+    two_providers["spec"]["directory"]["msgraph"] =
+        json!({ "clientId": "x", "clientSecretRef": { "name": "s", "key": "k" } });
     assert!(
         t.try_apply(&two_providers)
             .await
@@ -153,8 +154,13 @@ async fn schema_rejects_what_a_schema_can() {
 #[tokio::test]
 async fn defaults_are_filled_by_the_apiserver() {
     let t = TestNs::new("defaults").await;
-    t.apply(&manifests::sync_config("minimal", "contoso", "fabrikam", ""))
-        .await;
+    t.apply(&manifests::sync_config(
+        "minimal",
+        "contoso",
+        "fabrikam",
+        manifests::nothing(),
+    ))
+    .await;
     let config = t.api::<SyncConfiguration>().get("minimal").await.expect("config");
     let json = serde_json::to_value(&config.spec).expect("spec");
     assert_eq!(json["interval"], "40m");
@@ -175,8 +181,11 @@ async fn invalid_spec_unknown_operator() {
         "contoso-to-fabrikam",
         "contoso",
         "fabrikam",
-        "  scope:\n    filters:\n      - clauses:\n          - { attribute: department, operator: CONTAINS, value: Sales }\n",
-    )).await;
+        json!({ "scope": { "filters": [{ "clauses": [
+            { "attribute": "department", "operator": "CONTAINS", "value": "Sales" }
+        ] }] } }),
+    ))
+    .await;
     let c = t
         .config_ready("contoso-to-fabrikam", "False", ReadyReason::InvalidSpec)
         .await;
@@ -192,10 +201,10 @@ async fn invalid_spec_bad_regex_and_expression() {
         "contoso-to-fabrikam",
         "contoso",
         "fabrikam",
-        concat!(
-            "  scope:\n    filters:\n      - clauses:\n          - { attribute: email, operator: REGEX_MATCH, value: '([a-z' }\n",
-            "  attributeMappings:\n    - { target: title, expression: 'Jion(\" \", [givenName])' }\n",
-        ),
+        json!({
+            "scope": { "filters": [{ "clauses": [{ "attribute": "email", "operator": "REGEX_MATCH", "value": "([a-z" }] }] },
+            "attributeMappings": [{ "target": "title", "expression": "Jion(\" \", [givenName])" }],
+        }),
     )).await;
     let c = t
         .config_ready("contoso-to-fabrikam", "False", ReadyReason::InvalidSpec)
@@ -214,7 +223,7 @@ async fn tenant_not_ready_when_missing_or_unauthenticated() {
         "contoso-to-fabrikam",
         "contoso",
         "fabrikam",
-        "",
+        manifests::nothing(),
     ))
     .await;
     let c = t
@@ -225,7 +234,8 @@ async fn tenant_not_ready_when_missing_or_unauthenticated() {
         "{}",
         c.message
     );
-    t.apply(&manifests::secret("contoso-scim", support::SCIM_TOKEN)).await;
+    t.apply(&manifests::secret("contoso-scim", "token", support::SCIM_TOKEN))
+        .await;
     let c = wait_condition(
         &t.api::<SyncConfiguration>(),
         "contoso-to-fabrikam",
@@ -237,7 +247,8 @@ async fn tenant_not_ready_when_missing_or_unauthenticated() {
     assert_eq!(c.reason, ReadyReason::TenantNotReady.as_str());
 
     // A wrong token: the Tenant says AuthenticationFailed, the configuration says which tenant.
-    t.apply(&manifests::secret("fabrikam-scim", "wrong-token")).await;
+    t.apply(&manifests::secret("fabrikam-scim", "token", "wrong-token"))
+        .await;
     t.apply(&manifests::scim_tenant(&t, "fabrikam", FABRIKAM, "Global"))
         .await;
     let tc = wait_ready(
@@ -274,7 +285,8 @@ async fn tenant_not_ready_when_missing_or_unauthenticated() {
 async fn tenant_reports_missing_secret_and_unreachable_directory() {
     let mut t = TestNs::new("tenant-reasons").await;
     t.start_controllers(|_| {});
-    let no_secret = manifests::scim_tenant(&t, "nosecret", CONTOSO, "Global").replace("nosecret-scim", "absent");
+    let mut no_secret = manifests::scim_tenant(&t, "nosecret", CONTOSO, "Global");
+    no_secret["spec"]["directory"]["scim"]["auth"]["bearerTokenSecretRef"]["name"] = json!("absent");
     t.apply(&no_secret).await;
     let c = wait_ready(
         &t.api::<Tenant>(),
@@ -285,8 +297,9 @@ async fn tenant_reports_missing_secret_and_unreachable_directory() {
     .await;
     assert!(c.message.contains("Secret 'absent' not found"), "{}", c.message);
 
-    t.apply(&manifests::secret("down-scim", support::SCIM_TOKEN)).await;
-    let down = manifests::scim_tenant(&t, "down", FABRIKAM, "Global").replace(&t.env.scim_base, "http://127.0.0.1:9");
+    t.apply(&manifests::secret("down-scim", "token", support::SCIM_TOKEN))
+        .await;
+    let down = manifests::scim_tenant_at("down", FABRIKAM, "Global", "http://127.0.0.1:9/v2");
     t.apply(&down).await;
     let c = wait_ready(&t.api::<Tenant>(), "down", "False", TenantReadyReason::Unreachable).await;
     assert!(c.message.contains("127.0.0.1:9"), "{}", c.message);
@@ -305,7 +318,8 @@ async fn fixing_a_secret_makes_the_tenant_ready_at_once() {
         TenantReadyReason::SecretNotFound,
     )
     .await;
-    t.apply(&manifests::secret("contoso-scim", support::SCIM_TOKEN)).await;
+    t.apply(&manifests::secret("contoso-scim", "token", support::SCIM_TOKEN))
+        .await;
     wait_ready(&t.api::<Tenant>(), "contoso", "True", TenantReadyReason::Connected).await;
 }
 
@@ -318,8 +332,13 @@ async fn same_tenant() {
         &[("contoso", CONTOSO, "Global"), ("contoso-alias", CONTOSO, "Global")],
     ))
     .await;
-    t.apply(&manifests::sync_config("loop", "contoso", "contoso-alias", ""))
-        .await;
+    t.apply(&manifests::sync_config(
+        "loop",
+        "contoso",
+        "contoso-alias",
+        manifests::nothing(),
+    ))
+    .await;
     let c = t.config_ready("loop", "False", ReadyReason::SameTenant).await;
     assert!(c.message.contains(CONTOSO), "{}", c.message);
 }
@@ -356,8 +375,13 @@ async fn duplicate_pair_oldest_wins_and_deletion_frees_the_next() {
         .await;
     // Creation times have one-second resolution: make the second one surely younger.
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    t.apply(&manifests::sync_config("again", "contoso", "fabrikam", ""))
-        .await;
+    t.apply(&manifests::sync_config(
+        "again",
+        "contoso",
+        "fabrikam",
+        manifests::nothing(),
+    ))
+    .await;
     let c = t.config_ready("again", "False", ReadyReason::DuplicatePair).await;
     assert!(c.message.contains("contoso-to-fabrikam"), "{}", c.message);
     // The reverse direction and another source into the same target are other pairs: their
@@ -368,14 +392,14 @@ async fn duplicate_pair_oldest_wins_and_deletion_frees_the_next() {
         "fabrikam-to-contoso",
         "fabrikam",
         "contoso",
-        "",
+        manifests::nothing(),
     ))
     .await;
     t.apply(&manifests::sync_config(
         "northwind-to-fabrikam",
         "northwind",
         "fabrikam",
-        "",
+        manifests::nothing(),
     ))
     .await;
     t.config_ready("fabrikam-to-contoso", "False", ReadyReason::InboundSyncNotAllowed)
@@ -396,7 +420,7 @@ async fn inbound_sync_not_allowed_without_a_policy_then_allowed_when_one_appears
         "contoso-to-fabrikam",
         "contoso",
         "fabrikam",
-        "",
+        manifests::nothing(),
     ))
     .await;
     let c = t
@@ -427,7 +451,7 @@ async fn automatic_redemption_not_configured_on_the_source() {
         "contoso-to-fabrikam",
         "contoso",
         "fabrikam",
-        "",
+        manifests::nothing(),
     ))
     .await;
     let c = t
@@ -477,8 +501,10 @@ async fn second_policy_for_a_tenant_is_a_duplicate() {
     )
     .await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    t.apply(&manifests::target_policy(true, true).replace("name: fabrikam\nspec", "name: fabrikam-too\nspec"))
-        .await;
+    let second = manifests::target_policy(true, true).with("CrossTenantAccessPolicy", "fabrikam", |p| {
+        p["metadata"]["name"] = json!("fabrikam-too")
+    });
+    t.apply(&second).await;
     let c = wait_ready(
         &t.api::<CrossTenantAccessPolicy>(),
         "fabrikam-too",
@@ -695,7 +721,7 @@ async fn two_replicas_never_both_write_and_the_standby_takes_over() {
         "contoso-to-fabrikam",
         "contoso",
         "fabrikam",
-        "  interval: 11m\n",
+        json!({ "interval": "11m" }),
     ))
     .await;
     let api = t.api::<SyncConfiguration>();
@@ -783,28 +809,20 @@ async fn every_example_applies_and_its_configurations_become_ready() {
         let graph = graph_example_fake().await;
         let mut configs = Vec::new();
         for file in files {
-            let yaml = std::fs::read_to_string(&file)
-                .expect("manifest")
-                .replace("http://127.0.0.1:18080/", &private)
-                .replace("token: demo-token", &format!("token: {}", support::SCIM_TOKEN))
-                .replace(
-                    "      clientSecretRef:",
-                    &format!(
-                        "      endpoints: {{ login: {b}, graph: {b} }}\n      clientSecretRef:",
-                        b = graph.base
-                    ),
-                );
-            let yaml = with_test_graph_credentials(&yaml);
-            for doc in yaml.split("\n---") {
-                if doc.contains("kind: SyncConfiguration") {
-                    let line = doc
-                        .lines()
-                        .find(|l| l.trim_start().starts_with("name:"))
-                        .expect("a name");
-                    configs.push(line.trim_start().trim_start_matches("name:").trim().to_owned());
+            let text = std::fs::read_to_string(&file).expect("manifest");
+            let mut objects = Vec::new();
+            for doc in serde_yaml::Deserializer::from_str(&text) {
+                let mut object: serde_json::Value = serde::Deserialize::deserialize(doc).expect("YAML");
+                if object.is_null() {
+                    continue;
                 }
+                for_the_tests(&mut object, &private, &graph.base);
+                if object["kind"] == "SyncConfiguration" {
+                    configs.push(object["metadata"]["name"].as_str().expect("a name").to_owned());
+                }
+                objects.push(object);
             }
-            t.apply(&yaml).await;
+            t.apply(&manifests::Manifests(objects)).await;
         }
         assert!(!configs.is_empty(), "{name} has no SyncConfiguration");
         for config in configs {
@@ -831,22 +849,29 @@ async fn graph_example_fake() -> fake_graph::FakeGraph {
     fake
 }
 
-/// The examples' placeholder client ids and secrets → the tests' app registration.
-fn with_test_graph_credentials(yaml: &str) -> String {
-    yaml.lines()
-        .map(|line| {
-            let trimmed = line.trim_start();
-            let indent = &line[..line.len() - trimmed.len()];
-            if trimmed.starts_with("clientId:") {
-                format!("{indent}clientId: {}", manifests::GRAPH_APP)
-            } else if trimmed.starts_with("client-secret:") {
-                format!("{indent}client-secret: {}", manifests::GRAPH_SECRET)
-            } else {
-                line.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+/// An example's object, pointed at this test's directories: SCIM URLs at private tenants of
+/// the test's scim2-server, Graph endpoints at the fake, the placeholder credentials replaced
+/// by the tests' token and app registration.
+fn for_the_tests(object: &mut serde_json::Value, private_scim: &str, graph: &str) {
+    const DEMO_SCIM: &str = "http://127.0.0.1:18080/";
+    if let Some(token) = object.pointer_mut("/stringData/token") {
+        *token = json!(support::SCIM_TOKEN);
+    }
+    if let Some(secret) = object.pointer_mut("/stringData/client-secret") {
+        *secret = json!(manifests::GRAPH_SECRET);
+    }
+    // `pointer_mut`, not indexing: indexing a missing field would add it.
+    if let Some(url) = object.pointer_mut("/spec/directory/scim/url") {
+        let rest = url.as_str().and_then(|u| u.strip_prefix(DEMO_SCIM));
+        *url = json!(format!(
+            "{private_scim}{}",
+            rest.expect("examples use make demo's SCIM server")
+        ));
+    }
+    if let Some(msgraph) = object.pointer_mut("/spec/directory/msgraph") {
+        msgraph["clientId"] = json!(manifests::GRAPH_APP);
+        msgraph["endpoints"] = json!({ "login": graph, "graph": graph });
+    }
 }
 
 #[tokio::test]

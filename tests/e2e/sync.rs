@@ -9,22 +9,21 @@ use xtsync::api::conditions::ConditionReason;
 use xtsync::api::reasons::{DeletionThresholdReason, QuarantinedReason, SyncedReason};
 use xtsync::api::sync_config::{CycleType, SyncConfigurationStatus};
 
-use crate::manifests::{self, CONTOSO, FABRIKAM, NORTHWIND};
+use crate::manifests::{self, CONTOSO, FABRIKAM, Manifests, NORTHWIND};
 use crate::support::faults::{self, Faults, Rule};
 use crate::support::{TestNs, wait_condition};
 
 pub(crate) const CONFIG: &str = "contoso-to-fabrikam";
 
 /// A configuration of contoso → fabrikam, all users of department `department` in scope.
-pub(crate) fn sales_config(interval: &str, extra: &str) -> String {
-    manifests::sync_config(
-        CONFIG,
-        "contoso",
-        "fabrikam",
-        &format!(
-            "  interval: {interval}\n  scope:\n    mode: AllUsers\n    filters:\n      - clauses:\n          - {{ attribute: department, operator: EQUALS, value: Sales }}\n{extra}"
-        ),
-    )
+pub(crate) fn sales_config(interval: &str, extra: Value) -> Manifests {
+    let mut spec = json!({
+        "interval": interval,
+        "scope": { "mode": "AllUsers",
+                   "filters": [{ "clauses": [{ "attribute": "department", "operator": "EQUALS", "value": "Sales" }] }] },
+    });
+    manifests::merge(&mut spec, extra);
+    manifests::sync_config(CONFIG, "contoso", "fabrikam", spec)
 }
 
 fn sales() -> Value {
@@ -43,7 +42,7 @@ pub(crate) async fn cycle_done(t: &TestNs, reason_ok: &[SyncedReason]) -> SyncCo
 }
 
 /// Applies the configuration with another interval: a spec change starts a cycle at once.
-async fn next_cycle(t: &TestNs, interval: &str, extra: &str) -> SyncConfigurationStatus {
+async fn next_cycle(t: &TestNs, interval: &str, extra: Value) -> SyncConfigurationStatus {
     t.apply(&sales_config(interval, extra)).await;
     cycle_done(t, &[SyncedReason::CycleSucceeded, SyncedReason::PartiallySynced]).await
 }
@@ -73,7 +72,7 @@ async fn only_internal_enabled_users_in_scope_are_provisioned_with_an_anchor() {
     disabled["active"] = json!(false);
     contoso.add_user("dave@contoso.com", disabled).await;
 
-    t.apply(&sales_config("10s", "")).await;
+    t.apply(&sales_config("10s", manifests::nothing())).await;
     let status = cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
 
     let users = fabrikam.users().await;
@@ -95,7 +94,7 @@ async fn only_internal_enabled_users_in_scope_are_provisioned_with_an_anchor() {
 
     // A second cycle with nothing changed writes nothing (rule 6).
     let version = provisioned["meta"]["version"].clone();
-    let status = next_cycle(&t, "11s", "").await;
+    let status = next_cycle(&t, "11s", manifests::nothing()).await;
     let last = status.last_cycle.expect("last cycle");
     assert_eq!((last.created, last.updated, last.unchanged), (0, 0, 1));
     assert_eq!(
@@ -109,7 +108,7 @@ async fn an_attribute_change_is_one_patch_and_a_rename_keeps_the_user() {
     let t = started("update").await;
     let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
     let alice = contoso.add_user("alice@contoso.com", sales()).await;
-    t.apply(&sales_config("10s", "")).await;
+    t.apply(&sales_config("10s", manifests::nothing())).await;
     cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
     let before = fabrikam.user_named("alice@contoso.com").await.expect("provisioned");
 
@@ -117,7 +116,7 @@ async fn an_attribute_change_is_one_patch_and_a_rename_keeps_the_user() {
     contoso
         .replace(&alice, "userName", json!("alice.liddell@contoso.com"))
         .await;
-    let status = next_cycle(&t, "11s", "").await;
+    let status = next_cycle(&t, "11s", manifests::nothing()).await;
 
     let users = fabrikam.users().await;
     assert_eq!(users.len(), 1, "a rename is an update, not a new user: {users:#?}");
@@ -142,13 +141,13 @@ async fn leaving_scope_deprovisions_and_returning_restores() {
     let t = started("deprovision").await;
     let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
     let alice = contoso.add_user("alice@contoso.com", sales()).await;
-    t.apply(&sales_config("10s", "")).await;
+    t.apply(&sales_config("10s", manifests::nothing())).await;
     cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
     let target_id = fabrikam.user_named("alice@contoso.com").await.expect("provisioned")["id"].clone();
 
     let department = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department";
     contoso.replace(&alice, department, json!("Ops")).await;
-    let status = next_cycle(&t, "11s", "").await;
+    let status = next_cycle(&t, "11s", manifests::nothing()).await;
     let gone = fabrikam
         .user_named("alice@contoso.com")
         .await
@@ -158,7 +157,7 @@ async fn leaving_scope_deprovisions_and_returning_restores() {
     assert_eq!(status.users_provisioned, Some(0));
 
     contoso.replace(&alice, department, json!("Sales")).await;
-    next_cycle(&t, "12s", "").await;
+    next_cycle(&t, "12s", manifests::nothing()).await;
     let back = fabrikam.user_named("alice@contoso.com").await.expect("restored");
     assert_eq!(back["active"], true);
     assert_eq!(back["id"], target_id, "restored, not recreated");
@@ -177,7 +176,7 @@ async fn external_users_are_adopted_and_internal_ones_never_touched() {
         .add_user("bob@contoso.com", json!({ "userType": "Member" }))
         .await;
 
-    t.apply(&sales_config("10s", "")).await;
+    t.apply(&sales_config("10s", manifests::nothing())).await;
     let status = cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
 
     let adopted = fabrikam.user_named("alice@contoso.com").await.expect("alice");
@@ -213,8 +212,8 @@ async fn deletions_above_the_threshold_wait_for_approval() {
     let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
     let a = contoso.add_user("a@contoso.com", sales()).await;
     let b = contoso.add_user("b@contoso.com", sales()).await;
-    let threshold = "  deprovision:\n    accidentalDeletionThreshold: 1\n";
-    t.apply(&sales_config("10s", threshold)).await;
+    let threshold = json!({ "deprovision": { "accidentalDeletionThreshold": 1 } });
+    t.apply(&sales_config("10s", threshold.clone())).await;
     cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
 
     contoso.delete(&a).await;
@@ -297,12 +296,13 @@ async fn a_mesh_of_three_tenants_never_loops_users_back() {
     for (name, _) in tenants {
         t.scim(name).add_user(&format!("own@{name}.com"), json!({})).await;
     }
-    let all = "  interval: 10s\n  scope: { mode: AllUsers }\n";
+    let all = json!({ "interval": "10s", "scope": { "mode": "AllUsers" } });
     let mut configs = Vec::new();
     for (source, _) in tenants {
         for (target, _) in tenants.iter().filter(|(n, _)| *n != source) {
             let name = format!("{source}-to-{target}");
-            t.apply(&manifests::sync_config(&name, source, target, all)).await;
+            t.apply(&manifests::sync_config(&name, source, target, all.clone()))
+                .await;
             configs.push(name);
         }
     }
@@ -336,10 +336,15 @@ async fn hub_and_spoke_provisions_one_source_into_many_targets() {
     let hub = t.scim("contoso");
     hub.add_user("alice@contoso.com", json!({})).await;
     hub.add_user("bob@contoso.com", json!({})).await;
-    let all = "  interval: 10s\n  scope: { mode: AllUsers }\n";
+    let all = json!({ "interval": "10s", "scope": { "mode": "AllUsers" } });
     let configs = vec!["to-fabrikam".to_string(), "to-northwind".to_string()];
-    t.apply(&manifests::sync_config("to-fabrikam", "contoso", "fabrikam", all))
-        .await;
+    t.apply(&manifests::sync_config(
+        "to-fabrikam",
+        "contoso",
+        "fabrikam",
+        all.clone(),
+    ))
+    .await;
     t.apply(&manifests::sync_config("to-northwind", "contoso", "northwind", all))
         .await;
     all_synced_after(&t, &configs, None).await;
@@ -364,7 +369,7 @@ async fn an_operator_killed_mid_cycle_creates_no_duplicates_when_restarted() {
     contoso.add_users(&names, sales()).await;
     // One of the two Bulk requests (200 and 100 users) is held back by a long Retry-After.
     faults.add(rule("POST", "/Bulk", 429, Some(30), 1));
-    t.apply(&sales_config("10s", "")).await;
+    t.apply(&sales_config("10s", manifests::nothing())).await;
     t.eventually("the cycle is part done", || async {
         let count = fabrikam.users().await.len();
         faults.injected() == 1 && count > 0 && count < 300
@@ -393,12 +398,12 @@ async fn a_restarted_operator_duplicates_nothing() {
     let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
     contoso.add_user("alice@contoso.com", sales()).await;
     contoso.add_user("bob@contoso.com", sales()).await;
-    t.apply(&sales_config("10s", "")).await;
+    t.apply(&sales_config("10s", manifests::nothing())).await;
     cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
 
     t.stop_controllers();
     t.start_controllers(|_| {});
-    let status = next_cycle(&t, "11s", "").await;
+    let status = next_cycle(&t, "11s", manifests::nothing()).await;
     assert_eq!(fabrikam.users().await.len(), 2);
     let last = status.last_cycle.expect("cycle");
     assert_eq!((last.created, last.unchanged), (0, 2));
@@ -430,7 +435,7 @@ async fn quarantined(name: &str, interval: &str) -> (TestNs, Faults, SyncConfigu
         .add_users(&["a@contoso.com".into(), "b@contoso.com".into()], sales())
         .await;
     faults.add(rule("POST", "/Bulk", 500, None, u32::MAX));
-    t.apply(&sales_config(interval, "")).await;
+    t.apply(&sales_config(interval, manifests::nothing())).await;
     let status = cycle_done(&t, &[SyncedReason::CycleFailed]).await;
     (t, faults, status)
 }
@@ -452,12 +457,12 @@ async fn a_source_read_failing_mid_way_deprovisions_nothing() {
     // More than one page (1000) of users, so that the second page can fail.
     let names: Vec<String> = (0..1001).map(|i| format!("user{i:04}@contoso.com")).collect();
     contoso.add_users(&names, sales()).await;
-    t.apply(&sales_config("10s", "")).await;
+    t.apply(&sales_config("10s", manifests::nothing())).await;
     let status = cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
     assert_eq!(status.users_provisioned, Some(1001));
 
     faults.add(rule("GET", "startIndex=1001", 500, None, u32::MAX));
-    t.apply(&sales_config("11s", "")).await;
+    t.apply(&sales_config("11s", manifests::nothing())).await;
     let status = cycle_done(&t, &[SyncedReason::SourceReadFailed]).await;
     assert!(faults.injected() >= 1);
     let active = fabrikam.users().await.iter().filter(|u| u["active"] == true).count();
@@ -489,7 +494,7 @@ async fn a_throttled_target_is_retried_and_gets_no_duplicates() {
         .await;
     faults.add(rule("POST", "/Bulk", 429, Some(1), 2));
     faults.add(rule("GET", "/Users?startIndex", 503, Some(0), 1));
-    t.apply(&sales_config("10s", "")).await;
+    t.apply(&sales_config("10s", manifests::nothing())).await;
     let status = cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
     assert_eq!(faults.injected(), 3);
     assert_eq!(fabrikam.users().await.len(), 3, "created once each");
@@ -497,7 +502,7 @@ async fn a_throttled_target_is_retried_and_gets_no_duplicates() {
 
     faults.add(rule("PATCH", "/Users/", 500, None, 1));
     contoso.replace(&ids[0], "displayName", json!("Changed")).await;
-    let status = next_cycle(&t, "11s", "").await;
+    let status = next_cycle(&t, "11s", manifests::nothing()).await;
     assert_eq!(faults.injected(), 4);
     let last = status.last_cycle.expect("cycle");
     assert_eq!((last.updated, last.failed), (1, 0));
@@ -521,7 +526,7 @@ async fn a_failing_target_is_quarantined_until_a_cycle_succeeds() {
     assert!(fabrikam.users().await.is_empty());
 
     faults.clear();
-    let status = next_cycle(&t, "11s", "").await;
+    let status = next_cycle(&t, "11s", manifests::nothing()).await;
     assert!(status.quarantine.is_none());
     assert!(
         status
@@ -554,7 +559,7 @@ async fn provision_on_demand_syncs_one_user_now_and_answers_in_status() {
     let t = started("on-demand").await;
     let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
     // A long interval: only the annotation can make anything happen after the first cycle.
-    t.apply(&sales_config("1h", "")).await;
+    t.apply(&sales_config("1h", manifests::nothing())).await;
     cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
     contoso.add_user("alice@contoso.com", sales()).await;
     contoso.add_user("bob@contoso.com", sales()).await;
@@ -595,7 +600,7 @@ async fn deleting_a_configuration_keeps_users_unless_asked_to_deprovision() {
     let t = started("config-delete").await;
     let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
     contoso.add_user("alice@contoso.com", sales()).await;
-    t.apply(&sales_config("10s", "")).await;
+    t.apply(&sales_config("10s", manifests::nothing())).await;
     cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
     assert!(
         t.config(CONFIG)
@@ -613,7 +618,7 @@ async fn deleting_a_configuration_keeps_users_unless_asked_to_deprovision() {
         "Keep: users stay"
     );
 
-    let deprovision = "  deprovision:\n    onConfigurationDelete: Deprovision\n";
+    let deprovision = json!({ "deprovision": { "onConfigurationDelete": "Deprovision" } });
     t.apply(&sales_config("10s", deprovision)).await;
     cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
     t.eventually("finalizer added", || async {
@@ -646,7 +651,7 @@ async fn later_cycles_are_incremental_and_read_only_what_changed() {
             sales(),
         )
         .await;
-    t.apply(&sales_config("10s", "")).await;
+    t.apply(&sales_config("10s", manifests::nothing())).await;
     let status = cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
     let first = status.last_cycle.expect("cycle");
     assert_eq!((first.cycle_type, first.created), (CycleType::Initial, 30));
@@ -691,7 +696,10 @@ async fn assigned_users_and_group_members_are_in_scope_and_cycles_are_evented() 
     let bob = contoso.add_user("bob@contoso.com", json!({})).await;
     contoso.add_user("carol@contoso.com", json!({})).await;
     contoso.add_group("Sales Team", &[bob.as_str()]).await;
-    let scope = "  interval: 10s\n  scope:\n    mode: AssignedUsersAndGroups\n    users: [Alice@Contoso.com]\n    groups: [Sales Team]\n";
+    let scope = json!({
+        "interval": "10s",
+        "scope": { "mode": "AssignedUsersAndGroups", "users": ["Alice@Contoso.com"], "groups": ["Sales Team"] },
+    });
     t.apply(&manifests::sync_config(CONFIG, "contoso", "fabrikam", scope))
         .await;
     let status = cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;

@@ -30,6 +30,23 @@ use background::Background;
 
 pub const SCIM_TOKEN: &str = "e2e-token";
 
+/// Anything `TestNs::apply` takes: structured manifests, or YAML as written in a file.
+pub trait Manifest {
+    fn yaml(&self) -> String;
+}
+
+impl Manifest for str {
+    fn yaml(&self) -> String {
+        self.to_owned()
+    }
+}
+
+impl Manifest for String {
+    fn yaml(&self) -> String {
+        self.clone()
+    }
+}
+
 pub struct Env {
     pub kubeconfig: PathBuf,
     pub scim_base: String,
@@ -214,14 +231,14 @@ impl TestNs {
         }
     }
 
-    pub async fn apply(&self, yaml: &str) {
-        if let Err(e) = self.try_apply(yaml).await {
+    pub async fn apply(&self, manifests: &(impl Manifest + ?Sized)) {
+        if let Err(e) = self.try_apply(manifests).await {
             panic!("kubectl apply failed: {e}");
         }
     }
 
-    pub async fn try_apply(&self, yaml: &str) -> Result<String, String> {
-        let (kubeconfig, ns, yaml) = (self.env.kubeconfig.clone(), self.name.clone(), yaml.to_owned());
+    pub async fn try_apply(&self, manifests: &(impl Manifest + ?Sized)) -> Result<String, String> {
+        let (kubeconfig, ns, yaml) = (self.env.kubeconfig.clone(), self.name.clone(), manifests.yaml());
         tokio::task::spawn_blocking(move || kubectl_apply(&kubeconfig, &ns, &yaml))
             .await
             .expect("kubectl thread")
