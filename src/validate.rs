@@ -233,4 +233,16 @@ mod tests {
         ));
         assert_eq!(c.mappings[1].apply_on, ApplyOn::CreateOnly);
     }
+
+    #[test]
+    fn an_expression_nested_too_deep_is_an_invalid_spec_not_a_crash() {
+        let mut s = spec();
+        s.attribute_mappings = vec![AttributeMapping {
+            target: "title".into(),
+            expression: Some(format!("{}[userName]{}", "Trim(".repeat(6000), ")".repeat(6000))),
+            ..Default::default()
+        }];
+        let SpecProblems(problems) = validate(&s).expect_err("invalid");
+        assert!(problems[0].contains("at most 10000 are allowed"), "{problems:?}");
+    }
 }

@@ -139,8 +139,10 @@ pub struct AttributeMapping {
     /// Write this constant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub constant: Option<String>,
-    /// Evaluate this expression (Entra's expression syntax, e.g. `Join(" ", [givenName], [familyName])`).
+    /// Evaluate this expression (Entra's expression syntax, e.g. `Join(" ", [givenName], [familyName])`;
+    /// at most 10,000 characters, as in Entra).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 10000))]
     pub expression: Option<String>,
     #[serde(default)]
     pub apply_on: ApplyOn,

@@ -125,10 +125,24 @@ pub struct ParseError {
     pub message: String,
 }
 
+/// Entra's limit on the length of an expression.
+pub const MAX_LENGTH: usize = 10_000;
+/// Function calls nested deeper than this are refused: parsing and evaluating recurse, and an
+/// unbounded depth would overflow the stack (and stop every configuration of the operator).
+pub const MAX_DEPTH: usize = 32;
+
 pub fn parse(source: &str) -> Result<Expr, ParseError> {
+    let length = source.chars().count();
+    if length > MAX_LENGTH {
+        return Err(ParseError {
+            position: MAX_LENGTH + 1,
+            message: format!("the expression has {length} characters; at most {MAX_LENGTH} are allowed"),
+        });
+    }
     let mut parser = Parser {
         chars: source.chars().collect(),
         pos: 0,
+        depth: 0,
     };
     let expr = parser.expr()?;
     parser.skip_space();
@@ -165,6 +179,8 @@ impl Expr {
 struct Parser {
     chars: Vec<char>,
     pos: usize,
+    /// Calls open around the current position.
+    depth: usize,
 }
 
 impl Parser {
@@ -288,7 +304,14 @@ impl Parser {
             return Err(self.error(format!("expected '(' after {}", function.name())));
         }
         self.pos += 1;
-        let args = self.arguments()?;
+        if self.depth == MAX_DEPTH {
+            self.pos = start;
+            return Err(self.error(format!("calls are nested more than {MAX_DEPTH} deep")));
+        }
+        self.depth += 1;
+        let args = self.arguments();
+        self.depth -= 1;
+        let args = args?;
         let (min, max) = function.arity();
         if args.len() < min || args.len() > max {
             self.pos = start;
@@ -432,5 +455,28 @@ mod tests {
             assert_eq!(err.position, column, "{source}: {err}");
             assert!(err.message.contains(text), "{source}: {err}");
         }
+    }
+}
+
+#[cfg(test)]
+mod limits {
+    use super::*;
+
+    #[test]
+    fn a_deeply_nested_expression_is_refused_instead_of_overflowing_the_stack() {
+        // Trust #9: `Trim(` × 6000 aborted the operator (every configuration stopped).
+        let deep = format!("{}[userName]{}", "Trim(".repeat(6000), ")".repeat(6000));
+        let error = parse(&deep).expect_err("refused");
+        assert!(error.message.contains("characters"), "{error}");
+        let nested = format!(
+            "{}[userName]{}",
+            "Trim(".repeat(MAX_DEPTH + 1),
+            ")".repeat(MAX_DEPTH + 1)
+        );
+        assert!(nested.chars().count() <= MAX_LENGTH);
+        let error = parse(&nested).expect_err("refused");
+        assert!(error.message.contains("nested"), "{error}");
+        let fine = format!("{}[userName]{}", "Trim(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        assert!(parse(&fine).is_ok());
     }
 }
