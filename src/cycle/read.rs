@@ -54,10 +54,17 @@ pub async fn matching_target_users(
         if user.deleted {
             continue;
         }
+        // Rule 5 compares the desired userName and email with target userNames and emails:
+        // each value is looked up both ways.
         if let Ok(desired) = mapping::desired(&input.rules.mappings, user, &anchor, input.rules.user_type, true) {
-            for attribute in ["userName", WORK_EMAIL] {
-                if let Some(value) = desired.get(attribute) {
-                    lookups.push((attribute, value.clone()));
+            for value in ["userName", WORK_EMAIL].iter().filter_map(|k| desired.get(k)) {
+                for attribute in ["userName", WORK_EMAIL] {
+                    if !lookups
+                        .iter()
+                        .any(|(a, v)| *a == attribute && v.eq_ignore_ascii_case(value))
+                    {
+                        lookups.push((attribute, value.clone()));
+                    }
                 }
             }
         }

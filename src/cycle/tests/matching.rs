@@ -100,3 +100,93 @@ async fn a_cleared_source_attribute_is_cleared_in_the_target() {
         None
     );
 }
+
+/// Trust #7: matching compares the desired userName and email with target userNames and
+/// emails, every candidate; any internal candidate blocks, in every kind of cycle.
+mod never_hijack {
+    use super::*;
+
+    fn guest(id: &str, user_name: &str) -> User {
+        user(id, &[("userName", user_name), ("userType", "Guest")])
+    }
+
+    fn internal(id: &str, user_name: &str, email: &str) -> User {
+        user(
+            id,
+            &[("userName", user_name), ("userType", "Member"), (WORK_EMAIL, email)],
+        )
+    }
+
+    async fn assert_blocked(pair: &Pair, report: CycleReport) {
+        assert_eq!(report.adopted + report.created, 0, "{report:?}");
+        assert_eq!(
+            report.failures[0].reason,
+            SkipReason::ConflictsWithInternalUser.as_str()
+        );
+        assert!(pair.target.take_writes().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_internal_user_with_the_same_email_blocks_adopting_a_guest_with_the_same_name() {
+        let pair = Pair::all_users();
+        pair.source.put(person("a1", "alice"));
+        pair.target.put(guest("g", "alice@contoso.com"));
+        pair.target
+            .put(internal("own", "alice.smith@fabrikam.com", "alice@contoso.com"));
+        let report = pair.initial().await;
+        assert_blocked(&pair, report).await;
+    }
+
+    #[tokio::test]
+    async fn an_internal_user_whose_email_is_the_desired_user_name_blocks_creation() {
+        let pair = Pair::all_users();
+        let alice = user(
+            "a1",
+            &[("userName", "alice@contoso.com"), (WORK_EMAIL, "a.l@contoso.com")],
+        );
+        pair.source.put(alice);
+        pair.target
+            .put(internal("own", "boss@fabrikam.com", "Alice@Contoso.com"));
+        let report = pair.initial().await;
+        assert_blocked(&pair, report).await;
+    }
+
+    #[tokio::test]
+    async fn every_candidate_counts_not_only_the_first() {
+        let pair = Pair::all_users();
+        pair.source.put(person("a1", "alice"));
+        pair.target.put(guest("a-guest", "Alice@contoso.com"));
+        pair.target
+            .put(internal("b-own", "alice@contoso.com", "x@fabrikam.com"));
+        let report = pair.initial().await;
+        assert_blocked(&pair, report).await;
+    }
+
+    #[tokio::test]
+    async fn incremental_cycles_find_the_same_conflicts() {
+        let pair = Pair::all_users();
+        let watermark = pair.initial().await.watermark.expect("watermark");
+        pair.target.put(guest("g", "alice@contoso.com"));
+        pair.target
+            .put(internal("own", "alice.smith@fabrikam.com", "alice@contoso.com"));
+        pair.source.put(person("a1", "alice"));
+        let report = pair.incremental(&watermark).await;
+        assert_blocked(&pair, report).await;
+    }
+
+    #[tokio::test]
+    async fn an_update_never_gives_a_user_the_name_or_email_of_an_internal_user() {
+        let pair = Pair::all_users();
+        pair.source.put(person("a1", "alice"));
+        pair.initial().await;
+        pair.target.put(internal("own", "bob@contoso.com", "bob@fabrikam.com"));
+        pair.source.set("a1", "userName", Some("bob@contoso.com"));
+        pair.target.take_log();
+        let report = pair.initial().await;
+        assert_blocked(&pair, report).await;
+        assert_eq!(
+            pair.provisioned("a1").map(|u| u.user_name().to_owned()).as_deref(),
+            Some("alice@contoso.com")
+        );
+    }
+}

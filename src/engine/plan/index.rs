@@ -7,11 +7,11 @@ use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::user::{Attributes, User};
 
 /// The target, indexed for the plan: users anchored to this source by source id, and every user
-/// by lower-cased userName and work email for matching.
+/// by lower-cased userName and work email for matching (several users may share a key).
 pub struct TargetIndex<'a> {
     pub ours: HashMap<String, &'a User>,
-    by_name: HashMap<String, &'a User>,
-    by_email: HashMap<String, &'a User>,
+    by_name: HashMap<String, Vec<&'a User>>,
+    by_email: HashMap<String, Vec<&'a User>>,
 }
 
 impl<'a> TargetIndex<'a> {
@@ -47,24 +47,34 @@ impl<'a> TargetIndex<'a> {
             if let Some(anchor) = user.anchor().filter(|a| a.tenant_id == source_tenant) {
                 index.ours.entry(anchor.user_id).or_insert(user);
             }
-            index.by_name.entry(user.user_name().to_lowercase()).or_insert(user);
+            index
+                .by_name
+                .entry(user.user_name().to_lowercase())
+                .or_default()
+                .push(user);
             if let Some(email) = user.email() {
-                index.by_email.entry(email.to_lowercase()).or_insert(user);
+                index.by_email.entry(email.to_lowercase()).or_default().push(user);
             }
         }
         index
     }
 
-    pub fn matching(&self, desired: &Attributes) -> Option<&'a User> {
-        let by = |map: &HashMap<String, &'a User>, key: &str| {
-            desired.get(key).and_then(|v| map.get(&v.to_lowercase()).copied())
-        };
-        by(&self.by_name, "userName")
-            .or_else(|| by(&self.by_email, WORK_EMAIL))
-            .or_else(|| {
-                desired
-                    .get(WORK_EMAIL)
-                    .and_then(|e| self.by_name.get(&e.to_lowercase()).copied())
-            })
+    /// Every target user whose userName or work email equals the desired userName or work
+    /// email (rule 5 compares all four ways, case-insensitively), each once.
+    pub fn candidates(&self, desired: &Attributes) -> Vec<&'a User> {
+        let mut found: Vec<&'a User> = Vec::new();
+        for value in ["userName", WORK_EMAIL].iter().filter_map(|k| desired.get(k)) {
+            let key = value.to_lowercase();
+            for user in [&self.by_name, &self.by_email]
+                .iter()
+                .filter_map(|map| map.get(&key))
+                .flatten()
+            {
+                if !found.iter().any(|f| f.id == user.id) {
+                    found.push(user);
+                }
+            }
+        }
+        found
     }
 }

@@ -9,7 +9,7 @@ mod tests;
 use std::collections::{BTreeMap, HashSet};
 
 use super::anchor::Anchor;
-use super::evaluate::EvalError;
+use super::attributes::WORK_EMAIL;
 use super::mapping;
 use super::rules::{DeprovisionAction, SyncRules};
 use super::scope::{self, Assignments};
@@ -97,6 +97,8 @@ pub enum SkipReason {
     AdoptionDisabled,
     /// A mapping expression failed for this user.
     MappingFailed,
+    /// Several external target users match by userName or email; which to adopt is unclear.
+    AmbiguousMatch,
 }
 
 impl SkipReason {
@@ -217,18 +219,30 @@ fn plan_user(
     user: &User,
     anchor: &Anchor,
 ) -> Result<Option<Change>, Skip> {
-    let mapping_failed = |e: EvalError| Skip {
+    let skip = |reason: SkipReason, message: String| Skip {
         user: user.label().to_owned(),
-        reason: SkipReason::MappingFailed,
-        message: e.to_string(),
+        reason,
+        message,
     };
     let rules = input.rules;
+    let creating = !index.ours.contains_key(&user.id);
+    let mut desired = mapping::desired(&rules.mappings, user, anchor, rules.user_type, creating)
+        .map_err(|e| skip(SkipReason::MappingFailed, e.to_string()))?;
     let source = user.id.clone();
     if let Some(existing) = index.ours.get(&user.id) {
-        let mut desired =
-            mapping::desired(&rules.mappings, user, anchor, rules.user_type, false).map_err(mapping_failed)?;
         index.resolve_manager(&mut desired, Some(existing));
         let changes = diff(&desired, existing, managed);
+        // Rule 5: an update never gives a user the userName or email of an internal user.
+        let renamed = ["userName", WORK_EMAIL]
+            .iter()
+            .any(|k| changes.get(k).is_some_and(Option::is_some));
+        if renamed && let Some(internal) = internal_among(&index.candidates(&desired), existing) {
+            let message = format!(
+                "the new userName or email belongs to target user '{}', an internal user of the target",
+                internal.label()
+            );
+            return Err(skip(SkipReason::ConflictsWithInternalUser, message));
+        }
         let target = TargetRef::from(*existing);
         return Ok(if !existing.active() {
             Some(Change::Restore {
@@ -246,9 +260,10 @@ fn plan_user(
             })
         });
     }
-
-    let mut desired = mapping::desired(&rules.mappings, user, anchor, rules.user_type, true).map_err(mapping_failed)?;
-    let candidate = index.matching(&desired);
+    let candidate = match matching_candidate(&index.candidates(&desired), rules.adopt_existing) {
+        Ok(candidate) => candidate,
+        Err((reason, message)) => return Err(skip(reason, message)),
+    };
     index.resolve_manager(&mut desired, candidate);
     let Some(candidate) = candidate else {
         return Ok(Some(Change::Create {
@@ -256,40 +271,6 @@ fn plan_user(
             attributes: desired,
         }));
     };
-    let skip = |reason: SkipReason, message: String| {
-        Err(Skip {
-            user: user.label().to_owned(),
-            reason,
-            message,
-        })
-    };
-    if let Some(other) = candidate.anchor() {
-        return skip(
-            SkipReason::ConflictsWithProvisionedUser,
-            format!(
-                "target user '{}' is already provisioned from {other}",
-                candidate.label()
-            ),
-        );
-    }
-    if !candidate.is_external() {
-        return skip(
-            SkipReason::ConflictsWithInternalUser,
-            format!(
-                "target user '{}' is an internal user of the target; it is never adopted or changed",
-                candidate.label()
-            ),
-        );
-    }
-    if !rules.adopt_existing {
-        return skip(
-            SkipReason::AdoptionDisabled,
-            format!(
-                "external target user '{}' matches, and matching.adoptExisting is off",
-                candidate.label()
-            ),
-        );
-    }
     // Adoption manages what an update would, plus what creation would have set.
     let mut keys: Vec<&'static str> = managed.to_vec();
     keys.extend(desired.keys().copied().filter(|k| !managed.contains(k)));
@@ -298,6 +279,56 @@ fn plan_user(
         target: candidate.into(),
         changes: diff(&desired, candidate, &keys),
     }))
+}
+
+/// An internal target user among `candidates` other than `itself`.
+fn internal_among<'a>(candidates: &[&'a User], itself: &User) -> Option<&'a User> {
+    candidates
+        .iter()
+        .copied()
+        .find(|c| c.id != itself.id && !c.is_external())
+}
+
+/// Rule 5 over every candidate a new user's userName or email matches: none → create; any
+/// internal one → never; one already provisioned → not ours; one external → adopt (when
+/// allowed); several external → ambiguous, nothing is taken.
+fn matching_candidate<'a>(
+    candidates: &[&'a User],
+    adopt_existing: bool,
+) -> Result<Option<&'a User>, (SkipReason, String)> {
+    if let Some(internal) = candidates.iter().find(|c| !c.is_external()) {
+        let message = format!(
+            "target user '{}' is an internal user of the target with the same userName or email; it is never adopted or changed",
+            internal.label()
+        );
+        return Err((SkipReason::ConflictsWithInternalUser, message));
+    }
+    if let Some((provisioned, other)) = candidates.iter().find_map(|c| c.anchor().map(|a| (c, a))) {
+        let message = format!(
+            "target user '{}' is already provisioned from {other}",
+            provisioned.label()
+        );
+        return Err((SkipReason::ConflictsWithProvisionedUser, message));
+    }
+    match candidates {
+        [] => Ok(None),
+        [one] if adopt_existing => Ok(Some(one)),
+        [one] => Err((
+            SkipReason::AdoptionDisabled,
+            format!(
+                "external target user '{}' matches, and matching.adoptExisting is off",
+                one.label()
+            ),
+        )),
+        several => {
+            let labels: Vec<&str> = several.iter().map(|c| c.label()).collect();
+            let message = format!(
+                "several external target users match ({}); none is adopted",
+                labels.join(", ")
+            );
+            Err((SkipReason::AmbiguousMatch, message))
+        }
+    }
 }
 
 /// Attribute-level differences on `keys` (rule 6: unchanged users cost nothing, updates send
