@@ -93,7 +93,7 @@ fn rules(spec: &SyncConfigurationSpec, filter: filter::ScopingFilter, mappings: 
     }
 }
 
-pub fn deprovision_action(action: api::DeprovisionAction) -> DeprovisionAction {
+fn deprovision_action(action: api::DeprovisionAction) -> DeprovisionAction {
     match action {
         api::DeprovisionAction::SoftDelete => DeprovisionAction::SoftDelete,
         api::DeprovisionAction::Disable => DeprovisionAction::Disable,

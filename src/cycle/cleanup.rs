@@ -1,23 +1,57 @@
 //! `onConfigurationDelete: Deprovision`: deprovision what the configuration provisioned before
-//! its deletion completes.
+//! its deletion completes — per the spec as it is at deletion, and within the
+//! accidental-deletion threshold like any cycle (rule 8). The controller decides whether this
+//! configuration may clean up at all (it must have been the pair's active one).
 
-use crate::engine::rules::DeprovisionAction;
+use crate::engine::plan::TargetRef;
+use crate::engine::rules::{DeprovisionAction, Deprovisioning};
 use crate::providers::{Directory, DirectoryError};
 
-/// Deprovisions every target user anchored to this source. Returns how many; a failure is
-/// returned so the finalizer stays and retries.
-pub async fn deprovision_all(
+/// What a cleanup did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cleanup {
+    pub deprovisioned: u32,
+    /// More than the threshold would go: none went, these many wait for approval.
+    pub withheld: Option<u32>,
+}
+
+/// Deprovisions the active target users anchored to this source. A failure is returned, so
+/// the finalizer stays and the cleanup is retried.
+pub async fn clean_up(
     target: &dyn Directory,
     source_tenant_id: &str,
-    action: DeprovisionAction,
-) -> Result<u32, DirectoryError> {
-    let source_tenant = source_tenant_id.to_ascii_lowercase();
-    let mut count = 0;
-    for user in target.list_users().await? {
-        if user.active() && user.anchor().is_some_and(|a| a.tenant_id == source_tenant) {
-            target.deprovision_user(&(&user).into(), action).await?;
-            count += 1;
-        }
+    deprovision: Deprovisioning,
+    approved_deletions: Option<usize>,
+    concurrency: usize,
+) -> Result<Cleanup, DirectoryError> {
+    if deprovision.action == DeprovisionAction::None {
+        return Ok(Cleanup::default());
     }
-    Ok(count)
+    let source_tenant = source_tenant_id.to_ascii_lowercase();
+    let mut leaving: Vec<TargetRef> = target
+        .list_users()
+        .await?
+        .iter()
+        .filter(|u| u.active() && u.anchor().is_some_and(|a| a.tenant_id == source_tenant))
+        .map(TargetRef::from)
+        .collect();
+    leaving.sort_by(|a, b| a.id.cmp(&b.id));
+    if leaving.len() > deprovision.threshold && approved_deletions != Some(leaving.len()) {
+        return Ok(Cleanup {
+            deprovisioned: 0,
+            withheld: Some(leaving.len().try_into().unwrap_or(u32::MAX)),
+        });
+    }
+    let mut deprovisioned = 0;
+    for result in target
+        .deprovision_users(&leaving, deprovision.action, concurrency)
+        .await
+    {
+        result?;
+        deprovisioned += 1;
+    }
+    Ok(Cleanup {
+        deprovisioned,
+        withheld: None,
+    })
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use xtsync::api::SyncConfiguration;
 use xtsync::api::conditions::ConditionReason;
-use xtsync::api::reasons::{DeletionThresholdReason, QuarantinedReason, SyncedReason};
+use xtsync::api::reasons::{DeletionThresholdReason, QuarantinedReason, ReadyReason, SyncedReason};
 use xtsync::api::sync_config::{CycleType, SyncConfigurationStatus};
 
 use crate::manifests::{self, CONTOSO, FABRIKAM, Manifests, NORTHWIND};
@@ -725,4 +725,33 @@ async fn assigned_users_and_group_members_are_in_scope_and_cycles_are_evented() 
         cycle_event["note"].as_str().is_some_and(|n| n.starts_with("2 created")),
         "{cycle_event:#}"
     );
+}
+
+#[tokio::test]
+async fn deleting_a_duplicate_that_never_passed_its_gate_deprovisions_nothing() {
+    // Trust #1: cleanup deprovisioned every target user of the source tenant — the winner's.
+    let t = started("cleanup-loser").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    contoso.add_user("alice@contoso.com", sales()).await;
+    t.apply(&sales_config("10s", manifests::nothing())).await;
+    cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
+    let loser = "also-contoso-to-fabrikam";
+    let deprovision = json!({ "deprovision": { "onConfigurationDelete": "Deprovision" } });
+    t.apply(&manifests::sync_config(loser, "contoso", "fabrikam", deprovision))
+        .await;
+    t.config_ready(loser, "False", ReadyReason::DuplicatePair).await;
+    t.eventually("the loser has the finalizer", || async {
+        t.config(loser)
+            .await
+            .metadata
+            .finalizers
+            .unwrap_or_default()
+            .contains(&xtsync::api::FINALIZER.to_string())
+    })
+    .await;
+    t.kubectl(&["delete", "syncconfig", loser, "--wait=true", "--timeout=30s"])
+        .await;
+    let users = fabrikam.users().await;
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0]["active"], true, "the winner's user is untouched: {users:#?}");
 }

@@ -17,6 +17,8 @@ pub enum EventReason {
     ProvisionedOnDemand,
     CleanedUp,
     CleanupFailed,
+    /// Cleanup on delete would exceed `accidentalDeletionThreshold`: held for approval.
+    CleanupHeld,
 }
 
 /// The Events that tell what this reconcile did.

@@ -1,19 +1,23 @@
 //! The finalizer `xtsync.io/cleanup`: present only while `onConfigurationDelete: Deprovision`
-//! asks for cleanup (DESIGN.md §1), and the cleanup it guards.
+//! asks for cleanup (DESIGN.md §1), and the cleanup it guards. Only the pair's active
+//! configuration, one that ran cycles, may clean up: a duplicate's users are the winner's.
 
 use std::time::Duration;
 
+use k8s_openapi::jiff::Timestamp;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 use kube::{Api, ResourceExt};
 
-use super::super::{Context, Error, connect, lookup};
+use super::super::{Context, Error, connect};
 use super::events::{self, EventReason};
+use super::schedule::Requests;
+use super::{dereference, status};
 use crate::api::FINALIZER;
-use crate::api::sync_config::{DeprovisionAction, OnConfigurationDelete, SyncConfiguration};
-use crate::cycle::cleanup;
-use crate::validate;
+use crate::api::sync_config::{OnConfigurationDelete, SyncConfiguration};
+use crate::cycle::cleanup::{self, Cleanup};
+use crate::{gate, validate};
 
 /// Adds the finalizer when cleanup on delete is asked for, removes it when no longer asked.
 pub async fn reconcile(config: &SyncConfiguration, ns: &str, ctx: &Context) -> Result<(), Error> {
@@ -28,51 +32,90 @@ pub async fn reconcile(config: &SyncConfiguration, ns: &str, ctx: &Context) -> R
     set_finalizers(config, ns, ctx, finalizers).await
 }
 
-/// `onConfigurationDelete: Deprovision`: deprovision every user this configuration provisioned,
-/// then let the deletion finish.
-pub async fn cleanup(config: &SyncConfiguration, ns: &str, ctx: &Context) -> Result<Action, Error> {
+/// `onConfigurationDelete: Deprovision`: deprovision what this configuration provisioned, then
+/// let the deletion finish — unless the threshold holds the deprovisionings for approval.
+pub async fn cleanup(config: &SyncConfiguration, ns: &str, ctx: &Context, now: Timestamp) -> Result<Action, Error> {
     if !has_finalizer(config) {
         return Ok(Action::await_change());
     }
-    let spec = &config.spec;
-    let source = lookup::tenant(&ctx.tenants, ns, &spec.source_ref.name);
-    let target_exists = lookup::tenant(&ctx.tenants, ns, &spec.target_ref.name).is_some();
-    let message = match (source, target_exists) {
-        (Some(source), true) => match connect::directory(ctx, ns, &spec.target_ref.name).await? {
-            Ok(target) => {
-                // Cleanup deprovisions: with `action: None` it soft-deletes.
-                let action = match spec.deprovision.action {
-                    DeprovisionAction::None => DeprovisionAction::SoftDelete,
-                    other => other,
-                };
-                let action = validate::deprovision_action(action);
-                match cleanup::deprovision_all(target.as_ref(), &source.spec.tenant_id, action).await {
-                    Ok(n) => format!("{n} provisioned users deprovisioned before deletion"),
-                    Err(error) => {
-                        tracing::warn!(config = %config.name_any(), %error, "cleanup failed; retrying");
-                        let reason = EventReason::CleanupFailed.into();
-                        events::publish(
-                            ctx,
-                            config,
-                            EventType::Warning,
-                            reason,
-                            "Deprovision",
-                            &error.to_string(),
-                        )
-                        .await;
-                        return Ok(Action::requeue(Duration::from_secs(30)));
-                    }
+    let previous = ctx.written.latest(config);
+    let found = dereference::dereference(config, ns, ctx);
+    let gate = gate::evaluate(&found.gate_input(config));
+    let message = match (validate::validate(&config.spec), gate) {
+        (Err(problems), _) => format!("the spec is invalid ({problems}); nothing deprovisioned"),
+        (Ok(_), Err(closed)) => format!(
+            "not the pair's active configuration now ({}: {}); nothing deprovisioned",
+            closed.reason, closed.message
+        ),
+        (Ok(_), Ok(_)) if previous.last_cycle.is_none() => "no cycle ever ran; nothing deprovisioned".to_owned(),
+        (Ok(valid), Ok(pair)) => {
+            let Some(target) = connect::directory(ctx, ns, &config.spec.target_ref.name).await?.ok() else {
+                return finish(config, ns, ctx, "the target cannot be used; nothing deprovisioned").await;
+            };
+            let approved = Requests::of(config).approved_deletions();
+            let deprovision = valid.rules.deprovision;
+            let concurrency = crate::providers::scim::concurrency();
+            match cleanup::clean_up(
+                target.as_ref(),
+                &pair.source.tenant_id,
+                deprovision,
+                approved,
+                concurrency,
+            )
+            .await
+            {
+                Ok(Cleanup {
+                    withheld: Some(count), ..
+                }) => return hold(config, ns, ctx, &previous, count, now).await,
+                Ok(done) => format!("{} provisioned users deprovisioned before deletion", done.deprovisioned),
+                Err(error) => {
+                    tracing::warn!(config = %config.name_any(), %error, "cleanup failed; retrying");
+                    let reason = EventReason::CleanupFailed.into();
+                    events::publish(
+                        ctx,
+                        config,
+                        EventType::Warning,
+                        reason,
+                        "Deprovision",
+                        &error.to_string(),
+                    )
+                    .await;
+                    return Ok(Action::requeue(Duration::from_secs(30)));
                 }
             }
-            Err(error) => format!("target unusable ({error}); nothing deprovisioned"),
-        },
-        _ => "source or target Tenant no longer exists; nothing deprovisioned".to_owned(),
+        }
     };
+    finish(config, ns, ctx, &message).await
+}
+
+/// The cleanup is done (or has nothing to do): say so, and let the deletion complete.
+async fn finish(config: &SyncConfiguration, ns: &str, ctx: &Context, message: &str) -> Result<Action, Error> {
     let reason = EventReason::CleanedUp.into();
-    events::publish(ctx, config, EventType::Normal, reason, "Deprovision", &message).await;
+    events::publish(ctx, config, EventType::Normal, reason, "Deprovision", message).await;
     ctx.written.forget(&config.uid().unwrap_or_default());
     set_finalizers(config, ns, ctx, others(config)).await?;
     Ok(Action::await_change())
+}
+
+/// More deprovisionings than the threshold: none applied; the finalizer stays until approved.
+async fn hold(
+    config: &SyncConfiguration,
+    ns: &str,
+    ctx: &Context,
+    previous: &crate::api::sync_config::SyncConfigurationStatus,
+    count: u32,
+    now: Timestamp,
+) -> Result<Action, Error> {
+    let next = status::cleanup_held(previous, count, config.metadata.generation, now);
+    if &next != previous {
+        let api = Api::<SyncConfiguration>::namespaced(ctx.client.clone(), ns);
+        super::super::status::apply(&api, &config.name_any(), &next).await?;
+        ctx.written.put(&config.uid().unwrap_or_default(), next, &ctx.configs);
+        let note = format!("cleanup would deprovision {count} users, more than accidentalDeletionThreshold");
+        let reason = EventReason::CleanupHeld.into();
+        events::publish(ctx, config, EventType::Warning, reason, "Deprovision", &note).await;
+    }
+    Ok(Action::requeue(ctx.settings.gate_recheck))
 }
 
 fn has_finalizer(config: &SyncConfiguration) -> bool {

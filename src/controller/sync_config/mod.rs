@@ -37,7 +37,7 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
     let now = Timestamp::now();
     let ns = config.namespace().ok_or(Error::NotNamespaced)?;
     if config.metadata.deletion_timestamp.is_some() {
-        return finalizer::cleanup(&config, &ns, &ctx).await;
+        return finalizer::cleanup(&config, &ns, &ctx, now).await;
     }
     finalizer::reconcile(&config, &ns, &ctx).await?;
 

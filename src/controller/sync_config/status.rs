@@ -71,6 +71,23 @@ pub fn next(
     }
 }
 
+/// Cleanup on delete would deprovision `count` users, more than the threshold: nothing was
+/// deprovisioned and the deletion waits for `xtsync.io/approve-deletions` (rule 8).
+pub fn cleanup_held(
+    previous: &SyncConfigurationStatus,
+    count: u32,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> SyncConfigurationStatus {
+    let mut status = Writer {
+        status: previous.clone(),
+        generation,
+    };
+    status.status.pending_deletions = Some(PendingDeletions { count });
+    status.record(threshold(Some(count)), now);
+    status.status
+}
+
 fn gate_closed() -> Verdict {
     Verdict::falsity(SyncedReason::GateClosed, "no cycle runs while Ready is False")
 }

@@ -124,3 +124,61 @@ async fn more_deprovisionings_than_the_threshold_wait_for_approval_of_that_many(
         2
     );
 }
+
+/// Cleanup on delete (Trust #1): the spec at deletion and the threshold apply to it too.
+mod cleanup_on_delete {
+    use super::*;
+    use crate::cycle::cleanup::{Cleanup, clean_up};
+
+    async fn provisioned_three() -> Pair {
+        let pair = Pair::all_users();
+        for i in 0..3 {
+            pair.source.put(person(&format!("u{i}"), &format!("user{i}")));
+        }
+        pair.initial().await;
+        let theirs = format!("{OTHER}/x");
+        pair.target
+            .put(user("t-other", &[("userName", "zed@x.com"), ("externalId", &theirs)]));
+        pair.target.take_log();
+        pair
+    }
+
+    #[tokio::test]
+    async fn cleanup_deprovisions_only_this_sources_users() {
+        let pair = provisioned_three().await;
+        let done = clean_up(&pair.target, SOURCE, pair.rules.deprovision, None, 4)
+            .await
+            .expect("cleans up");
+        assert_eq!(done.deprovisioned, 3);
+        assert!(
+            pair.target.user("t-other").is_some_and(|u| u.active()),
+            "another source's user stays"
+        );
+    }
+
+    #[tokio::test]
+    async fn cleanup_honours_deprovision_action_none() {
+        let mut pair = provisioned_three().await;
+        pair.rules.deprovision.action = DeprovisionAction::None;
+        let done = clean_up(&pair.target, SOURCE, pair.rules.deprovision, None, 4)
+            .await
+            .expect("runs");
+        assert_eq!(done, Cleanup::default());
+        assert!(pair.target.take_writes().is_empty());
+    }
+
+    #[tokio::test]
+    async fn cleanup_above_the_threshold_waits_for_approval() {
+        let mut pair = provisioned_three().await;
+        pair.rules.deprovision.threshold = 2;
+        let held = clean_up(&pair.target, SOURCE, pair.rules.deprovision, None, 4)
+            .await
+            .expect("runs");
+        assert_eq!(held.withheld, Some(3));
+        assert!(pair.target.take_writes().is_empty());
+        let approved = clean_up(&pair.target, SOURCE, pair.rules.deprovision, Some(3), 4)
+            .await
+            .expect("runs");
+        assert_eq!((approved.deprovisioned, approved.withheld), (3, None));
+    }
+}
