@@ -23,7 +23,7 @@ pub async fn all_users_cycle(
     let input = CycleInput {
         source_tenant_id,
         rules: &valid.rules,
-        approved_deletions: None,
+        approval: None,
         concurrency: xtsync::providers::scim::concurrency(),
         watermark,
     };

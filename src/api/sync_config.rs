@@ -244,6 +244,9 @@ pub struct SyncConfigurationStatus {
     /// Deprovisionings the accidental-deletion threshold holds back, waiting for approval.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_deletions: Option<PendingDeletions>,
+    /// The approval token last consumed; the same value never approves again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_approved_deletions: Option<String>,
     /// The `xtsync.io/restart` value last acted on; a new value starts an Initial cycle at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_restart: Option<String>,
@@ -258,8 +261,10 @@ pub struct SyncConfigurationStatus {
 /// Deprovisionings held back by `accidentalDeletionThreshold` (DESIGN.md §3 rule 8).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
 pub struct PendingDeletions {
-    /// How many; annotate `xtsync.io/approve-deletions` with this number to apply them.
     pub count: u32,
+    /// A digest of the held set: annotate `xtsync.io/approve-deletions` with it to apply
+    /// exactly this set, once.
+    pub token: String,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]

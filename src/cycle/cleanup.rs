@@ -5,14 +5,15 @@
 
 use crate::engine::plan::TargetRef;
 use crate::engine::rules::{DeprovisionAction, Deprovisioning};
+use crate::engine::threshold::{self, Held, Judgement};
 use crate::providers::{Directory, DirectoryError};
 
 /// What a cleanup did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Cleanup {
     pub deprovisioned: u32,
-    /// More than the threshold would go: none went, these many wait for approval.
-    pub withheld: Option<u32>,
+    /// More than the threshold would go: none went, these wait for approval.
+    pub withheld: Option<Held>,
 }
 
 /// Deprovisions the active target users anchored to this source. A failure is returned, so
@@ -21,7 +22,7 @@ pub async fn clean_up(
     target: &dyn Directory,
     source_tenant_id: &str,
     deprovision: Deprovisioning,
-    approved_deletions: Option<usize>,
+    approval: Option<&str>,
     concurrency: usize,
 ) -> Result<Cleanup, DirectoryError> {
     if deprovision.action == DeprovisionAction::None {
@@ -36,10 +37,11 @@ pub async fn clean_up(
         .map(TargetRef::from)
         .collect();
     leaving.sort_by(|a, b| a.id.cmp(&b.id));
-    if leaving.len() > deprovision.threshold && approved_deletions != Some(leaving.len()) {
+    let ids: Vec<&str> = leaving.iter().map(|t| t.id.as_str()).collect();
+    if let Judgement::Held(held) = threshold::judge(&ids, deprovision.threshold, approval) {
         return Ok(Cleanup {
             deprovisioned: 0,
-            withheld: Some(leaving.len().try_into().unwrap_or(u32::MAX)),
+            withheld: Some(held),
         });
     }
     let mut deprovisioned = 0;

@@ -29,9 +29,9 @@ const LOOKUPS_UP_TO: usize = 100;
 pub struct CycleInput<'a> {
     pub source_tenant_id: &'a str,
     pub rules: &'a SyncRules,
-    /// The value of `xtsync.io/approve-deletions`, if any: lets exactly that many deprovisionings
-    /// through the accidental-deletion threshold.
-    pub approved_deletions: Option<usize>,
+    /// The value of `xtsync.io/approve-deletions` not consumed yet, if any: lets the set of
+    /// deprovisionings with that token through the accidental-deletion threshold.
+    pub approval: Option<&'a str>,
     /// Writes in flight at once towards the target.
     pub concurrency: usize,
     /// `Some`: an Incremental cycle, reading only the source users changed after it, and the
@@ -68,7 +68,8 @@ pub async fn run(
         unchanged: plan.unchanged,
         in_scope: plan.in_scope,
         skipped: plan.skips.len().try_into().unwrap_or(u32::MAX),
-        withheld_deprovisions: plan.withheld_deprovisions,
+        withheld_deprovisions: plan.withheld_deprovisions.clone(),
+        approval_used: plan.approval_used.clone(),
         ..CycleReport::default()
     };
     report.failures.extend(plan.skips.iter().map(|s| UserFailure {
@@ -109,6 +110,6 @@ fn plan_for(
         target,
         assignments,
         rules: input.rules,
-        approved_deletions: input.approved_deletions,
+        approval: input.approval,
     })
 }

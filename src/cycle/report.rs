@@ -1,6 +1,7 @@
 //! What a cycle reports: counters as in `status.lastCycle`, the users that failed or were
 //! skipped, and the errors that stop a cycle before it writes anything.
 
+use crate::engine::threshold::Held;
 use crate::providers::{ConnectError, DirectoryError};
 
 /// What a cycle did. Counters follow `status.lastCycle`.
@@ -24,7 +25,9 @@ pub struct CycleReport {
     pub provisioned: u32,
     pub failures: Vec<UserFailure>,
     /// Deprovisionings held back by the threshold (rule 8), waiting for approval.
-    pub withheld_deprovisions: Option<u32>,
+    pub withheld_deprovisions: Option<Held>,
+    /// The approval token the cycle's deprovisionings consumed.
+    pub approval_used: Option<String>,
     /// Writes attempted (for "most operations failed" → quarantine).
     pub attempted: u32,
     /// The target refused our credentials during the cycle.

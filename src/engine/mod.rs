@@ -15,4 +15,5 @@ pub mod mapping;
 pub mod plan;
 pub mod rules;
 pub mod scope;
+pub mod threshold;
 pub mod user;

@@ -233,8 +233,16 @@ async fn deletions_above_the_threshold_wait_for_approval() {
         "nothing deprovisioned"
     );
 
-    t.kubectl(&["annotate", "syncconfig", CONFIG, "xtsync.io/approve-deletions=2"])
-        .await;
+    let pending = t
+        .config(CONFIG)
+        .await
+        .status
+        .and_then(|s| s.pending_deletions)
+        .expect("pending");
+    assert_eq!(pending.count, 2);
+    assert!(held.message.contains(&pending.token), "{}", held.message);
+    let approval = format!("{}={}", xtsync::api::APPROVE_DELETIONS, pending.token);
+    t.kubectl(&["annotate", "syncconfig", CONFIG, &approval]).await;
     wait_condition(
         &t.api::<SyncConfiguration>(),
         CONFIG,
@@ -735,7 +743,8 @@ async fn deleting_a_duplicate_that_never_passed_its_gate_deprovisions_nothing() 
     contoso.add_user("alice@contoso.com", sales()).await;
     t.apply(&sales_config("10s", manifests::nothing())).await;
     cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
-    let loser = "also-contoso-to-fabrikam";
+    // Created in the same second, the name breaks the tie: "zz-…" sorts after the winner.
+    let loser = "zz-contoso-to-fabrikam";
     let deprovision = json!({ "deprovision": { "onConfigurationDelete": "Deprovision" } });
     t.apply(&manifests::sync_config(loser, "contoso", "fabrikam", deprovision))
         .await;

@@ -54,7 +54,8 @@ async fn publish_cycle(ctx: &Context, config: &SyncConfiguration, report: &Cycle
     };
     let withheld = report
         .withheld_deprovisions
-        .map(|n| format!(", {n} deprovisionings withheld"))
+        .as_ref()
+        .map(|held| format!(", {} deprovisionings withheld", held.count))
         .unwrap_or_default();
     let note = format!(
         "{} created, {} updated, {} adopted, {} deprovisioned, {} failed{withheld}",

@@ -17,6 +17,7 @@ use super::{dereference, status};
 use crate::api::FINALIZER;
 use crate::api::sync_config::{OnConfigurationDelete, SyncConfiguration};
 use crate::cycle::cleanup::{self, Cleanup};
+use crate::engine::threshold::Held;
 use crate::{gate, validate};
 
 /// Adds the finalizer when cleanup on delete is asked for, removes it when no longer asked.
@@ -52,7 +53,8 @@ pub async fn cleanup(config: &SyncConfiguration, ns: &str, ctx: &Context, now: T
             let Some(target) = connect::directory(ctx, ns, &config.spec.target_ref.name).await?.ok() else {
                 return finish(config, ns, ctx, "the target cannot be used; nothing deprovisioned").await;
             };
-            let approved = Requests::of(config).approved_deletions();
+            let requests = Requests::of(config);
+            let approved = requests.fresh_approval(&previous);
             let deprovision = valid.rules.deprovision;
             let concurrency = crate::providers::scim::concurrency();
             match cleanup::clean_up(
@@ -65,8 +67,8 @@ pub async fn cleanup(config: &SyncConfiguration, ns: &str, ctx: &Context, now: T
             .await
             {
                 Ok(Cleanup {
-                    withheld: Some(count), ..
-                }) => return hold(config, ns, ctx, &previous, count, now).await,
+                    withheld: Some(held), ..
+                }) => return hold(config, ns, ctx, &previous, &held, now).await,
                 Ok(done) => format!("{} provisioned users deprovisioned before deletion", done.deprovisioned),
                 Err(error) => {
                     tracing::warn!(config = %config.name_any(), %error, "cleanup failed; retrying");
@@ -103,15 +105,18 @@ async fn hold(
     ns: &str,
     ctx: &Context,
     previous: &crate::api::sync_config::SyncConfigurationStatus,
-    count: u32,
+    held: &Held,
     now: Timestamp,
 ) -> Result<Action, Error> {
-    let next = status::cleanup_held(previous, count, config.metadata.generation, now);
+    let next = status::cleanup_held(previous, held, &config.name_any(), config.metadata.generation, now);
     if &next != previous {
         let api = Api::<SyncConfiguration>::namespaced(ctx.client.clone(), ns);
         super::super::status::apply(&api, &config.name_any(), &next).await?;
         ctx.written.put(&config.uid().unwrap_or_default(), next, &ctx.configs);
-        let note = format!("cleanup would deprovision {count} users, more than accidentalDeletionThreshold");
+        let note = format!(
+            "cleanup would deprovision {} users, more than accidentalDeletionThreshold",
+            held.count
+        );
         let reason = EventReason::CleanupHeld.into();
         events::publish(ctx, config, EventType::Warning, reason, "Deprovision", &note).await;
     }

@@ -65,13 +65,11 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
         tracing::debug!(config = %dereference::label(&config), %problems, "invalid spec");
     }
     events::publish_outcome(&ctx, &config, &outcome).await;
-    let next = status::next(
-        &previous,
-        &outcome,
-        config.metadata.generation,
-        now,
-        ctx.settings.gate_recheck,
-    );
+    let subject = status::Subject {
+        name: config.name_any(),
+        generation: config.metadata.generation,
+    };
+    let next = status::next(&previous, &outcome, &subject, now, ctx.settings.gate_recheck);
     write(&ctx, &config, &ns, &previous, next.status).await?;
     Ok(Action::requeue(next.requeue.max(Duration::from_secs(1))))
 }

@@ -51,11 +51,11 @@ impl OpenGate<'_> {
         })
     }
 
-    fn input<'w>(&'w self, approved_deletions: Option<usize>, watermark: Option<&'w str>) -> CycleInput<'w> {
+    fn input<'w>(&'w self, approval: Option<&'w str>, watermark: Option<&'w str>) -> CycleInput<'w> {
         CycleInput {
             source_tenant_id: &self.pair.source.tenant_id,
             rules: &self.valid.rules,
-            approved_deletions,
+            approval,
             concurrency: crate::providers::scim::concurrency(),
             watermark,
         }
@@ -75,7 +75,7 @@ impl OpenGate<'_> {
         };
         let result = match self.connect(ctx).await? {
             Ok((source, target)) => {
-                let input = self.input(requests.approved_deletions(), watermark);
+                let input = self.input(requests.fresh_approval(self.previous), watermark);
                 cycle::run(source.as_ref(), target.as_ref(), &input).await
             }
             Err(error) => Err(error),

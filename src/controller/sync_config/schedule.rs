@@ -44,9 +44,12 @@ impl Requests {
         self.on_demand.as_deref().filter(|r| Some(*r) != answered)
     }
 
-    /// The number of deprovisionings the user approved past the threshold.
-    pub fn approved_deletions(&self) -> Option<usize> {
-        self.approval.as_deref()?.parse().ok()
+    /// The approval of held deprovisionings, unless a cycle consumed it already (an approval
+    /// applies once).
+    pub fn fresh_approval(&self, previous: &SyncConfigurationStatus) -> Option<&str> {
+        self.approval
+            .as_deref()
+            .filter(|a| previous.last_approved_deletions.as_deref() != Some(*a))
     }
 }
 
@@ -110,7 +113,7 @@ fn time_until_due(previous: &SyncConfigurationStatus, requests: &Requests, now: 
     let approval_waiting = previous
         .pending_deletions
         .as_ref()
-        .is_some_and(|p| requests.approved_deletions() == usize::try_from(p.count).ok());
+        .is_some_and(|p| requests.fresh_approval(previous) == Some(p.token.as_str()));
     if spec_changed(previous, requests) || never_ran || approval_waiting {
         return None;
     }

@@ -14,12 +14,19 @@ use crate::api::sync_config::{
     CycleSummary, CycleType, OnDemandResult, PendingDeletions, Quarantine, SyncConfigurationStatus, UserFailure,
 };
 use crate::cycle::{CycleError, CycleReport};
+use crate::engine::threshold::Held;
 use crate::providers::{ConnectError, DirectoryError};
 
 /// `status.failures` keeps this many, newest first.
 pub const MAX_FAILURES: usize = 20;
 /// Quarantine retries start here and double up to the interval (rule 9).
 pub const QUARANTINE_FIRST_RETRY: Duration = Duration::from_secs(60);
+
+/// Which configuration, at which generation, the status speaks of.
+pub struct Subject {
+    pub name: String,
+    pub generation: Option<i64>,
+}
 
 pub struct Next {
     pub status: SyncConfigurationStatus,
@@ -32,16 +39,16 @@ pub struct Next {
 pub fn next(
     previous: &SyncConfigurationStatus,
     outcome: &Outcome,
-    generation: Option<i64>,
+    subject: &Subject,
     now: Timestamp,
     recheck: Duration,
 ) -> Next {
     let mut status = Writer {
         status: SyncConfigurationStatus {
-            observed_generation: generation,
+            observed_generation: subject.generation,
             ..previous.clone()
         },
-        generation,
+        subject,
     };
     let requeue = match outcome {
         Outcome::Invalid(problems) => {
@@ -75,31 +82,44 @@ pub fn next(
 /// deprovisioned and the deletion waits for `xtsync.io/approve-deletions` (rule 8).
 pub fn cleanup_held(
     previous: &SyncConfigurationStatus,
-    count: u32,
+    held: &Held,
+    name: &str,
     generation: Option<i64>,
     now: Timestamp,
 ) -> SyncConfigurationStatus {
-    let mut status = Writer {
-        status: previous.clone(),
+    let subject = Subject {
+        name: name.to_owned(),
         generation,
     };
-    status.status.pending_deletions = Some(PendingDeletions { count });
-    status.record(threshold(Some(count)), now);
+    let mut status = Writer {
+        status: previous.clone(),
+        subject: &subject,
+    };
+    status.status.pending_deletions = Some(pending(held));
+    status.record(threshold(Some(held), name), now);
     status.status
+}
+
+fn pending(held: &Held) -> PendingDeletions {
+    PendingDeletions {
+        count: held.count,
+        token: held.token.clone(),
+    }
 }
 
 fn gate_closed() -> Verdict {
     Verdict::falsity(SyncedReason::GateClosed, "no cycle runs while Ready is False")
 }
 
-struct Writer {
+struct Writer<'s> {
     status: SyncConfigurationStatus,
-    generation: Option<i64>,
+    subject: &'s Subject,
 }
 
-impl Writer {
+impl Writer<'_> {
     fn record(&mut self, verdict: Verdict, at: Timestamp) {
-        self.status.conditions = conditions::record(&self.status.conditions, verdict, self.generation, at);
+        let generation = self.subject.generation;
+        self.status.conditions = conditions::record(&self.status.conditions, verdict, generation, at);
     }
 
     fn no_cycle(&mut self, ready: Verdict, synced: Verdict, now: Timestamp) {
@@ -209,8 +229,12 @@ impl Writer {
                 time: Time(completed),
             })
             .collect();
-        status.pending_deletions = report.withheld_deprovisions.map(|count| PendingDeletions { count });
-        self.record(threshold(report.withheld_deprovisions), completed);
+        status.pending_deletions = report.withheld_deprovisions.as_ref().map(pending);
+        if let Some(token) = &report.approval_used {
+            status.last_approved_deletions = Some(token.clone());
+        }
+        let verdict = threshold(report.withheld_deprovisions.as_ref(), &self.subject.name);
+        self.record(verdict, completed);
     }
 }
 
@@ -234,12 +258,13 @@ fn summary(report: &CycleReport, started: Timestamp, completed: Timestamp) -> Cy
     }
 }
 
-fn threshold(withheld: Option<u32>) -> Verdict {
+fn threshold(withheld: Option<&Held>, name: &str) -> Verdict {
     match withheld {
-        Some(n) => Verdict::truth(
+        Some(held) => Verdict::truth(
             DeletionThresholdReason::PendingApproval,
             format!(
-                "{n} deprovisionings exceed accidentalDeletionThreshold; none were applied. Annotate {APPROVE_DELETIONS}: \"{n}\" to apply them"
+                "{} deprovisionings exceed accidentalDeletionThreshold; none were applied. To apply exactly these, once: kubectl annotate syncconfig {name} {APPROVE_DELETIONS}={} --overwrite",
+                held.count, held.token
             ),
         ),
         None => Verdict::falsity(

@@ -13,6 +13,7 @@ use crate::api::conditions::{self, ConditionReason};
 use crate::api::reasons::{DeletionThresholdReason, QuarantinedReason, ReadyReason, SyncedReason};
 use crate::api::sync_config::SyncConfigurationStatus;
 use crate::cycle::{CycleError, CycleReport};
+use crate::engine::threshold::Held;
 use crate::gate::{OpenPair, TenantFacts};
 use crate::providers::ConnectError;
 use crate::validate::SpecProblems;
@@ -70,7 +71,11 @@ fn good(full: bool) -> CycleReport {
 
 /// The status after one cycle at `now` of generation 1.
 fn after(previous: &SyncConfigurationStatus, outcome: &Outcome, now: Timestamp) -> status::Next {
-    status::next(previous, outcome, Some(1), now, RECHECK)
+    let subject = status::Subject {
+        name: "contoso-to-fabrikam".into(),
+        generation: Some(1),
+    };
+    status::next(previous, outcome, &subject, now, RECHECK)
 }
 
 fn reason_of<R: ConditionReason>(status: &SyncConfigurationStatus) -> (String, String) {
@@ -178,21 +183,28 @@ fn read_failed() -> CycleError {
 }
 
 #[test]
-fn withheld_deprovisionings_are_pending_until_their_count_is_approved() {
+fn withheld_deprovisionings_are_pending_until_their_token_approves_them_once() {
     let held = CycleReport {
-        withheld_deprovisions: Some(7),
+        withheld_deprovisions: Some(Held {
+            count: 7,
+            token: "0123456789ab".into(),
+        }),
         ..good(true)
     };
     let status = after(&synced_once(), &ran(Ok(held), None), at(700)).status;
-    assert_eq!(status.pending_deletions.as_ref().map(|p| p.count), Some(7));
+    let pending = status.pending_deletions.clone().expect("pending");
+    assert_eq!((pending.count, pending.token.as_str()), (7, "0123456789ab"));
     assert!(is(&status, "True", DeletionThresholdReason::PendingApproval));
+    let message = conditions::find(&status.conditions, DeletionThresholdReason::TYPE).map(|c| c.message.clone());
+    let command = "kubectl annotate syncconfig contoso-to-fabrikam xtsync.io/approve-deletions=0123456789ab";
+    assert!(message.as_deref().is_some_and(|m| m.contains(command)), "{message:?}");
     let mut approve = requests(1);
-    approve.approval = Some("6".into());
-    assert!(matches!(
-        decide(&status, &approve, INTERVAL, true, at(710)),
-        Decision::Wait(_)
-    ));
     approve.approval = Some("7".into());
+    assert!(
+        matches!(decide(&status, &approve, INTERVAL, true, at(710)), Decision::Wait(_)),
+        "a count is no token"
+    );
+    approve.approval = Some(pending.token.clone());
     assert!(matches!(
         decide(&status, &approve, INTERVAL, true, at(710)),
         Decision::Run {
@@ -200,9 +212,14 @@ fn withheld_deprovisionings_are_pending_until_their_count_is_approved() {
             ..
         }
     ));
-    let applied = after(&status, &ran(Ok(good(true)), None), at(720)).status;
+    let used = CycleReport {
+        approval_used: Some(pending.token.clone()),
+        ..good(true)
+    };
+    let applied = after(&status, &ran(Ok(used), None), at(720)).status;
     assert!(applied.pending_deletions.is_none());
     assert!(is(&applied, "False", DeletionThresholdReason::WithinThreshold));
+    assert_eq!(approve.fresh_approval(&applied), None, "an approval is consumed once");
 }
 
 #[test]

@@ -93,10 +93,10 @@ async fn an_incremental_cycle_deprovisions_only_users_it_saw_leave() {
 }
 
 #[tokio::test]
-async fn more_deprovisionings_than_the_threshold_wait_for_approval_of_that_many() {
+async fn more_deprovisionings_than_the_threshold_wait_for_approval_of_that_set_once() {
     let mut pair = Pair::all_users();
     pair.rules.deprovision.threshold = 1;
-    for i in 0..3 {
+    for i in 0..5 {
         pair.source.put(person(&format!("u{i}"), &format!("user{i}")));
     }
     pair.initial().await;
@@ -104,17 +104,18 @@ async fn more_deprovisionings_than_the_threshold_wait_for_approval_of_that_many(
     pair.source.remove("u1");
     pair.target.take_log();
     let held = pair.initial().await;
-    assert_eq!((held.withheld_deprovisions, held.deprovisioned), (Some(2), 0));
+    let token = held.withheld_deprovisions.clone().expect("held").token;
+    assert_eq!(
+        (held.withheld_deprovisions.map(|h| h.count), held.deprovisioned),
+        (Some(2), 0)
+    );
     assert!(pair.target.take_writes().is_empty(), "none applied");
 
-    let wrong = pair.try_cycle(None, Some(1)).await.expect("runs");
-    assert_eq!(
-        wrong.withheld_deprovisions,
-        Some(2),
-        "an approval of another count does not apply"
-    );
-    let approved = pair.try_cycle(None, Some(2)).await.expect("runs");
+    let count = pair.try_cycle(None, Some("2")).await.expect("runs");
+    assert!(count.withheld_deprovisions.is_some(), "a count is not an approval");
+    let approved = pair.try_cycle(None, Some(&token)).await.expect("runs");
     assert_eq!((approved.withheld_deprovisions, approved.deprovisioned), (None, 2));
+    assert_eq!(approved.approval_used.as_deref(), Some(token.as_str()));
     let writes = pair.target.take_writes();
     assert_eq!(
         writes
@@ -122,6 +123,15 @@ async fn more_deprovisionings_than_the_threshold_wait_for_approval_of_that_many(
             .filter(|w| matches!(w, Request::Deprovision { .. }))
             .count(),
         2
+    );
+
+    // Trust #14: a later set of the same size is not approved by the old annotation.
+    pair.source.remove("u2");
+    pair.source.remove("u3");
+    let later = pair.try_cycle(None, Some(&token)).await.expect("runs");
+    assert_eq!(
+        (later.withheld_deprovisions.map(|h| h.count), later.deprovisioned),
+        (Some(2), 0)
     );
 }
 
@@ -173,10 +183,12 @@ mod cleanup_on_delete {
         pair.rules.deprovision.threshold = 2;
         let held = clean_up(&pair.target, SOURCE, pair.rules.deprovision, None, 4)
             .await
-            .expect("runs");
-        assert_eq!(held.withheld, Some(3));
+            .expect("runs")
+            .withheld
+            .expect("held");
+        assert_eq!(held.count, 3);
         assert!(pair.target.take_writes().is_empty());
-        let approved = clean_up(&pair.target, SOURCE, pair.rules.deprovision, Some(3), 4)
+        let approved = clean_up(&pair.target, SOURCE, pair.rules.deprovision, Some(&held.token), 4)
             .await
             .expect("runs");
         assert_eq!((approved.deprovisioned, approved.withheld), (3, None));

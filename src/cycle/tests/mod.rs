@@ -50,17 +50,17 @@ impl Pair {
         pair
     }
 
-    pub fn input<'a>(&'a self, watermark: Option<&'a str>, approved_deletions: Option<usize>) -> CycleInput<'a> {
+    pub fn input<'a>(&'a self, watermark: Option<&'a str>, approval: Option<&'a str>) -> CycleInput<'a> {
         CycleInput {
             source_tenant_id: SOURCE,
             rules: &self.rules,
-            approved_deletions,
+            approval,
             concurrency: 4,
             watermark,
         }
     }
 
-    pub async fn try_cycle(&self, watermark: Option<&str>, approved: Option<usize>) -> Result<CycleReport, CycleError> {
+    pub async fn try_cycle(&self, watermark: Option<&str>, approved: Option<&str>) -> Result<CycleReport, CycleError> {
         run(&self.source, &self.target, &self.input(watermark, approved)).await
     }
 

@@ -13,6 +13,7 @@ use super::attributes::WORK_EMAIL;
 use super::mapping;
 use super::rules::{DeprovisionAction, SyncRules};
 use super::scope::{self, Assignments};
+use super::threshold::{self, Held, Judgement};
 use super::user::{Attributes, User};
 use index::TargetIndex;
 
@@ -124,7 +125,9 @@ pub struct Plan {
     pub provisioned_before: u32,
     /// Deprovisionings held back by the accidental-deletion threshold (rule 8), waiting for
     /// approval; none of them is in `changes`.
-    pub withheld_deprovisions: Option<u32>,
+    pub withheld_deprovisions: Option<Held>,
+    /// The approval token these deprovisionings consumed, when they were above the threshold.
+    pub approval_used: Option<String>,
 }
 
 impl Plan {
@@ -135,13 +138,24 @@ impl Plan {
             .count()
     }
 
-    /// Rule 8: more deprovisionings than the threshold are all held back, unless exactly that
-    /// many were approved (`xtsync.io/approve-deletions`).
-    fn hold_above_threshold(&mut self, threshold: usize, approved: Option<usize>) {
-        let pending = self.deprovisions();
-        if pending > threshold && approved != Some(pending) {
-            self.withheld_deprovisions = Some(pending.try_into().unwrap_or(u32::MAX));
-            self.changes.retain(|c| !matches!(c, Change::Deprovision { .. }));
+    /// Rule 8: more deprovisionings than the threshold are all held back, unless the approval
+    /// names exactly this set (`xtsync.io/approve-deletions`).
+    fn hold_above_threshold(&mut self, threshold: usize, approval: Option<&str>) {
+        let ids: Vec<&str> = self
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Deprovision { target } => Some(target.id.as_str()),
+                _ => None,
+            })
+            .collect();
+        match threshold::judge(&ids, threshold, approval) {
+            Judgement::Within => {}
+            Judgement::Approved(token) => self.approval_used = Some(token),
+            Judgement::Held(held) => {
+                self.withheld_deprovisions = Some(held);
+                self.changes.retain(|c| !matches!(c, Change::Deprovision { .. }));
+            }
         }
     }
 }
@@ -155,8 +169,8 @@ pub struct PlanInput<'a> {
     pub target: &'a [User],
     pub assignments: &'a Assignments,
     pub rules: &'a SyncRules,
-    /// The number of deprovisionings approved past the threshold, if any.
-    pub approved_deletions: Option<usize>,
+    /// The approval of held deprovisionings (`xtsync.io/approve-deletions`) not consumed yet.
+    pub approval: Option<&'a str>,
 }
 
 pub fn plan(input: &PlanInput<'_>) -> Plan {
@@ -208,7 +222,7 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         plan.changes
             .extend(leaving.into_iter().map(|t| Change::Deprovision { target: t.into() }));
     }
-    plan.hold_above_threshold(rules.deprovision.threshold, input.approved_deletions);
+    plan.hold_above_threshold(rules.deprovision.threshold, input.approval);
     plan
 }
 

@@ -32,7 +32,7 @@ fn run_with(mappings: &[Mapping], source: &[User], target: &[User], complete: bo
         target,
         assignments: &Assignments::default(),
         rules: &rules,
-        approved_deletions: None,
+        approval: None,
     })
 }
 
