@@ -25,6 +25,8 @@ pub const FIELD_MANAGER: &str = "xtsync";
 pub const APPROVE_DELETIONS: &str = "xtsync.io/approve-deletions";
 pub const RESTART: &str = "xtsync.io/restart";
 pub const PROVISION_ON_DEMAND: &str = "xtsync.io/provision-on-demand";
+/// The label that makes a Secret usable as directory credentials (value `"true"`, DESIGN.md §2).
+pub const CREDENTIALS_LABEL: &str = "xtsync.io/credentials";
 /// Present only while `onConfigurationDelete: Deprovision` asks for cleanup (DESIGN.md §1).
 pub const FINALIZER: &str = "xtsync.io/cleanup";
 

@@ -36,6 +36,8 @@ reasons! {
         InvalidSpec,
         /// The Secret or its key is missing or empty.
         SecretNotFound,
+        /// The Secret lacks the label `xtsync.io/credentials: "true"`; nothing is sent.
+        SecretNotAllowed,
         /// The directory refused the credentials (401/403, or the token endpoint's `AADSTS…` error).
         AuthenticationFailed,
         /// Microsoft Graph: the credentials belong to another tenant than `spec.tenantId`.
@@ -78,6 +80,8 @@ reasons! {
         NotRepresentable,
         /// The Tenant's Secret is missing.
         SecretNotFound,
+        /// The Tenant's Secret lacks the label `xtsync.io/credentials: "true"`.
+        SecretNotAllowed,
         /// Microsoft Graph in China21Vianet without endpoint overrides.
         UnsupportedCloud,
         /// Graph refused the credentials.
@@ -140,6 +144,8 @@ reasons! {
         TenantNotFound,
         /// A Tenant's Secret went away during the cycle.
         SecretNotFound,
+        /// A Tenant's Secret lost the label `xtsync.io/credentials: "true"`.
+        SecretNotAllowed,
         /// A Tenant's directory settings cannot be used (no provider, bad `anchorAttribute`).
         InvalidTenantSpec,
         /// A Tenant's cloud has no known Microsoft Graph endpoints.
@@ -164,6 +170,8 @@ reasons! {
         TenantNotFound,
         /// A Tenant's Secret went away.
         SecretNotFound,
+        /// A Tenant's Secret lost its credentials label.
+        SecretNotAllowed,
         /// A Tenant's directory settings cannot be used.
         InvalidTenantSpec,
         /// A Tenant's cloud has no known Microsoft Graph endpoints.

@@ -1,7 +1,8 @@
 //! From a Tenant the cluster knows to a live `Directory` or Graph client: the Tenant from the
 //! cache, its provider (`providers::Setup`), its Secret, its recorded capabilities.
 
-use super::{Context, Error, lookup, secrets};
+use super::secrets::{self, SecretProblem};
+use super::{Context, Error, lookup};
 use crate::api::tenant::Tenant;
 use crate::providers::msgraph::GraphClient;
 use crate::providers::{ConnectError, Directory, Setup};
@@ -45,6 +46,7 @@ pub async fn setup_with_secret<'a>(
     };
     Ok(match secrets::read_key(&ctx.client, ns, setup.secret()).await? {
         Ok(secret) => Ok((setup, secret)),
-        Err(message) => Err(ConnectError::SecretNotFound(message)),
+        Err(SecretProblem::NotFound(message)) => Err(ConnectError::SecretNotFound(message)),
+        Err(SecretProblem::NotAllowed(message)) => Err(ConnectError::SecretNotAllowed(message)),
     })
 }

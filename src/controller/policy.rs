@@ -203,6 +203,7 @@ impl From<&ConnectError> for AppliedReason {
     fn from(problem: &ConnectError) -> Self {
         match problem {
             ConnectError::SecretNotFound(_) => AppliedReason::SecretNotFound,
+            ConnectError::SecretNotAllowed(_) => AppliedReason::SecretNotAllowed,
             ConnectError::UnsupportedCloud(_) => AppliedReason::UnsupportedCloud,
             ConnectError::AuthenticationFailed(_) => AppliedReason::AuthenticationFailed,
             ConnectError::TenantNotFound(_) | ConnectError::InvalidSpec(_) => AppliedReason::TenantNotReady,

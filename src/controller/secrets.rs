@@ -1,24 +1,40 @@
-//! Reading credentials. Secrets are read only from the referrer's own namespace, and a value
+//! Reading credentials. Secrets are read only from the referrer's own namespace and only when
+//! they opt in with the label `xtsync.io/credentials: "true"` (as Argo CD's Secrets do): who may
+//! create a Tenant cannot make xtsync send just any Secret to a host of their choice. A value
 //! never leaves this module except to authenticate: it is not logged, evented or stored.
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, Client};
 
-use crate::api::SecretKeyRef;
+use crate::api::{CREDENTIALS_LABEL, SecretKeyRef};
 
-/// The value of one key, or why it is not there (a message for a condition). The outer error
-/// is the API call's (retry).
+/// Why a Secret cannot be used (a message for a condition).
+#[derive(Debug, thiserror::Error)]
+pub enum SecretProblem {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    NotAllowed(String),
+}
+
+/// The value of one key, or why it cannot be used. The outer error is the API call's (retry).
 pub async fn read_key(
     client: &Client,
     ns: &str,
     key_ref: &SecretKeyRef,
-) -> Result<Result<String, String>, kube::Error> {
-    let Some(secret) = Api::<Secret>::namespaced(client.clone(), ns)
-        .get_opt(&key_ref.name)
-        .await?
-    else {
-        return Ok(Err(format!("Secret '{}' not found in namespace '{ns}'", key_ref.name)));
+) -> Result<Result<String, SecretProblem>, kube::Error> {
+    let name = &key_ref.name;
+    let Some(secret) = Api::<Secret>::namespaced(client.clone(), ns).get_opt(name).await? else {
+        return Ok(Err(SecretProblem::NotFound(format!(
+            "Secret '{name}' not found in namespace '{ns}'"
+        ))));
     };
+    let labels = secret.metadata.labels.as_ref();
+    if labels.and_then(|l| l.get(CREDENTIALS_LABEL)).map(String::as_str) != Some("true") {
+        return Ok(Err(SecretProblem::NotAllowed(format!(
+            "Secret '{name}' lacks the label {CREDENTIALS_LABEL}: \"true\"; xtsync uses only Secrets labelled as directory credentials, and sent nothing"
+        ))));
+    }
     let value = secret
         .data
         .as_ref()
@@ -33,7 +49,13 @@ pub async fn read_key(
         });
     Ok(match value {
         Some(v) if !v.is_empty() => Ok(v),
-        Some(_) => Err(format!("key '{}' of Secret '{}' is empty", key_ref.key, key_ref.name)),
-        None => Err(format!("Secret '{}' has no key '{}'", key_ref.name, key_ref.key)),
+        Some(_) => Err(SecretProblem::NotFound(format!(
+            "key '{}' of Secret '{name}' is empty",
+            key_ref.key
+        ))),
+        None => Err(SecretProblem::NotFound(format!(
+            "Secret '{name}' has no key '{}'",
+            key_ref.key
+        ))),
     })
 }

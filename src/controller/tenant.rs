@@ -32,6 +32,7 @@ impl From<&TenantProblem> for TenantReadyReason {
                 TenantReadyReason::InvalidSpec
             }
             TenantProblem::Connect(ConnectError::SecretNotFound(_)) => TenantReadyReason::SecretNotFound,
+            TenantProblem::Connect(ConnectError::SecretNotAllowed(_)) => TenantReadyReason::SecretNotAllowed,
             TenantProblem::Connect(ConnectError::UnsupportedCloud(_)) => TenantReadyReason::UnsupportedCloud,
             TenantProblem::Connect(ConnectError::AuthenticationFailed(_))
             | TenantProblem::Probe(ProbeError::AuthenticationFailed { .. }) => TenantReadyReason::AuthenticationFailed,

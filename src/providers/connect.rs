@@ -38,11 +38,33 @@ pub enum ConnectError {
     InvalidSpec(String),
     #[error("{0}")]
     SecretNotFound(String),
+    /// The Secret is not labelled as directory credentials.
+    #[error("{0}")]
+    SecretNotAllowed(String),
     #[error("Microsoft Graph in the {0} cloud is not supported (no endpoints are known for it)")]
     UnsupportedCloud(Cloud),
     /// The Secret holds something that cannot be sent as a credential.
     #[error("{0}")]
     AuthenticationFailed(String),
+}
+
+/// Credentials go over TLS: plain `http://` only to the machine itself (tests, a local proxy).
+fn only_loopback_in_plain_http(field: &str, url: &str) -> Result<(), ConnectError> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| ConnectError::InvalidSpec(format!("{field}: {e}")))?;
+    let host = parsed.host_str().unwrap_or_default();
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(ConnectError::InvalidSpec(format!(
+            "{field}: '{url}' must use https:// (plain http:// only to loopback hosts, so that credentials never cross a network unencrypted)"
+        ))),
+    }
 }
 
 /// A Tenant's provider, checked as far as the spec allows.
@@ -77,8 +99,20 @@ impl GraphSetup<'_> {
 impl<'a> Setup<'a> {
     pub fn of(tenant: &'a TenantSpec) -> Result<Setup<'a>, ConnectError> {
         match (&tenant.directory.scim, &tenant.directory.msgraph) {
-            (Some(scim), None) => Ok(Setup::Scim(scim)),
+            (Some(scim), None) => {
+                only_loopback_in_plain_http("spec.directory.scim.url", &scim.url)?;
+                Ok(Setup::Scim(scim))
+            }
             (None, Some(graph)) => {
+                let overrides = graph.endpoints.as_ref();
+                for (field, url) in [
+                    ("login", overrides.and_then(|e| e.login.as_deref())),
+                    ("graph", overrides.and_then(|e| e.graph.as_deref())),
+                ] {
+                    if let Some(url) = url {
+                        only_loopback_in_plain_http(&format!("spec.directory.msgraph.endpoints.{field}"), url)?;
+                    }
+                }
                 let anchor =
                     AnchorAttribute::of(graph.anchor_attribute.as_deref()).map_err(ConnectError::InvalidSpec)?;
                 let endpoints = Endpoints::resolve(tenant.cloud, graph.endpoints.as_ref())

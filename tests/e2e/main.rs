@@ -1001,3 +1001,47 @@ async fn sigterm_stops_the_operator_cleanly_and_releases_the_lease() {
         .await;
     assert!(holder.trim().is_empty(), "still held by {holder}");
 }
+
+#[tokio::test]
+async fn a_secret_without_the_credentials_label_is_never_sent() {
+    // Trust #11: whoever may create Tenants could send any Secret of the namespace anywhere.
+    let mut t = TestNs::new("secret-label").await;
+    t.start_controllers(|_| {});
+    let mut unlabelled = manifests::secret("contoso-scim", "token", support::SCIM_TOKEN);
+    unlabelled["metadata"]
+        .as_object_mut()
+        .expect("metadata")
+        .remove("labels");
+    t.apply(&unlabelled).await;
+    t.apply(&manifests::scim_tenant(&t, "contoso", CONTOSO, "Global")).await;
+    let c = wait_ready(
+        &t.api::<Tenant>(),
+        "contoso",
+        "False",
+        TenantReadyReason::SecretNotAllowed,
+    )
+    .await;
+    assert!(c.message.contains("xtsync.io/credentials"), "{}", c.message);
+    assert!(t.scim_reads("contoso").is_empty(), "nothing was sent to the directory");
+    // Labelling it is the opt-in: the Tenant is checked again at once.
+    t.apply(&manifests::secret("contoso-scim", "token", support::SCIM_TOKEN))
+        .await;
+    wait_ready(&t.api::<Tenant>(), "contoso", "True", TenantReadyReason::Connected).await;
+}
+
+#[tokio::test]
+async fn plain_http_is_refused_for_hosts_other_than_loopback() {
+    let mut t = TestNs::new("plain-http").await;
+    t.start_controllers(|_| {});
+    t.apply(&manifests::secret("remote-scim", "token", support::SCIM_TOKEN))
+        .await;
+    t.apply(&manifests::scim_tenant_at(
+        "remote",
+        CONTOSO,
+        "Global",
+        "http://scim.example.com/v2",
+    ))
+    .await;
+    let c = wait_ready(&t.api::<Tenant>(), "remote", "False", TenantReadyReason::InvalidSpec).await;
+    assert!(c.message.contains("https"), "{}", c.message);
+}

@@ -302,6 +302,7 @@ pub fn synced_reason(error: &CycleError) -> SyncedReason {
         CycleError::Unusable { error, .. } => match error {
             ConnectError::TenantNotFound(_) => SyncedReason::TenantNotFound,
             ConnectError::SecretNotFound(_) => SyncedReason::SecretNotFound,
+            ConnectError::SecretNotAllowed(_) => SyncedReason::SecretNotAllowed,
             ConnectError::InvalidSpec(_) => SyncedReason::InvalidTenantSpec,
             ConnectError::UnsupportedCloud(_) => SyncedReason::UnsupportedCloud,
             ConnectError::AuthenticationFailed(_) => SyncedReason::AuthenticationFailed,
@@ -316,6 +317,7 @@ fn quarantined_reason(error: &CycleError) -> QuarantinedReason {
         SyncedReason::TargetReadFailed => QuarantinedReason::TargetReadFailed,
         SyncedReason::TenantNotFound => QuarantinedReason::TenantNotFound,
         SyncedReason::SecretNotFound => QuarantinedReason::SecretNotFound,
+        SyncedReason::SecretNotAllowed => QuarantinedReason::SecretNotAllowed,
         SyncedReason::InvalidTenantSpec => QuarantinedReason::InvalidTenantSpec,
         SyncedReason::UnsupportedCloud => QuarantinedReason::UnsupportedCloud,
         // The rest are not reasons of a cycle that could not run; `synced_reason` gives none.
