@@ -64,6 +64,14 @@ docs = render({"replicas": 3, "watchNamespace": "team-a", "serviceMonitor": {"en
 deployment = next(d for d in docs if d["kind"] == "Deployment")
 env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
 check("replicas, watched namespace, ServiceMonitor", deployment["spec"]["replicas"] == 3 and env.get("XTSYNC_NAMESPACE") == "team-a" and any(d["kind"] == "ServiceMonitor" for d in docs))
+# Trust #12: with a watched namespace, nothing is granted cluster-wide — Secrets above all.
+cluster_wide = [d for d in docs if d["kind"] in ("ClusterRole", "ClusterRoleBinding")]
+check("a watched namespace grants nothing cluster-wide", not cluster_wide, [d["metadata"]["name"] for d in cluster_wide])
+watched = [d for d in docs if d["kind"] == "Role" and d["metadata"].get("namespace") == "team-a"]
+watched_verbs = {(g, r): set(rule["verbs"]) for d in watched for rule in d["rules"] for g in rule["apiGroups"] for r in rule["resources"]}
+check("the watched namespace's Role reads Secrets and the resources there", watched_verbs.get(("", "secrets")) == {"get", "list", "watch"} and ("xtsync.io", "syncconfigurations/status") in watched_verbs, watched_verbs)
+bound = [d for d in docs if d["kind"] == "RoleBinding" and d["metadata"].get("namespace") == "team-a"]
+check("the watched namespace's Role is bound to the operator", len(bound) == 1 and bound[0]["subjects"][0]["namespace"] == namespace, bound)
 
 try:
     render({"replicas": 2, "leaderElection": False})
