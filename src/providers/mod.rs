@@ -3,6 +3,8 @@
 
 pub mod connect;
 pub mod directory;
+#[cfg(test)]
+pub mod hostile;
 pub mod memory;
 pub mod msgraph;
 pub mod retry;
@@ -37,17 +39,31 @@ fn detail_suffix(detail: &Option<String>) -> String {
     detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
 }
 
-/// A response body as JSON; an empty (204) or non-JSON body is `Null`.
-pub(crate) async fn json_body(response: reqwest::Response) -> Result<serde_json::Value, DirectoryError> {
-    let bytes = response
-        .bytes()
+/// The largest response body read: a page of 1,000 users is about 1 MiB; anything near this
+/// is a peer gone wrong, and reading on would exhaust memory.
+pub const MAX_BODY: usize = 32 * 1024 * 1024;
+
+/// A response body as JSON; an empty (204) body is `Null`. A body that is not JSON, or larger
+/// than `MAX_BODY`, is an error: a read that cannot be understood is a failed read.
+pub(crate) async fn json_body(mut response: reqwest::Response) -> Result<serde_json::Value, DirectoryError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
         .await
-        .map_err(|e| DirectoryError::Unreachable(describe(&e)))?;
-    Ok(if bytes.is_empty() {
-        serde_json::Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null)
-    })
+        .map_err(|e| DirectoryError::Unreachable(describe(&e)))?
+    {
+        if bytes.len() + chunk.len() > MAX_BODY {
+            return Err(DirectoryError::InvalidResponse(format!(
+                "the answer is larger than {} MiB; it was not read further",
+                MAX_BODY / (1024 * 1024)
+            )));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::Value::Null);
+    }
+    serde_json::from_slice(&bytes).map_err(|e| DirectoryError::InvalidResponse(format!("the answer is not JSON ({e})")))
 }
 
 /// Runs `requests` with at most `concurrency` in flight, unordered (one slow request does not

@@ -20,6 +20,9 @@ use crate::providers::{DirectoryError, ProbeError, describe};
 
 /// Attempts for a throttled request before giving up on it.
 const ATTEMPTS: u32 = 6;
+/// A collection longer than this many pages is taken for a Graph that pages forever
+/// (100,000 users are 1,000 pages of 100, or 101 of 999).
+const MAX_PAGES: usize = 20_000;
 /// Graph's limit of requests in one JSON batch.
 pub const BATCH_LIMIT: usize = 20;
 /// Batches in flight at once towards one tenant (Graph allows 4 concurrent requests per app
@@ -166,10 +169,12 @@ impl GraphClient {
                 give_up,
             };
         }
-        Attempt::Done(match crate::providers::json_body(response).await {
-            Ok(body) if (200..300).contains(&status) => Ok(body),
-            Ok(body) => Err(graph_error(status, &body, attempt)),
-            Err(e) => Err(e),
+        let body = crate::providers::json_body(response).await;
+        Attempt::Done(if (200..300).contains(&status) {
+            body
+        } else {
+            // An error keeps its status even when its body is not JSON (a proxy's HTML page).
+            Err(graph_error(status, &body.unwrap_or_default(), attempt))
         })
     }
 
@@ -196,7 +201,20 @@ impl GraphClient {
     pub async fn list_all(&self, url: &str, eventual: bool) -> Result<(Vec<Value>, Option<String>), DirectoryError> {
         let mut items = Vec::new();
         let mut next = url.to_owned();
+        let mut followed = std::collections::HashSet::new();
         loop {
+            // A Graph that loops its nextLink, or pages without end, fails the read in bounded
+            // time and memory instead of holding the cycle forever.
+            if !followed.insert(next.clone()) {
+                return Err(DirectoryError::InvalidResponse(
+                    "@odata.nextLink points at a page already read".into(),
+                ));
+            }
+            if followed.len() > MAX_PAGES {
+                return Err(DirectoryError::InvalidResponse(format!(
+                    "the collection did not end after {MAX_PAGES} pages"
+                )));
+            }
             let mut page = self.send(Method::GET, &next, None, eventual).await?;
             match page.get_mut("value").map(Value::take) {
                 Some(Value::Array(values)) => items.extend(values),

@@ -7,6 +7,8 @@ pub mod auth;
 pub mod client;
 pub mod directory;
 pub mod endpoints;
+#[cfg(test)]
+mod hostile_tests;
 pub mod policy;
 pub mod probe;
 pub mod resource;

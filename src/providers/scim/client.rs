@@ -24,6 +24,8 @@ const SCIM_JSON: &str = "application/scim+json";
 const BULK_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 /// Page size for reads (servers may return fewer; RFC 7644 §3.4.2.4).
 const PAGE_SIZE: usize = 1000;
+/// A listing longer than this many pages is taken for a server that pages forever.
+const MAX_PAGES: usize = 10_000;
 /// Operations per Bulk request; well under scim2-server's 1 MiB payload limit.
 const BULK_CHUNK: usize = 200;
 /// Attempts for a throttled or failing request before giving up on it.
@@ -120,12 +122,13 @@ impl ScimClient {
             });
             return Attempt::Retry { after, give_up };
         }
-        let body = match crate::providers::json_body(response).await {
-            Ok(body) => body,
-            Err(e) => return Attempt::Done(Err(e)),
-        };
+        let body = crate::providers::json_body(response).await;
+        if status.is_success() {
+            return Attempt::Done(body.map(|b| (status, b)));
+        }
+        // An error keeps its status even when its body is not JSON (a proxy's HTML page).
+        let body = body.unwrap_or_default();
         Attempt::Done(match status {
-            s if s.is_success() => Ok((s, body)),
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(DirectoryError::AuthenticationFailed {
                 status: status.as_u16(),
             }),
@@ -229,49 +232,107 @@ fn literal(value: &str) -> String {
 }
 
 impl ScimClient {
-    /// Every user matching `filter` (or all), following pages up to `totalResults`.
+    /// Every user matching `filter` (or all), following pages up to `totalResults`. Offset
+    /// paging can look complete and still miss users (a deletion between pages shifts them; a
+    /// server may ignore `startIndex`), so a read with a user listed twice, a total that
+    /// changes or is exceeded, or no end in sight is a failed read (rule 8).
     async fn list(&self, filter: Option<&str>) -> Result<Vec<User>, DirectoryError> {
         let mut users = Vec::new();
-        let mut start = 1;
-        loop {
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut first_total = None;
+        for _ in 0..MAX_PAGES {
             let mut url = reqwest::Url::parse(&format!("{}/Users", self.base))
                 .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
             url.query_pairs_mut()
-                .append_pair("startIndex", &start.to_string())
+                .append_pair("startIndex", &(users.len() + 1).to_string())
                 .append_pair("count", &PAGE_SIZE.to_string());
             if let Some(filter) = filter {
                 url.query_pairs_mut().append_pair("filter", filter);
             }
-            let url = url.to_string();
-            let (_, page) = self.send(Method::GET, &url, None, None).await?;
+            let (_, page) = self.send(Method::GET, url.as_str(), None, None).await?;
             let total = page
                 .get("totalResults")
                 .and_then(Value::as_u64)
                 .ok_or_else(|| DirectoryError::InvalidResponse("list response without totalResults".into()))?;
+            if first_total.is_some_and(|t| t != total) {
+                return Err(incomplete(format!(
+                    "totalResults changed from {} to {total} during the read",
+                    first_total.unwrap_or_default()
+                )));
+            }
+            first_total = Some(total);
             let resources = page
                 .get("Resources")
                 .and_then(Value::as_array)
                 .map(Vec::as_slice)
                 .unwrap_or_default();
             for r in resources {
-                users.push(
-                    resource::to_user(r)
-                        .ok_or_else(|| DirectoryError::InvalidResponse("a listed user has no id".into()))?,
-                );
+                let user = resource::to_user(r).ok_or_else(|| incomplete("a listed user has no id".into()))?;
+                if !seen.insert(user.id.clone()) {
+                    return Err(incomplete(format!("user {} was listed twice", user.id)));
+                }
+                users.push(user);
             }
-            start += resources.len();
-            if resources.is_empty() || start as u64 > total {
+            let read = users.len() as u64;
+            if read > total {
+                return Err(incomplete(format!(
+                    "listed {read} users, more than totalResults {total}"
+                )));
+            }
+            if resources.is_empty() || read == total {
                 // A server that stops short of totalResults gave an incomplete read.
-                if (users.len() as u64) < total {
-                    return Err(DirectoryError::InvalidResponse(format!(
-                        "listed {} of {total} users",
-                        users.len()
-                    )));
+                if read < total {
+                    return Err(incomplete(format!("listed {read} of {total} users")));
                 }
                 return Ok(users);
             }
         }
+        Err(incomplete(format!("the listing did not end after {MAX_PAGES} pages")))
     }
+
+    /// The members of one assigned group, found by displayName or else by id. A group not
+    /// found, or one whose answer has no `members`, is a failed read, never an empty group:
+    /// an empty group would deprovision everyone it assigned (Trust #3).
+    async fn members_of(&self, group: &str) -> Result<Vec<String>, DirectoryError> {
+        let filter = format!("displayName eq {}", literal(group));
+        let url = reqwest::Url::parse_with_params(&format!("{}/Groups", self.base), &[("filter", filter.as_str())])
+            .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
+        let (_, page) = self.send(Method::GET, url.as_str(), None, None).await?;
+        let found = page
+            .get("Resources")
+            .and_then(Value::as_array)
+            .cloned()
+            .ok_or_else(|| incomplete(format!("the group search for '{group}' has no Resources")))?;
+        let group_resource = match found.as_slice() {
+            [one] => one.clone(),
+            [] => match self
+                .send(Method::GET, &format!("{}/Groups/{group}", self.base), None, None)
+                .await
+            {
+                Ok((_, g)) => g,
+                Err(DirectoryError::NotFound) => {
+                    return Err(incomplete(format!(
+                        "assigned group '{group}' not found in the source (renamed or deleted?); fix scope.groups"
+                    )));
+                }
+                Err(e) => return Err(e),
+            },
+            _ => return Err(incomplete(format!("several groups are named '{group}'"))),
+        };
+        let members = group_resource
+            .get("members")
+            .and_then(Value::as_array)
+            .ok_or_else(|| incomplete(format!("group '{group}' was answered without its members")))?;
+        Ok(members
+            .iter()
+            .filter_map(|m| m.get("value").and_then(Value::as_str).map(str::to_owned))
+            .collect())
+    }
+}
+
+/// A read that cannot be shown complete.
+fn incomplete(why: String) -> DirectoryError {
+    DirectoryError::InvalidResponse(why)
 }
 
 #[async_trait]
@@ -313,32 +374,7 @@ impl Directory for ScimClient {
     async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError> {
         let mut members = HashSet::new();
         for group in groups {
-            let filter = format!("displayName eq {}", literal(group));
-            let url = reqwest::Url::parse_with_params(&format!("{}/Groups", self.base), &[("filter", filter.as_str())])
-                .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
-            let (_, page) = self.send(Method::GET, url.as_str(), None, None).await?;
-            let mut found: Vec<Value> = page
-                .get("Resources")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            if found.is_empty() {
-                match self
-                    .send(Method::GET, &format!("{}/Groups/{group}", self.base), None, None)
-                    .await
-                {
-                    Ok((_, g)) => found.push(g),
-                    Err(DirectoryError::NotFound) => tracing::info!(group, "assigned group not found in the source"),
-                    Err(e) => return Err(e),
-                }
-            }
-            for g in found {
-                for m in g.get("members").and_then(Value::as_array).into_iter().flatten() {
-                    if let Some(id) = m.get("value").and_then(Value::as_str) {
-                        members.insert(id.to_owned());
-                    }
-                }
-            }
+            members.extend(self.members_of(group).await?);
         }
         Ok(members)
     }

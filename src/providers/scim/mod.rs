@@ -2,6 +2,8 @@
 
 mod client;
 mod discovery;
+#[cfg(test)]
+mod hostile_tests;
 mod resource;
 
 pub use client::{ScimClient, concurrency};

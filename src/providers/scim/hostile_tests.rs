@@ -1,0 +1,113 @@
+//! The SCIM client against hostile peers (Trust #2, #3, #10): a read that is not clearly
+//! complete fails — and a failed read deprovisions nothing.
+
+use serde_json::json;
+
+use super::ScimClient;
+use crate::api::tenant::{Capabilities, ScimSoftDelete};
+use crate::providers::hostile::{self, Answer};
+use crate::providers::{Directory, DirectoryError};
+
+async fn client(handler: impl Fn(&str, &str) -> Answer + Send + Sync + 'static) -> ScimClient {
+    let (base, _) = hostile::serve(handler).await;
+    let capabilities = Capabilities {
+        patch: true,
+        filter: true,
+        ..Capabilities::default()
+    };
+    ScimClient::new(
+        crate::providers::http_client(),
+        &base,
+        "t",
+        capabilities,
+        ScimSoftDelete::Deactivate,
+    )
+    .expect("client")
+}
+
+fn user(id: &str) -> serde_json::Value {
+    json!({ "id": id, "userName": format!("{id}@contoso.com") })
+}
+
+fn page(total: u64, ids: &[&str]) -> Answer {
+    let resources: Vec<_> = ids.iter().map(|id| user(id)).collect();
+    Answer::json(
+        200,
+        json!({ "totalResults": total, "itemsPerPage": ids.len(), "Resources": resources }),
+    )
+}
+
+fn invalid(result: Result<impl std::fmt::Debug, DirectoryError>) -> String {
+    match result {
+        Err(DirectoryError::InvalidResponse(why)) => why,
+        other => panic!("expected a failed read, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_ignores_start_index_fails_the_read() {
+    // Page 1 again and again: 2 of 4 users, twice — it looks complete by count alone.
+    let scim = client(|_, _| page(4, &["a", "b"])).await;
+    let why = invalid(scim.list_users().await);
+    assert!(why.contains("twice"), "{why}");
+}
+
+#[tokio::test]
+async fn a_total_that_changes_between_pages_fails_the_read() {
+    let scim = client(|_, path| {
+        if path.contains("startIndex=1&") {
+            page(3, &["a", "b"])
+        } else {
+            page(2, &["c"])
+        }
+    })
+    .await;
+    let why = invalid(scim.list_users().await);
+    assert!(why.contains("totalResults"), "{why}");
+}
+
+#[tokio::test]
+async fn a_200_that_is_not_json_fails_the_read() {
+    let scim = client(|_, _| Answer::text(200, "<html>maintenance</html>")).await;
+    assert!(invalid(scim.list_users().await).contains("JSON"));
+    let scim = client(|_, _| Answer::text(200, "<html>maintenance</html>")).await;
+    assert!(
+        scim.group_members(&["Sales".into()]).await.is_err(),
+        "garbage is not an empty group"
+    );
+}
+
+#[tokio::test]
+async fn a_group_without_members_or_not_found_is_a_failed_read_not_an_empty_group() {
+    let scim = client(|_, _| {
+        Answer::json(
+            200,
+            json!({ "totalResults": 1, "Resources": [{ "id": "g1", "displayName": "Sales" }] }),
+        )
+    })
+    .await;
+    let why = invalid(scim.group_members(&["Sales".into()]).await);
+    assert!(why.contains("members"), "{why}");
+    let scim = client(|_, path| {
+        if path.starts_with("/Groups?") {
+            Answer::json(200, json!({ "totalResults": 0, "Resources": [] }))
+        } else {
+            Answer::json(404, json!({ "status": "404" }))
+        }
+    })
+    .await;
+    let why = invalid(scim.group_members(&["Sales".into()]).await);
+    assert!(why.contains("not found"), "{why}");
+}
+
+#[tokio::test]
+async fn an_endless_body_fails_in_bounded_memory() {
+    let scim = client(|_, _| Answer {
+        status: 200,
+        body: "{\"totalResults\": 1, \"Resources\": ".into(),
+        endless: 200 * 1024 * 1024,
+    })
+    .await;
+    let why = invalid(scim.list_users().await);
+    assert!(why.contains("larger than"), "{why}");
+}
