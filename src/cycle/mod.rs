@@ -16,6 +16,8 @@ mod tests;
 pub use on_demand::{OnDemandOutcome, OnDemandResult, provision_on_demand};
 pub use report::{CycleError, CycleReport, UserFailure};
 
+use std::collections::HashSet;
+
 use crate::engine::plan::{self, PlanInput};
 use crate::engine::rules::SyncRules;
 use crate::engine::scope::Assignments;
@@ -62,6 +64,14 @@ pub async fn run(
     .map_err(CycleError::TargetRead)?;
 
     let plan = plan_for(input, &source_users, full, &target_users, &assignments);
+    let gone = if plan.unseen.is_empty() {
+        HashSet::new()
+    } else {
+        let ids: Vec<String> = plan.unseen.iter().map(|u| u.source_id.clone()).collect();
+        source.confirm_gone(&ids).await.map_err(CycleError::SourceRead)?
+    };
+    let deprovision = input.rules.deprovision;
+    let plan = plan.settle(&gone, deprovision.threshold, input.approval);
     let mut report = CycleReport {
         full,
         watermark: read.watermark,
@@ -110,6 +120,5 @@ fn plan_for(
         target,
         assignments,
         rules: input.rules,
-        approval: input.approval,
     })
 }

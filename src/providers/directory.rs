@@ -22,6 +22,11 @@ pub trait Directory: Send + Sync {
     /// Users whose `attribute` (`externalId`, `userName` or the work email) equals `value`.
     async fn find_users(&self, attribute: &str, value: &str) -> Result<Vec<User>, DirectoryError>;
 
+    /// Of these users, which are gone: a direct read of each (SCIM `GET /Users/{id}`, Graph
+    /// `GET /users/{id}`) answered 404. A user a listing did not show is deprovisioned only on
+    /// this evidence (rule 8): offset paging can miss users and still look complete.
+    async fn confirm_gone(&self, ids: &[String]) -> Result<HashSet<String>, DirectoryError>;
+
     /// Ids of the members of the named groups (by displayName, or by id).
     async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError>;
 
@@ -62,6 +67,26 @@ pub trait Directory: Send + Sync {
             .collect();
         super::in_input_order(requests, concurrency).await
     }
+}
+
+/// `confirm_gone` by one direct read per user, `read` answering whether the user exists; with
+/// at most `concurrency` reads in flight.
+pub(crate) async fn confirm_by_reads<'a, F>(
+    ids: &'a [String],
+    concurrency: usize,
+    read: F,
+) -> Result<HashSet<String>, DirectoryError>
+where
+    F: Fn(&'a str) -> BoxFuture<'a, Result<bool, DirectoryError>>,
+{
+    let requests: Vec<BoxFuture<'a, Result<bool, DirectoryError>>> = ids.iter().map(|id| read(id)).collect();
+    let mut gone = HashSet::new();
+    for (id, exists) in ids.iter().zip(super::in_input_order(requests, concurrency).await) {
+        if !exists? {
+            gone.insert(id.clone());
+        }
+    }
+    Ok(gone)
 }
 
 /// A read of a source directory.

@@ -29,6 +29,10 @@ pub enum Request {
     GroupMembers {
         groups: Vec<String>,
     },
+    /// Direct reads of users a listing did not show, by sorted id.
+    ConfirmGone {
+        ids: Vec<String>,
+    },
     Create {
         user_name: String,
     },
@@ -63,6 +67,9 @@ pub struct Faults {
     pub writes: Option<FaultKind>,
     /// Writes of these userNames (creations) or ids (updates, deprovisionings) fail.
     pub writes_of: HashSet<String>,
+    /// Users (by id) a listing leaves out while they exist: what a deletion between two pages
+    /// does to offset paging. A direct read still finds them.
+    pub unlisted: HashSet<String>,
 }
 
 /// The error an injected fault answers with.
@@ -265,7 +272,13 @@ impl Directory for MemoryDirectory {
     async fn list_users(&self) -> Result<Vec<User>, DirectoryError> {
         let mut state = self.state();
         state.read(Request::ListUsers)?;
-        Ok(state.users.values().cloned().collect())
+        let unlisted = &state.faults.unlisted;
+        Ok(state
+            .users
+            .values()
+            .filter(|u| !unlisted.contains(&u.id))
+            .cloned()
+            .collect())
     }
 
     async fn read_source(&self, since: Option<&str>) -> Result<SourceRead, DirectoryError> {
@@ -277,6 +290,7 @@ impl Directory for MemoryDirectory {
         let users = state
             .users
             .values()
+            .filter(|u| !state.faults.unlisted.contains(&u.id))
             .filter(|u| u.modified.as_deref().is_some_and(after))
             .cloned()
             .collect();
@@ -310,6 +324,18 @@ impl Directory for MemoryDirectory {
             _ => u.get(attribute) == Some(value),
         };
         Ok(state.users.values().filter(|u| matches(u)).cloned().collect())
+    }
+
+    async fn confirm_gone(&self, ids: &[String]) -> Result<HashSet<String>, DirectoryError> {
+        let mut state = self.state();
+        let mut sorted = ids.to_vec();
+        sorted.sort();
+        state.read(Request::ConfirmGone { ids: sorted })?;
+        Ok(ids
+            .iter()
+            .filter(|id| !state.users.contains_key(*id))
+            .cloned()
+            .collect())
     }
 
     async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError> {

@@ -194,3 +194,24 @@ mod cleanup_on_delete {
         assert_eq!((approved.deprovisioned, approved.withheld), (3, None));
     }
 }
+
+#[tokio::test]
+async fn a_user_missing_from_a_full_listing_is_deprovisioned_only_when_a_direct_read_confirms_it_gone() {
+    // Trust #2: offset paging can look complete and miss a user; missing is not gone.
+    let pair = Pair::all_users();
+    pair.source.put(person("a1", "alice"));
+    pair.source.put(person("b1", "bob"));
+    pair.initial().await;
+    pair.source.set_faults(Faults {
+        unlisted: ["a1".to_owned()].into(),
+        ..Faults::default()
+    });
+    pair.source.remove("b1");
+    let report = pair.initial().await;
+    assert_eq!(report.deprovisioned, 1, "bob is gone: {report:?}");
+    assert!(active(&pair, "a1"), "alice exists, though the listing missed her");
+    assert!(!active(&pair, "b1"));
+    assert!(pair.source.take_log().contains(&Request::ConfirmGone {
+        ids: vec!["a1".into(), "b1".into()]
+    }));
+}

@@ -100,6 +100,8 @@ pub enum SkipReason {
     MappingFailed,
     /// Several external target users match by userName or email; which to adopt is unclear.
     AmbiguousMatch,
+    /// A provisioned user's source user was missing from a listing, yet a direct read found it.
+    NotConfirmedGone,
 }
 
 impl SkipReason {
@@ -128,6 +130,16 @@ pub struct Plan {
     pub withheld_deprovisions: Option<Held>,
     /// The approval token these deprovisionings consumed, when they were above the threshold.
     pub approval_used: Option<String>,
+    /// Provisioned users whose source user a complete read did not show: deprovisioned only
+    /// once a direct read confirms them gone (`settle`).
+    pub unseen: Vec<Unseen>,
+}
+
+/// A provisioned user whose source user was not seen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unseen {
+    pub source_id: String,
+    pub target: TargetRef,
 }
 
 impl Plan {
@@ -136,6 +148,28 @@ impl Plan {
             .iter()
             .filter(|c| matches!(c, Change::Deprovision { .. }))
             .count()
+    }
+
+    /// The plan made final (rule 8): of the unseen users, those a direct read found `gone`
+    /// are deprovisioned, the others skipped — the listing missed them; then more
+    /// deprovisionings than the threshold are all held back unless `approval` names them.
+    pub fn settle(mut self, gone: &HashSet<String>, threshold: usize, approval: Option<&str>) -> Plan {
+        for unseen in std::mem::take(&mut self.unseen) {
+            if gone.contains(&unseen.source_id) {
+                self.changes.push(Change::Deprovision { target: unseen.target });
+            } else {
+                self.skips.push(Skip {
+                    user: unseen.target.label.clone(),
+                    reason: SkipReason::NotConfirmedGone,
+                    message: format!(
+                        "source user {} was not listed, but a direct read found it: the listing was incomplete, so it is not deprovisioned",
+                        unseen.source_id
+                    ),
+                });
+            }
+        }
+        self.hold_above_threshold(threshold, approval);
+        self
     }
 
     /// Rule 8: more deprovisionings than the threshold are all held back, unless the approval
@@ -169,8 +203,6 @@ pub struct PlanInput<'a> {
     pub target: &'a [User],
     pub assignments: &'a Assignments,
     pub rules: &'a SyncRules,
-    /// The approval of held deprovisionings (`xtsync.io/approve-deletions`) not consumed yet.
-    pub approval: Option<&'a str>,
 }
 
 pub fn plan(input: &PlanInput<'_>) -> Plan {
@@ -206,23 +238,24 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         }
     }
 
-    // A user seen out of scope leaves it whatever the read; a user not seen at all counts as
-    // gone only after a complete read (rule 8).
+    // A user seen out of scope leaves it whatever the read; a user not seen at all may be gone,
+    // but only after a complete read, and only once a direct read confirms it (rule 8).
     if rules.deprovision.action != DeprovisionAction::None {
-        let leaves = |source_id: &str| {
-            excluded_ids.contains(source_id) || (input.source_complete && !in_scope_ids.contains(source_id))
-        };
-        let mut leaving: Vec<&User> = index
-            .ours
-            .iter()
-            .filter(|(source_id, target)| leaves(source_id.as_str()) && target.active())
-            .map(|(_, target)| *target)
-            .collect();
-        leaving.sort_by(|a, b| a.id.cmp(&b.id));
-        plan.changes
-            .extend(leaving.into_iter().map(|t| Change::Deprovision { target: t.into() }));
+        let mut ours: Vec<(&String, &&User)> = index.ours.iter().filter(|(_, t)| t.active()).collect();
+        ours.sort_by(|a, b| a.1.id.cmp(&b.1.id));
+        for (source_id, target) in ours {
+            if excluded_ids.contains(source_id.as_str()) {
+                plan.changes.push(Change::Deprovision {
+                    target: (*target).into(),
+                });
+            } else if input.source_complete && !in_scope_ids.contains(source_id.as_str()) {
+                plan.unseen.push(Unseen {
+                    source_id: source_id.clone(),
+                    target: (*target).into(),
+                });
+            }
+        }
     }
-    plan.hold_above_threshold(rules.deprovision.threshold, input.approval);
     plan
 }
 

@@ -32,7 +32,6 @@ fn run_with(mappings: &[Mapping], source: &[User], target: &[User], complete: bo
         target,
         assignments: &Assignments::default(),
         rules: &rules,
-        approval: None,
     })
 }
 
@@ -186,9 +185,17 @@ fn leaving_scope_deprovisions_and_returning_restores() {
     let target = [provisioned("t1", "a1", "alice@contoso.com", "Alice", true)];
     let p = run(&[], &target, true);
     assert!(
-        matches!(p.changes.as_slice(), [Change::Deprovision { target }] if target.id == "t1"),
-        "{p:?}"
+        p.changes.is_empty() && p.unseen.len() == 1,
+        "not seen: to be confirmed {p:?}"
     );
+    let confirmed = p.clone().settle(&["a1".to_owned()].into(), 500, None);
+    assert!(
+        matches!(confirmed.changes.as_slice(), [Change::Deprovision { target }] if target.id == "t1"),
+        "{confirmed:?}"
+    );
+    let refuted = p.settle(&Default::default(), 500, None);
+    assert!(refuted.changes.is_empty());
+    assert_eq!(refuted.skips[0].reason, SkipReason::NotConfirmedGone);
 
     let disabled = user("a1", &[("userName", "alice@contoso.com"), ("active", "false")]);
     assert_eq!(

@@ -17,7 +17,7 @@ use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::plan::{Changes, TargetRef};
 use crate::engine::rules::DeprovisionAction;
 use crate::engine::user::{Attributes, User};
-use crate::providers::directory::SourceRead;
+use crate::providers::directory::{SourceRead, confirm_by_reads};
 use crate::providers::{Directory, DirectoryError};
 
 /// Requests in flight at once when not batching.
@@ -231,6 +231,21 @@ impl Directory for GraphDirectory {
         let url = self.url("/users", &[("$select", SELECT), ("$filter", &filter)])?;
         let (values, _) = self.client.list_all(&url, false).await?;
         self.users(&values, false)
+    }
+
+    async fn confirm_gone(&self, ids: &[String]) -> Result<HashSet<String>, DirectoryError> {
+        confirm_by_reads(ids, CONCURRENCY, |id| {
+            async move {
+                let url = self.url(&format!("/users/{id}"), &[("$select", "id")])?;
+                match self.client.send(Method::GET, &url, None, false).await {
+                    Ok(_) => Ok(true),
+                    Err(DirectoryError::NotFound) => Ok(false),
+                    Err(e) => Err(e),
+                }
+            }
+            .boxed()
+        })
+        .await
     }
 
     async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError> {

@@ -16,7 +16,7 @@ use crate::api::tenant::{Capabilities, ScimSoftDelete};
 use crate::engine::plan::{Changes, TargetRef};
 use crate::engine::rules::DeprovisionAction;
 use crate::engine::user::{Attributes, User};
-use crate::providers::directory::SourceRead;
+use crate::providers::directory::{SourceRead, confirm_by_reads};
 use crate::providers::retry::{self, Attempt, retry_after};
 use crate::providers::{Directory, DirectoryError, describe};
 
@@ -369,6 +369,20 @@ impl Directory for ScimClient {
             attribute
         };
         self.list(Some(&format!("{path} eq {}", literal(value)))).await
+    }
+
+    async fn confirm_gone(&self, ids: &[String]) -> Result<HashSet<String>, DirectoryError> {
+        confirm_by_reads(ids, CONCURRENCY, |id| {
+            async move {
+                match self.get_resource(id).await {
+                    Ok(_) => Ok(true),
+                    Err(DirectoryError::NotFound) => Ok(false),
+                    Err(e) => Err(e),
+                }
+            }
+            .boxed()
+        })
+        .await
     }
 
     async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError> {
