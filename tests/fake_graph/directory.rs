@@ -261,7 +261,14 @@ impl TenantState {
                 .and_then(Value::as_str)
                 .and_then(|id| self.managers.get(id))
         {
-            out["manager"] = json!({ "@odata.type": "#microsoft.graph.user", "id": manager });
+            let manager = json!({ "@odata.type": "#microsoft.graph.user", "id": manager });
+            // Users delta returns the expanded manager as an array `manager@delta`
+            // (Microsoft Learn, "user: delta"); `/users` as the object `manager`.
+            if call.path.ends_with("/delta") {
+                out["manager@delta"] = json!([manager]);
+            } else {
+                out["manager"] = manager;
+            }
         }
         out
     }

@@ -112,7 +112,7 @@ pub fn to_user(resource: &Value, anchor: AnchorAttribute) -> Option<User> {
     {
         attributes.insert("externalId", value.to_owned());
     }
-    if let Some(manager) = resource.pointer("/manager/id").and_then(Value::as_str) {
+    if let Some(manager) = manager_of(resource) {
         attributes.insert("manager", manager.to_owned());
     }
     let external = text("creationType").is_some_and(|c| c.eq_ignore_ascii_case("Invitation"))
@@ -124,6 +124,20 @@ pub fn to_user(resource: &Value, anchor: AnchorAttribute) -> Option<User> {
         external,
         ..User::default()
     })
+}
+
+/// The manager's id: `manager` as `$expand` returns it on `/users`, or `manager@delta`, the
+/// array users delta returns instead (Microsoft Learn, "user: delta"), whose entry may be
+/// `@removed`.
+fn manager_of(resource: &Value) -> Option<&str> {
+    if let Some(changes) = resource.get("manager@delta").and_then(Value::as_array) {
+        return changes
+            .iter()
+            .find(|m| m.get("@removed").is_none())
+            .and_then(|m| m.get("id"))
+            .and_then(Value::as_str);
+    }
+    resource.pointer("/manager/id").and_then(Value::as_str)
 }
 
 /// The items of a users delta round: users, and the ids of those reported `@removed`
@@ -265,6 +279,25 @@ mod tests {
             "onPremisesExtensionAttributes": { "extensionAttribute1": null, "extensionAttribute15": null },
             "manager": { "@odata.type": "#microsoft.graph.user", "id": "5bde3e51-d13b-4db1-9948-fe4b109d11a7" }
         })
+    }
+
+    #[test]
+    fn a_delta_item_names_its_manager_in_manager_at_delta() {
+        // Trust #5: users delta returns an expanded manager as an array `manager@delta`
+        // (Microsoft Learn, "user: delta"), not as `manager`.
+        let mut item = documented_user();
+        item.as_object_mut().expect("object").remove("manager");
+        item["manager@delta"] =
+            json!([{ "@odata.type": "#microsoft.graph.user", "id": "5bde3e51-d13b-4db1-9948-fe4b109d11a7" }]);
+        let read = delta_page(vec![item.clone()], AnchorAttribute::DEFAULT).expect("page");
+        assert_eq!(
+            read.users[0].get("manager"),
+            Some("5bde3e51-d13b-4db1-9948-fe4b109d11a7")
+        );
+        item["manager@delta"] =
+            json!([{ "id": "5bde3e51-d13b-4db1-9948-fe4b109d11a7", "@removed": { "reason": "deleted" } }]);
+        let read = delta_page(vec![item], AnchorAttribute::DEFAULT).expect("page");
+        assert_eq!(read.users[0].get("manager"), None, "a removed manager is no manager");
     }
 
     #[test]
