@@ -43,6 +43,22 @@ impl Verdict {
     }
 }
 
+/// The longest condition message written: directories' error texts are not ours to bound, and
+/// a status must stay readable (and far under the API's 32 KiB limit for a message).
+pub const MAX_MESSAGE: usize = 2048;
+
+/// `text` cut to at most `max` bytes at a character boundary, marked with `…` when cut.
+pub fn bounded(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
 /// Returns `conditions` with `verdict` recorded, keeping the transition time when the status
 /// did not change (so `kubectl describe` shows how long a state has lasted).
 pub fn record(conditions: &[Condition], verdict: Verdict, generation: Option<i64>, now: Timestamp) -> Vec<Condition> {
@@ -56,7 +72,7 @@ pub fn record(conditions: &[Condition], verdict: Verdict, generation: Option<i64
         type_: verdict.type_.to_owned(),
         status: status.to_owned(),
         reason: verdict.reason.to_owned(),
-        message: verdict.message,
+        message: bounded(&verdict.message, MAX_MESSAGE),
         observed_generation: generation,
         last_transition_time,
     };
@@ -109,6 +125,14 @@ mod tests {
             Some(&Time(at(300)))
         );
         assert_eq!(flipped.len(), 1);
+    }
+
+    #[test]
+    fn messages_are_bounded_at_a_character_boundary() {
+        let long = "é".repeat(5000);
+        let c = record(&[], Verdict::falsity(ReadyReason::TenantNotReady, long), None, at(1));
+        assert!(c[0].message.len() <= MAX_MESSAGE && c[0].message.ends_with('…'));
+        assert_eq!(bounded("short", 10), "short");
     }
 
     #[test]

@@ -75,7 +75,8 @@ pub async fn publish(
     let event = Event {
         type_,
         reason: reason.into(),
-        note: Some(note.into()),
+        // events.k8s.io refuses notes over 1 KiB.
+        note: Some(crate::api::conditions::bounded(note, 1024)),
         action: action.into(),
         secondary: None,
     };

@@ -112,7 +112,8 @@ async fn hold(
     if &next != previous {
         let api = Api::<SyncConfiguration>::namespaced(ctx.client.clone(), ns);
         super::super::status::apply(&api, &config.name_any(), &next).await?;
-        ctx.written.put(&config.uid().unwrap_or_default(), next, &ctx.configs);
+        ctx.written
+            .put(&config.uid().unwrap_or_default(), next, true, &ctx.configs);
         let note = format!(
             "cleanup would deprovision {} users, more than accidentalDeletionThreshold",
             held.count

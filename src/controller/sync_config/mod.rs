@@ -74,7 +74,9 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
     Ok(Action::requeue(next.requeue.max(Duration::from_secs(1))))
 }
 
-/// Writes the status when it changed.
+/// Writes the status when it changed (or an earlier write of it failed). The status is
+/// remembered before it is written: when the write fails, the next reconcile knows the cycle
+/// ran and retries the status write only, never the cycle's writes.
 async fn write(
     ctx: &Context,
     config: &SyncConfiguration,
@@ -82,12 +84,14 @@ async fn write(
     previous: &SyncConfigurationStatus,
     next: SyncConfigurationStatus,
 ) -> Result<(), Error> {
-    if &next == previous {
+    let uid = config.uid().unwrap_or_default();
+    if !ctx.written.needs_write(&uid, &next, previous) {
         return Ok(());
     }
+    ctx.written.put(&uid, next.clone(), false, &ctx.configs);
     let api = Api::<SyncConfiguration>::namespaced(ctx.client.clone(), ns);
     super::status::apply(&api, &config.name_any(), &next).await?;
-    ctx.written.put(&config.uid().unwrap_or_default(), next, &ctx.configs);
+    ctx.written.put(&uid, next, true, &ctx.configs);
     ctx.health.metrics.quarantined.set(ctx.written.quarantined());
     Ok(())
 }

@@ -19,6 +19,8 @@ use crate::providers::{ConnectError, DirectoryError};
 
 /// `status.failures` keeps this many, newest first.
 pub const MAX_FAILURES: usize = 20;
+/// A failure's message is cut to this many bytes (a directory's error text is unbounded).
+const MAX_FAILURE_MESSAGE: usize = 512;
 /// Quarantine retries start here and double up to the interval (rule 9).
 pub const QUARANTINE_FIRST_RETRY: Duration = Duration::from_secs(60);
 
@@ -225,7 +227,7 @@ impl Writer<'_> {
                 user: f.user.clone(),
                 action: f.action.to_owned(),
                 reason: f.reason.to_owned(),
-                message: f.message.clone(),
+                message: conditions::bounded(&f.message, MAX_FAILURE_MESSAGE),
                 time: Time(completed),
             })
             .collect();

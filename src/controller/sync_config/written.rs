@@ -1,6 +1,8 @@
-//! The last status written per SyncConfiguration (by uid). The watch cache may not show a
-//! status write yet; what xtsync wrote is newer (only xtsync writes this status), and the
-//! scheduler must not run a cycle twice on a stale read.
+//! The latest status per SyncConfiguration (by uid), and whether it reached the cluster. The
+//! watch cache may not show a status write yet; what xtsync computed is newer (only xtsync
+//! writes this status), and the scheduler must not run a cycle twice on a stale read — nor
+//! when the status write itself failed (Trust #13): the cycle happened, its writes are done,
+//! and only the status is retried.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -11,7 +13,14 @@ use kube::runtime::reflector::Store;
 use crate::api::sync_config::{SyncConfiguration, SyncConfigurationStatus};
 
 #[derive(Default)]
-pub struct WrittenStatuses(Mutex<HashMap<String, SyncConfigurationStatus>>);
+pub struct WrittenStatuses(Mutex<HashMap<String, Latest>>);
+
+#[derive(Clone)]
+struct Latest {
+    status: SyncConfigurationStatus,
+    /// The cluster has this status (the last write of it succeeded).
+    persisted: bool,
+}
 
 impl WrittenStatuses {
     /// The newest status of `config`: the one written last, else the one the cache shows.
@@ -20,15 +29,27 @@ impl WrittenStatuses {
         self.0
             .lock()
             .ok()
-            .and_then(|map| map.get(&uid).cloned())
+            .and_then(|map| map.get(&uid).map(|l| l.status.clone()))
             .unwrap_or_else(|| config.status.clone().unwrap_or_default())
+    }
+
+    /// Whether `next` must be written: it differs from the latest status, or the latest did not
+    /// reach the cluster.
+    pub fn needs_write(&self, uid: &str, next: &SyncConfigurationStatus, previous: &SyncConfigurationStatus) -> bool {
+        let unpersisted = self
+            .0
+            .lock()
+            .ok()
+            .and_then(|map| map.get(uid).map(|l| !l.persisted))
+            .unwrap_or(false);
+        next != previous || unpersisted
     }
 
     /// Records `status` and forgets configurations that no longer exist, so that the map (and
     /// the quarantine gauge computed from it) follows the cluster.
-    pub fn put(&self, uid: &str, status: SyncConfigurationStatus, live: &Store<SyncConfiguration>) {
+    pub fn put(&self, uid: &str, status: SyncConfigurationStatus, persisted: bool, live: &Store<SyncConfiguration>) {
         if let Ok(mut map) = self.0.lock() {
-            map.insert(uid.to_owned(), status);
+            map.insert(uid.to_owned(), Latest { status, persisted });
             let uids: HashSet<String> = live.state().iter().filter_map(|c| c.uid()).collect();
             map.retain(|u, _| u == uid || uids.contains(u));
         }
@@ -38,7 +59,7 @@ impl WrittenStatuses {
     pub fn quarantined(&self) -> i64 {
         self.0.lock().map_or(0, |map| {
             map.values()
-                .filter(|s| s.quarantine.is_some())
+                .filter(|l| l.status.quarantine.is_some())
                 .count()
                 .try_into()
                 .unwrap_or(i64::MAX)
@@ -49,5 +70,42 @@ impl WrittenStatuses {
         if let Ok(mut map) = self.0.lock() {
             map.remove(uid);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::sync_config::SyncConfigurationSpec;
+
+    fn config(status: Option<SyncConfigurationStatus>) -> SyncConfiguration {
+        let spec: SyncConfigurationSpec =
+            serde_json::from_value(serde_json::json!({ "sourceRef": { "name": "s" }, "targetRef": { "name": "t" } }))
+                .expect("spec");
+        let mut config = SyncConfiguration::new("c", spec);
+        config.metadata.uid = Some("u1".into());
+        config.status = status;
+        config
+    }
+
+    #[test]
+    fn a_status_whose_write_failed_is_still_the_latest_and_is_written_again() {
+        // Trust #13: a failed status write made the next reconcile run the cycle again.
+        let (live, _writer) = kube::runtime::reflector::store::<SyncConfiguration>();
+        let written = WrittenStatuses::default();
+        let stale = SyncConfigurationStatus::default();
+        let after_cycle = SyncConfigurationStatus {
+            watermark: Some("w".into()),
+            ..SyncConfigurationStatus::default()
+        };
+        written.put("u1", after_cycle.clone(), false, &live);
+        let latest = written.latest(&config(Some(stale)));
+        assert_eq!(latest, after_cycle, "the scheduler sees the cycle that ran");
+        assert!(
+            written.needs_write("u1", &latest, &latest),
+            "the status write is retried"
+        );
+        written.put("u1", after_cycle.clone(), true, &live);
+        assert!(!written.needs_write("u1", &after_cycle, &after_cycle));
     }
 }
