@@ -155,7 +155,8 @@ impl GraphClient {
             }
         };
         let status = response.status().as_u16();
-        if is_retryable(status) {
+        // A 504 may come after Graph acted: an invitation (POST) is not sent again after it.
+        if is_retryable(status) && !(status == 504 && *request.method == Method::POST) {
             let after = retry_after(response.headers().get(RETRY_AFTER));
             tracing::debug!(url, status, ?after, "Graph asked to retry");
             let give_up = Err(graph_error(status, &Value::Null, attempt));

@@ -113,7 +113,7 @@ impl ScimClient {
             }
         };
         let status = response.status();
-        if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        if retryable(method, status) {
             let after = retry_after(response.headers().get(RETRY_AFTER));
             tracing::debug!(url, status = status.as_u16(), ?after, "directory asked to retry");
             let give_up = Err(DirectoryError::Throttled {
@@ -223,6 +223,17 @@ impl ScimClient {
             };
         }
         results
+    }
+}
+
+/// Worth sending again: throttling (429) and unavailability (503) say the request was not
+/// processed; other 5xx may come after the server acted, so a creation (POST: a user, a Bulk
+/// request) is not sent again after them — it could create the user twice (Trust #16).
+fn retryable(method: &Method, status: StatusCode) -> bool {
+    match status {
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => true,
+        s if s.is_server_error() => *method != Method::POST,
+        _ => false,
     }
 }
 

@@ -111,3 +111,25 @@ async fn an_endless_body_fails_in_bounded_memory() {
     let why = invalid(scim.list_users().await);
     assert!(why.contains("larger than"), "{why}");
 }
+
+#[tokio::test]
+async fn a_creation_answered_with_502_is_not_sent_again() {
+    // Trust #16: the server may have created the user before its gateway gave up.
+    let (base, log) = hostile::serve(|_, _| Answer::text(502, "bad gateway")).await;
+    let scim = ScimClient::new(
+        crate::providers::http_client(),
+        &base,
+        "t",
+        Capabilities::default(),
+        ScimSoftDelete::Deactivate,
+    )
+    .expect("client");
+    let attributes = [("userName", "a@contoso.com".to_owned())].into_iter().collect();
+    let created = scim.create_users(&[attributes]).await;
+    assert!(created[0].is_err());
+    let posts = log
+        .lock()
+        .map(|l| l.iter().filter(|r| r.starts_with("POST")).count())
+        .unwrap_or(0);
+    assert_eq!(posts, 1, "one POST, not retried blind");
+}
