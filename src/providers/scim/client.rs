@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use super::resource;
 use crate::api::tenant::{Capabilities, ScimSoftDelete};
+use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::plan::{Changes, TargetRef};
 use crate::engine::rules::DeprovisionAction;
 use crate::engine::user::{Attributes, User};
@@ -428,13 +429,15 @@ impl Directory for ScimClient {
         }
         let url = format!("{}/Users/{}", self.base, target.id);
         if self.capabilities.patch {
-            self.send(
-                Method::PATCH,
-                &url,
-                Some(&resource::to_patch(changes)),
-                target.version.as_deref(),
-            )
-            .await?;
+            // A new work email replaces `emails`: the other emails are read first and kept.
+            let current = if changes.contains_key(WORK_EMAIL) {
+                Some(self.get_resource(&target.id).await?)
+            } else {
+                None
+            };
+            let patch = resource::to_patch(changes, current.as_ref());
+            self.send(Method::PATCH, &url, Some(&patch), target.version.as_deref())
+                .await?;
         } else {
             let mut full = self.get_resource(&target.id).await?;
             resource::apply_to_resource(&mut full, changes);

@@ -107,8 +107,29 @@ fn work_emails(address: &str) -> Value {
     json!([{ "type": "work", "value": address, "primary": true }])
 }
 
-/// One PATCH request body carrying exactly the changed attributes.
-pub fn to_patch(changes: &Changes) -> Value {
+/// The user's emails with the work email set to `address`, or removed: every other email stays
+/// (a user's home or other addresses are not xtsync's to drop).
+fn with_work_email(current: Option<&Value>, address: Option<&str>) -> Value {
+    let mut emails: Vec<Value> = current
+        .and_then(|r| r.get("emails"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let is_work = |e: &Value| e.get("type").and_then(Value::as_str) == Some("work");
+    match (emails.iter().position(is_work), address) {
+        (Some(i), Some(a)) => emails[i]["value"] = json!(a),
+        (Some(i), None) => {
+            emails.remove(i);
+        }
+        (None, Some(a)) => emails.push(json!({ "type": "work", "value": a, "primary": emails.is_empty() })),
+        (None, None) => {}
+    }
+    Value::Array(emails)
+}
+
+/// One PATCH request body carrying exactly the changed attributes. `current` is the target's
+/// resource, needed only when the work email changes (the other emails are kept).
+pub fn to_patch(changes: &Changes, current: Option<&Value>) -> Value {
     let operations: Vec<Value> = changes
         .iter()
         .map(|(name, value)| {
@@ -118,38 +139,75 @@ pub fn to_patch(changes: &Changes) -> Value {
                 n if ENTERPRISE.contains(&n) => format!("{ENTERPRISE_SCHEMA}:{n}"),
                 n => n.to_owned(),
             };
-            match value {
-                None => json!({ "op": "remove", "path": path }),
-                Some(v) => {
-                    let value = match *name {
-                        "active" => Value::Bool(v == "true"),
-                        n if n == WORK_EMAIL => work_emails(v),
-                        "manager" => json!({ "value": v }),
-                        _ => Value::String(v.clone()),
-                    };
-                    json!({ "op": "replace", "path": path, "value": value })
+            match (value, *name) {
+                (value, n) if n == WORK_EMAIL => {
+                    json!({ "op": "replace", "path": path, "value": with_work_email(current, value.as_deref()) })
                 }
+                (None, _) => json!({ "op": "remove", "path": path }),
+                (Some(v), _) => json!({ "op": "replace", "path": path, "value": scim_value(name, v) }),
             }
         })
         .collect();
     json!({ "schemas": [PATCH_SCHEMA], "Operations": operations })
 }
 
-/// Applies changes to a full resource, for directories without PATCH (PUT replaces it whole).
+/// A neutral attribute's value as SCIM writes it.
+fn scim_value(name: &str, value: &str) -> Value {
+    match name {
+        "active" => Value::Bool(value == "true"),
+        "manager" => json!({ "value": value }),
+        _ => Value::String(value.to_owned()),
+    }
+}
+
+/// Applies changes to the target's current resource, for directories without PATCH (PUT
+/// replaces the resource whole): each mapped attribute is set in place, and everything else —
+/// phones, addresses, other emails, other extensions — stays as the directory has it.
 pub fn apply_to_resource(resource: &mut Value, changes: &Changes) {
-    let Some(current) = to_user(resource) else { return };
-    let mut attributes = current.attributes;
+    let Some(object) = resource.as_object_mut() else { return };
     for (name, value) in changes {
+        let (container, key): (&mut Map<String, Value>, &str) = match *name {
+            n if n == WORK_EMAIL => {
+                let emails = with_work_email(Some(&Value::Object(object.clone())), value.as_deref());
+                object.insert("emails".into(), emails);
+                continue;
+            }
+            "name.givenName" | "name.familyName" => {
+                let name_obj = object.entry("name").or_insert_with(|| json!({}));
+                match name_obj.as_object_mut() {
+                    Some(o) => (o, name.trim_start_matches("name.")),
+                    None => continue,
+                }
+            }
+            n if n == "manager" || ENTERPRISE.contains(&n) => {
+                if value.is_some() {
+                    add_enterprise_schema(object);
+                }
+                match object
+                    .entry(ENTERPRISE_SCHEMA)
+                    .or_insert_with(|| json!({}))
+                    .as_object_mut()
+                {
+                    Some(o) => (o, n),
+                    None => continue,
+                }
+            }
+            n => (&mut *object, n),
+        };
         match value {
-            Some(v) => attributes.insert(name, v.clone()),
-            None => attributes.remove(name),
+            Some(v) => container.insert(key.into(), scim_value(name, v)),
+            None => container.remove(key),
         };
     }
-    let mut replacement = to_resource(&attributes);
-    if let (Some(obj), Some(id)) = (replacement.as_object_mut(), resource.get("id")) {
-        obj.insert("id".into(), id.clone());
+}
+
+fn add_enterprise_schema(object: &mut Map<String, Value>) {
+    let schemas = object.entry("schemas").or_insert_with(|| json!([USER_SCHEMA]));
+    if let Some(list) = schemas.as_array_mut()
+        && !list.iter().any(|s| s == ENTERPRISE_SCHEMA)
+    {
+        list.push(json!(ENTERPRISE_SCHEMA));
     }
-    *resource = replacement;
 }
 
 #[cfg(test)]
@@ -209,7 +267,7 @@ mod tests {
         changes.insert("displayName", Some("Barbara J".into()));
         changes.insert("department", None);
         changes.insert("active", Some("false".into()));
-        let patch = to_patch(&changes);
+        let patch = to_patch(&changes, None);
         assert_eq!(patch["schemas"][0], PATCH_SCHEMA);
         let ops = patch["Operations"].as_array().expect("operations");
         assert_eq!(ops.len(), 3);
@@ -229,5 +287,48 @@ mod tests {
         assert_eq!(u.get("title"), None);
         assert_eq!(u.get("name.givenName"), Some("Babs"));
         assert_eq!(u.id, "2819c223");
+    }
+
+    #[test]
+    fn put_fallback_keeps_every_attribute_it_does_not_map() {
+        // Trust #4: PUT rebuilt the resource from the mapped attributes and wiped the rest.
+        let mut r = sample();
+        r["phoneNumbers"] = json!([{ "value": "555-555-8377", "type": "work" }]);
+        r["addresses"] = json!([{ "locality": "Hollywood", "type": "work" }]);
+        r["urn:example:extension:1.0:User"] = json!({ "badge": "42" });
+        let mut changes = Changes::new();
+        changes.insert("displayName", Some("Barbara J".into()));
+        changes.insert(WORK_EMAIL, Some("barbara@example.com".into()));
+        apply_to_resource(&mut r, &changes);
+        assert_eq!(r["displayName"], "Barbara J");
+        assert_eq!(r["phoneNumbers"][0]["value"], "555-555-8377");
+        assert_eq!(r["addresses"][0]["locality"], "Hollywood");
+        assert_eq!(r["urn:example:extension:1.0:User"]["badge"], "42");
+        assert_eq!(r[ENTERPRISE_SCHEMA]["employeeNumber"], "701984");
+        let emails = r["emails"].as_array().expect("emails");
+        assert!(
+            emails.iter().any(|e| e["value"] == "bjensen@home.example"),
+            "{emails:?}"
+        );
+        assert_eq!(to_user(&r).expect("user").email(), Some("barbara@example.com"));
+    }
+
+    #[test]
+    fn a_patch_of_the_work_email_keeps_the_other_emails() {
+        let mut changes = Changes::new();
+        changes.insert(WORK_EMAIL, Some("barbara@example.com".into()));
+        let patch = to_patch(&changes, Some(&sample()));
+        let emails = patch["Operations"][0]["value"].as_array().expect("emails").clone();
+        assert_eq!(patch["Operations"][0]["path"], "emails");
+        assert!(
+            emails.iter().any(|e| e["value"] == "bjensen@home.example"),
+            "{emails:?}"
+        );
+        assert!(
+            emails
+                .iter()
+                .any(|e| e["value"] == "barbara@example.com" && e["type"] == "work")
+        );
+        assert_eq!(emails.len(), 2);
     }
 }
