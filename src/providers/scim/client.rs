@@ -486,18 +486,3 @@ fn rejected(status: u16, body: &Value) -> DirectoryError {
 pub const fn concurrency() -> usize {
     CONCURRENCY
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scim_errors_become_typed() {
-        let e = rejected(
-            409,
-            &json!({"status": "409", "scimType": "uniqueness", "detail": "userName taken"}),
-        );
-        assert_eq!(e.to_string(), "HTTP 409 (uniqueness): userName taken");
-        assert!(matches!(e, DirectoryError::Rejected { .. }));
-    }
-}

@@ -133,3 +133,18 @@ async fn a_creation_answered_with_502_is_not_sent_again() {
         .unwrap_or(0);
     assert_eq!(posts, 1, "one POST, not retried blind");
 }
+
+#[tokio::test]
+async fn scim_errors_become_typed() {
+    let scim = client(|_, _| {
+        Answer::json(
+            409,
+            json!({"status": "409", "scimType": "uniqueness", "detail": "userName taken"}),
+        )
+    })
+    .await;
+    let attributes = [("userName", "a@contoso.com".to_owned())].into_iter().collect();
+    let error = scim.create_users(&[attributes]).await.remove(0).expect_err("refused");
+    assert_eq!(error.to_string(), "HTTP 409 (uniqueness): userName taken");
+    assert!(matches!(error, DirectoryError::Rejected { .. }));
+}
