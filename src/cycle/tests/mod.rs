@@ -7,6 +7,7 @@ mod failures;
 mod incremental;
 mod matching;
 mod on_demand;
+mod properties;
 mod scope;
 
 use super::*;
