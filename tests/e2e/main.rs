@@ -234,8 +234,7 @@ async fn tenant_not_ready_when_missing_or_unauthenticated() {
         "{}",
         c.message
     );
-    t.apply(&manifests::secret("contoso-scim", "token", support::SCIM_TOKEN))
-        .await;
+    t.apply(&manifests::scim_secret("contoso")).await;
     let c = wait_condition(
         &t.api::<SyncConfiguration>(),
         "contoso-to-fabrikam",
@@ -297,8 +296,7 @@ async fn tenant_reports_missing_secret_and_unreachable_directory() {
     .await;
     assert!(c.message.contains("Secret 'absent' not found"), "{}", c.message);
 
-    t.apply(&manifests::secret("down-scim", "token", support::SCIM_TOKEN))
-        .await;
+    t.apply(&manifests::scim_secret("down")).await;
     let down = manifests::scim_tenant_at("down", FABRIKAM, "Global", "http://127.0.0.1:9/v2");
     t.apply(&down).await;
     let c = wait_ready(&t.api::<Tenant>(), "down", "False", TenantReadyReason::Unreachable).await;
@@ -318,8 +316,7 @@ async fn fixing_a_secret_makes_the_tenant_ready_at_once() {
         TenantReadyReason::SecretNotFound,
     )
     .await;
-    t.apply(&manifests::secret("contoso-scim", "token", support::SCIM_TOKEN))
-        .await;
+    t.apply(&manifests::scim_secret("contoso")).await;
     wait_ready(&t.api::<Tenant>(), "contoso", "True", TenantReadyReason::Connected).await;
 }
 
@@ -1007,7 +1004,7 @@ async fn a_secret_without_the_credentials_label_is_never_sent() {
     // Trust #11: whoever may create Tenants could send any Secret of the namespace anywhere.
     let mut t = TestNs::new("secret-label").await;
     t.start_controllers(|_| {});
-    let mut unlabelled = manifests::secret("contoso-scim", "token", support::SCIM_TOKEN);
+    let mut unlabelled = manifests::scim_secret("contoso");
     unlabelled["metadata"]
         .as_object_mut()
         .expect("metadata")
@@ -1024,8 +1021,7 @@ async fn a_secret_without_the_credentials_label_is_never_sent() {
     assert!(c.message.contains("xtsync.io/credentials"), "{}", c.message);
     assert!(t.scim_reads("contoso").is_empty(), "nothing was sent to the directory");
     // Labelling it is the opt-in: the Tenant is checked again at once.
-    t.apply(&manifests::secret("contoso-scim", "token", support::SCIM_TOKEN))
-        .await;
+    t.apply(&manifests::scim_secret("contoso")).await;
     wait_ready(&t.api::<Tenant>(), "contoso", "True", TenantReadyReason::Connected).await;
 }
 
@@ -1033,8 +1029,7 @@ async fn a_secret_without_the_credentials_label_is_never_sent() {
 async fn plain_http_is_refused_for_hosts_other_than_loopback() {
     let mut t = TestNs::new("plain-http").await;
     t.start_controllers(|_| {});
-    t.apply(&manifests::secret("remote-scim", "token", support::SCIM_TOKEN))
-        .await;
+    t.apply(&manifests::scim_secret("remote")).await;
     t.apply(&manifests::scim_tenant_at(
         "remote",
         CONTOSO,

@@ -88,6 +88,11 @@ pub fn secret(name: &str, key: &str, value: &str) -> Value {
     })
 }
 
+/// The Secret `<tenant>-scim` holding the test scim2-server's token, as `scim_tenant` names it.
+pub fn scim_secret(tenant: &str) -> Value {
+    secret(&format!("{tenant}-scim"), "token", SCIM_TOKEN)
+}
+
 /// A SCIM Tenant `name` at `url` whose token lives in Secret `<name>-scim`. An empty cloud
 /// leaves the field out (the schema default applies).
 pub fn scim_tenant_at(name: &str, tenant_id: &str, cloud: &str, url: &str) -> Value {
@@ -117,20 +122,16 @@ pub fn scim_tenant(t: &TestNs, name: &str, tenant_id: &str, cloud: &str) -> Valu
 /// instead of the scim2-server itself.
 pub fn scim_tenant_via(t: &TestNs, name: &str, tenant_id: &str, base: &str) -> Manifests {
     let url = t.scim_url(name).replacen(&t.env.scim_base, base, 1);
-    Manifests::of([
-        secret(&format!("{name}-scim"), "token", SCIM_TOKEN),
-        scim_tenant_at(name, tenant_id, "", &url),
-    ])
+    Manifests::of([scim_secret(name), scim_tenant_at(name, tenant_id, "", &url)])
 }
 
 /// Tenants with their Secrets.
 pub fn tenants_with(t: &TestNs, tenants: &[(&str, &str, &str)]) -> Manifests {
-    Manifests::of(tenants.iter().flat_map(|(name, id, cloud)| {
-        [
-            secret(&format!("{name}-scim"), "token", SCIM_TOKEN),
-            scim_tenant(t, name, id, cloud),
-        ]
-    }))
+    Manifests::of(
+        tenants
+            .iter()
+            .flat_map(|(name, id, cloud)| [scim_secret(name), scim_tenant(t, name, id, cloud)]),
+    )
 }
 
 fn policy(name: &str, spec: Value) -> Value {
