@@ -79,8 +79,10 @@ fn record(report: &mut CycleReport, provisioned: &mut i64, change: &Change, resu
         }
         Err(error) => error,
     };
-    if matches!(error, DirectoryError::AuthenticationFailed { .. }) {
-        report.target_auth_failed = true;
+    match error {
+        DirectoryError::AuthenticationFailed { .. } => report.target_auth_failed = true,
+        DirectoryError::Throttled { .. } => report.throttled += 1,
+        _ => {}
     }
     tracing::warn!(user = change.label(), action = change.action(), reason = error.reason(), %error, "user write failed");
     report.failed += 1;

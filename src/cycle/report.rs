@@ -30,14 +30,20 @@ pub struct CycleReport {
     pub approval_used: Option<String>,
     /// Writes attempted (for "most operations failed" → quarantine).
     pub attempted: u32,
+    /// Writes that failed only because the directory kept throttling them.
+    pub throttled: u32,
     /// The target refused our credentials during the cycle.
     pub target_auth_failed: bool,
 }
 
 impl CycleReport {
-    /// Rule 9: most operations failed, or the target refused us → quarantine.
+    /// Rule 9: most operations failed, or the target refused us → quarantine. Throttling is
+    /// flow control, never by itself a reason: throttled writes count neither as failed nor as
+    /// attempted here (they are retried next cycle; the watermark stays put).
     pub fn warrants_quarantine(&self) -> bool {
-        self.target_auth_failed || (self.attempted >= 2 && self.failed * 2 > self.attempted)
+        let failed = self.failed.saturating_sub(self.throttled);
+        let attempted = self.attempted.saturating_sub(self.throttled);
+        self.target_auth_failed || (attempted >= 2 && failed * 2 > attempted)
     }
 
     /// How many users this cycle changed in the target.

@@ -68,3 +68,19 @@ async fn a_failed_target_read_writes_nothing() {
     assert!(matches!(error, CycleError::TargetRead(_)), "{error}");
     assert!(pair.target.take_writes().is_empty());
 }
+
+#[tokio::test]
+async fn throttling_alone_never_warrants_quarantine() {
+    // Trust #6: a storm of 429s made every write fail, and the configuration was quarantined.
+    let pair = Pair::all_users();
+    for (id, name) in [("a1", "alice"), ("b1", "bob"), ("c1", "carol")] {
+        pair.source.put(person(id, name));
+    }
+    pair.target.set_faults(Faults {
+        writes: Some(FaultKind::Throttled),
+        ..Faults::default()
+    });
+    let report = pair.initial().await;
+    assert_eq!((report.failed, report.throttled), (3, 3), "{report:?}");
+    assert!(!report.warrants_quarantine(), "throttling is flow control, not failure");
+}

@@ -373,7 +373,9 @@ pub fn graph_error(status: u16, body: &Value, attempts: u32) -> DirectoryError {
         401 => DirectoryError::AuthenticationFailed { status },
         404 => DirectoryError::NotFound,
         412 => DirectoryError::PreconditionFailed,
-        s if is_retryable(s) || s >= 500 => DirectoryError::Throttled { status: s, attempts },
+        // Throttling and unavailability are flow control; any other 5xx is a failure (and may
+        // count towards quarantine), with Graph's error code and message below.
+        s if is_retryable(s) => DirectoryError::Throttled { status: s, attempts },
         _ => {
             let error = body.get("error");
             let text = |key: &str| error.and_then(|e| e.get(key)).and_then(Value::as_str);

@@ -117,9 +117,13 @@ impl ScimClient {
         if retryable(method, status) {
             let after = retry_after(response.headers().get(RETRY_AFTER));
             tracing::debug!(url, status = status.as_u16(), ?after, "directory asked to retry");
-            let give_up = Err(DirectoryError::Throttled {
-                status: status.as_u16(),
-                attempts: attempt,
+            // Still throttled (429, 503) is flow control; another 5xx to the end is a failure.
+            let give_up = Err(match status {
+                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => DirectoryError::Throttled {
+                    status: status.as_u16(),
+                    attempts: attempt,
+                },
+                s => rejected(s.as_u16(), &Value::Null),
             });
             return Attempt::Retry { after, give_up };
         }
