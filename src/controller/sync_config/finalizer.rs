@@ -50,8 +50,12 @@ pub async fn cleanup(config: &SyncConfiguration, ns: &str, ctx: &Context, now: T
         ),
         (Ok(_), Ok(_)) if previous.last_cycle.is_none() => "no cycle ever ran; nothing deprovisioned".to_owned(),
         (Ok(valid), Ok(pair)) => {
-            let Some(target) = connect::directory(ctx, ns, &config.spec.target_ref.name).await?.ok() else {
-                return finish(config, ns, ctx, "the target cannot be used; nothing deprovisioned").await;
+            let target = match connect::directory(ctx, ns, &config.spec.target_ref.name).await? {
+                Ok(target) => target,
+                Err(error) => {
+                    let message = format!("target unusable ({error}); nothing deprovisioned");
+                    return finish(config, ns, ctx, &message).await;
+                }
             };
             let requests = Requests::of(config);
             let approved = requests.fresh_approval(&previous);
@@ -109,11 +113,7 @@ async fn hold(
     now: Timestamp,
 ) -> Result<Action, Error> {
     let next = status::cleanup_held(previous, held, &config.name_any(), config.metadata.generation, now);
-    if &next != previous {
-        let api = Api::<SyncConfiguration>::namespaced(ctx.client.clone(), ns);
-        super::super::status::apply(&api, &config.name_any(), &next).await?;
-        ctx.written
-            .put(&config.uid().unwrap_or_default(), next, true, &ctx.configs);
+    if super::write(ctx, config, ns, previous, next).await? {
         let note = format!(
             "cleanup would deprovision {} users, more than accidentalDeletionThreshold",
             held.count

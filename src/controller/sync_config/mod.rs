@@ -74,24 +74,24 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
     Ok(Action::requeue(next.requeue.max(Duration::from_secs(1))))
 }
 
-/// Writes the status when it changed (or an earlier write of it failed). The status is
-/// remembered before it is written: when the write fails, the next reconcile knows the cycle
-/// ran and retries the status write only, never the cycle's writes.
+/// Writes the status when it changed (or an earlier write of it failed); says whether it
+/// wrote. The status is remembered before it is written: when the write fails, the next
+/// reconcile knows the cycle ran and retries the status write only, never the cycle's writes.
 async fn write(
     ctx: &Context,
     config: &SyncConfiguration,
     ns: &str,
     previous: &SyncConfigurationStatus,
     next: SyncConfigurationStatus,
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
     let uid = config.uid().unwrap_or_default();
     if !ctx.written.needs_write(&uid, &next, previous) {
-        return Ok(());
+        return Ok(false);
     }
     ctx.written.put(&uid, next.clone(), false, &ctx.configs);
     let api = Api::<SyncConfiguration>::namespaced(ctx.client.clone(), ns);
     super::status::apply(&api, &config.name_any(), &next).await?;
     ctx.written.put(&uid, next, true, &ctx.configs);
     ctx.health.metrics.quarantined.set(ctx.written.quarantined());
-    Ok(())
+    Ok(true)
 }
