@@ -13,6 +13,8 @@ pub struct Answer {
     pub body: String,
     /// Stream this many bytes of `[` after the body (a body that never ends, for practical purposes).
     pub endless: usize,
+    /// Headers besides content type and length (`Retry-After`, say).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl Answer {
@@ -21,6 +23,7 @@ impl Answer {
             status,
             body: body.to_string(),
             endless: 0,
+            headers: Vec::new(),
         }
     }
 
@@ -29,7 +32,21 @@ impl Answer {
             status,
             body: body.to_owned(),
             endless: 0,
+            headers: Vec::new(),
         }
+    }
+
+    /// `body`, then `endless` bytes more.
+    pub fn endless(body: &str, endless: usize) -> Answer {
+        Answer {
+            endless,
+            ..Answer::text(200, body)
+        }
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: &str) -> Answer {
+        self.headers.push((name, value.to_owned()));
+        self
     }
 }
 
@@ -67,8 +84,9 @@ pub async fn serve(
                 }
                 let answer = handler(method, path);
                 let length = answer.body.len() + answer.endless;
+                let extra: String = answer.headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
                 let head = format!(
-                    "HTTP/1.1 {} X\r\ncontent-type: application/scim+json\r\ncontent-length: {length}\r\nconnection: close\r\n\r\n",
+                    "HTTP/1.1 {} X\r\ncontent-type: application/scim+json\r\ncontent-length: {length}\r\n{extra}connection: close\r\n\r\n",
                     answer.status
                 );
                 let _ = stream.write_all(head.as_bytes()).await;

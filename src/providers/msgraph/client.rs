@@ -15,10 +15,10 @@ use serde_json::{Value, json};
 
 use super::auth::{Credentials, TokenCache};
 use super::endpoints::Endpoints;
-use crate::providers::retry::{self, Attempt, backoff, retry_after};
+use crate::providers::retry::{self, Attempt, Pacer, backoff, retry_after};
 use crate::providers::{DirectoryError, ProbeError, describe};
 
-/// Attempts for a throttled request before giving up on it.
+/// Attempts for a failing request before giving up on it (throttling is paced instead).
 const ATTEMPTS: u32 = 6;
 /// A collection longer than this many pages is taken for a Graph that pages forever
 /// (100,000 users are 1,000 pages of 100, or 101 of 999).
@@ -34,6 +34,8 @@ pub struct GraphClient {
     pub endpoints: Endpoints,
     credentials: Credentials,
     tokens: Arc<TokenCache>,
+    /// One pace for every request of this client: a client lives for one cycle.
+    pacer: Pacer,
 }
 
 /// One request of a JSON batch; `url` is relative to the version (`/users/{id}`).
@@ -61,6 +63,11 @@ fn is_retryable(status: u16) -> bool {
     matches!(status, 429 | 503 | 504)
 }
 
+/// Graph's flow control (429, 503): paced and waited out, never a failure (Trust #6).
+fn is_throttling(status: u16) -> bool {
+    matches!(status, 429 | 503)
+}
+
 impl GraphClient {
     pub fn new(http: reqwest::Client, endpoints: Endpoints, credentials: Credentials, tokens: Arc<TokenCache>) -> Self {
         GraphClient {
@@ -68,6 +75,7 @@ impl GraphClient {
             endpoints,
             credentials,
             tokens,
+            pacer: Pacer::default(),
         }
     }
 
@@ -115,7 +123,10 @@ impl GraphClient {
             eventual,
         };
         let token_renewed = &AtomicBool::new(false);
-        retry::with_retries(ATTEMPTS, move |attempt| self.attempt(request, token_renewed, attempt)).await
+        retry::with_retries(ATTEMPTS, &self.pacer, move |attempt| {
+            self.attempt(request, token_renewed, attempt)
+        })
+        .await
     }
 
     async fn attempt(
@@ -160,7 +171,11 @@ impl GraphClient {
             let after = retry_after(response.headers().get(RETRY_AFTER));
             tracing::debug!(url, status, ?after, "Graph asked to retry");
             let give_up = Err(graph_error(status, &Value::Null, attempt));
-            return Attempt::Retry { after, give_up };
+            return if is_throttling(status) {
+                Attempt::Throttled { after, give_up }
+            } else {
+                Attempt::Retry { after, give_up }
+            };
         }
         if status == 401 && !token_renewed.swap(true, Ordering::Relaxed) {
             self.tokens.forget(&self.endpoints, &self.credentials);
@@ -235,8 +250,8 @@ impl GraphClient {
     }
 
     /// Runs requests through `POST /$batch`, 20 at a time; one result per request, in order.
-    /// Requests Graph throttled inside a batch are sent again in a later batch after the
-    /// longest `Retry-After` they carried.
+    /// Requests Graph throttled inside a batch are sent again in a later batch once the longest
+    /// `Retry-After` they carried has passed, paced like single requests (Trust #6).
     pub async fn batch(&self, requests: &[BatchRequest]) -> Vec<Result<Value, DirectoryError>> {
         let mut results: Vec<Option<Result<Value, DirectoryError>>> = requests.iter().map(|_| None).collect();
         let mut pending: Vec<usize> = (0..requests.len()).collect();
@@ -244,23 +259,33 @@ impl GraphClient {
         while !pending.is_empty() {
             attempt += 1;
             let mut round = Round {
+                requests,
                 results: &mut results,
-                throttled: Vec::new(),
+                again: Vec::new(),
                 wait: None,
+                throttled: false,
                 attempt,
             };
             for (chunk, answer) in self.send_batches(requests, &pending).await {
                 round.settle(chunk, answer);
             }
-            if let Some(wait) = round.wait {
+            let (again, wait) = (round.again, round.wait.unwrap_or_default());
+            if !again.is_empty() {
                 tracing::debug!(
-                    requests = round.throttled.len(),
+                    requests = again.len(),
                     ?wait,
-                    "Graph throttled requests of a batch"
+                    "Graph asked to send requests of a batch again"
                 );
-                tokio::time::sleep(wait).await;
+                if round.throttled {
+                    // The requests keep their Throttled answer when the budget is spent.
+                    if !self.pacer.hold(wait) {
+                        break;
+                    }
+                } else {
+                    tokio::time::sleep(wait).await;
+                }
             }
-            pending = round.throttled;
+            pending = again;
         }
         results
             .into_iter()
@@ -300,9 +325,12 @@ impl GraphClient {
 
 /// One round of batches: the results so far, and what to send again after how long.
 struct Round<'r> {
+    requests: &'r [BatchRequest],
     results: &'r mut [Option<Result<Value, DirectoryError>>],
-    throttled: Vec<usize>,
+    again: Vec<usize>,
     wait: Option<Duration>,
+    /// Some request was throttled (rather than only failing for a moment).
+    throttled: bool,
     attempt: u32,
 }
 
@@ -334,15 +362,22 @@ impl Round<'_> {
                 .and_then(|s| u16::try_from(s).ok())
                 .unwrap_or(0);
             let body = response.get("body").cloned().unwrap_or(Value::Null);
-            if is_retryable(status) && self.attempt < ATTEMPTS {
+            // Throttled requests are paced; a 504 may come after Graph acted, so only requests
+            // other than creations are sent again after it, a bounded number of times.
+            let throttled = is_throttling(status);
+            let again = throttled
+                || (is_retryable(status) && self.requests[i].method != Method::POST && self.attempt < ATTEMPTS);
+            if again {
                 let this = retry_after(item_retry_after(response).as_ref()).unwrap_or_else(|| backoff(self.attempt));
                 self.wait = Some(self.wait.map_or(this, |w| w.max(this)));
-                self.throttled.push(i);
-            } else if (200..300).contains(&status) {
-                self.results[i] = Some(Ok(body));
-            } else {
-                self.results[i] = Some(Err(graph_error(status, &body, self.attempt)));
+                self.throttled |= throttled;
+                self.again.push(i);
             }
+            self.results[i] = Some(if (200..300).contains(&status) {
+                Ok(body)
+            } else {
+                Err(graph_error(status, &body, self.attempt))
+            });
         }
     }
 }

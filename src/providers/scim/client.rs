@@ -1,6 +1,6 @@
 //! A SCIM 2.0 service provider as a `Directory` (RFC 7644): paged reads, PATCH with `If-Match`
-//! when announced (PUT otherwise), Bulk creation when announced, retries on 429/5xx honoring
-//! `Retry-After`.
+//! when announced (PUT otherwise), Bulk creation when announced, throttling paced and 5xx
+//! retried, honouring `Retry-After`.
 
 use std::collections::HashSet;
 
@@ -18,7 +18,7 @@ use crate::engine::plan::{Changes, TargetRef};
 use crate::engine::rules::DeprovisionAction;
 use crate::engine::user::{Attributes, User};
 use crate::providers::directory::{SourceRead, confirm_by_reads};
-use crate::providers::retry::{self, Attempt, retry_after};
+use crate::providers::retry::{self, Attempt, Pacer, retry_after};
 use crate::providers::{Directory, DirectoryError, describe};
 
 const SCIM_JSON: &str = "application/scim+json";
@@ -29,7 +29,7 @@ const PAGE_SIZE: usize = 1000;
 const MAX_PAGES: usize = 10_000;
 /// Operations per Bulk request; well under scim2-server's 1 MiB payload limit.
 const BULK_CHUNK: usize = 200;
-/// Attempts for a throttled or failing request before giving up on it.
+/// Attempts for a failing request before giving up on it (throttling is paced instead).
 const ATTEMPTS: u32 = 5;
 /// Requests in flight at once towards one directory. Kept under the default listen backlog of
 /// small servers (Python's socketserver: 5): beyond it, connections wait for a SYN retry (1 s).
@@ -41,6 +41,8 @@ pub struct ScimClient {
     auth: HeaderValue,
     capabilities: Capabilities,
     soft_delete: ScimSoftDelete,
+    /// One pace for every request of this client: a client lives for one cycle.
+    pacer: Pacer,
 }
 
 impl ScimClient {
@@ -60,11 +62,12 @@ impl ScimClient {
             auth,
             capabilities,
             soft_delete,
+            pacer: Pacer::default(),
         })
     }
 
-    /// Sends a request, retrying 429 and 5xx (and connection failures of reads) with backoff;
-    /// `Retry-After` in seconds is honoured. Returns status and body of the final answer.
+    /// Sends a request, pacing throttling (429, 503) and retrying other 5xx (and connection
+    /// failures of reads) with backoff; `Retry-After` in seconds is honoured. Returns status and body of the final answer.
     async fn send(
         &self,
         method: Method,
@@ -73,7 +76,7 @@ impl ScimClient {
         version: Option<&str>,
     ) -> Result<(StatusCode, Value), DirectoryError> {
         let method = &method;
-        retry::with_retries(ATTEMPTS, move |attempt| {
+        retry::with_retries(ATTEMPTS, &self.pacer, move |attempt| {
             self.attempt(method, url, body, version, attempt)
         })
         .await
@@ -117,15 +120,20 @@ impl ScimClient {
         if retryable(method, status) {
             let after = retry_after(response.headers().get(RETRY_AFTER));
             tracing::debug!(url, status = status.as_u16(), ?after, "directory asked to retry");
-            // Still throttled (429, 503) is flow control; another 5xx to the end is a failure.
-            let give_up = Err(match status {
-                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => DirectoryError::Throttled {
-                    status: status.as_u16(),
-                    attempts: attempt,
+            // Throttling (429, 503) is flow control, paced; another 5xx is a failure.
+            return match status {
+                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => Attempt::Throttled {
+                    after,
+                    give_up: Err(DirectoryError::Throttled {
+                        status: status.as_u16(),
+                        attempts: attempt,
+                    }),
                 },
-                s => rejected(s.as_u16(), &Value::Null),
-            });
-            return Attempt::Retry { after, give_up };
+                s => Attempt::Retry {
+                    after,
+                    give_up: Err(rejected(s.as_u16(), &Value::Null)),
+                },
+            };
         }
         let body = crate::providers::json_body(response).await;
         if status.is_success() {

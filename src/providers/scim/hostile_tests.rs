@@ -102,12 +102,7 @@ async fn a_group_without_members_or_not_found_is_a_failed_read_not_an_empty_grou
 
 #[tokio::test]
 async fn an_endless_body_fails_in_bounded_memory() {
-    let scim = client(|_, _| Answer {
-        status: 200,
-        body: "{\"totalResults\": 1, \"Resources\": ".into(),
-        endless: 200 * 1024 * 1024,
-    })
-    .await;
+    let scim = client(|_, _| Answer::endless("{\"totalResults\": 1, \"Resources\": ", 200 * 1024 * 1024)).await;
     let why = invalid(scim.list_users().await);
     assert!(why.contains("larger than"), "{why}");
 }
@@ -132,6 +127,34 @@ async fn a_creation_answered_with_502_is_not_sent_again() {
         .map(|l| l.iter().filter(|r| r.starts_with("POST")).count())
         .unwrap_or(0);
     assert_eq!(posts, 1, "one POST, not retried blind");
+}
+
+#[tokio::test]
+async fn throttling_is_waited_out_past_the_attempts_a_failure_gets() {
+    // Trust #6: throttling is flow control — eight 429s in a row (a failure gets five attempts)
+    // and the creation still goes through, sent once it was let through.
+    let throttles = std::sync::atomic::AtomicU32::new(0);
+    let (base, log) = hostile::serve(move |_, _| {
+        if throttles.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 8 {
+            Answer::text(429, "slow down").with_header("Retry-After", "0")
+        } else {
+            Answer::json(201, json!({ "id": "u1", "userName": "a@contoso.com" }))
+        }
+    })
+    .await;
+    let scim = ScimClient::new(
+        crate::providers::http_client(),
+        &base,
+        "t",
+        Capabilities::default(),
+        ScimSoftDelete::Deactivate,
+    )
+    .expect("client");
+    let attributes = [("userName", "a@contoso.com".to_owned())].into_iter().collect();
+    let created = scim.create_users(&[attributes]).await.remove(0).expect("created");
+    assert_eq!(created, "u1");
+    let posts = log.lock().map(|l| l.len()).unwrap_or(0);
+    assert_eq!(posts, 9, "eight throttled, then the one that went through");
 }
 
 #[tokio::test]

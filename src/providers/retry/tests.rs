@@ -1,0 +1,146 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use reqwest::header::HeaderValue;
+
+use super::*;
+
+#[test]
+fn retry_after_seconds_are_honoured_and_capped() {
+    assert_eq!(
+        retry_after(Some(&HeaderValue::from_static("2"))),
+        Some(Duration::from_secs(2))
+    );
+    assert_eq!(retry_after(Some(&HeaderValue::from_static("3600"))), Some(MAX_BACKOFF));
+    assert_eq!(
+        retry_after(Some(&HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"))),
+        None
+    );
+    assert_eq!(retry_after(None), None);
+}
+
+#[test]
+fn backoff_doubles_and_is_capped() {
+    assert_eq!(backoff(1), Duration::from_millis(200));
+    assert_eq!(backoff(3), Duration::from_millis(800));
+    assert_eq!(backoff(40), MAX_BACKOFF);
+}
+
+#[tokio::test(start_paused = true)]
+async fn transient_failures_stop_at_the_first_answer_or_give_up_at_the_last_attempt() {
+    let mut seen = Vec::new();
+    let answer = with_retries(3, &Pacer::default(), |n| {
+        seen.push(n);
+        async move {
+            Attempt::Retry {
+                after: Some(Duration::from_secs(1)),
+                give_up: n,
+            }
+        }
+    })
+    .await;
+    assert_eq!((answer, seen), (3, vec![1, 2, 3]));
+    let early = with_retries(5, &Pacer::default(), |n| async move {
+        if n == 2 {
+            Attempt::Done("done")
+        } else {
+            Attempt::Retry {
+                after: None,
+                give_up: "gave up",
+            }
+        }
+    })
+    .await;
+    assert_eq!(early, "done");
+}
+
+/// Trust #6: a storm of 30 × `429 Retry-After: 1` is waited out — the request goes through on
+/// the 31st attempt, 30 s later — however few attempts transient failures get.
+#[tokio::test(start_paused = true)]
+async fn a_throttling_storm_is_waited_out_not_counted_as_failed_attempts() {
+    let start = Instant::now();
+    let answer = with_retries(5, &Pacer::default(), |n| async move {
+        if n <= 30 {
+            Attempt::Throttled {
+                after: Some(Duration::from_secs(1)),
+                give_up: Err(n),
+            }
+        } else {
+            Attempt::Done(Ok(n))
+        }
+    })
+    .await;
+    assert_eq!(answer, Ok(31));
+    assert_eq!(start.elapsed().as_secs(), 30);
+}
+
+/// A directory that throttles without end still ends the cycle: within the budget, not later.
+#[tokio::test(start_paused = true)]
+async fn throttling_without_end_gives_up_when_the_budget_is_spent() {
+    let start = Instant::now();
+    let pacer = Pacer::new(Duration::from_secs(10));
+    let answer: Result<(), u32> = with_retries(5, &pacer, |n| async move {
+        Attempt::Throttled {
+            after: Some(Duration::from_secs(1)),
+            give_up: Err(n),
+        }
+    })
+    .await;
+    assert_eq!(
+        answer,
+        Err(11),
+        "ten holds of 1 s fit a budget of 10 s; the 11th throttle gives up"
+    );
+    assert!(start.elapsed() <= Duration::from_secs(10), "{:?}", start.elapsed());
+}
+
+/// Pacing: once the directory throttles one request, the others to it wait as well rather than
+/// each earning a 429 — and requests throttled together are one hold against the budget.
+#[tokio::test(start_paused = true)]
+async fn a_throttled_request_holds_every_request_to_that_directory() {
+    let pacer = Arc::new(Pacer::new(Duration::from_secs(3)));
+    let start = Instant::now();
+    let throttled = with_retries(5, &pacer, |n| async move {
+        if n == 1 {
+            Attempt::Throttled {
+                after: Some(Duration::from_secs(2)),
+                give_up: Duration::ZERO,
+            }
+        } else {
+            Attempt::Done(start.elapsed())
+        }
+    });
+    let sent = Arc::new(AtomicU32::new(0));
+    let (other_pacer, other_sent) = (pacer.clone(), sent.clone());
+    let other = async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        with_retries(5, &other_pacer, |_| {
+            other_sent.fetch_add(1, Ordering::SeqCst);
+            async move { Attempt::Done::<Duration>(start.elapsed()) }
+        })
+        .await
+    };
+    let (first, second) = tokio::join!(throttled, other);
+    assert_eq!(first, Duration::from_secs(2));
+    assert_eq!(
+        second,
+        Duration::from_secs(2),
+        "the other request waited for the hold too"
+    );
+    assert_eq!(sent.load(Ordering::SeqCst), 1, "and was sent once");
+    // Requests throttled together are one hold against the budget, not one each.
+    let together = Pacer::new(Duration::from_secs(3));
+    assert!(together.hold(Duration::from_secs(2)));
+    assert!(
+        together.hold(Duration::from_secs(2)),
+        "the same hold again adds nothing"
+    );
+    assert!(
+        together.hold(Duration::from_millis(2500)),
+        "half a second more: 2.5 s of 3 s"
+    );
+    assert!(
+        !together.hold(Duration::from_millis(3500)),
+        "a second more would pass the budget"
+    );
+}
