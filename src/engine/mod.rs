@@ -7,6 +7,7 @@
 
 pub mod anchor;
 pub mod attributes;
+pub mod digest;
 pub mod evaluate;
 pub mod expression;
 pub mod filter;

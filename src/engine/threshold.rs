@@ -40,13 +40,7 @@ pub fn judge(ids: &[&str], threshold: usize, approval: Option<&str>) -> Judgemen
 fn token(ids: &[&str]) -> String {
     let mut sorted = ids.to_vec();
     sorted.sort_unstable();
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for id in sorted {
-        for byte in id.bytes().chain(std::iter::once(0)) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
+    let hash = super::digest::fnv1a(sorted);
     format!("{:012x}", hash >> 16)
 }
 

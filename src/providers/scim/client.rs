@@ -12,6 +12,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::resource;
+use super::watermark::Watermark;
 use crate::api::tenant::{Capabilities, ScimSoftDelete};
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::plan::{Changes, TargetRef};
@@ -251,7 +252,7 @@ fn retryable(method: &Method, status: StatusCode) -> bool {
 }
 
 /// A SCIM filter string literal (RFC 7644 §3.4.2.2): quotes and backslashes escaped.
-fn literal(value: &str) -> String {
+pub(super) fn literal(value: &str) -> String {
     format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
@@ -366,19 +367,14 @@ impl Directory for ScimClient {
     }
 
     async fn read_source(&self, since: Option<&str>) -> Result<SourceRead, DirectoryError> {
-        let users = match since {
-            None => self.list(None).await?,
-            Some(watermark) => {
-                self.list(Some(&format!("meta.lastModified gt {}", literal(watermark))))
-                    .await?
-            }
-        };
-        let watermark = users
-            .iter()
-            .filter_map(|u| u.modified.as_deref())
-            .max()
-            .or(since)
-            .map(str::to_owned);
+        let previous = since.map(Watermark::parse);
+        let started = std::time::Instant::now();
+        let users = self.list(previous.as_ref().map(Watermark::filter).as_deref()).await?;
+        let watermark = Watermark::after(&users, previous.as_ref(), started.elapsed()).map(|w| w.encode());
+        let users = users
+            .into_iter()
+            .filter(|u| !previous.as_ref().is_some_and(|p| p.already_seen(u)))
+            .collect();
         Ok(SourceRead {
             users,
             watermark,

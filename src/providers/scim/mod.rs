@@ -4,7 +4,10 @@ mod client;
 mod discovery;
 #[cfg(test)]
 mod hostile_tests;
+#[cfg(test)]
+mod incremental_tests;
 mod resource;
+mod watermark;
 
 pub use client::{ScimClient, concurrency};
 pub use discovery::probe;

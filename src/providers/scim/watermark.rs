@@ -1,0 +1,167 @@
+//! Where an incremental SCIM read starts (Trust #15). `meta.lastModified gt <latest seen>`
+//! misses a change made in the same second as the latest one seen, and a change made while a
+//! long read was paging (a user changed on a page already read, while a later page carried a
+//! later stamp). So the next read starts earlier than the latest stamp seen — by the time the
+//! read took and a minute more — and includes that instant (`ge`). The users that overlap
+//! brings back unchanged are recognised by id, stamp and version, and left out; re-reading
+//! one would be harmless (it plans no write), leaving it out keeps incremental cycles small.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+
+use crate::engine::digest::fnv1a;
+use crate::engine::user::User;
+
+/// How much earlier than the latest stamp seen the next read starts, besides the time the
+/// read took: room for a server's clock and its writes in flight.
+const OVERLAP: Duration = Duration::from_secs(60);
+/// Users remembered as seen; beyond this the oldest are read again next time (harmlessly).
+const MAX_SEEN: usize = 1000;
+
+/// The watermark as kept in `status.watermark`: JSON, `{"since": …, "seen": [fingerprints]}`.
+/// A plain timestamp (what earlier versions kept) is read as `since` with nothing seen.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Watermark {
+    since: String,
+    seen: HashSet<String>,
+}
+
+impl Watermark {
+    pub fn parse(text: &str) -> Watermark {
+        let Ok(value) = serde_json::from_str::<Value>(text) else {
+            return Watermark {
+                since: text.to_owned(),
+                seen: HashSet::new(),
+            };
+        };
+        Watermark {
+            since: value
+                .get("since")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            seen: value
+                .get("seen")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        let mut seen: Vec<&String> = self.seen.iter().collect();
+        seen.sort_unstable();
+        json!({ "since": self.since, "seen": seen }).to_string()
+    }
+
+    /// The SCIM filter of the read this watermark starts.
+    pub fn filter(&self) -> String {
+        format!("meta.lastModified ge {}", super::client::literal(&self.since))
+    }
+
+    /// The previous read saw this user as it is now.
+    pub fn already_seen(&self, user: &User) -> bool {
+        fingerprint(user).is_some_and(|f| self.seen.contains(&f))
+    }
+
+    /// Where the read after this one starts, given every user this read returned (before any
+    /// was left out as already seen). None when the stamps cannot be reckoned with (the next
+    /// read is then a full one): an unparseable stamp is no ground to skip anything.
+    pub fn after(users: &[User], previous: Option<&Watermark>, read_took: Duration) -> Option<Watermark> {
+        let stamps: Vec<(Timestamp, &User)> = users
+            .iter()
+            .map(|u| Some((u.modified.as_deref()?.parse::<Timestamp>().ok()?, u)))
+            .collect::<Option<_>>()?;
+        let Some(latest) = stamps.iter().map(|(t, _)| *t).max() else {
+            return previous.cloned();
+        };
+        let back = SignedDuration::try_from(read_took.saturating_add(OVERLAP)).ok()?;
+        let mut since = latest.checked_sub(back).ok()?;
+        if let Some(earlier) = previous.and_then(|p| p.since.parse::<Timestamp>().ok()) {
+            since = since.max(earlier);
+        }
+        let mut recent: Vec<&(Timestamp, &User)> = stamps.iter().filter(|(t, _)| *t >= since).collect();
+        recent.sort_unstable_by_key(|(t, _)| std::cmp::Reverse(*t));
+        Some(Watermark {
+            since: since.to_string(),
+            seen: recent
+                .into_iter()
+                .take(MAX_SEEN)
+                .filter_map(|(_, u)| fingerprint(u))
+                .collect(),
+        })
+    }
+}
+
+/// A user's id, stamp and version, as 16 hex digits — only when they tell two versions of the
+/// user apart: a stamp in whole seconds without a version could hide a second change made in
+/// the same second, and such a user is read again rather than taken for seen.
+fn fingerprint(user: &User) -> Option<String> {
+    let stamp = user.modified.as_deref()?;
+    let fine_grained = stamp.contains('.');
+    if user.version.is_none() && !fine_grained {
+        return None;
+    }
+    let version = user.version.as_deref().unwrap_or_default();
+    Some(format!("{:016x}", fnv1a([user.id.as_str(), stamp, version])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(id: &str, stamp: &str, version: Option<&str>) -> User {
+        User {
+            id: id.into(),
+            modified: Some(stamp.into()),
+            version: version.map(str::to_owned),
+            ..User::default()
+        }
+    }
+
+    #[test]
+    fn the_next_read_starts_before_the_latest_stamp_by_the_read_and_a_minute() {
+        let users = [
+            user("a", "2026-12-02T00:00:05Z", Some("W/\"1\"")),
+            user("b", "2026-12-02T00:10:00.250Z", None),
+        ];
+        let next = Watermark::after(&users, None, Duration::from_secs(30)).expect("stamps");
+        assert_eq!(next.since, "2026-12-02T00:08:30.25Z");
+        assert_eq!(next.filter(), "meta.lastModified ge \"2026-12-02T00:08:30.25Z\"");
+        assert!(next.already_seen(&users[1]), "b is within the overlap");
+        assert!(!next.already_seen(&users[0]), "a is before it");
+        assert!(
+            !next.already_seen(&user("b", "2026-12-02T00:10:00.500Z", None)),
+            "b changed again"
+        );
+    }
+
+    #[test]
+    fn whole_second_stamps_without_a_version_are_never_taken_for_seen() {
+        let users = [user("a", "2026-12-02T00:00:05Z", None)];
+        let next = Watermark::after(&users, None, Duration::ZERO).expect("stamps");
+        assert!(!next.already_seen(&users[0]));
+    }
+
+    #[test]
+    fn the_watermark_never_moves_back_and_survives_status() {
+        let previous = Watermark::parse("2026-12-02T00:09:59Z");
+        let users = [user("a", "2026-12-02T00:10:00Z", Some("1"))];
+        let next = Watermark::after(&users, Some(&previous), Duration::ZERO).expect("stamps");
+        assert_eq!(next.since, "2026-12-02T00:09:59Z");
+        assert_eq!(Watermark::parse(&next.encode()), next);
+        assert_eq!(Watermark::after(&[], Some(&next), Duration::ZERO), Some(next));
+    }
+
+    #[test]
+    fn a_stamp_that_cannot_be_read_means_a_full_read_next() {
+        let users = [user("a", "yesterday", Some("1"))];
+        assert_eq!(Watermark::after(&users, None, Duration::ZERO), None);
+    }
+}
