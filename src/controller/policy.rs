@@ -217,9 +217,10 @@ impl From<&DirectoryError> for AppliedReason {
             DirectoryError::AuthenticationFailed { .. } => AppliedReason::AuthenticationFailed,
             DirectoryError::Throttled { .. } => AppliedReason::Throttled,
             DirectoryError::Unreachable(_) => AppliedReason::Unreachable,
-            DirectoryError::Rejected { .. } | DirectoryError::PreconditionFailed | DirectoryError::NotFound => {
-                AppliedReason::Rejected
-            }
+            DirectoryError::Rejected { .. }
+            | DirectoryError::Refused { .. }
+            | DirectoryError::PreconditionFailed
+            | DirectoryError::NotFound => AppliedReason::Rejected,
             DirectoryError::InvalidResponse(_) => AppliedReason::InvalidResponse,
         }
     }

@@ -2,7 +2,7 @@
 //! (Bulk where offered), then updates, then deprovisionings — and every result is counted.
 //! One user's failure never stops the others (rule 9).
 
-use super::report::{CycleReport, UserFailure};
+use super::report::{CycleReport, SKIP, UserFailure};
 use crate::engine::plan::{Change, Changes, TargetRef};
 use crate::engine::rules::DeprovisionAction;
 use crate::providers::{Directory, DirectoryError};
@@ -79,6 +79,17 @@ fn record(report: &mut CycleReport, provisioned: &mut i64, change: &Change, resu
         }
         Err(error) => error,
     };
+    if let DirectoryError::Refused { reason, detail } = error {
+        tracing::info!(user = change.label(), reason = reason.as_str(), detail, "user skipped");
+        report.skipped += 1;
+        report.failures.push(UserFailure {
+            user: change.label().to_owned(),
+            action: SKIP,
+            reason: reason.as_str(),
+            message: detail,
+        });
+        return;
+    }
     match error {
         DirectoryError::AuthenticationFailed { .. } => report.target_auth_failed = true,
         DirectoryError::Throttled { .. } => report.throttled += 1,

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use futures::future::BoxFuture;
 
-use crate::engine::plan::{Changes, TargetRef};
+use crate::engine::plan::{Changes, SkipReason, TargetRef};
 use crate::engine::rules::DeprovisionAction;
 use crate::engine::user::{Attributes, User};
 
@@ -128,11 +128,18 @@ pub enum DirectoryError {
     Unreachable(String),
     #[error("unexpected answer: {0}")]
     InvalidResponse(String),
+    /// The provider found, on the way, that the write would touch a user xtsync may not: it
+    /// was not made, and the user is skipped with `reason` as a plan would skip it.
+    #[error("{detail}")]
+    Refused { reason: SkipReason, detail: String },
 }
 
 impl DirectoryError {
     /// The reason shown in `status.failures`: the variant name.
     pub fn reason(&self) -> &'static str {
-        self.into()
+        match self {
+            DirectoryError::Refused { reason, .. } => reason.as_str(),
+            other => other.into(),
+        }
     }
 }

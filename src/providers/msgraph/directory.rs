@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
 use super::client::{BatchRequest, GraphClient};
+use super::invited;
 use super::resource::{self, AnchorAttribute, EXPAND_MANAGER, SELECT, odata_literal};
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::plan::{Changes, TargetRef};
@@ -42,6 +43,33 @@ impl GraphDirectory {
             anchor,
             batching,
             initial_domain: OnceCell::new(),
+        }
+    }
+
+    /// Reads each invited user (one batch per 20) and refuses, in `results`, those this
+    /// configuration may not write (`invited::may_write`).
+    async fn check_invited(&self, users: &[Attributes], results: &mut [Result<String, DirectoryError>]) {
+        let invited: Vec<usize> = (0..users.len()).filter(|&i| results[i].is_ok()).collect();
+        let reads = invited
+            .iter()
+            .filter_map(|&i| {
+                let id = results[i].as_ref().ok()?;
+                Some(BatchRequest {
+                    method: Method::GET,
+                    url: format!("/users/{id}?$select={SELECT}"),
+                    body: None,
+                })
+            })
+            .collect();
+        for (&i, read) in invited.iter().zip(self.run(reads).await) {
+            let verdict = read.and_then(|value| {
+                let user = resource::to_user(&value, self.anchor)
+                    .ok_or_else(|| DirectoryError::InvalidResponse("an invited user without id".into()))?;
+                invited::may_write(&user, &users[i])
+            });
+            if let Err(e) = verdict {
+                results[i] = Err(e);
+            }
         }
     }
 
@@ -303,7 +331,10 @@ impl Directory for GraphDirectory {
                 })
             })
             .collect();
-        // Step 2: the anchor and the attributes an invitation cannot set, as an update of the
+        // Step 2: an invitation of an address the tenant knows answers with the existing user;
+        // only a new invitee, or this source user's own, is changed (Trust #8).
+        self.check_invited(users, &mut results).await;
+        // Step 3: the anchor and the attributes an invitation cannot set, as an update of the
         // new user. If it fails, the user exists without its anchor: the next cycle adopts it
         // (an invitation of an existing address returns the same user).
         let invited: Vec<usize> = (0..users.len()).filter(|&i| results[i].is_ok()).collect();

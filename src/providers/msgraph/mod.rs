@@ -9,6 +9,7 @@ pub mod directory;
 pub mod endpoints;
 #[cfg(test)]
 mod hostile_tests;
+mod invited;
 pub mod policy;
 pub mod probe;
 pub mod resource;
