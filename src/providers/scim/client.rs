@@ -11,6 +11,7 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, IF_MATCH
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use super::listing::{Listing, Next, incomplete};
 use super::resource;
 use super::watermark::Watermark;
 use crate::api::tenant::{Capabilities, ScimSoftDelete};
@@ -257,62 +258,30 @@ pub(super) fn literal(value: &str) -> String {
 }
 
 impl ScimClient {
-    /// Every user matching `filter` (or all), following pages up to `totalResults`. Offset
-    /// paging can look complete and still miss users (a deletion between pages shifts them; a
-    /// server may ignore `startIndex`), so a read with a user listed twice, a total that
-    /// changes or is exceeded, or no end in sight is a failed read (rule 8).
+    /// Every user matching `filter` (or all), following pages up to `totalResults`; a listing
+    /// that cannot be shown complete is a failed read (`Listing`), and so is one without end.
     async fn list(&self, filter: Option<&str>) -> Result<Vec<User>, DirectoryError> {
-        let mut users = Vec::new();
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut first_total = None;
+        let mut listing = Listing::default();
+        let mut next = Listing::first();
         for _ in 0..MAX_PAGES {
+            let Next::Page { start_index } = next else {
+                return Ok(listing.into_users());
+            };
             let mut url = reqwest::Url::parse(&format!("{}/Users", self.base))
                 .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
             url.query_pairs_mut()
-                .append_pair("startIndex", &(users.len() + 1).to_string())
+                .append_pair("startIndex", &start_index.to_string())
                 .append_pair("count", &PAGE_SIZE.to_string());
             if let Some(filter) = filter {
                 url.query_pairs_mut().append_pair("filter", filter);
             }
             let (_, page) = self.send(Method::GET, url.as_str(), None, None).await?;
-            let total = page
-                .get("totalResults")
-                .and_then(Value::as_u64)
-                .ok_or_else(|| DirectoryError::InvalidResponse("list response without totalResults".into()))?;
-            if first_total.is_some_and(|t| t != total) {
-                return Err(incomplete(format!(
-                    "totalResults changed from {} to {total} during the read",
-                    first_total.unwrap_or_default()
-                )));
-            }
-            first_total = Some(total);
-            let resources = page
-                .get("Resources")
-                .and_then(Value::as_array)
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            for r in resources {
-                let user = resource::to_user(r).ok_or_else(|| incomplete("a listed user has no id".into()))?;
-                if !seen.insert(user.id.clone()) {
-                    return Err(incomplete(format!("user {} was listed twice", user.id)));
-                }
-                users.push(user);
-            }
-            let read = users.len() as u64;
-            if read > total {
-                return Err(incomplete(format!(
-                    "listed {read} users, more than totalResults {total}"
-                )));
-            }
-            if resources.is_empty() || read == total {
-                // A server that stops short of totalResults gave an incomplete read.
-                if read < total {
-                    return Err(incomplete(format!("listed {read} of {total} users")));
-                }
-                return Ok(users);
-            }
+            next = listing.take(&page)?;
         }
-        Err(incomplete(format!("the listing did not end after {MAX_PAGES} pages")))
+        match next {
+            Next::Done => Ok(listing.into_users()),
+            Next::Page { .. } => Err(incomplete(format!("the listing did not end after {MAX_PAGES} pages"))),
+        }
     }
 
     /// The members of one assigned group, found by displayName or else by id. A group not
@@ -353,11 +322,6 @@ impl ScimClient {
             .filter_map(|m| m.get("value").and_then(Value::as_str).map(str::to_owned))
             .collect())
     }
-}
-
-/// A read that cannot be shown complete.
-fn incomplete(why: String) -> DirectoryError {
-    DirectoryError::InvalidResponse(why)
 }
 
 #[async_trait]

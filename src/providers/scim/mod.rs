@@ -6,7 +6,8 @@ mod discovery;
 mod hostile_tests;
 #[cfg(test)]
 mod incremental_tests;
-mod resource;
+pub mod listing;
+pub mod resource;
 mod watermark;
 
 pub use client::{ScimClient, concurrency};

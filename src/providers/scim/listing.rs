@@ -1,0 +1,127 @@
+//! The pages of one SCIM listing, as they come (RFC 7644 §3.4.2.4). Offset paging can look
+//! complete and still miss users (a deletion between pages shifts them; a server may ignore
+//! `startIndex`), so a listing with a user listed twice, a total that changes or is exceeded,
+//! a page without a total, or one that stops short is a failed read (DESIGN.md §3 rule 8).
+//! Pure, so that it can be fuzzed with any sequence of pages.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use super::resource;
+use crate::engine::user::User;
+use crate::providers::DirectoryError;
+
+/// What the listing needs next.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next {
+    /// The page starting at this 1-based index.
+    Page { start_index: usize },
+    /// Every user has been read.
+    Done,
+}
+
+#[derive(Default)]
+pub struct Listing {
+    users: Vec<User>,
+    seen: HashSet<String>,
+    total: Option<u64>,
+}
+
+impl Listing {
+    /// The first page to ask for.
+    pub fn first() -> Next {
+        Next::Page { start_index: 1 }
+    }
+
+    /// Takes the next page; says what to read next, or why the listing failed.
+    pub fn take(&mut self, page: &Value) -> Result<Next, DirectoryError> {
+        let total = page
+            .get("totalResults")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| incomplete("list response without totalResults".into()))?;
+        if let Some(first) = self.total.filter(|&t| t != total) {
+            return Err(incomplete(format!(
+                "totalResults changed from {first} to {total} during the read"
+            )));
+        }
+        self.total = Some(total);
+        let resources = page
+            .get("Resources")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for r in resources {
+            let user = resource::to_user(r).ok_or_else(|| incomplete("a listed user has no id".into()))?;
+            if !self.seen.insert(user.id.clone()) {
+                return Err(incomplete(format!("user {} was listed twice", user.id)));
+            }
+            self.users.push(user);
+        }
+        let read = self.users.len() as u64;
+        if read > total {
+            return Err(incomplete(format!(
+                "listed {read} users, more than totalResults {total}"
+            )));
+        }
+        if read == total {
+            return Ok(Next::Done);
+        }
+        if resources.is_empty() {
+            // A server that stops short of totalResults gave an incomplete read.
+            return Err(incomplete(format!("listed {read} of {total} users")));
+        }
+        Ok(Next::Page {
+            start_index: self.users.len() + 1,
+        })
+    }
+
+    /// The users read, once `take` said `Done`.
+    pub fn into_users(self) -> Vec<User> {
+        self.users
+    }
+}
+
+/// A read that cannot be shown complete.
+pub fn incomplete(why: String) -> DirectoryError {
+    DirectoryError::InvalidResponse(why)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn page(total: u64, ids: &[&str]) -> Value {
+        let resources: Vec<_> = ids.iter().map(|id| json!({ "id": id })).collect();
+        json!({ "totalResults": total, "Resources": resources })
+    }
+
+    #[test]
+    fn pages_are_followed_to_the_total_and_no_further() {
+        let mut listing = Listing::default();
+        assert_eq!(
+            listing.take(&page(3, &["a", "b"])).ok(),
+            Some(Next::Page { start_index: 3 })
+        );
+        assert_eq!(listing.take(&page(3, &["c"])).ok(), Some(Next::Done));
+        assert_eq!(listing.into_users().len(), 3);
+        assert_eq!(Listing::default().take(&page(0, &[])).ok(), Some(Next::Done));
+    }
+
+    #[test]
+    fn a_listing_that_cannot_be_shown_complete_fails() {
+        for pages in [
+            vec![page(4, &["a", "b"]), page(4, &["a", "b"])],
+            vec![page(3, &["a", "b"]), page(4, &["c"])],
+            vec![page(1, &["a", "b"])],
+            vec![page(3, &["a"]), page(3, &[])],
+            vec![json!({ "Resources": [] })],
+        ] {
+            let mut listing = Listing::default();
+            let failed = pages.iter().any(|p| listing.take(p).is_err());
+            assert!(failed, "{pages:?}");
+        }
+    }
+}
