@@ -101,7 +101,8 @@ async fn main() -> ExitCode {
             if let Err(error) =
                 leader::run_while_leader(client.clone(), &lease_namespace, &identity, health.clone(), work).await
             {
-                tracing::error!(%error, "leader election failed");
+                // Exiting restarts the pod, which rejoins the election as a candidate.
+                tracing::error!(%error, "leading ended");
                 return ExitCode::FAILURE;
             }
             ExitCode::SUCCESS

@@ -1,19 +1,35 @@
 //! Leader election on the `coordination.k8s.io` Lease `xtsync` (DESIGN.md §5), with
 //! kube-lease-manager: only the holder runs the controllers; the others serve `/healthz` and
 //! `/metrics` and write nothing. Lease duration 15 s, so a dead leader is replaced within ~20 s.
+//! A leader that cannot show it still holds the Lease (`fence`) stops its controllers, cycles
+//! in flight included, before the Lease expires, and exits: its pod restarts as a candidate.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use kube::Client;
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use k8s_openapi::api::coordination::v1::Lease;
+use kube::{Api, Client};
 use kube_lease_manager::{LeaseManagerBuilder, LeaseManagerError};
 
+use super::fence::{self, Lost};
 use super::http::Health;
 
 pub const LEASE_NAME: &str = "xtsync";
 const LEASE_DURATION_SECONDS: u64 = 15;
 const LEASE_GRACE_SECONDS: u64 = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LeaderError {
+    #[error(transparent)]
+    Election(#[from] LeaseManagerError),
+    #[error("stopped leading: {0}")]
+    Lost(Lost),
+}
 
 /// Runs `work()` while this replica holds the Lease, stops it when the Lease is lost, and starts
 /// it again when regained. Returns when the work ends by itself (a shutdown signal); the Lease is
@@ -24,12 +40,12 @@ pub async fn run_while_leader<F, Fut>(
     identity: &str,
     health: Arc<Health>,
     work: F,
-) -> Result<(), LeaseManagerError>
+) -> Result<(), LeaderError>
 where
     F: Fn() -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let manager = LeaseManagerBuilder::new(client, LEASE_NAME)
+    let manager = LeaseManagerBuilder::new(client.clone(), LEASE_NAME)
         .with_namespace(namespace)
         .with_identity(identity)
         .with_duration(LEASE_DURATION_SECONDS)
@@ -37,8 +53,10 @@ where
         .with_field_manager("xtsync")
         .build()
         .await?;
+    let leases: Api<Lease> = Api::namespaced(client, namespace);
     let (mut leading, lease_task) = manager.watch().await;
     let mut running: Option<tokio::task::JoinHandle<()>> = None;
+    let mut fence: Option<BoxFuture<'static, Lost>> = None;
     loop {
         let is_leader = *leading.borrow_and_update();
         health.metrics.leader.set(i64::from(is_leader));
@@ -47,12 +65,12 @@ where
                 tracing::info!(identity, namespace, "acquired the lease: starting the controllers");
                 health.ready.store(false, Ordering::Relaxed);
                 running = Some(tokio::spawn(work()));
+                let duration = Duration::from_secs(LEASE_DURATION_SECONDS);
+                fence = Some(fence::until_lost(leases.clone(), LEASE_NAME, identity.to_owned(), duration).boxed());
             }
             (false, true) => {
                 tracing::warn!(identity, namespace, "lost the lease: stopping the controllers");
-                if let Some(task) = running.take() {
-                    task.abort();
-                }
+                stop(&mut running, &mut fence);
             }
             _ => {}
         }
@@ -69,18 +87,40 @@ where
                 None => std::future::pending::<()>().await,
             }
         };
+        let fenced = async {
+            match fence.as_mut() {
+                Some(fence) => fence.await,
+                None => std::future::pending::<Lost>().await,
+            }
+        };
         tokio::select! {
             changed = leading.changed() => if changed.is_err() { break },
             () = finished => break,
             () = shutdown_signal(), if standby => break,
+            lost = fenced => {
+                tracing::error!(identity, namespace, %lost, "cannot show the lease held: stopping the controllers");
+                stop(&mut running, &mut fence);
+                health.metrics.leader.set(0);
+                // Not released: it cannot be shown held, and the API server may be out of reach.
+                lease_task.abort();
+                return Err(LeaderError::Lost(lost));
+            }
         }
     }
     // Closing the channel makes the lease task release the Lease.
     drop(leading);
     match lease_task.await {
-        Ok(result) => result.map(|_| ()),
+        Ok(result) => result.map(|_| ()).map_err(LeaderError::from),
         Err(_) => Ok(()),
     }
+}
+
+/// Stops the controllers (aborting cycles in flight: their writes end with them) and the fence.
+fn stop(running: &mut Option<tokio::task::JoinHandle<()>>, fence: &mut Option<BoxFuture<'static, Lost>>) {
+    if let Some(task) = running.take() {
+        task.abort();
+    }
+    *fence = None;
 }
 
 /// SIGTERM or Ctrl-C, for a standby (a leader's controllers handle the signal themselves).

@@ -6,6 +6,7 @@ mod fake_graph;
 #[path = "../fault_rules.rs"]
 mod fault_rules;
 mod graph;
+mod leader;
 mod manifests;
 mod support;
 mod sync;
@@ -632,113 +633,6 @@ async fn the_binary_serves_health_readiness_metrics_and_json_logs_without_secret
     assert!(!logs.contains(support::SCIM_TOKEN), "a secret reached the logs");
 }
 
-/// A replica of the operator binary, watching one namespace, electing a leader in it.
-struct Replica {
-    child: std::process::Child,
-    base: String,
-}
-
-impl Replica {
-    fn start(t: &TestNs) -> Replica {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("port")
-            .local_addr()
-            .expect("addr")
-            .port();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_xtsync"))
-            .args(["run", "--namespace", &t.name, "--lease-namespace", &t.name])
-            .args(["--http-addr", &format!("127.0.0.1:{port}")])
-            .env("KUBECONFIG", &t.env.kubeconfig)
-            .env("RUST_LOG", "warn")
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("replica starts");
-        Replica {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    /// The value of a metric line starting with `name` (0 when absent or unreachable).
-    async fn metric(&self, name: &str) -> f64 {
-        let text = match reqwest::get(format!("{}/metrics", self.base)).await {
-            Ok(r) => r.text().await.unwrap_or_default(),
-            Err(_) => return -1.0,
-        };
-        text.lines()
-            .filter(|l| l.starts_with(name))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum()
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-#[tokio::test]
-async fn two_replicas_never_both_write_and_the_standby_takes_over() {
-    let t = TestNs::new("leader").await;
-    let first = Replica::start(&t);
-    let second = Replica::start(&t);
-    t.eventually("exactly one leader", || async {
-        let (a, b) = (
-            first.metric("xtsync_leader").await,
-            second.metric("xtsync_leader").await,
-        );
-        (a, b) == (1.0, 0.0) || (a, b) == (0.0, 1.0)
-    })
-    .await;
-    let (leader, standby) = if first.metric("xtsync_leader").await == 1.0 {
-        (first, second)
-    } else {
-        (second, first)
-    };
-
-    t.apply(&manifests::quickstart(&t)).await;
-    t.config_ready("contoso-to-fabrikam", "True", ReadyReason::GateOpen)
-        .await;
-    assert!(leader.metric("xtsync_reconciles_total").await > 0.0);
-    assert_eq!(
-        standby.metric("xtsync_reconciles_total").await,
-        0.0,
-        "the standby writes nothing"
-    );
-
-    // The leader goes away without releasing the Lease: the standby takes over when it expires.
-    drop(leader);
-    t.eventually("the standby leads", || async {
-        standby.metric("xtsync_leader").await == 1.0
-    })
-    .await;
-    t.apply(&manifests::sync_config(
-        "contoso-to-fabrikam",
-        "contoso",
-        "fabrikam",
-        json!({ "interval": "11m" }),
-    ))
-    .await;
-    let api = t.api::<SyncConfiguration>();
-    let generation = api
-        .get("contoso-to-fabrikam")
-        .await
-        .expect("config")
-        .metadata
-        .generation;
-    wait_condition(
-        &api,
-        "contoso-to-fabrikam",
-        ReadyReason::TYPE,
-        Duration::from_secs(30),
-        |c| c.observed_generation == generation,
-    )
-    .await;
-    assert!(standby.metric("xtsync_reconciles_total").await > 0.0);
-}
-
 #[tokio::test]
 async fn helm_chart_lints_renders_and_installs_into_the_real_apiserver() {
     let t = TestNs::new("helm").await;
@@ -964,39 +858,6 @@ async fn the_charts_rbac_is_enough_for_the_operator() {
         PolicyReadyReason::Effective,
     )
     .await;
-}
-
-#[tokio::test]
-async fn sigterm_stops_the_operator_cleanly_and_releases_the_lease() {
-    let t = TestNs::new("sigterm").await;
-    let replica = Replica::start(&t);
-    t.eventually("leading", || async { replica.metric("xtsync_leader").await == 1.0 })
-        .await;
-    t.apply(&manifests::quickstart(&t)).await;
-    t.config_ready("contoso-to-fabrikam", "True", ReadyReason::GateOpen)
-        .await;
-
-    let pid = replica.child.id().to_string();
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-    let mut replica = replica;
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let exit = loop {
-        if let Some(exit) = replica.child.try_wait().expect("wait") {
-            break exit;
-        }
-        assert!(std::time::Instant::now() < deadline, "still running 20 s after SIGTERM");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert!(exit.success(), "{exit:?}");
-    // Released, so that a standby need not wait for the Lease to expire.
-    let holder = t
-        .kubectl(&["get", "lease", "xtsync", "-o", "jsonpath={.spec.holderIdentity}"])
-        .await;
-    assert!(holder.trim().is_empty(), "still held by {holder}");
 }
 
 #[tokio::test]

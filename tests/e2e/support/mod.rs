@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod background;
+pub mod cut;
 pub mod faults;
 pub mod scim;
 
