@@ -1,5 +1,5 @@
 # xtsync: `make demo` shows it working, `make test` runs every test (README.md).
-.PHONY: test demo crds deploy setup bench
+.PHONY: test demo crds deploy setup bench fuzz fuzz-smoke
 
 setup:
 	bash tests/env/setup.sh
@@ -24,3 +24,12 @@ bench: setup
 # Regenerate deploy/xtsync.yaml (plain manifests for kubectl users) from the chart.
 deploy: setup
 	$$HOME/.cache/xtsync/venv/bin/python tests/chart/render_plain.py charts/xtsync > deploy/xtsync.yaml
+
+# Fuzz every target (cargo fuzz, libFuzzer, nightly) for FUZZ_SECONDS each (default 10 min).
+FUZZ_SECONDS ?= 600
+fuzz:
+	bash fuzz/run.sh $(FUZZ_SECONDS)
+
+# CI: a short run of every fuzz target (its corpus kept under ~/.cache/xtsync/corpus).
+fuzz-smoke:
+	bash fuzz/run.sh 15
