@@ -26,6 +26,8 @@ pub async fn all_users_cycle(
         approval: None,
         concurrency: xtsync::providers::scim::concurrency(),
         watermark,
+        dry_run: false,
+        audit: &xtsync::cycle::audit::Discard,
     };
     let report = cycle::run(source, target, &input).await.expect("cycle runs");
     assert_eq!(report.failed, 0, "{:?}", report.failures.first());

@@ -126,6 +126,8 @@ reasons! {
     SyncedReason for "Synced" {
         /// True: the last cycle applied every change it planned.
         CycleSucceeded,
+        /// True: `spec.dryRun` — the last cycle planned, and wrote nothing.
+        DryRun,
         /// Some users failed; `status.failures` lists them.
         PartiallySynced,
         /// Most writes of the cycle failed (the configuration is quarantined).

@@ -51,6 +51,11 @@ pub struct SyncConfigurationSpec {
     /// Stop running cycles; nothing is written while suspended.
     #[serde(default)]
     pub suspend: bool,
+    /// Run cycles — gate, reads, plan — but write nothing to the target: `status.lastCycle`
+    /// (with `dryRun: true`) and `status.failures` tell what a real cycle would do. Turning
+    /// it off runs a real cycle at once.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
     /// Time between cycles: a duration like `30s`, `5m`, `1h30m` (at least 10s).
     #[serde(default = "default_interval")]
     #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h))+$"))]
@@ -276,6 +281,9 @@ pub enum CycleType {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CycleSummary {
+    /// The cycle's id, as in its provisioning log records (`cycleId`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     #[serde(rename = "type")]
     pub cycle_type: CycleType,
     pub start_time: Time,
@@ -287,6 +295,9 @@ pub struct CycleSummary {
     pub skipped: u32,
     pub failed: u32,
     pub unchanged: u32,
+    /// A dry run: the counts are what the cycle would have done; nothing was written.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]

@@ -1,21 +1,29 @@
 //! The write half of a cycle: the plan's changes go to the target — creations as one set
-//! (Bulk where offered), then updates, then deprovisionings — and every result is counted.
-//! One user's failure never stops the others (rule 9).
+//! (Bulk where offered), then updates, then deprovisionings — and every result is counted and
+//! logged. One user's failure never stops the others (rule 9). A dry run counts and logs
+//! every change as the cycle would have made it, and writes nothing.
 
+use super::audit::{self, Sink};
 use super::report::{CycleReport, SKIP, UserFailure};
 use crate::engine::plan::{Change, Changes, TargetRef};
 use crate::engine::rules::DeprovisionAction;
 use crate::providers::{Directory, DirectoryError};
 
-/// Applies `changes`, recording each result in `report`; `provisioned` follows the number of
-/// active users of this source in the target.
+/// Where the results of a cycle's changes are kept: its report, the number of active users of
+/// this source in the target, and the provisioning log.
+pub struct Ledger<'a> {
+    pub report: &'a mut CycleReport,
+    pub provisioned: &'a mut i64,
+    pub audit: &'a dyn Sink,
+}
+
+/// Applies `changes`, recording each result in the ledger.
 pub async fn apply(
     target: &dyn Directory,
     changes: Vec<Change>,
     action: DeprovisionAction,
     concurrency: usize,
-    report: &mut CycleReport,
-    provisioned: &mut i64,
+    ledger: &mut Ledger<'_>,
 ) {
     let (creates, others): (Vec<Change>, Vec<Change>) =
         changes.into_iter().partition(|c| matches!(c, Change::Create { .. }));
@@ -28,7 +36,7 @@ pub async fn apply(
         .collect();
     let created = target.create_users(&attributes).await;
     for (change, result) in creates.iter().zip(created) {
-        record(report, provisioned, change, result.map(|_| ()));
+        ledger.record(change, result.map(Some));
     }
 
     // Updates (adoptions, restores) and deprovisionings each go to the directory as one set,
@@ -47,7 +55,7 @@ pub async fn apply(
         .collect();
     let updated = target.update_users(&update_refs, concurrency).await;
     for (change, result) in updates.iter().zip(updated) {
-        record(report, provisioned, change, result);
+        ledger.record(change, result.map(|()| None));
     }
     let deprovision_refs: Vec<TargetRef> = deprovisions
         .iter()
@@ -58,49 +66,61 @@ pub async fn apply(
         .collect();
     let deprovisioned = target.deprovision_users(&deprovision_refs, action, concurrency).await;
     for (change, result) in deprovisions.iter().zip(deprovisioned) {
-        record(report, provisioned, change, result);
+        ledger.record(change, result.map(|()| None));
     }
 }
 
-fn record(report: &mut CycleReport, provisioned: &mut i64, change: &Change, result: Result<(), DirectoryError>) {
-    report.attempted += 1;
-    let error = match result {
-        Ok(()) => {
-            let (counter, active) = match change {
-                Change::Create { .. } => (&mut report.created, 1),
-                Change::Adopt { .. } => (&mut report.adopted, 1),
-                Change::Update { .. } => (&mut report.updated, 0),
-                Change::Restore { .. } => (&mut report.updated, 1),
-                Change::Deprovision { .. } => (&mut report.deprovisioned, -1),
-            };
-            *counter += 1;
-            *provisioned += active;
+/// A dry run: every change counted and logged as made, none sent.
+pub fn pretend(changes: Vec<Change>, ledger: &mut Ledger<'_>) {
+    for change in &changes {
+        ledger.record(change, Ok(None));
+    }
+}
+
+impl Ledger<'_> {
+    /// Counts and logs one change's result (`Ok(target id)` when the directory gave one).
+    fn record(&mut self, change: &Change, result: Result<Option<String>, DirectoryError>) {
+        self.audit.record(audit::of_change(change, &result));
+        let report = &mut *self.report;
+        report.attempted += 1;
+        let error = match result {
+            Ok(_) => {
+                let (counter, active) = match change {
+                    Change::Create { .. } => (&mut report.created, 1),
+                    Change::Adopt { .. } => (&mut report.adopted, 1),
+                    Change::Update { .. } => (&mut report.updated, 0),
+                    Change::Restore { .. } => (&mut report.updated, 1),
+                    Change::Deprovision { .. } => (&mut report.deprovisioned, -1),
+                };
+                *counter += 1;
+                *self.provisioned += active;
+                return;
+            }
+            Err(error) => error,
+        };
+        if let DirectoryError::Refused { reason, detail } = error {
+            tracing::info!(user = change.label(), reason = reason.as_str(), detail, "user skipped");
+            report.skipped += 1;
+            report.failures.push(UserFailure {
+                user: change.label().to_owned(),
+                action: SKIP,
+                reason: reason.as_str(),
+                message: detail,
+            });
             return;
         }
-        Err(error) => error,
-    };
-    if let DirectoryError::Refused { reason, detail } = error {
-        tracing::info!(user = change.label(), reason = reason.as_str(), detail, "user skipped");
-        report.skipped += 1;
+        match error {
+            DirectoryError::AuthenticationFailed { .. } => report.target_auth_failed = true,
+            DirectoryError::Throttled { .. } => report.throttled += 1,
+            _ => {}
+        }
+        tracing::warn!(user = change.label(), action = change.action(), reason = error.reason(), %error, "user write failed");
+        report.failed += 1;
         report.failures.push(UserFailure {
             user: change.label().to_owned(),
-            action: SKIP,
-            reason: reason.as_str(),
-            message: detail,
+            action: change.action(),
+            reason: error.reason(),
+            message: error.to_string(),
         });
-        return;
     }
-    match error {
-        DirectoryError::AuthenticationFailed { .. } => report.target_auth_failed = true,
-        DirectoryError::Throttled { .. } => report.throttled += 1,
-        _ => {}
-    }
-    tracing::warn!(user = change.label(), action = change.action(), reason = error.reason(), %error, "user write failed");
-    report.failed += 1;
-    report.failures.push(UserFailure {
-        user: change.label().to_owned(),
-        action: change.action(),
-        reason: error.reason(),
-        message: error.to_string(),
-    });
 }

@@ -6,6 +6,7 @@
 //! deleted configuration provisioned.
 
 mod apply;
+pub mod audit;
 pub mod cleanup;
 pub mod on_demand;
 mod read;
@@ -39,6 +40,10 @@ pub struct CycleInput<'a> {
     /// `Some`: an Incremental cycle, reading only the source users changed after it, and the
     /// target users they match. `None`: an Initial cycle, full reads of both.
     pub watermark: Option<&'a str>,
+    /// Plan, count and log, but write nothing to the target.
+    pub dry_run: bool,
+    /// The provisioning log: one record per action and per skip.
+    pub audit: &'a dyn audit::Sink,
 }
 
 pub async fn run(
@@ -74,7 +79,9 @@ pub async fn run(
     let plan = plan.settle(&gone, deprovision.threshold, input.approval);
     let mut report = CycleReport {
         full,
-        watermark: read.watermark,
+        dry_run: input.dry_run,
+        // A dry run wrote nothing: the next cycle must see every change again.
+        watermark: read.watermark.filter(|_| !input.dry_run),
         unchanged: plan.unchanged,
         in_scope: plan.in_scope,
         skipped: plan.skips.len().try_into().unwrap_or(u32::MAX),
@@ -82,6 +89,9 @@ pub async fn run(
         approval_used: plan.approval_used.clone(),
         ..CycleReport::default()
     };
+    for skip in &plan.skips {
+        input.audit.record(audit::of_skip(skip));
+    }
     report.failures.extend(plan.skips.iter().map(|s| UserFailure {
         user: s.user.clone(),
         action: report::SKIP,
@@ -91,16 +101,17 @@ pub async fn run(
 
     let before = i64::from(plan.provisioned_before);
     let mut provisioned = before;
-    let action = input.rules.deprovision.action;
-    apply::apply(
-        target,
-        plan.changes,
-        action,
-        input.concurrency,
-        &mut report,
-        &mut provisioned,
-    )
-    .await;
+    let mut ledger = apply::Ledger {
+        report: &mut report,
+        provisioned: &mut provisioned,
+        audit: input.audit,
+    };
+    if input.dry_run {
+        apply::pretend(plan.changes, &mut ledger);
+    } else {
+        let action = input.rules.deprovision.action;
+        apply::apply(target, plan.changes, action, input.concurrency, &mut ledger).await;
+    }
     report.provisioned_delta = provisioned - before;
     report.provisioned = provisioned.max(0).try_into().unwrap_or(u32::MAX);
     Ok(report)

@@ -15,6 +15,8 @@ pub enum OnDemandResult {
     Restored,
     Unchanged,
     Skipped,
+    /// `spec.dryRun`: the change was planned, not made.
+    DryRun,
     OutOfScope,
     NotFound,
     Failed,
@@ -66,9 +68,20 @@ pub async fn provision_on_demand(
         let message = format!("'{}' is already up to date in the target", user.label());
         return Ok(OnDemandOutcome::new(OnDemandResult::Unchanged, message));
     };
+    if input.dry_run {
+        input.audit.record(super::audit::of_change(&change, &Ok(None)));
+        let message = format!(
+            "dry run: '{}' would be {}; nothing was written",
+            user.label(),
+            change.action().to_lowercase()
+        );
+        return Ok(OnDemandOutcome::new(OnDemandResult::DryRun, message));
+    }
     let (done, result) = apply_one(target, &change).await;
+    let result = result.map(|()| None);
+    input.audit.record(super::audit::of_change(&change, &result));
     Ok(match result {
-        Ok(()) => {
+        Ok(_) => {
             let message = format!("'{}' {} in the target", user.label(), <&str>::from(done).to_lowercase());
             OnDemandOutcome::new(done, message)
         }

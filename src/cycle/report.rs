@@ -9,6 +9,8 @@ use crate::providers::{ConnectError, DirectoryError};
 pub struct CycleReport {
     /// Source and target were read in full (an Initial cycle).
     pub full: bool,
+    /// Nothing was written: the counters are what the cycle would have done.
+    pub dry_run: bool,
     /// The latest change seen in the source: the next incremental cycle starts there.
     pub watermark: Option<String>,
     /// Change in the number of provisioned users (what an incremental cycle can know).

@@ -596,7 +596,20 @@ async fn the_binary_serves_health_readiness_metrics_and_json_logs_without_secret
         .await;
     assert_eq!(status_of("/healthz").await, 200);
 
-    t.apply(&manifests::quickstart(&t)).await;
+    t.scim("contoso")
+        .add_users(&["alice@contoso.com".into(), "bob@contoso.com".into()], json!({}))
+        .await;
+    t.apply(
+        &manifests::two_tenants(&t)
+            .and(manifests::policies())
+            .and(manifests::sync_config(
+                "contoso-to-fabrikam",
+                "contoso",
+                "fabrikam",
+                json!({ "scope": { "mode": "AllUsers" } }),
+            )),
+    )
+    .await;
     wait_condition(
         &t.api::<SyncConfiguration>(),
         "contoso-to-fabrikam",
@@ -631,6 +644,42 @@ async fn the_binary_serves_health_readiness_metrics_and_json_logs_without_secret
         serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
     }
     assert!(!logs.contains(support::SCIM_TOKEN), "a secret reached the logs");
+
+    // The provisioning log: one record per user created, as the target holds them.
+    let records: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| l["target"] == "xtsync::provisioning")
+        .map(|l| l["fields"].clone())
+        .collect();
+    let mut created: Vec<&str> = records.iter().filter_map(|r| r["userName"].as_str()).collect();
+    created.sort_unstable();
+    assert_eq!(created, ["alice@contoso.com", "bob@contoso.com"], "{records:#?}");
+    let config = t.config("contoso-to-fabrikam").await;
+    let cycle_id = config.status.and_then(|s| s.last_cycle).and_then(|c| c.id);
+    for record in &records {
+        assert_eq!(
+            (record["action"].as_str(), record["result"].as_str()),
+            (Some("Create"), Some("Success"))
+        );
+        assert_eq!(
+            record["cycleId"].as_str(),
+            cycle_id.as_deref(),
+            "as in status.lastCycle.id"
+        );
+        assert_eq!(record["configuration"], format!("{}/contoso-to-fabrikam", t.name));
+        assert_eq!(
+            (record["sourceTenantId"].as_str(), record["targetTenantId"].as_str()),
+            (Some(CONTOSO), Some(FABRIKAM))
+        );
+        assert_eq!(record["dryRun"], false);
+        assert!(
+            record["changedAttributes"]
+                .as_str()
+                .is_some_and(|a| a.contains("userName")),
+            "{record}"
+        );
+    }
 }
 
 #[tokio::test]

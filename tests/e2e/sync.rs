@@ -764,3 +764,27 @@ async fn deleting_a_duplicate_that_never_passed_its_gate_deprovisions_nothing() 
     assert_eq!(users.len(), 1);
     assert_eq!(users[0]["active"], true, "the winner's user is untouched: {users:#?}");
 }
+
+#[tokio::test]
+async fn a_dry_run_writes_nothing_reports_the_counts_and_writes_once_turned_off() {
+    let t = started("dry-run").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    contoso
+        .add_users(&["a@contoso.com".into(), "b@contoso.com".into()], sales())
+        .await;
+    t.apply(&sales_config("10m", json!({ "dryRun": true }))).await;
+    let status = cycle_done(&t, &[SyncedReason::DryRun]).await;
+    let planned = status.last_cycle.expect("cycle");
+    assert!(planned.dry_run);
+    assert_eq!((planned.created, planned.failed), (2, 0));
+    assert!(t.scim_writes("fabrikam").is_empty(), "{:?}", t.scim_writes("fabrikam"));
+    assert!(fabrikam.users().await.is_empty());
+
+    // Turned off: a real cycle runs at once (not after the 10-minute interval), as planned.
+    t.apply(&sales_config("10m", json!({ "dryRun": false }))).await;
+    let status = cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
+    let real = status.last_cycle.expect("cycle");
+    assert!(!real.dry_run);
+    assert_eq!((real.created, real.unchanged), (planned.created, planned.unchanged));
+    assert_eq!(fabrikam.users().await.len(), 2);
+}

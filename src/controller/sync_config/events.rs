@@ -14,6 +14,8 @@ use crate::cycle::CycleReport;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
 pub enum EventReason {
     CycleCompleted,
+    /// A dry-run cycle planned (and wrote nothing): what it would have done.
+    CyclePlanned,
     ProvisionedOnDemand,
     CleanedUp,
     CleanupFailed,
@@ -44,6 +46,22 @@ pub async fn publish_outcome(ctx: &Context, config: &SyncConfiguration, outcome:
 }
 
 async fn publish_cycle(ctx: &Context, config: &SyncConfiguration, report: &CycleReport) {
+    if report.dry_run {
+        let note = format!(
+            "dry run, nothing written; would create {}, update {}, adopt {}, deprovision {}; {} skipped, {} unchanged",
+            report.created, report.updated, report.adopted, report.deprovisioned, report.skipped, report.unchanged
+        );
+        publish(
+            ctx,
+            config,
+            EventType::Normal,
+            EventReason::CyclePlanned.into(),
+            "Plan",
+            &note,
+        )
+        .await;
+        return;
+    }
     if report.changed() == 0 && report.failed == 0 && report.withheld_deprovisions.is_none() {
         return;
     }

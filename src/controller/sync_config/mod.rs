@@ -11,6 +11,7 @@ mod events;
 mod finalizer;
 mod mappers;
 mod outcome;
+mod provisioning;
 mod run;
 mod schedule;
 mod status;

@@ -29,11 +29,13 @@ pub struct Open {
 pub enum Step {
     /// No cycle was due; the next one is due after this long.
     Wait(Duration),
-    Ran(Ran),
+    Ran(Box<Ran>),
 }
 
 /// A cycle ran (or tried to).
 pub struct Ran {
+    /// The cycle's id, as in its provisioning log records.
+    pub id: String,
     /// The `xtsync.io/restart` value this cycle acted on.
     pub restart: Option<String>,
     pub result: Result<CycleReport, CycleError>,

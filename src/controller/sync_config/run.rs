@@ -4,12 +4,15 @@
 use std::time::Instant;
 
 use k8s_openapi::jiff::Timestamp;
+use kube::ResourceExt;
 
 use super::super::{Context, Error, connect};
 use super::dereference::Dereferenced;
 use super::outcome::{Open, Ran, Step};
+use super::provisioning::{self, LogSink};
 use super::schedule::{self, CycleKind, Decision, Requests};
 use crate::api::sync_config::{SyncConfiguration, SyncConfigurationStatus};
+use crate::cycle::audit::Sink;
 use crate::cycle::{self, CycleError, CycleInput, OnDemandOutcome, OnDemandResult};
 use crate::gate::OpenPair;
 use crate::providers::Directory;
@@ -41,7 +44,7 @@ impl OpenGate<'_> {
         );
         let step = match decision {
             Decision::Wait(wait) => Step::Wait(wait),
-            Decision::Run { kind, restart } => Step::Ran(self.cycle(ctx, &requests, kind, restart).await?),
+            Decision::Run { kind, restart } => Step::Ran(Box::new(self.cycle(ctx, &requests, kind, restart).await?)),
         };
         Ok(Open {
             pair: self.pair,
@@ -51,13 +54,31 @@ impl OpenGate<'_> {
         })
     }
 
-    fn input<'w>(&'w self, approval: Option<&'w str>, watermark: Option<&'w str>) -> CycleInput<'w> {
+    fn input<'w>(
+        &'w self,
+        approval: Option<&'w str>,
+        watermark: Option<&'w str>,
+        audit: &'w dyn Sink,
+    ) -> CycleInput<'w> {
         CycleInput {
             source_tenant_id: &self.pair.source.tenant_id,
             rules: &self.valid.rules,
             approval,
             concurrency: crate::providers::scim::concurrency(),
             watermark,
+            dry_run: self.config.spec.dry_run,
+            audit,
+        }
+    }
+
+    /// The provisioning log of the cycle `cycle_id`.
+    fn log(&self, cycle_id: String) -> LogSink {
+        LogSink {
+            cycle_id,
+            configuration: format!("{}/{}", self.ns, self.config.name_any()),
+            source_tenant_id: self.pair.source.tenant_id.clone(),
+            target_tenant_id: self.pair.target.tenant_id.clone(),
+            dry_run: self.config.spec.dry_run,
         }
     }
 
@@ -69,13 +90,22 @@ impl OpenGate<'_> {
         restart: Option<String>,
     ) -> Result<Ran, Error> {
         let started = Instant::now();
+        let id = provisioning::cycle_id(
+            self.config.metadata.uid.as_deref().unwrap_or_default(),
+            Timestamp::now().as_millisecond(),
+        );
+        // A dry run reads everything each time (it wrote nothing, so every change is still to
+        // come) and consumes no approval.
+        let dry_run = self.config.spec.dry_run;
         let watermark = match kind {
-            CycleKind::Initial => None,
-            CycleKind::Incremental => self.previous.watermark.as_deref(),
+            CycleKind::Incremental if !dry_run => self.previous.watermark.as_deref(),
+            CycleKind::Initial | CycleKind::Incremental => None,
         };
+        let approval = requests.fresh_approval(self.previous).filter(|_| !dry_run);
+        let log = self.log(id.clone());
         let result = match self.connect(ctx).await? {
             Ok((source, target)) => {
-                let input = self.input(requests.fresh_approval(self.previous), watermark);
+                let input = self.input(approval, watermark, &log);
                 cycle::run(source.as_ref(), target.as_ref(), &input).await
             }
             Err(error) => Err(error),
@@ -89,6 +119,7 @@ impl OpenGate<'_> {
             tracing::warn!(%config, %error, "cycle failed; nothing was deprovisioned");
         }
         Ok(Ran {
+            id,
             restart,
             result,
             elapsed,
@@ -98,7 +129,13 @@ impl OpenGate<'_> {
     async fn on_demand(&self, ctx: &Context, who: &str) -> Result<OnDemandOutcome, Error> {
         let answer = match self.connect(ctx).await? {
             Ok((source, target)) => {
-                cycle::provision_on_demand(source.as_ref(), target.as_ref(), &self.input(None, None), who).await
+                let started = Timestamp::now().as_millisecond();
+                let log = self.log(provisioning::cycle_id(
+                    self.config.metadata.uid.as_deref().unwrap_or_default(),
+                    started,
+                ));
+                let input = self.input(None, None, &log);
+                cycle::provision_on_demand(source.as_ref(), target.as_ref(), &input, who).await
             }
             Err(error) => Err(error),
         };

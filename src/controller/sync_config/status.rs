@@ -155,7 +155,7 @@ impl Writer<'_> {
         let completed = later(now, ran.elapsed);
         let retry = match &ran.result {
             Ok(report) => {
-                self.report(report, now, completed);
+                self.report(report, &ran.id, now, completed);
                 if report.warrants_quarantine() {
                     let message = format!("{} of {} writes failed", report.failed, report.attempted);
                     self.record(Verdict::falsity(SyncedReason::CycleFailed, message.clone()), completed);
@@ -167,7 +167,9 @@ impl Writer<'_> {
                     );
                     self.record(synced(report), completed);
                     self.status.quarantine = None;
-                    self.status.last_successful_sync_time = Some(Time(completed));
+                    if !report.dry_run {
+                        self.status.last_successful_sync_time = Some(Time(completed));
+                    }
                     interval
                 }
             }
@@ -202,13 +204,16 @@ impl Writer<'_> {
     }
 
     /// Counters, failures and the deletion threshold of a cycle that ran.
-    fn report(&mut self, report: &CycleReport, started: Timestamp, completed: Timestamp) {
+    fn report(&mut self, report: &CycleReport, id: &str, started: Timestamp, completed: Timestamp) {
         let status = &mut self.status;
-        // A user whose write failed must be read again next time: the watermark stays put.
-        if report.failed == 0 {
+        // A user whose write failed must be read again next time: the watermark stays put. A
+        // dry run wrote nothing: what the target holds, and where reads start, are unchanged.
+        if report.failed == 0 && !report.dry_run {
             status.watermark = report.watermark.clone();
         }
-        if report.full {
+        if report.dry_run {
+            status.users_in_scope = Some(report.in_scope);
+        } else if report.full {
             status.last_full_sync_time = Some(Time(completed));
             status.users_in_scope = Some(report.in_scope);
             status.users_provisioned = Some(report.provisioned);
@@ -218,7 +223,7 @@ impl Writer<'_> {
             let after = (before + report.provisioned_delta).max(0);
             status.users_provisioned = Some(after.try_into().unwrap_or(u32::MAX));
         }
-        status.last_cycle = Some(summary(report, started, completed));
+        status.last_cycle = Some(summary(report, id, started, completed));
         status.failures = report
             .failures
             .iter()
@@ -240,8 +245,10 @@ impl Writer<'_> {
     }
 }
 
-fn summary(report: &CycleReport, started: Timestamp, completed: Timestamp) -> CycleSummary {
+fn summary(report: &CycleReport, id: &str, started: Timestamp, completed: Timestamp) -> CycleSummary {
     CycleSummary {
+        id: Some(id.to_owned()),
+        dry_run: report.dry_run,
         // An incremental read whose change tracking had expired read everything: Initial.
         cycle_type: if report.full {
             CycleType::Initial
@@ -288,7 +295,12 @@ fn synced(report: &CycleReport) -> Verdict {
         report.skipped,
         report.failed
     );
-    if report.failed > 0 {
+    if report.dry_run {
+        Verdict::truth(
+            SyncedReason::DryRun,
+            format!("dry run, nothing written; a cycle would do: {summary}"),
+        )
+    } else if report.failed > 0 {
         Verdict::falsity(SyncedReason::PartiallySynced, summary)
     } else {
         Verdict::truth(SyncedReason::CycleSucceeded, summary)
@@ -325,6 +337,7 @@ fn quarantined_reason(error: &CycleError) -> QuarantinedReason {
         // The rest are not reasons of a cycle that could not run; `synced_reason` gives none.
         SyncedReason::SourceReadFailed
         | SyncedReason::CycleSucceeded
+        | SyncedReason::DryRun
         | SyncedReason::PartiallySynced
         | SyncedReason::CycleFailed
         | SyncedReason::GateClosed

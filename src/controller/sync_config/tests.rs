@@ -49,11 +49,12 @@ fn ran(result: Result<CycleReport, CycleError>, restart: Option<&str>) -> Outcom
         pair: pair(),
         interval: INTERVAL,
         on_demand: None,
-        step: Step::Ran(Ran {
+        step: Step::Ran(Box::new(Ran {
+            id: "c1".into(),
             restart: restart.map(str::to_owned),
             result,
             elapsed: Duration::from_secs(2),
-        }),
+        })),
     }))
 }
 
@@ -281,4 +282,30 @@ fn a_cycle_with_failed_writes_keeps_the_watermark_for_the_next_read() {
     let status = after(&synced_once(), &ran(Ok(partial), None), at(700)).status;
     assert_eq!(status.watermark.as_deref(), Some("w1"));
     assert!(is(&status, "False", SyncedReason::PartiallySynced));
+}
+
+#[test]
+fn a_dry_run_reports_what_it_would_do_and_leaves_the_real_state_alone() {
+    let real = synced_once();
+    let dry = CycleReport {
+        dry_run: true,
+        watermark: None,
+        created: 5,
+        attempted: 5,
+        in_scope: 6,
+        provisioned: 6,
+        ..good(true)
+    };
+    let status = after(&real, &ran(Ok(dry), None), at(700)).status;
+    assert!(is(&status, "True", SyncedReason::DryRun), "{:?}", status.conditions);
+    let last = status.last_cycle.as_ref().expect("last cycle");
+    assert!(last.dry_run);
+    assert_eq!((last.created, last.id.as_deref()), (5, Some("c1")));
+    assert_eq!(status.users_in_scope, Some(6), "what is in scope is a reading, kept");
+    assert_eq!(
+        (status.users_provisioned, status.watermark.as_deref()),
+        (real.users_provisioned, real.watermark.as_deref()),
+        "nothing was provisioned, and the next read starts where it did"
+    );
+    assert_eq!(status.last_successful_sync_time, real.last_successful_sync_time);
 }

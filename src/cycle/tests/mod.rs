@@ -2,7 +2,9 @@
 //! DESIGN.md §3 that needs no apiserver, asserting what the target holds and which requests
 //! the cycle made. The whole layer runs in milliseconds.
 
+mod audit;
 mod deprovisioning;
+mod dry_run;
 mod failures;
 mod incremental;
 mod matching;
@@ -24,6 +26,28 @@ pub struct Pair {
     pub source: MemoryDirectory,
     pub target: MemoryDirectory,
     pub rules: SyncRules,
+    pub dry_run: bool,
+    /// The provisioning log of every cycle run so far.
+    pub log: Collected,
+}
+
+/// A provisioning-log sink that keeps what it is given.
+#[derive(Default)]
+pub struct Collected(std::sync::Mutex<Vec<super::audit::Record>>);
+
+impl super::audit::Sink for Collected {
+    fn record(&self, record: super::audit::Record) {
+        if let Ok(mut records) = self.0.lock() {
+            records.push(record);
+        }
+    }
+}
+
+impl Collected {
+    /// The records so far, and none kept.
+    pub fn take(&self) -> Vec<super::audit::Record> {
+        self.0.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default()
+    }
 }
 
 impl Pair {
@@ -39,6 +63,8 @@ impl Pair {
             source: MemoryDirectory::new(),
             target: MemoryDirectory::new(),
             rules,
+            dry_run: false,
+            log: Collected::default(),
         }
     }
 
@@ -58,6 +84,8 @@ impl Pair {
             approval,
             concurrency: 4,
             watermark,
+            dry_run: self.dry_run,
+            audit: &self.log,
         }
     }
 

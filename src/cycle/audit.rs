@@ -1,0 +1,105 @@
+//! The provisioning log: one record per action a cycle takes on a user — or would take, in a
+//! dry run — and one per user it skips; none for unchanged users. Records go to a sink: the
+//! controller's writes them to the log stream (`xtsync::provisioning`), tests collect them.
+//! Attribute values are never recorded, only their names: they may be personal data.
+
+use crate::engine::plan::{Change, Skip};
+use crate::providers::DirectoryError;
+
+/// How an action ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+pub enum Outcome {
+    Success,
+    Failure,
+    Skipped,
+}
+
+/// One provisioning record (the schema is documented in the README, "Provisioning log").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// `Create`, `Adopt`, `Update`, `Restore`, `Deprovision` or `Skip`.
+    pub action: &'static str,
+    pub source_id: Option<String>,
+    pub target_id: Option<String>,
+    pub user_name: String,
+    /// The names of the attributes the action sets or clears.
+    pub changed_attributes: Vec<&'static str>,
+    pub result: Outcome,
+    /// A skip reason or a `DirectoryError` variant name, when not a success.
+    pub reason: Option<&'static str>,
+    pub message: Option<String>,
+}
+
+/// Where a cycle's records go.
+pub trait Sink: Send + Sync {
+    fn record(&self, record: Record);
+}
+
+/// A sink that drops every record (benches, and callers that keep no log).
+pub struct Discard;
+
+impl Sink for Discard {
+    fn record(&self, _: Record) {}
+}
+
+/// The record of a change and its result (`Ok(target id)` when it is known).
+pub fn of_change(change: &Change, result: &Result<Option<String>, DirectoryError>) -> Record {
+    let (source_id, target_id, changed_attributes) = match change {
+        Change::Create { source, attributes } => (Some(source.clone()), None, attributes.keys().copied().collect()),
+        Change::Adopt {
+            source,
+            target,
+            changes,
+        }
+        | Change::Update {
+            source,
+            target,
+            changes,
+        }
+        | Change::Restore {
+            source,
+            target,
+            changes,
+        } => (
+            Some(source.clone()),
+            Some(target.id.clone()),
+            changes.keys().copied().collect(),
+        ),
+        Change::Deprovision { target } => (None, Some(target.id.clone()), Vec::new()),
+    };
+    let (result, target_id, reason, message) = match result {
+        Ok(created) => (Outcome::Success, created.clone().or(target_id), None, None),
+        Err(DirectoryError::Refused { reason, detail }) => {
+            (Outcome::Skipped, target_id, Some(reason.as_str()), Some(detail.clone()))
+        }
+        Err(error) => (
+            Outcome::Failure,
+            target_id,
+            Some(error.reason()),
+            Some(error.to_string()),
+        ),
+    };
+    Record {
+        action: change.action(),
+        source_id,
+        target_id,
+        user_name: change.label().to_owned(),
+        changed_attributes,
+        result,
+        reason,
+        message,
+    }
+}
+
+pub fn of_skip(skip: &Skip) -> Record {
+    Record {
+        action: super::report::SKIP,
+        source_id: None,
+        target_id: None,
+        user_name: skip.user.clone(),
+        changed_attributes: Vec::new(),
+        result: Outcome::Skipped,
+        reason: Some(skip.reason.as_str()),
+        message: Some(skip.message.clone()),
+    }
+}
