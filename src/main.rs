@@ -40,6 +40,19 @@ enum Command {
         #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
         lease_namespace: String,
     },
+    /// Print what the next Initial cycle of each SyncConfiguration in the manifests would do,
+    /// reading the directories and writing to none; no cluster needed.
+    Plan {
+        /// Manifests (files or folders): Tenants, policies, SyncConfigurations, their Secrets.
+        #[arg(short = 'f', long = "filename", required = true)]
+        files: Vec<std::path::PathBuf>,
+        /// Output format.
+        #[arg(short = 'o', long, value_enum, default_value_t = PlanOutput::Table)]
+        output: PlanOutput,
+        /// Exit 2 when changes are pending and 0 when none are (1 is an error either way).
+        #[arg(long)]
+        detailed_exitcode: bool,
+    },
     /// Print the CustomResourceDefinitions as YAML.
     Crds {
         /// Write one file per CRD into this folder instead (how `crds/` is made).
@@ -51,10 +64,21 @@ enum Command {
     },
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum PlanOutput {
+    Table,
+    Json,
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Plan {
+            files,
+            output,
+            detailed_exitcode,
+        } => plan(&files, output, detailed_exitcode).await,
         Command::Crds { out_dir, reference } => match write_crds(out_dir.as_deref(), reference) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
@@ -69,7 +93,7 @@ async fn main() -> ExitCode {
             leader_election,
             lease_namespace,
         } => {
-            telemetry::init(log_format);
+            telemetry::init(log_format, "info,kube=warn");
             let listener = match xtsync::ops::http::bind(http_addr).await {
                 Ok(listener) => listener,
                 Err(error) => {
@@ -108,6 +132,25 @@ async fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+/// `xtsync plan`: logs (warnings only) go to stderr, the plan to stdout.
+async fn plan(files: &[std::path::PathBuf], output: PlanOutput, detailed: bool) -> ExitCode {
+    use xtsync::controller::preview::{self, manifests::Manifests, output as print};
+    telemetry::init(LogFormat::Text, "warn");
+    let manifests = match Manifests::load(files) {
+        Ok(manifests) => manifests,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let plans = preview::plan(&manifests, &xtsync::providers::Clients::default()).await;
+    match output {
+        PlanOutput::Table => print!("{}", print::table(&plans)),
+        PlanOutput::Json => println!("{:#}", print::json(&plans)),
+    }
+    ExitCode::from(print::exit_code(&plans, detailed))
 }
 
 fn write_crds(out_dir: Option<&std::path::Path>, reference: bool) -> Result<(), Box<dyn std::error::Error>> {

@@ -11,6 +11,7 @@ mod connect;
 mod feed;
 mod lookup;
 mod policy;
+pub mod preview;
 mod secrets;
 mod status;
 mod sync_config;
@@ -71,6 +72,23 @@ pub struct Context {
     pub written: sync_config::WrittenStatuses,
     /// Readiness and metrics, served by `ops::http`.
     pub health: Arc<Health>,
+}
+
+/// The caches a reconcile dereferences from: the cluster's, or (`xtsync plan`) manifests'.
+pub struct Caches<'a> {
+    pub tenants: &'a Store<Tenant>,
+    pub policies: &'a Store<CrossTenantAccessPolicy>,
+    pub configs: &'a Store<SyncConfiguration>,
+}
+
+impl Context {
+    pub fn caches(&self) -> Caches<'_> {
+        Caches {
+            tenants: &self.tenants,
+            policies: &self.policies,
+            configs: &self.configs,
+        }
+    }
 }
 
 /// Errors that stop a reconcile; the controller retries them. Problems of the user's making are

@@ -23,17 +23,26 @@ pub async fn read_key(
     ns: &str,
     key_ref: &SecretKeyRef,
 ) -> Result<Result<String, SecretProblem>, kube::Error> {
+    let secret = Api::<Secret>::namespaced(client.clone(), ns)
+        .get_opt(&key_ref.name)
+        .await?;
+    Ok(key_of(secret.as_ref(), ns, key_ref))
+}
+
+/// The value of one key of `secret` (the Secret named by `key_ref`, if it exists), or why it
+/// cannot be used: only a Secret labelled as directory credentials is.
+pub fn key_of(secret: Option<&Secret>, ns: &str, key_ref: &SecretKeyRef) -> Result<String, SecretProblem> {
     let name = &key_ref.name;
-    let Some(secret) = Api::<Secret>::namespaced(client.clone(), ns).get_opt(name).await? else {
-        return Ok(Err(SecretProblem::NotFound(format!(
+    let Some(secret) = secret else {
+        return Err(SecretProblem::NotFound(format!(
             "Secret '{name}' not found in namespace '{ns}'"
-        ))));
+        )));
     };
     let labels = secret.metadata.labels.as_ref();
     if labels.and_then(|l| l.get(CREDENTIALS_LABEL)).map(String::as_str) != Some("true") {
-        return Ok(Err(SecretProblem::NotAllowed(format!(
+        return Err(SecretProblem::NotAllowed(format!(
             "Secret '{name}' lacks the label {CREDENTIALS_LABEL}: \"true\"; xtsync uses only Secrets labelled as directory credentials, and sent nothing"
-        ))));
+        )));
     }
     let value = secret
         .data
@@ -47,7 +56,7 @@ pub async fn read_key(
                 .and_then(|d| d.get(&key_ref.key))
                 .map(|v| v.trim().to_owned())
         });
-    Ok(match value {
+    match value {
         Some(v) if !v.is_empty() => Ok(v),
         Some(_) => Err(SecretProblem::NotFound(format!(
             "key '{}' of Secret '{name}' is empty",
@@ -57,5 +66,5 @@ pub async fn read_key(
             "Secret '{name}' has no key '{}'",
             key_ref.key
         ))),
-    })
+    }
 }

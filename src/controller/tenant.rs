@@ -18,7 +18,7 @@ use crate::providers::{ConnectError, ProbeError, Setup};
 
 /// Why a Tenant is not Ready.
 #[derive(Debug, thiserror::Error)]
-enum TenantProblem {
+pub(crate) enum TenantProblem {
     #[error(transparent)]
     Connect(#[from] ConnectError),
     #[error(transparent)]
@@ -48,32 +48,16 @@ pub async fn reconcile(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Action,
     let name = tenant.name_any();
     let checked = check(&tenant, &ns, &ctx).await?;
     let now = Timestamp::now();
-    let previous = tenant.status.clone().unwrap_or_default();
-    let (verdict, capabilities, requeue) = match checked {
-        Ok(capabilities) => (
-            Verdict::truth(
-                TenantReadyReason::Connected,
-                "credentials found and the connection tested",
-            ),
-            Some(capabilities),
-            ctx.settings.tenant_recheck,
-        ),
-        Err(problem) => {
-            let reason = TenantReadyReason::from(&problem);
-            tracing::info!(tenant = %name, namespace = %ns, %reason, message = %problem, "tenant not ready");
-            (
-                Verdict::falsity(reason, problem.to_string()),
-                None,
-                ctx.settings.tenant_retry,
-            )
-        }
+    let requeue = if checked.is_ok() {
+        ctx.settings.tenant_recheck
+    } else {
+        ctx.settings.tenant_retry
     };
-    let new_status = TenantStatus {
-        observed_generation: tenant.metadata.generation,
-        conditions: conditions::record(&previous.conditions, verdict, tenant.metadata.generation, now),
-        capabilities,
-        last_connection_check: Some(Time(now)),
-    };
+    if let Err(problem) = &checked {
+        let reason = TenantReadyReason::from(problem);
+        tracing::info!(tenant = %name, namespace = %ns, %reason, message = %problem, "tenant not ready");
+    }
+    let new_status = status_after(&tenant, checked, now);
     status::apply(&Api::<Tenant>::namespaced(ctx.client.clone(), &ns), &name, &new_status).await?;
     Ok(Action::requeue(requeue))
 }
@@ -85,6 +69,34 @@ async fn check(tenant: &Tenant, ns: &str, ctx: &Context) -> Result<Result<Capabi
         Err(problem) => return Ok(Err(problem.into())),
     };
     Ok(setup.probe(&ctx.clients, &secret).await.map_err(TenantProblem::from))
+}
+
+/// The status a connection test gives a Tenant: `Ready` and, when it passed, capabilities.
+pub(crate) fn status_after(
+    tenant: &Tenant,
+    checked: Result<Capabilities, TenantProblem>,
+    now: Timestamp,
+) -> TenantStatus {
+    let previous = tenant.status.clone().unwrap_or_default();
+    let (verdict, capabilities) = match checked {
+        Ok(capabilities) => (
+            Verdict::truth(
+                TenantReadyReason::Connected,
+                "credentials found and the connection tested",
+            ),
+            Some(capabilities),
+        ),
+        Err(problem) => (
+            Verdict::falsity(TenantReadyReason::from(&problem), problem.to_string()),
+            None,
+        ),
+    };
+    TenantStatus {
+        observed_generation: tenant.metadata.generation,
+        conditions: conditions::record(&previous.conditions, verdict, tenant.metadata.generation, now),
+        capabilities,
+        last_connection_check: Some(Time(now)),
+    }
 }
 
 /// A Secret changed (or appeared, or went away): check again the Tenants of its namespace that

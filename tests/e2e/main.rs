@@ -8,6 +8,7 @@ mod fault_rules;
 mod graph;
 mod leader;
 mod manifests;
+mod plan;
 mod support;
 mod sync;
 

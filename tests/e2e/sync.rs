@@ -26,7 +26,7 @@ pub(crate) fn sales_config(interval: &str, extra: Value) -> Manifests {
     manifests::sync_config(CONFIG, "contoso", "fabrikam", spec)
 }
 
-fn sales() -> Value {
+pub(crate) fn sales() -> Value {
     json!({ "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": { "department": "Sales" } })
 }
 

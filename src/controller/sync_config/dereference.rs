@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use kube::ResourceExt;
 
-use super::super::{Context, lookup};
+use super::super::{Caches, lookup};
 use crate::api::{CrossTenantAccessPolicy, SyncConfiguration};
 use crate::gate::{GateInput, PairClaim, TenantState};
 
@@ -21,12 +21,12 @@ pub struct Dereferenced {
     pub source_tracks_changes: bool,
 }
 
-pub fn dereference(config: &SyncConfiguration, ns: &str, ctx: &Context) -> Dereferenced {
+pub fn dereference(config: &SyncConfiguration, ns: &str, caches: &Caches<'_>) -> Dereferenced {
     let spec = &config.spec;
-    let source = lookup::tenant(&ctx.tenants, ns, &spec.source_ref.name);
-    let target = lookup::tenant(&ctx.tenants, ns, &spec.target_ref.name);
+    let source = lookup::tenant(caches.tenants, ns, &spec.source_ref.name);
+    let target = lookup::tenant(caches.tenants, ns, &spec.target_ref.name);
     let rank = lookup::rank(config);
-    let claims = ctx
+    let claims = caches
         .configs
         .state()
         .iter()
@@ -35,7 +35,7 @@ pub fn dereference(config: &SyncConfiguration, ns: &str, ctx: &Context) -> Deref
             if other_rank == rank {
                 return None;
             }
-            let (source_tenant_id, target_tenant_id) = lookup::pair_of(&ctx.tenants, other)?;
+            let (source_tenant_id, target_tenant_id) = lookup::pair_of(caches.tenants, other)?;
             Some(PairClaim {
                 rank: other_rank,
                 source_tenant_id,
@@ -52,8 +52,8 @@ pub fn dereference(config: &SyncConfiguration, ns: &str, ctx: &Context) -> Deref
         target: lookup::tenant_state(target.as_deref()),
         rank,
         claims,
-        source_policy: lookup::policy_in_force(&ctx.policies, ns, &spec.source_ref.name),
-        target_policy: lookup::policy_in_force(&ctx.policies, ns, &spec.target_ref.name),
+        source_policy: lookup::policy_in_force(caches.policies, ns, &spec.source_ref.name),
+        target_policy: lookup::policy_in_force(caches.policies, ns, &spec.target_ref.name),
         source_tracks_changes,
     }
 }

@@ -40,7 +40,7 @@ pub async fn cleanup(config: &SyncConfiguration, ns: &str, ctx: &Context, now: T
         return Ok(Action::await_change());
     }
     let previous = ctx.written.latest(config);
-    let found = dereference::dereference(config, ns, ctx);
+    let found = dereference::dereference(config, ns, &ctx.caches());
     let gate = gate::evaluate(&found.gate_input(config));
     let message = match (validate::validate(&config.spec), gate) {
         (Err(problems), _) => format!("the spec is invalid ({problems}); nothing deprovisioned"),

@@ -6,7 +6,7 @@
 //! `finalizer` guards cleanup on delete, `events` tell what happened, `mappers` turn other
 //! objects' watch events into reconciles, `written` remembers statuses newer than the cache.
 
-mod dereference;
+pub(super) mod dereference;
 mod events;
 mod finalizer;
 mod mappers;
@@ -43,7 +43,7 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
     finalizer::reconcile(&config, &ns, &ctx).await?;
 
     let previous = ctx.written.latest(&config);
-    let found = dereference::dereference(&config, &ns, &ctx);
+    let found = dereference::dereference(&config, &ns, &ctx.caches());
     let outcome = match validate::validate(&config.spec) {
         Err(problems) => Outcome::Invalid(problems),
         Ok(valid) => match gate::evaluate(&found.gate_input(&config)) {

@@ -1,0 +1,198 @@
+//! `xtsync plan`: what the next Initial cycle of each configuration in some manifests would
+//! do, without a cluster and without a write. The Tenants are checked as the Tenant controller
+//! checks them, the gate is evaluated from the same caches the controller dereferences (filled
+//! from the manifests instead of watches), and the cycle is the controller's own, in dry run:
+//! it reads both directories and writes to neither.
+
+pub mod manifests;
+pub mod output;
+
+use std::collections::HashMap;
+
+use k8s_openapi::jiff::Timestamp;
+use kube::ResourceExt;
+use kube::runtime::reflector::store::Writer;
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::watcher;
+
+use super::Caches;
+use super::secrets::{SecretProblem, key_of};
+use super::sync_config::dereference;
+use super::tenant::{TenantProblem, status_after};
+use crate::api::conditions::ConditionReason;
+use crate::api::reasons::ReadyReason;
+use crate::api::{SyncConfiguration, Tenant};
+use crate::cycle::audit::{Record, Sink};
+use crate::cycle::{self, CycleInput, CycleReport};
+use crate::gate;
+use crate::providers::{Clients, ConnectError, Directory, Setup};
+use manifests::Manifests;
+
+/// What one configuration's next Initial cycle would do, or why none would run.
+pub struct ConfigPlan {
+    /// `namespace/name`.
+    pub configuration: String,
+    /// Why no cycle would run: the `Ready=False` reason and message.
+    pub closed: Option<(&'static str, String)>,
+    /// The cycle could not run (a read failed): its error.
+    pub error: Option<String>,
+    pub report: Option<CycleReport>,
+    /// One per action and per skip, as the provisioning log would have them.
+    pub records: Vec<Record>,
+}
+
+/// Plans every SyncConfiguration of `manifests`.
+pub async fn plan(manifests: &Manifests, clients: &Clients) -> Vec<ConfigPlan> {
+    let now = Timestamp::now();
+    let mut credentials: HashMap<String, String> = HashMap::new();
+    let mut tenants = Writer::<Tenant>::default();
+    for tenant in &manifests.tenants {
+        let checked = match credential(manifests, tenant) {
+            Ok((setup, secret)) => {
+                let probed = setup.probe(clients, &secret).await.map_err(TenantProblem::from);
+                credentials.insert(key(tenant), secret);
+                probed
+            }
+            Err(problem) => Err(TenantProblem::from(problem)),
+        };
+        let mut checked_tenant = tenant.clone();
+        checked_tenant.status = Some(status_after(tenant, checked, now));
+        tenants.apply_watcher_event(&watcher::Event::Apply(checked_tenant));
+    }
+    let (policies, configs) = (store(&manifests.policies), store(&manifests.configs));
+    let tenants = tenants.as_reader();
+    let caches = Caches {
+        tenants: &tenants,
+        policies: &policies,
+        configs: &configs,
+    };
+    let mut plans = Vec::new();
+    for config in &manifests.configs {
+        plans.push(plan_one(config, &caches, &credentials, clients).await);
+    }
+    plans
+}
+
+async fn plan_one(
+    config: &SyncConfiguration,
+    caches: &Caches<'_>,
+    credentials: &HashMap<String, String>,
+    clients: &Clients,
+) -> ConfigPlan {
+    let ns = config.namespace().unwrap_or_default();
+    let mut plan = ConfigPlan {
+        configuration: format!("{ns}/{}", config.name_any()),
+        closed: None,
+        error: None,
+        report: None,
+        records: Vec::new(),
+    };
+    let valid = match crate::validate::validate(&config.spec) {
+        Ok(valid) => valid,
+        Err(problems) => {
+            plan.closed = Some((ReadyReason::InvalidSpec.as_str(), problems.0.join("; ")));
+            return plan;
+        }
+    };
+    let found = dereference::dereference(config, &ns, caches);
+    let pair = match gate::evaluate(&found.gate_input(config)) {
+        Ok(pair) => pair,
+        Err(closed) => {
+            plan.closed = Some((closed.reason.as_str(), closed.message));
+            return plan;
+        }
+    };
+    let directories = (
+        directory(caches, credentials, clients, &ns, &config.spec.source_ref.name),
+        directory(caches, credentials, clients, &ns, &config.spec.target_ref.name),
+    );
+    let (source, target) = match directories {
+        (Ok(source), Ok(target)) => (source, target),
+        (Err(error), _) | (_, Err(error)) => {
+            plan.error = Some(error.to_string());
+            return plan;
+        }
+    };
+    let log = Collected::default();
+    let input = CycleInput {
+        source_tenant_id: &pair.source.tenant_id,
+        rules: &valid.rules,
+        approval: None,
+        concurrency: crate::providers::scim::concurrency(),
+        watermark: None,
+        dry_run: true,
+        audit: &log,
+    };
+    match cycle::run(source.as_ref(), target.as_ref(), &input).await {
+        Ok(report) => plan.report = Some(report),
+        Err(error) => plan.error = Some(format!("{error}; a cycle would write nothing")),
+    }
+    plan.records = log.0.into_inner().unwrap_or_default();
+    plan
+}
+
+fn key(tenant: &Tenant) -> String {
+    format!("{}/{}", tenant.namespace().unwrap_or_default(), tenant.name_any())
+}
+
+/// The Tenant's provider and credential, from the Secrets among the manifests.
+fn credential<'a>(manifests: &Manifests, tenant: &'a Tenant) -> Result<(Setup<'a>, String), ConnectError> {
+    let setup = Setup::of(&tenant.spec)?;
+    let ns = tenant.namespace().unwrap_or_default();
+    let secret = manifests
+        .secrets
+        .iter()
+        .find(|s| s.namespace().as_deref() == Some(ns.as_str()) && s.name_any() == setup.secret().name);
+    match key_of(secret, &ns, setup.secret()) {
+        Ok(value) => Ok((setup, value)),
+        Err(SecretProblem::NotFound(message)) => Err(ConnectError::SecretNotFound(message)),
+        Err(SecretProblem::NotAllowed(message)) => Err(ConnectError::SecretNotAllowed(message)),
+    }
+}
+
+/// The directory of a Tenant the gate found Ready, with the capabilities its check recorded.
+fn directory(
+    caches: &Caches<'_>,
+    credentials: &HashMap<String, String>,
+    clients: &Clients,
+    ns: &str,
+    name: &str,
+) -> Result<Box<dyn Directory>, ConnectError> {
+    let tenant = caches
+        .tenants
+        .get(&ObjectRef::new(name).within(ns))
+        .ok_or_else(|| ConnectError::TenantNotFound(name.to_owned()))?;
+    let secret = credentials
+        .get(&key(&tenant))
+        .ok_or_else(|| ConnectError::SecretNotFound(format!("no credential for Tenant '{name}'")))?;
+    let capabilities = tenant
+        .status
+        .as_ref()
+        .and_then(|s| s.capabilities.clone())
+        .unwrap_or_default();
+    Setup::of(&tenant.spec)?.directory(clients, secret, capabilities)
+}
+
+fn store<K>(objects: &[K]) -> Store<K>
+where
+    K: kube::Resource + Clone + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+{
+    let mut writer = Writer::<K>::default();
+    for object in objects {
+        writer.apply_watcher_event(&watcher::Event::Apply(object.clone()));
+    }
+    writer.as_reader()
+}
+
+/// The records of one planned cycle.
+#[derive(Default)]
+struct Collected(std::sync::Mutex<Vec<Record>>);
+
+impl Sink for Collected {
+    fn record(&self, record: Record) {
+        if let Ok(mut records) = self.0.lock() {
+            records.push(record);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! `xtsync plan` against real SCIM tenants: it predicts exactly what the controller's next
+//! Initial cycle then does, writes nothing, and says by its exit code whether changes are
+//! pending (issue "Plan and audit" §1).
+
+use serde_json::{Value, json};
+use xtsync::api::reasons::SyncedReason;
+
+use crate::manifests::{self, Manifests};
+use crate::support::{Manifest, TestNs};
+use crate::sync::{cycle_done, sales, sales_config};
+
+/// Runs `xtsync plan -o json --detailed-exitcode` on `manifests`; its exit code and output.
+async fn plan(t: &TestNs, manifests: &Manifests) -> (i32, Value) {
+    let file = std::env::temp_dir().join(format!("xtsync-plan-{}.yaml", t.name));
+    std::fs::write(&file, manifests.yaml()).expect("write manifests");
+    // On a blocking thread: the controllers may share this test's runtime.
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_xtsync"))
+            .args(["plan", "-f"])
+            .arg(&file)
+            .args(["-o", "json", "--detailed-exitcode"])
+            .output()
+    })
+    .await
+    .expect("thread")
+    .expect("xtsync plan runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let json = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout} {}", String::from_utf8_lossy(&output.stderr)));
+    (output.status.code().unwrap_or(-1), json)
+}
+
+fn actions(plan: &Value) -> Vec<(String, String)> {
+    let mut actions: Vec<(String, String)> = plan["configurations"][0]["actions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            (
+                a["action"].as_str().unwrap_or_default().to_owned(),
+                a["userName"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    actions.sort();
+    actions
+}
+
+#[tokio::test]
+async fn plan_predicts_the_next_initial_cycle_writes_nothing_and_says_whether_changes_are_pending() {
+    let mut t = TestNs::new("plan").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    contoso
+        .add_users(&["alice@contoso.com".into(), "bob@contoso.com".into()], sales())
+        .await;
+    contoso.add_user("carol@contoso.com", sales()).await;
+    // An internal target user with carol's name: the cycle must skip her.
+    fabrikam.add_user("carol@contoso.com", json!({})).await;
+    let writes_before = t.scim_writes("fabrikam");
+    let manifests = manifests::two_tenants(&t)
+        .and(manifests::policies())
+        .and(sales_config("10m", manifests::nothing()));
+
+    let (code, planned) = plan(&t, &manifests).await;
+    assert_eq!(code, 2, "changes pending: {planned:#}");
+    assert_eq!(planned["changesPending"], true);
+    let configuration = &planned["configurations"][0];
+    assert_eq!(configuration["ready"], true, "{configuration:#}");
+    let summary = configuration["summary"].clone();
+    assert_eq!(
+        (summary["created"].as_u64(), summary["skipped"].as_u64()),
+        (Some(2), Some(1)),
+        "{summary:#}"
+    );
+    assert_eq!(
+        actions(&planned),
+        [
+            ("Create".to_owned(), "alice@contoso.com".to_owned()),
+            ("Create".to_owned(), "bob@contoso.com".to_owned()),
+            ("Skip".to_owned(), "carol@contoso.com".to_owned()),
+        ]
+    );
+    assert_eq!(
+        t.scim_writes("fabrikam"),
+        writes_before,
+        "plan wrote nothing to the target"
+    );
+    assert!(!t.scim_reads("fabrikam").is_empty(), "it read the target");
+
+    // The controller's next Initial cycle does exactly that.
+    t.start_controllers(|_| {});
+    t.apply(&manifests).await;
+    let status = cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
+    let cycle = status.last_cycle.expect("cycle");
+    let done = json!({
+        "created": cycle.created, "updated": cycle.updated, "deprovisioned": cycle.deprovisioned,
+        "adopted": cycle.adopted, "skipped": cycle.skipped, "unchanged": cycle.unchanged,
+        "withheldDeprovisions": 0,
+    });
+    assert_eq!(done, summary);
+    assert_eq!(status.failures.len(), 1);
+    assert_eq!(status.failures[0].user, "carol@contoso.com");
+
+    // Now nothing is pending: exit code 0.
+    let (code, again) = plan(&t, &manifests).await;
+    assert_eq!(code, 0, "{again:#}");
+    assert_eq!(again["configurations"][0]["summary"]["unchanged"], 2);
+}
