@@ -11,9 +11,10 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, ResourceExt};
 
 use super::{Context, Error, connect, status};
-use crate::api::conditions::{self, Verdict};
+use crate::api::conditions::{self, ConditionReason, Verdict};
 use crate::api::reasons::TenantReadyReason;
 use crate::api::tenant::{Capabilities, Tenant, TenantStatus};
+use crate::ops::metrics::ObjectLabels;
 use crate::providers::{ConnectError, ProbeError, Setup};
 
 /// Why a Tenant is not Ready.
@@ -59,6 +60,7 @@ pub async fn reconcile(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Action,
     }
     let new_status = status_after(&tenant, checked, now);
     status::apply(&Api::<Tenant>::namespaced(ctx.client.clone(), &ns), &name, &new_status).await?;
+    observe(&ctx, &tenant, &new_status);
     Ok(Action::requeue(requeue))
 }
 
@@ -69,6 +71,28 @@ async fn check(tenant: &Tenant, ns: &str, ctx: &Context) -> Result<Result<Capabi
         Err(problem) => return Ok(Err(problem.into())),
     };
     Ok(setup.probe(&ctx.clients, &secret).await.map_err(TenantProblem::from))
+}
+
+/// Every cached Tenant's readiness, for the alerts (this one's as just written: the cache may
+/// not have it yet).
+fn observe(ctx: &Context, checked: &Tenant, status: &TenantStatus) {
+    let ready = |s: Option<&TenantStatus>| {
+        s.and_then(|s| conditions::find(&s.conditions, TenantReadyReason::TYPE))
+            .is_some_and(|c| c.status == "True")
+    };
+    let tenants = ctx.tenants.state().into_iter().map(|tenant| {
+        let labels = ObjectLabels {
+            namespace: tenant.namespace().unwrap_or_default(),
+            name: tenant.name_any(),
+        };
+        let is_ready = if tenant.uid() == checked.uid() {
+            ready(Some(status))
+        } else {
+            ready(tenant.status.as_ref())
+        };
+        (labels, is_ready)
+    });
+    ctx.health.metrics.tenants(tenants);
 }
 
 /// The status a connection test gives a Tenant: `Ready` and, when it passed, capabilities.

@@ -34,8 +34,32 @@ pub struct UserLabels {
     pub result: &'static str,
 }
 
+/// One object by namespace and name: bounded by the objects in the cluster, removed with them.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ObjectLabels {
+    pub namespace: String,
+    pub name: String,
+}
+
+type ObjectGauge = Family<ObjectLabels, Gauge<i64, std::sync::atomic::AtomicI64>>;
+
+/// One SyncConfiguration's gauges.
+pub struct ConfigGauges {
+    pub labels: ObjectLabels,
+    pub pending_deletions: u32,
+    pub last_success: Option<i64>,
+    pub interval: Option<Duration>,
+}
+
 pub struct Metrics {
     registry: Registry,
+    /// Per SyncConfiguration, for the chart's alerts: deprovisionings held for approval, the
+    /// last successful cycle (Unix seconds) and the interval (seconds).
+    pub pending_deletions: ObjectGauge,
+    pub last_success: ObjectGauge,
+    pub interval: ObjectGauge,
+    /// Per Tenant: 1 when Ready.
+    pub tenant_ready: ObjectGauge,
     pub reconciles: Family<ReconcileLabels, Counter>,
     pub cycles: Family<CycleLabels, Counter>,
     pub cycle_duration: Family<CycleLabels, Histogram>,
@@ -69,8 +93,28 @@ impl Default for Metrics {
         );
         let leader = Gauge::default();
         registry.register("leader", "1 when this replica runs the controllers", leader.clone());
+        let pending_deletions = ObjectGauge::default();
+        registry.register(
+            "pending_deletions",
+            "Deprovisionings held by accidentalDeletionThreshold, per SyncConfiguration",
+            pending_deletions.clone(),
+        );
+        let last_success = ObjectGauge::default();
+        registry.register(
+            "last_successful_sync_timestamp_seconds",
+            "When a SyncConfiguration last completed a cycle without failures",
+            last_success.clone(),
+        );
+        let interval = ObjectGauge::default();
+        registry.register("interval_seconds", "A SyncConfiguration's interval", interval.clone());
+        let tenant_ready = ObjectGauge::default();
+        registry.register("tenant_ready", "1 when a Tenant is Ready", tenant_ready.clone());
         Metrics {
             registry,
+            pending_deletions,
+            last_success,
+            interval,
+            tenant_ready,
             reconciles,
             cycles,
             cycle_duration,
@@ -110,6 +154,8 @@ impl Metrics {
         let kind = if initial { "Initial" } else { "Incremental" };
         let report = match outcome {
             Err(_) => return self.cycle(kind, "failed", took),
+            // A dry run made no user operation.
+            Ok(report) if report.dry_run => return self.cycle(kind, "dryRun", took),
             Ok(report) => report,
         };
         let result = if report.failed == 0 {
@@ -129,6 +175,35 @@ impl Metrics {
         self.user_operations("adopt", report.adopted, failed(&["Adopt"]));
         self.user_operations("deprovision", report.deprovisioned, failed(&["Deprovision"]));
         self.user_operations("skip", report.skipped, 0);
+    }
+
+    /// What the alerts need of every SyncConfiguration, as their statuses now say: pending
+    /// deprovisionings, the last successful cycle (Unix seconds), the interval. From the cache,
+    /// so that configurations that went away drop out.
+    pub fn configurations(&self, configs: impl IntoIterator<Item = ConfigGauges>) {
+        self.pending_deletions.clear();
+        self.last_success.clear();
+        self.interval.clear();
+        for config in configs {
+            self.pending_deletions
+                .get_or_create(&config.labels)
+                .set(i64::from(config.pending_deletions));
+            if let Some(at) = config.last_success {
+                self.last_success.get_or_create(&config.labels).set(at);
+            }
+            if let Some(interval) = config.interval {
+                let seconds = i64::try_from(interval.as_secs()).unwrap_or(i64::MAX);
+                self.interval.get_or_create(&config.labels).set(seconds);
+            }
+        }
+    }
+
+    /// Every Tenant's readiness, from the cache (Tenants that went away drop out).
+    pub fn tenants(&self, tenants: impl IntoIterator<Item = (ObjectLabels, bool)>) {
+        self.tenant_ready.clear();
+        for (labels, ready) in tenants {
+            self.tenant_ready.get_or_create(&labels).set(i64::from(ready));
+        }
     }
 
     pub fn user_operations(&self, action: &'static str, succeeded: u32, failed: u32) {
@@ -177,5 +252,56 @@ mod tests {
         );
         assert!(text.contains("xtsync_quarantined_configurations 2"), "{text}");
         assert!(text.contains("xtsync_cycle_duration_seconds_bucket"), "{text}");
+    }
+
+    #[test]
+    fn per_object_gauges_follow_the_objects_and_dry_runs_count_no_operations() {
+        let m = Metrics::default();
+        let labels = |name: &str| ObjectLabels {
+            namespace: "team-a".into(),
+            name: name.into(),
+        };
+        let gauges = |name: &str, pending| ConfigGauges {
+            labels: labels(name),
+            pending_deletions: pending,
+            last_success: Some(1_700_000_000),
+            interval: Some(Duration::from_secs(2400)),
+        };
+        m.configurations([gauges("a", 3), gauges("b", 0)]);
+        m.tenants([(labels("contoso"), false)]);
+        let text = m.encode();
+        assert!(
+            text.contains(r#"xtsync_pending_deletions{namespace="team-a",name="a"} 3"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"xtsync_interval_seconds{namespace="team-a",name="b"} 2400"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"xtsync_tenant_ready{namespace="team-a",name="contoso"} 0"#),
+            "{text}"
+        );
+        m.configurations([gauges("b", 0)]);
+        assert!(
+            !m.encode().contains(r#"name="a""#),
+            "a configuration that went away drops out"
+        );
+
+        let dry = CycleReport {
+            dry_run: true,
+            created: 5,
+            ..CycleReport::default()
+        };
+        m.record_cycle(true, &Ok(dry), Duration::from_secs(1));
+        let text = m.encode();
+        assert!(
+            text.contains(r#"xtsync_cycles_total{type="Initial",result="dryRun"} 1"#),
+            "{text}"
+        );
+        assert!(
+            !text.contains(r#"action="create""#),
+            "a dry run made no operation: {text}"
+        );
     }
 }

@@ -73,6 +73,34 @@ check("the watched namespace's Role reads Secrets and the resources there", watc
 bound = [d for d in docs if d["kind"] == "RoleBinding" and d["metadata"].get("namespace") == "team-a"]
 check("the watched namespace's Role is bound to the operator", len(bound) == 1 and bound[0]["subjects"][0]["namespace"] == namespace, bound)
 
+import json
+import shutil
+import subprocess
+import tempfile
+
+docs = render({"prometheusRule": {"enabled": True}, "dashboard": {"enabled": True}})
+rule = next(d for d in docs if d["kind"] == "PrometheusRule")
+alerts = {r["alert"]: r for g in rule["spec"]["groups"] for r in g["rules"]}
+check("alerts for quarantine, pending deletions, stale cycles, Tenants not Ready, failing operations",
+      set(alerts) == {"XtsyncConfigurationQuarantined", "XtsyncDeletionsAwaitingApproval", "XtsyncNoSuccessfulCycle", "XtsyncTenantNotReady", "XtsyncUserOperationsFailing"}, sorted(alerts))
+promtool = shutil.which("promtool")
+check("promtool is installed (tests/env/setup.sh)", promtool is not None)
+with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+    yaml.safe_dump({"groups": rule["spec"]["groups"]}, f)
+checked = subprocess.run([promtool, "check", "rules", f.name], capture_output=True, text=True)
+check("promtool check rules: every alert expression parses", checked.returncode == 0, checked.stdout + checked.stderr)
+board = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["labels"].get("grafana_dashboard") == "1")
+panels = json.loads(board["data"]["xtsync.json"])["panels"]
+exprs = [t["expr"] for p in panels for t in p["targets"]]
+metric_names = {"xtsync_cycles_total", "xtsync_cycle_duration_seconds_bucket", "xtsync_users_total", "xtsync_quarantined_configurations", "xtsync_pending_deletions", "xtsync_last_successful_sync_timestamp_seconds", "xtsync_tenant_ready"}
+check("the dashboard charts the operator's metrics", all(any(m in e for m in metric_names) for e in exprs) and len(panels) >= 6, exprs)
+for i, expr in enumerate(exprs):
+    # promtool parses an expression as the expr of a rule.
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+        yaml.safe_dump({"groups": [{"name": "dashboard", "rules": [{"record": f"panel_{i}", "expr": expr}]}]}, f)
+    parsed = subprocess.run([promtool, "check", "rules", f.name], capture_output=True, text=True)
+    check(f"dashboard query {i} parses", parsed.returncode == 0, parsed.stdout + parsed.stderr)
+
 try:
     render({"replicas": 2, "leaderElection": False})
     check("two replicas without leader election are refused", False, "rendered")

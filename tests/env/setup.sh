@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need on a fresh Debian/Ubuntu machine, idempotently:
-# kubectl, curl, openssl, python3-venv, the real control plane (built once, cached under
+# kubectl, curl, openssl, python3-venv, promtool, the real control plane (built once, cached under
 # ~/.cache/xtsync) and scim2-server (in .venv). Safe to run again; fast when all is there.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -10,6 +10,8 @@ command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v make >/dev/null 2>&1 || missing+=(make)
+# promtool checks the chart's alert and dashboard expressions (Debian's prometheus package).
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2

@@ -28,6 +28,7 @@ use kube::{Api, ResourceExt};
 
 use super::{Context, Error};
 use crate::api::sync_config::{SyncConfiguration, SyncConfigurationStatus};
+use crate::ops::metrics::{ConfigGauges, ObjectLabels};
 use crate::{gate, validate};
 pub use mappers::{policy_mapper, sibling_mapper, tenant_mapper};
 use outcome::Outcome;
@@ -72,7 +73,25 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
     };
     let next = status::next(&previous, &outcome, &subject, now, ctx.settings.gate_recheck);
     write(&ctx, &config, &ns, &previous, next.status).await?;
+    observe(&ctx);
     Ok(Action::requeue(next.requeue.max(Duration::from_secs(1))))
+}
+
+/// The alerts' gauges of every configuration in the cache, as last written.
+fn observe(ctx: &Context) {
+    let gauges = ctx.configs.state().into_iter().map(|config| {
+        let status = ctx.written.latest(&config);
+        ConfigGauges {
+            labels: ObjectLabels {
+                namespace: config.namespace().unwrap_or_default(),
+                name: config.name_any(),
+            },
+            pending_deletions: status.pending_deletions.as_ref().map_or(0, |p| p.count),
+            last_success: status.last_successful_sync_time.as_ref().map(|t| t.0.as_second()),
+            interval: crate::engine::interval::parse(&config.spec.interval).ok(),
+        }
+    });
+    ctx.health.metrics.configurations(gauges);
 }
 
 /// Writes the status when it changed (or an earlier write of it failed); says whether it
