@@ -28,6 +28,7 @@ pub async fn all_users_cycle(
         watermark,
         dry_run: false,
         audit: &xtsync::cycle::audit::Discard,
+        progress: &xtsync::cycle::progress::Untracked,
     };
     let report = cycle::run(source, target, &input).await.expect("cycle runs");
     assert_eq!(report.failed, 0, "{:?}", report.failures.first());

@@ -40,6 +40,9 @@ use super::LocalRef;
     ),
     printcolumn(name = "Users", type_ = "integer", json_path = ".status.usersProvisioned"),
     printcolumn(name = "Last Sync", type_ = "date", json_path = ".status.lastSuccessfulSyncTime"),
+    printcolumn(name = "Phase", type_ = "string", json_path = ".status.progress.phase", priority = 1),
+    printcolumn(name = "Done", type_ = "integer", json_path = ".status.progress.done", priority = 1),
+    printcolumn(name = "Of", type_ = "integer", json_path = ".status.progress.total", priority = 1),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
 )]
 #[serde(rename_all = "camelCase")]
@@ -261,6 +264,21 @@ pub struct SyncConfigurationStatus {
     /// When the last Initial (full) cycle completed; full cycles recur to catch deletions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_full_sync_time: Option<Time>,
+    /// The cycle running now, updated at most every 5 s and removed when it ends. Written
+    /// under its own field manager (`xtsync-progress`), apart from the rest of the status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<CycleProgress>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CycleProgress {
+    /// `Reading`, `Planning` or `Applying`.
+    pub phase: String,
+    /// Applying: the changes made so far, of `total`; Planning: the source users read.
+    pub done: u32,
+    pub total: u32,
+    pub start_time: Time,
 }
 
 /// Deprovisionings held back by `accidentalDeletionThreshold` (DESIGN.md §3 rule 8).

@@ -9,6 +9,7 @@ mod apply;
 pub mod audit;
 pub mod cleanup;
 pub mod on_demand;
+pub mod progress;
 mod read;
 pub mod report;
 #[cfg(test)]
@@ -19,11 +20,16 @@ pub use report::{CycleError, CycleReport, UserFailure};
 
 use std::collections::HashSet;
 
-use crate::engine::plan::{self, PlanInput};
+use crate::engine::plan::{self, Change, PlanInput};
 use crate::engine::rules::SyncRules;
 use crate::engine::scope::Assignments;
 use crate::engine::user::User;
 use crate::providers::Directory;
+use progress::Phase;
+
+/// Changes applied between two progress reports: large enough that slicing costs nothing
+/// (Bulk requests are 200, Graph batches 20), small enough that progress moves.
+const APPLY_SLICE: usize = 1000;
 
 /// Up to this many changed source users, an incremental cycle looks their target users up;
 /// above it, it reads the target in full.
@@ -44,6 +50,8 @@ pub struct CycleInput<'a> {
     pub dry_run: bool,
     /// The provisioning log: one record per action and per skip.
     pub audit: &'a dyn audit::Sink,
+    /// Where the cycle says how far it is.
+    pub progress: &'a dyn progress::Progress,
 }
 
 pub async fn run(
@@ -51,6 +59,7 @@ pub async fn run(
     target: &dyn Directory,
     input: &CycleInput<'_>,
 ) -> Result<CycleReport, CycleError> {
+    input.progress.report(Phase::Reading, 0, 0);
     // Read first; a failed or partial read is an error and nothing is deleted.
     let read = source
         .read_source(input.watermark)
@@ -68,6 +77,9 @@ pub async fn run(
     }
     .map_err(CycleError::TargetRead)?;
 
+    input
+        .progress
+        .report(Phase::Planning, source_users.len(), source_users.len());
     let plan = plan_for(input, &source_users, full, &target_users, &assignments);
     let gone = if plan.unseen.is_empty() {
         HashSet::new()
@@ -106,11 +118,27 @@ pub async fn run(
         provisioned: &mut provisioned,
         audit: input.audit,
     };
+    let mut changes = plan.changes;
+    let total = changes.len();
     if input.dry_run {
-        apply::pretend(plan.changes, &mut ledger);
+        apply::pretend(changes, &mut ledger);
     } else {
+        // In slices, so that progress can be told; creations first, then updates, then
+        // deprovisionings, as in one go.
+        changes.sort_by_key(|c| match c {
+            Change::Create { .. } => 0,
+            Change::Deprovision { .. } => 2,
+            _ => 1,
+        });
         let action = input.rules.deprovision.action;
-        apply::apply(target, plan.changes, action, input.concurrency, &mut ledger).await;
+        let mut done = 0;
+        while !changes.is_empty() {
+            input.progress.report(Phase::Applying, done, total);
+            let rest = changes.split_off(changes.len().min(APPLY_SLICE));
+            done += changes.len();
+            apply::apply(target, changes, action, input.concurrency, &mut ledger).await;
+            changes = rest;
+        }
     }
     report.provisioned_delta = provisioned - before;
     report.provisioned = provisioned.max(0).try_into().unwrap_or(u32::MAX);

@@ -788,3 +788,30 @@ async fn a_dry_run_writes_nothing_reports_the_counts_and_writes_once_turned_off(
     assert_eq!((real.created, real.unchanged), (planned.created, planned.unchanged));
     assert_eq!(fabrikam.users().await.len(), 2);
 }
+
+#[tokio::test]
+async fn a_long_cycle_shows_its_progress_and_removes_it_when_it_ends() {
+    let t = started("progress").await;
+    let names: Vec<String> = (0..2500).map(|i| format!("p{i:04}@contoso.com")).collect();
+    t.scim("contoso").add_users(&names, sales()).await;
+    t.apply(&sales_config("10m", manifests::nothing())).await;
+    let mut phases = std::collections::BTreeSet::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let status = t.config(CONFIG).await.status.unwrap_or_default();
+        if let Some(progress) = &status.progress {
+            assert!(progress.done <= progress.total, "{progress:?}");
+            phases.insert(progress.phase.clone());
+        }
+        let done = status.last_cycle.is_some_and(|c| c.created == 2500);
+        if done {
+            assert_eq!(status.progress, None, "progress is removed when the cycle ends");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no complete cycle within 60 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!phases.is_empty(), "progress was seen during the cycle");
+    let printed = t.kubectl(&["get", "syncconfig", CONFIG, "-o", "wide"]).await;
+    assert!(printed.contains("PHASE"), "{printed}");
+}

@@ -122,6 +122,7 @@ async fn plan_one(
         watermark: None,
         dry_run: true,
         audit: &log,
+        progress: &cycle::progress::Untracked,
     };
     match cycle::run(source.as_ref(), target.as_ref(), &input).await {
         Ok(report) => plan.report = Some(report),

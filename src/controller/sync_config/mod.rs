@@ -11,6 +11,7 @@ mod events;
 mod finalizer;
 mod mappers;
 mod outcome;
+mod progress;
 mod provisioning;
 mod run;
 mod schedule;
@@ -105,7 +106,12 @@ async fn write(
     next: SyncConfigurationStatus,
 ) -> Result<bool, Error> {
     let uid = config.uid().unwrap_or_default();
-    if !ctx.written.needs_write(&uid, &next, previous) {
+    // `progress` is the progress writer's (`progress`): this writer never names it.
+    let mut next = next;
+    next.progress = None;
+    let mut previous = previous.clone();
+    previous.progress = None;
+    if !ctx.written.needs_write(&uid, &next, &previous) {
         return Ok(false);
     }
     ctx.written.put(&uid, next.clone(), false, &ctx.configs);

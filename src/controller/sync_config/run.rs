@@ -9,10 +9,12 @@ use kube::ResourceExt;
 use super::super::{Context, Error, connect};
 use super::dereference::Dereferenced;
 use super::outcome::{Open, Ran, Step};
+use super::progress;
 use super::provisioning::{self, LogSink};
 use super::schedule::{self, CycleKind, Decision, Requests};
 use crate::api::sync_config::{SyncConfiguration, SyncConfigurationStatus};
 use crate::cycle::audit::Sink;
+use crate::cycle::progress::{Progress, Untracked};
 use crate::cycle::{self, CycleError, CycleInput, OnDemandOutcome, OnDemandResult};
 use crate::gate::OpenPair;
 use crate::providers::Directory;
@@ -59,6 +61,7 @@ impl OpenGate<'_> {
         approval: Option<&'w str>,
         watermark: Option<&'w str>,
         audit: &'w dyn Sink,
+        progress: &'w dyn Progress,
     ) -> CycleInput<'w> {
         CycleInput {
             source_tenant_id: &self.pair.source.tenant_id,
@@ -68,6 +71,7 @@ impl OpenGate<'_> {
             watermark,
             dry_run: self.config.spec.dry_run,
             audit,
+            progress,
         }
     }
 
@@ -103,13 +107,18 @@ impl OpenGate<'_> {
         };
         let approval = requests.fresh_approval(self.previous).filter(|_| !dry_run);
         let log = self.log(id.clone());
+        let api = kube::Api::<SyncConfiguration>::namespaced(ctx.client.clone(), self.ns);
+        let (progress, following) = progress::follow(api, self.config.name_any());
         let result = match self.connect(ctx).await? {
             Ok((source, target)) => {
-                let input = self.input(approval, watermark, &log);
+                let input = self.input(approval, watermark, &log, &progress);
                 cycle::run(source.as_ref(), target.as_ref(), &input).await
             }
             Err(error) => Err(error),
         };
+        // The cycle ended: `status.progress` is removed before the status says so.
+        drop(progress);
+        let _ = following.await;
         let elapsed = started.elapsed();
         ctx.health
             .metrics
@@ -134,7 +143,7 @@ impl OpenGate<'_> {
                     self.config.metadata.uid.as_deref().unwrap_or_default(),
                     started,
                 ));
-                let input = self.input(None, None, &log);
+                let input = self.input(None, None, &log, &Untracked);
                 cycle::provision_on_demand(source.as_ref(), target.as_ref(), &input, who).await
             }
             Err(error) => Err(error),

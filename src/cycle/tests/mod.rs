@@ -86,6 +86,7 @@ impl Pair {
             watermark,
             dry_run: self.dry_run,
             audit: &self.log,
+            progress: &super::progress::Untracked,
         }
     }
 
