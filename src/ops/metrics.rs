@@ -71,44 +71,68 @@ pub struct Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::with_prefix("xtsync");
-        let reconciles = Family::<ReconcileLabels, Counter>::default();
-        registry.register("reconciles", "Reconciles by kind and result", reconciles.clone());
-        let cycles = Family::<CycleLabels, Counter>::default();
-        registry.register("cycles", "Sync cycles by type and result", cycles.clone());
-        let cycle_duration = Family::<CycleLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new(exponential_buckets(0.05, 2.0, 14))
-        });
-        registry.register(
+        let reconciles = register(
+            &mut registry,
+            "reconciles",
+            "Reconciles by kind and result",
+            Family::<ReconcileLabels, Counter>::default(),
+        );
+        let cycles = register(
+            &mut registry,
+            "cycles",
+            "Sync cycles by type and result",
+            Family::<CycleLabels, Counter>::default(),
+        );
+        let cycle_duration = register(
+            &mut registry,
             "cycle_duration_seconds",
             "Duration of sync cycles",
-            cycle_duration.clone(),
+            Family::<CycleLabels, Histogram>::new_with_constructor(|| {
+                Histogram::new(exponential_buckets(0.05, 2.0, 14))
+            }),
         );
-        let users = Family::<UserLabels, Counter>::default();
-        registry.register("users", "User operations by action and result", users.clone());
-        let quarantined = Gauge::default();
-        registry.register(
+        let users = register(
+            &mut registry,
+            "users",
+            "User operations by action and result",
+            Family::<UserLabels, Counter>::default(),
+        );
+        let quarantined = register(
+            &mut registry,
             "quarantined_configurations",
             "SyncConfigurations now quarantined",
-            quarantined.clone(),
+            Gauge::default(),
         );
-        let leader = Gauge::default();
-        registry.register("leader", "1 when this replica runs the controllers", leader.clone());
-        let pending_deletions = ObjectGauge::default();
-        registry.register(
+        let leader = register(
+            &mut registry,
+            "leader",
+            "1 when this replica runs the controllers",
+            Gauge::default(),
+        );
+        let pending_deletions = register(
+            &mut registry,
             "pending_deletions",
             "Deprovisionings held by accidentalDeletionThreshold, per SyncConfiguration",
-            pending_deletions.clone(),
+            ObjectGauge::default(),
         );
-        let last_success = ObjectGauge::default();
-        registry.register(
+        let last_success = register(
+            &mut registry,
             "last_successful_sync_timestamp_seconds",
             "When a SyncConfiguration last completed a cycle without failures",
-            last_success.clone(),
+            ObjectGauge::default(),
         );
-        let interval = ObjectGauge::default();
-        registry.register("interval_seconds", "A SyncConfiguration's interval", interval.clone());
-        let tenant_ready = ObjectGauge::default();
-        registry.register("tenant_ready", "1 when a Tenant is Ready", tenant_ready.clone());
+        let interval = register(
+            &mut registry,
+            "interval_seconds",
+            "A SyncConfiguration's interval",
+            ObjectGauge::default(),
+        );
+        let tenant_ready = register(
+            &mut registry,
+            "tenant_ready",
+            "1 when a Tenant is Ready",
+            ObjectGauge::default(),
+        );
         Metrics {
             registry,
             pending_deletions,
@@ -123,6 +147,15 @@ impl Default for Metrics {
             leader,
         }
     }
+}
+
+/// Registers `metric` under `name` and hands it back (a family shares its series with its clone).
+fn register<M>(registry: &mut Registry, name: &str, help: &str, metric: M) -> M
+where
+    M: prometheus_client::registry::Metric + Clone,
+{
+    registry.register(name, help, metric.clone());
+    metric
 }
 
 impl Metrics {

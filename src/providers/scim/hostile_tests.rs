@@ -25,6 +25,22 @@ async fn client(handler: impl Fn(&str, &str) -> Answer + Send + Sync + 'static) 
     .expect("client")
 }
 
+/// A client of a server that announces nothing (no PATCH, no Bulk, no filtering).
+fn plain_client(base: &str) -> ScimClient {
+    ScimClient::new(
+        crate::providers::http_client(),
+        base,
+        "t",
+        Capabilities::default(),
+        ScimSoftDelete::Deactivate,
+    )
+    .expect("client")
+}
+
+fn one_user() -> crate::engine::user::Attributes {
+    [("userName", "a@contoso.com".to_owned())].into_iter().collect()
+}
+
 fn user(id: &str) -> serde_json::Value {
     json!({ "id": id, "userName": format!("{id}@contoso.com") })
 }
@@ -111,15 +127,7 @@ async fn an_endless_body_fails_in_bounded_memory() {
 async fn a_creation_answered_with_502_is_not_sent_again() {
     // Trust #16: the server may have created the user before its gateway gave up.
     let (base, log) = hostile::serve(|_, _| Answer::text(502, "bad gateway")).await;
-    let scim = ScimClient::new(
-        crate::providers::http_client(),
-        &base,
-        "t",
-        Capabilities::default(),
-        ScimSoftDelete::Deactivate,
-    )
-    .expect("client");
-    let attributes = [("userName", "a@contoso.com".to_owned())].into_iter().collect();
+    let (scim, attributes) = (plain_client(&base), one_user());
     let created = scim.create_users(&[attributes]).await;
     assert!(created[0].is_err());
     let posts = log
@@ -142,15 +150,7 @@ async fn throttling_is_waited_out_past_the_attempts_a_failure_gets() {
         }
     })
     .await;
-    let scim = ScimClient::new(
-        crate::providers::http_client(),
-        &base,
-        "t",
-        Capabilities::default(),
-        ScimSoftDelete::Deactivate,
-    )
-    .expect("client");
-    let attributes = [("userName", "a@contoso.com".to_owned())].into_iter().collect();
+    let (scim, attributes) = (plain_client(&base), one_user());
     let created = scim.create_users(&[attributes]).await.remove(0).expect("created");
     assert_eq!(created, "u1");
     let posts = log.lock().map(|l| l.len()).unwrap_or(0);
@@ -166,7 +166,7 @@ async fn scim_errors_become_typed() {
         )
     })
     .await;
-    let attributes = [("userName", "a@contoso.com".to_owned())].into_iter().collect();
+    let attributes = one_user();
     let error = scim.create_users(&[attributes]).await.remove(0).expect_err("refused");
     assert_eq!(error.to_string(), "HTTP 409 (uniqueness): userName taken");
     assert!(matches!(error, DirectoryError::Rejected { .. }));
