@@ -732,3 +732,46 @@ async fn graph_tokens_are_cached_and_renewed_when_graph_refuses_them() {
         Err(xtsync::providers::DirectoryError::InvalidResponse(_))
     ));
 }
+
+#[tokio::test]
+async fn plan_predicts_a_graph_to_graph_cycle_and_sends_graph_no_write() {
+    let (t, fake, source, _target) = pair("graph-plan", true, true).await;
+    source.add_user("alice@contoso.com", "Sales").await;
+    source.add_user("bob@contoso.com", "Sales").await;
+    source.add_user("carol@contoso.com", "Ops").await;
+    let tenants = manifests::graph_tenant("contoso", CONTOSO, "Global", Some(&fake.base))
+        .and(manifests::graph_tenant(
+            "fabrikam",
+            FABRIKAM,
+            "Global",
+            Some(&fake.base),
+        ))
+        .and(manifests::policies())
+        .and(sales_config("10m", manifests::nothing()));
+    let writes_before = writes(&fake.requests(FABRIKAM)).len();
+    let (code, planned) = crate::plan::plan(&t, &tenants).await;
+    assert_eq!(code, 2, "{planned:#}");
+    assert_eq!(
+        crate::plan::actions(&planned),
+        [
+            ("Create".to_owned(), "alice@contoso.com".to_owned()),
+            ("Create".to_owned(), "bob@contoso.com".to_owned()),
+        ]
+    );
+    assert_eq!(
+        writes(&fake.requests(FABRIKAM)).len(),
+        writes_before,
+        "plan sent Graph no write"
+    );
+
+    t.apply(&sales_config("10m", manifests::nothing())).await;
+    let cycle = cycle_done(&t, &[SyncedReason::CycleSucceeded])
+        .await
+        .last_cycle
+        .expect("cycle");
+    let summary = &planned["configurations"][0]["summary"];
+    assert_eq!(
+        (summary["created"].as_u64(), summary["unchanged"].as_u64()),
+        (Some(u64::from(cycle.created)), Some(u64::from(cycle.unchanged)))
+    );
+}

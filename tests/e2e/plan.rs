@@ -10,7 +10,7 @@ use crate::support::{Manifest, TestNs};
 use crate::sync::{cycle_done, sales, sales_config};
 
 /// Runs `xtsync plan -o json --detailed-exitcode` on `manifests`; its exit code and output.
-async fn plan(t: &TestNs, manifests: &Manifests) -> (i32, Value) {
+pub(crate) async fn plan(t: &TestNs, manifests: &Manifests) -> (i32, Value) {
     let file = std::env::temp_dir().join(format!("xtsync-plan-{}.yaml", t.name));
     std::fs::write(&file, manifests.yaml()).expect("write manifests");
     // On a blocking thread: the controllers may share this test's runtime.
@@ -30,7 +30,7 @@ async fn plan(t: &TestNs, manifests: &Manifests) -> (i32, Value) {
     (output.status.code().unwrap_or(-1), json)
 }
 
-fn actions(plan: &Value) -> Vec<(String, String)> {
+pub(crate) fn actions(plan: &Value) -> Vec<(String, String)> {
     let mut actions: Vec<(String, String)> = plan["configurations"][0]["actions"]
         .as_array()
         .into_iter()
