@@ -24,6 +24,9 @@ pub struct Record {
     pub user_name: String,
     /// The names of the attributes the action sets or clears.
     pub changed_attributes: Vec<&'static str>,
+    /// Each changed attribute with its value before and after: for `xtsync plan`'s reader
+    /// only — the log stream gets the names, never the values (they may be personal data).
+    pub values: Vec<(&'static str, Option<String>, Option<String>)>,
     pub result: Outcome,
     /// A skip reason or a `DirectoryError` variant name, when not a success.
     pub reason: Option<&'static str>,
@@ -44,29 +47,40 @@ impl Sink for Discard {
 
 /// The record of a change and its result (`Ok(target id)` when it is known).
 pub fn of_change(change: &Change, result: &Result<Option<String>, DirectoryError>) -> Record {
-    let (source_id, target_id, changed_attributes) = match change {
-        Change::Create { source, attributes } => (Some(source.clone()), None, attributes.keys().copied().collect()),
+    let (source_id, target_id, values): (_, _, Vec<_>) = match change {
+        Change::Create { source, attributes } => (
+            Some(source.clone()),
+            None,
+            attributes.iter().map(|(k, v)| (*k, None, Some(v.clone()))).collect(),
+        ),
         Change::Adopt {
             source,
             target,
             changes,
+            before,
         }
         | Change::Update {
             source,
             target,
             changes,
+            before,
         }
         | Change::Restore {
             source,
             target,
             changes,
+            before,
         } => (
             Some(source.clone()),
             Some(target.id.clone()),
-            changes.keys().copied().collect(),
+            changes
+                .iter()
+                .map(|(k, new)| (*k, before.get(k).cloned().flatten(), new.clone()))
+                .collect(),
         ),
         Change::Deprovision { target } => (None, Some(target.id.clone()), Vec::new()),
     };
+    let changed_attributes = values.iter().map(|(k, _, _)| *k).collect();
     let (result, target_id, reason, message) = match result {
         Ok(created) => (Outcome::Success, created.clone().or(target_id), None, None),
         Err(DirectoryError::Refused { reason, detail }) => {
@@ -85,6 +99,7 @@ pub fn of_change(change: &Change, result: &Result<Option<String>, DirectoryError
         target_id,
         user_name: change.label().to_owned(),
         changed_attributes,
+        values,
         result,
         reason,
         message,
@@ -98,6 +113,7 @@ pub fn of_skip(skip: &Skip) -> Record {
         target_id: None,
         user_name: skip.user.clone(),
         changed_attributes: Vec::new(),
+        values: Vec::new(),
         result: Outcome::Skipped,
         reason: Some(skip.reason.as_str()),
         message: Some(skip.message.clone()),

@@ -45,6 +45,11 @@ fn action(record: &Record) -> Value {
         "sourceId": record.source_id,
         "targetId": record.target_id,
         "changedAttributes": record.changed_attributes,
+        "changes": record
+            .values
+            .iter()
+            .map(|(attribute, old, new)| json!({ "attribute": attribute, "old": old, "new": new }))
+            .collect::<Vec<_>>(),
         "reason": record.reason,
         "message": record.message,
     })
@@ -87,7 +92,16 @@ pub fn table(plans: &[ConfigPlan]) -> String {
         for record in &plan.records {
             let detail = match (record.reason, &record.message) {
                 (Some(reason), Some(message)) => format!("{reason}: {message}"),
-                _ => record.changed_attributes.join(", "),
+                _ if record.action == "Create" => record.changed_attributes.join(", "),
+                _ => record
+                    .values
+                    .iter()
+                    .map(|(attribute, old, new)| {
+                        let shown = |v: &Option<String>| v.as_deref().map_or("(none)".to_owned(), |v| format!("{v:?}"));
+                        format!("{attribute}: {} → {}", shown(old), shown(new))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
             };
             out.push_str(&format!(
                 "  {:<11} {:<width$} {detail}\n",

@@ -31,17 +31,21 @@ pub enum Change {
         source: String,
         target: TargetRef,
         changes: Changes,
+        /// What the changed attributes held before (for `xtsync plan`; never logged).
+        before: Changes,
     },
     Update {
         source: String,
         target: TargetRef,
         changes: Changes,
+        before: Changes,
     },
     /// Bring back a deprovisioned user that is in scope again (rule 7).
     Restore {
         source: String,
         target: TargetRef,
         changes: Changes,
+        before: Changes,
     },
     Deprovision {
         target: TargetRef,
@@ -291,11 +295,13 @@ fn plan_user(
             return Err(skip(SkipReason::ConflictsWithInternalUser, message));
         }
         let target = TargetRef::from(*existing);
+        let before = before(existing, &changes);
         return Ok(if !existing.active() {
             Some(Change::Restore {
                 source,
                 target,
                 changes,
+                before,
             })
         } else if changes.is_empty() {
             None
@@ -304,6 +310,7 @@ fn plan_user(
                 source,
                 target,
                 changes,
+                before,
             })
         });
     }
@@ -321,10 +328,12 @@ fn plan_user(
     // Adoption manages what an update would, plus what creation would have set.
     let mut keys: Vec<&'static str> = managed.to_vec();
     keys.extend(desired.keys().copied().filter(|k| !managed.contains(k)));
+    let changes = diff(&desired, candidate, &keys);
     Ok(Some(Change::Adopt {
         source,
         target: candidate.into(),
-        changes: diff(&desired, candidate, &keys),
+        before: before(candidate, &changes),
+        changes,
     }))
 }
 
@@ -380,6 +389,14 @@ fn matching_candidate<'a>(
 
 /// Attribute-level differences on `keys` (rule 6: unchanged users cost nothing, updates send
 /// only what changed).
+/// What `current` holds of the attributes `changes` sets or clears.
+fn before(current: &User, changes: &Changes) -> Changes {
+    changes
+        .keys()
+        .map(|k| (*k, current.get(k).map(str::to_owned)))
+        .collect()
+}
+
 fn diff(desired: &Attributes, current: &User, keys: &[&'static str]) -> Changes {
     keys.iter()
         .filter_map(|k| {
