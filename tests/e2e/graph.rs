@@ -775,3 +775,60 @@ async fn plan_predicts_a_graph_to_graph_cycle_and_sends_graph_no_write() {
         (Some(u64::from(cycle.created)), Some(u64::from(cycle.unchanged)))
     );
 }
+
+#[tokio::test]
+async fn provisioning_records_match_the_writes_one_for_one_when_a_batch_partly_fails() {
+    let (t, fake, source, _target) = pair("graph-records", true, true).await;
+    for name in ["alice", "bob", "carol"] {
+        source.add_user(&format!("{name}@contoso.com"), "Sales").await;
+    }
+    // One of the three invitations in the batch fails; the other two go through.
+    fake.add_fault(crate::fake_graph::Fault {
+        method: "POST",
+        path_contains: "/invitations".into(),
+        status: 500,
+        retry_after: None,
+        times: 1,
+    });
+    t.apply(&sales_config("10m", manifests::nothing())).await;
+    let cycle = cycle_done(&t, &[SyncedReason::PartiallySynced])
+        .await
+        .last_cycle
+        .expect("cycle");
+    assert_eq!((cycle.created, cycle.failed), (2, 1), "{cycle:?}");
+    let records = crate::support::provisioning_log::of(&format!("{}/{CONFIG}", t.name));
+    let results: Vec<(&str, &str)> = records
+        .iter()
+        .map(|r| (r["action"].as_str(), r["result"].as_str()))
+        .collect();
+    assert_eq!(results.len(), 3, "one record per write: {records:#?}");
+    assert_eq!(
+        results.iter().filter(|r| **r == ("Create", "Success")).count(),
+        2,
+        "{records:#?}"
+    );
+    assert_eq!(
+        results.iter().filter(|r| **r == ("Create", "Failure")).count(),
+        1,
+        "{records:#?}"
+    );
+    // Each successful record names a user the target now has, and only those were patched.
+    let mut recorded: Vec<String> = records
+        .iter()
+        .filter(|r| r["result"] == "Success")
+        .map(|r| format!("PATCH /v1.0/users/{}", r["targetId"]))
+        .collect();
+    recorded.sort();
+    let mut patched: Vec<String> = writes(&fake.requests(FABRIKAM))
+        .into_iter()
+        .filter(|w| w.starts_with("PATCH /v1.0/users/"))
+        .map(|w| w.split('?').next().unwrap_or_default().to_owned())
+        .collect();
+    patched.sort();
+    assert_eq!(recorded, patched);
+    let failed = records.iter().find(|r| r["result"] == "Failure").expect("a failure");
+    assert!(
+        !failed["reason"].is_empty() && !failed["message"].is_empty(),
+        "{failed:?}"
+    );
+}

@@ -9,6 +9,7 @@
 pub mod background;
 pub mod cut;
 pub mod faults;
+pub mod provisioning_log;
 pub mod scim;
 
 use std::fmt::Debug;
@@ -214,6 +215,7 @@ impl TestNs {
 
     /// Starts the controllers, watching this namespace only.
     pub fn start_controllers(&mut self, tweak: impl FnOnce(&mut Settings)) {
+        provisioning_log::install();
         let mut settings = Settings {
             namespace: Some(self.name.clone()),
             tenant_retry: Duration::from_secs(2),
