@@ -38,10 +38,10 @@ impl<S: tracing::Subscriber> Layer<S> for Collector {
         }
         let mut fields = Fields::new();
         event.record(&mut Visitor(&mut fields));
-        if let Some(records) = RECORDS.get() {
-            if let Ok(mut records) = records.lock() {
-                records.push(fields);
-            }
+        if let Some(records) = RECORDS.get()
+            && let Ok(mut records) = records.lock()
+        {
+            records.push(fields);
         }
     }
 }
