@@ -14,12 +14,20 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked --version 0.13.2
 fi
 export CARGO_TARGET_DIR="$HOME/.cache/xtsync/fuzz-target"
+# libFuzzer's instrumentation needs nightly flags: the nightly toolchain when there is one,
+# else the stable one with RUSTC_BOOTSTRAP (the same compiler, its unstable flags allowed).
+if rustup run nightly rustc --version >/dev/null 2>&1; then
+  cargo_fuzz=(cargo +nightly fuzz)
+else
+  export RUSTC_BOOTSTRAP=1
+  cargo_fuzz=(cargo fuzz)
+fi
 for target in "${targets[@]}"; do
   corpus="$HOME/.cache/xtsync/corpus/$target"
   mkdir -p "$corpus"
   echo "fuzz: $target for ${seconds}s"
   log="$HOME/.cache/xtsync/fuzz-$target.log"
-  if ! cargo +nightly fuzz run --fuzz-dir fuzz -O "$target" "$corpus" "fuzz/seeds/$target" -- \
+  if ! "${cargo_fuzz[@]}" run --fuzz-dir fuzz -O "$target" "$corpus" "fuzz/seeds/$target" -- \
     -max_total_time="$seconds" -max_len=65536 -timeout=10 -print_final_stats=1 >"$log" 2>&1; then
     tail -60 "$log"
     echo "fuzz: $target FAILED (input in fuzz/artifacts/$target/)"
