@@ -93,6 +93,11 @@ pub struct ScimDirectory {
     /// How a soft delete is done: `Deactivate` (PATCH active=false) or `Delete`.
     #[serde(default)]
     pub soft_delete: ScimSoftDelete,
+    /// Requests in flight at once towards this directory, shared by every configuration that
+    /// reads or writes it (default 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 64))]
+    pub max_concurrency: Option<u32>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
@@ -123,6 +128,11 @@ pub struct GraphDirectory {
     /// The target attribute that holds the anchor; the provider documents its default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anchor_attribute: Option<String>,
+    /// Requests (or `$batch` requests) in flight at once towards this tenant's Graph, shared
+    /// by every configuration that reads or writes it (default 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 64))]
+    pub max_concurrency: Option<u32>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use super::budget::{Budgets, DEFAULT_CONCURRENCY};
 use super::msgraph::resource::AnchorAttribute;
 use super::msgraph::{Credentials, Endpoints, GraphClient, GraphDirectory, TokenCache};
 use super::scim::ScimClient;
@@ -12,11 +13,13 @@ use super::{Directory, ProbeError};
 use crate::api::SecretKeyRef;
 use crate::api::tenant::{Capabilities, Cloud, GraphDirectory as GraphSpec, ScimDirectory as ScimSpec, TenantSpec};
 
-/// What every provider shares: one HTTP client (connection pools) and Graph's token cache.
+/// What every provider shares: one HTTP client (connection pools), Graph's token cache, and
+/// one budget per directory (requests in flight, throttle hold) across configurations.
 #[derive(Clone)]
 pub struct Clients {
     pub http: reqwest::Client,
     pub graph_tokens: Arc<TokenCache>,
+    pub budgets: Arc<Budgets>,
 }
 
 impl Default for Clients {
@@ -24,8 +27,16 @@ impl Default for Clients {
         Clients {
             http: super::http_client(),
             graph_tokens: Arc::default(),
+            budgets: Arc::default(),
         }
     }
+}
+
+/// The requests in flight a Tenant allows its directory.
+fn limit(max_concurrency: Option<u32>) -> usize {
+    max_concurrency
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(DEFAULT_CONCURRENCY)
 }
 
 /// Why a Tenant's directory cannot be opened. The variant names are condition reasons.
@@ -155,17 +166,24 @@ impl<'a> Setup<'a> {
     ) -> Result<Box<dyn Directory>, ConnectError> {
         match self {
             Setup::Scim(scim) => {
+                let key = format!("scim {}", scim.url.trim_end_matches('/'));
+                let budget = clients.budgets.of(&key, limit(scim.max_concurrency));
                 ScimClient::new(clients.http.clone(), &scim.url, secret, capabilities, scim.soft_delete)
-                    .map(|c| Box::new(c) as Box<dyn Directory>)
+                    .map(|c| Box::new(c.with_budget(budget)) as Box<dyn Directory>)
                     .map_err(|_| {
                         ConnectError::AuthenticationFailed("the token is not a valid HTTP header value".into())
                     })
             }
-            Setup::Graph(graph) => Ok(Box::new(GraphDirectory::new(
-                graph.client(clients, secret),
-                graph.anchor,
-                true,
-            ))),
+            Setup::Graph(graph) => {
+                let key = format!(
+                    "graph {} {}",
+                    graph.endpoints.graph,
+                    graph.tenant_id.to_ascii_lowercase()
+                );
+                let budget = clients.budgets.of(&key, limit(graph.spec.max_concurrency));
+                let client = graph.client(clients, secret).with_budget(budget);
+                Ok(Box::new(GraphDirectory::new(client, graph.anchor, true)))
+            }
         }
     }
 

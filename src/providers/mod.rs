@@ -1,6 +1,7 @@
 //! Directory providers behind one trait (`Directory`), plus the connection test the Tenant
 //! controller runs.
 
+pub mod budget;
 pub mod connect;
 pub mod directory;
 #[cfg(test)]

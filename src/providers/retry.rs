@@ -6,10 +6,12 @@
 //! again is decided here.
 
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::time::Instant;
+
+use super::budget::{DEFAULT_CONCURRENCY, DirectoryBudget};
 
 /// The longest wait between two attempts, whatever a directory's `Retry-After` asks.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -30,20 +32,21 @@ pub enum Attempt<T> {
     Retry { after: Option<Duration>, give_up: T },
 }
 
-/// The pace of the requests to one directory during one cycle: when the directory throttles
-/// one request, every request to it waits until the directory's `Retry-After` has passed,
-/// instead of each earning a 429 of its own; and the time spent so held is counted against
-/// one budget for the whole cycle, whatever the concurrency.
+/// The pace of one cycle's requests to one directory. The directory's budget (shared with
+/// every other client of it) holds every request while the directory's `Retry-After` runs and
+/// limits the requests in flight; the time this cycle spends held is counted against its own
+/// throttle budget, once however many of its requests waited together.
 pub struct Pacer {
+    shared: Arc<DirectoryBudget>,
     budget: Duration,
-    state: Mutex<Pace>,
+    state: Mutex<Held>,
 }
 
-struct Pace {
-    /// No request is sent before this instant.
-    not_before: Instant,
-    /// How long the directory has held this pacer's requests so far.
+struct Held {
+    /// How long this cycle has been held so far…
     held: Duration,
+    /// …counted up to this instant.
+    counted_until: Instant,
 }
 
 impl Default for Pacer {
@@ -53,46 +56,65 @@ impl Default for Pacer {
 }
 
 impl Pacer {
+    /// A pacer with a directory budget of its own.
     pub fn new(budget: Duration) -> Self {
+        Pacer::sharing(Arc::new(DirectoryBudget::new(DEFAULT_CONCURRENCY)), budget)
+    }
+
+    /// A pacer of one cycle towards the directory whose budget is `shared`.
+    pub fn sharing(shared: Arc<DirectoryBudget>, budget: Duration) -> Self {
         Pacer {
+            shared,
             budget,
-            state: Mutex::new(Pace {
-                not_before: Instant::now(),
+            state: Mutex::new(Held {
                 held: Duration::ZERO,
+                counted_until: Instant::now(),
             }),
         }
     }
 
-    /// Waits until requests may be sent again.
+    /// Requests in flight at once towards the directory.
+    pub fn limit(&self) -> usize {
+        self.shared.limit()
+    }
+
+    /// Counts a hold until `until` against this cycle's budget; false when it would pass it.
+    fn count(&self, until: Instant) -> bool {
+        let Ok(mut state) = self.state.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        let added = until.saturating_duration_since(state.counted_until.max(now));
+        if state.held + added > self.budget {
+            return false;
+        }
+        state.held += added;
+        state.counted_until = state.counted_until.max(until);
+        true
+    }
+
+    /// Waits until requests may be sent again (a hold of this cycle's or another's).
     pub async fn ready(&self) {
         loop {
-            let not_before = self
-                .state
-                .lock()
-                .map_or_else(|_| Instant::now(), |pace| pace.not_before);
+            let not_before = self.shared.not_before();
             if not_before <= Instant::now() {
                 return;
             }
+            // Time held by another configuration's throttling counts too: a directory that
+            // throttles without end ends this cycle, whoever it answered.
+            self.count(not_before);
             tokio::time::sleep_until(not_before).await;
         }
     }
 
-    /// The directory asked to wait `wait`: holds every request until then. False when that
-    /// would take the hold past the budget (the caller gives up instead).
+    /// The directory asked to wait `wait`: holds every request to it until then. False when
+    /// that would take this cycle's holds past its budget (the caller gives up instead).
     pub fn hold(&self, wait: Duration) -> bool {
-        let Ok(mut pace) = self.state.lock() else {
-            return false;
-        };
-        let now = Instant::now();
-        let until = now + wait;
-        // Only the part of the wait beyond an existing hold is new: concurrent requests that
-        // were throttled together are one hold, not one each.
-        let added = until.saturating_duration_since(pace.not_before.max(now));
-        if pace.held + added > self.budget {
+        let until = Instant::now() + wait;
+        if !self.count(until) {
             return false;
         }
-        pace.held += added;
-        pace.not_before = pace.not_before.max(until);
+        self.shared.hold_until(until);
         true
     }
 }
@@ -107,7 +129,10 @@ where
     let (mut number, mut throttles, mut failures) = (1, 0, 0);
     loop {
         pacer.ready().await;
-        match attempt(number).await {
+        let permit = pacer.shared.permit().await;
+        let answer = attempt(number).await;
+        drop(permit);
+        match answer {
             Attempt::Done(answer) => return answer,
             Attempt::Throttled { after, give_up } => {
                 throttles += 1;

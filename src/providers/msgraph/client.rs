@@ -25,9 +25,6 @@ const ATTEMPTS: u32 = 6;
 const MAX_PAGES: usize = 20_000;
 /// Graph's limit of requests in one JSON batch.
 pub const BATCH_LIMIT: usize = 20;
-/// Batches in flight at once towards one tenant (Graph allows 4 concurrent requests per app
-/// and tenant for some workloads; more only earns 429s).
-const BATCHES_IN_FLIGHT: usize = 4;
 
 pub struct GraphClient {
     http: reqwest::Client,
@@ -77,6 +74,18 @@ impl GraphClient {
             tokens,
             pacer: Pacer::default(),
         }
+    }
+
+    /// Shares `budget` (requests in flight, throttle hold) with every other client of this
+    /// tenant's Graph.
+    pub fn with_budget(mut self, budget: Arc<crate::providers::budget::DirectoryBudget>) -> Self {
+        self.pacer = Pacer::sharing(budget, retry::THROTTLE_BUDGET);
+        self
+    }
+
+    /// Requests in flight at once towards this tenant's Graph.
+    pub fn limit(&self) -> usize {
+        self.pacer.limit()
     }
 
     pub fn tenant_id(&self) -> &str {
@@ -317,7 +326,7 @@ impl GraphClient {
             })
             .collect();
         futures::stream::iter(sends)
-            .buffer_unordered(BATCHES_IN_FLIGHT)
+            .buffer_unordered(self.limit())
             .collect()
             .await
     }
@@ -434,67 +443,5 @@ pub fn graph_error(status: u16, body: &Value, attempts: u32) -> DirectoryError {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn graph_error_bodies_become_typed_errors() {
-        // The documented error shape (Microsoft Graph error responses).
-        let body = json!({
-            "error": {
-                "code": "Request_BadRequest",
-                "message": "Invalid value specified for property 'mail' of resource 'User'.",
-                "innerError": {
-                    "date": "2026-11-25T02:00:00",
-                    "request-id": "9a3c2f5e-0000-4000-8000-000000000001",
-                    "client-request-id": "9a3c2f5e-0000-4000-8000-000000000001"
-                }
-            }
-        });
-        let e = graph_error(400, &body, 1);
-        assert!(matches!(e, DirectoryError::Rejected { .. }));
-        assert_eq!(
-            e.to_string(),
-            "HTTP 400 (Request_BadRequest): Invalid value specified for property 'mail' of resource 'User'. \
-             (request-id 9a3c2f5e-0000-4000-8000-000000000001)"
-        );
-        assert!(matches!(graph_error(404, &body, 1), DirectoryError::NotFound));
-        assert!(matches!(
-            graph_error(429, &Value::Null, 6),
-            DirectoryError::Throttled {
-                status: 429,
-                attempts: 6
-            }
-        ));
-        assert!(matches!(
-            graph_error(401, &Value::Null, 1),
-            DirectoryError::AuthenticationFailed { status: 401 }
-        ));
-    }
-
-    #[test]
-    fn batch_items_follow_the_documented_shape() {
-        let item = batch_item(
-            3,
-            &BatchRequest {
-                method: Method::PATCH,
-                url: "/users/u1".into(),
-                body: Some(json!({"jobTitle": "Dev"})),
-            },
-        );
-        assert_eq!(
-            item,
-            json!({"id": "3", "method": "PATCH", "url": "/users/u1", "body": {"jobTitle": "Dev"},
-                   "headers": {"Content-Type": "application/json"}})
-        );
-        let get = batch_item(
-            0,
-            &BatchRequest {
-                method: Method::DELETE,
-                url: "/users/u1".into(),
-                body: None,
-            },
-        );
-        assert_eq!(get, json!({"id": "0", "method": "DELETE", "url": "/users/u1"}));
-    }
-}
+#[path = "client_tests.rs"]
+mod tests;

@@ -21,8 +21,6 @@ use crate::engine::user::{Attributes, User};
 use crate::providers::directory::{SourceRead, confirm_by_reads};
 use crate::providers::{Directory, DirectoryError};
 
-/// Requests in flight at once when not batching.
-const CONCURRENCY: usize = 4;
 /// Where an invited user would land after redeeming; no one is sent there (no invitation
 /// email is sent) but the API requires it.
 const REDIRECT_URL: &str = "https://myapps.microsoft.com";
@@ -157,7 +155,7 @@ impl GraphDirectory {
                 .boxed()
             })
             .collect();
-        crate::providers::in_input_order(sends, CONCURRENCY).await
+        crate::providers::in_input_order(sends, self.client.limit()).await
     }
 
     /// The PATCH that sets `changes` (without the manager), if there is anything to send.
@@ -262,7 +260,7 @@ impl Directory for GraphDirectory {
     }
 
     async fn confirm_gone(&self, ids: &[String]) -> Result<HashSet<String>, DirectoryError> {
-        confirm_by_reads(ids, CONCURRENCY, |id| {
+        confirm_by_reads(ids, self.client.limit(), |id| {
             async move {
                 let url = self.url(&format!("/users/{id}"), &[("$select", "id")])?;
                 match self.client.send(Method::GET, &url, None, false).await {
@@ -351,7 +349,7 @@ impl Directory for GraphDirectory {
                 Some((target, resource::after_invitation(&users[i])))
             })
             .collect();
-        let outcomes = self.update_users(&updates, CONCURRENCY).await;
+        let outcomes = self.update_users(&updates, self.client.limit()).await;
         keep_failures(&mut results, &invited, outcomes);
         results
     }

@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use reqwest::header::HeaderValue;
 
 use super::*;
+use crate::providers::budget::DirectoryBudget;
 
 #[test]
 fn retry_after_seconds_are_honoured_and_capped() {
@@ -143,4 +144,37 @@ async fn a_throttled_request_holds_every_request_to_that_directory() {
         !together.hold(Duration::from_millis(3500)),
         "a second more would pass the budget"
     );
+}
+
+/// Scale #2: configurations that talk to the same directory share its hold — a 429 answered
+/// to one holds the other's requests too.
+#[tokio::test(start_paused = true)]
+async fn a_hold_of_one_configuration_holds_every_configuration_of_that_directory() {
+    let shared = Arc::new(DirectoryBudget::new(4));
+    let (first, second) = (
+        Pacer::sharing(shared.clone(), THROTTLE_BUDGET),
+        Pacer::sharing(shared, THROTTLE_BUDGET),
+    );
+    let start = Instant::now();
+    let throttled = with_retries(5, &first, |n| async move {
+        if n == 1 {
+            Attempt::Throttled {
+                after: Some(Duration::from_secs(2)),
+                give_up: Duration::ZERO,
+            }
+        } else {
+            Attempt::Done(start.elapsed())
+        }
+    });
+    let other = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        with_retries(
+            5,
+            &second,
+            |_| async move { Attempt::Done::<Duration>(start.elapsed()) },
+        )
+        .await
+    };
+    let (a, b) = tokio::join!(throttled, other);
+    assert_eq!((a, b), (Duration::from_secs(2), Duration::from_secs(2)));
 }

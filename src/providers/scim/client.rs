@@ -33,9 +33,8 @@ const MAX_PAGES: usize = 10_000;
 const BULK_CHUNK: usize = 200;
 /// Attempts for a failing request before giving up on it (throttling is paced instead).
 const ATTEMPTS: u32 = 5;
-/// Requests in flight at once towards one directory. Kept under the default listen backlog of
-/// small servers (Python's socketserver: 5): beyond it, connections wait for a SYN retry (1 s).
-const CONCURRENCY: usize = 4;
+/// Requests in flight at once towards one directory, unless its Tenant says otherwise.
+const CONCURRENCY: usize = crate::providers::budget::DEFAULT_CONCURRENCY;
 
 pub struct ScimClient {
     http: reqwest::Client,
@@ -66,6 +65,13 @@ impl ScimClient {
             soft_delete,
             pacer: Pacer::default(),
         })
+    }
+
+    /// Shares `budget` (requests in flight, throttle hold) with every other client of this
+    /// directory.
+    pub fn with_budget(mut self, budget: std::sync::Arc<crate::providers::budget::DirectoryBudget>) -> Self {
+        self.pacer = Pacer::sharing(budget, retry::THROTTLE_BUDGET);
+        self
     }
 
     /// Sends a request, pacing throttling (429, 503) and retrying other 5xx (and connection
@@ -356,7 +362,7 @@ impl Directory for ScimClient {
     }
 
     async fn confirm_gone(&self, ids: &[String]) -> Result<HashSet<String>, DirectoryError> {
-        confirm_by_reads(ids, CONCURRENCY, |id| {
+        confirm_by_reads(ids, self.pacer.limit(), |id| {
             async move {
                 match self.get_resource(id).await {
                     Ok(_) => Ok(true),
@@ -392,7 +398,7 @@ impl Directory for ScimClient {
         }
         let requests: Vec<BoxFuture<'_, Result<String, DirectoryError>>> =
             users.iter().map(|u| self.create_one(u).boxed()).collect();
-        crate::providers::in_input_order(requests, CONCURRENCY).await
+        crate::providers::in_input_order(requests, self.pacer.limit()).await
     }
 
     async fn update_user(&self, target: &TargetRef, changes: &Changes) -> Result<(), DirectoryError> {

@@ -171,3 +171,33 @@ async fn scim_errors_become_typed() {
     assert_eq!(error.to_string(), "HTTP 409 (uniqueness): userName taken");
     assert!(matches!(error, DirectoryError::Rejected { .. }));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn configurations_sharing_a_directory_never_exceed_its_limit_together() {
+    // Scale #2: two configurations writing into one directory with a limit of 2 — each alone
+    // would send up to its limit, together they must not exceed it.
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let in_flight = std::sync::Arc::new(AtomicUsize::new(0));
+    let most = std::sync::Arc::new(AtomicUsize::new(0));
+    let (now, peak) = (in_flight.clone(), most.clone());
+    let (base, _) = hostile::serve(move |_, _| {
+        let current = now.fetch_add(1, Ordering::SeqCst) + 1;
+        peak.fetch_max(current, Ordering::SeqCst);
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        now.fetch_sub(1, Ordering::SeqCst);
+        Answer::json(201, json!({ "id": "u", "userName": "a@contoso.com" }))
+    })
+    .await;
+    let budgets = crate::providers::budget::Budgets::default();
+    let clients: Vec<ScimClient> = (0..2)
+        .map(|_| plain_client(&base).with_budget(budgets.of("scim shared", 2)))
+        .collect();
+    let users: Vec<_> = (0..8).map(|_| one_user()).collect();
+    let (a, b) = tokio::join!(clients[0].create_users(&users), clients[1].create_users(&users));
+    assert!(a.iter().chain(&b).all(Result::is_ok));
+    assert_eq!(
+        most.load(Ordering::SeqCst),
+        2,
+        "at most the directory's limit, and all of it used"
+    );
+}
