@@ -39,6 +39,10 @@ enum Command {
         /// The namespace of the Lease (the operator's own).
         #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
         lease_namespace: String,
+        /// Cycles of each kind (Initial, Incremental) running at once; the kinds have slots of
+        /// their own, so that long Initial cycles never hold incremental ones up.
+        #[arg(long, env = "XTSYNC_MAX_CONCURRENT_CYCLES", default_value_t = controller::slots::DEFAULT_MAX_CONCURRENT_CYCLES)]
+        max_concurrent_cycles: usize,
     },
     /// Print what the next Initial cycle of each SyncConfiguration in the manifests would do,
     /// reading the directories and writing to none; no cluster needed.
@@ -92,6 +96,7 @@ async fn main() -> ExitCode {
             http_addr,
             leader_election,
             lease_namespace,
+            max_concurrent_cycles,
         } => {
             telemetry::init(log_format, "info,kube=warn");
             let listener = match xtsync::ops::http::bind(http_addr).await {
@@ -113,6 +118,7 @@ async fn main() -> ExitCode {
             tracing::info!(%http_addr, "serving /healthz, /readyz and /metrics");
             let settings = Settings {
                 namespace,
+                max_concurrent_cycles,
                 ..Settings::default()
             };
             if !leader_election {

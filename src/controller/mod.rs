@@ -13,6 +13,7 @@ mod lookup;
 mod policy;
 pub mod preview;
 mod secrets;
+pub mod slots;
 mod status;
 mod sync_config;
 mod tenant;
@@ -44,6 +45,8 @@ pub struct Settings {
     pub tenant_retry: Duration,
     /// Safety net: how often a gate is evaluated again with no event.
     pub gate_recheck: Duration,
+    /// Cycles of each kind (Initial, Incremental) running at once.
+    pub max_concurrent_cycles: usize,
 }
 
 impl Default for Settings {
@@ -53,6 +56,7 @@ impl Default for Settings {
             tenant_recheck: Duration::from_secs(300),
             tenant_retry: Duration::from_secs(30),
             gate_recheck: Duration::from_secs(300),
+            max_concurrent_cycles: slots::DEFAULT_MAX_CONCURRENT_CYCLES,
         }
     }
 }
@@ -72,6 +76,8 @@ pub struct Context {
     pub written: sync_config::WrittenStatuses,
     /// Readiness and metrics, served by `ops::http`.
     pub health: Arc<Health>,
+    /// Slots for running cycles (fair scheduling).
+    pub slots: slots::CycleSlots,
 }
 
 /// The caches a reconcile dereferences from: the cluster's, or (`xtsync plan`) manifests'.
@@ -174,6 +180,7 @@ pub async fn run_with(client: Client, settings: Settings, health: Arc<Health>) {
         clients: crate::providers::Clients::default(),
         recorder: recorder(&client),
         written: Default::default(),
+        slots: slots::CycleSlots::new(settings.max_concurrent_cycles),
         health: health.clone(),
     });
 

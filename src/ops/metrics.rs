@@ -60,6 +60,10 @@ pub struct Metrics {
     pub interval: ObjectGauge,
     /// Per Tenant: 1 when Ready.
     pub tenant_ready: ObjectGauge,
+    /// Cycles due but waiting for a slot (`--max-concurrent-cycles`).
+    pub cycles_waiting: Gauge<i64, std::sync::atomic::AtomicI64>,
+    /// How late cycles start behind their `nextSyncTime`.
+    pub cycle_lag: Histogram,
     pub reconciles: Family<ReconcileLabels, Counter>,
     pub cycles: Family<CycleLabels, Counter>,
     pub cycle_duration: Family<CycleLabels, Histogram>,
@@ -70,92 +74,60 @@ pub struct Metrics {
 
 impl Default for Metrics {
     fn default() -> Self {
-        let mut registry = Registry::with_prefix("xtsync");
-        let reconciles = register(
-            &mut registry,
-            "reconciles",
-            "Reconciles by kind and result",
-            Family::<ReconcileLabels, Counter>::default(),
-        );
-        let cycles = register(
-            &mut registry,
-            "cycles",
-            "Sync cycles by type and result",
-            Family::<CycleLabels, Counter>::default(),
-        );
-        let cycle_duration = register(
-            &mut registry,
+        let mut m = Metrics {
+            registry: Registry::with_prefix("xtsync"),
+            reconciles: Family::default(),
+            cycles: Family::default(),
+            cycle_duration: Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.05, 2.0, 14))),
+            users: Family::default(),
+            quarantined: Gauge::default(),
+            leader: Gauge::default(),
+            pending_deletions: ObjectGauge::default(),
+            last_success: ObjectGauge::default(),
+            interval: ObjectGauge::default(),
+            tenant_ready: ObjectGauge::default(),
+            cycles_waiting: Gauge::default(),
+            cycle_lag: Histogram::new(exponential_buckets(0.1, 2.0, 14)),
+        };
+        let r = &mut m.registry;
+        r.register("reconciles", "Reconciles by kind and result", m.reconciles.clone());
+        r.register("cycles", "Sync cycles by type and result", m.cycles.clone());
+        r.register(
             "cycle_duration_seconds",
             "Duration of sync cycles",
-            Family::<CycleLabels, Histogram>::new_with_constructor(|| {
-                Histogram::new(exponential_buckets(0.05, 2.0, 14))
-            }),
+            m.cycle_duration.clone(),
         );
-        let users = register(
-            &mut registry,
-            "users",
-            "User operations by action and result",
-            Family::<UserLabels, Counter>::default(),
-        );
-        let quarantined = register(
-            &mut registry,
+        r.register("users", "User operations by action and result", m.users.clone());
+        r.register(
             "quarantined_configurations",
             "SyncConfigurations now quarantined",
-            Gauge::default(),
+            m.quarantined.clone(),
         );
-        let leader = register(
-            &mut registry,
-            "leader",
-            "1 when this replica runs the controllers",
-            Gauge::default(),
-        );
-        let pending_deletions = register(
-            &mut registry,
+        r.register("leader", "1 when this replica runs the controllers", m.leader.clone());
+        r.register(
             "pending_deletions",
             "Deprovisionings held by accidentalDeletionThreshold, per SyncConfiguration",
-            ObjectGauge::default(),
+            m.pending_deletions.clone(),
         );
-        let last_success = register(
-            &mut registry,
+        r.register(
             "last_successful_sync_timestamp_seconds",
             "When a SyncConfiguration last completed a cycle without failures",
-            ObjectGauge::default(),
+            m.last_success.clone(),
         );
-        let interval = register(
-            &mut registry,
-            "interval_seconds",
-            "A SyncConfiguration's interval",
-            ObjectGauge::default(),
+        r.register("interval_seconds", "A SyncConfiguration's interval", m.interval.clone());
+        r.register("tenant_ready", "1 when a Tenant is Ready", m.tenant_ready.clone());
+        r.register(
+            "cycles_waiting",
+            "Cycles due but waiting for a slot",
+            m.cycles_waiting.clone(),
         );
-        let tenant_ready = register(
-            &mut registry,
-            "tenant_ready",
-            "1 when a Tenant is Ready",
-            ObjectGauge::default(),
+        r.register(
+            "cycle_lag_seconds",
+            "How late cycles start behind their nextSyncTime",
+            m.cycle_lag.clone(),
         );
-        Metrics {
-            registry,
-            pending_deletions,
-            last_success,
-            interval,
-            tenant_ready,
-            reconciles,
-            cycles,
-            cycle_duration,
-            users,
-            quarantined,
-            leader,
-        }
+        m
     }
-}
-
-/// Registers `metric` under `name` and hands it back (a family shares its series with its clone).
-fn register<M>(registry: &mut Registry, name: &str, help: &str, metric: M) -> M
-where
-    M: prometheus_client::registry::Metric + Clone,
-{
-    registry.register(name, help, metric.clone());
-    metric
 }
 
 impl Metrics {

@@ -94,6 +94,16 @@ impl OpenGate<'_> {
         restart: Option<String>,
     ) -> Result<Ran, Error> {
         let started = Instant::now();
+        // A slot of the cycle's kind (fair scheduling); the wait counts into the cycle's time in
+        // status (it completes that much later) but not into its duration metric.
+        let _slot = ctx.slots.take(kind == CycleKind::Initial, &ctx.health.metrics).await;
+        let running = Instant::now();
+        if let Some(due) = &self.previous.next_sync_time {
+            let late = Timestamp::now().duration_since(due.0);
+            if late.is_positive() {
+                ctx.health.metrics.cycle_lag.observe(late.as_secs_f64());
+            }
+        }
         let id = provisioning::cycle_id(
             self.config.metadata.uid.as_deref().unwrap_or_default(),
             Timestamp::now().as_millisecond(),
@@ -122,7 +132,7 @@ impl OpenGate<'_> {
         let elapsed = started.elapsed();
         ctx.health
             .metrics
-            .record_cycle(kind == CycleKind::Initial, &result, elapsed);
+            .record_cycle(kind == CycleKind::Initial, &result, running.elapsed());
         if let Err(error) = &result {
             let config = super::dereference::label(self.config);
             tracing::warn!(%config, %error, "cycle failed; nothing was deprovisioned");
