@@ -95,13 +95,9 @@ async fn throttling_without_end_gives_up_when_the_budget_is_spent() {
     assert!(start.elapsed() <= Duration::from_secs(10), "{:?}", start.elapsed());
 }
 
-/// Pacing: once the directory throttles one request, the others to it wait as well rather than
-/// each earning a 429 — and requests throttled together are one hold against the budget.
-#[tokio::test(start_paused = true)]
-async fn a_throttled_request_holds_every_request_to_that_directory() {
-    let pacer = Arc::new(Pacer::new(Duration::from_secs(3)));
-    let start = Instant::now();
-    let throttled = with_retries(5, &pacer, |n| async move {
+/// A request throttled once for 2 s, then answered with the time it was answered at.
+async fn throttled_once_for_two_seconds(pacer: &Pacer, start: Instant) -> Duration {
+    with_retries(5, pacer, |n| async move {
         if n == 1 {
             Attempt::Throttled {
                 after: Some(Duration::from_secs(2)),
@@ -110,7 +106,17 @@ async fn a_throttled_request_holds_every_request_to_that_directory() {
         } else {
             Attempt::Done(start.elapsed())
         }
-    });
+    })
+    .await
+}
+
+/// Pacing: once the directory throttles one request, the others to it wait as well rather than
+/// each earning a 429 — and requests throttled together are one hold against the budget.
+#[tokio::test(start_paused = true)]
+async fn a_throttled_request_holds_every_request_to_that_directory() {
+    let pacer = Arc::new(Pacer::new(Duration::from_secs(3)));
+    let start = Instant::now();
+    let throttled = throttled_once_for_two_seconds(&pacer, start);
     let sent = Arc::new(AtomicU32::new(0));
     let (other_pacer, other_sent) = (pacer.clone(), sent.clone());
     let other = async move {
@@ -156,16 +162,7 @@ async fn a_hold_of_one_configuration_holds_every_configuration_of_that_directory
         Pacer::sharing(shared, THROTTLE_BUDGET),
     );
     let start = Instant::now();
-    let throttled = with_retries(5, &first, |n| async move {
-        if n == 1 {
-            Attempt::Throttled {
-                after: Some(Duration::from_secs(2)),
-                give_up: Duration::ZERO,
-            }
-        } else {
-            Attempt::Done(start.elapsed())
-        }
-    });
+    let throttled = throttled_once_for_two_seconds(&first, start);
     let other = async {
         tokio::time::sleep(Duration::from_millis(500)).await;
         with_retries(
