@@ -1,7 +1,7 @@
 //! From a Tenant the cluster knows to a live `Directory` or Graph client: the Tenant from the
 //! cache, its provider (`providers::Setup`), its Secret, its recorded capabilities.
 
-use super::secrets::{self, SecretProblem};
+use super::secrets;
 use super::{Context, Error, lookup};
 use crate::api::tenant::Tenant;
 use crate::providers::msgraph::GraphClient;
@@ -44,9 +44,8 @@ pub async fn setup_with_secret<'a>(
         Ok(setup) => setup,
         Err(problem) => return Ok(Err(problem)),
     };
-    Ok(match secrets::read_key(&ctx.client, ns, setup.secret()).await? {
-        Ok(secret) => Ok((setup, secret)),
-        Err(SecretProblem::NotFound(message)) => Err(ConnectError::SecretNotFound(message)),
-        Err(SecretProblem::NotAllowed(message)) => Err(ConnectError::SecretNotAllowed(message)),
-    })
+    Ok(secrets::read_key(&ctx.client, ns, setup.secret())
+        .await?
+        .map(|secret| (setup, secret))
+        .map_err(ConnectError::from))
 }

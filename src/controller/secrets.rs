@@ -7,6 +7,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, Client};
 
 use crate::api::{CREDENTIALS_LABEL, SecretKeyRef};
+use crate::providers::ConnectError;
 
 /// Why a Secret cannot be used (a message for a condition).
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +16,16 @@ pub enum SecretProblem {
     NotFound(String),
     #[error("{0}")]
     NotAllowed(String),
+}
+
+/// A Secret that cannot be used makes its Tenant's directory one that cannot be opened.
+impl From<SecretProblem> for ConnectError {
+    fn from(problem: SecretProblem) -> Self {
+        match problem {
+            SecretProblem::NotFound(message) => ConnectError::SecretNotFound(message),
+            SecretProblem::NotAllowed(message) => ConnectError::SecretNotAllowed(message),
+        }
+    }
 }
 
 /// The value of one key, or why it cannot be used. The outer error is the API call's (retry).

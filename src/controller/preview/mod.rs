@@ -16,7 +16,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
 
 use super::Caches;
-use super::secrets::{SecretProblem, key_of};
+use super::secrets::key_of;
 use super::sync_config::dereference;
 use super::tenant::{TenantProblem, status_after};
 use crate::api::conditions::ConditionReason;
@@ -144,11 +144,8 @@ fn credential<'a>(manifests: &Manifests, tenant: &'a Tenant) -> Result<(Setup<'a
         .secrets
         .iter()
         .find(|s| s.namespace().as_deref() == Some(ns.as_str()) && s.name_any() == setup.secret().name);
-    match key_of(secret, &ns, setup.secret()) {
-        Ok(value) => Ok((setup, value)),
-        Err(SecretProblem::NotFound(message)) => Err(ConnectError::SecretNotFound(message)),
-        Err(SecretProblem::NotAllowed(message)) => Err(ConnectError::SecretNotAllowed(message)),
-    }
+    let value = key_of(secret, &ns, setup.secret())?;
+    Ok((setup, value))
 }
 
 /// The directory of a Tenant the gate found Ready, with the capabilities its check recorded.
