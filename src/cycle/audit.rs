@@ -45,6 +45,25 @@ impl Sink for Discard {
     fn record(&self, _: Record) {}
 }
 
+/// A sink that keeps what it is given (`xtsync plan`, tests).
+#[derive(Default)]
+pub struct Collected(std::sync::Mutex<Vec<Record>>);
+
+impl Sink for Collected {
+    fn record(&self, record: Record) {
+        if let Ok(mut records) = self.0.lock() {
+            records.push(record);
+        }
+    }
+}
+
+impl Collected {
+    /// The records so far, and none kept.
+    pub fn take(&self) -> Vec<Record> {
+        self.0.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default()
+    }
+}
+
 /// The record of a change and its result (`Ok(target id)` when it is known).
 pub fn of_change(change: &Change, result: &Result<Option<String>, DirectoryError>) -> Record {
     let (source_id, target_id, values): (_, _, Vec<_>) = match change {

@@ -22,7 +22,7 @@ use super::tenant::{TenantProblem, status_after};
 use crate::api::conditions::ConditionReason;
 use crate::api::reasons::ReadyReason;
 use crate::api::{SyncConfiguration, Tenant};
-use crate::cycle::audit::{Record, Sink};
+use crate::cycle::audit::{Collected, Record};
 use crate::cycle::{self, CycleInput, CycleReport};
 use crate::gate;
 use crate::providers::{Clients, ConnectError, Directory, Setup};
@@ -128,7 +128,7 @@ async fn plan_one(
         Ok(report) => plan.report = Some(report),
         Err(error) => plan.error = Some(format!("{error}; a cycle would write nothing")),
     }
-    plan.records = log.0.into_inner().unwrap_or_default();
+    plan.records = log.take();
     plan
 }
 
@@ -181,16 +181,4 @@ where
         writer.apply_watcher_event(&watcher::Event::Apply(object.clone()));
     }
     writer.as_reader()
-}
-
-/// The records of one planned cycle.
-#[derive(Default)]
-struct Collected(std::sync::Mutex<Vec<Record>>);
-
-impl Sink for Collected {
-    fn record(&self, record: Record) {
-        if let Ok(mut records) = self.0.lock() {
-            records.push(record);
-        }
-    }
 }

@@ -13,6 +13,7 @@ mod properties;
 mod scope;
 
 use super::*;
+use crate::cycle::audit::Collected;
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::mapping;
 use crate::engine::rules::{ScopeMode, SyncRules};
@@ -29,25 +30,6 @@ pub struct Pair {
     pub dry_run: bool,
     /// The provisioning log of every cycle run so far.
     pub log: Collected,
-}
-
-/// A provisioning-log sink that keeps what it is given.
-#[derive(Default)]
-pub struct Collected(std::sync::Mutex<Vec<super::audit::Record>>);
-
-impl super::audit::Sink for Collected {
-    fn record(&self, record: super::audit::Record) {
-        if let Ok(mut records) = self.0.lock() {
-            records.push(record);
-        }
-    }
-}
-
-impl Collected {
-    /// The records so far, and none kept.
-    pub fn take(&self) -> Vec<super::audit::Record> {
-        self.0.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default()
-    }
 }
 
 impl Pair {
