@@ -11,14 +11,14 @@ use std::collections::HashMap;
 
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
+use kube::runtime::reflector::Store;
 use kube::runtime::reflector::store::Writer;
-use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
 
-use super::Caches;
 use super::secrets::key_of;
 use super::sync_config::dereference;
 use super::tenant::{TenantProblem, status_after};
+use super::{Caches, lookup};
 use crate::api::conditions::ConditionReason;
 use crate::api::reasons::ReadyReason;
 use crate::api::{SyncConfiguration, Tenant};
@@ -156,10 +156,8 @@ fn directory(
     ns: &str,
     name: &str,
 ) -> Result<Box<dyn Directory>, ConnectError> {
-    let tenant = caches
-        .tenants
-        .get(&ObjectRef::new(name).within(ns))
-        .ok_or_else(|| ConnectError::TenantNotFound(name.to_owned()))?;
+    let tenant =
+        lookup::tenant(caches.tenants, ns, name).ok_or_else(|| ConnectError::TenantNotFound(name.to_owned()))?;
     let secret = credentials
         .get(&key(&tenant))
         .ok_or_else(|| ConnectError::SecretNotFound(format!("no credential for Tenant '{name}'")))?;
