@@ -75,10 +75,13 @@ impl OpenGate<'_> {
         }
     }
 
-    /// The provisioning log of the cycle `cycle_id`.
-    fn log(&self, cycle_id: String) -> LogSink {
+    /// The provisioning log of a cycle (or on-demand answer) starting now, with its new id.
+    fn log(&self) -> LogSink {
         LogSink {
-            cycle_id,
+            cycle_id: provisioning::cycle_id(
+                self.config.metadata.uid.as_deref().unwrap_or_default(),
+                Timestamp::now().as_millisecond(),
+            ),
             configuration: format!("{}/{}", self.ns, self.config.name_any()),
             source_tenant_id: self.pair.source.tenant_id.clone(),
             target_tenant_id: self.pair.target.tenant_id.clone(),
@@ -104,10 +107,6 @@ impl OpenGate<'_> {
                 ctx.health.metrics.cycle_lag.observe(late.as_secs_f64());
             }
         }
-        let id = provisioning::cycle_id(
-            self.config.metadata.uid.as_deref().unwrap_or_default(),
-            Timestamp::now().as_millisecond(),
-        );
         // A dry run reads everything each time (it wrote nothing, so every change is still to
         // come) and consumes no approval.
         let dry_run = self.config.spec.dry_run;
@@ -116,7 +115,8 @@ impl OpenGate<'_> {
             CycleKind::Initial | CycleKind::Incremental => None,
         };
         let approval = requests.fresh_approval(self.previous).filter(|_| !dry_run);
-        let log = self.log(id.clone());
+        let log = self.log();
+        let id = log.cycle_id.clone();
         let api = kube::Api::<SyncConfiguration>::namespaced(ctx.client.clone(), self.ns);
         let (progress, following) = progress::follow(api, self.config.name_any());
         let result = match self.connect(ctx).await? {
@@ -148,11 +148,7 @@ impl OpenGate<'_> {
     async fn on_demand(&self, ctx: &Context, who: &str) -> Result<OnDemandOutcome, Error> {
         let answer = match self.connect(ctx).await? {
             Ok((source, target)) => {
-                let started = Timestamp::now().as_millisecond();
-                let log = self.log(provisioning::cycle_id(
-                    self.config.metadata.uid.as_deref().unwrap_or_default(),
-                    started,
-                ));
+                let log = self.log();
                 let input = self.input(None, None, &log, &Untracked);
                 cycle::provision_on_demand(source.as_ref(), target.as_ref(), &input, who).await
             }
