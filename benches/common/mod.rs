@@ -24,7 +24,6 @@ pub async fn all_users_cycle(
         source_tenant_id,
         rules: &valid.rules,
         approval: None,
-        concurrency: xtsync::providers::scim::concurrency(),
         watermark,
         dry_run: false,
         audit: &xtsync::cycle::audit::Discard,

@@ -18,13 +18,7 @@ pub struct Ledger<'a> {
 }
 
 /// Applies `changes`, recording each result in the ledger.
-pub async fn apply(
-    target: &dyn Directory,
-    changes: Vec<Change>,
-    action: DeprovisionAction,
-    concurrency: usize,
-    ledger: &mut Ledger<'_>,
-) {
+pub async fn apply(target: &dyn Directory, changes: Vec<Change>, action: DeprovisionAction, ledger: &mut Ledger<'_>) {
     let (creates, others): (Vec<Change>, Vec<Change>) =
         changes.into_iter().partition(|c| matches!(c, Change::Create { .. }));
     let attributes: Vec<_> = creates
@@ -53,7 +47,7 @@ pub async fn apply(
             Change::Create { .. } | Change::Deprovision { .. } => None,
         })
         .collect();
-    let updated = target.update_users(&update_refs, concurrency).await;
+    let updated = target.update_users(&update_refs).await;
     for (change, result) in updates.iter().zip(updated) {
         ledger.record(change, result.map(|()| None));
     }
@@ -64,7 +58,7 @@ pub async fn apply(
             _ => None,
         })
         .collect();
-    let deprovisioned = target.deprovision_users(&deprovision_refs, action, concurrency).await;
+    let deprovisioned = target.deprovision_users(&deprovision_refs, action).await;
     for (change, result) in deprovisions.iter().zip(deprovisioned) {
         ledger.record(change, result.map(|()| None));
     }

@@ -23,7 +23,6 @@ pub async fn clean_up(
     source_tenant_id: &str,
     deprovision: Deprovisioning,
     approval: Option<&str>,
-    concurrency: usize,
 ) -> Result<Cleanup, DirectoryError> {
     if deprovision.action == DeprovisionAction::None {
         return Ok(Cleanup::default());
@@ -45,10 +44,7 @@ pub async fn clean_up(
         });
     }
     let mut deprovisioned = 0;
-    for result in target
-        .deprovision_users(&leaving, deprovision.action, concurrency)
-        .await
-    {
+    for result in target.deprovision_users(&leaving, deprovision.action).await {
         result?;
         deprovisioned += 1;
     }

@@ -41,8 +41,6 @@ pub struct CycleInput<'a> {
     /// The value of `xtsync.io/approve-deletions` not consumed yet, if any: lets the set of
     /// deprovisionings with that token through the accidental-deletion threshold.
     pub approval: Option<&'a str>,
-    /// Writes in flight at once towards the target.
-    pub concurrency: usize,
     /// `Some`: an Incremental cycle, reading only the source users changed after it, and the
     /// target users they match. `None`: an Initial cycle, full reads of both.
     pub watermark: Option<&'a str>,
@@ -136,7 +134,7 @@ pub async fn run(
             input.progress.report(Phase::Applying, done, total);
             let rest = changes.split_off(changes.len().min(APPLY_SLICE));
             done += changes.len();
-            apply::apply(target, changes, action, input.concurrency, &mut ledger).await;
+            apply::apply(target, changes, action, &mut ledger).await;
             changes = rest;
         }
     }

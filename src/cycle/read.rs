@@ -74,7 +74,7 @@ pub async fn matching_target_users(
         .map(|(attribute, value)| target.find_users(attribute, value).boxed())
         .collect();
     let found: Vec<_> = futures::stream::iter(requests)
-        .buffer_unordered(input.concurrency.max(1))
+        .buffer_unordered(target.concurrency())
         .collect()
         .await;
     let mut users: Vec<User> = Vec::new();

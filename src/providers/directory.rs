@@ -40,18 +40,20 @@ pub trait Directory: Send + Sync {
     /// Disables or soft-deletes a user.
     async fn deprovision_user(&self, target: &TargetRef, action: DeprovisionAction) -> Result<(), DirectoryError>;
 
-    /// Updates many users; one result per input, in order. By default `update_user` with at
-    /// most `concurrency` in flight; providers that batch do better.
-    async fn update_users(
-        &self,
-        updates: &[(TargetRef, Changes)],
-        concurrency: usize,
-    ) -> Vec<Result<(), DirectoryError>> {
+    /// Requests this client sends at once: its directory's budget (the Tenant's
+    /// `maxConcurrency`), shared with every other client of that directory.
+    fn concurrency(&self) -> usize {
+        super::budget::DEFAULT_CONCURRENCY
+    }
+
+    /// Updates many users; one result per input, in order. By default `update_user` with
+    /// `concurrency()` in flight; providers that batch do better.
+    async fn update_users(&self, updates: &[(TargetRef, Changes)]) -> Vec<Result<(), DirectoryError>> {
         let requests: Vec<BoxFuture<'_, Result<(), DirectoryError>>> = updates
             .iter()
             .map(|(target, changes)| self.update_user(target, changes))
             .collect();
-        super::in_input_order(requests, concurrency).await
+        super::in_input_order(requests, self.concurrency()).await
     }
 
     /// Deprovisions many users; one result per input, in order (see `update_users`).
@@ -59,13 +61,12 @@ pub trait Directory: Send + Sync {
         &self,
         targets: &[TargetRef],
         action: DeprovisionAction,
-        concurrency: usize,
     ) -> Vec<Result<(), DirectoryError>> {
         let requests: Vec<BoxFuture<'_, Result<(), DirectoryError>>> = targets
             .iter()
             .map(|target| self.deprovision_user(target, action))
             .collect();
-        super::in_input_order(requests, concurrency).await
+        super::in_input_order(requests, self.concurrency()).await
     }
 }
 

@@ -118,7 +118,6 @@ async fn plan_one(
         source_tenant_id: &pair.source.tenant_id,
         rules: &valid.rules,
         approval: None,
-        concurrency: crate::providers::scim::concurrency(),
         watermark: None,
         dry_run: true,
         audit: &log,

@@ -60,16 +60,7 @@ pub async fn cleanup(config: &SyncConfiguration, ns: &str, ctx: &Context, now: T
             let requests = Requests::of(config);
             let approved = requests.fresh_approval(&previous);
             let deprovision = valid.rules.deprovision;
-            let concurrency = crate::providers::scim::concurrency();
-            match cleanup::clean_up(
-                target.as_ref(),
-                &pair.source.tenant_id,
-                deprovision,
-                approved,
-                concurrency,
-            )
-            .await
-            {
+            match cleanup::clean_up(target.as_ref(), &pair.source.tenant_id, deprovision, approved).await {
                 Ok(Cleanup {
                     withheld: Some(held), ..
                 }) => return hold(config, ns, ctx, &previous, &held, now).await,

@@ -67,7 +67,6 @@ impl OpenGate<'_> {
             source_tenant_id: &self.pair.source.tenant_id,
             rules: &self.valid.rules,
             approval,
-            concurrency: crate::providers::scim::concurrency(),
             watermark,
             dry_run: self.config.spec.dry_run,
             audit,

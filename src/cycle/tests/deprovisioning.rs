@@ -156,7 +156,7 @@ mod cleanup_on_delete {
     #[tokio::test]
     async fn cleanup_deprovisions_only_this_sources_users() {
         let pair = provisioned_three().await;
-        let done = clean_up(&pair.target, SOURCE, pair.rules.deprovision, None, 4)
+        let done = clean_up(&pair.target, SOURCE, pair.rules.deprovision, None)
             .await
             .expect("cleans up");
         assert_eq!(done.deprovisioned, 3);
@@ -170,7 +170,7 @@ mod cleanup_on_delete {
     async fn cleanup_honours_deprovision_action_none() {
         let mut pair = provisioned_three().await;
         pair.rules.deprovision.action = DeprovisionAction::None;
-        let done = clean_up(&pair.target, SOURCE, pair.rules.deprovision, None, 4)
+        let done = clean_up(&pair.target, SOURCE, pair.rules.deprovision, None)
             .await
             .expect("runs");
         assert_eq!(done, Cleanup::default());
@@ -181,14 +181,14 @@ mod cleanup_on_delete {
     async fn cleanup_above_the_threshold_waits_for_approval() {
         let mut pair = provisioned_three().await;
         pair.rules.deprovision.threshold = 2;
-        let held = clean_up(&pair.target, SOURCE, pair.rules.deprovision, None, 4)
+        let held = clean_up(&pair.target, SOURCE, pair.rules.deprovision, None)
             .await
             .expect("runs")
             .withheld
             .expect("held");
         assert_eq!(held.count, 3);
         assert!(pair.target.take_writes().is_empty());
-        let approved = clean_up(&pair.target, SOURCE, pair.rules.deprovision, Some(&held.token), 4)
+        let approved = clean_up(&pair.target, SOURCE, pair.rules.deprovision, Some(&held.token))
             .await
             .expect("runs");
         assert_eq!((approved.deprovisioned, approved.withheld), (3, None));

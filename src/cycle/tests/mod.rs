@@ -64,7 +64,6 @@ impl Pair {
             source_tenant_id: SOURCE,
             rules: &self.rules,
             approval,
-            concurrency: 4,
             watermark,
             dry_run: self.dry_run,
             audit: &self.log,

@@ -192,6 +192,10 @@ impl GraphDirectory {
 
 #[async_trait]
 impl Directory for GraphDirectory {
+    fn concurrency(&self) -> usize {
+        self.client.limit()
+    }
+
     async fn list_users(&self) -> Result<Vec<User>, DirectoryError> {
         let url = self.url(
             "/users",
@@ -349,23 +353,23 @@ impl Directory for GraphDirectory {
                 Some((target, resource::after_invitation(&users[i])))
             })
             .collect();
-        let outcomes = self.update_users(&updates, self.client.limit()).await;
+        let outcomes = self.update_users(&updates).await;
         keep_failures(&mut results, &invited, outcomes);
         results
     }
 
     async fn update_user(&self, target: &TargetRef, changes: &Changes) -> Result<(), DirectoryError> {
         let one = [(target.clone(), changes.clone())];
-        first_result(self.update_users(&one, 1).await)
+        first_result(self.update_users(&one).await)
     }
 
     async fn deprovision_user(&self, target: &TargetRef, action: DeprovisionAction) -> Result<(), DirectoryError> {
-        first_result(self.deprovision_users(std::slice::from_ref(target), action, 1).await)
+        first_result(self.deprovision_users(std::slice::from_ref(target), action).await)
     }
 
     /// Restores from deleted items first (one batch), then one PATCH per user (batched), then
     /// manager references (one request each; rare).
-    async fn update_users(&self, updates: &[(TargetRef, Changes)], _: usize) -> Vec<Result<(), DirectoryError>> {
+    async fn update_users(&self, updates: &[(TargetRef, Changes)]) -> Vec<Result<(), DirectoryError>> {
         let mut results: Vec<Result<(), DirectoryError>> = updates.iter().map(|_| Ok(())).collect();
         let restores: Vec<usize> = (0..updates.len()).filter(|&i| updates[i].0.deleted).collect();
         let requests = restores
@@ -408,7 +412,6 @@ impl Directory for GraphDirectory {
         &self,
         targets: &[TargetRef],
         action: DeprovisionAction,
-        _: usize,
     ) -> Vec<Result<(), DirectoryError>> {
         let mut disable = Changes::new();
         disable.insert("active", Some("false".into()));

@@ -332,6 +332,10 @@ impl ScimClient {
 
 #[async_trait]
 impl Directory for ScimClient {
+    fn concurrency(&self) -> usize {
+        self.pacer.limit()
+    }
+
     async fn list_users(&self) -> Result<Vec<User>, DirectoryError> {
         self.list(None).await
     }

@@ -201,3 +201,38 @@ async fn configurations_sharing_a_directory_never_exceed_its_limit_together() {
         "at most the directory's limit, and all of it used"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 12)]
+async fn updates_use_the_whole_limit_of_the_directory() {
+    // Scale #2: a Tenant's maxConcurrency above the default is what updates and deprovisions
+    // run at, not the default the cycle used to pass down.
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let in_flight = std::sync::Arc::new(AtomicUsize::new(0));
+    let most = std::sync::Arc::new(AtomicUsize::new(0));
+    let (now, peak) = (in_flight.clone(), most.clone());
+    let (base, _) = hostile::serve(move |_, _| {
+        let current = now.fetch_add(1, Ordering::SeqCst) + 1;
+        peak.fetch_max(current, Ordering::SeqCst);
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        now.fetch_sub(1, Ordering::SeqCst);
+        Answer::json(200, user("u"))
+    })
+    .await;
+    let budgets = crate::providers::budget::Budgets::default();
+    let scim = plain_client(&base).with_budget(budgets.of("scim wide", 8));
+    let mut changes = crate::engine::plan::Changes::new();
+    changes.insert("title", Some("Engineer".to_owned()));
+    let updates: Vec<_> = (0..24)
+        .map(|i| {
+            let target = crate::engine::plan::TargetRef {
+                id: format!("u{i}"),
+                label: format!("u{i}"),
+                version: None,
+                deleted: false,
+            };
+            (target, changes.clone())
+        })
+        .collect();
+    assert!(scim.update_users(&updates).await.iter().all(Result::is_ok));
+    assert_eq!(most.load(Ordering::SeqCst), 8, "the Tenant's limit, all of it");
+}
