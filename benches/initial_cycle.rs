@@ -4,9 +4,13 @@
 //! matters is the ratio to the *floor*: the same number of plain `POST /Users` by a minimal
 //! client at the same concurrency, against the same server, in the same run.
 //!
+//! The source is a scim2-server of its own, as a source directory is another machine: the
+//! cycle reads it while it writes the target (Scale #1).
+//!
 //! For N in 1,000 and 10,000 it prints: the floor; xtsync's initial cycle with Bulk (as the
-//! server announces it) and without; a second cycle with nothing changed (writes must be 0);
-//! and the peak RSS of a process that runs only the initial cycle.
+//! server announces it) and without; a second cycle with nothing changed (writes must be 0)
+//! against a minimal client's full read of both directories; and the peak RSS of a process
+//! that runs an initial cycle, then a cycle with nothing changed.
 //!
 //! `cargo bench --bench initial_cycle` (or `make bench`); `XTSYNC_BENCH_SIZES=1000` for a
 //! quicker run.
@@ -34,7 +38,9 @@ async fn main() {
     if let Some(i) = args.iter().position(|a| a == "--cycle-only") {
         let (source, target) = (&args[i + 1], &args[i + 2]);
         let report = run_cycle(source, target, true).await;
-        println!("{} {}", report.created, peak_rss_kib());
+        let initial = peak_rss_kib();
+        let again = run_cycle(source, target, true).await;
+        println!("{} {initial} {} {}", report.created, again.attempted, peak_rss_kib());
         return;
     }
 
@@ -43,11 +49,16 @@ async fn main() {
         .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![1_000, 10_000]);
     let server = support::scim_server();
+    let source_server = support::start_scim_server();
     let run_id = std::process::id();
-    println!("scim2-server at {server}; concurrency {}", scim::concurrency());
+    println!(
+        "target scim2-server at {server}, source at {}; concurrency {}",
+        source_server.ready_line,
+        scim::concurrency()
+    );
     for n in sizes {
         let tenant = |role: &str| format!("{server}/bench{run_id}-{role}-{n}/v2");
-        let source = tenant("source");
+        let source = format!("{}/bench{run_id}-source-{n}/v2", source_server.ready_line);
         let names: Vec<String> = (0..n).map(|i| format!("user{i:05}@contoso.com")).collect();
         support::scim::Scim::new(source.clone())
             .add_users(&names, json!({ "title": "Engineer" }))
@@ -80,11 +91,17 @@ async fn main() {
 
         let started = Instant::now();
         let second = run_cycle(&source, &tenant("bulk"), true).await;
+        let no_op = started.elapsed();
+        let bulk_target = tenant("bulk");
+        let started = Instant::now();
+        let (read_source, read_target) = tokio::join!(full_read(&source), full_read(&bulk_target));
+        let both_read = started.elapsed();
+        assert_eq!((read_source, read_target), (n, n));
         println!(
-            "N={n:>6}  second cycle, nothing changed:      {:>8.2?}  writes {} (unchanged {})",
-            started.elapsed(),
+            "N={n:>6}  second cycle, nothing changed:      {no_op:>8.2?}  writes {} (unchanged {}); a plain read of both {both_read:.2?}, ratio {:.2}",
             second.attempted,
-            second.unchanged
+            second.unchanged,
+            ratio(no_op, both_read)
         );
 
         // Ten changes among N, then an incremental cycle from the last watermark.
@@ -114,10 +131,15 @@ async fn main() {
             .output()
             .expect("child runs");
         let out = String::from_utf8_lossy(&child.stdout);
-        let peak: u64 = out.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+        let figures: Vec<u64> = out.split_whitespace().filter_map(|v| v.parse().ok()).collect();
+        let [created, initial, writes, overall] = figures[..] else {
+            panic!("the child said {out:?}");
+        };
+        assert_eq!((created as usize, writes), (n, 0));
         println!(
-            "N={n:>6}  peak RSS of a process running one initial cycle: {} MiB",
-            peak / 1024
+            "N={n:>6}  peak RSS of a process running an initial cycle: {} MiB; then a cycle with nothing changed: {} MiB",
+            initial / 1024,
+            overall / 1024
         );
     }
 }
@@ -154,6 +176,28 @@ async fn floor(base: &str, names: &[String]) -> Duration {
         .await;
     assert_eq!(ok, names.len(), "the floor client created every user");
     started.elapsed()
+}
+
+/// The minimal reader: every user, in pages of 1,000, one page at a time; the number read.
+async fn full_read(base: &str) -> usize {
+    let http = reqwest::Client::new();
+    let mut read = 0;
+    loop {
+        let page: serde_json::Value = http
+            .get(format!("{base}/Users?startIndex={}&count=1000", read + 1))
+            .bearer_auth(support::SCIM_TOKEN)
+            .send()
+            .await
+            .expect("page")
+            .json()
+            .await
+            .expect("JSON page");
+        let got = page["Resources"].as_array().map_or(0, Vec::len);
+        read += got;
+        if got == 0 || read as u64 >= page["totalResults"].as_u64().unwrap_or(0) {
+            return read;
+        }
+    }
 }
 
 async fn run_cycle(source: &str, target: &str, bulk: bool) -> CycleReport {

@@ -221,7 +221,7 @@ impl From<&DirectoryError> for AppliedReason {
             | DirectoryError::Refused { .. }
             | DirectoryError::PreconditionFailed
             | DirectoryError::NotFound => AppliedReason::Rejected,
-            DirectoryError::InvalidResponse(_) => AppliedReason::InvalidResponse,
+            DirectoryError::InvalidResponse(_) | DirectoryError::Stopped => AppliedReason::InvalidResponse,
         }
     }
 }

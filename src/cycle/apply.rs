@@ -1,6 +1,6 @@
-//! The write half of a cycle: the plan's changes go to the target — creations as one set
-//! (Bulk where offered), then updates, then deprovisionings — and every result is counted and
-//! logged. One user's failure never stops the others (rule 9). A dry run counts and logs
+//! The write half of a cycle: a slice of the plan's changes goes to the target — creations as
+//! one set (Bulk where offered), then updates, then deprovisionings — and every result is
+//! counted and logged. One user's failure never stops the others (rule 9). A dry run counts and logs
 //! every change as the cycle would have made it, and writes nothing.
 
 use super::audit::{self, Sink};
@@ -17,8 +17,11 @@ pub struct Ledger<'a> {
     pub audit: &'a dyn Sink,
 }
 
-/// Applies `changes`, recording each result in the ledger.
-pub async fn apply(target: &dyn Directory, changes: Vec<Change>, action: DeprovisionAction, ledger: &mut Ledger<'_>) {
+/// A change and what the directory answered (`Ok(target id)` when it gave one).
+pub type Applied = (Change, Result<Option<String>, DirectoryError>);
+
+/// Sends `changes` to the target; one result per change.
+pub async fn send(target: &dyn Directory, changes: Vec<Change>, action: DeprovisionAction) -> Vec<Applied> {
     let (creates, others): (Vec<Change>, Vec<Change>) =
         changes.into_iter().partition(|c| matches!(c, Change::Create { .. }));
     let attributes: Vec<_> = creates
@@ -29,9 +32,12 @@ pub async fn apply(target: &dyn Directory, changes: Vec<Change>, action: Deprovi
         })
         .collect();
     let created = target.create_users(&attributes).await;
-    for (change, result) in creates.iter().zip(created) {
-        ledger.record(change, result.map(Some));
-    }
+    drop(attributes);
+    let mut applied: Vec<Applied> = creates
+        .into_iter()
+        .zip(created)
+        .map(|(c, r)| (c, r.map(Some)))
+        .collect();
 
     // Updates (adoptions, restores) and deprovisionings each go to the directory as one set,
     // so that providers can batch them; results come back in order.
@@ -48,9 +54,7 @@ pub async fn apply(target: &dyn Directory, changes: Vec<Change>, action: Deprovi
         })
         .collect();
     let updated = target.update_users(&update_refs).await;
-    for (change, result) in updates.iter().zip(updated) {
-        ledger.record(change, result.map(|()| None));
-    }
+    applied.extend(updates.into_iter().zip(updated).map(|(c, r)| (c, r.map(|()| None))));
     let deprovision_refs: Vec<TargetRef> = deprovisions
         .iter()
         .filter_map(|c| match c {
@@ -59,19 +63,30 @@ pub async fn apply(target: &dyn Directory, changes: Vec<Change>, action: Deprovi
         })
         .collect();
     let deprovisioned = target.deprovision_users(&deprovision_refs, action).await;
-    for (change, result) in deprovisions.iter().zip(deprovisioned) {
-        ledger.record(change, result.map(|()| None));
-    }
+    applied.extend(
+        deprovisions
+            .into_iter()
+            .zip(deprovisioned)
+            .map(|(c, r)| (c, r.map(|()| None))),
+    );
+    applied
 }
 
 /// A dry run: every change counted and logged as made, none sent.
-pub fn pretend(changes: Vec<Change>, ledger: &mut Ledger<'_>) {
-    for change in &changes {
-        ledger.record(change, Ok(None));
-    }
+pub fn pretend(changes: Vec<Change>) -> Vec<Applied> {
+    changes.into_iter().map(|c| (c, Ok(None))).collect()
 }
 
 impl Ledger<'_> {
+    /// Counts and logs results; returns how many.
+    pub fn record_all(&mut self, results: Vec<Applied>) -> usize {
+        let count = results.len();
+        for (change, result) in results {
+            self.record(&change, result);
+        }
+        count
+    }
+
     /// Counts and logs one change's result (`Ok(target id)` when the directory gave one).
     fn record(&mut self, change: &Change, result: Result<Option<String>, DirectoryError>) {
         self.audit.record(audit::of_change(change, &result));
@@ -95,12 +110,12 @@ impl Ledger<'_> {
         if let DirectoryError::Refused { reason, detail } = error {
             tracing::info!(user = change.label(), reason = reason.as_str(), detail, "user skipped");
             report.skipped += 1;
-            report.failures.push(UserFailure {
+            report.keep_failures([UserFailure {
                 user: change.label().to_owned(),
                 action: SKIP,
                 reason: reason.as_str(),
                 message: detail,
-            });
+            }]);
             return;
         }
         match error {
@@ -110,11 +125,11 @@ impl Ledger<'_> {
         }
         tracing::warn!(user = change.label(), action = change.action(), reason = error.reason(), %error, "user write failed");
         report.failed += 1;
-        report.failures.push(UserFailure {
+        report.keep_failures([UserFailure {
             user: change.label().to_owned(),
             action: change.action(),
             reason: error.reason(),
             message: error.to_string(),
-        });
+        }]);
     }
 }

@@ -2,7 +2,7 @@
 //! deprovisioning.
 
 use super::{CycleError, CycleInput, read};
-use crate::engine::plan::Change;
+use crate::engine::plan::{self, Change, PlanInput};
 use crate::engine::scope;
 use crate::providers::{Directory, DirectoryError};
 
@@ -59,7 +59,14 @@ pub async fn provision_on_demand(
     let target_users = read::matching_target_users(target, one, input)
         .await
         .map_err(CycleError::TargetRead)?;
-    let plan = super::plan_for(input, one, false, &target_users, &assignments);
+    let plan = plan::plan(&PlanInput {
+        source_tenant_id: input.source_tenant_id,
+        source: one,
+        source_complete: false,
+        target: &target_users,
+        assignments: &assignments,
+        rules: input.rules,
+    });
     if let Some(skip) = plan.skips.first() {
         let message = format!("{}: {}", skip.reason.as_str(), skip.message);
         return Ok(OnDemandOutcome::new(OnDemandResult::Skipped, message));

@@ -13,18 +13,6 @@ use crate::engine::scope::Assignments;
 use crate::engine::user::User;
 use crate::providers::{Directory, DirectoryError};
 
-/// Users the source reported deleted join the changed ones as deleted, inactive users: the plan
-/// deprovisions what they were provisioned as (rule 7).
-pub fn with_removed(mut users: Vec<User>, removed: &[String]) -> Vec<User> {
-    users.extend(removed.iter().map(|id| User {
-        id: id.clone(),
-        attributes: [("active", "false".to_owned())].into_iter().collect(),
-        deleted: true,
-        ..User::default()
-    }));
-    users
-}
-
 /// Who is assigned: the listed users and the members of the listed groups.
 pub async fn assignments(source: &dyn Directory, input: &CycleInput<'_>) -> Result<Assignments, CycleError> {
     let scope = &input.rules.scope;

@@ -25,7 +25,11 @@ pub struct CycleReport {
     pub in_scope: u32,
     /// Target users of this source that are active after the cycle.
     pub provisioned: u32,
+    /// The first `KEPT_FAILURES` users skipped or failed (a cycle keeps no more per-user data
+    /// than status shows and logs need; the log has every one).
     pub failures: Vec<UserFailure>,
+    /// Users skipped or failed, by `UserFailure::action`: all of them, however many are kept.
+    pub failures_by_action: std::collections::BTreeMap<&'static str, u32>,
     /// Deprovisionings held back by the threshold (rule 8), waiting for approval.
     pub withheld_deprovisions: Option<Held>,
     /// The approval token the cycle's deprovisionings consumed.
@@ -48,6 +52,16 @@ impl CycleReport {
         self.target_auth_failed || (attempted >= 2 && failed * 2 > attempted)
     }
 
+    /// Counts failures, keeping the first `KEPT_FAILURES`.
+    pub fn keep_failures(&mut self, failures: impl IntoIterator<Item = UserFailure>) {
+        for failure in failures {
+            *self.failures_by_action.entry(failure.action).or_default() += 1;
+            if self.failures.len() < KEPT_FAILURES {
+                self.failures.push(failure);
+            }
+        }
+    }
+
     /// How many users this cycle changed in the target.
     pub fn changed(&self) -> u32 {
         self.created + self.updated + self.adopted + self.deprovisioned
@@ -64,6 +78,9 @@ pub struct UserFailure {
     pub reason: &'static str,
     pub message: String,
 }
+
+/// Failures a report keeps (status shows fewer).
+pub const KEPT_FAILURES: usize = 100;
 
 /// What `UserFailure::action` says of a user that was skipped, not written.
 pub const SKIP: &str = "Skip";

@@ -172,8 +172,10 @@ impl Metrics {
         };
         self.cycle(kind, result, took);
         let failed = |actions: &[&str]| {
-            let count = report.failures.iter().filter(|f| actions.contains(&f.action)).count();
-            u32::try_from(count).unwrap_or(u32::MAX)
+            actions
+                .iter()
+                .filter_map(|a| report.failures_by_action.get(a))
+                .sum::<u32>()
         };
         self.user_operations("create", report.created, failed(&["Create"]));
         self.user_operations("update", report.updated, failed(&["Update", "Restore"]));

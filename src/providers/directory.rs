@@ -19,6 +19,16 @@ pub trait Directory: Send + Sync {
     /// this method returned earlier. The answer carries the next watermark.
     async fn read_source(&self, since: Option<&str>) -> Result<SourceRead, DirectoryError>;
 
+    /// Reads every source user, sending each page to `pages` as soon as it is read, so that
+    /// the cycle applies one page while the next is read (Scale #1). Returns the watermark
+    /// the next incremental read starts from. An error means the read is incomplete: pages
+    /// sent may be created and updated from, but nothing may be deleted. By default one page.
+    async fn read_source_pages(&self, pages: &PageSink) -> Result<Option<String>, DirectoryError> {
+        let read = self.read_source(None).await?;
+        pages.send(with_removed(read.users, &read.removed)).await?;
+        Ok(read.watermark)
+    }
+
     /// Users whose `attribute` (`externalId`, `userName` or the work email) equals `value`.
     async fn find_users(&self, attribute: &str, value: &str) -> Result<Vec<User>, DirectoryError>;
 
@@ -90,6 +100,37 @@ where
     Ok(gone)
 }
 
+/// Where a paged read sends its pages: a bounded channel, so that a source read faster than
+/// the target is written waits instead of filling memory.
+pub struct PageSink(tokio::sync::mpsc::Sender<Vec<User>>);
+
+impl PageSink {
+    /// A sink holding at most `ahead` pages not taken yet, and where they are taken from.
+    pub fn channel(ahead: usize) -> (PageSink, tokio::sync::mpsc::Receiver<Vec<User>>) {
+        let (sender, receiver) = tokio::sync::mpsc::channel(ahead.max(1));
+        (PageSink(sender), receiver)
+    }
+
+    pub async fn send(&self, page: Vec<User>) -> Result<(), DirectoryError> {
+        if page.is_empty() {
+            return Ok(());
+        }
+        self.0.send(page).await.map_err(|_| DirectoryError::Stopped)
+    }
+}
+
+/// Users the source reported deleted join the changed ones as deleted, inactive users: the plan
+/// deprovisions what they were provisioned as (rule 7).
+pub fn with_removed(mut users: Vec<User>, removed: &[String]) -> Vec<User> {
+    users.extend(removed.iter().map(|id| User {
+        id: id.clone(),
+        attributes: [("active", "false".to_owned())].into_iter().collect(),
+        deleted: true,
+        ..User::default()
+    }));
+    users
+}
+
 /// A read of a source directory.
 #[derive(Debug, Default)]
 pub struct SourceRead {
@@ -133,6 +174,9 @@ pub enum DirectoryError {
     /// was not made, and the user is skipped with `reason` as a plan would skip it.
     #[error("{detail}")]
     Refused { reason: SkipReason, detail: String },
+    /// The cycle stopped taking the pages of a read (it failed on the other side).
+    #[error("the cycle stopped before the read ended")]
+    Stopped,
 }
 
 impl DirectoryError {

@@ -4,11 +4,13 @@
 //! semantics for updates, `active=false` for deprovisioning.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio::sync::Notify;
 
-use super::directory::SourceRead;
+use super::directory::{PageSink, SourceRead};
 use super::{Directory, DirectoryError};
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::plan::{Changes, TargetRef};
@@ -70,6 +72,9 @@ pub struct Faults {
     /// Users (by id) a listing leaves out while they exist: what a deletion between two pages
     /// does to offset paging. A direct read still finds them.
     pub unlisted: HashSet<String>,
+    /// A paged source read (`page_by`) fails after sending this many pages: a source that
+    /// fails half-way.
+    pub read_fails_after_pages: Option<usize>,
 }
 
 /// The error an injected fault answers with.
@@ -110,7 +115,20 @@ struct State {
     next_id: u64,
     log: Vec<Request>,
     faults: Faults,
+    paging: Option<Paging>,
+    /// Told of every write, when a test waits for writes.
+    written: Option<Arc<Notify>>,
 }
+
+/// Full source reads in pages of `size`, each after the first waiting for `between` if set.
+#[derive(Clone)]
+struct Paging {
+    size: usize,
+    between: Option<Arc<Notify>>,
+}
+
+/// How long a held page read waits for its gate before it fails.
+const GATE_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Default)]
 pub struct MemoryDirectory {
@@ -163,6 +181,28 @@ impl MemoryDirectory {
         self.state().groups.insert(name.to_owned(), members);
     }
 
+    /// Full source reads come in pages of `size` users (by id).
+    pub fn page_by(&self, size: usize) {
+        self.state().paging = Some(Paging {
+            size: size.max(1),
+            between: None,
+        });
+    }
+
+    /// Pages of `size`, and before each page after the first the read waits for `gate` (at
+    /// most `GATE_TIMEOUT`; then it fails).
+    pub fn page_by_waiting(&self, size: usize, gate: Arc<Notify>) {
+        self.state().paging = Some(Paging {
+            size: size.max(1),
+            between: Some(gate),
+        });
+    }
+
+    /// Every write from now on notifies `written`.
+    pub fn notify_writes(&self, written: Arc<Notify>) {
+        self.state().written = Some(written);
+    }
+
     pub fn set_faults(&self, faults: Faults) {
         self.state().faults = faults;
     }
@@ -207,6 +247,9 @@ impl State {
 
     fn write(&mut self, request: Request, key: &str) -> Result<(), DirectoryError> {
         self.log.push(request);
+        if let Some(written) = &self.written {
+            written.notify_one();
+        }
         if let Some(fault) = self.faults.writes {
             return Err(fault.error());
         }
@@ -309,6 +352,31 @@ impl Directory for MemoryDirectory {
             watermark: Some(stamp(state.clock)),
             full: false,
         })
+    }
+
+    async fn read_source_pages(&self, pages: &PageSink) -> Result<Option<String>, DirectoryError> {
+        let read = self.read_source(None).await?;
+        let (paging, fail_after) = {
+            let state = self.state();
+            (state.paging.clone(), state.faults.read_fails_after_pages)
+        };
+        let Some(paging) = paging else {
+            pages.send(read.users).await?;
+            return Ok(read.watermark);
+        };
+        let chunks: Vec<Vec<User>> = read.users.chunks(paging.size).map(<[User]>::to_vec).collect();
+        for (i, page) in chunks.into_iter().enumerate() {
+            if fail_after == Some(i) {
+                return Err(FaultKind::Unreachable.error());
+            }
+            if let Some(gate) = paging.between.as_ref().filter(|_| i > 0) {
+                tokio::time::timeout(GATE_TIMEOUT, gate.notified())
+                    .await
+                    .map_err(|_| DirectoryError::Unreachable("the page gate was never opened".into()))?;
+            }
+            pages.send(page).await?;
+        }
+        Ok(read.watermark)
     }
 
     async fn find_users(&self, attribute: &str, value: &str) -> Result<Vec<User>, DirectoryError> {

@@ -9,6 +9,7 @@ mod failures;
 mod incremental;
 mod matching;
 mod on_demand;
+mod pages;
 mod properties;
 mod scope;
 
@@ -17,6 +18,7 @@ use crate::cycle::audit::Collected;
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::mapping;
 use crate::engine::rules::{ScopeMode, SyncRules};
+use crate::engine::user::User;
 use crate::providers::memory::MemoryDirectory;
 
 pub const SOURCE: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";

@@ -59,6 +59,8 @@ fn target_users() -> impl Strategy<Value = Vec<TargetUser>> {
 
 fn setup(sources: &[SourceUser], targets: &[TargetUser]) -> Pair {
     let pair = Pair::all_users();
+    // Initial reads in pages of two: what one page decides must hold across pages.
+    pair.source.page_by(2);
     for (i, s) in sources.iter().enumerate() {
         let mut u = person(&format!("s{i}"), NAMES[s.name]);
         if s.guest {
@@ -156,5 +158,32 @@ proptest! {
         pair.target.take_log();
         prop_assert!(rt.block_on(pair.try_cycle(None, None)).is_err());
         prop_assert!(pair.target.take_writes().is_empty());
+    }
+
+    #[test]
+    fn a_source_read_failing_after_any_page_never_deprovisions(
+        sources in source_users(),
+        targets in target_users(),
+        removed in proptest::collection::vec(any::<bool>(), NAMES.len()),
+        pages_read in 0..3usize,
+    ) {
+        let pair = setup(&sources, &targets);
+        let rt = runtime();
+        rt.block_on(pair.initial());
+        // Users leave the source; then a read fails after some of its pages were sent.
+        for (i, _) in sources.iter().enumerate().filter(|(i, _)| removed[*i]) {
+            pair.source.remove(&format!("s{i}"));
+        }
+        pair.source.set_faults(Faults { read_fails_after_pages: Some(pages_read), ..Faults::default() });
+        pair.target.take_log();
+        let listed = sources.len() - removed.iter().take(sources.len()).filter(|r| **r).count();
+        let result = rt.block_on(pair.try_cycle(None, None));
+        // The read fails unless it had ended before the fault; one that failed deprovisions
+        // nothing, whatever it had read.
+        prop_assert_eq!(result.is_err(), listed.div_ceil(2) > pages_read);
+        if result.is_err() {
+            let writes = pair.target.take_writes();
+            prop_assert!(!writes.iter().any(|w| matches!(w, Request::Deprovision { .. })), "{:?}", writes);
+        }
     }
 }

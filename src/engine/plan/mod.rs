@@ -209,62 +209,114 @@ pub struct PlanInput<'a> {
     pub rules: &'a SyncRules,
 }
 
+/// The whole plan at once: every source user in one page.
 pub fn plan(input: &PlanInput<'_>) -> Plan {
-    let source_tenant = input.source_tenant_id.to_ascii_lowercase();
-    let index = TargetIndex::new(input.target, &source_tenant);
-    let rules = input.rules;
-    let managed = mapping::managed(&rules.mappings);
-    let mut plan = Plan {
-        provisioned_before: index
-            .ours
-            .values()
-            .filter(|u| u.active())
-            .count()
-            .try_into()
-            .unwrap_or(u32::MAX),
-        ..Plan::default()
-    };
-    let mut in_scope_ids = HashSet::new();
+    let mut planner = Planner::new(input.source_tenant_id, input.target, input.assignments, input.rules);
+    let mut plan = planner.page(input.source);
+    let ending = planner.finish(input.source_complete);
+    plan.changes.extend(ending.deprovisions);
+    plan.unseen = ending.unseen;
+    plan.provisioned_before = ending.provisioned_before;
+    plan
+}
 
-    let mut excluded_ids = HashSet::new();
-    for user in input.source {
-        if scope::exclusion(&rules.scope, input.assignments, user).is_some() {
-            excluded_ids.insert(user.id.as_str());
-            continue;
-        }
-        plan.in_scope += 1;
-        in_scope_ids.insert(user.id.as_str());
-        let anchor = Anchor::new(&source_tenant, &user.id);
-        match plan_user(input, &index, &managed, user, &anchor) {
-            Ok(Some(change)) => plan.changes.push(change),
-            Ok(None) => plan.unchanged += 1,
-            Err(skip) => plan.skips.push(skip),
+/// Plans a source read page by page, as it arrives (Scale #1): the target is indexed once,
+/// each page is planned against it, and what deprovisioning needs — which of the users
+/// provisioned from this source were seen, in scope or out of it — is kept as references
+/// into the target, so that memory is bounded by the target, not by the source read.
+pub struct Planner<'a> {
+    source_tenant: String,
+    index: TargetIndex<'a>,
+    assignments: &'a Assignments,
+    rules: &'a SyncRules,
+    managed: Vec<&'static str>,
+    /// Source ids of users provisioned from this source (keys of `index.ours`) seen in scope,
+    /// and seen out of scope.
+    seen_in_scope: HashSet<String>,
+    seen_excluded: HashSet<String>,
+}
+
+/// What a plan decides once the source read has ended.
+pub struct Ending {
+    /// Users seen out of scope: deprovisioned whatever the read.
+    pub deprovisions: Vec<Change>,
+    /// Users not seen by a complete read: deprovisioned once confirmed gone (`Plan::settle`).
+    pub unseen: Vec<Unseen>,
+    /// Target users anchored to this source and active before the cycle.
+    pub provisioned_before: u32,
+}
+
+impl<'a> Planner<'a> {
+    pub fn new(source_tenant_id: &str, target: &'a [User], assignments: &'a Assignments, rules: &'a SyncRules) -> Self {
+        let source_tenant = source_tenant_id.to_ascii_lowercase();
+        Planner {
+            index: TargetIndex::new(target, &source_tenant),
+            source_tenant,
+            assignments,
+            rules,
+            managed: mapping::managed(&rules.mappings),
+            seen_in_scope: HashSet::new(),
+            seen_excluded: HashSet::new(),
         }
     }
 
-    // A user seen out of scope leaves it whatever the read; a user not seen at all may be gone,
-    // but only after a complete read, and only once a direct read confirms it (rule 8).
-    if rules.deprovision.action != DeprovisionAction::None {
-        let mut ours: Vec<(&String, &&User)> = index.ours.iter().filter(|(_, t)| t.active()).collect();
+    /// The changes and skips of one page of source users (no deprovisioning: that waits for
+    /// `finish`).
+    pub fn page(&mut self, source: &[User]) -> Plan {
+        let mut plan = Plan::default();
+        for user in source {
+            let ours = self.index.ours.contains_key(&user.id).then(|| user.id.clone());
+            if scope::exclusion(&self.rules.scope, self.assignments, user).is_some() {
+                self.seen_excluded.extend(ours);
+                continue;
+            }
+            plan.in_scope += 1;
+            self.seen_in_scope.extend(ours);
+            let anchor = Anchor::new(&self.source_tenant, &user.id);
+            match plan_user(self.rules, &self.index, &self.managed, user, &anchor) {
+                Ok(Some(change)) => plan.changes.push(change),
+                Ok(None) => plan.unchanged += 1,
+                Err(skip) => plan.skips.push(skip),
+            }
+        }
+        plan
+    }
+
+    /// A user seen out of scope leaves it whatever the read; a user not seen at all may be
+    /// gone, but only after a complete read, and only once a direct read confirms it (rule 8).
+    pub fn finish(self, source_complete: bool) -> Ending {
+        let mut ours: Vec<(&String, &&User)> = self.index.ours.iter().filter(|(_, t)| t.active()).collect();
+        let mut ending = Ending {
+            deprovisions: Vec::new(),
+            unseen: Vec::new(),
+            provisioned_before: ours.len().try_into().unwrap_or(u32::MAX),
+        };
+        if self.rules.deprovision.action == DeprovisionAction::None {
+            return ending;
+        }
         ours.sort_by(|a, b| a.1.id.cmp(&b.1.id));
         for (source_id, target) in ours {
-            if excluded_ids.contains(source_id.as_str()) {
-                plan.changes.push(Change::Deprovision {
+            // In scope wins over out of scope: a source user listed twice is not taken away.
+            if self.seen_in_scope.contains(source_id.as_str()) {
+                continue;
+            }
+            if self.seen_excluded.contains(source_id.as_str()) {
+                ending.deprovisions.push(Change::Deprovision {
                     target: (*target).into(),
                 });
-            } else if input.source_complete && !in_scope_ids.contains(source_id.as_str()) {
-                plan.unseen.push(Unseen {
+            } else if source_complete {
+                ending.unseen.push(Unseen {
                     source_id: source_id.clone(),
                     target: (*target).into(),
                 });
             }
         }
+        ending
     }
-    plan
 }
 
 fn plan_user(
-    input: &PlanInput<'_>,
+    rules: &SyncRules,
     index: &TargetIndex<'_>,
     managed: &[&'static str],
     user: &User,
@@ -275,7 +327,6 @@ fn plan_user(
         reason,
         message,
     };
-    let rules = input.rules;
     let creating = !index.ours.contains_key(&user.id);
     let mut desired = mapping::desired(&rules.mappings, user, anchor, rules.user_type, creating)
         .map_err(|e| skip(SkipReason::MappingFailed, e.to_string()))?;

@@ -225,6 +225,27 @@ impl GraphClient {
     /// that ends a delta round, if any. A page that fails fails the whole read.
     pub async fn list_all(&self, url: &str, eventual: bool) -> Result<(Vec<Value>, Option<String>), DirectoryError> {
         let mut items = Vec::new();
+        let delta = self
+            .each_page(url, eventual, |values| {
+                items.extend(values);
+                std::future::ready(Ok(()))
+            })
+            .await?;
+        Ok((items, delta))
+    }
+
+    /// The collection page by page: each page's items go to `take` as soon as it is read.
+    /// Returns the `@odata.deltaLink` that ends a delta round, if any.
+    pub async fn each_page<F, Fut>(
+        &self,
+        url: &str,
+        eventual: bool,
+        mut take: F,
+    ) -> Result<Option<String>, DirectoryError>
+    where
+        F: FnMut(Vec<Value>) -> Fut + Send,
+        Fut: Future<Output = Result<(), DirectoryError>> + Send,
+    {
         let mut next = url.to_owned();
         let mut followed = std::collections::HashSet::new();
         loop {
@@ -242,7 +263,7 @@ impl GraphClient {
             }
             let mut page = self.send(Method::GET, &next, None, eventual).await?;
             match page.get_mut("value").map(Value::take) {
-                Some(Value::Array(values)) => items.extend(values),
+                Some(Value::Array(values)) => take(values).await?,
                 _ => {
                     return Err(DirectoryError::InvalidResponse(
                         "a collection page without 'value'".into(),
@@ -253,8 +274,7 @@ impl GraphClient {
                 next = link.to_owned();
                 continue;
             }
-            let delta = page.get("@odata.deltaLink").and_then(Value::as_str).map(str::to_owned);
-            return Ok((items, delta));
+            return Ok(page.get("@odata.deltaLink").and_then(Value::as_str).map(str::to_owned));
         }
     }
 

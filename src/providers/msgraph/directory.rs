@@ -18,7 +18,7 @@ use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::plan::{Changes, TargetRef};
 use crate::engine::rules::DeprovisionAction;
 use crate::engine::user::{Attributes, User};
-use crate::providers::directory::{SourceRead, confirm_by_reads};
+use crate::providers::directory::{PageSink, SourceRead, confirm_by_reads, with_removed};
 use crate::providers::{Directory, DirectoryError};
 
 /// Where an invited user would land after redeeming; no one is sent there (no invitation
@@ -226,6 +226,21 @@ impl Directory for GraphDirectory {
             }
             other => other,
         }
+    }
+
+    async fn read_source_pages(&self, pages: &PageSink) -> Result<Option<String>, DirectoryError> {
+        let url = self.url("/users/delta", &[("$select", SELECT), ("$expand", EXPAND_MANAGER)])?;
+        let anchor = self.anchor;
+        let delta_link = self
+            .client
+            .each_page(&url, false, |values| async move {
+                let read = resource::delta_page(values, anchor)?;
+                pages.send(with_removed(read.users, &read.removed)).await
+            })
+            .await?;
+        delta_link
+            .map(Some)
+            .ok_or_else(|| DirectoryError::InvalidResponse("a delta round ended without @odata.deltaLink".into()))
     }
 
     async fn find_users(&self, attribute: &str, value: &str) -> Result<Vec<User>, DirectoryError> {

@@ -13,13 +13,13 @@ use serde_json::{Value, json};
 
 use super::listing::{Listing, Next, incomplete};
 use super::resource;
-use super::watermark::Watermark;
+use super::watermark::{Stamps, Watermark};
 use crate::api::tenant::{Capabilities, ScimSoftDelete};
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::plan::{Changes, TargetRef};
 use crate::engine::rules::DeprovisionAction;
 use crate::engine::user::{Attributes, User};
-use crate::providers::directory::{SourceRead, confirm_by_reads};
+use crate::providers::directory::{PageSink, SourceRead, confirm_by_reads};
 use crate::providers::retry::{self, Attempt, Pacer, retry_after};
 use crate::providers::{Directory, DirectoryError, describe};
 
@@ -267,11 +267,27 @@ impl ScimClient {
     /// Every user matching `filter` (or all), following pages up to `totalResults`; a listing
     /// that cannot be shown complete is a failed read (`Listing`), and so is one without end.
     async fn list(&self, filter: Option<&str>) -> Result<Vec<User>, DirectoryError> {
+        let mut users = Vec::new();
+        self.each_page(filter, |page| {
+            users.extend(page);
+            std::future::ready(Ok(()))
+        })
+        .await?;
+        Ok(users)
+    }
+
+    /// The listing, each page's users handed to `take` as soon as the page is read; a page
+    /// that makes the listing incomplete fails it (after the pages before it were taken).
+    async fn each_page<F, Fut>(&self, filter: Option<&str>, mut take: F) -> Result<(), DirectoryError>
+    where
+        F: FnMut(Vec<User>) -> Fut + Send,
+        Fut: Future<Output = Result<(), DirectoryError>> + Send,
+    {
         let mut listing = Listing::default();
         let mut next = Listing::first();
         for _ in 0..MAX_PAGES {
             let Next::Page { start_index } = next else {
-                return Ok(listing.into_users());
+                return Ok(());
             };
             let mut url = reqwest::Url::parse(&format!("{}/Users", self.base))
                 .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
@@ -283,9 +299,11 @@ impl ScimClient {
             }
             let (_, page) = self.send(Method::GET, url.as_str(), None, None).await?;
             next = listing.take(&page)?;
+            drop(page);
+            take(listing.take_users()).await?;
         }
         match next {
-            Next::Done => Ok(listing.into_users()),
+            Next::Done => Ok(()),
             Next::Page { .. } => Err(incomplete(format!("the listing did not end after {MAX_PAGES} pages"))),
         }
     }
@@ -354,6 +372,17 @@ impl Directory for ScimClient {
             watermark,
             ..SourceRead::default()
         })
+    }
+
+    async fn read_source_pages(&self, pages: &PageSink) -> Result<Option<String>, DirectoryError> {
+        let started = std::time::Instant::now();
+        let mut stamps = Stamps::default();
+        self.each_page(None, |users| {
+            stamps.add(&users);
+            pages.send(users)
+        })
+        .await?;
+        Ok(stamps.watermark(None, started.elapsed()).map(|w| w.encode()))
     }
 
     async fn find_users(&self, attribute: &str, value: &str) -> Result<Vec<User>, DirectoryError> {

@@ -23,7 +23,9 @@ pub enum Next {
 
 #[derive(Default)]
 pub struct Listing {
+    /// Users read and not taken yet (`take_users`).
     users: Vec<User>,
+    /// Every id read: a user listed twice fails the read.
     seen: HashSet<String>,
     total: Option<u64>,
 }
@@ -58,7 +60,7 @@ impl Listing {
             }
             self.users.push(user);
         }
-        let read = self.users.len() as u64;
+        let read = self.seen.len() as u64;
         if read > total {
             return Err(incomplete(format!(
                 "listed {read} users, more than totalResults {total}"
@@ -72,11 +74,16 @@ impl Listing {
             return Err(incomplete(format!("listed {read} of {total} users")));
         }
         Ok(Next::Page {
-            start_index: self.users.len() + 1,
+            start_index: self.seen.len() + 1,
         })
     }
 
-    /// The users read, once `take` said `Done`.
+    /// The users read since the last call: a listing taken page by page keeps only ids.
+    pub fn take_users(&mut self) -> Vec<User> {
+        std::mem::take(&mut self.users)
+    }
+
+    /// The users read and not taken, once `take` said `Done`.
     pub fn into_users(self) -> Vec<User> {
         self.users
     }
@@ -107,6 +114,15 @@ mod tests {
         );
         assert_eq!(listing.take(&page(3, &["c"])).ok(), Some(Next::Done));
         assert_eq!(listing.into_users().len(), 3);
+        // Taken page by page, the listing still knows where it is.
+        let mut paged = Listing::default();
+        assert!(paged.take(&page(3, &["a", "b"])).is_ok());
+        assert_eq!(paged.take_users().len(), 2);
+        assert_eq!(
+            paged.take(&page(3, &["a"])).ok(),
+            None,
+            "a listed twice across a taken page"
+        );
         assert_eq!(Listing::default().take(&page(0, &[])).ok(), Some(Next::Done));
     }
 

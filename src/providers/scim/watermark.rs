@@ -6,7 +6,8 @@
 //! brings back unchanged are recognised by id, stamp and version, and left out; re-reading
 //! one would be harmless (it plans no write), leaving it out keeps incremental cycles small.
 
-use std::collections::HashSet;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashSet};
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
@@ -74,11 +75,43 @@ impl Watermark {
     /// was left out as already seen). None when the stamps cannot be reckoned with (the next
     /// read is then a full one): an unparseable stamp is no ground to skip anything.
     pub fn after(users: &[User], previous: Option<&Watermark>, read_took: Duration) -> Option<Watermark> {
-        let stamps: Vec<(Timestamp, &User)> = users
-            .iter()
-            .map(|u| Some((u.modified.as_deref()?.parse::<Timestamp>().ok()?, u)))
-            .collect::<Option<_>>()?;
-        let Some(latest) = stamps.iter().map(|(t, _)| *t).max() else {
+        let mut stamps = Stamps::default();
+        stamps.add(users);
+        stamps.watermark(previous, read_took)
+    }
+}
+
+/// The stamps of a read taken page by page: the latest, and the `MAX_SEEN` most recent users —
+/// all a watermark needs, whatever the size of the read.
+#[derive(Default)]
+pub struct Stamps {
+    unreadable: bool,
+    latest: Option<Timestamp>,
+    /// The most recent users by stamp, with their fingerprints; a min-heap of `MAX_SEEN`.
+    recent: BinaryHeap<Reverse<(Timestamp, Option<String>)>>,
+}
+
+impl Stamps {
+    pub fn add(&mut self, users: &[User]) {
+        for user in users {
+            let Some(stamp) = user.modified.as_deref().and_then(|m| m.parse::<Timestamp>().ok()) else {
+                self.unreadable = true;
+                continue;
+            };
+            self.latest = self.latest.max(Some(stamp));
+            self.recent.push(Reverse((stamp, fingerprint(user))));
+            if self.recent.len() > MAX_SEEN {
+                self.recent.pop();
+            }
+        }
+    }
+
+    /// The watermark of the read these stamps came from (see `Watermark::after`).
+    pub fn watermark(self, previous: Option<&Watermark>, read_took: Duration) -> Option<Watermark> {
+        if self.unreadable {
+            return None;
+        }
+        let Some(latest) = self.latest else {
             return previous.cloned();
         };
         let back = SignedDuration::try_from(read_took.saturating_add(OVERLAP)).ok()?;
@@ -86,14 +119,13 @@ impl Watermark {
         if let Some(earlier) = previous.and_then(|p| p.since.parse::<Timestamp>().ok()) {
             since = since.max(earlier);
         }
-        let mut recent: Vec<&(Timestamp, &User)> = stamps.iter().filter(|(t, _)| *t >= since).collect();
-        recent.sort_unstable_by_key(|(t, _)| std::cmp::Reverse(*t));
         Some(Watermark {
             since: since.to_string(),
-            seen: recent
+            seen: self
+                .recent
                 .into_iter()
-                .take(MAX_SEEN)
-                .filter_map(|(_, u)| fingerprint(u))
+                .filter(|Reverse((t, _))| *t >= since)
+                .filter_map(|Reverse((_, f))| f)
                 .collect(),
         })
     }
@@ -163,5 +195,27 @@ mod tests {
     fn a_stamp_that_cannot_be_read_means_a_full_read_next() {
         let users = [user("a", "yesterday", Some("1"))];
         assert_eq!(Watermark::after(&users, None, Duration::ZERO), None);
+    }
+
+    #[test]
+    fn a_read_taken_page_by_page_keeps_the_most_recent_users_only() {
+        // 1,500 users over 15 pages: the watermark is the same as from one read, and only the
+        // 1,000 most recent stamps were kept on the way.
+        let users: Vec<User> = (0..1500)
+            .map(|i| {
+                user(
+                    &format!("u{i}"),
+                    &format!("2026-12-02T00:{:02}:{:02}.5Z", i / 60 % 60, i % 60),
+                    Some("1"),
+                )
+            })
+            .collect();
+        let mut stamps = Stamps::default();
+        for page in users.chunks(100) {
+            stamps.add(page);
+            assert!(stamps.recent.len() <= MAX_SEEN);
+        }
+        let took = Duration::from_secs(600);
+        assert_eq!(stamps.watermark(None, took), Watermark::after(&users, None, took));
     }
 }

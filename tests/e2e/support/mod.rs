@@ -28,7 +28,7 @@ use xtsync::api::conditions::ConditionReason;
 use xtsync::api::reasons::ReadyReason;
 use xtsync::controller::Settings;
 
-use background::Background;
+pub use background::Background;
 
 pub const SCIM_TOKEN: &str = "e2e-token";
 
@@ -106,19 +106,21 @@ pub fn scim_server_executable() -> &'static str {
 /// tenants are created on first use.
 pub fn scim_server() -> &'static str {
     static SCIM: OnceLock<Background> = OnceLock::new();
-    &SCIM
-        .get_or_init(|| {
-            let port = free_port();
-            Background::start(
-                Command::new("bash")
-                    .arg(root().join("tests/env/scim-server.sh"))
-                    .arg("serve")
-                    .arg(port.to_string())
-                    .arg(SCIM_TOKEN),
-                Duration::from_secs(300),
-            )
-        })
-        .ready_line
+    &SCIM.get_or_init(start_scim_server).ready_line
+}
+
+/// A scim2-server of its own (a directory on another machine, as far as its load goes): it
+/// stops when the returned handle is dropped; `ready_line` is its base URL.
+pub fn start_scim_server() -> Background {
+    let port = free_port();
+    Background::start(
+        Command::new("bash")
+            .arg(root().join("tests/env/scim-server.sh"))
+            .arg("serve")
+            .arg(port.to_string())
+            .arg(SCIM_TOKEN),
+        Duration::from_secs(300),
+    )
 }
 
 fn free_port() -> u16 {

@@ -1,0 +1,162 @@
+//! One pass of a cycle over the source's pages (Scale #1): each page is planned against the
+//! indexed target as it arrives and applied while the next is read; once the read has ended
+//! complete, what was not seen is confirmed gone, held to the threshold and deprovisioned.
+//! A read that failed half-way has had its pages created and updated from, and deprovisions
+//! nothing.
+
+use futures::StreamExt;
+use futures::stream::FuturesOrdered;
+use tokio::sync::mpsc::Receiver;
+
+use super::apply::{self, Ledger};
+use super::progress::Phase;
+use super::report::{self, CycleError, CycleReport, UserFailure};
+use super::{CycleInput, audit};
+use crate::engine::plan::{Change, Plan, Planner};
+use crate::engine::scope::Assignments;
+use crate::engine::user::User;
+use crate::providers::{Directory, DirectoryError};
+
+/// Source users planned at once: pages ready when a slice is taken go together, up to this.
+const SLICE_USERS: usize = 1000;
+/// Slices being written at once: the next one starts while the last requests of the previous
+/// one finish, so the directory's budget stays full; its semaphore bounds the requests.
+const SLICES_IN_FLIGHT: usize = 2;
+
+/// How a source read ended.
+pub struct ReadEnd {
+    pub watermark: Option<String>,
+    /// Every user was read: users not seen may be gone.
+    pub full: bool,
+}
+
+/// The target as read, and who is assigned in the source.
+pub struct Against<'a> {
+    pub target_users: &'a [User],
+    pub assignments: &'a Assignments,
+}
+
+pub async fn run(
+    source: &dyn Directory,
+    target: &dyn Directory,
+    input: &CycleInput<'_>,
+    against: Against<'_>,
+    mut pages: Receiver<Vec<User>>,
+    ended: impl Future<Output = Result<ReadEnd, DirectoryError>>,
+) -> Result<CycleReport, CycleError> {
+    let mut planner = Planner::new(
+        input.source_tenant_id,
+        against.target_users,
+        against.assignments,
+        input.rules,
+    );
+    let mut report = CycleReport {
+        dry_run: input.dry_run,
+        ..CycleReport::default()
+    };
+    let mut provisioned = 0;
+    let mut ledger = Ledger {
+        report: &mut report,
+        provisioned: &mut provisioned,
+        audit: input.audit,
+    };
+    let action = input.rules.deprovision.action;
+    let mut in_flight = FuturesOrdered::new();
+    let (mut planned, mut applied, mut reading) = (0, 0, true);
+    loop {
+        tokio::select! {
+            biased;
+            Some(results) = in_flight.next(), if !in_flight.is_empty() => {
+                applied += ledger.record_all(results);
+                input.progress.report(Phase::Applying, applied, planned);
+            }
+            slice = next_slice(&mut pages), if reading && in_flight.len() < SLICES_IN_FLIGHT => {
+                let Some(users) = slice else {
+                    reading = false;
+                    continue;
+                };
+                let plan = planner.page(&users);
+                drop(users);
+                let changes = ledger.take_plan(plan);
+                planned += changes.len();
+                if input.dry_run {
+                    applied += ledger.record_all(apply::pretend(changes));
+                } else {
+                    in_flight.push_back(apply::send(target, changes, action));
+                }
+            }
+            else => break,
+        }
+    }
+    // The channel closed: the read has ended, one way or the other.
+    let end = ended.await.map_err(CycleError::SourceRead)?;
+    report_end(&mut ledger, &end, input.dry_run);
+    let ending = planner.finish(end.full);
+    let before = i64::from(ending.provisioned_before);
+    *ledger.provisioned += before;
+    let gone = if ending.unseen.is_empty() {
+        Default::default()
+    } else {
+        let ids: Vec<String> = ending.unseen.iter().map(|u| u.source_id.clone()).collect();
+        source.confirm_gone(&ids).await.map_err(CycleError::SourceRead)?
+    };
+    let deprovision = input.rules.deprovision;
+    let settled = Plan {
+        changes: ending.deprovisions,
+        unseen: ending.unseen,
+        ..Plan::default()
+    }
+    .settle(&gone, deprovision.threshold, input.approval);
+    ledger.report.withheld_deprovisions = settled.withheld_deprovisions.clone();
+    ledger.report.approval_used = settled.approval_used.clone();
+    let changes = ledger.take_plan(settled);
+    let results = if input.dry_run {
+        apply::pretend(changes)
+    } else {
+        apply::send(target, changes, action).await
+    };
+    ledger.record_all(results);
+    report.provisioned_delta = provisioned - before;
+    report.provisioned = provisioned.max(0).try_into().unwrap_or(u32::MAX);
+    Ok(report)
+}
+
+/// The pages waiting, up to `SLICE_USERS` users (at least one page); `None` once the read
+/// has ended and every page was taken.
+async fn next_slice(pages: &mut Receiver<Vec<User>>) -> Option<Vec<User>> {
+    let mut users = pages.recv().await?;
+    while users.len() < SLICE_USERS {
+        match pages.try_recv() {
+            Ok(more) => users.extend(more),
+            Err(_) => break,
+        }
+    }
+    Some(users)
+}
+
+fn report_end(ledger: &mut Ledger<'_>, end: &ReadEnd, dry_run: bool) {
+    ledger.report.full = end.full;
+    // A dry run wrote nothing: the next cycle must see every change again.
+    ledger.report.watermark = end.watermark.clone().filter(|_| !dry_run);
+}
+
+impl Ledger<'_> {
+    /// Counts a plan's unchanged users and logs its skips; its changes are to be applied.
+    fn take_plan(&mut self, plan: Plan) -> Vec<Change> {
+        let report = &mut *self.report;
+        report.unchanged += plan.unchanged;
+        report.in_scope += plan.in_scope;
+        let skips = plan.skips.len().try_into().unwrap_or(u32::MAX);
+        report.skipped = report.skipped.saturating_add(skips);
+        for skip in &plan.skips {
+            self.audit.record(audit::of_skip(skip));
+        }
+        self.report.keep_failures(plan.skips.into_iter().map(|s| UserFailure {
+            user: s.user,
+            action: report::SKIP,
+            reason: s.reason.as_str(),
+            message: s.message,
+        }));
+        plan.changes
+    }
+}
