@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard, Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 
 /// Requests in flight at once towards one directory unless its Tenant says otherwise. Kept
@@ -21,6 +21,10 @@ pub struct DirectoryBudget {
     permits: Semaphore,
     /// No request is sent before this instant (the directory's latest `Retry-After`).
     not_before: Mutex<Instant>,
+    /// Writes hold it shared, one attempt at a time; a full listing holds it alone, so that
+    /// no configuration's write lands between two of its pages (offset paging fails a read
+    /// whose total changes, and with many configurations writing one target it would always).
+    writes: RwLock<()>,
 }
 
 impl DirectoryBudget {
@@ -30,7 +34,21 @@ impl DirectoryBudget {
             limit,
             permits: Semaphore::new(limit),
             not_before: Mutex::new(Instant::now()),
+            writes: RwLock::new(()),
         }
+    }
+
+    /// A write may be sent: no listing holds the directory still. Held for one attempt.
+    pub async fn write_slot(&self) -> RwLockReadGuard<'_, ()> {
+        self.writes.read().await
+    }
+
+    /// Holds every write of every configuration to this directory back, once those in flight
+    /// are answered, until the guard is dropped. Only for a read that waits on nothing else
+    /// (never a read whose pages wait for the cycle's writes: two such reads could hold each
+    /// other's directories).
+    pub async fn still(&self) -> RwLockWriteGuard<'_, ()> {
+        self.writes.write().await
     }
 
     pub fn limit(&self) -> usize {

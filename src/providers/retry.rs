@@ -78,6 +78,11 @@ impl Pacer {
         self.shared.limit()
     }
 
+    /// See `DirectoryBudget::still`.
+    pub async fn still(&self) -> tokio::sync::RwLockWriteGuard<'_, ()> {
+        self.shared.still().await
+    }
+
     /// Counts a hold until `until` against this cycle's budget; false when it would pass it.
     fn count(&self, until: Instant) -> bool {
         let Ok(mut state) = self.state.lock() else {
@@ -121,7 +126,25 @@ impl Pacer {
 
 /// Runs `attempt(1)`, `attempt(2)`, … through `pacer` until one is `Done`, the throttle budget
 /// is spent, or `attempts` transient failures were met.
-pub async fn with_retries<T, F, Fut>(attempts: u32, pacer: &Pacer, mut attempt: F) -> T
+pub async fn with_retries<T, F, Fut>(attempts: u32, pacer: &Pacer, attempt: F) -> T
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Attempt<T>>,
+{
+    retrying(attempts, pacer, false, attempt).await
+}
+
+/// `with_retries` for a write: each attempt also waits while a listing holds the directory
+/// still (`DirectoryBudget::still`).
+pub async fn writing_with_retries<T, F, Fut>(attempts: u32, pacer: &Pacer, attempt: F) -> T
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Attempt<T>>,
+{
+    retrying(attempts, pacer, true, attempt).await
+}
+
+async fn retrying<T, F, Fut>(attempts: u32, pacer: &Pacer, write: bool, mut attempt: F) -> T
 where
     F: FnMut(u32) -> Fut,
     Fut: Future<Output = Attempt<T>>,
@@ -129,9 +152,17 @@ where
     let (mut number, mut throttles, mut failures) = (1, 0, 0);
     loop {
         pacer.ready().await;
+        // The write slot before the permit: a write waiting for a listing holds no place
+        // among the requests in flight, so the listing's own pages are never kept waiting.
+        let slot = if write {
+            Some(pacer.shared.write_slot().await)
+        } else {
+            None
+        };
         let permit = pacer.shared.permit().await;
         let answer = attempt(number).await;
         drop(permit);
+        drop(slot);
         match answer {
             Attempt::Done(answer) => return answer,
             Attempt::Throttled { after, give_up } => {

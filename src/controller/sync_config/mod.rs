@@ -44,14 +44,22 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
     }
     finalizer::reconcile(&config, &ns, &ctx).await?;
 
-    let previous = ctx.written.latest(&config);
+    let mut previous = ctx.written.latest(&config);
     let found = dereference::dereference(&config, &ns, &ctx.caches());
+    let subject = status::Subject {
+        name: config.name_any(),
+        generation: config.metadata.generation,
+    };
     let outcome = match validate::validate(&config.spec) {
         Err(problems) => Outcome::Invalid(problems),
         Ok(valid) => match gate::evaluate(&found.gate_input(&config)) {
             Err(closed) => Outcome::Closed(closed),
             Ok(pair) if config.spec.suspend => Outcome::Suspended(pair),
             Ok(pair) => {
+                if let Some(opened) = status::gate_opened(&previous, &pair, &subject, now) {
+                    write(&ctx, &config, &ns, &previous, opened).await?;
+                    previous = ctx.written.latest(&config);
+                }
                 let gate = run::OpenGate {
                     config: &config,
                     ns: &ns,
@@ -68,10 +76,6 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
         tracing::debug!(config = %dereference::label(&config), %problems, "invalid spec");
     }
     events::publish_outcome(&ctx, &config, &outcome).await;
-    let subject = status::Subject {
-        name: config.name_any(),
-        generation: config.metadata.generation,
-    };
     let next = status::next(&previous, &outcome, &subject, now, ctx.settings.gate_recheck);
     write(&ctx, &config, &ns, &previous, next.status).await?;
     observe(&ctx);

@@ -15,6 +15,7 @@ use crate::api::sync_config::{
 };
 use crate::cycle::{CycleError, CycleReport};
 use crate::engine::threshold::Held;
+use crate::gate::OpenPair;
 use crate::providers::{ConnectError, DirectoryError};
 
 /// `status.failures` keeps this many, newest first.
@@ -78,6 +79,32 @@ pub fn next(
         status: status.status,
         requeue,
     }
+}
+
+/// The gate just opened (Scale #3): `Ready=True` is written at once, before the cycle waits
+/// for a slot and runs — with many configurations a first cycle may start minutes later, and
+/// Ready must not wait for it. `None` when status already says so for this generation.
+pub fn gate_opened(
+    previous: &SyncConfigurationStatus,
+    pair: &OpenPair,
+    subject: &Subject,
+    now: Timestamp,
+) -> Option<SyncConfigurationStatus> {
+    let said = conditions::find(&previous.conditions, "Ready").is_some_and(|ready| {
+        ready.status == "True" && ready.observed_generation == subject.generation && ready.message == pair.message
+    });
+    if said {
+        return None;
+    }
+    let mut status = Writer {
+        status: SyncConfigurationStatus {
+            observed_generation: subject.generation,
+            ..previous.clone()
+        },
+        subject,
+    };
+    status.record(Verdict::truth(ReadyReason::GateOpen, pair.message.clone()), now);
+    Some(status.status)
 }
 
 /// Cleanup on delete would deprovision `count` users, more than the threshold: nothing was

@@ -309,3 +309,29 @@ fn a_dry_run_reports_what_it_would_do_and_leaves_the_real_state_alone() {
     );
     assert_eq!(status.last_successful_sync_time, real.last_successful_sync_time);
 }
+
+#[test]
+fn ready_is_said_as_soon_as_the_gate_opens_and_only_once() {
+    // Scale #3: with many configurations the first cycle waits for a slot; Ready does not.
+    let subject = status::Subject {
+        name: "contoso-to-fabrikam".into(),
+        generation: Some(1),
+    };
+    let fresh = SyncConfigurationStatus::default();
+    let opened = status::gate_opened(&fresh, &pair(), &subject, at(0)).expect("Ready is new");
+    assert_eq!(
+        reason_of::<ReadyReason>(&opened),
+        ("True".to_owned(), ReadyReason::GateOpen.as_str().to_owned())
+    );
+    assert!(
+        conditions::find(&opened.conditions, "Synced").is_none(),
+        "no cycle has run yet"
+    );
+    assert_eq!(status::gate_opened(&opened, &pair(), &subject, at(5)), None);
+    // A new generation says it again.
+    let next = status::Subject {
+        generation: Some(2),
+        ..subject
+    };
+    assert!(status::gate_opened(&opened, &pair(), &next, at(6)).is_some());
+}

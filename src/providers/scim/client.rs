@@ -11,9 +11,8 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, IF_MATCH
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::listing::{Listing, Next, incomplete};
 use super::resource;
-use super::watermark::{Stamps, Watermark};
+use super::watermark::{Read, Stamps, Watermark};
 use crate::api::tenant::{Capabilities, ScimSoftDelete};
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::plan::{Changes, TargetRef};
@@ -25,10 +24,6 @@ use crate::providers::{Directory, DirectoryError, describe};
 
 const SCIM_JSON: &str = "application/scim+json";
 const BULK_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
-/// Page size for reads (servers may return fewer; RFC 7644 §3.4.2.4).
-const PAGE_SIZE: usize = 1000;
-/// A listing longer than this many pages is taken for a server that pages forever.
-const MAX_PAGES: usize = 10_000;
 /// Operations per Bulk request; well under scim2-server's 1 MiB payload limit.
 const BULK_CHUNK: usize = 200;
 /// Attempts for a failing request before giving up on it (throttling is paced instead).
@@ -38,7 +33,7 @@ const CONCURRENCY: usize = crate::providers::budget::DEFAULT_CONCURRENCY;
 
 pub struct ScimClient {
     http: reqwest::Client,
-    base: String,
+    pub(super) base: String,
     auth: HeaderValue,
     capabilities: Capabilities,
     soft_delete: ScimSoftDelete,
@@ -76,18 +71,32 @@ impl ScimClient {
 
     /// Sends a request, pacing throttling (429, 503) and retrying other 5xx (and connection
     /// failures of reads) with backoff; `Retry-After` in seconds is honoured. Returns status and body of the final answer.
-    async fn send(
+    pub(super) async fn send(
         &self,
         method: Method,
         url: &str,
         body: Option<&Value>,
         version: Option<&str>,
     ) -> Result<(StatusCode, Value), DirectoryError> {
+        let (status, body, _) = self.send_dated(method, url, body, version).await?;
+        Ok((status, body))
+    }
+
+    /// `send`, with the directory's clock when it answered (its `Date` header, if it sent one).
+    pub(super) async fn send_dated(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+        version: Option<&str>,
+    ) -> Result<Answer, DirectoryError> {
         let method = &method;
-        retry::with_retries(ATTEMPTS, &self.pacer, move |attempt| {
-            self.attempt(method, url, body, version, attempt)
-        })
-        .await
+        let attempt = move |attempt| self.attempt(method, url, body, version, attempt);
+        if *method == Method::GET {
+            retry::with_retries(ATTEMPTS, &self.pacer, attempt).await
+        } else {
+            retry::writing_with_retries(ATTEMPTS, &self.pacer, attempt).await
+        }
     }
 
     async fn attempt(
@@ -97,7 +106,7 @@ impl ScimClient {
         body: Option<&Value>,
         version: Option<&str>,
         attempt: u32,
-    ) -> Attempt<Result<(StatusCode, Value), DirectoryError>> {
+    ) -> Attempt<Result<Answer, DirectoryError>> {
         let mut request = self
             .http
             .request(method.clone(), url)
@@ -143,9 +152,10 @@ impl ScimClient {
                 },
             };
         }
+        let date = server_date(response.headers().get(reqwest::header::DATE));
         let body = crate::providers::json_body(response).await;
         if status.is_success() {
-            return Attempt::Done(body.map(|b| (status, b)));
+            return Attempt::Done(body.map(|b| (status, b, date)));
         }
         // An error keeps its status even when its body is not JSON (a proxy's HTML page).
         let body = body.unwrap_or_default();
@@ -263,106 +273,30 @@ pub(super) fn literal(value: &str) -> String {
     format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-impl ScimClient {
-    /// Every user matching `filter` (or all), following pages up to `totalResults`; a listing
-    /// that cannot be shown complete is a failed read (`Listing`), and so is one without end.
-    async fn list(&self, filter: Option<&str>) -> Result<Vec<User>, DirectoryError> {
-        let mut users = Vec::new();
-        self.each_page(filter, |page| {
-            users.extend(page);
-            std::future::ready(Ok(()))
-        })
-        .await?;
-        Ok(users)
-    }
-
-    /// The listing, each page's users handed to `take` as soon as the page is read; a page
-    /// that makes the listing incomplete fails it (after the pages before it were taken).
-    async fn each_page<F, Fut>(&self, filter: Option<&str>, mut take: F) -> Result<(), DirectoryError>
-    where
-        F: FnMut(Vec<User>) -> Fut + Send,
-        Fut: Future<Output = Result<(), DirectoryError>> + Send,
-    {
-        let mut listing = Listing::default();
-        let mut next = Listing::first();
-        for _ in 0..MAX_PAGES {
-            let Next::Page { start_index } = next else {
-                return Ok(());
-            };
-            let mut url = reqwest::Url::parse(&format!("{}/Users", self.base))
-                .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
-            url.query_pairs_mut()
-                .append_pair("startIndex", &start_index.to_string())
-                .append_pair("count", &PAGE_SIZE.to_string());
-            if let Some(filter) = filter {
-                url.query_pairs_mut().append_pair("filter", filter);
-            }
-            let (_, page) = self.send(Method::GET, url.as_str(), None, None).await?;
-            next = listing.take(&page)?;
-            drop(page);
-            take(listing.take_users()).await?;
-        }
-        match next {
-            Next::Done => Ok(()),
-            Next::Page { .. } => Err(incomplete(format!("the listing did not end after {MAX_PAGES} pages"))),
-        }
-    }
-
-    /// The members of one assigned group, found by displayName or else by id. A group not
-    /// found, or one whose answer has no `members`, is a failed read, never an empty group:
-    /// an empty group would deprovision everyone it assigned (Trust #3).
-    async fn members_of(&self, group: &str) -> Result<Vec<String>, DirectoryError> {
-        let filter = format!("displayName eq {}", literal(group));
-        let url = reqwest::Url::parse_with_params(&format!("{}/Groups", self.base), &[("filter", filter.as_str())])
-            .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
-        let (_, page) = self.send(Method::GET, url.as_str(), None, None).await?;
-        let found = page
-            .get("Resources")
-            .and_then(Value::as_array)
-            .cloned()
-            .ok_or_else(|| incomplete(format!("the group search for '{group}' has no Resources")))?;
-        let group_resource = match found.as_slice() {
-            [one] => one.clone(),
-            [] => match self
-                .send(Method::GET, &format!("{}/Groups/{group}", self.base), None, None)
-                .await
-            {
-                Ok((_, g)) => g,
-                Err(DirectoryError::NotFound) => {
-                    return Err(incomplete(format!(
-                        "assigned group '{group}' not found in the source (renamed or deleted?); fix scope.groups"
-                    )));
-                }
-                Err(e) => return Err(e),
-            },
-            _ => return Err(incomplete(format!("several groups are named '{group}'"))),
-        };
-        let members = group_resource
-            .get("members")
-            .and_then(Value::as_array)
-            .ok_or_else(|| incomplete(format!("group '{group}' was answered without its members")))?;
-        Ok(members
-            .iter()
-            .filter_map(|m| m.get("value").and_then(Value::as_str).map(str::to_owned))
-            .collect())
-    }
-}
-
 #[async_trait]
 impl Directory for ScimClient {
     fn concurrency(&self) -> usize {
         self.pacer.limit()
     }
 
+    /// Every user, with every write of xtsync's to this directory held back meanwhile: the
+    /// target of many configurations could otherwise never be listed whole.
     async fn list_users(&self) -> Result<Vec<User>, DirectoryError> {
+        let _still = self.pacer.still().await;
         self.list(None).await
     }
 
     async fn read_source(&self, since: Option<&str>) -> Result<SourceRead, DirectoryError> {
         let previous = since.map(Watermark::parse);
         let started = std::time::Instant::now();
-        let users = self.list(previous.as_ref().map(Watermark::filter).as_deref()).await?;
-        let watermark = Watermark::after(&users, previous.as_ref(), started.elapsed()).map(|w| w.encode());
+        let (users, answered) = self
+            .list_dated(previous.as_ref().map(Watermark::filter).as_deref())
+            .await?;
+        let read = Read {
+            began: answered,
+            took: started.elapsed(),
+        };
+        let watermark = Watermark::after(&users, previous.as_ref(), read).map(|w| w.encode());
         let users = users
             .into_iter()
             .filter(|u| !previous.as_ref().is_some_and(|p| p.already_seen(u)))
@@ -377,12 +311,17 @@ impl Directory for ScimClient {
     async fn read_source_pages(&self, pages: &PageSink) -> Result<Option<String>, DirectoryError> {
         let started = std::time::Instant::now();
         let mut stamps = Stamps::default();
-        self.each_page(None, |users| {
-            stamps.add(&users);
-            pages.send(users)
-        })
-        .await?;
-        Ok(stamps.watermark(None, started.elapsed()).map(|w| w.encode()))
+        let answered = self
+            .each_page(None, |users| {
+                stamps.add(&users);
+                pages.send(users)
+            })
+            .await?;
+        let read = Read {
+            began: answered,
+            took: started.elapsed(),
+        };
+        Ok(stamps.watermark(None, read).map(|w| w.encode()))
     }
 
     async fn find_users(&self, attribute: &str, value: &str) -> Result<Vec<User>, DirectoryError> {
@@ -483,6 +422,15 @@ impl Directory for ScimClient {
             }
         }
     }
+}
+
+/// An answer: status, body, and the directory's clock when it answered.
+pub(super) type Answer = (StatusCode, Value, Option<jiff::Timestamp>);
+
+/// An HTTP `Date` (RFC 9110 §5.6.7, the IMF-fixdate of RFC 2822's shape).
+pub(super) fn server_date(header: Option<&HeaderValue>) -> Option<jiff::Timestamp> {
+    let text = header?.to_str().ok()?;
+    jiff::fmt::rfc2822::DateTimeParser::new().parse_timestamp(text).ok()
 }
 
 /// RFC 7644 §3.12 error body → typed error.

@@ -236,3 +236,50 @@ async fn updates_use_the_whole_limit_of_the_directory() {
     assert!(scim.update_users(&updates).await.iter().all(Result::is_ok));
     assert_eq!(most.load(Ordering::SeqCst), 8, "the Tenant's limit, all of it");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn no_write_of_another_configuration_lands_between_the_pages_of_a_listing() {
+    // Scale #2, many-to-one: configurations writing one target while one of them lists it. A
+    // write between two pages changes totalResults and fails the listing — every time, with
+    // enough configurations. The listing holds their writes back until it is whole.
+    let (base, log) = hostile::serve(|method, path| {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        if method == "GET" {
+            let start: usize = path
+                .split("startIndex=")
+                .nth(1)
+                .and_then(|s| s.split('&').next()?.parse().ok())
+                .unwrap_or(1);
+            // One user per page, whatever `count` asks: five pages.
+            return page(5, &[&format!("u{start}")]);
+        }
+        Answer::json(201, json!({ "id": "new", "userName": "a@contoso.com" }))
+    })
+    .await;
+    let budgets = crate::providers::budget::Budgets::default();
+    let lister = plain_client(&base).with_budget(budgets.of("scim one target", 4));
+    let writer = plain_client(&base).with_budget(budgets.of("scim one target", 4));
+    let users: Vec<_> = (0..6).map(|_| one_user()).collect();
+    let listing = async {
+        let listed = lister.list_users().await.expect("the listing is whole");
+        assert_eq!(listed.len(), 5);
+    };
+    let writing = async {
+        // The writes start once the listing has begun (its first page asked for).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !log.lock().expect("log").iter().any(|l| l.starts_with("GET")) {
+            assert!(std::time::Instant::now() < deadline, "the listing never began");
+            tokio::task::yield_now().await;
+        }
+        assert!(writer.create_users(&users).await.iter().all(Result::is_ok));
+    };
+    tokio::join!(listing, writing);
+    let log = log.lock().expect("log").clone();
+    let first_get = log.iter().position(|l| l.starts_with("GET")).expect("a GET");
+    let last_get = log.iter().rposition(|l| l.starts_with("GET")).expect("a GET");
+    let between: Vec<&String> = log[first_get..last_get]
+        .iter()
+        .filter(|l| l.starts_with("POST"))
+        .collect();
+    assert!(between.is_empty(), "writes between the pages: {log:?}");
+}

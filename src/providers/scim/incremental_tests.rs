@@ -122,3 +122,18 @@ async fn a_change_made_while_the_read_paged_is_read_next_time() {
     );
     assert_eq!(next.users[0].version.as_deref(), Some("W/\"2\""));
 }
+
+#[test]
+fn the_directory_clock_is_read_from_its_date_header() {
+    use reqwest::header::HeaderValue;
+    let date = HeaderValue::from_static("Wed, 02 Dec 2026 04:43:48 GMT");
+    assert_eq!(
+        super::client::server_date(Some(&date)),
+        Some("2026-12-02T04:43:48Z".parse().expect("time"))
+    );
+    assert_eq!(
+        super::client::server_date(Some(&HeaderValue::from_static("soon"))),
+        None
+    );
+    assert_eq!(super::client::server_date(None), None);
+}

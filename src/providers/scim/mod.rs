@@ -7,6 +7,7 @@ mod hostile_tests;
 #[cfg(test)]
 mod incremental_tests;
 pub mod listing;
+mod reads;
 pub mod resource;
 mod watermark;
 

@@ -74,11 +74,19 @@ impl Watermark {
     /// Where the read after this one starts, given every user this read returned (before any
     /// was left out as already seen). None when the stamps cannot be reckoned with (the next
     /// read is then a full one): an unparseable stamp is no ground to skip anything.
-    pub fn after(users: &[User], previous: Option<&Watermark>, read_took: Duration) -> Option<Watermark> {
+    pub fn after(users: &[User], previous: Option<&Watermark>, read: Read) -> Option<Watermark> {
         let mut stamps = Stamps::default();
         stamps.add(users);
-        stamps.watermark(previous, read_took)
+        stamps.watermark(previous, read)
     }
+}
+
+/// When a read began and how long it took.
+#[derive(Clone, Copy, Debug)]
+pub struct Read {
+    /// The directory's clock when it answered the first page (its `Date` header), if it told.
+    pub began: Option<Timestamp>,
+    pub took: Duration,
 }
 
 /// The stamps of a read taken page by page: the latest, and the `MAX_SEEN` most recent users —
@@ -107,15 +115,27 @@ impl Stamps {
     }
 
     /// The watermark of the read these stamps came from (see `Watermark::after`).
-    pub fn watermark(self, previous: Option<&Watermark>, read_took: Duration) -> Option<Watermark> {
+    pub fn watermark(self, previous: Option<&Watermark>, read: Read) -> Option<Watermark> {
         if self.unreadable {
             return None;
         }
         let Some(latest) = self.latest else {
             return previous.cloned();
         };
-        let back = SignedDuration::try_from(read_took.saturating_add(OVERLAP)).ok()?;
-        let mut since = latest.checked_sub(back).ok()?;
+        let overlap = SignedDuration::try_from(OVERLAP).ok()?;
+        let mut since = match read.began {
+            // Every change made after the read began carries a stamp after the directory's
+            // clock then, give or take the overlap: users last changed well before are read as
+            // they are, and the next read need not bring them back (a directory bulk-loaded
+            // once would otherwise be read again by every incremental cycle, the "seen" list
+            // being bounded).
+            Some(began) => latest.min(began.checked_sub(overlap).ok()?),
+            // Without the directory's clock: back from the latest stamp by the read and more.
+            None => {
+                let back = SignedDuration::try_from(read.took.saturating_add(OVERLAP)).ok()?;
+                latest.checked_sub(back).ok()?
+            }
+        };
         if let Some(earlier) = previous.and_then(|p| p.since.parse::<Timestamp>().ok()) {
             since = since.max(earlier);
         }
@@ -148,6 +168,14 @@ fn fingerprint(user: &User) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// A read of `seconds` by a directory that did not tell its clock.
+    fn took(seconds: u64) -> Read {
+        Read {
+            began: None,
+            took: Duration::from_secs(seconds),
+        }
+    }
+
     fn user(id: &str, stamp: &str, version: Option<&str>) -> User {
         User {
             id: id.into(),
@@ -163,7 +191,7 @@ mod tests {
             user("a", "2026-12-02T00:00:05Z", Some("W/\"1\"")),
             user("b", "2026-12-02T00:10:00.250Z", None),
         ];
-        let next = Watermark::after(&users, None, Duration::from_secs(30)).expect("stamps");
+        let next = Watermark::after(&users, None, took(30)).expect("stamps");
         assert_eq!(next.since, "2026-12-02T00:08:30.25Z");
         assert_eq!(next.filter(), "meta.lastModified ge \"2026-12-02T00:08:30.25Z\"");
         assert!(next.already_seen(&users[1]), "b is within the overlap");
@@ -177,7 +205,7 @@ mod tests {
     #[test]
     fn whole_second_stamps_without_a_version_are_never_taken_for_seen() {
         let users = [user("a", "2026-12-02T00:00:05Z", None)];
-        let next = Watermark::after(&users, None, Duration::ZERO).expect("stamps");
+        let next = Watermark::after(&users, None, took(0)).expect("stamps");
         assert!(!next.already_seen(&users[0]));
     }
 
@@ -185,16 +213,16 @@ mod tests {
     fn the_watermark_never_moves_back_and_survives_status() {
         let previous = Watermark::parse("2026-12-02T00:09:59Z");
         let users = [user("a", "2026-12-02T00:10:00Z", Some("1"))];
-        let next = Watermark::after(&users, Some(&previous), Duration::ZERO).expect("stamps");
+        let next = Watermark::after(&users, Some(&previous), took(0)).expect("stamps");
         assert_eq!(next.since, "2026-12-02T00:09:59Z");
         assert_eq!(Watermark::parse(&next.encode()), next);
-        assert_eq!(Watermark::after(&[], Some(&next), Duration::ZERO), Some(next));
+        assert_eq!(Watermark::after(&[], Some(&next), took(0)), Some(next));
     }
 
     #[test]
     fn a_stamp_that_cannot_be_read_means_a_full_read_next() {
         let users = [user("a", "yesterday", Some("1"))];
-        assert_eq!(Watermark::after(&users, None, Duration::ZERO), None);
+        assert_eq!(Watermark::after(&users, None, took(0)), None);
     }
 
     #[test]
@@ -215,7 +243,32 @@ mod tests {
             stamps.add(page);
             assert!(stamps.recent.len() <= MAX_SEEN);
         }
-        let took = Duration::from_secs(600);
-        assert_eq!(stamps.watermark(None, took), Watermark::after(&users, None, took));
+        assert_eq!(
+            stamps.watermark(None, took(600)),
+            Watermark::after(&users, None, took(600))
+        );
+    }
+
+    #[test]
+    fn users_changed_well_before_the_read_are_not_read_again() {
+        // 3,000 users bulk-loaded within a second, read ten minutes later by a directory that
+        // tells its clock: the next read starts at the latest stamp, not a minute before it.
+        let users: Vec<User> = (0..3000)
+            .map(|i| user(&format!("u{i}"), &format!("2026-12-02T00:00:00.{i:04}Z"), Some("1")))
+            .collect();
+        let read = Read {
+            began: Some("2026-12-02T00:10:00Z".parse().expect("time")),
+            took: Duration::from_secs(5),
+        };
+        let next = Watermark::after(&users, None, read).expect("stamps");
+        assert_eq!(next.since, "2026-12-02T00:00:00.2999Z");
+        assert!(next.already_seen(&users[2999]));
+        // Read while they were still being loaded, the overlap covers the load.
+        let early = Read {
+            began: Some("2026-12-02T00:00:00.5Z".parse().expect("time")),
+            ..read
+        };
+        let next = Watermark::after(&users, None, early).expect("stamps");
+        assert_eq!(next.since, "2026-12-01T23:59:00.5Z");
     }
 }

@@ -1,0 +1,120 @@
+//! The read side of a SCIM client: listings taken page by page, up to `totalResults` and no
+//! further, and the members of assigned groups.
+
+use jiff::Timestamp;
+use reqwest::Method;
+use serde_json::Value;
+
+use super::client::{ScimClient, literal};
+use super::listing::{Listing, Next, incomplete};
+use crate::engine::user::User;
+use crate::providers::DirectoryError;
+
+/// Page size for reads (servers may return fewer; RFC 7644 §3.4.2.4).
+const PAGE_SIZE: usize = 1000;
+/// A listing longer than this many pages is taken for a server that pages forever.
+const MAX_PAGES: usize = 10_000;
+
+impl ScimClient {
+    /// Every user matching `filter` (or all), following pages up to `totalResults`; a listing
+    /// that cannot be shown complete is a failed read (`Listing`), and so is one without end.
+    pub(super) async fn list(&self, filter: Option<&str>) -> Result<Vec<User>, DirectoryError> {
+        Ok(self.list_dated(filter).await?.0)
+    }
+
+    /// `list`, and the directory's clock when it answered the first page.
+    pub(super) async fn list_dated(
+        &self,
+        filter: Option<&str>,
+    ) -> Result<(Vec<User>, Option<Timestamp>), DirectoryError> {
+        let mut users = Vec::new();
+        let answered = self
+            .each_page(filter, |page| {
+                users.extend(page);
+                std::future::ready(Ok(()))
+            })
+            .await?;
+        Ok((users, answered))
+    }
+
+    /// The listing, each page's users handed to `take` as soon as the page is read; a page
+    /// that makes the listing incomplete fails it (after the pages before it were taken).
+    /// Returns the directory's clock when it answered the first page: every change after it
+    /// carries a later stamp (what the next watermark starts from).
+    pub(super) async fn each_page<F, Fut>(
+        &self,
+        filter: Option<&str>,
+        mut take: F,
+    ) -> Result<Option<Timestamp>, DirectoryError>
+    where
+        F: FnMut(Vec<User>) -> Fut + Send,
+        Fut: Future<Output = Result<(), DirectoryError>> + Send,
+    {
+        let mut listing = Listing::default();
+        let mut next = Listing::first();
+        let mut first_answered = None;
+        for page_number in 0..MAX_PAGES {
+            let Next::Page { start_index } = next else {
+                return Ok(first_answered);
+            };
+            let mut url = reqwest::Url::parse(&format!("{}/Users", self.base))
+                .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
+            url.query_pairs_mut()
+                .append_pair("startIndex", &start_index.to_string())
+                .append_pair("count", &PAGE_SIZE.to_string());
+            if let Some(filter) = filter {
+                url.query_pairs_mut().append_pair("filter", filter);
+            }
+            let (_, page, date) = self.send_dated(Method::GET, url.as_str(), None, None).await?;
+            if page_number == 0 {
+                first_answered = date;
+            }
+            next = listing.take(&page)?;
+            drop(page);
+            take(listing.take_users()).await?;
+        }
+        match next {
+            Next::Done => Ok(first_answered),
+            Next::Page { .. } => Err(incomplete(format!("the listing did not end after {MAX_PAGES} pages"))),
+        }
+    }
+
+    /// The members of one assigned group, found by displayName or else by id. A group not
+    /// found, or one whose answer has no `members`, is a failed read, never an empty group:
+    /// an empty group would deprovision everyone it assigned (Trust #3).
+    pub(super) async fn members_of(&self, group: &str) -> Result<Vec<String>, DirectoryError> {
+        let filter = format!("displayName eq {}", literal(group));
+        let url = reqwest::Url::parse_with_params(&format!("{}/Groups", self.base), &[("filter", filter.as_str())])
+            .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
+        let (_, page) = self.send(Method::GET, url.as_str(), None, None).await?;
+        let found = page
+            .get("Resources")
+            .and_then(Value::as_array)
+            .cloned()
+            .ok_or_else(|| incomplete(format!("the group search for '{group}' has no Resources")))?;
+        let group_resource = match found.as_slice() {
+            [one] => one.clone(),
+            [] => match self
+                .send(Method::GET, &format!("{}/Groups/{group}", self.base), None, None)
+                .await
+            {
+                Ok((_, g)) => g,
+                Err(DirectoryError::NotFound) => {
+                    return Err(incomplete(format!(
+                        "assigned group '{group}' not found in the source (renamed or deleted?); fix scope.groups"
+                    )));
+                }
+                Err(e) => return Err(e),
+            },
+            _ => return Err(incomplete(format!("several groups are named '{group}'"))),
+        };
+        let members = group_resource
+            .get("members")
+            .and_then(Value::as_array)
+            .ok_or_else(|| incomplete(format!("group '{group}' was answered without its members")))?;
+        Ok(members
+            .iter()
+            .filter_map(|m| m.get("value").and_then(Value::as_str).map(str::to_owned))
+            .collect())
+    }
+}
