@@ -15,6 +15,8 @@ pub struct Rule {
     pub retry_after: Option<u32>,
     /// How many matching requests fail; `u32::MAX` for "until cleared".
     pub times: u32,
+    /// Matching requests let through before the rule fires.
+    pub pass_first: u32,
 }
 
 #[derive(Clone, Default)]
@@ -43,6 +45,10 @@ impl Faults {
         let rule = rules
             .iter_mut()
             .find(|r| r.method == method && path.contains(&r.path_contains) && r.times > 0)?;
+        if rule.pass_first > 0 {
+            rule.pass_first -= 1;
+            return None;
+        }
         if rule.times != u32::MAX {
             rule.times -= 1;
         }

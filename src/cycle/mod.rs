@@ -27,9 +27,10 @@ use crate::providers::directory::{PageSink, with_removed};
 use crate::providers::{Directory, DirectoryError};
 use progress::Phase;
 
-/// Source pages read ahead of the writes: a source read faster than the target is written
-/// waits, instead of holding the whole directory in memory.
-const PAGES_AHEAD: usize = 4;
+/// Source pages read ahead of the writes (up to 16,000 users): enough for the source read to
+/// go on while the target is read, bounded so that a source read faster than the target is
+/// written waits instead of holding the whole directory in memory.
+const PAGES_AHEAD: usize = 16;
 
 /// Up to this many changed source users, an incremental cycle looks their target users up;
 /// above it, it reads the target in full.

@@ -11,6 +11,7 @@ pub mod digest;
 pub mod evaluate;
 pub mod expression;
 pub mod filter;
+pub mod groups;
 pub mod interval;
 pub mod mapping;
 pub mod plan;

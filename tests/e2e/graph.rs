@@ -590,6 +590,7 @@ async fn a_policy_that_entra_refuses_is_not_applied_with_the_reason() {
         status: 403,
         retry_after: None,
         times: u32::MAX,
+        pass_first: 0,
     });
     let mut t = TestNs::new("graph-policy-refused").await;
     t.start_controllers(|_| {});
@@ -681,6 +682,7 @@ async fn a_graph_source_failing_mid_read_deprovisions_nothing() {
         status: 500,
         retry_after: None,
         times: u32::MAX,
+        pass_first: 0,
     });
     t.kubectl(&["annotate", "syncconfig", CONFIG, "xtsync.io/restart=1"])
         .await;
@@ -789,6 +791,7 @@ async fn provisioning_records_match_the_writes_one_for_one_when_a_batch_partly_f
         status: 500,
         retry_after: None,
         times: 1,
+        pass_first: 0,
     });
     t.apply(&sales_config("10m", manifests::nothing())).await;
     let cycle = cycle_done(&t, &[SyncedReason::PartiallySynced])

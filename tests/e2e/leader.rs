@@ -181,6 +181,7 @@ async fn a_leader_cut_off_from_the_api_server_stops_writing_before_its_lease_exp
         status: 429,
         retry_after: Some(1),
         times: u32::MAX,
+        pass_first: 0,
     });
     let mut replica = Replica::start_with(&t, &relay.kubeconfig(&t.env.kubeconfig));
     t.apply(&manifests::sync_config(

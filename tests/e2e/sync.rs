@@ -375,8 +375,12 @@ async fn an_operator_killed_mid_cycle_creates_no_duplicates_when_restarted() {
     let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
     let names: Vec<String> = (0..300).map(|i| format!("u{i:03}@contoso.com")).collect();
     contoso.add_users(&names, sales()).await;
-    // One of the two Bulk requests (200 and 100 users) is held back by a long Retry-After.
-    faults.add(rule("POST", "/Bulk", 429, Some(30), 1));
+    // The source's first page (100 users) is created; the Bulk request of the next is held
+    // back by a long Retry-After.
+    faults.add(Rule {
+        pass_first: 1,
+        ..rule("POST", "/Bulk", 429, Some(30), 1)
+    });
     t.apply(&sales_config("10s", manifests::nothing())).await;
     t.eventually("the cycle is part done", || async {
         let count = fabrikam.users().await.len();
@@ -455,6 +459,7 @@ fn rule(method: &'static str, path: &str, status: u16, retry_after: Option<u32>,
         status,
         retry_after,
         times,
+        pass_first: 0,
     }
 }
 
@@ -462,14 +467,14 @@ fn rule(method: &'static str, path: &str, status: u16, retry_after: Option<u32>,
 async fn a_source_read_failing_mid_way_deprovisions_nothing() {
     let (t, faults) = started_with_proxy("partial-read", "contoso").await;
     let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
-    // More than one page (1000) of users, so that the second page can fail.
+    // More than one page (the first is 100 users, the next 1000), so that the second can fail.
     let names: Vec<String> = (0..1001).map(|i| format!("user{i:04}@contoso.com")).collect();
     contoso.add_users(&names, sales()).await;
     t.apply(&sales_config("10s", manifests::nothing())).await;
     let status = cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
     assert_eq!(status.users_provisioned, Some(1001));
 
-    faults.add(rule("GET", "startIndex=1001", 500, None, u32::MAX));
+    faults.add(rule("GET", "startIndex=101&", 500, None, u32::MAX));
     t.apply(&sales_config("11s", manifests::nothing())).await;
     let status = cycle_done(&t, &[SyncedReason::SourceReadFailed]).await;
     assert!(faults.injected() >= 1);

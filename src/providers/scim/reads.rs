@@ -12,6 +12,8 @@ use crate::providers::DirectoryError;
 
 /// Page size for reads (servers may return fewer; RFC 7644 §3.4.2.4).
 const PAGE_SIZE: usize = 1000;
+/// The first page is smaller: an Initial cycle starts writing once it is read.
+const FIRST_PAGE_SIZE: usize = 100;
 /// A listing longer than this many pages is taken for a server that pages forever.
 const MAX_PAGES: usize = 10_000;
 
@@ -61,7 +63,10 @@ impl ScimClient {
                 .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
             url.query_pairs_mut()
                 .append_pair("startIndex", &start_index.to_string())
-                .append_pair("count", &PAGE_SIZE.to_string());
+                .append_pair(
+                    "count",
+                    &if page_number == 0 { FIRST_PAGE_SIZE } else { PAGE_SIZE }.to_string(),
+                );
             if let Some(filter) = filter {
                 url.query_pairs_mut().append_pair("filter", filter);
             }
