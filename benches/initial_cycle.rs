@@ -48,16 +48,21 @@ async fn main() {
         .ok()
         .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![1_000, 10_000]);
-    let server = support::scim_server();
     let source_server = support::start_scim_server();
     let run_id = std::process::id();
     println!(
-        "target scim2-server at {server}, source at {}; concurrency {}",
+        "source scim2-server at {}; every target on a server of its own; concurrency {}",
         source_server.ready_line,
         scim::concurrency()
     );
     for n in sizes {
-        let tenant = |role: &str| format!("{server}/bench{run_id}-{role}-{n}/v2");
+        // Every write measurement goes into a scim2-server of its own, started empty: a Python
+        // server slows as it holds more objects, and no measurement pays for another's users.
+        let targets: std::collections::HashMap<&str, support::Background> = ["floor", "bulk", "single", "rss"]
+            .into_iter()
+            .map(|role| (role, support::start_scim_server()))
+            .collect();
+        let tenant = |role: &str| format!("{}/bench{run_id}-{role}-{n}/v2", targets[role].ready_line);
         let source = format!("{}/bench{run_id}-source-{n}/v2", source_server.ready_line);
         let names: Vec<String> = (0..n).map(|i| format!("user{i:05}@contoso.com")).collect();
         support::scim::Scim::new(source.clone())
