@@ -15,6 +15,8 @@ mod counting_proxy;
 mod fault_rules;
 #[path = "../tests/e2e/manifests.rs"]
 mod manifests;
+#[path = "common/proc_status.rs"]
+mod proc_status;
 #[path = "../tests/e2e/support/mod.rs"]
 mod support;
 
@@ -197,8 +199,8 @@ async fn mesh() {
         "mesh: idle operator over {:.0?}: {:.2} % of one core; RSS {} MiB (peak {} MiB)",
         at.elapsed(),
         busy / at.elapsed().as_secs_f64() * 100.0,
-        status_kib(operator.pid(), "VmRSS:") / 1024,
-        status_kib(operator.pid(), "VmHWM:") / 1024
+        proc_status::status_kib(operator.pid(), "VmRSS:") / 1024,
+        proc_status::status_kib(operator.pid(), "VmHWM:") / 1024
     );
     drop(operator);
 }
@@ -313,15 +315,4 @@ fn clock_ticks_per_second() -> f64 {
         .ok()
         .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
         .unwrap_or(100.0)
-}
-
-fn status_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }

@@ -12,6 +12,8 @@
 mod fault_rules;
 #[path = "../tests/e2e/manifests.rs"]
 mod manifests;
+#[path = "common/proc_status.rs"]
+mod proc_status;
 #[path = "../tests/e2e/support/mod.rs"]
 mod support;
 
@@ -65,8 +67,8 @@ async fn main() {
     }
 
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let rss = read_status_kib(operator.0.id(), "VmRSS:");
-    let peak = read_status_kib(operator.0.id(), "VmHWM:");
+    let rss = proc_status::status_kib(operator.0.id(), "VmRSS:");
+    let peak = proc_status::status_kib(operator.0.id(), "VmHWM:");
     drop(operator);
 
     println!(
@@ -125,15 +127,4 @@ async fn poll(
         assert!(Instant::now() < deadline, "{name} got no verdict within 60 s");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-}
-
-fn read_status_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }

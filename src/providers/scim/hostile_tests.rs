@@ -53,6 +53,25 @@ fn page(total: u64, ids: &[&str]) -> Answer {
     )
 }
 
+/// A server answering `answer()` after 30 ms, and the most requests it had in flight at once.
+async fn counting_server(
+    answer: impl Fn() -> Answer + Send + Sync + 'static,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let in_flight = std::sync::Arc::new(AtomicUsize::new(0));
+    let most = std::sync::Arc::new(AtomicUsize::new(0));
+    let peak = most.clone();
+    let (base, _) = hostile::serve(move |_, _| {
+        let current = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        peak.fetch_max(current, Ordering::SeqCst);
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        in_flight.fetch_sub(1, Ordering::SeqCst);
+        answer()
+    })
+    .await;
+    (base, most)
+}
+
 fn invalid(result: Result<impl std::fmt::Debug, DirectoryError>) -> String {
     match result {
         Err(DirectoryError::InvalidResponse(why)) => why,
@@ -176,18 +195,7 @@ async fn scim_errors_become_typed() {
 async fn configurations_sharing_a_directory_never_exceed_its_limit_together() {
     // Scale #2: two configurations writing into one directory with a limit of 2 — each alone
     // would send up to its limit, together they must not exceed it.
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let in_flight = std::sync::Arc::new(AtomicUsize::new(0));
-    let most = std::sync::Arc::new(AtomicUsize::new(0));
-    let (now, peak) = (in_flight.clone(), most.clone());
-    let (base, _) = hostile::serve(move |_, _| {
-        let current = now.fetch_add(1, Ordering::SeqCst) + 1;
-        peak.fetch_max(current, Ordering::SeqCst);
-        std::thread::sleep(std::time::Duration::from_millis(30));
-        now.fetch_sub(1, Ordering::SeqCst);
-        Answer::json(201, json!({ "id": "u", "userName": "a@contoso.com" }))
-    })
-    .await;
+    let (base, most) = counting_server(|| Answer::json(201, json!({ "id": "u", "userName": "a@contoso.com" }))).await;
     let budgets = crate::providers::budget::Budgets::default();
     let clients: Vec<ScimClient> = (0..2)
         .map(|_| plain_client(&base).with_budget(budgets.of("scim shared", 2)))
@@ -196,7 +204,7 @@ async fn configurations_sharing_a_directory_never_exceed_its_limit_together() {
     let (a, b) = tokio::join!(clients[0].create_users(&users), clients[1].create_users(&users));
     assert!(a.iter().chain(&b).all(Result::is_ok));
     assert_eq!(
-        most.load(Ordering::SeqCst),
+        most.load(std::sync::atomic::Ordering::SeqCst),
         2,
         "at most the directory's limit, and all of it used"
     );
@@ -206,18 +214,7 @@ async fn configurations_sharing_a_directory_never_exceed_its_limit_together() {
 async fn updates_use_the_whole_limit_of_the_directory() {
     // Scale #2: a Tenant's maxConcurrency above the default is what updates and deprovisions
     // run at, not the default the cycle used to pass down.
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let in_flight = std::sync::Arc::new(AtomicUsize::new(0));
-    let most = std::sync::Arc::new(AtomicUsize::new(0));
-    let (now, peak) = (in_flight.clone(), most.clone());
-    let (base, _) = hostile::serve(move |_, _| {
-        let current = now.fetch_add(1, Ordering::SeqCst) + 1;
-        peak.fetch_max(current, Ordering::SeqCst);
-        std::thread::sleep(std::time::Duration::from_millis(30));
-        now.fetch_sub(1, Ordering::SeqCst);
-        Answer::json(200, user("u"))
-    })
-    .await;
+    let (base, most) = counting_server(|| Answer::json(200, user("u"))).await;
     let budgets = crate::providers::budget::Budgets::default();
     let scim = plain_client(&base).with_budget(budgets.of("scim wide", 8));
     let mut changes = crate::engine::plan::Changes::new();
@@ -234,7 +231,11 @@ async fn updates_use_the_whole_limit_of_the_directory() {
         })
         .collect();
     assert!(scim.update_users(&updates).await.iter().all(Result::is_ok));
-    assert_eq!(most.load(Ordering::SeqCst), 8, "the Tenant's limit, all of it");
+    assert_eq!(
+        most.load(std::sync::atomic::Ordering::SeqCst),
+        8,
+        "the Tenant's limit, all of it"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
