@@ -56,6 +56,11 @@ async fn plan_predicts_the_next_initial_cycle_writes_nothing_and_says_whether_ch
     contoso.add_user("carol@contoso.com", sales()).await;
     // An internal target user with carol's name: the cycle must skip her.
     fabrikam.add_user("carol@contoso.com", json!({})).await;
+    // scim2-server logs a request once it has answered it: wait for the line.
+    t.eventually("the seeding is logged", || async {
+        t.scim_writes("fabrikam").len() == 1
+    })
+    .await;
     let writes_before = t.scim_writes("fabrikam");
     let manifests = manifests::two_tenants(&t)
         .and(manifests::policies())
