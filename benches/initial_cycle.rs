@@ -48,19 +48,31 @@ async fn main() {
         .ok()
         .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![1_000, 10_000]);
-    let source_server = support::start_scim_server();
+    // With two cores or more, the target directory gets CPU 0 to itself and the source and
+    // this process (xtsync, or the floor's client) share CPU 1: as on separate machines, the
+    // target is what bounds a cycle and the floor alike (XTSYNC_BENCH_PIN=0: no pinning).
+    let pin = std::env::var("XTSYNC_BENCH_PIN").map_or(true, |v| v != "0")
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
+        && pin_this_process_to(1);
+    let (target_cpu, source_cpu) = if pin { (Some(0), Some(1)) } else { (None, None) };
+    let source_server = support::start_scim_server_on(source_cpu);
     let run_id = std::process::id();
     println!(
-        "source scim2-server at {}; every target on a server of its own; concurrency {}",
+        "source scim2-server at {}; every target on a server of its own; concurrency {}; {}",
         source_server.ready_line,
-        scim::concurrency()
+        scim::concurrency(),
+        if pin {
+            "targets on CPU 0, source and xtsync on CPU 1"
+        } else {
+            "not pinned"
+        }
     );
     for n in sizes {
         // Every write measurement goes into a scim2-server of its own, started empty: a Python
         // server slows as it holds more objects, and no measurement pays for another's users.
         let targets: std::collections::HashMap<&str, support::Background> = ["floor", "bulk", "single", "rss"]
             .into_iter()
-            .map(|role| (role, support::start_scim_server()))
+            .map(|role| (role, support::start_scim_server_on(target_cpu)))
             .collect();
         let tenant = |role: &str| format!("{}/bench{run_id}-{role}-{n}/v2", targets[role].ready_line);
         let source = format!("{}/bench{run_id}-source-{n}/v2", source_server.ready_line);
@@ -151,6 +163,14 @@ async fn main() {
             overall / 1024
         );
     }
+}
+
+/// Every thread of this process on CPU `cpu` (`taskset -a -p`); whether it worked.
+fn pin_this_process_to(cpu: usize) -> bool {
+    std::process::Command::new("taskset")
+        .args(["-a", "-p", "-c", &cpu.to_string(), &std::process::id().to_string()])
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 fn ratio(a: Duration, b: Duration) -> f64 {

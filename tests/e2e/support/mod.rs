@@ -112,9 +112,23 @@ pub fn scim_server() -> &'static str {
 /// A scim2-server of its own (a directory on another machine, as far as its load goes): it
 /// stops when the returned handle is dropped; `ready_line` is its base URL.
 pub fn start_scim_server() -> Background {
+    start_scim_server_on(None)
+}
+
+/// `start_scim_server`, on CPU `cpu` only when given (`taskset`): a directory with a core of
+/// its own, as on a machine of its own.
+pub fn start_scim_server_on(cpu: Option<usize>) -> Background {
     let port = free_port();
+    let mut command = match cpu {
+        Some(cpu) => {
+            let mut pinned = Command::new("taskset");
+            pinned.args(["-c", &cpu.to_string(), "bash"]);
+            pinned
+        }
+        None => Command::new("bash"),
+    };
     Background::start(
-        Command::new("bash")
+        command
             .arg(root().join("tests/env/scim-server.sh"))
             .arg("serve")
             .arg(port.to_string())
