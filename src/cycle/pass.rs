@@ -62,7 +62,7 @@ pub async fn run(
     };
     let action = input.rules.deprovision.action;
     let mut in_flight = FuturesOrdered::new();
-    let (mut planned, mut applied, mut reading) = (0, 0, true);
+    let (mut read, mut planned, mut applied, mut reading) = (0, 0, 0, true);
     loop {
         tokio::select! {
             biased;
@@ -75,6 +75,8 @@ pub async fn run(
                     reading = false;
                     continue;
                 };
+                read += users.len();
+                input.progress.report(Phase::Planning, read, read);
                 let plan = planner.page(&users);
                 drop(users);
                 let changes = ledger.take_plan(plan);
