@@ -55,6 +55,7 @@ pub fn repeated_partners(spec: &CrossTenantAccessPolicySpec) -> Vec<String> {
 fn merge_inbound(partner: &InboundSettings, default: &InboundSettings) -> EffectiveInbound {
     EffectiveInbound {
         allow_users_sync: partner.allow_users_sync.or(default.allow_users_sync).unwrap_or(false),
+        allow_groups_sync: partner.allow_groups_sync.or(default.allow_groups_sync).unwrap_or(false),
         automatically_redeem_invitations: partner
             .automatically_redeem_invitations
             .or(default.automatically_redeem_invitations)

@@ -58,6 +58,8 @@ pub struct GateInput<'a> {
     pub target_policy: Option<&'a CrossTenantAccessPolicySpec>,
     /// The source tenant's policy (its outbound side applies), if any.
     pub source_policy: Option<&'a CrossTenantAccessPolicySpec>,
+    /// `groupProvisioning.enabled`: the target must also allow group sync.
+    pub provisions_groups: bool,
 }
 
 /// The pair of tenants a configuration with an open gate connects.
@@ -203,6 +205,15 @@ fn policies_allow(input: &GateInput<'_>, pair: &OpenPair) -> Result<(), Closed> 
             ),
         );
     }
+    if input.provisions_groups && !inbound.allow_groups_sync {
+        return closed(
+            ReadyReason::InboundGroupSyncNotAllowed,
+            format!(
+                "groupProvisioning is enabled, but target '{}' does not allow group sync from {source}: {target_policy} must set inbound.allowGroupsSync for this partner",
+                input.target_name
+            ),
+        );
+    }
     Ok(())
 }
 
@@ -251,6 +262,7 @@ mod tests {
         claims: Vec<PairClaim>,
         target_policy: Option<CrossTenantAccessPolicySpec>,
         source_policy: Option<CrossTenantAccessPolicySpec>,
+        provisions_groups: bool,
     }
 
     impl Case {
@@ -261,6 +273,7 @@ mod tests {
                 claims: vec![],
                 target_policy: Some(allowing(CONTOSO, true, true, false)),
                 source_policy: Some(allowing(FABRIKAM, false, false, true)),
+                provisions_groups: false,
             }
         }
 
@@ -274,6 +287,7 @@ mod tests {
                 claims: &self.claims,
                 target_policy: self.target_policy.as_ref(),
                 source_policy: self.source_policy.as_ref(),
+                provisions_groups: self.provisions_groups,
             })
         }
 
@@ -389,5 +403,32 @@ mod tests {
         let closed = c.run().expect_err("closed");
         assert_eq!(closed.reason, ReadyReason::AutomaticRedemptionNotConfigured);
         assert!(closed.message.contains("outbound.automaticallyRedeemInvitations"));
+    }
+
+    #[test]
+    fn group_provisioning_needs_the_target_to_allow_group_sync_last() {
+        let mut c = Case::valid();
+        c.provisions_groups = true;
+        let closed = c.run().expect_err("closed");
+        assert_eq!(closed.reason, ReadyReason::InboundGroupSyncNotAllowed);
+        assert!(closed.message.contains("inbound.allowGroupsSync"), "{}", closed.message);
+        c.source_policy = None;
+        assert_eq!(
+            c.reason(),
+            ReadyReason::AutomaticRedemptionNotConfigured,
+            "group sync is checked after automatic redemption"
+        );
+        let mut c = Case::valid();
+        c.provisions_groups = true;
+        c.target_policy = Some(
+            serde_json::from_value(serde_json::json!({
+                "tenantRef": {"name": "x"},
+                "default": {"inbound": {"allowGroupsSync": true}},
+                "partners": [{"tenantId": CONTOSO,
+                              "inbound": {"allowUsersSync": true, "automaticallyRedeemInvitations": true}}]
+            }))
+            .expect("policy"),
+        );
+        assert!(c.run().is_ok(), "allowGroupsSync inherits the default");
     }
 }

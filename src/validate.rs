@@ -9,8 +9,11 @@ use std::time::Duration;
 use crate::api::sync_config::{self as api, AttributeMapping, SyncConfigurationSpec};
 use crate::engine::expression;
 use crate::engine::filter::{self, WrittenClause};
+use crate::engine::groups::{self, Membership};
 use crate::engine::mapping::{self, Mapping, MappingValue};
-use crate::engine::rules::{ApplyOn, DeprovisionAction, Deprovisioning, Scope, ScopeMode, SyncRules, UserType};
+use crate::engine::rules::{
+    ApplyOn, DeprovisionAction, Deprovisioning, GroupRules, Scope, ScopeMode, SyncRules, UserType,
+};
 use crate::engine::{attributes, interval};
 
 /// A spec that passed validation.
@@ -59,9 +62,13 @@ pub fn validate(spec: &SyncConfigurationSpec) -> Result<ValidSpec, SpecProblems>
             Err(why) => problems.push(format!("attributeMappings[{i}]: {why}")),
         }
     }
+    let groups = group_rules(spec, &mut problems);
     match (interval, filter) {
         (Some(interval), Some(filter)) if problems.is_empty() => Ok(ValidSpec {
-            rules: rules(spec, filter, mapping::effective(&mappings)),
+            rules: SyncRules {
+                groups,
+                ..rules(spec, filter, mapping::effective(&mappings))
+            },
             interval,
         }),
         _ => Err(SpecProblems(problems)),
@@ -90,6 +97,7 @@ fn rules(spec: &SyncConfigurationSpec, filter: filter::ScopingFilter, mappings: 
             action: deprovision_action(spec.deprovision.action),
             threshold: usize::try_from(spec.deprovision.accidental_deletion_threshold).unwrap_or(usize::MAX),
         },
+        groups: None,
     }
 }
 
@@ -101,26 +109,47 @@ fn deprovision_action(action: api::DeprovisionAction) -> DeprovisionAction {
     }
 }
 
+/// The attributes a mapping may name: a user's, or a group's.
+struct Names {
+    canonical: fn(&str) -> Option<&'static str>,
+    unknown: fn(&str) -> String,
+}
+
+const USER_ATTRIBUTES: Names = Names {
+    canonical: attributes::canonical,
+    unknown: attributes::unknown_message,
+};
+
+const GROUP_ATTRIBUTES: Names = Names {
+    canonical: |name| {
+        groups::GROUP_ATTRIBUTES
+            .into_iter()
+            .find(|a| a.eq_ignore_ascii_case(name))
+    },
+    unknown: |name| format!("'{name}' is not a group attribute (displayName, description)"),
+};
+
 fn compile_mapping(mapping: &AttributeMapping) -> Result<Mapping, String> {
-    let target = attributes::canonical(&mapping.target).ok_or_else(|| attributes::unknown_message(&mapping.target))?;
-    if mapping::RESERVED_TARGETS.contains(&target) {
+    let compiled = compile_with(mapping, &USER_ATTRIBUTES)?;
+    if mapping::RESERVED_TARGETS.contains(&compiled.target) {
         return Err(format!(
-            "target '{target}' is managed by xtsync (externalId holds the anchor, active follows the scope)"
+            "target '{}' is managed by xtsync (externalId holds the anchor, active follows the scope)",
+            compiled.target
         ));
     }
+    Ok(compiled)
+}
+
+fn compile_with(mapping: &AttributeMapping, names: &Names) -> Result<Mapping, String> {
+    let canonical = |name: &str| (names.canonical)(name).ok_or_else(|| (names.unknown)(name));
+    let target = canonical(&mapping.target)?;
     let value = match (&mapping.source, &mapping.constant, &mapping.expression) {
-        (Some(source), None, None) => {
-            MappingValue::Source(attributes::canonical(source).ok_or_else(|| attributes::unknown_message(source))?)
-        }
+        (Some(source), None, None) => MappingValue::Source(canonical(source)?),
         (None, Some(constant), None) => MappingValue::Constant(constant.clone()),
         (None, None, Some(text)) => {
             let expr = expression::parse(text).map_err(|e| format!("expression '{text}' {e}"))?;
-            if let Some(unknown) = expr
-                .attributes()
-                .into_iter()
-                .find(|a| attributes::canonical(a).is_none())
-            {
-                return Err(format!("expression '{text}': {}", attributes::unknown_message(unknown)));
+            if let Some(unknown) = expr.attributes().into_iter().find(|a| (names.canonical)(a).is_none()) {
+                return Err(format!("expression '{text}': {}", (names.unknown)(unknown)));
             }
             MappingValue::Expression(expr)
         }
@@ -138,6 +167,33 @@ fn compile_mapping(mapping: &AttributeMapping) -> Result<Mapping, String> {
             api::ApplyOn::Always => ApplyOn::Always,
             api::ApplyOn::CreateOnly => ApplyOn::CreateOnly,
         },
+    })
+}
+
+/// `groupProvisioning`, checked: the groups it provisions are `scope.groups`, so it needs some;
+/// its mappings name group attributes.
+fn group_rules(spec: &SyncConfigurationSpec, problems: &mut Vec<String>) -> Option<GroupRules> {
+    let provisioning = spec.group_provisioning.as_ref().filter(|g| g.enabled)?;
+    if spec.scope.groups.is_empty() {
+        problems.push("groupProvisioning.enabled: scope.groups lists no group to provision".into());
+    }
+    let mut mappings: Vec<Mapping> = Vec::new();
+    for (i, mapping) in provisioning.attribute_mappings.iter().enumerate() {
+        match compile_with(mapping, &GROUP_ATTRIBUTES) {
+            Ok(m) if mappings.iter().any(|other| other.target == m.target) => problems.push(format!(
+                "groupProvisioning.attributeMappings[{i}]: target '{}' is mapped twice",
+                m.target
+            )),
+            Ok(m) => mappings.push(m),
+            Err(why) => problems.push(format!("groupProvisioning.attributeMappings[{i}]: {why}")),
+        }
+    }
+    Some(GroupRules {
+        membership: match provisioning.membership {
+            api::GroupMembership::Direct => Membership::Direct,
+            api::GroupMembership::Transitive => Membership::Transitive,
+        },
+        mappings,
     })
 }
 
@@ -244,5 +300,38 @@ mod tests {
         }];
         let SpecProblems(problems) = validate(&s).expect_err("invalid");
         assert!(problems[0].contains("at most 10000 are allowed"), "{problems:?}");
+    }
+
+    #[test]
+    fn group_provisioning_needs_scope_groups_and_maps_group_attributes_only() {
+        let mut s = spec();
+        s.group_provisioning = Some(
+            serde_json::from_value(serde_json::json!({
+                "enabled": true, "membership": "Transitive",
+                "attributeMappings": [
+                    {"target": "displayName", "expression": "Join(\" \", \"Partner\", [displayName])"},
+                    {"target": "description", "source": "department"},
+                ],
+            }))
+            .expect("groupProvisioning"),
+        );
+        let SpecProblems(problems) = validate(&s).expect_err("invalid");
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("scope.groups lists no group"), "{problems:?}");
+        assert!(
+            problems[1].contains("attributeMappings[1]") && problems[1].contains("not a group attribute"),
+            "{problems:?}"
+        );
+
+        s.scope.groups = vec!["Sales".into()];
+        s.group_provisioning.as_mut().expect("set").attribute_mappings.pop();
+        let groups = validate(&s).expect("valid").rules.groups.expect("enabled");
+        assert_eq!(groups.membership, Membership::Transitive);
+        assert_eq!(groups.mappings.len(), 1);
+        s.group_provisioning.as_mut().expect("set").enabled = false;
+        assert!(
+            validate(&s).expect("valid").rules.groups.is_none(),
+            "off when not enabled"
+        );
     }
 }

@@ -74,6 +74,10 @@ pub struct InboundSettings {
     /// "Allow users sync into this tenant".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_users_sync: Option<bool>,
+    /// "Allow group sync into this tenant" (Entra's `groupSyncInbound.isSyncAllowed`): needed
+    /// by SyncConfigurations with `groupProvisioning.enabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_groups_sync: Option<bool>,
     /// Suppress consent prompts for users arriving from the partner.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub automatically_redeem_invitations: Option<bool>,
@@ -139,6 +143,8 @@ pub struct EffectivePartnerPolicy {
 #[serde(rename_all = "camelCase")]
 pub struct EffectiveInbound {
     pub allow_users_sync: bool,
+    #[serde(default)]
+    pub allow_groups_sync: bool,
     pub automatically_redeem_invitations: bool,
     pub b2b_collaboration: EffectiveB2bCollaboration,
 }

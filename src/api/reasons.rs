@@ -118,6 +118,8 @@ reasons! {
         InboundSyncNotAllowed,
         /// `inbound.automaticallyRedeemInvitations` (target) or `outbound.automaticallyRedeemInvitations` (source) is not set.
         AutomaticRedemptionNotConfigured,
+        /// `groupProvisioning.enabled`, but the target's policy lacks `inbound.allowGroupsSync` for the source.
+        InboundGroupSyncNotAllowed,
     }
 }
 

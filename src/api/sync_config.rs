@@ -76,6 +76,34 @@ pub struct SyncConfigurationSpec {
     pub matching: Matching,
     #[serde(default)]
     pub deprovision: Deprovision,
+    /// Provision the groups of `scope.groups` into the target as groups, with their synced
+    /// members (issue Groups).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_provisioning: Option<GroupProvisioning>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupProvisioning {
+    /// The groups in `scope.groups` are provisioned into the target; the target's policy must
+    /// set `inbound.allowGroupsSync`.
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default)]
+    pub membership: GroupMembership,
+    /// Target group attribute (`displayName`, `description`) ← source attribute, constant or
+    /// expression, as for users. Empty: both copied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attribute_mappings: Vec<AttributeMapping>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum GroupMembership {
+    /// Direct members only, as Entra.
+    #[default]
+    Direct,
+    /// Members of nested groups too, flattened into the target group.
+    Transitive,
 }
 
 pub const DEFAULT_INTERVAL: &str = "40m";
@@ -238,6 +266,12 @@ pub struct SyncConfigurationStatus {
     pub users_in_scope: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub users_provisioned: Option<u32>,
+    /// Groups of `scope.groups` found in the source (group provisioning).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups_in_scope: Option<u32>,
+    /// Groups this configuration keeps in the target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups_provisioned: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_successful_sync_time: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -316,6 +350,27 @@ pub struct CycleSummary {
     /// A dry run: the counts are what the cycle would have done; nothing was written.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub dry_run: bool,
+    /// Group provisioning: what the cycle did to groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<GroupCounts>,
+    /// Group provisioning: members added to and removed from target groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memberships: Option<MembershipCounts>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub struct GroupCounts {
+    pub created: u32,
+    pub updated: u32,
+    pub deprovisioned: u32,
+    pub unchanged: u32,
+    pub failed: u32,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub struct MembershipCounts {
+    pub added: u32,
+    pub removed: u32,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]

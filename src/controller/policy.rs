@@ -220,6 +220,7 @@ impl From<&DirectoryError> for AppliedReason {
             DirectoryError::Rejected { .. }
             | DirectoryError::Refused { .. }
             | DirectoryError::PreconditionFailed
+            | DirectoryError::Unsupported(_)
             | DirectoryError::NotFound => AppliedReason::Rejected,
             DirectoryError::InvalidResponse(_) | DirectoryError::Stopped => AppliedReason::InvalidResponse,
         }

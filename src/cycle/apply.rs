@@ -4,6 +4,7 @@
 //! every change as the cycle would have made it, and writes nothing.
 
 use super::audit::{self, Sink};
+use super::groups::Members;
 use super::report::{CycleReport, SKIP, UserFailure};
 use crate::engine::plan::{Change, Changes, TargetRef};
 use crate::engine::rules::DeprovisionAction;
@@ -15,6 +16,8 @@ pub struct Ledger<'a> {
     pub report: &'a mut CycleReport,
     pub provisioned: &'a mut i64,
     pub audit: &'a dyn Sink,
+    /// With group provisioning: the provisioned users group memberships may hold.
+    pub members: Option<&'a mut Members>,
 }
 
 /// A change and what the directory answered (`Ok(target id)` when it gave one).
@@ -89,6 +92,9 @@ impl Ledger<'_> {
 
     /// Counts and logs one change's result (`Ok(target id)` when the directory gave one).
     fn record(&mut self, change: &Change, result: Result<Option<String>, DirectoryError>) {
+        if let Some(members) = self.members.as_deref_mut() {
+            members.record(change, &result);
+        }
         self.audit.record(audit::of_change(change, &result));
         let report = &mut *self.report;
         report.attempted += 1;

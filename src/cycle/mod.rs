@@ -9,6 +9,7 @@
 mod apply;
 pub mod audit;
 pub mod cleanup;
+mod groups;
 pub mod on_demand;
 mod pass;
 pub mod progress;
@@ -93,7 +94,7 @@ async fn initial(
             let watermark = read_end.await.unwrap_or(Err(DirectoryError::Stopped))?;
             Ok(pass::ReadEnd { watermark, full: true })
         };
-        pass::run(source, target, input, against, pages, read_end).await
+        users_then_groups(source, target, input, against, pages, read_end).await
     };
     let ((), result) = tokio::join!(reading, syncing);
     result
@@ -113,7 +114,9 @@ async fn incremental(
         .map_err(CycleError::SourceRead)?;
     let source_users = with_removed(read.users, &read.removed);
     let assignments = read::assignments(source, input).await?;
-    let target_users = if read.full || source_users.len() > LOOKUPS_UP_TO {
+    // Group memberships need every target user this configuration provisioned.
+    let whole_target = read.full || source_users.len() > LOOKUPS_UP_TO || input.rules.groups.is_some();
+    let target_users = if whole_target {
         target.list_users().await
     } else {
         read::matching_target_users(target, &source_users, input).await
@@ -130,5 +133,27 @@ async fn incremental(
         watermark: read.watermark,
         full: read.full,
     };
-    pass::run(source, target, input, against, pages, async { Ok(end) }).await
+    users_then_groups(source, target, input, against, pages, async { Ok(end) }).await
+}
+
+/// The users' pass, then, with group provisioning, the groups: users first, so that a new
+/// member's target user exists when it is added.
+async fn users_then_groups(
+    source: &dyn Directory,
+    target: &dyn Directory,
+    input: &CycleInput<'_>,
+    against: pass::Against<'_>,
+    pages: tokio::sync::mpsc::Receiver<Vec<crate::engine::user::User>>,
+    ended: impl Future<Output = Result<pass::ReadEnd, DirectoryError>>,
+) -> Result<CycleReport, CycleError> {
+    let mut members = input
+        .rules
+        .groups
+        .as_ref()
+        .map(|_| groups::Members::of(against.target_users, input.source_tenant_id));
+    let mut report = pass::run(source, target, input, against, pages, ended, members.as_mut()).await?;
+    if let Some(members) = &members {
+        groups::run(source, target, input, members, &mut report).await?;
+    }
+    Ok(report)
 }

@@ -9,6 +9,7 @@ use futures::stream::FuturesOrdered;
 use tokio::sync::mpsc::Receiver;
 
 use super::apply::{self, Ledger};
+use super::groups::Members;
 use super::progress::Phase;
 use super::report::{self, CycleError, CycleReport, UserFailure};
 use super::{CycleInput, audit};
@@ -43,6 +44,7 @@ pub async fn run(
     against: Against<'_>,
     mut pages: Receiver<Vec<User>>,
     ended: impl Future<Output = Result<ReadEnd, DirectoryError>>,
+    members: Option<&mut Members>,
 ) -> Result<CycleReport, CycleError> {
     let mut planner = Planner::new(
         input.source_tenant_id,
@@ -59,6 +61,7 @@ pub async fn run(
         report: &mut report,
         provisioned: &mut provisioned,
         audit: input.audit,
+        members,
     };
     let action = input.rules.deprovision.action;
     let mut in_flight = FuturesOrdered::new();

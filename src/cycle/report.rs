@@ -40,6 +40,29 @@ pub struct CycleReport {
     pub throttled: u32,
     /// The target refused our credentials during the cycle.
     pub target_auth_failed: bool,
+    /// Group provisioning, when enabled.
+    pub groups: Option<GroupReport>,
+}
+
+/// What a cycle did to groups and their members. Counters follow `status.lastCycle.groups`
+/// and `.memberships`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GroupReport {
+    pub created: u32,
+    pub updated: u32,
+    pub deprovisioned: u32,
+    pub unchanged: u32,
+    pub failed: u32,
+    pub members_added: u32,
+    pub members_removed: u32,
+    /// Failed group writes by action (`CreateGroup`, `AddMembers`, …).
+    pub failed_by_action: std::collections::BTreeMap<&'static str, u32>,
+    /// Restores (counted in `updated` too).
+    pub restored: u32,
+    /// Groups of `scope.groups` found in the source.
+    pub in_scope: u32,
+    /// Groups of this configuration active in the target after the cycle.
+    pub provisioned: u32,
 }
 
 impl CycleReport {

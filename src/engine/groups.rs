@@ -11,7 +11,14 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::anchor::Anchor;
+use super::evaluate::{EvalError, evaluate};
+use super::mapping::{Mapping, MappingValue};
+use super::plan::SkipReason;
 use super::rules::DeprovisionAction;
+use super::user::User;
+
+/// The attributes of a group that mappings read and write.
+pub const GROUP_ATTRIBUTES: [&str; 2] = ["displayName", "description"];
 
 /// A group of the source as read: its direct members, users and groups, by id.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -34,6 +41,46 @@ pub struct TargetGroup {
     pub members: BTreeSet<String>,
     /// Deprovisioned (deleted, restorable): returning to scope restores it.
     pub deleted: bool,
+}
+
+impl From<TargetGroup> for SourceGroup {
+    /// A group as a directory lists it, read as a source group (its members in listed order).
+    fn from(group: TargetGroup) -> Self {
+        SourceGroup {
+            id: group.id,
+            display_name: group.display_name,
+            description: group.description,
+            members: group.members.into_iter().collect(),
+        }
+    }
+}
+
+/// What the source group becomes in the target: `mappings` (targets `displayName`,
+/// `description`) over its attributes; none copies both. A mapping that yields nothing
+/// clears the attribute, but a group always keeps a displayName.
+pub fn mapped(group: &SourceGroup, mappings: &[Mapping]) -> Result<SourceGroup, EvalError> {
+    let mut source = User {
+        id: group.id.clone(),
+        ..User::default()
+    };
+    source.attributes.insert("displayName", group.display_name.clone());
+    if let Some(description) = &group.description {
+        source.attributes.insert("description", description.clone());
+    }
+    let mut out = group.clone();
+    for mapping in mappings {
+        let value = match &mapping.value {
+            MappingValue::Source(attribute) => source.get(attribute).map(str::to_owned),
+            MappingValue::Constant(constant) => Some(constant.clone()),
+            MappingValue::Expression(expr) => evaluate(expr, &source)?,
+        }
+        .filter(|v| !v.is_empty());
+        match mapping.target {
+            "description" => out.description = value,
+            _ => out.display_name = value.unwrap_or_else(|| group.display_name.clone()),
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -84,6 +131,7 @@ pub enum GroupChange {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupSkip {
     pub group: String,
+    pub reason: SkipReason,
     pub message: String,
 }
 
@@ -92,8 +140,9 @@ pub struct GroupPlan {
     pub changes: Vec<GroupChange>,
     pub skips: Vec<GroupSkip>,
     pub unchanged: u32,
-    /// Groups deprovisioned by this plan (they count toward the deletion threshold).
-    pub deprovisions: u32,
+    /// Groups leaving the target (`Delete`, or with Disable `RemoveMembers` of all of
+    /// xtsync's members): apart, because they count toward the deletion threshold.
+    pub deprovisions: Vec<GroupChange>,
 }
 
 pub struct GroupPlanInput<'a> {
@@ -135,6 +184,7 @@ pub fn plan(input: &GroupPlanInput<'_>) -> GroupPlan {
             if let Some(other) = same_name {
                 plan.skips.push(GroupSkip {
                     group: group.display_name.clone(),
+                    reason: SkipReason::ConflictsWithExistingGroup,
                     message: format!(
                         "target group '{}' ({}) has the same displayName and was not provisioned by this configuration; it is never adopted or changed",
                         other.display_name, other.id
@@ -194,8 +244,7 @@ fn deprovision_left(input: &GroupPlanInput<'_>, anchored: &HashMap<String, &Targ
         match input.action {
             DeprovisionAction::None => {}
             DeprovisionAction::SoftDelete => {
-                plan.deprovisions += 1;
-                plan.changes.push(GroupChange::Delete {
+                plan.deprovisions.push(GroupChange::Delete {
                     target: group.id.clone(),
                 });
             }
@@ -207,8 +256,7 @@ fn deprovision_left(input: &GroupPlanInput<'_>, anchored: &HashMap<String, &Targ
                     .cloned()
                     .collect();
                 if !ours.is_empty() {
-                    plan.deprovisions += 1;
-                    plan.changes.push(GroupChange::RemoveMembers {
+                    plan.deprovisions.push(GroupChange::RemoveMembers {
                         target: group.id.clone(),
                         members: ours,
                     });

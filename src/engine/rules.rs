@@ -75,4 +75,14 @@ pub struct SyncRules {
     /// Adopt existing external users of the target that match (rule 5).
     pub adopt_existing: bool,
     pub deprovision: Deprovisioning,
+    /// Group provisioning, when enabled: the groups of `scope.groups` go to the target too.
+    pub groups: Option<GroupRules>,
+}
+
+/// How the groups of `scope.groups` are provisioned (issue Groups).
+#[derive(Clone, Debug, Default)]
+pub struct GroupRules {
+    pub membership: super::groups::Membership,
+    /// Targets `displayName` and `description`; empty copies both.
+    pub mappings: Vec<Mapping>,
 }

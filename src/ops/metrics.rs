@@ -68,6 +68,8 @@ pub struct Metrics {
     pub cycles: Family<CycleLabels, Counter>,
     pub cycle_duration: Family<CycleLabels, Histogram>,
     pub users: Family<UserLabels, Counter>,
+    /// Group provisioning: group operations (members counted one by one) by action and result.
+    pub groups: Family<UserLabels, Counter>,
     pub quarantined: Gauge<i64, std::sync::atomic::AtomicI64>,
     pub leader: Gauge<i64, std::sync::atomic::AtomicI64>,
 }
@@ -80,6 +82,7 @@ impl Default for Metrics {
             cycles: Family::default(),
             cycle_duration: Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.05, 2.0, 14))),
             users: Family::default(),
+            groups: Family::default(),
             quarantined: Gauge::default(),
             leader: Gauge::default(),
             pending_deletions: ObjectGauge::default(),
@@ -98,6 +101,11 @@ impl Default for Metrics {
             m.cycle_duration.clone(),
         );
         r.register("users", "User operations by action and result", m.users.clone());
+        r.register(
+            "groups",
+            "Group operations by action (create, update, deprovision, member_add, member_remove) and result",
+            m.groups.clone(),
+        );
         r.register(
             "quarantined_configurations",
             "SyncConfigurations now quarantined",
@@ -182,6 +190,19 @@ impl Metrics {
         self.user_operations("adopt", report.adopted, failed(&["Adopt"]));
         self.user_operations("deprovision", report.deprovisioned, failed(&["Deprovision"]));
         self.user_operations("skip", report.skipped, 0);
+        if let Some(g) = &report.groups {
+            let failed = |action: &str| g.failed_by_action.get(action).copied().unwrap_or(0);
+            let restored_failed = failed("RestoreGroup");
+            for (action, succeeded, failed) in [
+                ("create", g.created, failed("CreateGroup")),
+                ("update", g.updated, failed("UpdateGroup") + restored_failed),
+                ("deprovision", g.deprovisioned, failed("DeprovisionGroup")),
+                ("member_add", g.members_added, failed("AddMembers")),
+                ("member_remove", g.members_removed, failed("RemoveMembers")),
+            ] {
+                operations(&self.groups, action, succeeded, failed);
+            }
+        }
     }
 
     /// What the alerts need of every SyncConfiguration, as their statuses now say: pending
@@ -214,21 +235,16 @@ impl Metrics {
     }
 
     pub fn user_operations(&self, action: &'static str, succeeded: u32, failed: u32) {
-        if succeeded > 0 {
-            self.users
-                .get_or_create(&UserLabels {
-                    action,
-                    result: "succeeded",
-                })
-                .inc_by(u64::from(succeeded));
-        }
-        if failed > 0 {
-            self.users
-                .get_or_create(&UserLabels {
-                    action,
-                    result: "failed",
-                })
-                .inc_by(u64::from(failed));
+        operations(&self.users, action, succeeded, failed);
+    }
+}
+
+fn operations(family: &Family<UserLabels, Counter>, action: &'static str, succeeded: u32, failed: u32) {
+    for (result, count) in [("succeeded", succeeded), ("failed", failed)] {
+        if count > 0 {
+            family
+                .get_or_create(&UserLabels { action, result })
+                .inc_by(u64::from(count));
         }
     }
 }

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use futures::future::BoxFuture;
 
+use crate::engine::groups::{GroupChange, TargetGroup};
 use crate::engine::plan::{Changes, SkipReason, TargetRef};
 use crate::engine::rules::DeprovisionAction;
 use crate::engine::user::{Attributes, User};
@@ -49,6 +50,32 @@ pub trait Directory: Send + Sync {
 
     /// Disables or soft-deletes a user.
     async fn deprovision_user(&self, target: &TargetRef, action: DeprovisionAction) -> Result<(), DirectoryError>;
+
+    /// Every group, with its direct members (users and groups, by id) and, on groups xtsync
+    /// provisioned, the anchor (`external_id`). An error means the read is incomplete: no
+    /// group may be deprovisioned and no member removed.
+    async fn list_groups(&self) -> Result<Vec<TargetGroup>, DirectoryError> {
+        Err(DirectoryError::Unsupported("groups"))
+    }
+
+    /// Makes one change to a group; `Ok(Some(id))` for a created group.
+    async fn apply_group_change(&self, change: &GroupChange) -> Result<Option<String>, DirectoryError> {
+        let _ = change;
+        Err(DirectoryError::Unsupported("groups"))
+    }
+
+    /// Makes changes to groups; one result per input, in order. By default
+    /// `apply_group_change` with `concurrency()` in flight; providers that batch do better.
+    async fn apply_group_changes(&self, changes: &[GroupChange]) -> Vec<Result<Option<String>, DirectoryError>> {
+        let requests: Vec<BoxFuture<'_, Result<Option<String>, DirectoryError>>> =
+            changes.iter().map(|change| self.apply_group_change(change)).collect();
+        super::in_input_order(requests, self.concurrency()).await
+    }
+
+    /// Groups of this directory have a `description` (Graph); SCIM's core schema has none.
+    fn holds_group_description(&self) -> bool {
+        false
+    }
 
     /// Requests this client sends at once: its directory's budget (the Tenant's
     /// `maxConcurrency`), shared with every other client of that directory.
@@ -174,6 +201,9 @@ pub enum DirectoryError {
     /// was not made, and the user is skipped with `reason` as a plan would skip it.
     #[error("{detail}")]
     Refused { reason: SkipReason, detail: String },
+    /// The provider cannot do this (e.g. groups on a provider without them).
+    #[error("not supported by this directory: {0}")]
+    Unsupported(&'static str),
     /// The cycle stopped taking the pages of a read (it failed on the other side).
     #[error("the cycle stopped before the read ended")]
     Stopped,

@@ -154,6 +154,19 @@ pub fn target_policy(allow_sync: bool, redeem: bool) -> Manifests {
     )])
 }
 
+/// fabrikam's policy towards contoso that lets users and groups in.
+pub fn target_policy_with_groups() -> Manifests {
+    Manifests::of([policy(
+        "fabrikam",
+        json!({
+            "tenantRef": { "name": "fabrikam" },
+            "partners": [{ "tenantId": CONTOSO,
+                           "inbound": { "allowUsersSync": true, "allowGroupsSync": true,
+                                        "automaticallyRedeemInvitations": true } }],
+        }),
+    )])
+}
+
 /// contoso's policy: redeem invitations outbound, towards everyone.
 pub fn source_policy() -> Manifests {
     Manifests::of([policy(

@@ -69,6 +69,7 @@ impl Dereferenced {
             claims: &self.claims,
             target_policy: self.target_policy.as_ref().map(|p| &p.spec),
             source_policy: self.source_policy.as_ref().map(|p| &p.spec),
+            provisions_groups: config.spec.group_provisioning.as_ref().is_some_and(|g| g.enabled),
         }
     }
 }

@@ -11,7 +11,8 @@ use crate::api::APPROVE_DELETIONS;
 use crate::api::conditions::{self, Verdict};
 use crate::api::reasons::{DeletionThresholdReason, QuarantinedReason, ReadyReason, SyncedReason};
 use crate::api::sync_config::{
-    CycleSummary, CycleType, OnDemandResult, PendingDeletions, Quarantine, SyncConfigurationStatus, UserFailure,
+    CycleSummary, CycleType, GroupCounts, MembershipCounts, OnDemandResult, PendingDeletions, Quarantine,
+    SyncConfigurationStatus, UserFailure,
 };
 use crate::cycle::{CycleError, CycleReport};
 use crate::engine::threshold::Held;
@@ -250,6 +251,12 @@ impl Writer<'_> {
             let after = (before + report.provisioned_delta).max(0);
             status.users_provisioned = Some(after.try_into().unwrap_or(u32::MAX));
         }
+        if let Some(groups) = &report.groups {
+            status.groups_in_scope = Some(groups.in_scope);
+            if !report.dry_run {
+                status.groups_provisioned = Some(groups.provisioned);
+            }
+        }
         status.last_cycle = Some(summary(report, id, started, completed));
         status.failures = report
             .failures
@@ -291,6 +298,17 @@ fn summary(report: &CycleReport, id: &str, started: Timestamp, completed: Timest
         skipped: report.skipped,
         failed: report.failed,
         unchanged: report.unchanged,
+        groups: report.groups.as_ref().map(|g| GroupCounts {
+            created: g.created,
+            updated: g.updated,
+            deprovisioned: g.deprovisioned,
+            unchanged: g.unchanged,
+            failed: g.failed,
+        }),
+        memberships: report.groups.as_ref().map(|g| MembershipCounts {
+            added: g.members_added,
+            removed: g.members_removed,
+        }),
     }
 }
 
@@ -311,7 +329,7 @@ fn threshold(withheld: Option<&Held>, name: &str) -> Verdict {
 }
 
 fn synced(report: &CycleReport) -> Verdict {
-    let summary = format!(
+    let mut summary = format!(
         "{} in scope: {} created, {} updated, {} adopted, {} deprovisioned, {} unchanged, {} skipped, {} failed",
         report.in_scope,
         report.created,
@@ -322,12 +340,19 @@ fn synced(report: &CycleReport) -> Verdict {
         report.skipped,
         report.failed
     );
+    let groups_failed = report.groups.as_ref().map_or(0, |g| g.failed);
+    if let Some(g) = &report.groups {
+        summary.push_str(&format!(
+            "; groups: {} in scope, {} created, {} updated, {} deprovisioned, {} unchanged, {} failed; members: {} added, {} removed",
+            g.in_scope, g.created, g.updated, g.deprovisioned, g.unchanged, g.failed, g.members_added, g.members_removed
+        ));
+    }
     if report.dry_run {
         Verdict::truth(
             SyncedReason::DryRun,
             format!("dry run, nothing written; a cycle would do: {summary}"),
         )
-    } else if report.failed > 0 {
+    } else if report.failed > 0 || groups_failed > 0 {
         Verdict::falsity(SyncedReason::PartiallySynced, summary)
     } else {
         Verdict::truth(SyncedReason::CycleSucceeded, summary)

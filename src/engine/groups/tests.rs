@@ -165,11 +165,11 @@ fn a_group_leaving_scope_is_deprovisioned_as_the_action_says_and_restored_on_ret
     let mut world = World::new();
     world.target = vec![ours("tg1", "g1", "Sales", &["t1", "x7"])];
     let deleted = world.plan(true);
-    assert_eq!(deleted.changes, [GroupChange::Delete { target: "tg1".into() }]);
-    assert_eq!(deleted.deprovisions, 1);
+    assert!(deleted.changes.is_empty());
+    assert_eq!(deleted.deprovisions, [GroupChange::Delete { target: "tg1".into() }]);
     world.action = DeprovisionAction::Disable;
     assert_eq!(
-        world.plan(true).changes,
+        world.plan(true).deprovisions,
         [GroupChange::RemoveMembers {
             target: "tg1".into(),
             members: set(&["t1"]),
@@ -177,7 +177,8 @@ fn a_group_leaving_scope_is_deprovisioned_as_the_action_says_and_restored_on_ret
         "Disable keeps the group and removes xtsync's members only"
     );
     world.action = DeprovisionAction::None;
-    assert!(world.plan(true).changes.is_empty());
+    let left = world.plan(true);
+    assert!(left.changes.is_empty() && left.deprovisions.is_empty());
 
     // Back in scope: restored, members as the source says.
     world.action = DeprovisionAction::SoftDelete;
@@ -199,7 +200,8 @@ fn a_group_leaving_scope_is_deprovisioned_as_the_action_says_and_restored_on_ret
 fn an_incomplete_read_of_the_source_groups_deprovisions_no_group() {
     let mut world = World::new();
     world.target = vec![ours("tg1", "g1", "Sales", &["t1"])];
-    assert!(world.plan(false).changes.is_empty());
+    let plan = world.plan(false);
+    assert!(plan.changes.is_empty() && plan.deprovisions.is_empty());
 }
 
 #[test]
@@ -208,8 +210,36 @@ fn groups_of_another_source_are_not_ours() {
     let mut other = ours("tg1", "g1", "Sales", &["t1"]);
     other.external_id = Some("9188040d-6c67-4c5b-b112-36a304b66dad/g1".into());
     world.target = vec![other];
+    let plan = world.plan(true);
     assert!(
-        world.plan(true).changes.is_empty(),
+        plan.changes.is_empty() && plan.deprovisions.is_empty(),
         "another source's group is left alone"
     );
+}
+
+#[test]
+fn mappings_make_the_target_groups_name_and_description() {
+    use crate::engine::expression;
+    let group = SourceGroup {
+        description: Some("Sales people".into()),
+        ..source("g1", "Sales", &[])
+    };
+    assert_eq!(mapped(&group, &[]).expect("copied"), group, "no mappings copy both");
+    let mappings = [
+        Mapping {
+            target: "displayName",
+            value: MappingValue::Expression(
+                expression::parse("Join(\" \", \"Contoso\", [displayName])").expect("expression"),
+            ),
+            apply_on: crate::engine::rules::ApplyOn::Always,
+        },
+        Mapping {
+            target: "description",
+            value: MappingValue::Constant(String::new()),
+            apply_on: crate::engine::rules::ApplyOn::Always,
+        },
+    ];
+    let target = mapped(&group, &mappings).expect("mapped");
+    assert_eq!(target.display_name, "Contoso Sales");
+    assert_eq!(target.description, None, "an empty value clears it");
 }

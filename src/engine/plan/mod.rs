@@ -106,6 +106,9 @@ pub enum SkipReason {
     AmbiguousMatch,
     /// A provisioned user's source user was missing from a listing, yet a direct read found it.
     NotConfirmedGone,
+    /// Group provisioning: a target group has the displayName but not the anchor of a source
+    /// group; it is never adopted or changed (as Entra leaves pre-existing groups alone).
+    ConflictsWithExistingGroup,
 }
 
 impl SkipReason {

@@ -195,6 +195,7 @@ mod tests {
             tenant_id: "9188040d-6c67-4c5b-b112-36a304b66dad".into(),
             inbound: EffectiveInbound {
                 allow_users_sync: true,
+                allow_groups_sync: false,
                 automatically_redeem_invitations: redeem_in,
                 b2b_collaboration: b2b,
             },

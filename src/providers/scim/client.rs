@@ -15,6 +15,7 @@ use super::resource;
 use super::watermark::{Read, Stamps, Watermark};
 use crate::api::tenant::{Capabilities, ScimSoftDelete};
 use crate::engine::attributes::WORK_EMAIL;
+use crate::engine::groups::{GroupChange, TargetGroup};
 use crate::engine::plan::{Changes, TargetRef};
 use crate::engine::rules::DeprovisionAction;
 use crate::engine::user::{Attributes, User};
@@ -353,6 +354,14 @@ impl Directory for ScimClient {
             members.extend(self.members_of(group).await?);
         }
         Ok(members)
+    }
+
+    async fn list_groups(&self) -> Result<Vec<TargetGroup>, DirectoryError> {
+        self.groups().await
+    }
+
+    async fn apply_group_change(&self, change: &GroupChange) -> Result<Option<String>, DirectoryError> {
+        self.group_change(change).await
     }
 
     async fn create_users(&self, users: &[Attributes]) -> Vec<Result<String, DirectoryError>> {

@@ -9,8 +9,36 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::resource;
+use crate::engine::groups::TargetGroup;
 use crate::engine::user::User;
 use crate::providers::DirectoryError;
+
+/// A resource a listing holds: users, or groups.
+pub trait Listed: Sized {
+    /// The resource of a listing's page, or `None` when it has no id.
+    fn from_resource(resource: &Value) -> Option<Self>;
+    fn id(&self) -> &str;
+}
+
+impl Listed for User {
+    fn from_resource(resource: &Value) -> Option<Self> {
+        resource::to_user(resource)
+    }
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Listed for TargetGroup {
+    fn from_resource(resource: &Value) -> Option<Self> {
+        super::groups::to_group(resource)
+    }
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
 
 /// What the listing needs next.
 #[derive(Debug, PartialEq, Eq)]
@@ -21,13 +49,22 @@ pub enum Next {
     Done,
 }
 
-#[derive(Default)]
-pub struct Listing {
-    /// Users read and not taken yet (`take_users`).
-    users: Vec<User>,
+pub struct Listing<T = User> {
+    /// Resources read and not taken yet (`take_users`).
+    users: Vec<T>,
     /// Every id read: a user listed twice fails the read.
     seen: HashSet<String>,
     total: Option<u64>,
+}
+
+impl<T> Default for Listing<T> {
+    fn default() -> Self {
+        Listing {
+            users: Vec::new(),
+            seen: HashSet::new(),
+            total: None,
+        }
+    }
 }
 
 impl Listing {
@@ -35,7 +72,9 @@ impl Listing {
     pub fn first() -> Next {
         Next::Page { start_index: 1 }
     }
+}
 
+impl<T: Listed> Listing<T> {
     /// Takes the next page; says what to read next, or why the listing failed.
     pub fn take(&mut self, page: &Value) -> Result<Next, DirectoryError> {
         let total = page
@@ -54,16 +93,16 @@ impl Listing {
             .map(Vec::as_slice)
             .unwrap_or_default();
         for r in resources {
-            let user = resource::to_user(r).ok_or_else(|| incomplete("a listed user has no id".into()))?;
-            if !self.seen.insert(user.id.clone()) {
-                return Err(incomplete(format!("user {} was listed twice", user.id)));
+            let user = T::from_resource(r).ok_or_else(|| incomplete("a listed resource has no id".into()))?;
+            if !self.seen.insert(user.id().to_owned()) {
+                return Err(incomplete(format!("{} was listed twice", user.id())));
             }
             self.users.push(user);
         }
         let read = self.seen.len() as u64;
         if read > total {
             return Err(incomplete(format!(
-                "listed {read} users, more than totalResults {total}"
+                "listed {read} resources, more than totalResults {total}"
             )));
         }
         if read == total {
@@ -71,7 +110,7 @@ impl Listing {
         }
         if resources.is_empty() {
             // A server that stops short of totalResults gave an incomplete read.
-            return Err(incomplete(format!("listed {read} of {total} users")));
+            return Err(incomplete(format!("listed {read} of {total} resources")));
         }
         Ok(Next::Page {
             start_index: self.seen.len() + 1,
@@ -79,12 +118,12 @@ impl Listing {
     }
 
     /// The users read since the last call: a listing taken page by page keeps only ids.
-    pub fn take_users(&mut self) -> Vec<User> {
+    pub fn take_users(&mut self) -> Vec<T> {
         std::mem::take(&mut self.users)
     }
 
     /// The users read and not taken, once `take` said `Done`.
-    pub fn into_users(self) -> Vec<User> {
+    pub fn into_users(self) -> Vec<T> {
         self.users
     }
 }
@@ -107,7 +146,7 @@ mod tests {
 
     #[test]
     fn pages_are_followed_to_the_total_and_no_further() {
-        let mut listing = Listing::default();
+        let mut listing: Listing = Listing::default();
         assert_eq!(
             listing.take(&page(3, &["a", "b"])).ok(),
             Some(Next::Page { start_index: 3 })
@@ -115,7 +154,7 @@ mod tests {
         assert_eq!(listing.take(&page(3, &["c"])).ok(), Some(Next::Done));
         assert_eq!(listing.into_users().len(), 3);
         // Taken page by page, the listing still knows where it is.
-        let mut paged = Listing::default();
+        let mut paged: Listing = Listing::default();
         assert!(paged.take(&page(3, &["a", "b"])).is_ok());
         assert_eq!(paged.take_users().len(), 2);
         assert_eq!(
@@ -123,7 +162,7 @@ mod tests {
             None,
             "a listed twice across a taken page"
         );
-        assert_eq!(Listing::default().take(&page(0, &[])).ok(), Some(Next::Done));
+        assert_eq!(Listing::<User>::default().take(&page(0, &[])).ok(), Some(Next::Done));
     }
 
     #[test]
@@ -135,7 +174,7 @@ mod tests {
             vec![page(3, &["a"]), page(3, &[])],
             vec![json!({ "Resources": [] })],
         ] {
-            let mut listing = Listing::default();
+            let mut listing: Listing = Listing::default();
             let failed = pages.iter().any(|p| listing.take(p).is_err());
             assert!(failed, "{pages:?}");
         }

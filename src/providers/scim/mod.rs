@@ -2,6 +2,7 @@
 
 mod client;
 mod discovery;
+pub mod groups;
 #[cfg(test)]
 mod hostile_tests;
 #[cfg(test)]

@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use super::client::{ScimClient, literal};
-use super::listing::{Listing, Next, incomplete};
+use super::listing::{Listed, Listing, Next, incomplete};
 use crate::engine::user::User;
 use crate::providers::DirectoryError;
 
@@ -16,6 +16,14 @@ const PAGE_SIZE: usize = 1000;
 const FIRST_PAGE_SIZE: usize = 100;
 /// A listing longer than this many pages is taken for a server that pages forever.
 const MAX_PAGES: usize = 10_000;
+
+/// Where a listing reads and how many resources it asks for per page.
+pub(super) struct Pages {
+    /// `Users` or `Groups`.
+    pub path: &'static str,
+    pub first: usize,
+    pub then: usize,
+}
 
 impl ScimClient {
     /// Every user matching `filter` (or all), following pages up to `totalResults`; a listing
@@ -46,26 +54,46 @@ impl ScimClient {
     pub(super) async fn each_page<F, Fut>(
         &self,
         filter: Option<&str>,
-        mut take: F,
+        take: F,
     ) -> Result<Option<Timestamp>, DirectoryError>
     where
         F: FnMut(Vec<User>) -> Fut + Send,
         Fut: Future<Output = Result<(), DirectoryError>> + Send,
     {
-        let mut listing = Listing::default();
+        let pages = Pages {
+            path: "Users",
+            first: FIRST_PAGE_SIZE,
+            then: PAGE_SIZE,
+        };
+        self.each_page_of(&pages, filter, take).await
+    }
+
+    /// `each_page` of any listed resource (users, groups).
+    pub(super) async fn each_page_of<T, F, Fut>(
+        &self,
+        pages: &Pages,
+        filter: Option<&str>,
+        mut take: F,
+    ) -> Result<Option<Timestamp>, DirectoryError>
+    where
+        T: Listed + Send,
+        F: FnMut(Vec<T>) -> Fut + Send,
+        Fut: Future<Output = Result<(), DirectoryError>> + Send,
+    {
+        let mut listing = Listing::<T>::default();
         let mut next = Listing::first();
         let mut first_answered = None;
         for page_number in 0..MAX_PAGES {
             let Next::Page { start_index } = next else {
                 return Ok(first_answered);
             };
-            let mut url = reqwest::Url::parse(&format!("{}/Users", self.base))
+            let mut url = reqwest::Url::parse(&format!("{}/{}", self.base, pages.path))
                 .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
             url.query_pairs_mut()
                 .append_pair("startIndex", &start_index.to_string())
                 .append_pair(
                     "count",
-                    &if page_number == 0 { FIRST_PAGE_SIZE } else { PAGE_SIZE }.to_string(),
+                    &if page_number == 0 { pages.first } else { pages.then }.to_string(),
                 );
             if let Some(filter) = filter {
                 url.query_pairs_mut().append_pair("filter", filter);

@@ -100,6 +100,25 @@ impl Scim {
             .to_owned()
     }
 
+    /// Every group (up to 1000), with its members.
+    pub async fn groups(&self) -> Vec<Value> {
+        let page = self
+            .call(reqwest::Method::GET, "/Groups?startIndex=1&count=1000", None)
+            .await;
+        page["Resources"].as_array().cloned().unwrap_or_default()
+    }
+
+    pub async fn group_named(&self, name: &str) -> Option<Value> {
+        self.groups().await.into_iter().find(|g| g["displayName"] == name)
+    }
+
+    /// PATCHes a group with these operations (RFC 7644 §3.5.2).
+    pub async fn patch_group(&self, id: &str, operations: Value) {
+        let patch = json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations });
+        self.call(reqwest::Method::PATCH, &format!("/Groups/{id}"), Some(patch))
+            .await;
+    }
+
     /// Every user, all pages.
     pub async fn users(&self) -> Vec<Value> {
         let mut users = Vec::new();

@@ -1,0 +1,232 @@
+//! End-to-end tests of group provisioning (issue Groups), SCIM → SCIM on real scim2-server
+//! tenants: the groups of `scope.groups` arrive in the target with exactly their synced
+//! members, follow the source with one write per change, and leave and come back with scope.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+use xtsync::api::reasons::{ReadyReason, SyncedReason};
+use xtsync::api::sync_config::SyncConfigurationStatus;
+
+use crate::manifests::{self, CONTOSO};
+use crate::support::TestNs;
+use crate::sync::{CONFIG, cycle_done};
+
+async fn started(name: &str) -> TestNs {
+    let mut t = TestNs::new(name).await;
+    t.start_controllers(|_| {});
+    t.apply(&manifests::two_tenants(&t)).await;
+    t.apply(&manifests::target_policy_with_groups().and(manifests::source_policy()))
+        .await;
+    t
+}
+
+/// contoso → fabrikam provisioning `groups` (and their members) with `membership`; `users`
+/// are assigned too. A new `interval` is a spec change: a cycle starts at once.
+fn config(interval: &str, users: &[&str], groups: &[&str], membership: &str) -> manifests::Manifests {
+    manifests::sync_config(
+        CONFIG,
+        "contoso",
+        "fabrikam",
+        json!({
+            "interval": interval,
+            "scope": { "mode": "AssignedUsersAndGroups", "users": users, "groups": groups },
+            "groupProvisioning": { "enabled": true, "membership": membership },
+        }),
+    )
+}
+
+async fn cycle(t: &TestNs, manifests: &manifests::Manifests) -> SyncConfigurationStatus {
+    t.apply(manifests).await;
+    cycle_done(t, &[SyncedReason::CycleSucceeded, SyncedReason::PartiallySynced]).await
+}
+
+/// The target user ids of these userNames.
+async fn target_ids(t: &TestNs, names: &[&str]) -> BTreeSet<String> {
+    let users = t.scim("fabrikam").users().await;
+    names
+        .iter()
+        .map(|n| {
+            users
+                .iter()
+                .find(|u| u["userName"] == *n)
+                .and_then(|u| u["id"].as_str())
+                .unwrap_or_else(|| panic!("{n} is not in the target"))
+                .to_owned()
+        })
+        .collect()
+}
+
+fn members(group: &Value) -> BTreeSet<String> {
+    group["members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["value"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Writes to fabrikam's `/Groups` since `before` of them, once scim2-server has logged
+/// `expected` (it logs a request after answering it).
+async fn group_writes(t: &TestNs, before: usize, expected: usize) -> Vec<String> {
+    let writes = || -> Vec<String> {
+        t.scim_writes("fabrikam")
+            .into_iter()
+            .filter(|w| w.contains("/Groups"))
+            .skip(before)
+            .collect()
+    };
+    t.eventually(&format!("{expected} group writes logged"), || async {
+        writes().len() >= expected
+    })
+    .await;
+    writes()
+}
+
+fn group_write_count(t: &TestNs) -> usize {
+    t.scim_writes("fabrikam")
+        .iter()
+        .filter(|w| w.contains("/Groups"))
+        .count()
+}
+
+#[tokio::test]
+async fn a_group_arrives_with_its_synced_members_follows_the_source_and_leaves_with_scope() {
+    let t = started("groups-life").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    let alice = contoso.add_user("alice@contoso.com", json!({})).await;
+    let bob = contoso.add_user("bob@contoso.com", json!({})).await;
+    let eve = contoso.add_user("eve@contoso.com", json!({})).await;
+    // A guest of contoso is not synced (rule 3): left out of the target group.
+    let guest = contoso
+        .add_user("gina@partner.com", json!({ "userType": "Guest" }))
+        .await;
+    let sales = contoso
+        .add_group("Sales", &[alice.as_str(), bob.as_str(), guest.as_str()])
+        .await;
+    // Same name in the source and the target, but the target's was not provisioned by xtsync.
+    contoso.add_group("Marketing", &[eve.as_str()]).await;
+    let theirs = fabrikam.add_group("Marketing", &[]).await;
+    let theirs_before = fabrikam.group_named("Marketing").await.expect("their group");
+
+    // Sales by id, so that a rename in the source keeps it in scope.
+    let status = cycle(&t, &config("10s", &[], &[&sales, "Marketing"], "Direct")).await;
+    let provisioned = fabrikam.group_named("Sales").await.expect("Sales in the target");
+    assert_eq!(provisioned["externalId"], format!("{CONTOSO}/{sales}"));
+    assert_eq!(
+        members(&provisioned),
+        target_ids(&t, &["alice@contoso.com", "bob@contoso.com"]).await,
+        "exactly the synced members: the guest is left out"
+    );
+    let last = status.last_cycle.clone().expect("last cycle");
+    let groups = last.groups.clone().expect("group counters");
+    assert_eq!((groups.created, groups.failed), (1, 0), "{groups:?}");
+    assert_eq!(last.memberships.expect("membership counters").added, 2);
+    assert_eq!((status.groups_in_scope, status.groups_provisioned), (Some(2), Some(1)));
+    let conflict = status
+        .failures
+        .iter()
+        .find(|f| f.user == "group:Marketing")
+        .unwrap_or_else(|| panic!("Marketing is reported: {:#?}", status.failures));
+    assert_eq!(conflict.reason, "ConflictsWithExistingGroup");
+    let theirs_after = fabrikam.group_named("Marketing").await.expect("their group");
+    assert_eq!(theirs_after["id"], theirs.as_str());
+    assert_eq!(
+        theirs_after["meta"]["version"], theirs_before["meta"]["version"],
+        "the pre-existing group is untouched"
+    );
+
+    // Nothing changed: no group write at all.
+    let before = group_write_count(&t);
+    let status = cycle(&t, &config("11s", &[], &[&sales, "Marketing"], "Direct")).await;
+    let last = status.last_cycle.expect("last cycle");
+    let groups = last.groups.expect("group counters");
+    assert_eq!((groups.created, groups.updated, groups.unchanged), (0, 0, 1));
+    assert_eq!(last.memberships.map(|m| (m.added, m.removed)), Some((0, 0)));
+    assert_eq!(group_write_count(&t), before, "an unchanged group costs nothing");
+
+    // A member added and one removed in the source: one write each; a rename: one write.
+    contoso
+        .patch_group(
+            &sales,
+            json!([
+                { "op": "add", "path": "members", "value": [{ "value": eve }] },
+                { "op": "remove", "path": format!("members[value eq \"{bob}\"]") },
+                { "op": "replace", "path": "displayName", "value": "Sales EMEA" },
+            ]),
+        )
+        .await;
+    let before = group_write_count(&t);
+    let status = cycle(&t, &config("12s", &[], &[&sales, "Marketing"], "Direct")).await;
+    let last = status.last_cycle.expect("last cycle");
+    assert_eq!(last.memberships.map(|m| (m.added, m.removed)), Some((1, 1)));
+    assert_eq!(last.groups.map(|g| g.updated), Some(1));
+    let id = provisioned["id"].as_str().expect("group id");
+    let writes = group_writes(&t, before, 3).await;
+    assert_eq!(
+        writes,
+        vec![format!("PATCH /{}-fabrikam/v2/Groups/{id}", t.name); 3],
+        "a rename, an add and a remove: three PATCHes of the group"
+    );
+    let renamed = fabrikam.group_named("Sales EMEA").await.expect("renamed, same group");
+    assert_eq!(renamed["id"], id);
+    assert_eq!(
+        members(&renamed),
+        target_ids(&t, &["alice@contoso.com", "eve@contoso.com"]).await
+    );
+
+    // Out of scope: deprovisioned (SoftDelete deletes the group); back in scope: provisioned again.
+    let status = cycle(&t, &config("13s", &[], &["Marketing"], "Direct")).await;
+    assert_eq!(
+        status.last_cycle.and_then(|l| l.groups).map(|g| g.deprovisioned),
+        Some(1)
+    );
+    assert!(fabrikam.group_named("Sales EMEA").await.is_none(), "deleted");
+    assert_eq!(status.groups_provisioned, Some(0));
+    let status = cycle(&t, &config("14s", &[], &[&sales, "Marketing"], "Direct")).await;
+    assert_eq!(status.last_cycle.and_then(|l| l.groups).map(|g| g.created), Some(1));
+    let back = fabrikam.group_named("Sales EMEA").await.expect("back");
+    assert_eq!(
+        members(&back),
+        target_ids(&t, &["alice@contoso.com", "eve@contoso.com"]).await,
+        "the members are back with it"
+    );
+}
+
+#[tokio::test]
+async fn nested_members_are_flattened_under_transitive_only() {
+    let t = started("groups-nested").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    let alice = contoso.add_user("alice@contoso.com", json!({})).await;
+    let bob = contoso.add_user("bob@contoso.com", json!({})).await;
+    let inner = contoso.add_group("Inner", &[bob.as_str()]).await;
+    contoso.add_group("Outer", &[alice.as_str(), inner.as_str()]).await;
+    // bob is assigned himself: a member of a nested group is only flattened in when synced.
+    cycle(&t, &config("10s", &["bob@contoso.com"], &["Outer"], "Direct")).await;
+    let direct = fabrikam.group_named("Outer").await.expect("Outer");
+    assert_eq!(members(&direct), target_ids(&t, &["alice@contoso.com"]).await);
+    assert!(fabrikam.group_named("Inner").await.is_none(), "Inner is not in scope");
+
+    let status = cycle(&t, &config("11s", &["bob@contoso.com"], &["Outer"], "Transitive")).await;
+    let transitive = fabrikam.group_named("Outer").await.expect("Outer");
+    assert_eq!(
+        members(&transitive),
+        target_ids(&t, &["alice@contoso.com", "bob@contoso.com"]).await
+    );
+    assert_eq!(status.last_cycle.and_then(|l| l.memberships).map(|m| m.added), Some(1));
+}
+
+#[tokio::test]
+async fn the_gate_refuses_group_provisioning_the_target_does_not_allow() {
+    let mut t = TestNs::new("groups-gate").await;
+    t.start_controllers(|_| {});
+    t.apply(&manifests::two_tenants(&t)).await;
+    t.apply(&manifests::policies()).await;
+    t.scim("contoso").add_group("Sales", &[]).await;
+    t.apply(&config("10s", &[], &["Sales"], "Direct")).await;
+    let ready = t
+        .config_ready(CONFIG, "False", ReadyReason::InboundGroupSyncNotAllowed)
+        .await;
+    assert!(ready.message.contains("inbound.allowGroupsSync"), "{}", ready.message);
+    assert!(t.scim("fabrikam").groups().await.is_empty(), "nothing written");
+}
