@@ -230,3 +230,32 @@ async fn the_gate_refuses_group_provisioning_the_target_does_not_allow() {
     assert!(ready.message.contains("inbound.allowGroupsSync"), "{}", ready.message);
     assert!(t.scim("fabrikam").groups().await.is_empty(), "nothing written");
 }
+
+#[tokio::test]
+async fn a_failed_read_of_the_source_groups_deprovisions_no_group_and_removes_no_member() {
+    let (t, faults) = crate::sync::started_with_proxy("groups-read-fails", "contoso").await;
+    t.apply(&manifests::target_policy_with_groups()).await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    let alice = contoso.add_user("alice@contoso.com", json!({})).await;
+    let bob = contoso.add_user("bob@contoso.com", json!({})).await;
+    let sales = contoso.add_group("Sales", &[alice.as_str()]).await;
+    // Not empty: scim2-server answers an empty group without `members`, a failed read.
+    contoso.add_group("Marketing", &[bob.as_str()]).await;
+    cycle(&t, &config("10s", &[], &[&sales, "Marketing"], "Direct")).await;
+    let before = fabrikam.group_named("Sales").await.expect("Sales provisioned");
+    assert_eq!(members(&before).len(), 1);
+
+    // Sales leaves scope while the listing of the source's groups fails: the users' pass
+    // deprovisions alice, but no group is deleted and no member removed.
+    faults.add(crate::sync::rule("GET", "/Groups?startIndex", 500, None, u32::MAX));
+    t.apply(&config("11s", &[], &["Marketing"], "Direct")).await;
+    let status = cycle_done(&t, &[SyncedReason::SourceReadFailed]).await;
+    let synced = status.conditions.iter().find(|c| c.type_ == "Synced").expect("Synced");
+    assert!(
+        synced.message.contains("reading the source failed"),
+        "{}",
+        synced.message
+    );
+    let after = fabrikam.group_named("Sales").await.expect("Sales is still there");
+    assert_eq!(after["meta"]["version"], before["meta"]["version"], "untouched");
+}

@@ -422,7 +422,7 @@ async fn a_restarted_operator_duplicates_nothing() {
 }
 
 /// contoso and fabrikam, one of them reached through a fault-injecting proxy.
-async fn started_with_proxy(name: &str, proxied: &str) -> (TestNs, Faults) {
+pub(crate) async fn started_with_proxy(name: &str, proxied: &str) -> (TestNs, Faults) {
     let mut t = TestNs::new(name).await;
     t.start_controllers(|_| {});
     let faults = Faults::default();
@@ -452,7 +452,7 @@ async fn quarantined(name: &str, interval: &str) -> (TestNs, Faults, SyncConfigu
     (t, faults, status)
 }
 
-fn rule(method: &'static str, path: &str, status: u16, retry_after: Option<u32>, times: u32) -> Rule {
+pub(crate) fn rule(method: &'static str, path: &str, status: u16, retry_after: Option<u32>, times: u32) -> Rule {
     Rule {
         method,
         path_contains: path.to_owned(),
