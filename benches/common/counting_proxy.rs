@@ -20,6 +20,8 @@ pub struct Counts {
     /// The most requests in flight at once so far.
     pub most: AtomicUsize,
     pub requests: AtomicUsize,
+    /// Requests other than GET.
+    pub writes: AtomicUsize,
 }
 
 pub struct CountingProxy {
@@ -62,6 +64,9 @@ async fn forward(
     let now = counts.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     counts.most.fetch_max(now, Ordering::SeqCst);
     counts.requests.fetch_add(1, Ordering::SeqCst);
+    if request.method() != hyper::Method::GET {
+        counts.writes.fetch_add(1, Ordering::SeqCst);
+    }
     let answer = relay(request, &upstream, &http).await;
     counts.in_flight.fetch_sub(1, Ordering::SeqCst);
     Ok(answer.unwrap_or_else(|e| {

@@ -348,10 +348,14 @@ impl Directory for ScimClient {
         .await
     }
 
+    /// The groups are read at once, up to the directory's limit: an assignment of a hundred
+    /// groups is a hundred reads.
     async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError> {
+        let reads: Vec<BoxFuture<'_, Result<Vec<String>, DirectoryError>>> =
+            groups.iter().map(|group| self.members_of(group).boxed()).collect();
         let mut members = HashSet::new();
-        for group in groups {
-            members.extend(self.members_of(group).await?);
+        for read in crate::providers::in_input_order(reads, self.pacer.limit()).await {
+            members.extend(read?);
         }
         Ok(members)
     }
