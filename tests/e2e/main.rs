@@ -6,6 +6,7 @@ mod fake_graph;
 #[path = "../fault_rules.rs"]
 mod fault_rules;
 mod graph;
+mod graph_groups;
 mod groups;
 mod leader;
 mod manifests;

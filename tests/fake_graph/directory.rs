@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::IdSource;
+use super::groups::FakeGroup;
 use super::odata::{self, Filter};
 use super::policy::Policies;
 
@@ -85,8 +86,8 @@ pub struct TenantState {
     pub users: BTreeMap<String, Value>,
     /// Soft-deleted users (directory deleted items) by id.
     pub deleted: BTreeMap<String, Value>,
-    /// Group id → (displayName, member user ids).
-    pub groups: BTreeMap<String, (String, Vec<String>)>,
+    /// Groups by id (`groups.rs`).
+    pub groups: BTreeMap<String, FakeGroup>,
     /// Manager of each user that has one.
     pub managers: BTreeMap<String, String>,
     /// (sequence, user id) for every change, for delta queries.
@@ -154,7 +155,8 @@ impl TenantState {
     }
 
     pub fn add_group(&mut self, id: String, name: &str, members: &[String]) {
-        self.groups.insert(id, (name.to_owned(), members.to_vec()));
+        let group = FakeGroup::new(&id, name, members);
+        self.groups.insert(id, group);
     }
 
     pub fn organization(&self) -> Value {
@@ -228,27 +230,7 @@ impl TenantState {
                 }
                 None => Reply::not_found(id),
             },
-            ("GET", ["groups"]) => {
-                let filter = call.query.get("$filter").map(|f| Filter::parse(f));
-                let groups: Vec<Value> = self
-                    .groups
-                    .iter()
-                    .map(|(id, (name, _))| json!({ "id": id, "displayName": name }))
-                    .filter(|g| match &filter {
-                        Some(Ok(f)) => f.matches(g),
-                        _ => true,
-                    })
-                    .collect();
-                Reply::json(200, json!({ "value": groups }))
-            }
-            ("GET", ["groups", id, "transitiveMembers", "microsoft.graph.user"]) => match self.groups.get(*id) {
-                Some((_, members)) => Reply::json(
-                    200,
-                    json!({ "value": members.iter().map(|m| json!({ "id": m })).collect::<Vec<_>>() }),
-                ),
-                None => Reply::not_found(id),
-            },
-            _ => return None,
+            _ => return self.handle_groups(call, ids),
         })
     }
 

@@ -12,6 +12,7 @@
 #![allow(dead_code)]
 
 mod directory;
+mod groups;
 mod odata;
 mod policy;
 mod server;
@@ -149,6 +150,34 @@ impl FakeGraph {
 
     pub fn users(&self, tenant_id: &str) -> Vec<Value> {
         self.with_tenant(tenant_id, |t, _| t.users.values().cloned().collect())
+    }
+
+    /// Adds a security group with these direct members (users or groups); returns its id.
+    pub fn add_group(&self, tenant_id: &str, name: &str, members: &[String]) -> String {
+        self.with_tenant(tenant_id, |t, ids| {
+            let id = ids.next();
+            t.add_group(id.clone(), name, members);
+            id
+        })
+    }
+
+    /// Every group: its properties, and its direct members.
+    pub fn groups(&self, tenant_id: &str) -> Vec<(Value, Vec<String>)> {
+        self.with_tenant(tenant_id, |t, _| {
+            t.groups
+                .values()
+                .map(|g| (g.value.clone(), g.members.clone()))
+                .collect()
+        })
+    }
+
+    /// Changes a group as an administrator would: `f` gets its properties and members.
+    pub fn change_group(&self, tenant_id: &str, id: &str, f: impl FnOnce(&mut Value, &mut Vec<String>)) {
+        self.with_tenant(tenant_id, |t, _| {
+            if let Some(group) = t.groups.get_mut(id) {
+                f(&mut group.value, &mut group.members);
+            }
+        });
     }
 
     pub fn deleted_users(&self, tenant_id: &str) -> Vec<Value> {

@@ -88,6 +88,11 @@ impl GraphClient {
         self.pacer.limit()
     }
 
+    /// The app registration's client id (names its directory extensions).
+    pub fn client_id(&self) -> &str {
+        &self.credentials.client_id
+    }
+
     pub fn tenant_id(&self) -> &str {
         &self.credentials.tenant_id
     }

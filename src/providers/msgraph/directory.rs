@@ -15,6 +15,7 @@ use super::client::{BatchRequest, GraphClient};
 use super::invited;
 use super::resource::{self, AnchorAttribute, EXPAND_MANAGER, SELECT, odata_literal};
 use crate::engine::attributes::WORK_EMAIL;
+use crate::engine::groups::{GroupChange, TargetGroup};
 use crate::engine::plan::{Changes, TargetRef};
 use crate::engine::rules::DeprovisionAction;
 use crate::engine::user::{Attributes, User};
@@ -26,7 +27,7 @@ use crate::providers::{Directory, DirectoryError};
 const REDIRECT_URL: &str = "https://myapps.microsoft.com";
 
 pub struct GraphDirectory {
-    client: GraphClient,
+    pub(super) client: GraphClient,
     anchor: AnchorAttribute,
     /// Send writes through `$batch` (20 per request) rather than one request each.
     batching: bool,
@@ -71,7 +72,7 @@ impl GraphDirectory {
         }
     }
 
-    fn url(&self, path: &str, query: &[(&str, &str)]) -> Result<String, DirectoryError> {
+    pub(super) fn url(&self, path: &str, query: &[(&str, &str)]) -> Result<String, DirectoryError> {
         let mut url = reqwest::Url::parse(&self.client.endpoints.v1(path))
             .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
         if !query.is_empty() {
@@ -141,7 +142,7 @@ impl GraphDirectory {
     }
 
     /// Runs writes through `$batch`, or one by one with bounded concurrency.
-    async fn run(&self, requests: Vec<BatchRequest>) -> Vec<Result<Value, DirectoryError>> {
+    pub(super) async fn run(&self, requests: Vec<BatchRequest>) -> Vec<Result<Value, DirectoryError>> {
         if self.batching && requests.len() > 1 {
             return self.client.batch(&requests).await;
         }
@@ -194,6 +195,23 @@ impl GraphDirectory {
 impl Directory for GraphDirectory {
     fn concurrency(&self) -> usize {
         self.client.limit()
+    }
+
+    async fn list_groups(&self) -> Result<Vec<TargetGroup>, DirectoryError> {
+        self.groups().await
+    }
+
+    async fn apply_group_changes(&self, changes: &[GroupChange]) -> Vec<Result<Option<String>, DirectoryError>> {
+        self.group_changes(changes).await
+    }
+
+    async fn apply_group_change(&self, change: &GroupChange) -> Result<Option<String>, DirectoryError> {
+        let mut results = self.group_changes(std::slice::from_ref(change)).await;
+        results.pop().unwrap_or(Ok(None))
+    }
+
+    fn holds_group_description(&self) -> bool {
+        true
     }
 
     async fn list_users(&self) -> Result<Vec<User>, DirectoryError> {

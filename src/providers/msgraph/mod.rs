@@ -7,6 +7,7 @@ pub mod auth;
 pub mod client;
 pub mod directory;
 pub mod endpoints;
+mod groups;
 #[cfg(test)]
 mod hostile_tests;
 mod invited;

@@ -1,0 +1,258 @@
+//! Groups over Microsoft Graph (issue Groups): security groups listed with their members,
+//! created with the anchor, renamed, given members with `members@odata.bind` (up to 20 per
+//! request, as "Add members" allows) and relieved of them with
+//! `DELETE /groups/{id}/members/{memberId}/$ref`, every request through `$batch`.
+//!
+//! The anchor lives in a directory extension of the app's own registration,
+//! `extension_<appId without dashes>_xtsyncGroupAnchor` (Microsoft Learn, "Add custom
+//! properties to resources using directory extensions"): groups have no
+//! `onPremisesExtensionAttributes`, and a directory extension is a documented, writable,
+//! `$select`able string that only this app defines, so no administrator edits it by chance.
+//! Graph deletes security groups for good ("Delete group"), so a group that returns to scope
+//! is created again.
+
+use reqwest::Method;
+use serde_json::{Map, Value, json};
+
+use super::client::BatchRequest;
+use super::directory::GraphDirectory;
+use crate::engine::digest;
+use crate::engine::groups::{GroupChange, TargetGroup};
+use crate::providers::DirectoryError;
+
+/// Members one request may bind.
+const BIND_LIMIT: usize = 20;
+
+/// The name of the directory extension that holds the anchor, for the app `client_id`.
+pub fn anchor_property(client_id: &str) -> String {
+    format!("extension_{}_xtsyncGroupAnchor", client_id.replace('-', ""))
+}
+
+/// A group as Graph lists it, with its anchor from `property`.
+fn to_group(value: &Value, property: &str) -> Option<TargetGroup> {
+    let text = |name: &str| value.get(name).and_then(Value::as_str).map(str::to_owned);
+    Some(TargetGroup {
+        id: text("id")?,
+        display_name: text("displayName").unwrap_or_default(),
+        description: text("description").filter(|d| !d.is_empty()),
+        external_id: text(property),
+        ..TargetGroup::default()
+    })
+}
+
+/// One request of a change, and whether a 404 answers it as well as a success (removing what
+/// is already gone).
+struct Step {
+    change: usize,
+    request: BatchRequest,
+    gone_is_done: bool,
+}
+
+impl GraphDirectory {
+    fn group_anchor(&self) -> String {
+        anchor_property(self.client.client_id())
+    }
+
+    fn reference(&self, id: &str) -> Value {
+        json!(self.client.endpoints.v1(&format!("/directoryObjects/{id}")))
+    }
+
+    /// `members@odata.bind` requests adding `members` to `group`, 20 at a time.
+    fn bindings<'a>(&self, group: &str, members: impl IntoIterator<Item = &'a String>) -> Vec<BatchRequest> {
+        let members: Vec<&String> = members.into_iter().collect();
+        members
+            .chunks(BIND_LIMIT)
+            .map(|chunk| BatchRequest {
+                method: Method::PATCH,
+                url: format!("/groups/{group}"),
+                body: Some(
+                    json!({ "members@odata.bind": chunk.iter().map(|m| self.reference(m)).collect::<Vec<_>>() }),
+                ),
+            })
+            .collect()
+    }
+
+    /// Every group with its direct members (one members read per group, batched).
+    pub(super) async fn groups(&self) -> Result<Vec<TargetGroup>, DirectoryError> {
+        let property = self.group_anchor();
+        let select = format!("id,displayName,description,{property}");
+        let url = self.url("/groups", &[("$select", &select), ("$top", "999")])?;
+        let (values, _) = self.client.list_all(&url, false).await?;
+        let mut groups = values
+            .iter()
+            .map(|v| {
+                to_group(v, &property).ok_or_else(|| DirectoryError::InvalidResponse("a listed group has no id".into()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let reads = groups
+            .iter()
+            .map(|g| BatchRequest {
+                method: Method::GET,
+                url: format!("/groups/{}/members?$select=id&$top=999", g.id),
+                body: None,
+            })
+            .collect();
+        for (group, page) in groups.iter_mut().zip(self.run(reads).await) {
+            let mut page = page?;
+            let mut members = take_values(&mut page)?;
+            if let Some(next) = page.get("@odata.nextLink").and_then(Value::as_str) {
+                members.extend(self.client.list_all(next, false).await?.0);
+            }
+            group.members = members
+                .iter()
+                .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_owned))
+                .collect();
+        }
+        Ok(groups)
+    }
+
+    /// Every change as its requests, sent together; a created group's members beyond the
+    /// first 20 follow once it has an id. One result per change: its first error, if any.
+    pub(super) async fn group_changes(&self, changes: &[GroupChange]) -> Vec<Result<Option<String>, DirectoryError>> {
+        let mut results: Vec<Result<Option<String>, DirectoryError>> = changes.iter().map(|_| Ok(None)).collect();
+        let steps: Vec<Step> = changes
+            .iter()
+            .enumerate()
+            .flat_map(|(i, change)| {
+                self.steps(change).into_iter().map(move |(request, gone_is_done)| Step {
+                    change: i,
+                    request,
+                    gone_is_done,
+                })
+            })
+            .collect();
+        self.send_steps(steps, &mut results, true).await;
+        let more: Vec<Step> = changes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, change)| match (change, &results[i]) {
+                (GroupChange::Create { members, .. }, Ok(Some(id))) if members.len() > BIND_LIMIT => {
+                    Some((i, self.bindings(id, members.iter().skip(BIND_LIMIT))))
+                }
+                _ => None,
+            })
+            .flat_map(|(i, requests)| {
+                requests.into_iter().map(move |request| Step {
+                    change: i,
+                    request,
+                    gone_is_done: false,
+                })
+            })
+            .collect();
+        self.send_steps(more, &mut results, false).await;
+        results
+    }
+
+    async fn send_steps(
+        &self,
+        steps: Vec<Step>,
+        results: &mut [Result<Option<String>, DirectoryError>],
+        creating: bool,
+    ) {
+        let requests = steps.iter().map(|s| s.request.clone()).collect();
+        for (step, answer) in steps.iter().zip(self.run(requests).await) {
+            let outcome = match answer {
+                Ok(body) if creating && step.request.method == Method::POST && step.request.url == "/groups" => body
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .map(|id| Some(id.to_owned()))
+                    .ok_or_else(|| DirectoryError::InvalidResponse("a created group has no id".into())),
+                Ok(_) => Ok(None),
+                Err(DirectoryError::NotFound) if step.gone_is_done => Ok(None),
+                Err(e) => Err(e),
+            };
+            let result = &mut results[step.change];
+            match (outcome, &result) {
+                (Err(e), Ok(_)) => *result = Err(e),
+                (Ok(Some(id)), Ok(_)) => *result = Ok(Some(id)),
+                _ => {}
+            }
+        }
+    }
+
+    /// The requests one change takes (the first 20 members of a created group go with it).
+    fn steps(&self, change: &GroupChange) -> Vec<(BatchRequest, bool)> {
+        match change {
+            GroupChange::Create {
+                display_name,
+                description,
+                anchor,
+                members,
+                ..
+            } => {
+                let mut body = Map::new();
+                body.insert("displayName".into(), json!(display_name));
+                if let Some(description) = description {
+                    body.insert("description".into(), json!(description));
+                }
+                body.insert("mailEnabled".into(), json!(false));
+                // Required, not unique for security groups; derived from the anchor so that it
+                // stays within Graph's 64 allowed characters.
+                let nickname = format!("xtsync-{:016x}", digest::fnv1a([anchor.as_str()]));
+                body.insert("mailNickname".into(), json!(nickname));
+                body.insert("securityEnabled".into(), json!(true));
+                body.insert(self.group_anchor(), json!(anchor));
+                if !members.is_empty() {
+                    let first: Vec<Value> = members.iter().take(BIND_LIMIT).map(|m| self.reference(m)).collect();
+                    body.insert("members@odata.bind".into(), Value::Array(first));
+                }
+                vec![(
+                    BatchRequest {
+                        method: Method::POST,
+                        url: "/groups".into(),
+                        body: Some(Value::Object(body)),
+                    },
+                    false,
+                )]
+            }
+            GroupChange::Update { target, changes } => {
+                let body: Map<String, Value> = changes.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect();
+                vec![(
+                    BatchRequest {
+                        method: Method::PATCH,
+                        url: format!("/groups/{target}"),
+                        body: Some(Value::Object(body)),
+                    },
+                    false,
+                )]
+            }
+            GroupChange::AddMembers { target, members } => {
+                self.bindings(target, members).into_iter().map(|r| (r, false)).collect()
+            }
+            GroupChange::RemoveMembers { target, members } => members
+                .iter()
+                .map(|m| {
+                    let request = BatchRequest {
+                        method: Method::DELETE,
+                        url: format!("/groups/{target}/members/{m}/$ref"),
+                        body: None,
+                    };
+                    (request, true)
+                })
+                .collect(),
+            GroupChange::Delete { target } => vec![(
+                BatchRequest {
+                    method: Method::DELETE,
+                    url: format!("/groups/{target}"),
+                    body: None,
+                },
+                true,
+            )],
+            GroupChange::Restore { target } => vec![(
+                BatchRequest {
+                    method: Method::POST,
+                    url: format!("/directory/deletedItems/{target}/restore"),
+                    body: None,
+                },
+                false,
+            )],
+        }
+    }
+}
+
+fn take_values(page: &mut Value) -> Result<Vec<Value>, DirectoryError> {
+    match page.get_mut("value").map(Value::take) {
+        Some(Value::Array(values)) => Ok(values),
+        _ => Err(DirectoryError::InvalidResponse("a members page without 'value'".into())),
+    }
+}

@@ -1,0 +1,229 @@
+//! Group provisioning into Microsoft Graph targets (issue Groups), from a Graph source and from
+//! a SCIM source, against the fake Graph (shaped as Microsoft Learn documents `/groups`,
+//! `members@odata.bind`, `members/{id}/$ref` and `$batch`): the groups arrive with exactly
+//! their synced members and follow the source with one write per change.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+use xtsync::api::reasons::SyncedReason;
+use xtsync::api::sync_config::SyncConfigurationStatus;
+
+use crate::fake_graph::FakeGraph;
+use crate::manifests::{self, CONTOSO, FABRIKAM, GRAPH_APP, GRAPH_SECRET};
+use crate::support::TestNs;
+use crate::sync::{CONFIG, cycle_done};
+
+const ANCHOR: &str = "extensionAttribute15";
+
+/// Where the source's users and groups are.
+enum Source {
+    Scim(crate::support::scim::Scim),
+    Graph(FakeGraph),
+}
+
+impl Source {
+    async fn user(&self, name: &str) -> String {
+        match self {
+            Source::Scim(scim) => scim.add_user(name, json!({})).await,
+            Source::Graph(fake) => fake.add_member(CONTOSO, name, json!({})),
+        }
+    }
+
+    async fn group(&self, name: &str, members: &[&str]) -> String {
+        match self {
+            Source::Scim(scim) => scim.add_group(name, members).await,
+            Source::Graph(fake) => {
+                let members: Vec<String> = members.iter().map(|m| (*m).to_owned()).collect();
+                fake.add_group(CONTOSO, name, &members)
+            }
+        }
+    }
+
+    /// Renames the group, adds `add` and removes `remove`, as an administrator would.
+    async fn change(&self, group: &str, rename: &str, add: &str, remove: &str) {
+        match self {
+            Source::Scim(scim) => {
+                scim.patch_group(
+                    group,
+                    json!([
+                        { "op": "add", "path": "members", "value": [{ "value": add }] },
+                        { "op": "remove", "path": format!("members[value eq \"{remove}\"]") },
+                        { "op": "replace", "path": "displayName", "value": rename },
+                    ]),
+                )
+                .await;
+            }
+            Source::Graph(fake) => fake.change_group(CONTOSO, group, |value, members| {
+                value["displayName"] = json!(rename);
+                members.retain(|m| m != remove);
+                members.push(add.to_owned());
+            }),
+        }
+    }
+}
+
+fn config(interval: &str, users: &[&str], groups: &[&str], membership: &str) -> manifests::Manifests {
+    manifests::sync_config(
+        CONFIG,
+        "contoso",
+        "fabrikam",
+        json!({
+            "interval": interval,
+            "scope": { "mode": "AssignedUsersAndGroups", "users": users, "groups": groups },
+            "groupProvisioning": { "enabled": true, "membership": membership },
+        }),
+    )
+}
+
+async fn cycle(t: &TestNs, manifests: &manifests::Manifests) -> SyncConfigurationStatus {
+    t.apply(manifests).await;
+    cycle_done(t, &[SyncedReason::CycleSucceeded, SyncedReason::PartiallySynced]).await
+}
+
+/// The target group named `name`: its properties and members.
+fn target_group(fake: &FakeGraph, name: &str) -> Option<(Value, BTreeSet<String>)> {
+    fake.groups(FABRIKAM)
+        .into_iter()
+        .find(|(g, _)| g["displayName"] == name)
+        .map(|(g, m)| (g, m.into_iter().collect()))
+}
+
+/// The target users provisioned from these source users.
+fn provisioned(fake: &FakeGraph, sources: &[&str]) -> BTreeSet<String> {
+    let users = fake.users(FABRIKAM);
+    sources
+        .iter()
+        .map(|s| {
+            let anchor = format!("{CONTOSO}/{s}");
+            users
+                .iter()
+                .find(|u| u["onPremisesExtensionAttributes"][ANCHOR] == anchor.as_str())
+                .and_then(|u| u["id"].as_str())
+                .unwrap_or_else(|| panic!("{s} is not provisioned"))
+                .to_owned()
+        })
+        .collect()
+}
+
+/// Writes the fake saw to fabrikam's groups since `before` of them.
+fn group_writes(fake: &FakeGraph, before: usize) -> Vec<String> {
+    fake.requests(FABRIKAM)
+        .iter()
+        .filter(|l| l.is_write() && l.target.contains("/groups"))
+        .skip(before)
+        .map(|l| format!("{} {}", l.method, l.target))
+        .collect()
+}
+
+async fn groups_follow_the_source(name: &str, source_graph: bool) {
+    let fake = FakeGraph::start().await;
+    for (id, tenant) in [(CONTOSO, "contoso"), (FABRIKAM, "fabrikam")] {
+        fake.add_tenant(id, tenant, GRAPH_APP, GRAPH_SECRET);
+    }
+    let mut t = TestNs::new(name).await;
+    t.start_controllers(|_| {});
+    let contoso = if source_graph {
+        manifests::graph_tenant("contoso", CONTOSO, "Global", Some(&fake.base))
+    } else {
+        manifests::tenants_with(&t, &[("contoso", CONTOSO, "Global")])
+    };
+    t.apply(
+        &contoso
+            .and(manifests::graph_tenant(
+                "fabrikam",
+                FABRIKAM,
+                "Global",
+                Some(&fake.base),
+            ))
+            .and(manifests::target_policy_with_groups())
+            .and(manifests::source_policy()),
+    )
+    .await;
+    let source = if source_graph {
+        Source::Graph(fake.clone())
+    } else {
+        Source::Scim(t.scim("contoso"))
+    };
+    let alice = source.user("alice@contoso.com").await;
+    let bob = source.user("bob@contoso.com").await;
+    let carol = source.user("carol@contoso.com").await;
+    let eve = source.user("eve@contoso.com").await;
+    let inner = source.group("Inner", &[&eve]).await;
+    let sales = source.group("Sales", &[&alice, &bob, &inner]).await;
+    source.group("Marketing", &[&bob, &carol]).await;
+    // fabrikam's own Marketing: never adopted or changed.
+    let theirs = fake.add_group(FABRIKAM, "Marketing", &[]);
+
+    let users = ["eve@contoso.com"];
+    let status = cycle(&t, &config("10s", &users, &[&sales, "Marketing"], "Direct")).await;
+    let (group, members) = target_group(&fake, "Sales").expect("Sales in the target");
+    let property = format!("extension_{}_xtsyncGroupAnchor", GRAPH_APP.replace('-', ""));
+    assert_eq!(group[&property], format!("{CONTOSO}/{sales}"), "{group:#}");
+    assert_eq!(group["securityEnabled"], true);
+    assert_eq!(members, provisioned(&fake, &[&alice, &bob]), "direct members only");
+    assert_eq!(
+        status
+            .failures
+            .iter()
+            .find(|f| f.user == "group:Marketing")
+            .map(|f| f.reason.as_str()),
+        Some("ConflictsWithExistingGroup")
+    );
+    let (mine, their_members) = target_group(&fake, "Marketing").expect("theirs");
+    assert_eq!(
+        (mine["id"].as_str(), their_members.len()),
+        (Some(theirs.as_str()), 0),
+        "untouched"
+    );
+    let id = group["id"].as_str().expect("id").to_owned();
+
+    // Nothing changed: not one write to a group.
+    let before = group_writes(&fake, 0).len();
+    let status = cycle(&t, &config("11s", &users, &[&sales, "Marketing"], "Direct")).await;
+    assert_eq!(status.last_cycle.and_then(|l| l.groups).map(|g| g.unchanged), Some(1));
+    assert_eq!(group_writes(&fake, before), Vec::<String>::new());
+
+    // A rename, a member added and one removed: one write each.
+    source.change(&sales, "Sales EMEA", &carol, &bob).await;
+    let before = group_writes(&fake, 0).len();
+    cycle(&t, &config("12s", &users, &[&sales, "Marketing"], "Direct")).await;
+    let mut writes = group_writes(&fake, before);
+    writes.sort();
+    let bob_there = provisioned(&fake, &[&bob]).into_iter().next().expect("bob");
+    assert_eq!(
+        writes,
+        [
+            format!("DELETE /v1.0/groups/{id}/members/{bob_there}/$ref"),
+            format!("PATCH /v1.0/groups/{id}"),
+            format!("PATCH /v1.0/groups/{id}"),
+        ],
+        "a rename, an add (members@odata.bind) and a remove (members/{{id}}/$ref)"
+    );
+    let (renamed, members) = target_group(&fake, "Sales EMEA").expect("renamed");
+    assert_eq!(renamed["id"], id.as_str());
+    assert_eq!(members, provisioned(&fake, &[&alice, &carol]));
+
+    // Transitive: eve, a member of the nested Inner, joins.
+    cycle(&t, &config("13s", &users, &[&sales, "Marketing"], "Transitive")).await;
+    let (_, members) = target_group(&fake, "Sales EMEA").expect("Sales EMEA");
+    assert_eq!(members, provisioned(&fake, &[&alice, &carol, &eve]));
+
+    // Out of scope: deleted (for good: Graph does not keep security groups); back: created.
+    cycle(&t, &config("14s", &users, &["Marketing"], "Transitive")).await;
+    assert!(target_group(&fake, "Sales EMEA").is_none());
+    let status = cycle(&t, &config("15s", &users, &[&sales, "Marketing"], "Transitive")).await;
+    assert_eq!(status.last_cycle.and_then(|l| l.groups).map(|g| g.created), Some(1));
+    let (_, members) = target_group(&fake, "Sales EMEA").expect("back");
+    assert_eq!(members, provisioned(&fake, &[&alice, &carol, &eve]));
+}
+
+#[tokio::test]
+async fn graph_to_graph_groups_arrive_with_their_synced_members_and_follow_the_source() {
+    groups_follow_the_source("graph-groups", true).await;
+}
+
+#[tokio::test]
+async fn scim_to_graph_groups_arrive_with_their_synced_members_and_follow_the_source() {
+    groups_follow_the_source("scim-graph-groups", false).await;
+}
