@@ -4,14 +4,17 @@
 //! their synced members and follow the source with one write per change.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use serde_json::{Value, json};
-use xtsync::api::reasons::SyncedReason;
+use xtsync::api::CrossTenantAccessPolicy;
+use xtsync::api::conditions::ConditionReason;
+use xtsync::api::reasons::{AppliedReason, SyncedReason};
 use xtsync::api::sync_config::SyncConfigurationStatus;
 
 use crate::fake_graph::FakeGraph;
 use crate::manifests::{self, CONTOSO, FABRIKAM, GRAPH_APP, GRAPH_SECRET};
-use crate::support::TestNs;
+use crate::support::{TestNs, wait_condition};
 use crate::sync::{CONFIG, cycle_done};
 
 const ANCHOR: &str = "extensionAttribute15";
@@ -140,6 +143,22 @@ async fn groups_follow_the_source(name: &str, source_graph: bool) {
             .and(manifests::source_policy()),
     )
     .await;
+    // The target's policy reaches Entra with group sync allowed (beta's groupSyncInbound).
+    let policies = t.api::<CrossTenantAccessPolicy>();
+    wait_condition(
+        &policies,
+        "fabrikam",
+        AppliedReason::TYPE,
+        Duration::from_secs(30),
+        |c| c.status == "True",
+    )
+    .await;
+    let sync = fake.with_tenant(FABRIKAM, |t, _| t.policies.identity_sync.get(CONTOSO).cloned());
+    assert_eq!(
+        sync.as_ref().and_then(|s| s.pointer("/groupSyncInbound/isSyncAllowed")),
+        Some(&json!(true)),
+        "{sync:?}"
+    );
     let source = if source_graph {
         Source::Graph(fake.clone())
     } else {

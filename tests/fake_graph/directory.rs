@@ -56,6 +56,8 @@ pub struct Call<'a> {
     pub body: Value,
     /// `http://127.0.0.1:PORT`, for links.
     pub base: &'a str,
+    /// Asked of `/beta` rather than `/v1.0`.
+    pub beta: bool,
 }
 
 /// Properties PATCH may set on a user (the subset of Microsoft Learn's "Update user" xtsync

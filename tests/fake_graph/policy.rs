@@ -142,7 +142,17 @@ impl Policies {
             }
             ("GET", ["partners", tenant, "identitySynchronization"]) => {
                 match self.identity_sync.get(&tenant.to_ascii_lowercase()) {
-                    Some(p) => Reply::json(200, p.clone()),
+                    Some(p) => {
+                        let mut p = p.clone();
+                        // `groupSyncInbound` exists in beta only (Microsoft Learn,
+                        // crossTenantIdentitySyncPolicyPartner, beta).
+                        if !call.beta
+                            && let Some(p) = p.as_object_mut()
+                        {
+                            p.remove("groupSyncInbound");
+                        }
+                        Reply::json(200, p)
+                    }
                     None => Reply::not_found(tenant),
                 }
             }
@@ -162,15 +172,23 @@ impl Policies {
                         "userSyncInbound.isSyncAllowed is required.",
                     ));
                 };
-                self.identity_sync.insert(
-                    tenant.clone(),
-                    json!({
-                        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#policies/crossTenantAccessPolicy/partners('tenant')/identitySynchronization/$entity",
-                        "tenantId": tenant,
-                        "displayName": call.body.get("displayName").cloned().unwrap_or(Value::Null),
-                        "userSyncInbound": { "isSyncAllowed": allowed }
-                    }),
-                );
+                let groups = call
+                    .body
+                    .pointer("/groupSyncInbound/isSyncAllowed")
+                    .and_then(Value::as_bool);
+                if groups.is_some() && !call.beta {
+                    return Some(Reply::error(400, "BadRequest", "Invalid property 'groupSyncInbound'."));
+                }
+                let mut stored = json!({
+                    "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#policies/crossTenantAccessPolicy/partners('tenant')/identitySynchronization/$entity",
+                    "tenantId": tenant,
+                    "displayName": call.body.get("displayName").cloned().unwrap_or(Value::Null),
+                    "userSyncInbound": { "isSyncAllowed": allowed }
+                });
+                if let Some(groups) = groups {
+                    stored["groupSyncInbound"] = json!({ "isSyncAllowed": groups });
+                }
+                self.identity_sync.insert(tenant.clone(), stored);
                 Reply::no_content()
             }
             _ => return None,

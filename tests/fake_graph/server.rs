@@ -227,8 +227,11 @@ fn graph(
         }
         return reply;
     }
-    let Some(below) = path.strip_prefix("/v1.0") else {
-        return Reply::error(400, "BadRequest", "Invalid version.");
+    // Beta serves only what xtsync uses of it: identity synchronization with groups.
+    let (below, beta) = match (path.strip_prefix("/v1.0"), path.strip_prefix("/beta")) {
+        (Some(below), _) => (below, false),
+        (None, Some(below)) if below.ends_with("/identitySynchronization") => (below, true),
+        _ => return Reply::error(400, "BadRequest", "Invalid version."),
     };
     if method == "POST" && below == "/$batch" {
         return batch(state, base, authorization, body);
@@ -240,6 +243,7 @@ fn graph(
         eventual,
         body,
         base,
+        beta,
     };
     let State { tenants, next_id, .. } = state;
     let Some(tenant) = tenants.get_mut(&tenant_id) else {

@@ -38,6 +38,11 @@ impl Endpoints {
         format!("{}/.default", self.graph)
     }
 
+    /// A beta URL (what v1.0 does not hold yet); `path` starts with `/`.
+    pub fn beta(&self, path: &str) -> String {
+        format!("{}/beta{path}", self.graph)
+    }
+
     /// A v1.0 URL; `path` starts with `/`.
     pub fn v1(&self, path: &str) -> String {
         format!("{}/v1.0{path}", self.graph)

@@ -1,7 +1,8 @@
 //! A `CrossTenantAccessPolicy` pushed into Entra (Microsoft Graph cross-tenant access
 //! settings): the default's B2B collaboration, and per listed partner its automatic
 //! redemption (`automaticUserConsentSettings`), B2B collaboration and identity
-//! synchronization (`userSyncInbound.isSyncAllowed`). Reads first and writes only what
+//! synchronization (`userSyncInbound.isSyncAllowed`, and with `allowGroupsSync`
+//! `groupSyncInbound.isSyncAllowed`, which only Graph's beta holds). Reads first and writes only what
 //! differs, so a policy already in force costs no write; partners the policy does not list are
 //! left alone and reported.
 
@@ -164,17 +165,9 @@ pub async fn push(client: &GraphClient, spec: &CrossTenantAccessPolicySpec) -> R
                 pushed.writes += 1;
             }
         }
-        let sync_url = url(&format!("/partners/{}/identitySynchronization", effective.tenant_id));
-        let current_sync = match client.send(Method::GET, &sync_url, None, false).await {
-            Ok(v) => v.pointer("/userSyncInbound/isSyncAllowed").and_then(Value::as_bool),
-            Err(DirectoryError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        };
-        if current_sync != Some(effective.inbound.allow_users_sync) {
-            let body = json!({ "userSyncInbound": { "isSyncAllowed": effective.inbound.allow_users_sync } });
-            client.send(Method::PUT, &sync_url, Some(&body), false).await?;
-            pushed.writes += 1;
-        }
+        let groups_configured = listed.is_some_and(|p| p.inbound.allow_groups_sync.is_some())
+            || spec.default.inbound.allow_groups_sync.is_some();
+        pushed.writes += push_identity_sync(client, &effective, groups_configured).await?;
     }
     pushed.unmanaged_partners = partners
         .iter()
@@ -183,6 +176,46 @@ pub async fn push(client: &GraphClient, spec: &CrossTenantAccessPolicySpec) -> R
         .collect();
     pushed.unmanaged_partners.sort();
     Ok(pushed)
+}
+
+/// Entra's identity synchronization settings for one partner: `userSyncInbound`, and
+/// `groupSyncInbound` when the policy sets `allowGroupsSync` — which only Graph's beta holds,
+/// so only then is the beta endpoint used. Returns the writes sent (0 or 1).
+async fn push_identity_sync(
+    client: &GraphClient,
+    effective: &EffectivePartnerPolicy,
+    groups_configured: bool,
+) -> Result<u32, PushError> {
+    let path = format!("{POLICY}/partners/{}/identitySynchronization", effective.tenant_id);
+    let sync_url = if groups_configured {
+        client.endpoints.beta(&path)
+    } else {
+        client.endpoints.v1(&path)
+    };
+    let current = match client.send(Method::GET, &sync_url, None, false).await {
+        Ok(v) => Some(v),
+        Err(DirectoryError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let allowed = |pointer: &str| {
+        current
+            .as_ref()
+            .and_then(|v| v.pointer(pointer))
+            .and_then(Value::as_bool)
+    };
+    let users = effective.inbound.allow_users_sync;
+    let groups = effective.inbound.allow_groups_sync;
+    let in_force = allowed("/userSyncInbound/isSyncAllowed") == Some(users)
+        && (!groups_configured || allowed("/groupSyncInbound/isSyncAllowed") == Some(groups));
+    if in_force {
+        return Ok(0);
+    }
+    let mut body = json!({ "userSyncInbound": { "isSyncAllowed": users } });
+    if groups_configured {
+        body["groupSyncInbound"] = json!({ "isSyncAllowed": groups });
+    }
+    client.send(Method::PUT, &sync_url, Some(&body), false).await?;
+    Ok(1)
 }
 
 #[cfg(test)]
