@@ -1,15 +1,19 @@
-//! Group provisioning (issue Groups) over SCIM, against real scim2-servers: 100 groups of 100
-//! members each (10,000 users, each in one group) provisioned into an empty target.
+//! Group provisioning (issue Groups): 100 groups of 100 members each (10,000 users, each in one
+//! group) provisioned into an empty target, over SCIM (real scim2-servers; a proxy in front of
+//! the target counts its requests) and over Microsoft Graph (the fake Graph of
+//! `tests/fake_graph`, in this process, with `$batch`; it logs every request).
 //!
-//! It prints the requests the target saw (all, and writes) and the time of the Initial cycle,
-//! which creates the users, then the groups with their members; then a second cycle with
-//! nothing changed (writes must be 0). A proxy in front of the target counts its requests.
+//! For each it prints the requests the target saw (all, and writes) and the time of the
+//! Initial cycle, which creates the users, then the groups with their members; then a second
+//! cycle with nothing changed (writes must be 0).
 //!
 //! `cargo bench --bench groups_cycle`; `XTSYNC_BENCH_GROUPS=10,100` for other sizes
-//! (groups × members per group).
+//! (groups × members per group); `XTSYNC_BENCH_PARTS=graph` (or `scim`) for one.
 
 #[path = "common/counting_proxy.rs"]
 mod counting_proxy;
+#[path = "../tests/fake_graph/mod.rs"]
+mod fake_graph;
 #[path = "../tests/fault_rules.rs"]
 mod fault_rules;
 #[path = "../tests/e2e/support/mod.rs"]
@@ -22,6 +26,9 @@ use serde_json::json;
 use xtsync::api::sync_config::SyncConfigurationSpec;
 use xtsync::api::tenant::{Capabilities, ScimSoftDelete};
 use xtsync::cycle::{self, CycleInput, CycleReport};
+use xtsync::providers::Directory;
+use xtsync::providers::msgraph::GraphDirectory;
+use xtsync::providers::msgraph::resource::AnchorAttribute;
 use xtsync::providers::scim::ScimClient;
 
 const SOURCE_TENANT_ID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -36,6 +43,16 @@ async fn main() {
         [g, m] => (*g, *m),
         _ => (100, 100),
     };
+    let parts = std::env::var("XTSYNC_BENCH_PARTS").unwrap_or_else(|_| "scim,graph".into());
+    if parts.contains("scim") {
+        over_scim(groups, members).await;
+    }
+    if parts.contains("graph") {
+        over_graph(groups, members).await;
+    }
+}
+
+async fn over_scim(groups: usize, members: usize) {
     let source_server = support::start_scim_server();
     let target_server = support::start_scim_server();
     let proxy = counting_proxy::start(&target_server.ready_line).await;
@@ -54,49 +71,92 @@ async fn main() {
         names.push(name);
     }
     println!("groups_cycle: {groups} groups × {members} members over SCIM (scim2-server)");
-    let cycle = |watermark: Option<String>| run_cycle(&source_url, &target_url, &names, watermark);
+    let (source_dir, target_dir) = (scim_client(&source_url), scim_client(&target_url));
+    let counts = &proxy.counts;
+    let count = || {
+        (
+            counts.requests.load(Ordering::SeqCst),
+            counts.writes.load(Ordering::SeqCst),
+        )
+    };
+    measure(&source_dir, &target_dir, &names, groups * members, count).await;
+}
 
-    let (requests, writes) = (&proxy.counts.requests, &proxy.counts.writes);
+async fn over_graph(groups: usize, members: usize) {
+    const TARGET_TENANT_ID: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
+    const APP: &str = "11111111-2222-4333-8444-555555555555";
+    const SECRET: &str = "bench-secret";
+    let fake = fake_graph::FakeGraph::start().await;
+    fake.add_tenant(SOURCE_TENANT_ID, "contoso", APP, SECRET);
+    fake.add_tenant(TARGET_TENANT_ID, "fabrikam", APP, SECRET);
+    let mut names = Vec::new();
+    for g in 0..groups {
+        let ids: Vec<String> = (0..members)
+            .map(|m| fake.add_member(SOURCE_TENANT_ID, &format!("u{g:03}-{m:03}@contoso.com"), json!({})))
+            .collect();
+        let name = format!("Group {g:03}");
+        fake.add_group(SOURCE_TENANT_ID, &name, &ids);
+        names.push(name);
+    }
+    println!("groups_cycle: {groups} groups × {members} members over Microsoft Graph (fake, $batch)");
+    let tokens = std::sync::Arc::new(xtsync::providers::msgraph::TokenCache::default());
+    let directory = |tenant: &str| {
+        let client = fake.client(tenant, APP, SECRET, tokens.clone());
+        GraphDirectory::new(client, AnchorAttribute::DEFAULT, true)
+    };
+    let (source, target) = (directory(SOURCE_TENANT_ID), directory(TARGET_TENANT_ID));
+    let count = || {
+        let log = fake.requests(TARGET_TENANT_ID);
+        // HTTP requests (a batch is one), and write operations (inside batches too).
+        let requests = log.iter().filter(|l| !l.in_batch).count();
+        let writes = log.iter().filter(|l| l.is_write()).count();
+        (requests, writes)
+    };
+    measure(&source, &target, &names, groups * members, count).await;
+}
+
+/// The Initial cycle, then one with nothing changed, with the target's requests of each.
+async fn measure(
+    source: &dyn Directory,
+    target: &dyn Directory,
+    names: &[String],
+    users: usize,
+    count: impl Fn() -> (usize, usize),
+) {
+    let groups = names.len() as u32;
+    let (requests_before, writes_before) = count();
     let started = Instant::now();
-    let initial = cycle(None).await;
+    let initial = run_cycle(source, target, names, None).await;
     let took = started.elapsed();
     let g = initial.groups.clone().expect("group report");
-    assert_eq!((g.created, g.failed), (groups as u32, 0), "{g:?}");
-    assert_eq!(g.members_added as usize, groups * members);
+    assert_eq!((g.created, g.failed), (groups, 0), "{g:?}");
+    assert_eq!(g.members_added as usize, users);
+    let (requests, writes) = count();
     println!(
-        "  initial cycle: {:.1} s, {} requests to the target ({} writes): {} users created, {} groups created with {} members",
+        "  initial cycle: {:.1} s, {} requests to the target, {} write operations: {} users created, {} groups created with {} members",
         took.as_secs_f64(),
-        requests.load(Ordering::SeqCst),
-        writes.load(Ordering::SeqCst),
+        requests - requests_before,
+        writes - writes_before,
         initial.created,
         g.created,
         g.members_added
     );
-
-    let (requests_before, writes_before) = (requests.load(Ordering::SeqCst), writes.load(Ordering::SeqCst));
     let started = Instant::now();
-    let again = cycle(initial.watermark.clone()).await;
+    let again = run_cycle(source, target, names, initial.watermark.clone()).await;
     let took = started.elapsed();
     let g = again.groups.clone().expect("group report");
-    let written = writes.load(Ordering::SeqCst) - writes_before;
+    let (requests_after, writes_after) = count();
+    let written = writes_after - writes;
     assert_eq!(written, 0, "a cycle with nothing changed writes nothing");
     println!(
         "  nothing changed: {:.1} s, {} requests to the target, {written} writes ({} groups unchanged)",
         took.as_secs_f64(),
-        requests.load(Ordering::SeqCst) - requests_before,
+        requests_after - requests,
         g.unchanged
     );
 }
 
-async fn run_cycle(source: &str, target: &str, groups: &[String], watermark: Option<String>) -> CycleReport {
-    let spec: SyncConfigurationSpec = serde_json::from_value(json!({
-        "sourceRef": { "name": "source" },
-        "targetRef": { "name": "target" },
-        "scope": { "mode": "AssignedUsersAndGroups", "groups": groups },
-        "groupProvisioning": { "enabled": true },
-    }))
-    .expect("spec");
-    let valid = xtsync::validate::validate(&spec).expect("valid spec");
+fn scim_client(url: &str) -> ScimClient {
     let capabilities = Capabilities {
         patch: true,
         bulk: true,
@@ -105,17 +165,30 @@ async fn run_cycle(source: &str, target: &str, groups: &[String], watermark: Opt
         change_tracking: true,
         bulk_max_operations: Some(1000),
     };
-    let http = xtsync::providers::http_client();
-    let connect = |url: &str| {
-        ScimClient::new(
-            http.clone(),
-            url,
-            support::SCIM_TOKEN,
-            capabilities.clone(),
-            ScimSoftDelete::Deactivate,
-        )
-        .expect("client")
-    };
+    ScimClient::new(
+        xtsync::providers::http_client(),
+        url,
+        support::SCIM_TOKEN,
+        capabilities,
+        ScimSoftDelete::Deactivate,
+    )
+    .expect("client")
+}
+
+async fn run_cycle(
+    source: &dyn Directory,
+    target: &dyn Directory,
+    groups: &[String],
+    watermark: Option<String>,
+) -> CycleReport {
+    let spec: SyncConfigurationSpec = serde_json::from_value(json!({
+        "sourceRef": { "name": "source" },
+        "targetRef": { "name": "target" },
+        "scope": { "mode": "AssignedUsersAndGroups", "groups": groups },
+        "groupProvisioning": { "enabled": true },
+    }))
+    .expect("spec");
+    let valid = xtsync::validate::validate(&spec).expect("valid spec");
     let input = CycleInput {
         source_tenant_id: SOURCE_TENANT_ID,
         rules: &valid.rules,
@@ -125,9 +198,7 @@ async fn run_cycle(source: &str, target: &str, groups: &[String], watermark: Opt
         audit: &xtsync::cycle::audit::Discard,
         progress: &xtsync::cycle::progress::Untracked,
     };
-    let report = cycle::run(&connect(source), &connect(target), &input)
-        .await
-        .expect("cycle runs");
+    let report = cycle::run(source, target, &input).await.expect("cycle runs");
     assert_eq!(report.failed, 0, "{:?}", report.failures.first());
     report
 }
