@@ -73,13 +73,15 @@ impl Members {
     }
 }
 
-/// Plans and applies the groups of `scope.groups` (when group provisioning is on).
+/// Plans and applies the groups of `scope.groups` (when group provisioning is on); `only` one
+/// of them, named by displayName or id (provisioning on demand), which deprovisions nothing.
 pub async fn run(
     source: &dyn Directory,
     target: &dyn Directory,
     input: &CycleInput<'_>,
     members: &Members,
     report: &mut CycleReport,
+    only: Option<&str>,
 ) -> Result<(), CycleError> {
     let Some(rules) = &input.rules.groups else {
         return Ok(());
@@ -89,7 +91,14 @@ pub async fn run(
         async { target.list_groups().await.map_err(CycleError::TargetRead) },
     )?;
     let mut out = GroupReport::default();
-    let found = in_scope(source_groups, input, rules, target.holds_group_description(), report);
+    let mut found = in_scope(source_groups, input, rules, target.holds_group_description(), report);
+    if let Some(who) = only {
+        let named = |g: &SourceGroup| g.id == who || g.display_name.eq_ignore_ascii_case(who);
+        let all = &found.all;
+        // By its name in the source, or as mapped into the target.
+        found.groups.retain(|g| named(g) || all.get(&g.id).is_some_and(named));
+        found.complete = false;
+    }
     out.in_scope = found.groups.len().try_into().unwrap_or(u32::MAX);
     let plan = groups::plan(&GroupPlanInput {
         source_tenant_id: input.source_tenant_id,

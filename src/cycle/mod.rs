@@ -9,7 +9,7 @@
 mod apply;
 pub mod audit;
 pub mod cleanup;
-mod groups;
+pub(crate) mod groups;
 pub mod on_demand;
 mod pass;
 pub mod progress;
@@ -153,7 +153,7 @@ async fn users_then_groups(
         .map(|_| groups::Members::of(against.target_users, input.source_tenant_id));
     let mut report = pass::run(source, target, input, against, pages, ended, members.as_mut()).await?;
     if let Some(members) = &members {
-        groups::run(source, target, input, members, &mut report).await?;
+        groups::run(source, target, input, members, &mut report, None).await?;
     }
     Ok(report)
 }

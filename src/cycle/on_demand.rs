@@ -1,7 +1,7 @@
 //! Provisioning on demand (rule 11): one source user, now, with every rule of a cycle but
 //! deprovisioning.
 
-use super::{CycleError, CycleInput, read};
+use super::{CycleError, CycleInput, CycleReport, groups, read};
 use crate::engine::plan::{self, Change, PlanInput};
 use crate::engine::scope;
 use crate::providers::{Directory, DirectoryError};
@@ -42,6 +42,9 @@ pub async fn provision_on_demand(
     input: &CycleInput<'_>,
     who: &str,
 ) -> Result<OnDemandOutcome, CycleError> {
+    if let Some(group) = who.strip_prefix(GROUP_PREFIX) {
+        return group_on_demand(source, target, input, group.trim()).await;
+    }
     let users = source.list_users().await.map_err(CycleError::SourceRead)?;
     let Some(user) = users
         .into_iter()
@@ -97,6 +100,61 @@ pub async fn provision_on_demand(
             OnDemandOutcome::new(OnDemandResult::Failed, message)
         }
     })
+}
+
+/// What names a group in `xtsync.io/provision-on-demand`: `group:<displayName or id>`.
+pub const GROUP_PREFIX: &str = "group:";
+
+/// Provisions one group of `scope.groups` now (group provisioning): created or brought up to
+/// date with the members this configuration already provisioned; nothing is deprovisioned.
+async fn group_on_demand(
+    source: &dyn Directory,
+    target: &dyn Directory,
+    input: &CycleInput<'_>,
+    group: &str,
+) -> Result<OnDemandOutcome, CycleError> {
+    if input.rules.groups.is_none() {
+        let message = format!("'{group}' is a group, and groupProvisioning is not enabled");
+        return Ok(OnDemandOutcome::new(OnDemandResult::OutOfScope, message));
+    }
+    let target_users = target.list_users().await.map_err(CycleError::TargetRead)?;
+    let members = groups::Members::of(&target_users, input.source_tenant_id);
+    drop(target_users);
+    let mut report = CycleReport {
+        dry_run: input.dry_run,
+        ..CycleReport::default()
+    };
+    groups::run(source, target, input, &members, &mut report, Some(group)).await?;
+    let done = report.groups.unwrap_or_default();
+    let (result, what) = if done.in_scope == 0 {
+        (
+            OnDemandResult::OutOfScope,
+            "is not a group of scope.groups found in the source".to_owned(),
+        )
+    } else if let Some(failure) = report.failures.first() {
+        let result = if failure.action == super::report::SKIP {
+            OnDemandResult::Skipped
+        } else {
+            OnDemandResult::Failed
+        };
+        (result, format!("{}: {}", failure.reason, failure.message))
+    } else if input.dry_run {
+        (OnDemandResult::DryRun, "was planned; nothing was written".to_owned())
+    } else if done.created > 0 {
+        (
+            OnDemandResult::Created,
+            format!("created with {} members", done.members_added),
+        )
+    } else if done.updated > 0 || done.members_added > 0 || done.members_removed > 0 {
+        let changes = format!("{} members added, {} removed", done.members_added, done.members_removed);
+        (OnDemandResult::Updated, format!("updated: {changes}"))
+    } else {
+        (
+            OnDemandResult::Unchanged,
+            "is already up to date in the target".to_owned(),
+        )
+    };
+    Ok(OnDemandOutcome::new(result, format!("group '{group}' {what}")))
 }
 
 /// Writes one change; what it did on success.

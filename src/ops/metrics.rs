@@ -278,6 +278,34 @@ mod tests {
     }
 
     #[test]
+    fn group_operations_are_counted_by_action_and_result() {
+        let m = Metrics::default();
+        let mut groups = crate::cycle::report::GroupReport {
+            created: 2,
+            members_added: 30,
+            members_removed: 1,
+            failed: 1,
+            ..Default::default()
+        };
+        groups.failed_by_action.insert("AddMembers", 1);
+        let report = CycleReport {
+            groups: Some(groups),
+            ..CycleReport::default()
+        };
+        m.record_cycle(true, &Ok(report), Duration::from_secs(1));
+        let text = m.encode();
+        for line in [
+            r#"xtsync_groups_total{action="create",result="succeeded"} 2"#,
+            r#"xtsync_groups_total{action="member_add",result="succeeded"} 30"#,
+            r#"xtsync_groups_total{action="member_add",result="failed"} 1"#,
+            r#"xtsync_groups_total{action="member_remove",result="succeeded"} 1"#,
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
+        assert!(!text.contains(r#"action="deprovision""#), "{text}");
+    }
+
+    #[test]
     fn per_object_gauges_follow_the_objects_and_dry_runs_count_no_operations() {
         let m = Metrics::default();
         let labels = |name: &str| ObjectLabels {

@@ -259,3 +259,31 @@ async fn a_failed_read_of_the_source_groups_deprovisions_no_group_and_removes_no
     let after = fabrikam.group_named("Sales").await.expect("Sales is still there");
     assert_eq!(after["meta"]["version"], before["meta"]["version"], "untouched");
 }
+
+#[tokio::test]
+async fn a_group_is_provisioned_on_demand_and_answers_in_status() {
+    let t = started("groups-on-demand").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    let alice = contoso.add_user("alice@contoso.com", json!({})).await;
+    let bob = contoso.add_user("bob@contoso.com", json!({})).await;
+    let sales = contoso.add_group("Sales", &[alice.as_str(), bob.as_str()]).await;
+    // A long interval: only the annotation makes anything happen after the first cycle.
+    cycle(&t, &config("1h", &["bob@contoso.com"], &["Sales"], "Direct")).await;
+    let before = fabrikam.group_named("Sales").await.expect("Sales");
+    assert_eq!(members(&before).len(), 2);
+
+    contoso
+        .patch_group(
+            &sales,
+            json!([{ "op": "remove", "path": format!("members[value eq \"{bob}\"]") }]),
+        )
+        .await;
+    let answer = crate::sync::provision_on_demand(&t, "group:Sales").await;
+    assert_eq!(answer.result, "Updated", "{answer:?}");
+    assert!(answer.message.contains("1 removed"), "{answer:?}");
+    let after = fabrikam.group_named("Sales").await.expect("Sales");
+    assert_eq!(members(&after), target_ids(&t, &["alice@contoso.com"]).await);
+
+    let answer = crate::sync::provision_on_demand(&t, "group:Engineering").await;
+    assert_eq!(answer.result, "OutOfScope", "{answer:?}");
+}

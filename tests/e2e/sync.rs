@@ -551,7 +551,7 @@ async fn a_failing_target_is_quarantined_until_a_cycle_succeeds() {
 }
 
 /// Annotates the configuration to provision `who` on demand and waits for the answer.
-async fn provision_on_demand(t: &TestNs, who: &str) -> xtsync::api::sync_config::OnDemandResult {
+pub(crate) async fn provision_on_demand(t: &TestNs, who: &str) -> xtsync::api::sync_config::OnDemandResult {
     let annotation = format!("xtsync.io/provision-on-demand={who}");
     t.kubectl(&["annotate", "--overwrite", "syncconfig", CONFIG, &annotation])
         .await;
