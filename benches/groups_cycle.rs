@@ -126,7 +126,7 @@ async fn measure(
     let groups = names.len() as u32;
     let (requests_before, writes_before) = count();
     let started = Instant::now();
-    let initial = run_cycle(source, target, names, None).await;
+    let initial = run_cycle(source, target, names, None, None).await;
     let took = started.elapsed();
     let g = initial.groups.clone().expect("group report");
     assert_eq!((g.created, g.failed), (groups, 0), "{g:?}");
@@ -142,7 +142,14 @@ async fn measure(
         g.members_added
     );
     let started = Instant::now();
-    let again = run_cycle(source, target, names, initial.watermark.clone()).await;
+    let again = run_cycle(
+        source,
+        target,
+        names,
+        initial.watermark.clone(),
+        initial.groups_watermark.clone(),
+    )
+    .await;
     let took = started.elapsed();
     let g = again.groups.clone().expect("group report");
     let (requests_after, writes_after) = count();
@@ -180,6 +187,7 @@ async fn run_cycle(
     target: &dyn Directory,
     groups: &[String],
     watermark: Option<String>,
+    groups_watermark: Option<String>,
 ) -> CycleReport {
     let spec: SyncConfigurationSpec = serde_json::from_value(json!({
         "sourceRef": { "name": "source" },
@@ -194,6 +202,7 @@ async fn run_cycle(
         rules: &valid.rules,
         approval: None,
         watermark: watermark.as_deref(),
+        groups_watermark: groups_watermark.as_deref(),
         dry_run: false,
         audit: &xtsync::cycle::audit::Discard,
         progress: &xtsync::cycle::progress::Untracked,

@@ -25,6 +25,7 @@ pub async fn all_users_cycle(
         rules: &valid.rules,
         approval: None,
         watermark,
+        groups_watermark: None,
         dry_run: false,
         audit: &xtsync::cycle::audit::Discard,
         progress: &xtsync::cycle::progress::Untracked,

@@ -295,6 +295,9 @@ pub struct SyncConfigurationStatus {
     /// Incremental cycles read the source users changed after this (the latest change seen).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watermark: Option<String>,
+    /// Group provisioning: where the next read of changed source groups starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups_watermark: Option<String>,
     /// When the last Initial (full) cycle completed; full cycles recur to catch deletions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_full_sync_time: Option<Time>,

@@ -46,6 +46,9 @@ pub struct CycleInput<'a> {
     /// `Some`: an Incremental cycle, reading only the source users changed after it, and the
     /// target users they match. `None`: an Initial cycle, full reads of both.
     pub watermark: Option<&'a str>,
+    /// With group provisioning, in an Incremental cycle: where the read of changed source
+    /// groups starts (`None`: all groups are read).
+    pub groups_watermark: Option<&'a str>,
     /// Plan, count and log, but write nothing to the target.
     pub dry_run: bool,
     /// The provisioning log: one record per action and per skip.
@@ -114,9 +117,7 @@ async fn incremental(
         .map_err(CycleError::SourceRead)?;
     let source_users = with_removed(read.users, &read.removed);
     let assignments = read::assignments(source, input).await?;
-    // Group memberships need every target user this configuration provisioned.
-    let whole_target = read.full || source_users.len() > LOOKUPS_UP_TO || input.rules.groups.is_some();
-    let target_users = if whole_target {
+    let target_users = if read.full || source_users.len() > LOOKUPS_UP_TO {
         target.list_users().await
     } else {
         read::matching_target_users(target, &source_users, input).await
@@ -146,11 +147,14 @@ async fn users_then_groups(
     pages: tokio::sync::mpsc::Receiver<Vec<crate::engine::user::User>>,
     ended: impl Future<Output = Result<pass::ReadEnd, DirectoryError>>,
 ) -> Result<CycleReport, CycleError> {
+    // An Incremental cycle's target users are those its changed users match: the group step
+    // reads the rest if it has a group to plan.
+    let whole_target = input.watermark.is_none();
     let mut members = input
         .rules
         .groups
         .as_ref()
-        .map(|_| groups::Members::of(against.target_users, input.source_tenant_id));
+        .map(|_| groups::Members::of(against.target_users, input.source_tenant_id, whole_target));
     let mut report = pass::run(source, target, input, against, pages, ended, members.as_mut()).await?;
     if let Some(members) = &members {
         groups::run(source, target, input, members, &mut report, None).await?;

@@ -118,7 +118,7 @@ async fn group_on_demand(
         return Ok(OnDemandOutcome::new(OnDemandResult::OutOfScope, message));
     }
     let target_users = target.list_users().await.map_err(CycleError::TargetRead)?;
-    let members = groups::Members::of(&target_users, input.source_tenant_id);
+    let members = groups::Members::of(&target_users, input.source_tenant_id, true);
     drop(target_users);
     let mut report = CycleReport {
         dry_run: input.dry_run,

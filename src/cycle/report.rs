@@ -42,6 +42,8 @@ pub struct CycleReport {
     pub target_auth_failed: bool,
     /// Group provisioning, when enabled.
     pub groups: Option<GroupReport>,
+    /// Where the next read of changed source groups starts.
+    pub groups_watermark: Option<String>,
 }
 
 /// What a cycle did to groups and their members. Counters follow `status.lastCycle.groups`
@@ -59,6 +61,9 @@ pub struct GroupReport {
     pub failed_by_action: std::collections::BTreeMap<&'static str, u32>,
     /// Restores (counted in `updated` too).
     pub restored: u32,
+    /// Every source group was read (not only the changed ones): `in_scope` and `provisioned`
+    /// count them all.
+    pub full: bool,
     /// Groups of `scope.groups` found in the source.
     pub in_scope: u32,
     /// Groups of this configuration active in the target after the cycle.

@@ -41,6 +41,9 @@ pub struct TargetGroup {
     pub members: BTreeSet<String>,
     /// Deprovisioned (deleted, restorable): returning to scope restores it.
     pub deleted: bool,
+    /// The directory's version of the group (SCIM `meta.version`), to tell a group read again
+    /// unchanged.
+    pub version: Option<String>,
 }
 
 impl From<TargetGroup> for SourceGroup {

@@ -58,6 +58,17 @@ pub trait Directory: Send + Sync {
         Err(DirectoryError::Unsupported("groups"))
     }
 
+    /// Reads the source's groups: all of them (`since` is `None`), or those changed since a
+    /// watermark this method returned earlier. Directories that cannot tell read all.
+    async fn read_groups(&self, since: Option<&str>) -> Result<GroupRead, DirectoryError> {
+        let _ = since;
+        Ok(GroupRead {
+            groups: self.list_groups().await?,
+            watermark: None,
+            full: true,
+        })
+    }
+
     /// Makes one change to a group; `Ok(Some(id))` for a created group.
     async fn apply_group_change(&self, change: &GroupChange) -> Result<Option<String>, DirectoryError> {
         let _ = change;
@@ -156,6 +167,16 @@ pub fn with_removed(mut users: Vec<User>, removed: &[String]) -> Vec<User> {
         ..User::default()
     }));
     users
+}
+
+/// A read of a source directory's groups.
+#[derive(Debug, Default)]
+pub struct GroupRead {
+    pub groups: Vec<TargetGroup>,
+    /// Where the next read of changed groups starts; `None` when the directory cannot tell.
+    pub watermark: Option<String>,
+    /// Every group was read: groups not seen are gone.
+    pub full: bool,
 }
 
 /// A read of a source directory.

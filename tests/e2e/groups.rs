@@ -287,3 +287,66 @@ async fn a_group_is_provisioned_on_demand_and_answers_in_status() {
     let answer = crate::sync::provision_on_demand(&t, "group:Engineering").await;
     assert_eq!(answer.result, "OutOfScope", "{answer:?}");
 }
+
+/// Waits for a cycle that completes after `after` and is Incremental.
+async fn next_incremental(t: &TestNs, after: &jiff::Timestamp) -> SyncConfigurationStatus {
+    let found = || async {
+        let status = t.config(CONFIG).await.status.unwrap_or_default();
+        let last = status.last_cycle.as_ref()?;
+        (last.completion_time.0 > *after && last.cycle_type == xtsync::api::sync_config::CycleType::Incremental)
+            .then_some(status)
+    };
+    t.eventually("an incremental cycle", || async { found().await.is_some() })
+        .await;
+    found().await.expect("incremental cycle")
+}
+
+fn completed(status: &SyncConfigurationStatus) -> jiff::Timestamp {
+    status.last_cycle.as_ref().expect("a cycle").completion_time.0
+}
+
+#[tokio::test]
+async fn incremental_cycles_read_only_the_changed_groups_and_the_target_only_for_them() {
+    let t = started("groups-incremental").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    let alice = contoso.add_user("alice@contoso.com", json!({})).await;
+    let bob = contoso.add_user("bob@contoso.com", json!({})).await;
+    let sales = contoso.add_group("Sales", &[alice.as_str()]).await;
+    let status = cycle(&t, &config("10s", &["bob@contoso.com"], &["Sales"], "Direct")).await;
+    assert!(
+        status.groups_watermark.is_some(),
+        "the first cycle sets where the next starts"
+    );
+
+    // Nothing changed: the source's groups are asked for changes, the target is not read.
+    let target_reads = |t: &TestNs| t.scim_requests("fabrikam", &["GET "]).len();
+    let before = target_reads(&t);
+    let status = next_incremental(&t, &completed(&status)).await;
+    let last = status.last_cycle.clone().expect("last cycle");
+    assert_eq!(
+        last.groups.map(|g| (g.created, g.updated, g.unchanged)),
+        Some((0, 0, 0))
+    );
+    assert_eq!(target_reads(&t), before, "no target read when no group changed");
+    let changes_asked = t
+        .scim_requests("contoso", &["GET "])
+        .iter()
+        .any(|r| r.contains("/Groups") && r.contains("meta.lastModified"));
+    assert!(changes_asked, "the source is asked for changed groups only");
+
+    // bob joins Sales: the next incremental cycle adds him, with one write.
+    contoso
+        .patch_group(
+            &sales,
+            json!([{ "op": "add", "path": "members", "value": [{ "value": bob }] }]),
+        )
+        .await;
+    let status = next_incremental(&t, &completed(&status)).await;
+    assert_eq!(status.last_cycle.and_then(|l| l.memberships).map(|m| m.added), Some(1));
+    let group = fabrikam.group_named("Sales").await.expect("Sales");
+    assert_eq!(
+        members(&group),
+        target_ids(&t, &["alice@contoso.com", "bob@contoso.com"]).await
+    );
+    assert_eq!(status.groups_in_scope, Some(1), "kept from the last full read");
+}

@@ -119,6 +119,7 @@ async fn plan_one(
         rules: &valid.rules,
         approval: None,
         watermark: None,
+        groups_watermark: None,
         dry_run: true,
         audit: &log,
         progress: &cycle::progress::Untracked,

@@ -68,6 +68,7 @@ impl OpenGate<'_> {
             rules: &self.valid.rules,
             approval,
             watermark,
+            groups_watermark: watermark.and(self.previous.groups_watermark.as_deref()),
             dry_run: self.config.spec.dry_run,
             audit,
             progress,

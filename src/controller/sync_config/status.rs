@@ -252,9 +252,14 @@ impl Writer<'_> {
             status.users_provisioned = Some(after.try_into().unwrap_or(u32::MAX));
         }
         if let Some(groups) = &report.groups {
-            status.groups_in_scope = Some(groups.in_scope);
-            if !report.dry_run {
-                status.groups_provisioned = Some(groups.provisioned);
+            if groups.failed == 0 && !report.dry_run {
+                status.groups_watermark = report.groups_watermark.clone();
+            }
+            if groups.full {
+                status.groups_in_scope = Some(groups.in_scope);
+                if !report.dry_run {
+                    status.groups_provisioned = Some(groups.provisioned);
+                }
             }
         }
         status.last_cycle = Some(summary(report, id, started, completed));

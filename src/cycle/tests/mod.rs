@@ -67,6 +67,7 @@ impl Pair {
             rules: &self.rules,
             approval,
             watermark,
+            groups_watermark: None,
             dry_run: self.dry_run,
             audit: &self.log,
             progress: &super::progress::Untracked,

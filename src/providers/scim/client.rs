@@ -19,7 +19,7 @@ use crate::engine::groups::{GroupChange, TargetGroup};
 use crate::engine::plan::{Changes, TargetRef};
 use crate::engine::rules::DeprovisionAction;
 use crate::engine::user::{Attributes, User};
-use crate::providers::directory::{PageSink, SourceRead, confirm_by_reads};
+use crate::providers::directory::{GroupRead, PageSink, SourceRead, confirm_by_reads};
 use crate::providers::retry::{self, Attempt, Pacer, retry_after};
 use crate::providers::{Directory, DirectoryError, describe};
 
@@ -362,6 +362,12 @@ impl Directory for ScimClient {
 
     async fn list_groups(&self) -> Result<Vec<TargetGroup>, DirectoryError> {
         self.groups().await
+    }
+
+    async fn read_groups(&self, since: Option<&str>) -> Result<GroupRead, DirectoryError> {
+        // A directory that cannot filter on meta.lastModified is read in full.
+        self.groups_since(since.filter(|_| self.capabilities.change_tracking))
+            .await
     }
 
     async fn apply_group_change(&self, change: &GroupChange) -> Result<Option<String>, DirectoryError> {

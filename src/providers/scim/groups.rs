@@ -10,13 +10,17 @@ use serde_json::{Value, json};
 use super::client::{ScimClient, literal};
 use super::reads::Pages;
 use super::resource::PATCH_SCHEMA;
+use crate::engine::digest;
 use crate::engine::groups::{GroupChange, TargetGroup};
 use crate::providers::DirectoryError;
+use crate::providers::directory::GroupRead;
 
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
 /// Groups per page: a group's page carries its members, so pages stay small.
 const GROUPS_PER_PAGE: usize = 100;
+/// How much earlier than the directory's clock at the start of a read the next one starts.
+const GROUP_OVERLAP_SECS: i64 = 60;
 
 /// A listed or read group; `None` without an id.
 pub fn to_group(resource: &Value) -> Option<TargetGroup> {
@@ -34,7 +38,29 @@ pub fn to_group(resource: &Value) -> Option<TargetGroup> {
             .filter_map(|m| m.get("value").and_then(Value::as_str).map(str::to_owned))
             .collect(),
         deleted: false,
+        version: resource
+            .pointer("/meta/version")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
     })
+}
+
+/// Where the next read of changed groups starts, and the groups (id and version) this read
+/// saw: the overlap brings them back, and one unchanged since is left out. JSON in
+/// `status.groupsWatermark`.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct GroupWatermark {
+    since: String,
+    #[serde(default)]
+    seen: Vec<String>,
+}
+
+/// Groups remembered as seen; beyond this the rest are planned again (harmlessly).
+const MAX_SEEN: usize = 1000;
+
+fn fingerprint(group: &TargetGroup) -> Option<String> {
+    let version = group.version.as_deref()?;
+    Some(format!("{:016x}", digest::fnv1a([group.id.as_str(), version])))
 }
 
 fn members_value<'a>(members: impl IntoIterator<Item = &'a String>) -> Value {
@@ -53,18 +79,54 @@ fn patch(operations: Vec<Value>) -> Value {
 impl ScimClient {
     /// Every group with its members; a listing that cannot be shown complete fails.
     pub(super) async fn groups(&self) -> Result<Vec<TargetGroup>, DirectoryError> {
+        Ok(self.groups_since(None).await?.groups)
+    }
+
+    /// The groups changed since `since` (`meta.lastModified ge`, RFC 7644 §3.4.2.2), or all.
+    /// The next read starts a minute before the directory's clock (`Date`) when this one
+    /// began, so that a change made during the read, or in the same second, is read again
+    /// rather than missed; a directory that sends no `Date` is read in full every time.
+    pub(super) async fn groups_since(&self, since: Option<&str>) -> Result<GroupRead, DirectoryError> {
         let pages = Pages {
             path: "Groups",
             first: GROUPS_PER_PAGE,
             then: GROUPS_PER_PAGE,
         };
+        let previous: Option<GroupWatermark> = since.map(|s| {
+            serde_json::from_str(s).unwrap_or_else(|_| GroupWatermark {
+                since: s.to_owned(),
+                seen: Vec::new(),
+            })
+        });
+        let filter = previous
+            .as_ref()
+            .map(|p| format!("meta.lastModified ge {}", literal(&p.since)));
         let mut groups = Vec::new();
-        self.each_page_of(&pages, None, |page: Vec<TargetGroup>| {
-            groups.extend(page);
-            std::future::ready(Ok(()))
+        let began = self
+            .each_page_of(&pages, filter.as_deref(), |page: Vec<TargetGroup>| {
+                groups.extend(page);
+                std::future::ready(Ok(()))
+            })
+            .await?;
+        let seen: Vec<String> = groups.iter().filter_map(fingerprint).take(MAX_SEEN).collect();
+        let watermark = began
+            .and_then(|b| b.checked_sub(jiff::SignedDuration::from_secs(GROUP_OVERLAP_SECS)).ok())
+            .and_then(|since| {
+                serde_json::to_string(&GroupWatermark {
+                    since: since.to_string(),
+                    seen,
+                })
+                .ok()
+            });
+        if let Some(previous) = &previous {
+            let unchanged: std::collections::HashSet<&str> = previous.seen.iter().map(String::as_str).collect();
+            groups.retain(|g| fingerprint(g).is_none_or(|f| !unchanged.contains(f.as_str())));
+        }
+        Ok(GroupRead {
+            groups,
+            watermark,
+            full: since.is_none(),
         })
-        .await?;
-        Ok(groups)
     }
 
     /// One write per change: `Ok(Some(id))` for a created group.

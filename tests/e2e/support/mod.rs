@@ -299,7 +299,7 @@ impl TestNs {
             .collect()
     }
 
-    fn scim_requests(&self, tenant: &str, methods: &[&str]) -> Vec<String> {
+    pub fn scim_requests(&self, tenant: &str, methods: &[&str]) -> Vec<String> {
         let port = self.env.scim_base.rsplit(':').next().unwrap_or_default();
         let log = std::env::temp_dir().join(format!("xtsync-scim2-server-{port}.log"));
         let text = std::fs::read_to_string(&log).unwrap_or_default();
