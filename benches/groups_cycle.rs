@@ -117,7 +117,15 @@ async fn over_graph(groups: usize, members: usize) {
         let writes = log.iter().filter(|l| l.is_write()).count();
         (requests, writes)
     };
-    measure(&source, &target, &names, groups * members, count, std::time::Duration::ZERO).await;
+    measure(
+        &source,
+        &target,
+        &names,
+        groups * members,
+        count,
+        std::time::Duration::ZERO,
+    )
+    .await;
 }
 
 /// The Initial cycle, then one with nothing changed, with the target's requests of each.

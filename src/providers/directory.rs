@@ -69,7 +69,8 @@ pub trait Directory: Send + Sync {
         })
     }
 
-    /// Makes one change to a group; `Ok(Some(id))` for a created group.
+    /// Makes one change to a group; `Ok(Some(id))` for a created group. A provider implements
+    /// this or `apply_group_changes` (Graph: only the batched one).
     async fn apply_group_change(&self, change: &GroupChange) -> Result<Option<String>, DirectoryError> {
         let _ = change;
         Err(DirectoryError::Unsupported("groups"))

@@ -246,3 +246,58 @@ async fn graph_to_graph_groups_arrive_with_their_synced_members_and_follow_the_s
 async fn scim_to_graph_groups_arrive_with_their_synced_members_and_follow_the_source() {
     groups_follow_the_source("scim-graph-groups", false).await;
 }
+
+#[tokio::test]
+async fn graph_incremental_cycles_take_the_changed_groups_from_the_groups_delta() {
+    let fake = FakeGraph::start().await;
+    for (id, tenant) in [(CONTOSO, "contoso"), (FABRIKAM, "fabrikam")] {
+        fake.add_tenant(id, tenant, GRAPH_APP, GRAPH_SECRET);
+    }
+    let mut t = TestNs::new("graph-groups-delta").await;
+    t.start_controllers(|_| {});
+    t.apply(
+        &manifests::graph_tenant("contoso", CONTOSO, "Global", Some(&fake.base))
+            .and(manifests::graph_tenant(
+                "fabrikam",
+                FABRIKAM,
+                "Global",
+                Some(&fake.base),
+            ))
+            .and(manifests::target_policy_with_groups())
+            .and(manifests::source_policy()),
+    )
+    .await;
+    let alice = fake.add_member(CONTOSO, "alice@contoso.com", json!({}));
+    let bob = fake.add_member(CONTOSO, "bob@contoso.com", json!({}));
+    let sales = fake.add_group(CONTOSO, "Sales", std::slice::from_ref(&alice));
+    let status = cycle(&t, &config("10s", &["bob@contoso.com"], &["Sales"], "Direct")).await;
+    let link = status.groups_watermark.clone().expect("the groups delta link");
+    assert!(link.contains("/groups/delta") && link.contains("deltatoken"), "{link}");
+
+    // Nothing changed: the delta names no group, and the target's groups are not read.
+    let target_group_reads = || {
+        fake.requests(FABRIKAM)
+            .iter()
+            .filter(|l| l.method == "GET" && l.target.contains("/groups"))
+            .count()
+    };
+    let before = target_group_reads();
+    let done = |s: &SyncConfigurationStatus| s.last_cycle.as_ref().expect("a cycle").completion_time.0;
+    let status = crate::groups::next_incremental(&t, &done(&status)).await;
+    assert_eq!(
+        status.last_cycle.clone().and_then(|l| l.groups).map(|g| g.unchanged),
+        Some(0)
+    );
+    assert_eq!(
+        target_group_reads(),
+        before,
+        "no group changed: the target's groups are not read"
+    );
+
+    // bob joins Sales in the source: the delta names Sales, and bob is added with one write.
+    fake.change_group(CONTOSO, &sales, |_, members| members.push(bob.clone()));
+    let status = crate::groups::next_incremental(&t, &done(&status)).await;
+    assert_eq!(status.last_cycle.and_then(|l| l.memberships).map(|m| m.added), Some(1));
+    let (_, members) = target_group(&fake, "Sales").expect("Sales");
+    assert_eq!(members, provisioned(&fake, &[&alice, &bob]));
+}

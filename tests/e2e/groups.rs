@@ -289,7 +289,7 @@ async fn a_group_is_provisioned_on_demand_and_answers_in_status() {
 }
 
 /// Waits for a cycle that completes after `after` and is Incremental.
-async fn next_incremental(t: &TestNs, after: &jiff::Timestamp) -> SyncConfigurationStatus {
+pub(crate) async fn next_incremental(t: &TestNs, after: &jiff::Timestamp) -> SyncConfigurationStatus {
     let found = || async {
         let status = t.config(CONFIG).await.status.unwrap_or_default();
         let last = status.last_cycle.as_ref()?;
@@ -349,4 +349,39 @@ async fn incremental_cycles_read_only_the_changed_groups_and_the_target_only_for
         target_ids(&t, &["alice@contoso.com", "bob@contoso.com"]).await
     );
     assert_eq!(status.groups_in_scope, Some(1), "kept from the last full read");
+}
+
+#[tokio::test]
+async fn a_group_leaving_scope_counts_toward_the_deletion_threshold() {
+    let t = started("groups-threshold").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    let alice = contoso.add_user("alice@contoso.com", json!({})).await;
+    let bob = contoso.add_user("bob@contoso.com", json!({})).await;
+    contoso.add_group("Sales", &[alice.as_str()]).await;
+    contoso.add_group("Marketing", &[bob.as_str()]).await;
+    let spec = |interval: &str, groups: &[&str]| {
+        manifests::sync_config(
+            CONFIG,
+            "contoso",
+            "fabrikam",
+            json!({
+                "interval": interval,
+                "scope": { "mode": "AssignedUsersAndGroups", "users": ["alice@contoso.com"], "groups": groups },
+                "groupProvisioning": { "enabled": true },
+                "deprovision": { "accidentalDeletionThreshold": 0 },
+            }),
+        )
+    };
+    cycle(&t, &spec("10s", &["Sales", "Marketing"])).await;
+    assert!(fabrikam.group_named("Marketing").await.is_some());
+
+    // Marketing leaves scope, and bob with it: one user and one group, above a threshold of 0.
+    let status = cycle(&t, &spec("11s", &["Sales"])).await;
+    let pending = status.pending_deletions.expect("deprovisionings held");
+    assert_eq!(pending.count, 2, "bob and Marketing: {pending:?}");
+    assert!(fabrikam.group_named("Marketing").await.is_some(), "held, not deleted");
+    assert_eq!(
+        status.last_cycle.and_then(|l| l.groups).map(|g| g.deprovisioned),
+        Some(0)
+    );
 }

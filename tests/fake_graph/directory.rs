@@ -94,6 +94,8 @@ pub struct TenantState {
     pub managers: BTreeMap<String, String>,
     /// (sequence, user id) for every change, for delta queries.
     history: Vec<(u64, String)>,
+    /// (sequence, group id) for every change of a group, for the groups delta.
+    pub(super) group_history: Vec<(u64, String)>,
     sequence: u64,
     pub policies: Policies,
 }
@@ -111,9 +113,21 @@ impl TenantState {
             groups: BTreeMap::new(),
             managers: BTreeMap::new(),
             history: Vec::new(),
+            group_history: Vec::new(),
             sequence: 0,
             policies: Policies::default(),
         }
+    }
+
+    /// Records a change of a group, for the groups delta.
+    pub(super) fn touch_group(&mut self, id: &str) {
+        self.sequence += 1;
+        self.group_history.push((self.sequence, id.to_owned()));
+    }
+
+    /// The sequence of the latest change (a delta round's end).
+    pub(super) fn sequence(&self) -> u64 {
+        self.sequence
     }
 
     fn touch(&mut self, id: &str) {
@@ -158,6 +172,7 @@ impl TenantState {
 
     pub fn add_group(&mut self, id: String, name: &str, members: &[String]) {
         let group = FakeGroup::new(&id, name, members);
+        self.touch_group(&id);
         self.groups.insert(id, group);
     }
 

@@ -60,6 +60,7 @@ impl TenantState {
         let segments: Vec<&str> = call.path.trim_start_matches('/').split('/').collect();
         Some(match (call.method, segments.as_slice()) {
             ("GET", ["groups"]) => self.list_groups(call),
+            ("GET", ["groups", "delta"]) => self.groups_delta(call),
             ("POST", ["groups"]) => self.create_group(&call.body, ids),
             ("GET", ["groups", id]) => match self.groups.get(*id) {
                 Some(group) => Reply::json(200, odata::select(&group.value, call.query.get("$select"))),
@@ -67,7 +68,10 @@ impl TenantState {
             },
             ("PATCH", ["groups", id]) => self.update_group(id, &call.body),
             ("DELETE", ["groups", id]) => match self.groups.remove(*id) {
-                Some(_) => Reply::no_content(),
+                Some(_) => {
+                    self.touch_group(id);
+                    Reply::no_content()
+                }
                 None => Reply::not_found(id),
             },
             ("GET", ["groups", id, "members"]) => match self.groups.get(*id) {
@@ -80,6 +84,7 @@ impl TenantState {
             ("DELETE", ["groups", id, "members", member, "$ref"]) => match self.groups.get_mut(*id) {
                 Some(group) if group.members.iter().any(|m| m == member) => {
                     group.members.retain(|m| m != member);
+                    self.touch_group(id);
                     Reply::no_content()
                 }
                 Some(_) => Reply::not_found(member),
@@ -136,7 +141,8 @@ impl TenantState {
             return reply;
         }
         let created = group.value.clone();
-        self.groups.insert(id, group);
+        self.groups.insert(id.clone(), group);
+        self.touch_group(&id);
         Reply::json(201, created)
     }
 
@@ -162,6 +168,7 @@ impl TenantState {
         }
         group.value = value;
         group.members.extend(added);
+        self.touch_group(id);
         Reply::no_content()
     }
 
@@ -189,6 +196,69 @@ impl TenantState {
                 }
             })
             .collect()
+    }
+}
+
+impl TenantState {
+    /// `GET /groups/delta` ("group: delta"): a round from the start lists every group with its
+    /// members as `members@delta`; a round from a `$deltatoken` lists the groups changed since,
+    /// with their selected properties (a deleted group as `@removed`). Unlike Graph, those
+    /// later rounds carry no `members@delta` — xtsync reads a changed group's members itself —
+    /// and a round is one page.
+    fn groups_delta(&self, call: &Call<'_>) -> Reply {
+        let since = match call.query.get("$deltatoken").map(|t| t.parse::<u64>()) {
+            None => None,
+            Some(Ok(since)) if since <= self.sequence() => Some(since),
+            Some(_) => {
+                return Reply::error(
+                    410,
+                    "SyncStateNotFound",
+                    "The sync state generation is not found. Start a new sync round.",
+                );
+            }
+        };
+        let select = call.query.get("$select");
+        let present = |id: &str, with_members: bool| match self.groups.get(id) {
+            Some(group) => {
+                let mut out = odata::select(&group.value, select);
+                out["id"] = json!(id);
+                if let Some(out) = out.as_object_mut() {
+                    out.remove("members");
+                }
+                if with_members {
+                    out["members@delta"] = Value::Array(group.members.iter().map(|m| self.member_object(m)).collect());
+                }
+                out
+            }
+            None => json!({ "id": id, "@removed": { "reason": "deleted" } }),
+        };
+        let value: Vec<Value> = match since {
+            None => self.groups.keys().map(|id| present(id, true)).collect(),
+            Some(since) => {
+                let mut ids: Vec<&String> = self
+                    .group_history
+                    .iter()
+                    .filter(|(seq, _)| *seq > since)
+                    .map(|(_, id)| id)
+                    .collect();
+                ids.sort();
+                ids.dedup();
+                ids.into_iter().map(|id| present(id, false)).collect()
+            }
+        };
+        let mut query = std::collections::BTreeMap::new();
+        if let Some(select) = select {
+            query.insert("$select".to_owned(), select.clone());
+        }
+        query.insert("$deltatoken".to_owned(), self.sequence().to_string());
+        Reply::json(
+            200,
+            json!({
+                "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#groups",
+                "value": value,
+                "@odata.deltaLink": link(call.base, "/groups/delta", &query),
+            }),
+        )
     }
 }
 

@@ -176,6 +176,7 @@ impl FakeGraph {
         self.with_tenant(tenant_id, |t, _| {
             if let Some(group) = t.groups.get_mut(id) {
                 f(&mut group.value, &mut group.members);
+                t.touch_group(id);
             }
         });
     }

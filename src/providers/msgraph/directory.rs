@@ -19,7 +19,7 @@ use crate::engine::groups::{GroupChange, TargetGroup};
 use crate::engine::plan::{Changes, TargetRef};
 use crate::engine::rules::DeprovisionAction;
 use crate::engine::user::{Attributes, User};
-use crate::providers::directory::{PageSink, SourceRead, confirm_by_reads, with_removed};
+use crate::providers::directory::{GroupRead, PageSink, SourceRead, confirm_by_reads, with_removed};
 use crate::providers::{Directory, DirectoryError};
 
 /// Where an invited user would land after redeeming; no one is sent there (no invitation
@@ -201,13 +201,12 @@ impl Directory for GraphDirectory {
         self.groups().await
     }
 
-    async fn apply_group_changes(&self, changes: &[GroupChange]) -> Vec<Result<Option<String>, DirectoryError>> {
-        self.group_changes(changes).await
+    async fn read_groups(&self, since: Option<&str>) -> Result<GroupRead, DirectoryError> {
+        self.groups_delta(since).await
     }
 
-    async fn apply_group_change(&self, change: &GroupChange) -> Result<Option<String>, DirectoryError> {
-        let mut results = self.group_changes(std::slice::from_ref(change)).await;
-        results.pop().unwrap_or(Ok(None))
+    async fn apply_group_changes(&self, changes: &[GroupChange]) -> Vec<Result<Option<String>, DirectoryError>> {
+        self.group_changes(changes).await
     }
 
     fn holds_group_description(&self) -> bool {
