@@ -9,13 +9,13 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use xtsync::api::CrossTenantAccessPolicy;
 use xtsync::api::conditions::ConditionReason;
-use xtsync::api::reasons::{AppliedReason, SyncedReason};
+use xtsync::api::reasons::AppliedReason;
 use xtsync::api::sync_config::SyncConfigurationStatus;
 
 use crate::fake_graph::FakeGraph;
+use crate::groups::{config, cycle};
 use crate::manifests::{self, CONTOSO, FABRIKAM, GRAPH_APP, GRAPH_SECRET};
 use crate::support::{TestNs, wait_condition};
-use crate::sync::{CONFIG, cycle_done};
 
 const ANCHOR: &str = "extensionAttribute15";
 
@@ -66,22 +66,25 @@ impl Source {
     }
 }
 
-fn config(interval: &str, users: &[&str], groups: &[&str], membership: &str) -> manifests::Manifests {
-    manifests::sync_config(
-        CONFIG,
-        "contoso",
-        "fabrikam",
-        json!({
-            "interval": interval,
-            "scope": { "mode": "AssignedUsersAndGroups", "users": users, "groups": groups },
-            "groupProvisioning": { "enabled": true, "membership": membership },
-        }),
-    )
-}
-
-async fn cycle(t: &TestNs, manifests: &manifests::Manifests) -> SyncConfigurationStatus {
-    t.apply(manifests).await;
-    cycle_done(t, &[SyncedReason::CycleSucceeded, SyncedReason::PartiallySynced]).await
+/// A fake Graph holding contoso and fabrikam, and a test whose fabrikam Tenant is a Graph
+/// tenant on it (contoso too when `source_graph`, else a SCIM tenant), with the policies that
+/// let users and groups sync.
+async fn graph_target(name: &str, source_graph: bool) -> (TestNs, FakeGraph) {
+    let fake = FakeGraph::start().await;
+    for (id, tenant) in [(CONTOSO, "contoso"), (FABRIKAM, "fabrikam")] {
+        fake.add_tenant(id, tenant, GRAPH_APP, GRAPH_SECRET);
+    }
+    let mut t = TestNs::new(name).await;
+    t.start_controllers(|_| {});
+    let contoso = if source_graph {
+        manifests::graph_tenant("contoso", CONTOSO, "Global", Some(&fake.base))
+    } else {
+        manifests::tenants_with(&t, &[("contoso", CONTOSO, "Global")])
+    };
+    let fabrikam = manifests::graph_tenant("fabrikam", FABRIKAM, "Global", Some(&fake.base));
+    let policies = manifests::target_policy_with_groups().and(manifests::source_policy());
+    t.apply(&contoso.and(fabrikam).and(policies)).await;
+    (t, fake)
 }
 
 /// The target group named `name`: its properties and members.
@@ -120,29 +123,7 @@ fn group_writes(fake: &FakeGraph, before: usize) -> Vec<String> {
 }
 
 async fn groups_follow_the_source(name: &str, source_graph: bool) {
-    let fake = FakeGraph::start().await;
-    for (id, tenant) in [(CONTOSO, "contoso"), (FABRIKAM, "fabrikam")] {
-        fake.add_tenant(id, tenant, GRAPH_APP, GRAPH_SECRET);
-    }
-    let mut t = TestNs::new(name).await;
-    t.start_controllers(|_| {});
-    let contoso = if source_graph {
-        manifests::graph_tenant("contoso", CONTOSO, "Global", Some(&fake.base))
-    } else {
-        manifests::tenants_with(&t, &[("contoso", CONTOSO, "Global")])
-    };
-    t.apply(
-        &contoso
-            .and(manifests::graph_tenant(
-                "fabrikam",
-                FABRIKAM,
-                "Global",
-                Some(&fake.base),
-            ))
-            .and(manifests::target_policy_with_groups())
-            .and(manifests::source_policy()),
-    )
-    .await;
+    let (t, fake) = graph_target(name, source_graph).await;
     // The target's policy reaches Entra with group sync allowed (beta's groupSyncInbound).
     let policies = t.api::<CrossTenantAccessPolicy>();
     wait_condition(
@@ -249,24 +230,7 @@ async fn scim_to_graph_groups_arrive_with_their_synced_members_and_follow_the_so
 
 #[tokio::test]
 async fn graph_incremental_cycles_take_the_changed_groups_from_the_groups_delta() {
-    let fake = FakeGraph::start().await;
-    for (id, tenant) in [(CONTOSO, "contoso"), (FABRIKAM, "fabrikam")] {
-        fake.add_tenant(id, tenant, GRAPH_APP, GRAPH_SECRET);
-    }
-    let mut t = TestNs::new("graph-groups-delta").await;
-    t.start_controllers(|_| {});
-    t.apply(
-        &manifests::graph_tenant("contoso", CONTOSO, "Global", Some(&fake.base))
-            .and(manifests::graph_tenant(
-                "fabrikam",
-                FABRIKAM,
-                "Global",
-                Some(&fake.base),
-            ))
-            .and(manifests::target_policy_with_groups())
-            .and(manifests::source_policy()),
-    )
-    .await;
+    let (t, fake) = graph_target("graph-groups-delta", true).await;
     let alice = fake.add_member(CONTOSO, "alice@contoso.com", json!({}));
     let bob = fake.add_member(CONTOSO, "bob@contoso.com", json!({}));
     let sales = fake.add_group(CONTOSO, "Sales", std::slice::from_ref(&alice));

@@ -21,9 +21,18 @@ async fn started(name: &str) -> TestNs {
     t
 }
 
+/// A started test with the users alice and bob in contoso; their ids.
+async fn with_alice_and_bob(name: &str) -> (TestNs, String, String) {
+    let t = started(name).await;
+    let contoso = t.scim("contoso");
+    let alice = contoso.add_user("alice@contoso.com", json!({})).await;
+    let bob = contoso.add_user("bob@contoso.com", json!({})).await;
+    (t, alice, bob)
+}
+
 /// contoso → fabrikam provisioning `groups` (and their members) with `membership`; `users`
 /// are assigned too. A new `interval` is a spec change: a cycle starts at once.
-fn config(interval: &str, users: &[&str], groups: &[&str], membership: &str) -> manifests::Manifests {
+pub(crate) fn config(interval: &str, users: &[&str], groups: &[&str], membership: &str) -> manifests::Manifests {
     manifests::sync_config(
         CONFIG,
         "contoso",
@@ -36,7 +45,7 @@ fn config(interval: &str, users: &[&str], groups: &[&str], membership: &str) -> 
     )
 }
 
-async fn cycle(t: &TestNs, manifests: &manifests::Manifests) -> SyncConfigurationStatus {
+pub(crate) async fn cycle(t: &TestNs, manifests: &manifests::Manifests) -> SyncConfigurationStatus {
     t.apply(manifests).await;
     cycle_done(t, &[SyncedReason::CycleSucceeded, SyncedReason::PartiallySynced]).await
 }
@@ -92,10 +101,8 @@ fn group_write_count(t: &TestNs) -> usize {
 
 #[tokio::test]
 async fn a_group_arrives_with_its_synced_members_follows_the_source_and_leaves_with_scope() {
-    let t = started("groups-life").await;
+    let (t, alice, bob) = with_alice_and_bob("groups-life").await;
     let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
-    let alice = contoso.add_user("alice@contoso.com", json!({})).await;
-    let bob = contoso.add_user("bob@contoso.com", json!({})).await;
     let eve = contoso.add_user("eve@contoso.com", json!({})).await;
     // A guest of contoso is not synced (rule 3): left out of the target group.
     let guest = contoso
@@ -195,10 +202,8 @@ async fn a_group_arrives_with_its_synced_members_follows_the_source_and_leaves_w
 
 #[tokio::test]
 async fn nested_members_are_flattened_under_transitive_only() {
-    let t = started("groups-nested").await;
+    let (t, alice, bob) = with_alice_and_bob("groups-nested").await;
     let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
-    let alice = contoso.add_user("alice@contoso.com", json!({})).await;
-    let bob = contoso.add_user("bob@contoso.com", json!({})).await;
     let inner = contoso.add_group("Inner", &[bob.as_str()]).await;
     contoso.add_group("Outer", &[alice.as_str(), inner.as_str()]).await;
     // bob is assigned himself: a member of a nested group is only flattened in when synced.
@@ -262,10 +267,8 @@ async fn a_failed_read_of_the_source_groups_deprovisions_no_group_and_removes_no
 
 #[tokio::test]
 async fn a_group_is_provisioned_on_demand_and_answers_in_status() {
-    let t = started("groups-on-demand").await;
+    let (t, alice, bob) = with_alice_and_bob("groups-on-demand").await;
     let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
-    let alice = contoso.add_user("alice@contoso.com", json!({})).await;
-    let bob = contoso.add_user("bob@contoso.com", json!({})).await;
     let sales = contoso.add_group("Sales", &[alice.as_str(), bob.as_str()]).await;
     // A long interval: only the annotation makes anything happen after the first cycle.
     cycle(&t, &config("1h", &["bob@contoso.com"], &["Sales"], "Direct")).await;
@@ -307,10 +310,8 @@ fn completed(status: &SyncConfigurationStatus) -> jiff::Timestamp {
 
 #[tokio::test]
 async fn incremental_cycles_read_only_the_changed_groups_and_the_target_only_for_them() {
-    let t = started("groups-incremental").await;
+    let (t, alice, bob) = with_alice_and_bob("groups-incremental").await;
     let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
-    let alice = contoso.add_user("alice@contoso.com", json!({})).await;
-    let bob = contoso.add_user("bob@contoso.com", json!({})).await;
     let sales = contoso.add_group("Sales", &[alice.as_str()]).await;
     let status = cycle(&t, &config("10s", &["bob@contoso.com"], &["Sales"], "Direct")).await;
     assert!(
@@ -353,10 +354,8 @@ async fn incremental_cycles_read_only_the_changed_groups_and_the_target_only_for
 
 #[tokio::test]
 async fn a_group_leaving_scope_counts_toward_the_deletion_threshold() {
-    let t = started("groups-threshold").await;
+    let (t, alice, bob) = with_alice_and_bob("groups-threshold").await;
     let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
-    let alice = contoso.add_user("alice@contoso.com", json!({})).await;
-    let bob = contoso.add_user("bob@contoso.com", json!({})).await;
     contoso.add_group("Sales", &[alice.as_str()]).await;
     contoso.add_group("Marketing", &[bob.as_str()]).await;
     let spec = |interval: &str, groups: &[&str]| {

@@ -296,17 +296,7 @@ impl TenantState {
             .values()
             .filter(|u| filter.as_ref().is_none_or(|f| f.matches(u)))
             .collect();
-        let top = call
-            .query
-            .get("$top")
-            .and_then(|t| t.parse::<usize>().ok())
-            .unwrap_or(PAGE)
-            .clamp(1, 999);
-        let skip = call
-            .query
-            .get("$skiptoken")
-            .and_then(|t| t.parse::<usize>().ok())
-            .unwrap_or(0);
+        let (top, skip) = odata::paging(&call.query, PAGE);
         let page: Vec<Value> = matching
             .iter()
             .skip(skip)

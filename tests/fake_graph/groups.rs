@@ -280,17 +280,7 @@ fn set_properties(value: &mut Value, object: &Map<String, Value>) -> Result<(), 
 
 /// One page of `values` (`$top`, `$skiptoken`), with `@odata.nextLink` while more remain.
 fn page(call: &Call<'_>, values: &[Value]) -> Reply {
-    let top = call
-        .query
-        .get("$top")
-        .and_then(|t| t.parse::<usize>().ok())
-        .unwrap_or(PAGE)
-        .clamp(1, 999);
-    let skip = call
-        .query
-        .get("$skiptoken")
-        .and_then(|t| t.parse::<usize>().ok())
-        .unwrap_or(0);
+    let (top, skip) = odata::paging(&call.query, PAGE);
     let mut body = json!({ "value": values.iter().skip(skip).take(top).cloned().collect::<Vec<_>>() });
     if skip + top < values.len() {
         let mut query = call.query.clone();

@@ -129,3 +129,13 @@ pub fn select(object: &Value, select: Option<&String>) -> Value {
     }
     Value::Object(out)
 }
+
+/// A page's size (`$top`, 1–999, else `default`) and its offset (`$skiptoken`, as the fake
+/// writes it: the number of items before the page).
+pub fn paging(query: &BTreeMap<String, String>, default: usize) -> (usize, usize) {
+    let number = |key: &str| query.get(key).and_then(|t| t.parse::<usize>().ok());
+    (
+        number("$top").unwrap_or(default).clamp(1, 999),
+        number("$skiptoken").unwrap_or(0),
+    )
+}
