@@ -10,7 +10,7 @@ use xtsync::providers::scim::listing::{Listing, Next};
 use xtsync::providers::scim::resource;
 
 fuzz_target!(|data: &[u8]| {
-    let mut listing = Listing::default();
+    let mut listing: Listing = Listing::default();
     let mut total = None;
     for bytes in data.split(|&b| b == 0xFF) {
         let Ok(page) = serde_json::from_slice::<serde_json::Value>(bytes) else {

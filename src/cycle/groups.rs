@@ -15,8 +15,8 @@ use std::collections::HashMap;
 
 pub use members::Members;
 
-use super::CycleInput;
 use super::report::{CycleError, CycleReport, GroupReport, SKIP, UserFailure};
+use super::{CycleInput, audit};
 use crate::engine::groups::{self, GroupChange, GroupPlanInput, Membership, SourceGroup, TargetGroup};
 use crate::engine::plan::SkipReason;
 use crate::engine::rules::GroupRules;
@@ -92,12 +92,7 @@ pub async fn run(
         action: input.rules.deprovision.action,
     });
     out.unchanged = plan.unchanged;
-    report.keep_failures(plan.skips.iter().map(|skip| UserFailure {
-        user: format!("group:{}", skip.group),
-        action: SKIP,
-        reason: skip.reason.as_str(),
-        message: skip.message.clone(),
-    }));
+    skipped(&plan.skips, input, report);
     let deprovisions = held_to_threshold(plan.deprovisions, input, report);
     apply::all(
         target,
@@ -112,6 +107,29 @@ pub async fn run(
     out.provisioned = apply::provisioned_after(&target_groups, input.source_tenant_id, &out);
     report.groups = Some(out);
     Ok(())
+}
+
+/// Groups of scope the plan skips: logged, and kept in the cycle's failures.
+fn skipped(skips: &[groups::GroupSkip], input: &CycleInput<'_>, report: &mut CycleReport) {
+    for skip in skips {
+        input.audit.record(audit::Record {
+            action: SKIP,
+            source_id: None,
+            target_id: None,
+            user_name: format!("group:{}", skip.group),
+            changed_attributes: Vec::new(),
+            values: Vec::new(),
+            result: audit::Outcome::Skipped,
+            reason: Some(skip.reason.as_str()),
+            message: Some(skip.message.clone()),
+        });
+    }
+    report.keep_failures(skips.iter().map(|skip| UserFailure {
+        user: format!("group:{}", skip.group),
+        action: SKIP,
+        reason: skip.reason.as_str(),
+        message: skip.message.clone(),
+    }));
 }
 
 /// A group `scope.groups` names, by displayName or id.

@@ -136,6 +136,25 @@ async fn a_group_arrives_with_its_synced_members_follows_the_source_and_leaves_w
         .find(|f| f.user == "group:Marketing")
         .unwrap_or_else(|| panic!("Marketing is reported: {:#?}", status.failures));
     assert_eq!(conflict.reason, "ConflictsWithExistingGroup");
+    // The provisioning log has a record of each: the creation, and the skip.
+    let records = crate::support::provisioning_log::of(&format!("{}/{CONFIG}", t.name));
+    let of = |group: &str| {
+        records
+            .iter()
+            .find(|r| r.get("userName").map(String::as_str) == Some(group))
+            .unwrap_or_else(|| panic!("no record of {group}: {records:#?}"))
+    };
+    let created = of("group:Sales");
+    assert_eq!(
+        (created["action"].as_str(), created["result"].as_str()),
+        ("CreateGroup", "Success")
+    );
+    assert_eq!(created["changedAttributes"], "displayName,externalId,members");
+    let skipped = of("group:Marketing");
+    assert_eq!(
+        (skipped["action"].as_str(), skipped["reason"].as_str()),
+        ("Skip", "ConflictsWithExistingGroup")
+    );
     let theirs_after = fabrikam.group_named("Marketing").await.expect("their group");
     assert_eq!(theirs_after["id"], theirs.as_str());
     assert_eq!(

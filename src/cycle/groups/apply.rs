@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use super::super::CycleInput;
 use super::super::report::{CycleReport, GroupReport, UserFailure};
+use super::super::{CycleInput, audit};
 use crate::engine::anchor::Anchor;
 use crate::engine::groups::{GroupChange, TargetGroup};
 use crate::providers::{Directory, DirectoryError};
@@ -34,8 +34,63 @@ pub async fn all(
             target.apply_group_changes(&wave).await
         };
         for (change, result) in wave.iter().zip(results) {
+            input.audit.record(record(change, &result, deprovision, &names));
             count(out, report, change, result, deprovision, &names);
         }
+    }
+}
+
+/// The group in words: its displayName (as planned, or as the target lists it), else its id.
+fn label<'a>(change: &'a GroupChange, names: &HashMap<&str, &'a str>) -> &'a str {
+    match change {
+        GroupChange::Create { display_name, .. } => display_name,
+        other => names.get(target_of(other)).copied().unwrap_or(target_of(other)),
+    }
+}
+
+/// The provisioning log's record of a group change (`userName` is `group:<displayName>`);
+/// members count as the one attribute `members`, never their ids.
+fn record(
+    change: &GroupChange,
+    result: &Result<Option<String>, DirectoryError>,
+    deprovision: bool,
+    names: &HashMap<&str, &str>,
+) -> audit::Record {
+    let (source_id, target_id, changed): (Option<String>, Option<String>, Vec<&'static str>) = match change {
+        GroupChange::Create {
+            source, description, ..
+        } => {
+            let mut changed = vec!["displayName", "externalId", "members"];
+            if description.is_some() {
+                changed.push("description");
+            }
+            (Some(source.clone()), None, changed)
+        }
+        GroupChange::Update { target, changes } => (None, Some(target.clone()), changes.keys().copied().collect()),
+        GroupChange::AddMembers { target, .. } | GroupChange::RemoveMembers { target, .. } => {
+            (None, Some(target.clone()), vec!["members"])
+        }
+        GroupChange::Restore { target } | GroupChange::Delete { target } => (None, Some(target.clone()), Vec::new()),
+    };
+    let (outcome, target_id, reason, message) = match result {
+        Ok(created) => (audit::Outcome::Success, created.clone().or(target_id), None, None),
+        Err(error) => (
+            audit::Outcome::Failure,
+            target_id,
+            Some(error.reason()),
+            Some(error.to_string()),
+        ),
+    };
+    audit::Record {
+        action: action(change, deprovision),
+        source_id,
+        target_id,
+        user_name: format!("group:{}", label(change, names)),
+        changed_attributes: changed,
+        values: Vec::new(),
+        result: outcome,
+        reason,
+        message,
     }
 }
 
@@ -85,10 +140,7 @@ fn count(
         Err(error) => {
             out.failed += 1;
             *out.failed_by_action.entry(action).or_default() += 1;
-            let label = match change {
-                GroupChange::Create { display_name, .. } => display_name.as_str(),
-                other => names.get(target_of(other)).copied().unwrap_or(target_of(other)),
-            };
+            let label = label(change, names);
             tracing::warn!(group = label, action, reason = error.reason(), %error, "group write failed");
             report.keep_failures([UserFailure {
                 user: format!("group:{label}"),
