@@ -10,6 +10,7 @@
 //! `cargo bench --bench groups_cycle`; `XTSYNC_BENCH_GROUPS=10,100` for other sizes
 //! (groups × members per group); `XTSYNC_BENCH_PARTS=graph` (or `scim`) for one.
 
+mod common;
 #[path = "common/counting_proxy.rs"]
 mod counting_proxy;
 #[path = "../tests/fake_graph/mod.rs"]
@@ -23,9 +24,8 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use serde_json::json;
-use xtsync::api::sync_config::SyncConfigurationSpec;
 use xtsync::api::tenant::{Capabilities, ScimSoftDelete};
-use xtsync::cycle::{self, CycleInput, CycleReport};
+use xtsync::cycle::CycleReport;
 use xtsync::providers::Directory;
 use xtsync::providers::msgraph::GraphDirectory;
 use xtsync::providers::msgraph::resource::AnchorAttribute;
@@ -204,25 +204,10 @@ async fn run_cycle(
     watermark: Option<String>,
     groups_watermark: Option<String>,
 ) -> CycleReport {
-    let spec: SyncConfigurationSpec = serde_json::from_value(json!({
-        "sourceRef": { "name": "source" },
-        "targetRef": { "name": "target" },
+    let spec = json!({
         "scope": { "mode": "AssignedUsersAndGroups", "groups": groups },
         "groupProvisioning": { "enabled": true },
-    }))
-    .expect("spec");
-    let valid = xtsync::validate::validate(&spec).expect("valid spec");
-    let input = CycleInput {
-        source_tenant_id: SOURCE_TENANT_ID,
-        rules: &valid.rules,
-        approval: None,
-        watermark: watermark.as_deref(),
-        groups_watermark: groups_watermark.as_deref(),
-        dry_run: false,
-        audit: &xtsync::cycle::audit::Discard,
-        progress: &xtsync::cycle::progress::Untracked,
-    };
-    let report = cycle::run(source, target, &input).await.expect("cycle runs");
-    assert_eq!(report.failed, 0, "{:?}", report.failures.first());
-    report
+    });
+    let watermarks = [watermark.as_deref(), groups_watermark.as_deref()];
+    common::cycle_of(source, target, SOURCE_TENANT_ID, spec, watermarks).await
 }

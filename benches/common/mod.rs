@@ -7,25 +7,36 @@ use xtsync::providers::Directory;
 
 /// A cycle of an `AllUsers` configuration with the default mappings: Initial without a
 /// watermark, Incremental from one. Every write must succeed.
+#[allow(dead_code)] // each bench binary compiles this module; not all of them use every part
 pub async fn all_users_cycle(
     source: &dyn Directory,
     target: &dyn Directory,
     source_tenant_id: &str,
     watermark: Option<&str>,
 ) -> CycleReport {
-    let spec: SyncConfigurationSpec = serde_json::from_value(json!({
-        "sourceRef": { "name": "source" },
-        "targetRef": { "name": "target" },
-        "scope": { "mode": "AllUsers" },
-    }))
-    .expect("spec");
+    let spec = json!({ "scope": { "mode": "AllUsers" } });
+    cycle_of(source, target, source_tenant_id, spec, [watermark, None]).await
+}
+
+/// A cycle of the configuration whose spec is `spec` (the refs are added), from
+/// `[watermark, groups_watermark]`. Every write must succeed.
+pub async fn cycle_of(
+    source: &dyn Directory,
+    target: &dyn Directory,
+    source_tenant_id: &str,
+    mut spec: serde_json::Value,
+    [watermark, groups_watermark]: [Option<&str>; 2],
+) -> CycleReport {
+    spec["sourceRef"] = json!({ "name": "source" });
+    spec["targetRef"] = json!({ "name": "target" });
+    let spec: SyncConfigurationSpec = serde_json::from_value(spec).expect("spec");
     let valid = xtsync::validate::validate(&spec).expect("valid spec");
     let input = CycleInput {
         source_tenant_id,
         rules: &valid.rules,
         approval: None,
         watermark,
-        groups_watermark: None,
+        groups_watermark,
         dry_run: false,
         audit: &xtsync::cycle::audit::Discard,
         progress: &xtsync::cycle::progress::Untracked,

@@ -33,16 +33,24 @@ async fn with_alice_and_bob(name: &str) -> (TestNs, String, String) {
 /// contoso → fabrikam provisioning `groups` (and their members) with `membership`; `users`
 /// are assigned too. A new `interval` is a spec change: a cycle starts at once.
 pub(crate) fn config(interval: &str, users: &[&str], groups: &[&str], membership: &str) -> manifests::Manifests {
-    manifests::sync_config(
-        CONFIG,
-        "contoso",
-        "fabrikam",
-        json!({
-            "interval": interval,
-            "scope": { "mode": "AssignedUsersAndGroups", "users": users, "groups": groups },
-            "groupProvisioning": { "enabled": true, "membership": membership },
-        }),
-    )
+    config_with(interval, users, groups, membership, json!({}))
+}
+
+/// `config`, with `extra` merged into the spec.
+fn config_with(
+    interval: &str,
+    users: &[&str],
+    groups: &[&str],
+    membership: &str,
+    extra: Value,
+) -> manifests::Manifests {
+    let mut spec = json!({
+        "interval": interval,
+        "scope": { "mode": "AssignedUsersAndGroups", "users": users, "groups": groups },
+        "groupProvisioning": { "enabled": true, "membership": membership },
+    });
+    manifests::merge(&mut spec, extra);
+    manifests::sync_config(CONFIG, "contoso", "fabrikam", spec)
 }
 
 pub(crate) async fn cycle(t: &TestNs, manifests: &manifests::Manifests) -> SyncConfigurationStatus {
@@ -377,19 +385,9 @@ async fn a_group_leaving_scope_counts_toward_the_deletion_threshold() {
     let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
     contoso.add_group("Sales", &[alice.as_str()]).await;
     contoso.add_group("Marketing", &[bob.as_str()]).await;
-    let spec = |interval: &str, groups: &[&str]| {
-        manifests::sync_config(
-            CONFIG,
-            "contoso",
-            "fabrikam",
-            json!({
-                "interval": interval,
-                "scope": { "mode": "AssignedUsersAndGroups", "users": ["alice@contoso.com"], "groups": groups },
-                "groupProvisioning": { "enabled": true },
-                "deprovision": { "accidentalDeletionThreshold": 0 },
-            }),
-        )
-    };
+    let threshold = || json!({ "deprovision": { "accidentalDeletionThreshold": 0 } });
+    let spec =
+        |interval: &str, groups: &[&str]| config_with(interval, &["alice@contoso.com"], groups, "Direct", threshold());
     cycle(&t, &spec("10s", &["Sales", "Marketing"])).await;
     assert!(fabrikam.group_named("Marketing").await.is_some());
 
