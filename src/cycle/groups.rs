@@ -18,7 +18,7 @@ pub use members::Members;
 use super::report::{CycleError, CycleReport, GroupReport, SKIP, UserFailure};
 use super::{CycleInput, audit};
 use crate::engine::groups::{self, GroupChange, GroupPlanInput, Membership, SourceGroup, TargetGroup};
-use crate::engine::plan::SkipReason;
+use crate::engine::plan::{Skip, SkipReason};
 use crate::engine::rules::GroupRules;
 use crate::engine::threshold::{self, Judgement};
 use crate::providers::Directory;
@@ -112,24 +112,19 @@ pub async fn run(
 /// Groups of scope the plan skips: logged, and kept in the cycle's failures.
 fn skipped(skips: &[groups::GroupSkip], input: &CycleInput<'_>, report: &mut CycleReport) {
     for skip in skips {
-        input.audit.record(audit::Record {
+        let skip = Skip {
+            user: format!("group:{}", skip.group),
+            reason: skip.reason,
+            message: skip.message.clone(),
+        };
+        input.audit.record(audit::of_skip(&skip));
+        report.keep_failures([UserFailure {
+            user: skip.user,
             action: SKIP,
-            source_id: None,
-            target_id: None,
-            user_name: format!("group:{}", skip.group),
-            changed_attributes: Vec::new(),
-            values: Vec::new(),
-            result: audit::Outcome::Skipped,
-            reason: Some(skip.reason.as_str()),
-            message: Some(skip.message.clone()),
-        });
+            reason: skip.reason.as_str(),
+            message: skip.message,
+        }]);
     }
-    report.keep_failures(skips.iter().map(|skip| UserFailure {
-        user: format!("group:{}", skip.group),
-        action: SKIP,
-        reason: skip.reason.as_str(),
-        message: skip.message.clone(),
-    }));
 }
 
 /// A group `scope.groups` names, by displayName or id.

@@ -117,9 +117,8 @@ async fn group_on_demand(
         let message = format!("'{group}' is a group, and groupProvisioning is not enabled");
         return Ok(OnDemandOutcome::new(OnDemandResult::OutOfScope, message));
     }
-    let target_users = target.list_users().await.map_err(CycleError::TargetRead)?;
-    let members = groups::Members::of(&target_users, input.source_tenant_id, true);
-    drop(target_users);
+    // None of the target's users known yet: the group step reads them, with its groups.
+    let members = groups::Members::of(&[], input.source_tenant_id, false);
     let mut report = CycleReport {
         dry_run: input.dry_run,
         ..CycleReport::default()

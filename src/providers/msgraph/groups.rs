@@ -41,6 +41,11 @@ fn to_group(value: &Value, property: &str) -> Option<TargetGroup> {
     })
 }
 
+/// A group of an answer; one without an id makes the answer invalid.
+fn read_group(value: &Value, property: &str) -> Result<TargetGroup, DirectoryError> {
+    to_group(value, property).ok_or_else(|| DirectoryError::InvalidResponse("a group without id".into()))
+}
+
 /// One request of a change, and whether a 404 answers it as well as a success (removing what
 /// is already gone).
 struct Step {
@@ -81,9 +86,7 @@ impl GraphDirectory {
         let (values, _) = self.client.list_all(&url, false).await?;
         let mut groups = values
             .iter()
-            .map(|v| {
-                to_group(v, &property).ok_or_else(|| DirectoryError::InvalidResponse("a listed group has no id".into()))
-            })
+            .map(|v| read_group(v, &property))
             .collect::<Result<Vec<_>, _>>()?;
         self.read_members(&mut groups).await?;
         Ok(groups)
@@ -136,8 +139,7 @@ impl GraphDirectory {
             if value.get("@removed").is_some() {
                 continue;
             }
-            let group =
-                to_group(value, "").ok_or_else(|| DirectoryError::InvalidResponse("a group without id".into()))?;
+            let group = read_group(value, "")?;
             let index = *at.entry(group.id.clone()).or_insert_with(|| {
                 groups.push(group.clone());
                 groups.len() - 1
@@ -184,9 +186,7 @@ impl GraphDirectory {
         let mut groups = Vec::new();
         for read in self.run(reads).await {
             let value = read?;
-            groups.push(
-                to_group(&value, "").ok_or_else(|| DirectoryError::InvalidResponse("a group without id".into()))?,
-            );
+            groups.push(read_group(&value, "")?);
         }
         self.read_members(&mut groups).await?;
         Ok(GroupRead {
