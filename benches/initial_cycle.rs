@@ -18,6 +18,8 @@
 mod common;
 #[path = "../tests/fault_rules.rs"]
 mod fault_rules;
+#[path = "common/proc_status.rs"]
+mod proc_status;
 #[path = "../tests/e2e/support/mod.rs"]
 mod support;
 
@@ -82,14 +84,16 @@ async fn main() {
             .await;
         let seeded = Instant::now();
 
+        let cpu = CpuUse::start(&targets["floor"], &source_server);
         let floor = floor(&tenant("floor"), &names).await;
         println!(
             "N={n:>6}  floor (plain POST /Users):          {:>8.2?}  {:>5.0} users/s",
             floor,
             n as f64 / floor.as_secs_f64()
         );
+        cpu.print(n);
 
-        let started = Instant::now();
+        let (cpu, started) = (CpuUse::start(&targets["bulk"], &source_server), Instant::now());
         let report = run_cycle(&source, &tenant("bulk"), true).await;
         let bulk = started.elapsed();
         assert_eq!(report.created as usize, n);
@@ -97,8 +101,9 @@ async fn main() {
             "N={n:>6}  xtsync initial cycle, Bulk:         {bulk:>8.2?}  ratio to floor {:.2}",
             ratio(bulk, floor)
         );
+        cpu.print(n);
 
-        let started = Instant::now();
+        let (cpu, started) = (CpuUse::start(&targets["single"], &source_server), Instant::now());
         let report = run_cycle(&source, &tenant("single"), false).await;
         let single = started.elapsed();
         assert_eq!(report.created as usize, n);
@@ -106,13 +111,15 @@ async fn main() {
             "N={n:>6}  xtsync initial cycle, no Bulk:      {single:>8.2?}  ratio to floor {:.2}",
             ratio(single, floor)
         );
+        cpu.print(n);
 
         // The steady state: a directory whose users last changed over a minute before the
         // cycle that sets the watermark (within the minute, the next read takes them again).
         tokio::time::sleep(Duration::from_secs(61).saturating_sub(seeded.elapsed())).await;
-        let started = Instant::now();
+        let (cpu, started) = (CpuUse::start(&targets["bulk"], &source_server), Instant::now());
         let second = run_cycle(&source, &tenant("bulk"), true).await;
         let no_op = started.elapsed();
+        let no_op_cpu = cpu.stop();
         let bulk_target = tenant("bulk");
         let started = Instant::now();
         let (read_source, read_target) = tokio::join!(full_read(&source), full_read(&bulk_target));
@@ -124,6 +131,7 @@ async fn main() {
             second.unchanged,
             ratio(no_op, both_read)
         );
+        print_cpu(no_op_cpu, n);
 
         // Ten changes among N, then an incremental cycle from the last watermark.
         let source_client = support::scim::Scim::new(source.clone());
@@ -163,6 +171,48 @@ async fn main() {
             overall / 1024
         );
     }
+}
+
+/// The CPU time xtsync (this process), the target's server and the source's server use
+/// during a measurement: where the two cores went.
+struct CpuUse {
+    pids: [Option<u32>; 3],
+    before: [f64; 3],
+}
+
+impl CpuUse {
+    fn start(target: &support::Background, source: &support::Background) -> CpuUse {
+        let server = |b: &support::Background| {
+            let port = b.ready_line.rsplit(':').next().unwrap_or_default().to_owned();
+            proc_status::pid_of(&["--port", &port])
+        };
+        let pids = [Some(std::process::id()), server(target), server(source)];
+        CpuUse {
+            before: Self::now(&pids),
+            pids,
+        }
+    }
+
+    fn now(pids: &[Option<u32>; 3]) -> [f64; 3] {
+        pids.map(|pid| pid.map_or(0.0, proc_status::cpu_seconds))
+    }
+
+    /// The CPU seconds spent since `start`.
+    fn stop(&self) -> [f64; 3] {
+        let after = Self::now(&self.pids);
+        [0, 1, 2].map(|i| after[i] - self.before[i])
+    }
+
+    fn print(&self, n: usize) {
+        print_cpu(self.stop(), n);
+    }
+}
+
+fn print_cpu([this, target, source]: [f64; 3], n: usize) {
+    println!(
+        "          CPU: this process {this:.1} s ({:.0} µs per user), target server {target:.1} s, source server {source:.1} s",
+        this * 1e6 / n as f64
+    );
 }
 
 /// Every thread of this process on CPU `cpu` (`taskset -a -p`); whether it worked.

@@ -192,9 +192,9 @@ async fn mesh() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let (cpu_before, at) = (cpu_ticks(operator.pid()), Instant::now());
+    let (cpu_before, at) = (proc_status::cpu_seconds(operator.pid()), Instant::now());
     tokio::time::sleep(Duration::from_secs(60)).await;
-    let busy = (cpu_ticks(operator.pid()) - cpu_before) as f64 / clock_ticks_per_second();
+    let busy = proc_status::cpu_seconds(operator.pid()) - cpu_before;
     println!(
         "mesh: idle operator over {:.0?}: {:.2} % of one core; RSS {} MiB (peak {} MiB)",
         at.elapsed(),
@@ -292,27 +292,4 @@ impl Drop for Operator {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// User and system time of a process, in clock ticks (`/proc/<pid>/stat` fields 14 and 15).
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The command name (field 2) may hold spaces; fields are counted after its ')'.
-    let after: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or("", |(_, rest)| rest)
-        .split_whitespace()
-        .collect();
-    // After ')': state is field 3, so utime (14) and stime (15) are the 12th and 13th.
-    let field = |i: usize| after.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
-    field(11) + field(12)
-}
-
-fn clock_ticks_per_second() -> f64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-        .unwrap_or(100.0)
 }
