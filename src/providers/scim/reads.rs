@@ -12,7 +12,9 @@ use crate::providers::DirectoryError;
 
 /// Page size for reads (servers may return fewer; RFC 7644 §3.4.2.4).
 const PAGE_SIZE: usize = 1000;
-/// The first page is smaller: an Initial cycle starts writing once it is read.
+/// The first page is smaller: an Initial cycle starts writing once it is read. The pages after
+/// it double up to `PAGE_SIZE`, so that each is read before the writes of the one before have
+/// ended (a page of 1,000 straight after the first 100 left the target idle while it was read).
 const FIRST_PAGE_SIZE: usize = 100;
 /// A listing longer than this many pages is taken for a server that pages forever.
 const MAX_PAGES: usize = 10_000;
@@ -22,7 +24,16 @@ pub(super) struct Pages {
     /// `Users` or `Groups`.
     pub path: &'static str,
     pub first: usize,
+    /// The size pages grow to, doubling from `first`.
     pub then: usize,
+}
+
+impl Pages {
+    /// The count asked for in page `number` (from 0).
+    fn size(&self, number: usize) -> usize {
+        let doublings = u32::try_from(number).unwrap_or(u32::MAX).min(usize::BITS - 1);
+        self.first.saturating_mul(1 << doublings).min(self.then.max(self.first))
+    }
 }
 
 impl ScimClient {
@@ -91,10 +102,7 @@ impl ScimClient {
                 .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
             url.query_pairs_mut()
                 .append_pair("startIndex", &start_index.to_string())
-                .append_pair(
-                    "count",
-                    &if page_number == 0 { pages.first } else { pages.then }.to_string(),
-                );
+                .append_pair("count", &pages.size(page_number).to_string());
             if let Some(filter) = filter {
                 url.query_pairs_mut().append_pair("filter", filter);
             }
@@ -149,5 +157,32 @@ impl ScimClient {
             .iter()
             .filter_map(|m| m.get("value").and_then(Value::as_str).map(str::to_owned))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pages;
+
+    #[test]
+    fn pages_double_from_the_first_up_to_the_page_size() {
+        let pages = Pages {
+            path: "Users",
+            first: 100,
+            then: 1000,
+        };
+        let sizes: Vec<usize> = (0..7).map(|n| pages.size(n)).collect();
+        assert_eq!(sizes, [100, 200, 400, 800, 1000, 1000, 1000]);
+        assert_eq!(pages.size(usize::MAX), 1000, "no overflow, however long the listing");
+    }
+
+    #[test]
+    fn pages_of_one_size_stay_that_size() {
+        let pages = Pages {
+            path: "Groups",
+            first: 50,
+            then: 50,
+        };
+        assert!((0..70).all(|n| pages.size(n) == 50));
     }
 }
