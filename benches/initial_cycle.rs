@@ -64,16 +64,9 @@ async fn main() {
     // On a machine of its own, the source would never take the CPU xtsync needs to answer the
     // target at once; at the lowest priority it takes only what xtsync leaves
     // (XTSYNC_BENCH_SOURCE_NICE=0: the same priority as xtsync).
-    let source_niceness = std::env::var("XTSYNC_BENCH_SOURCE_NICE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(19);
+    let source_niceness: i32 = env_or("XTSYNC_BENCH_SOURCE_NICE", 19);
     let reniced = source_niceness != 0 && renice(server_pid(&source_server), source_niceness);
-    let repeats = std::env::var("XTSYNC_BENCH_REPEATS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3_usize)
-        .max(1);
+    let repeats = env_or("XTSYNC_BENCH_REPEATS", 3_usize).max(1);
     let run_id = std::process::id();
     println!(
         "source scim2-server at {} ({}); every target on a server of its own; concurrency {}; {}; {repeats} rounds",
@@ -257,6 +250,11 @@ impl Bench<'_> {
             incremental.updated
         );
     }
+}
+
+/// The environment variable `name` parsed, or `default` when unset or unparsable.
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 fn median(values: &mut [f64]) -> f64 {
