@@ -9,8 +9,9 @@
 //! only the CPU xtsync leaves, as it would on a machine of its own.
 //!
 //! For N in 1,000 and 10,000 it prints, over `XTSYNC_BENCH_REPEATS` rounds (default 3): the
-//! floor; xtsync's initial cycle without Bulk and with Bulk (as the server announces it); the
-//! median of the rounds' ratios to the floor. Then a second cycle with nothing changed (writes
+//! floor; the floor beside a plain read of the source (on one machine, the source's serving of
+//! its pages slows the target's server too); xtsync's initial cycle without Bulk and with Bulk
+//! (as the server announces it); the median of the rounds' ratios to both floors. Then a second cycle with nothing changed (writes
 //! must be 0) against a minimal client's full read of both directories, an incremental cycle
 //! after 10 changes, and the peak RSS of a process that runs an initial cycle, then a cycle with
 //! nothing changed.
@@ -128,6 +129,11 @@ async fn main() {
 enum Writer {
     /// The minimal client: plain `POST /Users`.
     Floor,
+    /// The same `POST`s while a minimal reader takes every page of the source alongside: on one
+    /// machine, the source's serving of its pages competes for the hardware the target runs on
+    /// (memory, caches, the host's cores), as it does in xtsync's cycle, which reads the source
+    /// while it writes. The floor a sync can reach here; done when both are.
+    FloorBesideSourceRead,
     /// xtsync's Initial cycle without Bulk: one `POST` per user.
     OnePostPerUser,
     /// xtsync's Initial cycle with Bulk, as the server announces it.
@@ -138,6 +144,7 @@ impl Writer {
     fn label(self) -> &'static str {
         match self {
             Writer::Floor => "floor (plain POST /Users):",
+            Writer::FloorBesideSourceRead => "floor beside a source read:",
             Writer::OnePostPerUser => "xtsync initial cycle, no Bulk:",
             Writer::Bulk => "xtsync initial cycle, Bulk:",
         }
@@ -162,24 +169,32 @@ impl Bench<'_> {
     /// Bulk target, with its server, for the steady state.
     async fn initial_cycles(&self, repeats: usize) -> (support::Background, String) {
         let n = self.names.len();
-        let mut ratios: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+        // The ratios of no Bulk and Bulk to the floor, then to the floor beside a source read.
+        let mut ratios: [Vec<f64>; 4] = Default::default();
         let mut last_bulk = None;
         for round in 1..=repeats {
-            let mut floor = Duration::ZERO;
-            for writer in [Writer::Floor, Writer::OnePostPerUser, Writer::Bulk] {
+            let mut floors = [Duration::ZERO; 2];
+            for writer in [
+                Writer::Floor,
+                Writer::FloorBesideSourceRead,
+                Writer::OnePostPerUser,
+                Writer::Bulk,
+            ] {
                 let server = support::start_scim_server_on(self.target_cpu);
                 let target = format!("{}/{}-{round}-{n}/v2", server.ready_line, self.tenant_prefix);
                 let cpu = CpuUse::start(&server, self.source_server);
                 let took = self.write_all(writer, &target).await;
                 let compared = match writer {
-                    Writer::Floor => {
-                        floor = took;
+                    Writer::Floor | Writer::FloorBesideSourceRead => {
+                        floors[usize::from(matches!(writer, Writer::FloorBesideSourceRead))] = took;
                         format!("{:>5.0} users/s", n as f64 / took.as_secs_f64())
                     }
                     Writer::OnePostPerUser | Writer::Bulk => {
                         let index = usize::from(matches!(writer, Writer::Bulk));
-                        ratios[index].push(ratio(took, floor));
-                        format!("ratio to floor {:.2}", ratio(took, floor))
+                        let [to_floor, to_beside] = floors.map(|floor| ratio(took, floor));
+                        ratios[index].push(to_floor);
+                        ratios[index + 2].push(to_beside);
+                        format!("ratio to floor {to_floor:.2}, to the floor beside a source read {to_beside:.2}")
                     }
                 };
                 println!(
@@ -192,15 +207,25 @@ impl Bench<'_> {
                 }
             }
         }
-        let [single, bulk] = ratios.map(|mut r| median(&mut r));
+        let [single, bulk, single_beside, bulk_beside] = ratios.map(|mut r| median(&mut r));
         println!("N={n:>6}  median of {repeats} rounds: no Bulk {single:.2} × the floor, Bulk {bulk:.2} ×");
+        println!(
+            "N={n:>6}  median of {repeats} rounds: no Bulk {single_beside:.2} × the floor beside a source read, Bulk {bulk_beside:.2} ×"
+        );
         last_bulk.expect("at least one round")
     }
 
     /// The time `writer` takes to create every user in the empty `target`.
     async fn write_all(&self, writer: Writer, target: &str) -> Duration {
-        if matches!(writer, Writer::Floor) {
-            return floor(target, self.names).await;
+        match writer {
+            Writer::Floor => return floor(target, self.names).await,
+            Writer::FloorBesideSourceRead => {
+                let started = Instant::now();
+                let (_, read) = tokio::join!(floor(target, self.names), full_read(self.source));
+                assert_eq!(read, self.names.len(), "the reader took every source user");
+                return started.elapsed();
+            }
+            Writer::OnePostPerUser | Writer::Bulk => {}
         }
         let started = Instant::now();
         let report = run_cycle(self.source, target, matches!(writer, Writer::Bulk)).await;
