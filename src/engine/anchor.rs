@@ -20,8 +20,14 @@ impl Anchor {
 
     /// Parses `<guid>/<id>`; anything else is not an anchor (an ordinary externalId).
     pub fn parse(text: &str) -> Option<Anchor> {
+        Anchor::split(text).map(|(tenant, user)| Anchor::new(tenant, user))
+    }
+
+    /// `parse` without copying: the tenant GUID (in the case it was written in) and the user
+    /// id, borrowed from `text`. The target index holds one per target user.
+    pub fn split(text: &str) -> Option<(&str, &str)> {
         let (tenant, user) = text.split_once('/')?;
-        (is_guid(tenant) && !user.is_empty()).then(|| Anchor::new(tenant, user))
+        (is_guid(tenant) && !user.is_empty()).then_some((tenant, user))
     }
 }
 
@@ -49,6 +55,11 @@ mod tests {
         let a = Anchor::parse("72F988BF-86f1-41af-91ab-2d7cd011db47/u-1").expect("anchor");
         assert_eq!(a.tenant_id, "72f988bf-86f1-41af-91ab-2d7cd011db47");
         assert_eq!(a.to_string(), "72f988bf-86f1-41af-91ab-2d7cd011db47/u-1");
+        assert_eq!(
+            Anchor::split("72F988BF-86f1-41af-91ab-2d7cd011db47/u-1"),
+            Some(("72F988BF-86f1-41af-91ab-2d7cd011db47", "u-1")),
+            "split borrows both parts as written"
+        );
         for not in [
             "",
             "abc/1",
@@ -57,6 +68,7 @@ mod tests {
             "72f988bf-86f1-41af-91ab/x",
         ] {
             assert_eq!(Anchor::parse(not), None, "{not}");
+            assert_eq!(Anchor::split(not), None, "{not}");
         }
     }
 }

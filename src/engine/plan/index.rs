@@ -1,17 +1,21 @@
 //! The target, indexed for the plan: who is ours (anchored to this source) and who a desired
 //! userName or email would match.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
+use crate::engine::anchor::Anchor;
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::user::{Attributes, User};
 
 /// The target, indexed for the plan: users anchored to this source by source id, and every user
-/// by lower-cased userName and work email for matching (several users may share a key).
+/// by lower-cased userName and work email for matching (several users may share a key). Its
+/// keys borrow from the target users where they can (an index of 100,000 users is most of a
+/// cycle's memory): the source id from the anchor, a userName or email already in lower case.
 pub struct TargetIndex<'a> {
-    pub ours: HashMap<String, &'a User>,
-    by_name: HashMap<String, Vec<&'a User>>,
-    by_email: HashMap<String, Vec<&'a User>>,
+    pub ours: HashMap<&'a str, &'a User>,
+    by_name: HashMap<Cow<'a, str>, Vec<&'a User>>,
+    by_email: HashMap<Cow<'a, str>, Vec<&'a User>>,
 }
 
 impl<'a> TargetIndex<'a> {
@@ -22,7 +26,7 @@ impl<'a> TargetIndex<'a> {
         let Some(source_manager) = desired.get("manager") else {
             return;
         };
-        match self.ours.get(source_manager) {
+        match self.ours.get(source_manager.as_str()) {
             Some(target_manager) => {
                 desired.insert("manager", target_manager.id.clone());
             }
@@ -44,16 +48,17 @@ impl<'a> TargetIndex<'a> {
             by_email: HashMap::new(),
         };
         for user in target {
-            if let Some(anchor) = user.anchor().filter(|a| a.tenant_id == source_tenant) {
-                index.ours.entry(anchor.user_id).or_insert(user);
+            let anchored = user.get("externalId").and_then(Anchor::split);
+            if let Some((_, source_id)) = anchored.filter(|(tenant, _)| tenant.eq_ignore_ascii_case(source_tenant)) {
+                index.ours.entry(source_id).or_insert(user);
             }
             index
                 .by_name
-                .entry(user.user_name().to_lowercase())
+                .entry(lower_case(user.user_name()))
                 .or_default()
                 .push(user);
             if let Some(email) = user.email() {
-                index.by_email.entry(email.to_lowercase()).or_default().push(user);
+                index.by_email.entry(lower_case(email)).or_default().push(user);
             }
         }
         index
@@ -67,7 +72,7 @@ impl<'a> TargetIndex<'a> {
             let key = value.to_lowercase();
             for user in [&self.by_name, &self.by_email]
                 .iter()
-                .filter_map(|map| map.get(&key))
+                .filter_map(|map| map.get(key.as_str()))
                 .flatten()
             {
                 if !found.iter().any(|f| f.id == user.id) {
@@ -76,5 +81,33 @@ impl<'a> TargetIndex<'a> {
             }
         }
         found
+    }
+}
+
+/// `text.to_lowercase()`, borrowed when that changes nothing (only `Σ` lowers by context,
+/// and it always changes).
+fn lower_case(text: &str) -> Cow<'_, str> {
+    if text.chars().flat_map(char::to_lowercase).eq(text.chars()) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.to_lowercase())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lower_case;
+    use std::borrow::Cow;
+
+    #[test]
+    fn lower_case_borrows_only_what_to_lowercase_leaves_as_it_is() {
+        for text in ["ada@contoso.com", "", "ß", "σ", "東京"] {
+            assert!(matches!(lower_case(text), Cow::Borrowed(t) if t == text), "{text}");
+        }
+        // `ǅ` is titlecase, not uppercase, and `Σ` lowers by its place in the word.
+        for text in ["Ada@Contoso.com", "ǅemal", "ΟΔΥΣΣΕΥΣ", "İ"] {
+            assert!(matches!(lower_case(text), Cow::Owned(_)), "{text}");
+            assert_eq!(lower_case(text), text.to_lowercase(), "{text}");
+        }
     }
 }

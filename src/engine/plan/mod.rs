@@ -235,8 +235,8 @@ pub struct Planner<'a> {
     managed: Vec<&'static str>,
     /// Source ids of users provisioned from this source (keys of `index.ours`) seen in scope,
     /// and seen out of scope.
-    seen_in_scope: HashSet<String>,
-    seen_excluded: HashSet<String>,
+    seen_in_scope: HashSet<&'a str>,
+    seen_excluded: HashSet<&'a str>,
 }
 
 /// What a plan decides once the source read has ended.
@@ -268,7 +268,7 @@ impl<'a> Planner<'a> {
     pub fn page(&mut self, source: &[User]) -> Plan {
         let mut plan = Plan::default();
         for user in source {
-            let ours = self.index.ours.contains_key(&user.id).then(|| user.id.clone());
+            let ours = self.index.ours.get_key_value(user.id.as_str()).map(|(id, _)| *id);
             if scope::exclusion(&self.rules.scope, self.assignments, user).is_some() {
                 self.seen_excluded.extend(ours);
                 continue;
@@ -288,7 +288,7 @@ impl<'a> Planner<'a> {
     /// A user seen out of scope leaves it whatever the read; a user not seen at all may be
     /// gone, but only after a complete read, and only once a direct read confirms it (rule 8).
     pub fn finish(self, source_complete: bool) -> Ending {
-        let mut ours: Vec<(&String, &&User)> = self.index.ours.iter().filter(|(_, t)| t.active()).collect();
+        let mut ours: Vec<(&&str, &&User)> = self.index.ours.iter().filter(|(_, t)| t.active()).collect();
         let mut ending = Ending {
             deprovisions: Vec::new(),
             unseen: Vec::new(),
@@ -300,16 +300,16 @@ impl<'a> Planner<'a> {
         ours.sort_by(|a, b| a.1.id.cmp(&b.1.id));
         for (source_id, target) in ours {
             // In scope wins over out of scope: a source user listed twice is not taken away.
-            if self.seen_in_scope.contains(source_id.as_str()) {
+            if self.seen_in_scope.contains(*source_id) {
                 continue;
             }
-            if self.seen_excluded.contains(source_id.as_str()) {
+            if self.seen_excluded.contains(*source_id) {
                 ending.deprovisions.push(Change::Deprovision {
                     target: (*target).into(),
                 });
             } else if source_complete {
                 ending.unseen.push(Unseen {
-                    source_id: source_id.clone(),
+                    source_id: (*source_id).to_owned(),
                     target: (*target).into(),
                 });
             }
@@ -330,11 +330,11 @@ fn plan_user(
         reason,
         message,
     };
-    let creating = !index.ours.contains_key(&user.id);
+    let creating = !index.ours.contains_key(user.id.as_str());
     let mut desired = mapping::desired(&rules.mappings, user, anchor, rules.user_type, creating)
         .map_err(|e| skip(SkipReason::MappingFailed, e.to_string()))?;
     let source = user.id.clone();
-    if let Some(existing) = index.ours.get(&user.id) {
+    if let Some(existing) = index.ours.get(user.id.as_str()) {
         index.resolve_manager(&mut desired, Some(existing));
         let changes = diff(&desired, existing, managed);
         // Rule 5: an update never gives a user the userName or email of an internal user.
