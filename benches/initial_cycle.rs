@@ -11,10 +11,10 @@
 //! For N in 1,000 and 10,000 it prints, over `XTSYNC_BENCH_REPEATS` rounds (default 3): the
 //! floor; the floor beside a plain read of the source (on one machine, the source's serving of
 //! its pages slows the target's server too); xtsync's initial cycle without Bulk and with Bulk
-//! (as the server announces it); the median of the rounds' ratios to both floors. Then a second cycle with nothing changed (writes
-//! must be 0) against a minimal client's full read of both directories, an incremental cycle
-//! after 10 changes, and the peak RSS of a process that runs an initial cycle, then a cycle with
-//! nothing changed.
+//! (as the server announces it); the median of the rounds' ratios to both floors. Then a
+//! second cycle with nothing changed (writes must be 0) against a minimal client's full read
+//! of both directories, an incremental cycle after 10 changes, and the peak RSS of a process
+//! that runs an initial cycle, then a cycle with nothing changed.
 //!
 //! `cargo bench --bench initial_cycle` (or `make bench`); `XTSYNC_BENCH_SIZES=1000` or
 //! `XTSYNC_BENCH_REPEATS=1` for a quicker run.
