@@ -9,9 +9,11 @@
 //! only the CPU xtsync leaves, as it would on a machine of its own.
 //!
 //! For N in 1,000 and 10,000 it prints, over `XTSYNC_BENCH_REPEATS` rounds (default 3): the
-//! floor; the floor beside a plain read of the source (on one machine, the source's serving of
-//! its pages slows the target's server too); xtsync's initial cycle without Bulk and with Bulk
-//! (as the server announces it); the median of the rounds' ratios to both floors. Then a
+//! floor; xtsync's initial cycle without Bulk; the floor beside a plain read of the source (on
+//! one machine, the source's serving of its pages slows the target's server too) and how long
+//! that read took on its own; xtsync's initial cycle with Bulk (as the server announces it);
+//! the floor again, so that each round compares xtsync with the mean of a floor before and
+//! after it; the median of the rounds' ratios to both floors. Then a
 //! second cycle with nothing changed (writes must be 0) against a minimal client's full read
 //! of both directories, an incremental cycle after 10 changes, and the peak RSS of a process
 //! that runs an initial cycle, then a cycle with nothing changed.
@@ -124,6 +126,16 @@ async fn main() {
     }
 }
 
+/// A round's measurements, in order: the plain floor brackets xtsync's cycles, and the floor
+/// beside a source read sits between them.
+const ROUND: [Writer; 5] = [
+    Writer::Floor,
+    Writer::OnePostPerUser,
+    Writer::FloorBesideSourceRead,
+    Writer::Bulk,
+    Writer::Floor,
+];
+
 /// Who writes the N users into an empty target.
 #[derive(Clone, Copy)]
 enum Writer {
@@ -161,51 +173,67 @@ struct Bench<'a> {
 }
 
 impl Bench<'_> {
-    /// `repeats` rounds of the floor, the Initial cycle without Bulk and with it, each into a
-    /// scim2-server of its own, started empty (a Python server slows as it holds more objects,
-    /// and no measurement pays for another's users); the median of the rounds' ratios. A round
-    /// times the floor and xtsync one after the other, so that both meet the same machine: the
-    /// target server's speed for the same work drifts by ±15 % over minutes. Returns the last
-    /// Bulk target, with its server, for the steady state.
+    /// `repeats` rounds of the floors and the Initial cycles without Bulk and with it, each into
+    /// a scim2-server of its own, started empty (a Python server slows as it holds more objects,
+    /// and no measurement pays for another's users); the median of the rounds' ratios. The
+    /// target server's speed for the same work drifts by ±15 % over minutes, so a round times
+    /// the plain floor before and after xtsync's cycles and compares them with the mean of the
+    /// two, and times the floor beside a source read between them. Returns the last Bulk
+    /// target, with its server, for the steady state.
     async fn initial_cycles(&self, repeats: usize) -> (support::Background, String) {
         let n = self.names.len();
         // The ratios of no Bulk and Bulk to the floor, then to the floor beside a source read.
         let mut ratios: [Vec<f64>; 4] = Default::default();
         let mut last_bulk = None;
         for round in 1..=repeats {
-            let mut floors = [Duration::ZERO; 2];
-            for writer in [
-                Writer::Floor,
-                Writer::FloorBesideSourceRead,
-                Writer::OnePostPerUser,
-                Writer::Bulk,
-            ] {
+            let mut took = Vec::with_capacity(ROUND.len());
+            for writer in ROUND {
                 let server = support::start_scim_server_on(self.target_cpu);
-                let target = format!("{}/{}-{round}-{n}/v2", server.ready_line, self.tenant_prefix);
+                let target = format!(
+                    "{}/{}-{round}-{}-{n}/v2",
+                    server.ready_line,
+                    self.tenant_prefix,
+                    took.len()
+                );
                 let cpu = CpuUse::start(&server, self.source_server);
-                let took = self.write_all(writer, &target).await;
-                let compared = match writer {
+                let (wall, source_read) = self.write_all(writer, &target).await;
+                let rate = match writer {
                     Writer::Floor | Writer::FloorBesideSourceRead => {
-                        floors[usize::from(matches!(writer, Writer::FloorBesideSourceRead))] = took;
-                        format!("{:>5.0} users/s", n as f64 / took.as_secs_f64())
+                        format!("{:>5.0} users/s", n as f64 / wall.as_secs_f64())
                     }
-                    Writer::OnePostPerUser | Writer::Bulk => {
-                        let index = usize::from(matches!(writer, Writer::Bulk));
-                        let [to_floor, to_beside] = floors.map(|floor| ratio(took, floor));
-                        ratios[index].push(to_floor);
-                        ratios[index + 2].push(to_beside);
-                        format!("ratio to floor {to_floor:.2}, to the floor beside a source read {to_beside:.2}")
-                    }
+                    Writer::OnePostPerUser | Writer::Bulk => String::new(),
                 };
-                println!(
-                    "N={n:>6}  round {round}/{repeats}  {:<31} {took:>8.2?}  {compared}",
+                let line = format!(
+                    "N={n:>6}  round {round}/{repeats}  {:<31} {wall:>8.2?}  {rate}",
                     writer.label()
                 );
-                cpu.print(n, took);
+                println!("{}", line.trim_end());
+                cpu.print(n, wall);
+                if let Some(read) = source_read {
+                    println!("          the source read beside it took {read:.2?} on its own");
+                }
+                took.push(wall);
                 if matches!(writer, Writer::Bulk) {
                     last_bulk = Some((server, target));
                 }
             }
+            let [floor_before, single, beside, bulk, floor_after] = took[..] else {
+                unreachable!("a round is {} measurements", ROUND.len());
+            };
+            let floor = (floor_before + floor_after) / 2;
+            let round_ratios = [
+                ratio(single, floor),
+                ratio(bulk, floor),
+                ratio(single, beside),
+                ratio(bulk, beside),
+            ];
+            for (all, this) in ratios.iter_mut().zip(round_ratios) {
+                all.push(this);
+            }
+            println!(
+                "N={n:>6}  round {round}/{repeats}  floor {floor:.2?} (mean of before and after): no Bulk {:.2} ×, Bulk {:.2} ×; to the floor beside a source read: {:.2} ×, {:.2} ×",
+                round_ratios[0], round_ratios[1], round_ratios[2], round_ratios[3]
+            );
         }
         let [single, bulk, single_beside, bulk_beside] = ratios.map(|mut r| median(&mut r));
         println!("N={n:>6}  median of {repeats} rounds: no Bulk {single:.2} × the floor, Bulk {bulk:.2} ×");
@@ -215,22 +243,27 @@ impl Bench<'_> {
         last_bulk.expect("at least one round")
     }
 
-    /// The time `writer` takes to create every user in the empty `target`.
-    async fn write_all(&self, writer: Writer, target: &str) -> Duration {
-        match writer {
-            Writer::Floor => return floor(target, self.names).await,
-            Writer::FloorBesideSourceRead => {
-                let started = Instant::now();
-                let (_, read) = tokio::join!(floor(target, self.names), full_read(self.source));
-                assert_eq!(read, self.names.len(), "the reader took every source user");
-                return started.elapsed();
-            }
-            Writer::OnePostPerUser | Writer::Bulk => {}
-        }
+    /// The time `writer` takes to create every user in the empty `target`; beside a source
+    /// read, also the time the read took on its own.
+    async fn write_all(&self, writer: Writer, target: &str) -> (Duration, Option<Duration>) {
         let started = Instant::now();
-        let report = run_cycle(self.source, target, matches!(writer, Writer::Bulk)).await;
-        assert_eq!(report.created as usize, self.names.len());
-        started.elapsed()
+        match writer {
+            Writer::Floor => (floor(target, self.names).await, None),
+            Writer::FloorBesideSourceRead => {
+                let reading = async {
+                    let read = full_read(self.source).await;
+                    (read, started.elapsed())
+                };
+                let (_, (read, read_took)) = tokio::join!(floor(target, self.names), reading);
+                assert_eq!(read, self.names.len(), "the reader took every source user");
+                (started.elapsed(), Some(read_took))
+            }
+            Writer::OnePostPerUser | Writer::Bulk => {
+                let report = run_cycle(self.source, target, matches!(writer, Writer::Bulk)).await;
+                assert_eq!(report.created as usize, self.names.len());
+                (started.elapsed(), None)
+            }
+        }
     }
 
     /// A second cycle with nothing changed, against a plain read of both directories; then ten
