@@ -176,9 +176,9 @@ impl Bench<'_> {
     /// `repeats` rounds of the floors and the Initial cycles without Bulk and with it, each into
     /// a scim2-server of its own, started empty (a Python server slows as it holds more objects,
     /// and no measurement pays for another's users); the median of the rounds' ratios. The
-    /// target server's speed for the same work drifts by ±15 % over minutes, so a round times
-    /// the plain floor before and after xtsync's cycles and compares them with the mean of the
-    /// two, and times the floor beside a source read between them. Returns the last Bulk
+    /// target server's speed for the same work drifts by up to a third over minutes, so a round
+    /// times the plain floor before and after xtsync's cycles and compares them with the mean of
+    /// the two, and times the floor beside a source read between them. Returns the last Bulk
     /// target, with its server, for the steady state.
     async fn initial_cycles(&self, repeats: usize) -> (support::Background, String) {
         let n = self.names.len();
