@@ -35,6 +35,9 @@ pub enum TenantState {
 pub struct TenantFacts {
     pub tenant_id: String,
     pub cloud: Cloud,
+    /// `spec.domains` in compared form (`engine::address::domains`): with a directory's own
+    /// verified domains, the addresses whose users are this tenant's (adoption, rule 5).
+    pub domains: Vec<String>,
 }
 
 /// Another SyncConfiguration's claim on a (source, target) pair of tenant ids. `rank` orders
@@ -243,6 +246,7 @@ mod tests {
         TenantState::Ready(TenantFacts {
             tenant_id: id.into(),
             cloud,
+            domains: Vec::new(),
         })
     }
 

@@ -33,6 +33,7 @@ pub async fn cycle_of(
     let valid = xtsync::validate::validate(&spec).expect("valid spec");
     let input = CycleInput {
         source_tenant_id,
+        source_domains: &[],
         rules: &valid.rules,
         approval: None,
         watermark,

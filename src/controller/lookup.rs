@@ -8,6 +8,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use crate::api::conditions::{self, ConditionReason};
 use crate::api::reasons::TenantReadyReason;
 use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
+use crate::engine::address;
 use crate::gate::{TenantFacts, TenantState};
 
 pub fn tenant(store: &Store<Tenant>, namespace: &str, name: &str) -> Option<Arc<Tenant>> {
@@ -33,6 +34,7 @@ pub fn tenant_state(tenant: Option<&Tenant>) -> TenantState {
         Some(c) if c.status == "True" => TenantState::Ready(TenantFacts {
             tenant_id: tenant.spec.tenant_id.to_ascii_lowercase(),
             cloud: tenant.spec.cloud,
+            domains: address::domains(tenant.spec.domains.iter().map(String::as_str)),
         }),
         Some(c) => TenantState::NotReady {
             reason: c.reason.clone(),

@@ -39,6 +39,9 @@ const LOOKUPS_UP_TO: usize = 100;
 
 pub struct CycleInput<'a> {
     pub source_tenant_id: &'a str,
+    /// The source tenant's domains, in compared form (`engine::address::domains`): only an
+    /// external target user matched by an address in one of them is adopted (rule 5).
+    pub source_domains: &'a [String],
     pub rules: &'a SyncRules,
     /// The value of `xtsync.io/approve-deletions` not consumed yet, if any: lets the set of
     /// deprovisionings with that token through the accidental-deletion threshold.
@@ -85,13 +88,15 @@ async fn initial(
         let _ = ended.send(result);
     };
     let syncing = async move {
-        let (target_users, assignments) = futures::try_join!(
+        let (target_users, assignments, source_domains) = futures::try_join!(
             async { target.list_users().await.map_err(CycleError::TargetRead) },
             read::assignments(source, input),
+            async { Ok(read::source_domains(source, input).await) },
         )?;
         let against = pass::Against {
             target_users: &target_users,
             assignments: &assignments,
+            source_domains: &source_domains,
         };
         let read_end = async {
             let watermark = read_end.await.unwrap_or(Err(DirectoryError::Stopped))?;
@@ -126,9 +131,11 @@ async fn incremental(
     let (sink, pages) = PageSink::channel(1);
     sink.send(source_users).await.map_err(CycleError::SourceRead)?;
     drop(sink);
+    let source_domains = read::source_domains(source, input).await;
     let against = pass::Against {
         target_users: &target_users,
         assignments: &assignments,
+        source_domains: &source_domains,
     };
     let end = pass::ReadEnd {
         watermark: read.watermark,

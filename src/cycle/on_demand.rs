@@ -64,6 +64,7 @@ pub async fn provision_on_demand(
         .map_err(CycleError::TargetRead)?;
     let plan = plan::plan(&PlanInput {
         source_tenant_id: input.source_tenant_id,
+        source_domains: &read::source_domains(source, input).await,
         source: one,
         source_complete: false,
         target: &target_users,

@@ -13,7 +13,7 @@ use super::groups::Members;
 use super::progress::Phase;
 use super::report::{self, CycleError, CycleReport, UserFailure};
 use super::{CycleInput, audit};
-use crate::engine::plan::{Change, Plan, Planner};
+use crate::engine::plan::{Change, Plan, Planner, Source};
 use crate::engine::scope::Assignments;
 use crate::engine::user::User;
 use crate::providers::{Directory, DirectoryError};
@@ -35,6 +35,18 @@ pub struct ReadEnd {
 pub struct Against<'a> {
     pub target_users: &'a [User],
     pub assignments: &'a Assignments,
+    /// The source tenant's domains, compared form (`read::source_domains`).
+    pub source_domains: &'a [String],
+}
+
+impl<'a> Against<'a> {
+    fn planner(&self, input: &'a CycleInput<'_>) -> Planner<'a> {
+        let source = Source {
+            tenant_id: input.source_tenant_id,
+            domains: self.source_domains,
+        };
+        Planner::new(source, self.target_users, self.assignments, input.rules)
+    }
 }
 
 pub async fn run(
@@ -46,12 +58,7 @@ pub async fn run(
     ended: impl Future<Output = Result<ReadEnd, DirectoryError>>,
     members: Option<&mut Members>,
 ) -> Result<CycleReport, CycleError> {
-    let mut planner = Planner::new(
-        input.source_tenant_id,
-        against.target_users,
-        against.assignments,
-        input.rules,
-    );
+    let mut planner = against.planner(input);
     let mut report = CycleReport {
         dry_run: input.dry_run,
         ..CycleReport::default()

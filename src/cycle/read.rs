@@ -6,6 +6,7 @@ use futures::{FutureExt, StreamExt};
 
 use super::CycleInput;
 use super::report::CycleError;
+use crate::engine::address;
 use crate::engine::anchor::Anchor;
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::mapping;
@@ -27,6 +28,22 @@ pub async fn assignments(source: &dyn Directory, input: &CycleInput<'_>) -> Resu
     Ok(Assignments::new(&scope.users, group_members))
 }
 
+/// The source tenant's domains, compared form: its `spec.domains` and those its directory
+/// verified (only asked when adoption is on). A directory that cannot answer leaves the spec's:
+/// fewer users are adopted, none wrongly.
+pub async fn source_domains(source: &dyn Directory, input: &CycleInput<'_>) -> Vec<String> {
+    if !input.rules.adopt_existing {
+        return input.source_domains.to_vec();
+    }
+    match source.verified_domains().await {
+        Ok(verified) => address::domains(input.source_domains.iter().chain(verified.iter()).map(String::as_str)),
+        Err(error) => {
+            tracing::warn!(%error, "the source's verified domains could not be read; only spec.domains are the source's");
+            input.source_domains.to_vec()
+        }
+    }
+}
+
 /// For an incremental cycle (or one user on demand), the target users that may matter to the
 /// changed source users: those anchored to them, and those their userName or email would match
 /// (adoption and conflicts). A few lookups per changed user instead of a full read.
@@ -42,16 +59,18 @@ pub async fn matching_target_users(
         if user.deleted {
             continue;
         }
-        // Rule 5 compares the desired userName and email with target userNames and emails:
-        // each value is looked up both ways.
+        // Rule 5 compares the desired userName and email with every address of the target's
+        // users: each value is looked up both ways (the email lookup finds every email, and
+        // Graph's other addresses). A server's `eq` may compare case or Unicode forms exactly:
+        // the value is looked up in each form `lookup_forms` lists, and the plan compares what
+        // comes back in compared form.
         if let Ok(desired) = mapping::desired(&input.rules.mappings, user, &anchor, input.rules.user_type, true) {
             for value in ["userName", WORK_EMAIL].iter().filter_map(|k| desired.get(k)) {
-                for attribute in ["userName", WORK_EMAIL] {
-                    if !lookups
-                        .iter()
-                        .any(|(a, v)| *a == attribute && v.eq_ignore_ascii_case(value))
-                    {
-                        lookups.push((attribute, value.clone()));
+                for form in address::lookup_forms(value) {
+                    for attribute in ["userName", WORK_EMAIL] {
+                        if !lookups.iter().any(|(a, v)| *a == attribute && *v == form) {
+                            lookups.push((attribute, form.clone()));
+                        }
                     }
                 }
             }

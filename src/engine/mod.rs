@@ -5,6 +5,7 @@
 //! in) → mapping (what they become) → plan (what to change in the target, and why, including
 //! the accidental-deletion threshold).
 
+pub mod address;
 pub mod anchor;
 pub mod attributes;
 pub mod digest;

@@ -20,6 +20,11 @@ pub struct User {
     pub external: bool,
     /// Soft-deleted and restorable (Graph: in deleted items). Reported inactive.
     pub deleted: bool,
+    /// Every other address the directory holds for the user, as it holds them: emails of any
+    /// type besides the work email (SCIM), `otherMails`, `proxyAddresses` and a
+    /// `userPrincipalName` that differs from the userName (Graph). Only matching reads them
+    /// (rule 5: an internal user is recognised by any of its addresses); never written.
+    pub other_addresses: Vec<String>,
 }
 
 pub type Attributes = BTreeMap<&'static str, String>;
@@ -40,6 +45,14 @@ impl User {
 
     pub fn email(&self) -> Option<&str> {
         self.get(super::attributes::WORK_EMAIL)
+    }
+
+    /// The userName, the work email and every other address, as the directory holds them.
+    pub fn every_address(&self) -> impl Iterator<Item = &str> {
+        [self.get("userName"), self.email()]
+            .into_iter()
+            .flatten()
+            .chain(self.other_addresses.iter().map(String::as_str))
     }
 
     pub fn anchor(&self) -> Option<Anchor> {

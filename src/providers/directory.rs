@@ -38,6 +38,13 @@ pub trait Directory: Send + Sync {
     /// this evidence (rule 8): offset paging can miss users and still look complete.
     async fn confirm_gone(&self, ids: &[String]) -> Result<HashSet<String>, DirectoryError>;
 
+    /// The domains the directory itself has verified as its own (Graph: `GET /domains`); an
+    /// address in one of them belongs to one of its users. A directory without that notion
+    /// (SCIM) verifies none: then only the Tenant's `spec.domains` say whose an address is.
+    async fn verified_domains(&self) -> Result<Vec<String>, DirectoryError> {
+        Ok(Vec::new())
+    }
+
     /// Ids of the members of the named groups (by displayName, or by id).
     async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError>;
 

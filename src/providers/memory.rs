@@ -118,6 +118,8 @@ struct State {
     paging: Option<Paging>,
     /// Told of every write, when a test waits for writes.
     written: Option<Arc<Notify>>,
+    /// What `verified_domains` answers (a Graph tenant's `GET /domains`).
+    verified_domains: Vec<String>,
 }
 
 /// Full source reads in pages of `size`, each after the first waiting for `between` if set.
@@ -146,6 +148,11 @@ impl MemoryDirectory {
     }
 
     /// Adds or replaces a user (keeping its id), as a change at a new point in time.
+    /// The domains this directory says it verified, as a Graph tenant does.
+    pub fn set_verified_domains(&self, domains: &[&str]) {
+        self.state().verified_domains = domains.iter().map(|d| (*d).to_owned()).collect();
+    }
+
     pub fn put(&self, mut user: User) {
         let mut state = self.state();
         state.clock += 1;
@@ -386,12 +393,21 @@ impl Directory for MemoryDirectory {
             value: value.to_owned(),
         })?;
         let matches = |u: &User| match attribute {
-            // As SCIM's `emails.value eq`: any of the user's emails.
-            WORK_EMAIL => u.email().is_some_and(|e| e.eq_ignore_ascii_case(value)),
+            // As SCIM's `emails.value eq`: any of the user's emails (and, as Graph's lookup,
+            // any other address).
+            WORK_EMAIL => u
+                .email()
+                .into_iter()
+                .chain(u.other_addresses.iter().map(String::as_str))
+                .any(|e| e.eq_ignore_ascii_case(value)),
             "userName" => u.user_name().eq_ignore_ascii_case(value),
             _ => u.get(attribute) == Some(value),
         };
         Ok(state.users.values().filter(|u| matches(u)).cloned().collect())
+    }
+
+    async fn verified_domains(&self) -> Result<Vec<String>, DirectoryError> {
+        Ok(self.state().verified_domains.clone())
     }
 
     async fn confirm_gone(&self, ids: &[String]) -> Result<HashSet<String>, DirectoryError> {

@@ -101,6 +101,7 @@ pub fn scim_tenant_at(name: &str, tenant_id: &str, cloud: &str, url: &str) -> Va
         "metadata": { "name": name },
         "spec": {
             "tenantId": tenant_id,
+            "domains": [format!("{name}.com")],
             "directory": { "scim": {
                 "url": url,
                 "auth": { "bearerTokenSecretRef": { "name": format!("{name}-scim"), "key": "token" } },
@@ -228,6 +229,7 @@ pub fn graph_tenant(name: &str, tenant_id: &str, cloud: &str, endpoints: Option<
         "spec": {
             "tenantId": tenant_id,
             "cloud": cloud,
+            "domains": [format!("{name}.com")],
             "directory": { "msgraph": {
                 "clientId": GRAPH_APP,
                 "clientSecretRef": { "name": format!("{name}-graph"), "key": "client-secret" },

@@ -206,6 +206,74 @@ async fn external_users_are_adopted_and_internal_ones_never_touched() {
     assert_eq!(skip.reason, "ConflictsWithInternalUser");
 }
 
+/// Rule 5 against a real SCIM server: a third tenant's guest is never adopted, and an internal
+/// user is recognised by any of its emails, in any case, in Initial and Incremental cycles.
+#[tokio::test]
+async fn no_hijack_through_a_third_tenants_guest_or_an_internal_users_other_email() {
+    let t = started("no-hijack").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    contoso.add_user("victim@litware.com", sales()).await;
+    contoso.add_user("dave@contoso.com", sales()).await;
+    let guest = fabrikam
+        .add_user("victim@litware.com", json!({ "userType": "Guest" }))
+        .await;
+    let home_email = |address: &str| {
+        json!({ "userType": "Member", "emails": [
+            { "type": "work", "value": "someone@fabrikam.com", "primary": true },
+            { "type": "home", "value": address }
+        ] })
+    };
+    let dave = fabrikam
+        .add_user("d.x@fabrikam.com", home_email("Dave@Contoso.com"))
+        .await;
+
+    t.apply(&sales_config("10s", manifests::nothing())).await;
+    let status = cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
+    let last = status.last_cycle.clone().expect("cycle");
+    assert_eq!((last.adopted, last.created, last.skipped), (0, 0, 2), "{status:?}");
+    let reason_of = |status: &SyncConfigurationStatus, user: &str| {
+        status
+            .failures
+            .iter()
+            .find(|f| f.user == user)
+            .map(|f| f.reason.clone())
+    };
+    assert_eq!(
+        reason_of(&status, "victim@litware.com").as_deref(),
+        Some("ConflictsWithForeignUser")
+    );
+    assert_eq!(
+        reason_of(&status, "dave@contoso.com").as_deref(),
+        Some("ConflictsWithInternalUser")
+    );
+
+    // Incremental: a new source user whose address an internal user holds as a home email.
+    let after = status
+        .last_cycle
+        .as_ref()
+        .map(|c| c.completion_time.0)
+        .expect("completed");
+    contoso.add_user("erin@contoso.com", sales()).await;
+    let erin = fabrikam
+        .add_user("e.y@fabrikam.com", home_email("ERIN@contoso.com"))
+        .await;
+    let status = crate::groups::next_incremental(&t, &after).await;
+    assert_eq!(
+        reason_of(&status, "erin@contoso.com").as_deref(),
+        Some("ConflictsWithInternalUser")
+    );
+    assert_eq!(status.last_cycle.expect("cycle").created, 0);
+
+    let writes = t.scim_writes("fabrikam");
+    for untouched in [&guest, &dave, &erin] {
+        assert!(
+            !writes.iter().any(|w| w.contains(untouched.as_str())),
+            "{untouched} never written: {writes:#?}"
+        );
+    }
+    assert_eq!(fabrikam.users().await.len(), 3, "nothing created");
+}
+
 #[tokio::test]
 async fn deletions_above_the_threshold_wait_for_approval() {
     let t = started("threshold").await;

@@ -83,6 +83,8 @@ pub struct TenantState {
     pub client_id: String,
     pub secret: String,
     pub initial_domain: String,
+    /// Custom domains besides the initial one: (name, isVerified).
+    pub custom_domains: Vec<(String, bool)>,
     pub display_name: String,
     /// Live users by id, as Graph stores them.
     pub users: BTreeMap<String, Value>,
@@ -107,6 +109,7 @@ impl TenantState {
             client_id: client_id.to_owned(),
             secret: secret.to_owned(),
             initial_domain: format!("{name}.onmicrosoft.com"),
+            custom_domains: Vec::new(),
             display_name: name.to_owned(),
             users: BTreeMap::new(),
             deleted: BTreeMap::new(),
@@ -193,11 +196,51 @@ impl TenantState {
         })
     }
 
+    /// `GET /domains` (Microsoft Learn, "List domains"): the initial domain, verified, and the
+    /// custom ones, verified or not.
+    pub fn domains(&self) -> Value {
+        let domain = |name: &str, initial: bool, verified: bool| {
+            json!({
+                "id": name,
+                "authenticationType": "Managed",
+                "isAdminManaged": true,
+                "isDefault": initial,
+                "isInitial": initial,
+                "isRoot": true,
+                "isVerified": verified,
+                "supportedServices": ["Email"]
+            })
+        };
+        let mut value = vec![domain(&self.initial_domain, true, true)];
+        value.extend(
+            self.custom_domains
+                .iter()
+                .map(|(name, verified)| domain(name, false, *verified)),
+        );
+        json!({
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#domains",
+            "value": value
+        })
+    }
+
     /// The user endpoints. `None`: not a path this module serves.
     pub fn handle(&mut self, call: &Call<'_>, ids: &mut IdSource<'_>) -> Option<Reply> {
         let segments: Vec<&str> = call.path.trim_start_matches('/').split('/').collect();
         Some(match (call.method, segments.as_slice()) {
             ("GET", ["organization"]) => Reply::json(200, self.organization()),
+            ("GET", ["domains"]) => {
+                let all = self.domains();
+                let selected: Vec<Value> = all["value"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|d| odata::select(d, call.query.get("$select")))
+                    .collect();
+                Reply::json(
+                    200,
+                    json!({ "@odata.context": all["@odata.context"], "value": selected }),
+                )
+            }
             ("GET", ["users"]) => self.list(call, false),
             ("GET", ["users", "delta"]) => self.delta(call),
             ("GET", ["users", id]) => match self.users.get(*id) {
@@ -287,7 +330,7 @@ impl TenantState {
                 "Request_UnsupportedQuery",
                 &format!(
                     "Unsupported or invalid query filter clause specified for property '{}' of resource 'User'.",
-                    f.path.rsplit('/').next().unwrap_or_default()
+                    f.advanced_property().unwrap_or_default()
                 ),
             );
         }

@@ -1,6 +1,6 @@
 //! The OData pieces of Graph the fake needs: query options, the `$filter` forms xtsync sends
-//! (`eq`, `in`, on plain and `onPremisesExtensionAttributes/…` properties), `$select`, and
-//! Graph's error body.
+//! (`eq`, `in`, on plain and `onPremisesExtensionAttributes/…` properties, `any` on string
+//! collections, clauses joined by `or`), `$select`, and Graph's error body.
 
 use std::collections::BTreeMap;
 
@@ -29,17 +29,75 @@ pub fn error(code: &str, message: &str) -> Value {
     })
 }
 
-/// A parsed filter: `property eq 'v'` or `property in ('a', 'b')`.
+/// A parsed filter: clauses joined by `or`, each `property eq 'v'`, `property in ('a', 'b')` or,
+/// on a string collection (`otherMails`, `proxyAddresses`), `property/any(x:x eq 'v')`
+/// (Microsoft Learn, "Use the $filter query parameter": lambda operators).
 #[derive(Debug)]
 pub struct Filter {
+    clauses: Vec<Clause>,
+}
+
+#[derive(Debug)]
+struct Clause {
     /// `userPrincipalName`, or `onPremisesExtensionAttributes/extensionAttribute15`.
-    pub path: String,
-    pub values: Vec<String>,
+    path: String,
+    values: Vec<String>,
+    /// `path/any(…)`: the property is a collection, any of whose items may match.
+    any: bool,
 }
 
 impl Filter {
     pub fn parse(text: &str) -> Result<Filter, String> {
+        let clauses = split_outside_quotes(text.trim(), " or ")
+            .into_iter()
+            .map(Clause::parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Filter { clauses })
+    }
+
+    /// Advanced queries (Microsoft Learn: "Advanced query capabilities on Microsoft Entra ID
+    /// objects"): filtering on `onPremisesExtensionAttributes` needs `ConsistencyLevel:
+    /// eventual` and `$count=true`.
+    pub fn is_advanced(&self) -> bool {
+        self.clauses
+            .iter()
+            .any(|c| c.path.starts_with("onPremisesExtensionAttributes/"))
+    }
+
+    /// The property an advanced query is needed for, for Graph's error message.
+    pub fn advanced_property(&self) -> Option<&str> {
+        self.clauses
+            .iter()
+            .find_map(|c| c.path.strip_prefix("onPremisesExtensionAttributes/"))
+    }
+
+    /// String comparisons of Entra directory objects ignore case.
+    pub fn matches(&self, object: &Value) -> bool {
+        self.clauses.iter().any(|c| c.matches(object))
+    }
+}
+
+impl Clause {
+    fn parse(text: &str) -> Result<Clause, String> {
         let text = text.trim();
+        if let Some((path, lambda)) = text.split_once("/any(") {
+            let body = lambda
+                .strip_suffix(')')
+                .ok_or("Invalid filter clause: unterminated lambda")?;
+            let (variable, predicate) = body
+                .split_once(':')
+                .ok_or("Invalid filter clause: lambda without ':'")?;
+            let literal = predicate
+                .trim()
+                .strip_prefix(variable.trim())
+                .and_then(|p| p.trim_start().strip_prefix("eq "))
+                .ok_or_else(|| format!("Invalid filter clause: unsupported lambda in '{text}'"))?;
+            return Ok(Clause {
+                path: path.to_owned(),
+                values: vec![string_literal(literal.trim())?],
+                any: true,
+            });
+        }
         let (path, rest) = text.split_once(' ').ok_or("Invalid filter clause")?;
         let rest = rest.trim_start();
         let values = if let Some(literal) = rest.strip_prefix("eq ") {
@@ -54,28 +112,47 @@ impl Filter {
         } else {
             return Err(format!("Invalid filter clause: unsupported operator in '{text}'"));
         };
-        Ok(Filter {
+        Ok(Clause {
             path: path.to_owned(),
             values,
+            any: false,
         })
     }
 
-    /// Advanced queries (Microsoft Learn: "Advanced query capabilities on Microsoft Entra ID
-    /// objects"): filtering on `onPremisesExtensionAttributes` needs `ConsistencyLevel:
-    /// eventual` and `$count=true`.
-    pub fn is_advanced(&self) -> bool {
-        self.path.starts_with("onPremisesExtensionAttributes/")
+    fn matches(&self, object: &Value) -> bool {
+        let Some(value) = self.path.split('/').try_fold(object, |v, key| v.get(key)) else {
+            return false;
+        };
+        let wanted = |v: &str| self.values.iter().any(|want| want.eq_ignore_ascii_case(v));
+        if self.any {
+            value
+                .as_array()
+                .is_some_and(|items| items.iter().filter_map(Value::as_str).any(wanted))
+        } else {
+            value.as_str().is_some_and(wanted)
+        }
     }
+}
 
-    /// String comparisons of Entra directory objects ignore case.
-    pub fn matches(&self, object: &Value) -> bool {
-        let value = self
-            .path
-            .split('/')
-            .try_fold(object, |v, key| v.get(key))
-            .and_then(Value::as_str);
-        value.is_some_and(|v| self.values.iter().any(|want| want.eq_ignore_ascii_case(v)))
+/// `text` split at every `separator` that is not inside a string literal.
+fn split_outside_quotes<'t>(text: &'t str, separator: &str) -> Vec<&'t str> {
+    let mut parts = Vec::new();
+    let mut quoted = false;
+    let mut start = 0;
+    let mut i = 0;
+    while i < text.len() {
+        if text.as_bytes()[i] == b'\'' {
+            quoted = !quoted;
+        } else if !quoted && text[i..].starts_with(separator) {
+            parts.push(&text[start..i]);
+            i += separator.len();
+            start = i;
+            continue;
+        }
+        i += 1;
     }
+    parts.push(&text[start..]);
+    parts
 }
 
 fn string_literal(text: &str) -> Result<String, String> {

@@ -116,6 +116,7 @@ async fn plan_one(
     let log = Collected::default();
     let input = CycleInput {
         source_tenant_id: &pair.source.tenant_id,
+        source_domains: &pair.source.domains,
         rules: &valid.rules,
         approval: None,
         watermark: None,

@@ -65,6 +65,7 @@ impl OpenGate<'_> {
     ) -> CycleInput<'w> {
         CycleInput {
             source_tenant_id: &self.pair.source.tenant_id,
+            source_domains: &self.pair.source.domains,
             rules: &self.valid.rules,
             approval,
             watermark,

@@ -190,3 +190,144 @@ mod never_hijack {
         );
     }
 }
+
+/// An address outside the source's domains may be any tenant's guest: adopting it would anchor
+/// it, rewrite it, make it a Member and later deprovision it.
+#[tokio::test]
+async fn a_guest_of_a_third_tenant_is_never_adopted() {
+    let pair = Pair::all_users();
+    pair.source.put(user(
+        "a1",
+        &[("userName", "victim@litware.com"), (WORK_EMAIL, "victim@litware.com")],
+    ));
+    let guest = user("g", &[("userName", "victim@litware.com"), ("userType", "Guest")]);
+    pair.target.put(guest.clone());
+    let report = pair.initial().await;
+    assert_eq!(
+        (report.adopted, report.created, report.skipped),
+        (0, 0, 1),
+        "{report:?}"
+    );
+    assert_eq!(report.failures[0].reason, SkipReason::ConflictsWithForeignUser.as_str());
+    assert!(pair.target.take_writes().is_empty(), "nothing written");
+    assert_eq!(pair.target.user("g").map(|u| u.attributes), Some(guest.attributes));
+}
+
+#[tokio::test]
+async fn a_source_with_no_known_domain_adopts_nobody() {
+    let mut pair = Pair::all_users();
+    pair.source_domains.clear();
+    pair.source.put(person("a1", "alice"));
+    pair.target
+        .put(user("b2b", &[("userName", "alice@contoso.com"), ("userType", "Guest")]));
+    let report = pair.initial().await;
+    assert_eq!(report.adopted, 0);
+    let failure = &report.failures[0];
+    assert_eq!(failure.reason, SkipReason::ConflictsWithForeignUser.as_str());
+    assert!(failure.message.contains("no known domain"), "{}", failure.message);
+    assert!(pair.target.take_writes().is_empty());
+}
+
+#[tokio::test]
+async fn a_domain_the_source_directory_verified_is_the_sources_own() {
+    let pair = Pair::all_users();
+    pair.source.set_verified_domains(&["Contoso.NET"]);
+    pair.source.put(user("a1", &[("userName", "alice@contoso.net")]));
+    pair.target
+        .put(user("b2b", &[("userName", "ALICE@contoso.net"), ("userType", "Guest")]));
+    let report = pair.initial().await;
+    assert_eq!(report.adopted, 1, "{report:?}");
+    // A subdomain is another domain.
+    pair.source.put(user("a2", &[("userName", "bob@eu.contoso.net")]));
+    pair.target.put(user(
+        "b2c",
+        &[("userName", "bob@eu.contoso.net"), ("userType", "Guest")],
+    ));
+    let report = pair.initial().await;
+    assert_eq!(report.adopted, 0);
+    assert_eq!(report.failures[0].reason, SkipReason::ConflictsWithForeignUser.as_str());
+}
+
+/// An internal target user whose userName is another, but who holds the address as another
+/// email (any type), in `otherMails` or as a proxy address.
+fn internal_with_other_address(address: &str) -> User {
+    User {
+        other_addresses: vec![address.to_owned()],
+        ..user(
+            "own",
+            &[("userName", "a.liddell@fabrikam.example"), ("userType", "Member")],
+        )
+    }
+}
+
+#[tokio::test]
+async fn an_internal_user_is_recognised_by_any_of_its_addresses_in_every_kind_of_cycle() {
+    // Initial.
+    let pair = Pair::all_users();
+    pair.source.put(person("a1", "alice"));
+    pair.target.put(internal_with_other_address("Alice@Contoso.com"));
+    let report = pair.initial().await;
+    assert_eq!(report.created, 0, "{report:?}");
+    assert_eq!(
+        report.failures[0].reason,
+        SkipReason::ConflictsWithInternalUser.as_str()
+    );
+
+    // Incremental: the changed user's look-ups find the internal user by its other address.
+    let pair = Pair::all_users();
+    let watermark = pair.initial().await.watermark.expect("watermark");
+    pair.target.put(internal_with_other_address("alice@contoso.com"));
+    pair.source.put(person("a1", "alice"));
+    let report = pair.incremental(&watermark).await;
+    assert_eq!(report.created, 0, "{report:?}");
+    assert_eq!(
+        report.failures[0].reason,
+        SkipReason::ConflictsWithInternalUser.as_str()
+    );
+
+    // On demand.
+    let outcome = provision_on_demand(&pair.source, &pair.target, &pair.input(None, None), "a1")
+        .await
+        .expect("answered");
+    assert_eq!(outcome.result, crate::cycle::OnDemandResult::Skipped);
+    assert!(
+        outcome.message.contains("ConflictsWithInternalUser"),
+        "{}",
+        outcome.message
+    );
+    assert!(pair.target.take_writes().is_empty(), "nothing written");
+}
+
+#[tokio::test]
+async fn addresses_match_trimmed_nfc_normalised_and_case_insensitively_in_every_kind_of_cycle() {
+    // The target holds "René" decomposed (e + U+0301), in capitals and with a space.
+    let internal = user(
+        "own",
+        &[("userName", " RENE\u{301}@contoso.com"), ("userType", "Member")],
+    );
+    let source = user("a1", &[("userName", "ren\u{e9}@contoso.com")]);
+
+    let pair = Pair::all_users();
+    pair.source.put(source.clone());
+    pair.target.put(internal.clone());
+    let report = pair.initial().await;
+    assert_eq!(report.created, 0, "{report:?}");
+    assert_eq!(
+        report.failures[0].reason,
+        SkipReason::ConflictsWithInternalUser.as_str()
+    );
+
+    let pair = Pair::all_users();
+    let watermark = pair.initial().await.watermark.expect("watermark");
+    pair.target.put(user(
+        "own",
+        &[("userName", "rene\u{301}@contoso.com"), ("userType", "Member")],
+    ));
+    pair.source.put(source);
+    let report = pair.incremental(&watermark).await;
+    assert_eq!(report.created, 0, "{report:?}");
+    assert_eq!(
+        report.failures[0].reason,
+        SkipReason::ConflictsWithInternalUser.as_str()
+    );
+}

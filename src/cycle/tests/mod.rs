@@ -29,6 +29,8 @@ pub struct Pair {
     pub source: MemoryDirectory,
     pub target: MemoryDirectory,
     pub rules: SyncRules,
+    /// The source tenant's domains: `contoso.com`, the domain of `person`'s addresses.
+    pub source_domains: Vec<String>,
     pub dry_run: bool,
     /// The provisioning log of every cycle run so far.
     pub log: Collected,
@@ -47,6 +49,7 @@ impl Pair {
             source: MemoryDirectory::new(),
             target: MemoryDirectory::new(),
             rules,
+            source_domains: vec!["contoso.com".to_owned()],
             dry_run: false,
             log: Collected::default(),
         }
@@ -64,6 +67,7 @@ impl Pair {
     pub fn input<'a>(&'a self, watermark: Option<&'a str>, approval: Option<&'a str>) -> CycleInput<'a> {
         CycleInput {
             source_tenant_id: SOURCE,
+            source_domains: &self.source_domains,
             rules: &self.rules,
             approval,
             watermark,

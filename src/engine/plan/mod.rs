@@ -3,6 +3,7 @@
 //! give the same plan, and nothing here talks to a directory.
 
 mod index;
+mod matching;
 #[cfg(test)]
 mod tests;
 
@@ -16,6 +17,7 @@ use super::scope::{self, Assignments};
 use super::threshold::{self, Held, Judgement};
 use super::user::{Attributes, User};
 use index::TargetIndex;
+use matching::{internal_among, matching_candidate};
 
 /// Attribute → new value, or `None` to clear it.
 pub type Changes = BTreeMap<&'static str, Option<String>>;
@@ -100,6 +102,9 @@ pub enum SkipReason {
     ConflictsWithProvisionedUser,
     /// An external target user matches but `matching.adoptExisting` is off.
     AdoptionDisabled,
+    /// An external target user matches, but not by an address in one of the source tenant's
+    /// domains: it may be a guest from any tenant, so it is never adopted (rule 5).
+    ConflictsWithForeignUser,
     /// A mapping expression failed for this user.
     MappingFailed,
     /// Several external target users match by userName or email; which to adopt is unclear.
@@ -204,6 +209,9 @@ impl Plan {
 /// What a cycle plans from.
 pub struct PlanInput<'a> {
     pub source_tenant_id: &'a str,
+    /// The source tenant's domains (compared form, `engine::address::domains`): only a target
+    /// user matched by an address in one of them may be adopted.
+    pub source_domains: &'a [String],
     pub source: &'a [User],
     /// The source was read completely and without error: users not seen may be deprovisioned.
     pub source_complete: bool,
@@ -214,7 +222,15 @@ pub struct PlanInput<'a> {
 
 /// The whole plan at once: every source user in one page.
 pub fn plan(input: &PlanInput<'_>) -> Plan {
-    let mut planner = Planner::new(input.source_tenant_id, input.target, input.assignments, input.rules);
+    let mut planner = Planner::new(
+        Source {
+            tenant_id: input.source_tenant_id,
+            domains: input.source_domains,
+        },
+        input.target,
+        input.assignments,
+        input.rules,
+    );
     let mut plan = planner.page(input.source);
     let ending = planner.finish(input.source_complete);
     plan.changes.extend(ending.deprovisions);
@@ -229,6 +245,7 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
 /// into the target, so that memory is bounded by the target, not by the source read.
 pub struct Planner<'a> {
     source_tenant: String,
+    source_domains: &'a [String],
     index: TargetIndex<'a>,
     assignments: &'a Assignments,
     rules: &'a SyncRules,
@@ -249,12 +266,21 @@ pub struct Ending {
     pub provisioned_before: u32,
 }
 
+/// The source tenant a plan provisions from: its id (anchors) and its domains (adoption).
+#[derive(Clone, Copy)]
+pub struct Source<'a> {
+    pub tenant_id: &'a str,
+    /// Compared form (`engine::address::domains`).
+    pub domains: &'a [String],
+}
+
 impl<'a> Planner<'a> {
-    pub fn new(source_tenant_id: &str, target: &'a [User], assignments: &'a Assignments, rules: &'a SyncRules) -> Self {
-        let source_tenant = source_tenant_id.to_ascii_lowercase();
+    pub fn new(source: Source<'a>, target: &'a [User], assignments: &'a Assignments, rules: &'a SyncRules) -> Self {
+        let source_tenant = source.tenant_id.to_ascii_lowercase();
         Planner {
             index: TargetIndex::new(target, &source_tenant),
             source_tenant,
+            source_domains: source.domains,
             assignments,
             rules,
             managed: mapping::managed(&rules.mappings),
@@ -276,7 +302,13 @@ impl<'a> Planner<'a> {
             plan.in_scope += 1;
             self.seen_in_scope.extend(ours);
             let anchor = Anchor::new(&self.source_tenant, &user.id);
-            match plan_user(self.rules, &self.index, &self.managed, user, &anchor) {
+            let context = UserContext {
+                rules: self.rules,
+                index: &self.index,
+                managed: &self.managed,
+                source_domains: self.source_domains,
+            };
+            match plan_user(&context, user, &anchor) {
                 Ok(Some(change)) => plan.changes.push(change),
                 Ok(None) => plan.unchanged += 1,
                 Err(skip) => plan.skips.push(skip),
@@ -318,13 +350,21 @@ impl<'a> Planner<'a> {
     }
 }
 
-fn plan_user(
-    rules: &SyncRules,
-    index: &TargetIndex<'_>,
-    managed: &[&'static str],
-    user: &User,
-    anchor: &Anchor,
-) -> Result<Option<Change>, Skip> {
+/// What planning one user needs besides the user.
+struct UserContext<'p, 'a> {
+    rules: &'p SyncRules,
+    index: &'p TargetIndex<'a>,
+    managed: &'p [&'static str],
+    source_domains: &'p [String],
+}
+
+fn plan_user(context: &UserContext<'_, '_>, user: &User, anchor: &Anchor) -> Result<Option<Change>, Skip> {
+    let UserContext {
+        rules,
+        index,
+        managed,
+        source_domains,
+    } = *context;
     let skip = |reason: SkipReason, message: String| Skip {
         user: user.label().to_owned(),
         reason,
@@ -368,7 +408,7 @@ fn plan_user(
             })
         });
     }
-    let candidate = match matching_candidate(&index.candidates(&desired), rules.adopt_existing) {
+    let candidate = match matching_candidate(&index.candidates(&desired), rules.adopt_existing, source_domains) {
         Ok(candidate) => candidate,
         Err((reason, message)) => return Err(skip(reason, message)),
     };
@@ -389,56 +429,6 @@ fn plan_user(
         before: before(candidate, &changes),
         changes,
     }))
-}
-
-/// An internal target user among `candidates` other than `itself`.
-fn internal_among<'a>(candidates: &[&'a User], itself: &User) -> Option<&'a User> {
-    candidates
-        .iter()
-        .copied()
-        .find(|c| c.id != itself.id && !c.is_external())
-}
-
-/// Rule 5 over every candidate a new user's userName or email matches: none → create; any
-/// internal one → never; one already provisioned → not ours; one external → adopt (when
-/// allowed); several external → ambiguous, nothing is taken.
-fn matching_candidate<'a>(
-    candidates: &[&'a User],
-    adopt_existing: bool,
-) -> Result<Option<&'a User>, (SkipReason, String)> {
-    if let Some(internal) = candidates.iter().find(|c| !c.is_external()) {
-        let message = format!(
-            "target user '{}' is an internal user of the target with the same userName or email; it is never adopted or changed",
-            internal.label()
-        );
-        return Err((SkipReason::ConflictsWithInternalUser, message));
-    }
-    if let Some((provisioned, other)) = candidates.iter().find_map(|c| c.anchor().map(|a| (c, a))) {
-        let message = format!(
-            "target user '{}' is already provisioned from {other}",
-            provisioned.label()
-        );
-        return Err((SkipReason::ConflictsWithProvisionedUser, message));
-    }
-    match candidates {
-        [] => Ok(None),
-        [one] if adopt_existing => Ok(Some(one)),
-        [one] => Err((
-            SkipReason::AdoptionDisabled,
-            format!(
-                "external target user '{}' matches, and matching.adoptExisting is off",
-                one.label()
-            ),
-        )),
-        several => {
-            let labels: Vec<&str> = several.iter().map(|c| c.label()).collect();
-            let message = format!(
-                "several external target users match ({}); none is adopted",
-                labels.join(", ")
-            );
-            Err((SkipReason::AmbiguousMatch, message))
-        }
-    }
 }
 
 /// Attribute-level differences on `keys` (rule 6: unchanged users cost nothing, updates send

@@ -27,6 +27,7 @@ fn run_with(mappings: &[Mapping], source: &[User], target: &[User], complete: bo
     rules.mappings = mappings.to_vec();
     plan(&PlanInput {
         source_tenant_id: SRC,
+        source_domains: &["contoso.com".to_owned()],
         source,
         source_complete: complete,
         target,

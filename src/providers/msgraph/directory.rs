@@ -12,9 +12,8 @@ use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
 use super::client::{BatchRequest, GraphClient};
-use super::invited;
 use super::resource::{self, AnchorAttribute, EXPAND_MANAGER, SELECT, odata_literal};
-use crate::engine::attributes::WORK_EMAIL;
+use super::{invited, lookup};
 use crate::engine::groups::{GroupChange, TargetGroup};
 use crate::engine::plan::{Changes, TargetRef};
 use crate::engine::rules::DeprovisionAction;
@@ -274,25 +273,27 @@ impl Directory for GraphDirectory {
             users.extend(self.deleted_users(Some(&filter)).await?);
             return Ok(users);
         }
-        let filter = match attribute {
-            "userName" => {
-                let invited = resource::external_upn(value, self.initial_domain().await?);
-                format!(
-                    "userPrincipalName in ({}, {})",
-                    odata_literal(value),
-                    odata_literal(&invited)
-                )
-            }
-            WORK_EMAIL => format!("mail eq {}", odata_literal(value)),
-            other => {
-                return Err(DirectoryError::InvalidResponse(format!(
-                    "cannot look users up by '{other}' in Microsoft Graph"
-                )));
-            }
+        let invited = match attribute {
+            "userName" => Some(resource::external_upn(value, self.initial_domain().await?)),
+            _ => None,
         };
+        let filter = lookup::address_filter(attribute, value, invited.as_deref()).ok_or_else(|| {
+            DirectoryError::InvalidResponse(format!("cannot look users up by '{attribute}' in Microsoft Graph"))
+        })?;
         let url = self.url("/users", &[("$select", SELECT), ("$filter", &filter)])?;
         let (values, _) = self.client.list_all(&url, false).await?;
         self.users(&values, false)
+    }
+
+    /// `GET /domains` (Microsoft Learn, "List domains"): the verified ones.
+    async fn verified_domains(&self) -> Result<Vec<String>, DirectoryError> {
+        let url = self.url("/domains", &[("$select", "id,isVerified")])?;
+        let (values, _) = self.client.list_all(&url, false).await?;
+        Ok(values
+            .iter()
+            .filter(|d| d.get("isVerified").and_then(Value::as_bool) == Some(true))
+            .filter_map(|d| d.get("id").and_then(Value::as_str).map(str::to_owned))
+            .collect())
     }
 
     async fn confirm_gone(&self, ids: &[String]) -> Result<HashSet<String>, DirectoryError> {

@@ -11,6 +11,7 @@ mod groups;
 #[cfg(test)]
 mod hostile_tests;
 mod invited;
+mod lookup;
 pub mod policy;
 pub mod probe;
 pub mod resource;

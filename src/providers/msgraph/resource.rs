@@ -12,8 +12,10 @@ use crate::providers::directory::SourceRead;
 
 /// The properties xtsync reads: every mappable one, and what tells external identities apart.
 /// `onPremisesExtensionAttributes` and `creationType` are returned only when selected.
+/// `otherMails` and `proxyAddresses` are read for matching only: an internal user is
+/// recognised by any of its addresses.
 pub const SELECT: &str = "id,userPrincipalName,displayName,givenName,surname,mail,jobTitle,department,employeeId,\
-userType,accountEnabled,creationType,externalUserState,onPremisesExtensionAttributes";
+userType,accountEnabled,creationType,externalUserState,onPremisesExtensionAttributes,otherMails,proxyAddresses";
 
 /// Where the manager's id is read from: `$expand=manager($select=id)`.
 pub const EXPAND_MANAGER: &str = "manager($select=id)";
@@ -118,12 +120,44 @@ pub fn to_user(resource: &Value, anchor: AnchorAttribute) -> Option<User> {
     let external = text("creationType").is_some_and(|c| c.eq_ignore_ascii_case("Invitation"))
         || upn.is_some_and(|u| u.contains("#EXT#"))
         || text("externalUserState").is_some();
+    let other_addresses = other_addresses(resource, &attributes, upn);
     Some(User {
         id,
         attributes,
         external,
+        other_addresses,
         ..User::default()
     })
+}
+
+/// The addresses of a user besides its userName and `mail`: `otherMails`, the SMTP entries of
+/// `proxyAddresses` (`SMTP:` primary, `smtp:` secondary; X.400 and others are not addresses a
+/// userName or email can equal), and the `userPrincipalName` itself when the userName was
+/// made from an `#EXT#` name (Microsoft Learn, "user resource type").
+fn other_addresses(resource: &Value, attributes: &Attributes, upn: Option<&str>) -> Vec<String> {
+    let strings = |key: &str| {
+        resource
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+    };
+    let smtp = strings("proxyAddresses").filter_map(|p| {
+        p.split_once(':')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("smtp"))
+            .map(|(_, address)| address)
+    });
+    let known = [attributes.get("userName"), attributes.get(WORK_EMAIL)];
+    let mut others: Vec<String> = Vec::new();
+    for address in strings("otherMails").chain(smtp).chain(upn) {
+        let address = address.trim();
+        let seen = |a: &str| a.eq_ignore_ascii_case(address);
+        if !address.is_empty() && !known.iter().flatten().any(|k| seen(k)) && !others.iter().any(|o| seen(o)) {
+            others.push(address.to_owned());
+        }
+    }
+    others
 }
 
 /// The manager's id: `manager` as `$expand` returns it on `/users`, or `manager@delta`, the
@@ -279,6 +313,24 @@ mod tests {
             "onPremisesExtensionAttributes": { "extensionAttribute1": null, "extensionAttribute15": null },
             "manager": { "@odata.type": "#microsoft.graph.user", "id": "5bde3e51-d13b-4db1-9948-fe4b109d11a7" }
         })
+    }
+
+    #[test]
+    fn other_mails_smtp_proxy_addresses_and_an_ext_upn_are_addresses() {
+        let mut resource = documented_user();
+        resource["otherMails"] = json!(["adele@home.example", "AdeleV@contoso.com"]);
+        resource["proxyAddresses"] = json!([
+            "SMTP:AdeleV@contoso.com",
+            "smtp:adele.vance@contoso.com",
+            "X500:/o=ExchangeLabs/ou=Exchange"
+        ]);
+        let user = to_user(&resource, AnchorAttribute::DEFAULT).expect("user");
+        assert_eq!(user.other_addresses, ["adele@home.example", "adele.vance@contoso.com"]);
+
+        let guest = json!({ "id": "g", "userPrincipalName": "bob_litware.com#EXT#@contoso.onmicrosoft.com" });
+        let guest = to_user(&guest, AnchorAttribute::DEFAULT).expect("user");
+        assert_eq!(guest.user_name(), "bob@litware.com");
+        assert_eq!(guest.other_addresses, ["bob_litware.com#EXT#@contoso.onmicrosoft.com"]);
     }
 
     #[test]

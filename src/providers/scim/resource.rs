@@ -29,7 +29,9 @@ pub fn to_user(resource: &Value) -> Option<User> {
     }
     put("name.givenName", resource.pointer("/name/givenName"));
     put("name.familyName", resource.pointer("/name/familyName"));
-    put(WORK_EMAIL, work_email(resource));
+    let work = work_email(resource);
+    put(WORK_EMAIL, work);
+    let other_addresses = other_emails(resource, work);
     let enterprise = resource.get(ENTERPRISE_SCHEMA);
     for name in ENTERPRISE {
         put(name, enterprise.and_then(|e| e.get(name)));
@@ -51,15 +53,42 @@ pub fn to_user(resource: &Value) -> Option<User> {
         attributes,
         version,
         modified,
+        other_addresses,
         ..User::default()
     })
+}
+
+/// Every email value besides the work email, of any type: matching recognises a user by any
+/// of its addresses (README, "How it decides").
+fn other_emails(resource: &Value, work: Option<&Value>) -> Vec<String> {
+    let Some(emails) = resource.get("emails").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    let mut others: Vec<String> = Vec::new();
+    for value in emails.iter().filter_map(|e| e.get("value")) {
+        if let Some(text) = value.as_str().filter(|v| !v.trim().is_empty() && Some(value) != work)
+            && !others.iter().any(|o| o == text)
+        {
+            others.push(text.to_owned());
+        }
+    }
+    others
+}
+
+/// Is this `emails` entry of type work? Canonical values are case-insensitive (RFC 7643
+/// §2.3.1 leaves case to the server; "Work" is work).
+fn is_work(email: &Value) -> bool {
+    email
+        .get("type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("work"))
 }
 
 /// The work email: the `emails` entry of type work, else the primary one, else the first.
 fn work_email(resource: &Value) -> Option<&Value> {
     let emails = resource.get("emails")?.as_array()?;
     let pick = |pred: &dyn Fn(&Value) -> bool| emails.iter().find(|e| pred(e));
-    pick(&|e| e.get("type").and_then(Value::as_str) == Some("work"))
+    pick(&is_work)
         .or_else(|| pick(&|e| e.get("primary").and_then(Value::as_bool) == Some(true)))
         .or_else(|| emails.first())
         .and_then(|e| e.get("value"))
@@ -115,7 +144,6 @@ fn with_work_email(current: Option<&Value>, address: Option<&str>) -> Value {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let is_work = |e: &Value| e.get("type").and_then(Value::as_str) == Some("work");
     match (emails.iter().position(is_work), address) {
         (Some(i), Some(a)) => emails[i]["value"] = json!(a),
         (Some(i), None) => {
@@ -232,6 +260,33 @@ mod tests {
             "meta": { "version": "W/\"3694e05e9dff591\"" },
             ENTERPRISE_SCHEMA: { "employeeNumber": "701984", "department": "Tour Operations", "manager": { "value": "26118915" } }
         })
+    }
+
+    #[test]
+    fn every_email_of_every_type_is_an_address_and_work_is_any_case() {
+        let resource = json!({
+            "id": "u1",
+            "userName": "alice.l@fabrikam.example",
+            "emails": [
+                { "type": "home", "value": "alice@home.example", "primary": true },
+                { "type": "Work", "value": "alice@contoso.com" },
+                { "value": "a@other.example" },
+                { "type": "home", "value": "alice@home.example" }
+            ]
+        });
+        let user = to_user(&resource).expect("user");
+        assert_eq!(user.email(), Some("alice@contoso.com"), "type Work is the work email");
+        assert_eq!(user.other_addresses, ["alice@home.example", "a@other.example"]);
+        let every: Vec<&str> = user.every_address().collect();
+        assert_eq!(
+            every,
+            [
+                "alice.l@fabrikam.example",
+                "alice@contoso.com",
+                "alice@home.example",
+                "a@other.example"
+            ]
+        );
     }
 
     #[test]
