@@ -118,6 +118,25 @@ proptest! {
         }
     }
 
+    /// Every source address is `@contoso.com`; with source domains that do not hold it, every
+    /// matching guest is foreign, and no user that was in the target is written.
+    #[test]
+    fn a_foreign_user_is_never_written(
+        sources in source_users(),
+        targets in target_users(),
+        domains in proptest::sample::select(vec![vec![], vec!["fabrikam.com"], vec!["eu.contoso.com", "contoso.co"]]),
+    ) {
+        let mut pair = setup(&sources, &targets);
+        pair.source_domains = domains.iter().map(|d| (*d).to_owned()).collect();
+        let before = pair.target.users();
+        runtime().block_on(pair.initial());
+        let written = written_ids(&pair.target.take_writes());
+        for user in &before {
+            prop_assert!(!written.contains(&user.id), "{} was written", user.id);
+            prop_assert_eq!(pair.target.user(&user.id).map(|u| u.attributes), Some(user.attributes.clone()));
+        }
+    }
+
     #[test]
     fn a_second_cycle_with_nothing_changed_writes_nothing(sources in source_users(), targets in target_users()) {
         let pair = setup(&sources, &targets);
