@@ -35,18 +35,32 @@ pub enum TenantState {
 pub struct TenantFacts {
     pub tenant_id: String,
     pub cloud: Cloud,
+    /// The directory the Tenant names (`controller::lookup::directory_of`): two Tenants may
+    /// name one, and rule 2 is about directories.
+    pub directory: String,
     /// `spec.domains` in compared form (`engine::address::domains`): with a directory's own
     /// verified domains, the addresses whose users are this tenant's (adoption, rule 5).
     pub domains: Vec<String>,
 }
 
-/// Another SyncConfiguration's claim on a (source, target) pair of tenant ids. `rank` orders
-/// claims: the smallest (oldest creation time, then namespace/name) wins.
+/// Another SyncConfiguration's claim on a (source, target) pair of directories: one that could
+/// run (not suspended, not invalid, both Tenants Ready) or that holds the pair. A holder wins
+/// over every configuration that does not hold it; among the others `rank` orders claims: the
+/// smallest (oldest creation time, then namespace/name) wins.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PairClaim {
     pub rank: (i64, String),
-    pub source_tenant_id: String,
-    pub target_tenant_id: String,
+    pub source_directory: String,
+    pub target_directory: String,
+    /// Its status says it holds the pair (`status.claimedPair`): it keeps it until it is
+    /// deleted, suspended or invalid, so that a configuration becoming runnable later never
+    /// takes it over (no flapping).
+    pub holds: bool,
+}
+
+/// The pair of directories a configuration connects, as `status.claimedPair` records it.
+pub fn pair_key(source_directory: &str, target_directory: &str) -> String {
+    format!("{source_directory} → {target_directory}")
 }
 
 pub struct GateInput<'a> {
@@ -57,6 +71,8 @@ pub struct GateInput<'a> {
     /// This configuration's own rank, and every other configuration's claim in the cluster.
     pub rank: (i64, String),
     pub claims: &'a [PairClaim],
+    /// The pair this configuration held when its status was last written, if any.
+    pub claimed_pair: Option<&'a str>,
     /// The target tenant's policy (its inbound side applies), if any.
     pub target_policy: Option<&'a CrossTenantAccessPolicySpec>,
     /// The source tenant's policy (its outbound side applies), if any.
@@ -72,6 +88,13 @@ pub struct OpenPair {
     pub target: TenantFacts,
     /// Why the gate is open, in words (the `Ready=True` message).
     pub message: String,
+}
+
+impl OpenPair {
+    /// The pair of directories, as `status.claimedPair` records it.
+    pub fn key(&self) -> String {
+        pair_key(&self.source.directory, &self.target.directory)
+    }
 }
 
 /// The checks in DESIGN.md's order; the first that fails closes the gate.
@@ -98,6 +121,15 @@ fn closed(reason: ReadyReason, message: String) -> Result<(), Closed> {
 }
 
 fn distinct_tenants(input: &GateInput<'_>, pair: &OpenPair) -> Result<(), Closed> {
+    if pair.source.directory == pair.target.directory {
+        return closed(
+            ReadyReason::SameTenant,
+            format!(
+                "source '{}' and target '{}' name the same directory ({}); a directory cannot sync into itself",
+                input.source_name, input.target_name, pair.source.directory
+            ),
+        );
+    }
     if pair.source.tenant_id.eq_ignore_ascii_case(&pair.target.tenant_id) {
         return closed(
             ReadyReason::SameTenant,
@@ -139,23 +171,29 @@ fn supported_clouds(input: &GateInput<'_>, pair: &OpenPair) -> Result<(), Closed
     Ok(())
 }
 
-/// Rule 2: one configuration per (source, target) pair; the oldest wins.
+/// Rule 2: one configuration per (source, target) pair of directories, whatever Tenants name
+/// them. The holder keeps it; without one, the oldest configuration that could run wins.
 fn first_of_its_pair(input: &GateInput<'_>, pair: &OpenPair) -> Result<(), Closed> {
-    let (source, target) = (&pair.source.tenant_id, &pair.target.tenant_id);
-    let same_pair = |c: &&PairClaim| {
-        c.source_tenant_id.eq_ignore_ascii_case(source) && c.target_tenant_id.eq_ignore_ascii_case(target)
-    };
+    let (source, target) = (&pair.source.directory, &pair.target.directory);
+    let key = pair_key(source, target);
+    // Holders first, then the oldest: a smaller key wins.
+    let own = (input.claimed_pair != Some(key.as_str()), &input.rank);
     if let Some(winner) = input
         .claims
         .iter()
-        .filter(same_pair)
-        .filter(|c| c.rank < input.rank)
-        .min_by(|a, b| a.rank.cmp(&b.rank))
+        .filter(|c| &c.source_directory == source && &c.target_directory == target)
+        .filter(|c| (!c.holds, &c.rank) < own)
+        .min_by(|a, b| (!a.holds, &a.rank).cmp(&(!b.holds, &b.rank)))
     {
+        let why = if winner.holds {
+            "it holds the pair"
+        } else {
+            "it is older"
+        };
         return closed(
             ReadyReason::DuplicatePair,
             format!(
-                "SyncConfiguration {} already syncs {source} → {target}; only one configuration per pair is allowed (the oldest wins)",
+                "SyncConfiguration {} already syncs {key} ({why}); only one configuration per pair of directories is allowed",
                 winner.rank.1
             ),
         );
@@ -236,203 +274,4 @@ fn ready_tenant(role: &str, name: &str, state: &TenantState) -> Result<TenantFac
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const CONTOSO: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-    const FABRIKAM: &str = "11111111-2222-3333-4444-555555555555";
-
-    fn ready(id: &str, cloud: Cloud) -> TenantState {
-        TenantState::Ready(TenantFacts {
-            tenant_id: id.into(),
-            cloud,
-            domains: Vec::new(),
-        })
-    }
-
-    fn allowing(partner: &str, inbound: bool, redeem_in: bool, redeem_out: bool) -> CrossTenantAccessPolicySpec {
-        serde_json::from_value(serde_json::json!({
-            "tenantRef": {"name": "x"},
-            "partners": [{"tenantId": partner,
-                          "inbound": {"allowUsersSync": inbound, "automaticallyRedeemInvitations": redeem_in},
-                          "outbound": {"automaticallyRedeemInvitations": redeem_out}}]
-        }))
-        .expect("policy")
-    }
-
-    struct Case {
-        source: TenantState,
-        target: TenantState,
-        claims: Vec<PairClaim>,
-        target_policy: Option<CrossTenantAccessPolicySpec>,
-        source_policy: Option<CrossTenantAccessPolicySpec>,
-        provisions_groups: bool,
-    }
-
-    impl Case {
-        fn valid() -> Case {
-            Case {
-                source: ready(CONTOSO, Cloud::Global),
-                target: ready(FABRIKAM, Cloud::Global),
-                claims: vec![],
-                target_policy: Some(allowing(CONTOSO, true, true, false)),
-                source_policy: Some(allowing(FABRIKAM, false, false, true)),
-                provisions_groups: false,
-            }
-        }
-
-        fn run(&self) -> Result<OpenPair, Closed> {
-            evaluate(&GateInput {
-                source_name: "contoso",
-                source: &self.source,
-                target_name: "fabrikam",
-                target: &self.target,
-                rank: (100, "ns/mine".into()),
-                claims: &self.claims,
-                target_policy: self.target_policy.as_ref(),
-                source_policy: self.source_policy.as_ref(),
-                provisions_groups: self.provisions_groups,
-            })
-        }
-
-        fn reason(&self) -> ReadyReason {
-            self.run().expect_err("gate should be closed").reason
-        }
-    }
-
-    #[test]
-    fn valid_pair_opens() {
-        let open = Case::valid().run().expect("open");
-        assert_eq!(open.source.tenant_id, CONTOSO);
-        assert_eq!(open.target.tenant_id, FABRIKAM);
-    }
-
-    #[test]
-    fn missing_or_unready_tenant_says_which_and_why() {
-        let mut c = Case::valid();
-        c.target = TenantState::NotReady {
-            reason: crate::api::reasons::TenantReadyReason::SecretNotFound.to_string(),
-            message: "Secret 'x' not found".into(),
-        };
-        let closed = c.run().expect_err("closed");
-        assert_eq!(closed.reason, ReadyReason::TenantNotReady);
-        assert!(
-            closed.message.contains("target Tenant 'fabrikam'")
-                && closed
-                    .message
-                    .contains(&crate::api::reasons::TenantReadyReason::SecretNotFound.to_string()),
-            "{}",
-            closed.message
-        );
-
-        c.source = TenantState::Missing;
-        assert!(
-            c.run()
-                .expect_err("closed")
-                .message
-                .contains("source Tenant 'contoso' does not exist")
-        );
-    }
-
-    #[test]
-    fn same_tenant_is_refused_even_under_two_names() {
-        let mut c = Case::valid();
-        c.target = ready(&CONTOSO.to_uppercase(), Cloud::Global);
-        c.target_policy = None;
-        assert_eq!(c.reason(), ReadyReason::SameTenant);
-    }
-
-    #[test]
-    fn china_cloud_is_unsupported_before_cross_cloud() {
-        let mut c = Case::valid();
-        c.target = ready(FABRIKAM, Cloud::China21Vianet);
-        assert_eq!(c.reason(), ReadyReason::UnsupportedCloud);
-        c.target = ready(FABRIKAM, Cloud::USGovernment);
-        assert_eq!(c.reason(), ReadyReason::CrossCloudNotSupported);
-    }
-
-    #[test]
-    fn the_oldest_configuration_of_a_pair_wins() {
-        let mut c = Case::valid();
-        let claim = |rank: i64, name: &str, s: &str, t: &str| PairClaim {
-            rank: (rank, name.into()),
-            source_tenant_id: s.into(),
-            target_tenant_id: t.into(),
-        };
-        c.claims = vec![
-            claim(200, "ns/newer", CONTOSO, FABRIKAM),
-            claim(50, "ns/reverse", FABRIKAM, CONTOSO),
-        ];
-        assert!(
-            c.run().is_ok(),
-            "newer duplicates and the reverse direction do not block"
-        );
-        c.claims.push(claim(50, "other/older", CONTOSO, FABRIKAM));
-        let closed = c.run().expect_err("closed");
-        assert_eq!(closed.reason, ReadyReason::DuplicatePair);
-        assert!(closed.message.contains("other/older"));
-        // Same creation time: the name breaks the tie, deterministically.
-        c.claims = vec![claim(100, "ns/aaa", CONTOSO, FABRIKAM)];
-        assert_eq!(c.reason(), ReadyReason::DuplicatePair);
-    }
-
-    #[test]
-    fn inbound_sync_must_be_allowed_by_the_target() {
-        let mut c = Case::valid();
-        c.target_policy = None;
-        assert_eq!(c.reason(), ReadyReason::InboundSyncNotAllowed);
-        assert!(
-            c.run()
-                .expect_err("closed")
-                .message
-                .contains("no CrossTenantAccessPolicy")
-        );
-        c.target_policy = Some(allowing(CONTOSO, false, true, false));
-        assert_eq!(c.reason(), ReadyReason::InboundSyncNotAllowed);
-        c.target_policy = Some(allowing(FABRIKAM, true, true, true));
-        assert_eq!(
-            c.reason(),
-            ReadyReason::InboundSyncNotAllowed,
-            "a policy for another partner does not apply"
-        );
-    }
-
-    #[test]
-    fn automatic_redemption_is_needed_on_both_sides() {
-        let mut c = Case::valid();
-        c.target_policy = Some(allowing(CONTOSO, true, false, false));
-        assert_eq!(c.reason(), ReadyReason::AutomaticRedemptionNotConfigured);
-        let mut c = Case::valid();
-        c.source_policy = None;
-        let closed = c.run().expect_err("closed");
-        assert_eq!(closed.reason, ReadyReason::AutomaticRedemptionNotConfigured);
-        assert!(closed.message.contains("outbound.automaticallyRedeemInvitations"));
-    }
-
-    #[test]
-    fn group_provisioning_needs_the_target_to_allow_group_sync_last() {
-        let mut c = Case::valid();
-        c.provisions_groups = true;
-        let closed = c.run().expect_err("closed");
-        assert_eq!(closed.reason, ReadyReason::InboundGroupSyncNotAllowed);
-        assert!(closed.message.contains("inbound.allowGroupsSync"), "{}", closed.message);
-        c.source_policy = None;
-        assert_eq!(
-            c.reason(),
-            ReadyReason::AutomaticRedemptionNotConfigured,
-            "group sync is checked after automatic redemption"
-        );
-        let mut c = Case::valid();
-        c.provisions_groups = true;
-        c.target_policy = Some(
-            serde_json::from_value(serde_json::json!({
-                "tenantRef": {"name": "x"},
-                "default": {"inbound": {"allowGroupsSync": true}},
-                "partners": [{"tenantId": CONTOSO,
-                              "inbound": {"allowUsersSync": true, "automaticallyRedeemInvitations": true}}]
-            }))
-            .expect("policy"),
-        );
-        assert!(c.run().is_ok(), "allowGroupsSync inherits the default");
-    }
-}
+mod tests;

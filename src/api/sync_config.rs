@@ -298,6 +298,12 @@ pub struct SyncConfigurationStatus {
     /// Group provisioning: where the next read of changed source groups starts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups_watermark: Option<String>,
+    /// The pair of directories this configuration holds (`<source> → <target>`): set when its
+    /// gate found it the pair's active configuration, kept until it is suspended, becomes
+    /// invalid or another holds the pair. A holder keeps its pair against older configurations
+    /// that become runnable later; only a holder that ran cycles cleans up on delete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_pair: Option<String>,
     /// When the last Initial (full) cycle completed; full cycles recur to catch deletions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_full_sync_time: Option<Time>,

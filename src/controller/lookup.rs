@@ -7,6 +7,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 
 use crate::api::conditions::{self, ConditionReason};
 use crate::api::reasons::TenantReadyReason;
+use crate::api::tenant::TenantSpec;
 use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
 use crate::engine::address;
 use crate::gate::{TenantFacts, TenantState};
@@ -34,6 +35,7 @@ pub fn tenant_state(tenant: Option<&Tenant>) -> TenantState {
         Some(c) if c.status == "True" => TenantState::Ready(TenantFacts {
             tenant_id: tenant.spec.tenant_id.to_ascii_lowercase(),
             cloud: tenant.spec.cloud,
+            directory: directory_of(&tenant.spec),
             domains: address::domains(tenant.spec.domains.iter().map(String::as_str)),
         }),
         Some(c) => TenantState::NotReady {
@@ -81,13 +83,47 @@ pub fn policy_in_force(
     policies_of(store, namespace, tenant_name).into_iter().next()
 }
 
-/// The (source, target) tenant ids a configuration points at, when both Tenants exist.
-pub fn pair_of(tenants: &Store<Tenant>, config: &SyncConfiguration) -> Option<(String, String)> {
+/// The directory a Tenant names, so that two Tenants naming one are one (README, "Safety"):
+/// a SCIM base URL with scheme and host in lower case, the default port left out and no
+/// trailing `/` (RFC 3986 §6.2.3), or a Graph tenant by id.
+pub fn directory_of(spec: &TenantSpec) -> String {
+    match (&spec.directory.scim, &spec.directory.msgraph) {
+        (Some(scim), _) => match reqwest::Url::parse(scim.url.trim()) {
+            Ok(mut url) => {
+                url.set_query(None);
+                url.set_fragment(None);
+                format!("scim {}", url.as_str().trim_end_matches('/'))
+            }
+            Err(_) => format!("scim {}", scim.url.trim()),
+        },
+        _ => format!("graph {}", spec.tenant_id.trim().to_ascii_lowercase()),
+    }
+}
+
+/// A configuration's side of a pair as another configuration's gate sees it: the directories
+/// it connects, and whether it could run now (both Tenants Ready).
+pub struct SiblingPair {
+    pub source_directory: String,
+    pub target_directory: String,
+    pub runnable: bool,
+}
+
+impl SiblingPair {
+    /// The pair as `status.claimedPair` names it.
+    pub fn key(&self) -> String {
+        crate::gate::pair_key(&self.source_directory, &self.target_directory)
+    }
+}
+
+/// The pair a configuration points at, when both Tenants exist.
+pub fn pair_of(tenants: &Store<Tenant>, config: &SyncConfiguration) -> Option<SiblingPair> {
     let ns = config.namespace()?;
     let source = tenant(tenants, &ns, &config.spec.source_ref.name)?;
     let target = tenant(tenants, &ns, &config.spec.target_ref.name)?;
-    Some((
-        source.spec.tenant_id.to_ascii_lowercase(),
-        target.spec.tenant_id.to_ascii_lowercase(),
-    ))
+    let ready = |t: &Tenant| matches!(tenant_state(Some(t)), TenantState::Ready(_));
+    Some(SiblingPair {
+        source_directory: directory_of(&source.spec),
+        target_directory: directory_of(&target.spec),
+        runnable: ready(&source) && ready(&target),
+    })
 }

@@ -412,6 +412,71 @@ async fn duplicate_pair_oldest_wins_and_deletion_frees_the_next() {
     t.config_ready("again", "True", ReadyReason::GateOpen).await;
 }
 
+/// Rule 2 is about directories and about configurations that could run: a suspended one claims
+/// nothing, the holder keeps its pair against an older one that becomes runnable later, and a
+/// second Tenant naming the same directory (another tenant id, the URL spelled otherwise) is
+/// the same pair.
+#[tokio::test]
+async fn one_pair_of_directories_one_configuration_claimed_only_by_one_that_could_run() {
+    let mut t = TestNs::new("directory-pair").await;
+    t.start_controllers(|_| {});
+    let suspended = |suspend: bool| {
+        manifests::quickstart(&t).with("SyncConfiguration", "contoso-to-fabrikam", |c| {
+            c["spec"]["suspend"] = json!(suspend);
+        })
+    };
+    t.apply(&suspended(true)).await;
+    t.config_ready("contoso-to-fabrikam", "True", ReadyReason::GateOpen)
+        .await;
+    // Creation times have one-second resolution: make the second one surely younger.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    t.apply(&manifests::sync_config(
+        "holder",
+        "contoso",
+        "fabrikam",
+        manifests::nothing(),
+    ))
+    .await;
+    t.config_ready("holder", "True", ReadyReason::GateOpen).await;
+
+    // The older one can run now: the holder keeps the pair.
+    t.apply(&suspended(false)).await;
+    let c = t
+        .config_ready("contoso-to-fabrikam", "False", ReadyReason::DuplicatePair)
+        .await;
+    assert!(
+        c.message.contains("holder") && c.message.contains("holds"),
+        "{}",
+        c.message
+    );
+    let holder = t.config("holder").await;
+    assert!(
+        holder
+            .status
+            .and_then(|s| s.claimed_pair)
+            .is_some_and(|p| p.contains("scim ")),
+        "the holder records its pair of directories"
+    );
+
+    // Another Tenant object for fabrikam's directory, under another tenant id.
+    let alias_url = format!("{}/", t.scim_url("fabrikam"));
+    t.apply(&manifests::Manifests::of([
+        manifests::scim_secret("fabrikam-alias"),
+        manifests::scim_tenant_at("fabrikam-alias", "0a0a0a0a-0b0b-0c0c-0d0d-0e0e0e0e0e0e", "", &alias_url),
+    ]))
+    .await;
+    t.apply(&manifests::sync_config(
+        "via-alias",
+        "contoso",
+        "fabrikam-alias",
+        manifests::nothing(),
+    ))
+    .await;
+    let c = t.config_ready("via-alias", "False", ReadyReason::DuplicatePair).await;
+    assert!(c.message.contains("holder"), "{}", c.message);
+    t.config_ready("holder", "True", ReadyReason::GateOpen).await;
+}
+
 #[tokio::test]
 async fn inbound_sync_not_allowed_without_a_policy_then_allowed_when_one_appears() {
     let mut t = TestNs::new("inbound").await;

@@ -95,7 +95,7 @@ async fn plan_one(
         }
     };
     let found = dereference::dereference(config, &ns, caches);
-    let pair = match gate::evaluate(&found.gate_input(config)) {
+    let pair = match gate::evaluate(&found.gate_input(config, None)) {
         Ok(pair) => pair,
         Err(closed) => {
             plan.closed = Some((closed.reason.as_str(), closed.message));

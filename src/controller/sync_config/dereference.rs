@@ -6,6 +6,8 @@ use std::sync::Arc;
 use kube::ResourceExt;
 
 use super::super::{Caches, lookup};
+use crate::api::conditions::{self, ConditionReason};
+use crate::api::reasons::ReadyReason;
 use crate::api::{CrossTenantAccessPolicy, SyncConfiguration};
 use crate::gate::{GateInput, PairClaim, TenantState};
 
@@ -35,12 +37,7 @@ pub fn dereference(config: &SyncConfiguration, ns: &str, caches: &Caches<'_>) ->
             if other_rank == rank {
                 return None;
             }
-            let (source_tenant_id, target_tenant_id) = lookup::pair_of(caches.tenants, other)?;
-            Some(PairClaim {
-                rank: other_rank,
-                source_tenant_id,
-                target_tenant_id,
-            })
+            claim_of(caches, other, other_rank)
         })
         .collect();
     let source_tracks_changes = source
@@ -58,8 +55,36 @@ pub fn dereference(config: &SyncConfiguration, ns: &str, caches: &Caches<'_>) ->
     }
 }
 
+/// Another configuration's claim on its pair, when it has one (rule 2): a suspended or invalid
+/// configuration claims nothing; one that holds its pair claims it whatever its Tenants'
+/// readiness; any other only while both its Tenants are Ready (it could run).
+fn claim_of(caches: &Caches<'_>, other: &SyncConfiguration, rank: (i64, String)) -> Option<PairClaim> {
+    if other.spec.suspend {
+        return None;
+    }
+    let status = other.status.as_ref();
+    let invalid = status
+        .and_then(|s| conditions::find(&s.conditions, ReadyReason::TYPE))
+        .is_some_and(|c| {
+            c.reason == ReadyReason::InvalidSpec.as_str() && c.observed_generation == other.metadata.generation
+        });
+    if invalid {
+        return None;
+    }
+    let pair = lookup::pair_of(caches.tenants, other)?;
+    let holds = status.and_then(|s| s.claimed_pair.as_deref()) == Some(pair.key().as_str());
+    (holds || pair.runnable).then(|| PairClaim {
+        rank,
+        source_directory: pair.source_directory,
+        target_directory: pair.target_directory,
+        holds,
+    })
+}
+
 impl Dereferenced {
-    pub fn gate_input<'a>(&'a self, config: &'a SyncConfiguration) -> GateInput<'a> {
+    /// The gate's input; `claimed_pair` is the configuration's latest written
+    /// `status.claimedPair` (the cache may not have it yet).
+    pub fn gate_input<'a>(&'a self, config: &'a SyncConfiguration, claimed_pair: Option<&'a str>) -> GateInput<'a> {
         GateInput {
             source_name: &config.spec.source_ref.name,
             source: &self.source,
@@ -67,6 +92,7 @@ impl Dereferenced {
             target: &self.target,
             rank: self.rank.clone(),
             claims: &self.claims,
+            claimed_pair,
             target_policy: self.target_policy.as_ref().map(|p| &p.spec),
             source_policy: self.source_policy.as_ref().map(|p| &p.spec),
             provisions_groups: config.spec.group_provisioning.as_ref().is_some_and(|g| g.enabled),

@@ -41,7 +41,7 @@ pub async fn cleanup(config: &SyncConfiguration, ns: &str, ctx: &Context, now: T
     }
     let previous = ctx.written.latest(config);
     let found = dereference::dereference(config, ns, &ctx.caches());
-    let gate = gate::evaluate(&found.gate_input(config));
+    let gate = gate::evaluate(&found.gate_input(config, previous.claimed_pair.as_deref()));
     let message = match (validate::validate(&config.spec), gate) {
         (Err(problems), _) => format!("the spec is invalid ({problems}); nothing deprovisioned"),
         (Ok(_), Err(closed)) => format!(

@@ -18,13 +18,13 @@ pub fn sibling_mapper(
 ) -> impl Fn(SyncConfiguration) -> Vec<ObjectRef<SyncConfiguration>> + Send + Sync + 'static {
     move |changed| {
         let changed_rank = lookup::rank(&changed);
-        let pair = lookup::pair_of(&ctx.tenants, &changed);
+        let pair = lookup::pair_of(&ctx.tenants, &changed).map(|p| p.key());
         ctx.configs
             .state()
             .into_iter()
             .filter(|c| lookup::rank(c.as_ref()) != changed_rank)
             .filter(|c| {
-                (pair.is_some() && lookup::pair_of(&ctx.tenants, c) == pair)
+                (pair.is_some() && lookup::pair_of(&ctx.tenants, c).map(|p| p.key()) == pair)
                     || c.status
                         .as_ref()
                         .is_some_and(|s| conditions::has_reason(&s.conditions, ReadyReason::DuplicatePair))

@@ -52,7 +52,7 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
     };
     let outcome = match validate::validate(&config.spec) {
         Err(problems) => Outcome::Invalid(problems),
-        Ok(valid) => match gate::evaluate(&found.gate_input(&config)) {
+        Ok(valid) => match gate::evaluate(&found.gate_input(&config, previous.claimed_pair.as_deref())) {
             Err(closed) => Outcome::Closed(closed),
             Ok(pair) if config.spec.suspend => Outcome::Suspended(pair),
             Ok(pair) => {

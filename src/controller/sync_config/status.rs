@@ -54,6 +54,7 @@ pub fn next(
         },
         subject,
     };
+    status.status.claimed_pair = claimed_after(previous, outcome);
     let requeue = match outcome {
         Outcome::Invalid(problems) => {
             let why = format!("the spec is invalid: {problems}");
@@ -82,6 +83,24 @@ pub fn next(
     }
 }
 
+/// The pair this configuration holds after `outcome` (rule 2): an open gate holds its pair;
+/// suspension, an invalid spec, another holder, or Tenants that became one directory or
+/// unsupported clouds let it go; Tenants not Ready and policies that deny keep what was held
+/// (it is still the pair's configuration, it just cannot run now).
+fn claimed_after(previous: &SyncConfigurationStatus, outcome: &Outcome) -> Option<String> {
+    match outcome {
+        Outcome::Open(open) => Some(open.pair.key()),
+        Outcome::Invalid(_) | Outcome::Suspended(_) => None,
+        Outcome::Closed(closed) => match closed.reason {
+            ReadyReason::TenantNotReady
+            | ReadyReason::InboundSyncNotAllowed
+            | ReadyReason::AutomaticRedemptionNotConfigured
+            | ReadyReason::InboundGroupSyncNotAllowed => previous.claimed_pair.clone(),
+            _ => None,
+        },
+    }
+}
+
 /// The gate just opened (Scale #3): `Ready=True` is written at once, before the cycle waits
 /// for a slot and runs — with many configurations a first cycle may start minutes later, and
 /// Ready must not wait for it. `None` when status already says so for this generation.
@@ -93,7 +112,7 @@ pub fn gate_opened(
 ) -> Option<SyncConfigurationStatus> {
     let said = conditions::find(&previous.conditions, "Ready").is_some_and(|ready| {
         ready.status == "True" && ready.observed_generation == subject.generation && ready.message == pair.message
-    });
+    }) && previous.claimed_pair.as_deref() == Some(pair.key().as_str());
     if said {
         return None;
     }
@@ -105,6 +124,7 @@ pub fn gate_opened(
         subject,
     };
     status.record(Verdict::truth(ReadyReason::GateOpen, pair.message.clone()), now);
+    status.status.claimed_pair = Some(pair.key());
     Some(status.status)
 }
 

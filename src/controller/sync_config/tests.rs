@@ -36,6 +36,7 @@ fn pair() -> OpenPair {
     let facts = |id: &str| TenantFacts {
         tenant_id: id.into(),
         cloud: crate::api::tenant::Cloud::Global,
+        directory: format!("graph {id}"),
         domains: Vec::new(),
     };
     OpenPair {
