@@ -106,13 +106,13 @@ reasons! {
         InvalidSpec,
         /// A referenced Tenant is missing or not Ready; the message names it and its reason.
         TenantNotReady,
-        /// Source and target are the same tenant id.
+        /// Source and target are the same tenant id, or name the same directory.
         SameTenant,
         /// A tenant is in China21Vianet, where cross-tenant synchronization is not supported.
         UnsupportedCloud,
         /// The tenants are in different clouds.
         CrossCloudNotSupported,
-        /// An older SyncConfiguration already syncs this source → target.
+        /// Another SyncConfiguration holds this pair of directories, or is older and could run.
         DuplicatePair,
         /// The target's policy, for the source's tenant id, lacks `inbound.allowUsersSync` (no policy = deny).
         InboundSyncNotAllowed,
@@ -120,6 +120,8 @@ reasons! {
         AutomaticRedemptionNotConfigured,
         /// `groupProvisioning.enabled`, but the target's policy lacks `inbound.allowGroupsSync` for the source.
         InboundGroupSyncNotAllowed,
+        /// Being deleted with `onConfigurationDelete: Deprovision`, the pair's active configuration cannot clean up now (a Tenant or its Secret is gone, the credentials are refused, the spec is invalid); the deletion waits, and the message says what is missing. Outranks every other reason.
+        CleanupBlocked,
     }
 }
 

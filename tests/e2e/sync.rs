@@ -808,6 +808,61 @@ async fn assigned_users_and_group_members_are_in_scope_and_cycles_are_evented() 
     );
 }
 
+/// The pair's active configuration asked to deprovision on delete, but its target's Secret is
+/// gone: the deletion waits and says why, and the cleanup runs once the Secret is back.
+#[tokio::test]
+async fn cleanup_that_cannot_run_holds_the_deletion_and_runs_once_it_can() {
+    let t = started("cleanup-blocked").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    contoso.add_user("alice@contoso.com", sales()).await;
+    let deprovision = json!({ "deprovision": { "onConfigurationDelete": "Deprovision" } });
+    t.apply(&sales_config("10s", deprovision)).await;
+    cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
+    t.eventually("the finalizer", || async {
+        t.config(CONFIG)
+            .await
+            .metadata
+            .finalizers
+            .unwrap_or_default()
+            .contains(&xtsync::api::FINALIZER.to_string())
+    })
+    .await;
+
+    t.kubectl(&["delete", "secret", "fabrikam-scim"]).await;
+    t.kubectl(&["delete", "syncconfig", CONFIG, "--wait=false"]).await;
+    let c = t.config_ready(CONFIG, "False", ReadyReason::CleanupBlocked).await;
+    assert!(
+        c.message.contains("fabrikam-scim"),
+        "names what is missing: {}",
+        c.message
+    );
+    let events = t.kubectl(&["get", "events.events.k8s.io", "-o", "json"]).await;
+    let events: Value = serde_json::from_str(&events).expect("events JSON");
+    let reasons: Vec<&str> = events["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["regarding"]["name"] == CONFIG)
+        .filter_map(|e| e["reason"].as_str())
+        .collect();
+    assert!(reasons.contains(&"CleanupBlocked"), "{reasons:?}");
+    assert!(!reasons.contains(&"CleanedUp"), "never reported done: {reasons:?}");
+    let users = fabrikam.users().await;
+    assert_eq!(users[0]["active"], true, "nothing deprovisioned yet");
+
+    t.apply(&manifests::two_tenants(&t)).await;
+    t.eventually("the deletion finished", || async {
+        t.api::<SyncConfiguration>()
+            .get_opt(CONFIG)
+            .await
+            .expect("get")
+            .is_none()
+    })
+    .await;
+    let users = fabrikam.users().await;
+    assert_eq!(users[0]["active"], false, "deprovisioned once it could: {users:#?}");
+}
+
 #[tokio::test]
 async fn deleting_a_duplicate_that_never_passed_its_gate_deprovisions_nothing() {
     // Trust #1: cleanup deprovisioned every target user of the source tenant — the winner's.

@@ -73,7 +73,7 @@ fn claim_of(caches: &Caches<'_>, other: &SyncConfiguration, rank: (i64, String))
     }
     let pair = lookup::pair_of(caches.tenants, other)?;
     let holds = status.and_then(|s| s.claimed_pair.as_deref()) == Some(pair.key().as_str());
-    (holds || pair.runnable).then(|| PairClaim {
+    (holds || pair.runnable).then_some(PairClaim {
         rank,
         source_directory: pair.source_directory,
         target_directory: pair.target_directory,

@@ -18,7 +18,12 @@ pub enum EventReason {
     CyclePlanned,
     ProvisionedOnDemand,
     CleanedUp,
+    /// Deleted with nothing of its own to clean up (it never held its pair or never ran a
+    /// cycle, or the spec now says `Keep`): nothing was deprovisioned.
+    NothingToCleanUp,
     CleanupFailed,
+    /// The pair's active configuration cannot clean up now: the deletion waits.
+    CleanupBlocked,
     /// Cleanup on delete would exceed `accidentalDeletionThreshold`: held for approval.
     CleanupHeld,
 }

@@ -1,6 +1,7 @@
 //! The finalizer `xtsync.io/cleanup`: present only while `onConfigurationDelete: Deprovision`
-//! asks for cleanup (DESIGN.md §1), and the cleanup it guards. Only the pair's active
-//! configuration, one that ran cycles, may clean up: a duplicate's users are the winner's.
+//! asks for cleanup, and the cleanup it guards. Only the pair's active configuration, one that
+//! held its pair and ran cycles, may clean up: a duplicate's users are the holder's. When the
+//! active configuration cannot clean up, the deletion waits (`CleanupBlocked`).
 
 use std::time::Duration;
 
@@ -10,15 +11,17 @@ use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 use kube::{Api, ResourceExt};
 
-use super::super::{Context, Error, connect};
+use super::super::{Context, Error, connect, lookup};
 use super::events::{self, EventReason};
 use super::schedule::Requests;
-use super::{dereference, status};
+use super::status;
 use crate::api::FINALIZER;
-use crate::api::sync_config::{OnConfigurationDelete, SyncConfiguration};
+use crate::api::conditions::{self, ConditionReason};
+use crate::api::reasons::ReadyReason;
+use crate::api::sync_config::{OnConfigurationDelete, SyncConfiguration, SyncConfigurationStatus};
 use crate::cycle::cleanup::{self, Cleanup};
 use crate::engine::threshold::Held;
-use crate::{gate, validate};
+use crate::validate;
 
 /// Adds the finalizer when cleanup on delete is asked for, removes it when no longer asked.
 pub async fn reconcile(config: &SyncConfiguration, ns: &str, ctx: &Context) -> Result<(), Error> {
@@ -34,61 +37,122 @@ pub async fn reconcile(config: &SyncConfiguration, ns: &str, ctx: &Context) -> R
 }
 
 /// `onConfigurationDelete: Deprovision`: deprovision what this configuration provisioned, then
-/// let the deletion finish — unless the threshold holds the deprovisionings for approval.
+/// let the deletion finish — unless the threshold holds the deprovisionings for approval, or
+/// the pair's active configuration cannot clean up now (then the deletion waits, and says why:
+/// a cleanup that cannot happen is never reported done).
 pub async fn cleanup(config: &SyncConfiguration, ns: &str, ctx: &Context, now: Timestamp) -> Result<Action, Error> {
     if !has_finalizer(config) {
         return Ok(Action::await_change());
     }
     let previous = ctx.written.latest(config);
-    let found = dereference::dereference(config, ns, &ctx.caches());
-    let gate = gate::evaluate(&found.gate_input(config, previous.claimed_pair.as_deref()));
-    let message = match (validate::validate(&config.spec), gate) {
-        (Err(problems), _) => format!("the spec is invalid ({problems}); nothing deprovisioned"),
-        (Ok(_), Err(closed)) => format!(
-            "not the pair's active configuration now ({}: {}); nothing deprovisioned",
-            closed.reason, closed.message
-        ),
-        (Ok(_), Ok(_)) if previous.last_cycle.is_none() => "no cycle ever ran; nothing deprovisioned".to_owned(),
-        (Ok(valid), Ok(pair)) => {
-            let target = match connect::directory(ctx, ns, &config.spec.target_ref.name).await? {
-                Ok(target) => target,
-                Err(error) => {
-                    let message = format!("target unusable ({error}); nothing deprovisioned");
-                    return finish(config, ns, ctx, &message).await;
-                }
-            };
-            let requests = Requests::of(config);
-            let approved = requests.fresh_approval(&previous);
-            let deprovision = valid.rules.deprovision;
-            match cleanup::clean_up(target.as_ref(), &pair.source.tenant_id, deprovision, approved).await {
-                Ok(Cleanup {
-                    withheld: Some(held), ..
-                }) => return hold(config, ns, ctx, &previous, &held, now).await,
-                Ok(done) => format!("{} provisioned users deprovisioned before deletion", done.deprovisioned),
-                Err(error) => {
-                    tracing::warn!(config = %config.name_any(), %error, "cleanup failed; retrying");
-                    let reason = EventReason::CleanupFailed.into();
-                    events::publish(
-                        ctx,
-                        config,
-                        EventType::Warning,
-                        reason,
-                        "Deprovision",
-                        &error.to_string(),
-                    )
-                    .await;
-                    return Ok(Action::requeue(Duration::from_secs(30)));
-                }
-            }
+    if config.spec.deprovision.on_configuration_delete == OnConfigurationDelete::Keep {
+        let note = "onConfigurationDelete is Keep: the provisioned users stay; nothing deprovisioned";
+        return finish(config, ns, ctx, EventReason::NothingToCleanUp, note).await;
+    }
+    if !was_active(&previous) {
+        let note =
+            "it never held its pair of directories through a cycle, so it provisioned nobody; nothing deprovisioned";
+        return finish(config, ns, ctx, EventReason::NothingToCleanUp, note).await;
+    }
+    let valid = match validate::validate(&config.spec) {
+        Ok(valid) => valid,
+        Err(problems) => {
+            return blocked(
+                config,
+                ns,
+                ctx,
+                &previous,
+                &format!("the spec is invalid ({problems})"),
+                now,
+            )
+            .await;
         }
     };
-    finish(config, ns, ctx, &message).await
+    let source_name = &config.spec.source_ref.name;
+    let Some(source) = lookup::tenant(&ctx.tenants, ns, source_name) else {
+        let why = format!("source Tenant '{source_name}' is gone, and its tenant id names the users to deprovision");
+        return blocked(config, ns, ctx, &previous, &why, now).await;
+    };
+    let target = match connect::directory(ctx, ns, &config.spec.target_ref.name).await? {
+        Ok(target) => target,
+        Err(error) => {
+            return blocked(
+                config,
+                ns,
+                ctx,
+                &previous,
+                &format!("the target cannot be used: {error}"),
+                now,
+            )
+            .await;
+        }
+    };
+    let requests = Requests::of(config);
+    let approved = requests.fresh_approval(&previous);
+    let source_tenant_id = source.spec.tenant_id.to_ascii_lowercase();
+    match cleanup::clean_up(target.as_ref(), &source_tenant_id, valid.rules.deprovision, approved).await {
+        Ok(Cleanup {
+            withheld: Some(held), ..
+        }) => hold(config, ns, ctx, &previous, &held, now).await,
+        Ok(done) => {
+            let note = format!("{} provisioned users deprovisioned before deletion", done.deprovisioned);
+            finish(config, ns, ctx, EventReason::CleanedUp, &note).await
+        }
+        Err(error) => {
+            tracing::warn!(config = %config.name_any(), %error, "cleanup failed; retrying");
+            let reason = EventReason::CleanupFailed.into();
+            events::publish(
+                ctx,
+                config,
+                EventType::Warning,
+                reason,
+                "Deprovision",
+                &error.to_string(),
+            )
+            .await;
+            let why = format!("the target failed the cleanup ({error})");
+            blocked(config, ns, ctx, &previous, &why, now).await?;
+            Ok(Action::requeue(Duration::from_secs(30)))
+        }
+    }
 }
 
-/// The cleanup is done (or has nothing to do): say so, and let the deletion complete.
-async fn finish(config: &SyncConfiguration, ns: &str, ctx: &Context, message: &str) -> Result<Action, Error> {
-    let reason = EventReason::CleanedUp.into();
-    events::publish(ctx, config, EventType::Normal, reason, "Deprovision", message).await;
+/// The pair's active configuration: it held its pair and ran a cycle (a status from before
+/// `claimedPair` existed counts when its gate was open), so its users are its own to clean up.
+fn was_active(previous: &SyncConfigurationStatus) -> bool {
+    let held = previous.claimed_pair.is_some()
+        || conditions::find(&previous.conditions, ReadyReason::TYPE)
+            .is_some_and(|c| c.status == "True" || c.reason == ReadyReason::CleanupBlocked.as_str());
+    held && previous.last_cycle.is_some()
+}
+
+/// The cleanup cannot run now: `Ready=False`, `CleanupBlocked`, a Warning Event when that is
+/// news, and the finalizer stays.
+async fn blocked(
+    config: &SyncConfiguration,
+    ns: &str,
+    ctx: &Context,
+    previous: &SyncConfigurationStatus,
+    why: &str,
+    now: Timestamp,
+) -> Result<Action, Error> {
+    let next = status::cleanup_blocked(previous, why, &config.name_any(), config.metadata.generation, now);
+    if super::write(ctx, config, ns, previous, next).await? {
+        let reason = EventReason::CleanupBlocked.into();
+        events::publish(ctx, config, EventType::Warning, reason, "Deprovision", why).await;
+    }
+    Ok(Action::requeue(ctx.settings.gate_recheck))
+}
+
+/// The cleanup is done (or there is nothing to clean up): say so, and let the deletion complete.
+async fn finish(
+    config: &SyncConfiguration,
+    ns: &str,
+    ctx: &Context,
+    reason: EventReason,
+    note: &str,
+) -> Result<Action, Error> {
+    events::publish(ctx, config, EventType::Normal, reason.into(), "Deprovision", note).await;
     ctx.written.forget(&config.uid().unwrap_or_default());
     set_finalizers(config, ns, ctx, others(config)).await?;
     Ok(Action::await_change())
@@ -99,7 +163,7 @@ async fn hold(
     config: &SyncConfiguration,
     ns: &str,
     ctx: &Context,
-    previous: &crate::api::sync_config::SyncConfigurationStatus,
+    previous: &SyncConfigurationStatus,
     held: &Held,
     now: Timestamp,
 ) -> Result<Action, Error> {

@@ -150,6 +150,30 @@ pub fn cleanup_held(
     status.status
 }
 
+/// The pair's active configuration is being deleted and cannot clean up now: `Ready=False`,
+/// `CleanupBlocked`, whatever the gate would say, until it can or the spec says `Keep`.
+pub fn cleanup_blocked(
+    previous: &SyncConfigurationStatus,
+    why: &str,
+    name: &str,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> SyncConfigurationStatus {
+    let subject = Subject {
+        name: name.to_owned(),
+        generation,
+    };
+    let mut status = Writer {
+        status: previous.clone(),
+        subject: &subject,
+    };
+    let message = format!(
+        "being deleted with onConfigurationDelete: Deprovision, but the cleanup cannot run: {why}; the deletion waits until it can, or until spec.deprovision.onConfigurationDelete is set to Keep"
+    );
+    status.record(Verdict::falsity(ReadyReason::CleanupBlocked, message), now);
+    status.status
+}
+
 fn pending(held: &Held) -> PendingDeletions {
     PendingDeletions {
         count: held.count,
