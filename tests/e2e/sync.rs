@@ -845,7 +845,8 @@ async fn cleanup_that_cannot_run_holds_the_deletion_and_runs_once_it_can() {
         .filter(|e| e["regarding"]["name"] == CONFIG)
         .filter_map(|e| e["reason"].as_str())
         .collect();
-    assert!(reasons.contains(&"CleanupBlocked"), "{reasons:?}");
+    // The Event's reason is the condition's.
+    assert!(reasons.contains(&ReadyReason::CleanupBlocked.as_str()), "{reasons:?}");
     assert!(!reasons.contains(&"CleanedUp"), "never reported done: {reasons:?}");
     let users = fabrikam.users().await;
     assert_eq!(users[0]["active"], true, "nothing deprovisioned yet");
