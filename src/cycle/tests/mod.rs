@@ -3,6 +3,7 @@
 //! the cycle made. The whole layer runs in milliseconds.
 
 mod audit;
+mod deadline;
 mod deprovisioning;
 mod dry_run;
 mod failures;
@@ -32,6 +33,8 @@ pub struct Pair {
     pub dry_run: bool,
     /// The provisioning log of every cycle run so far.
     pub log: Collected,
+    /// Each cycle's deadline.
+    pub deadline: std::time::Duration,
 }
 
 impl Pair {
@@ -49,6 +52,7 @@ impl Pair {
             rules,
             dry_run: false,
             log: Collected::default(),
+            deadline: crate::cycle::deadline::SHORTEST,
         }
     }
 
@@ -71,6 +75,7 @@ impl Pair {
             dry_run: self.dry_run,
             audit: &self.log,
             progress: &super::progress::Untracked,
+            deadline: Deadline::after(self.deadline),
         }
     }
 
