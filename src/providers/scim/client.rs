@@ -71,7 +71,7 @@ impl ScimClient {
     }
 
     /// Sends a request, pacing throttling (429, 503) and retrying other 5xx (and connection
-    /// failures of reads) with backoff; `Retry-After` in seconds is honoured. Returns status and body of the final answer.
+    /// failures of reads) with backoff; `Retry-After` is honoured (`retry::retry_after`). Returns status and body of the final answer.
     pub(super) async fn send(
         &self,
         method: Method,
