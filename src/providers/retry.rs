@@ -17,7 +17,8 @@ use super::http_date;
 
 /// The longest wait between two attempts, whatever a directory's `Retry-After` asks.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
-/// The shortest wait a directory's `Retry-After` can ask for.
+/// The shortest wait a directory's `Retry-After` can ask for, and the shortest hold after any
+/// throttling answer: a storm of them never repeats a request at network speed.
 pub const RETRY_AFTER_FLOOR: Duration = Duration::from_secs(1);
 /// How long one cycle waits out a directory's throttling, in all, before it gives up on the
 /// requests still throttled: minutes, so that a directory that paces its clients is followed,
@@ -135,10 +136,11 @@ impl Pacer {
         }
     }
 
-    /// The directory asked to wait `wait`: holds every request to it until then. False when
-    /// that would take this cycle's holds past its budget (the caller gives up instead).
+    /// The directory asked to wait `wait` (at least `RETRY_AFTER_FLOOR`): holds every request
+    /// to it until then. False when that would take this cycle's holds past its budget (the
+    /// caller gives up instead).
     pub fn hold(&self, wait: Duration) -> bool {
-        let until = Instant::now() + wait;
+        let until = Instant::now() + wait.max(RETRY_AFTER_FLOOR);
         if !self.count(until) {
             return false;
         }

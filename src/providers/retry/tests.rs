@@ -153,6 +153,36 @@ async fn a_throttling_storm_is_waited_out_not_counted_as_failed_attempts() {
     assert_eq!(start.elapsed().as_secs(), 30);
 }
 
+/// Attempts a request throttled `after` each time gets within `window` (paused clock).
+async fn throttled_attempts_in(window: Duration, after: Option<Duration>) -> u32 {
+    let (sent, pacer) = (AtomicU32::new(0), Pacer::default());
+    let throttled = with_retries(5, &pacer, |_| {
+        sent.fetch_add(1, Ordering::SeqCst);
+        async move { Attempt::Throttled { after, give_up: () } }
+    });
+    assert!(
+        tokio::time::timeout(window, throttled).await.is_err(),
+        "still throttled"
+    );
+    sent.load(Ordering::SeqCst)
+}
+
+/// A throttling answer whose `Retry-After` is absent, negative or garbled (backoff, from
+/// 100 ms) still waits a second: throttling is never answered at network speed.
+#[tokio::test(start_paused = true)]
+async fn a_throttle_without_a_usable_retry_after_still_waits_the_floor() {
+    let attempts = throttled_attempts_in(Duration::from_millis(3500), None).await;
+    assert!(attempts <= 4, "{attempts} attempts in 3.5 s");
+}
+
+/// An absurd `Retry-After` holds the directory for `MAX_BACKOFF`, not for ages.
+#[tokio::test(start_paused = true)]
+async fn an_absurd_retry_after_holds_for_the_cap() {
+    let absurd = header("1000000000000");
+    let window = MAX_BACKOFF * 3 + Duration::from_millis(500);
+    assert_eq!(throttled_attempts_in(window, absurd).await, 4);
+}
+
 /// A directory that throttles without end still ends the cycle: within the budget, not later.
 #[tokio::test(start_paused = true)]
 async fn throttling_without_end_gives_up_when_the_budget_is_spent() {
