@@ -73,13 +73,18 @@ fn backoff_doubles_and_is_capped() {
 
 /// When a request failed, after how long its second attempt was sent.
 async fn second_attempt_after(pacer: &Pacer) -> Duration {
-    let start = Instant::now();
-    with_retries(2, pacer, |n| async move {
+    let first = || Attempt::Retry {
+        after: None,
+        give_up: Duration::ZERO,
+    };
+    answered_after_one(pacer, Instant::now(), first).await
+}
+
+/// A request whose first attempt answers `first()`, then answered with the time since `start`.
+async fn answered_after_one(pacer: &Pacer, start: Instant, first: fn() -> Attempt<Duration>) -> Duration {
+    with_retries(5, pacer, |n| async move {
         if n == 1 {
-            Attempt::Retry {
-                after: None,
-                give_up: Duration::ZERO,
-            }
+            first()
         } else {
             Attempt::Done(start.elapsed())
         }
@@ -205,17 +210,11 @@ async fn throttling_without_end_gives_up_when_the_budget_is_spent() {
 
 /// A request throttled once for 2 s, then answered with the time it was answered at.
 async fn throttled_once_for_two_seconds(pacer: &Pacer, start: Instant) -> Duration {
-    with_retries(5, pacer, |n| async move {
-        if n == 1 {
-            Attempt::Throttled {
-                after: Some(Duration::from_secs(2)),
-                give_up: Duration::ZERO,
-            }
-        } else {
-            Attempt::Done(start.elapsed())
-        }
-    })
-    .await
+    let first = || Attempt::Throttled {
+        after: Some(Duration::from_secs(2)),
+        give_up: Duration::ZERO,
+    };
+    answered_after_one(pacer, start, first).await
 }
 
 /// Pacing: once the directory throttles one request, the others to it wait as well rather than
