@@ -92,9 +92,10 @@ impl Pacer {
     /// Backoff before attempt `attempt + 1`, jittered: between half of `backoff(attempt)` and
     /// all of it, so that clients that failed together do not all come back together.
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let base = backoff(attempt);
-        let half = base / 2;
-        half + half.mul_f64((self.jitter)().clamp(0.0, 1.0))
+        let half = backoff(attempt) / 2;
+        // `mul_f64` panics on what is not finite: such a source gives no jitter.
+        let fraction = Some((self.jitter)()).filter(|f| f.is_finite()).unwrap_or(0.0);
+        half + half.mul_f64(fraction.clamp(0.0, 1.0))
     }
 
     /// Requests in flight at once towards the directory.

@@ -108,6 +108,8 @@ async fn jitter_keeps_backoff_between_half_and_all_of_it() {
     let most = Pacer::default().with_jitter(|| 0.999_999);
     assert!(most.backoff(40) <= MAX_BACKOFF && most.backoff(40) > MAX_BACKOFF * 99 / 100);
     assert!(random_fraction() >= 0.0 && random_fraction() < 1.0);
+    let broken = Pacer::default().with_jitter(|| f64::NAN);
+    assert_eq!(broken.backoff(1), backoff(1) / 2, "a broken source gives no jitter");
 }
 
 #[tokio::test(start_paused = true)]
