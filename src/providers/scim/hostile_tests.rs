@@ -177,11 +177,12 @@ async fn throttling_is_waited_out_past_the_attempts_a_failure_gets() {
 }
 
 /// How many requests a server that throttles every one with `Retry-After: retry_after`
-/// receives while one read keeps trying for `window`.
-async fn throttled_requests_in(window: std::time::Duration, retry_after: &'static str) -> usize {
+/// receives while `reads` direct reads of users, sent at once, keep trying for `window`.
+async fn throttled_requests_in(window: std::time::Duration, retry_after: &'static str, reads: usize) -> usize {
     let (base, log) =
         hostile::serve(move |_, _| Answer::text(429, "slow down").with_header("Retry-After", retry_after)).await;
-    let read = tokio::time::timeout(window, plain_client(&base).list_users()).await;
+    let ids: Vec<String> = (0..reads).map(|i| format!("u{i}")).collect();
+    let read = tokio::time::timeout(window, plain_client(&base).confirm_gone(&ids)).await;
     assert!(read.is_err(), "still throttled when the window closes");
     log.lock().map(|l| l.len()).unwrap_or(0)
 }
@@ -190,14 +191,17 @@ async fn throttled_requests_in(window: std::time::Duration, retry_after: &'stati
 /// apart, not answered at network speed.
 #[tokio::test]
 async fn a_storm_of_retry_after_zero_gets_at_most_one_request_a_second() {
-    let requests = throttled_requests_in(std::time::Duration::from_millis(3500), "0").await;
+    let requests = throttled_requests_in(std::time::Duration::from_millis(3500), "0", 1).await;
     assert!((2..=4).contains(&requests), "{requests} requests in 3.5 s");
+    // Four reads in flight: four requests a second at most.
+    let requests = throttled_requests_in(std::time::Duration::from_millis(3500), "0", 4).await;
+    assert!((8..=16).contains(&requests), "{requests} requests in 3.5 s");
 }
 
 #[tokio::test]
 async fn a_storm_of_retry_after_dates_in_the_past_gets_at_most_one_request_a_second() {
     let past = "Wed, 21 Oct 2015 07:28:00 GMT";
-    let requests = throttled_requests_in(std::time::Duration::from_millis(3500), past).await;
+    let requests = throttled_requests_in(std::time::Duration::from_millis(3500), past, 1).await;
     assert!((2..=4).contains(&requests), "{requests} requests in 3.5 s");
 }
 
