@@ -41,6 +41,7 @@ pub async fn cycle_of(
         dry_run: false,
         audit: &xtsync::cycle::audit::Discard,
         progress: &xtsync::cycle::progress::Untracked,
+        deadline: xtsync::cycle::Deadline::after(std::time::Duration::from_secs(24 * 60 * 60)),
     };
     let report = cycle::run(source, target, &input).await.expect("cycle runs");
     assert_eq!(report.failed, 0, "{:?}", report.failures.first());

@@ -144,6 +144,8 @@ reasons! {
         SourceReadFailed,
         /// Reading the target failed; nothing was written.
         TargetReadFailed,
+        /// The cycle did not end within its deadline (its interval, and at least an hour); nothing was deprovisioned; the next cycle runs as scheduled.
+        CycleTimedOut,
         /// The target refused the credentials.
         AuthenticationFailed,
         /// A referenced Tenant went away during the cycle.

@@ -94,6 +94,9 @@ pub async fn run(
     out.unchanged = plan.unchanged;
     skipped(&plan.skips, input, report);
     let deprovisions = held_to_threshold(plan.deprovisions, input, report);
+    if !deprovisions.is_empty() && !input.dry_run && !input.deadline.begin_deprovisioning() {
+        return Err(input.deadline.timed_out());
+    }
     apply::all(
         target,
         input,

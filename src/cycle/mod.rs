@@ -9,6 +9,7 @@
 mod apply;
 pub mod audit;
 pub mod cleanup;
+pub mod deadline;
 pub(crate) mod groups;
 pub mod on_demand;
 mod pass;
@@ -18,6 +19,7 @@ pub mod report;
 #[cfg(test)]
 mod tests;
 
+pub use deadline::Deadline;
 pub use on_demand::{OnDemandOutcome, OnDemandResult, provision_on_demand};
 pub use report::{CycleError, CycleReport, UserFailure};
 
@@ -58,6 +60,8 @@ pub struct CycleInput<'a> {
     pub audit: &'a dyn audit::Sink,
     /// Where the cycle says how far it is.
     pub progress: &'a dyn progress::Progress,
+    /// When the cycle stops if it has not begun to deprovision.
+    pub deadline: deadline::Deadline,
 }
 
 pub async fn run(
@@ -66,10 +70,13 @@ pub async fn run(
     input: &CycleInput<'_>,
 ) -> Result<CycleReport, CycleError> {
     input.progress.report(Phase::Reading, 0, 0);
-    match input.watermark {
-        None => initial(source, target, input).await,
-        Some(watermark) => incremental(source, target, input, watermark).await,
-    }
+    let cycle = async {
+        match input.watermark {
+            None => initial(source, target, input).await,
+            Some(watermark) => incremental(source, target, input, watermark).await,
+        }
+    };
+    input.deadline.bound(cycle).await
 }
 
 /// An Initial cycle: the source is read page by page while the target and the assignments

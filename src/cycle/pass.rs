@@ -122,15 +122,26 @@ pub async fn run(
     ledger.report.withheld_deprovisions = settled.withheld_deprovisions.clone();
     ledger.report.approval_used = settled.approval_used.clone();
     let changes = ledger.take_plan(settled);
-    let results = if input.dry_run {
-        apply::pretend(changes)
-    } else {
-        apply::send(target, changes, action).await
-    };
-    ledger.record_all(results);
+    ledger.record_all(send_deprovisionings(target, input, changes).await?);
     report.provisioned_delta = provisioned - before;
     report.provisioned = provisioned.max(0).try_into().unwrap_or(u32::MAX);
     Ok(report)
+}
+
+/// The deprovisionings the threshold let through, sent (or, in a dry run, pretended) — unless
+/// the cycle's deadline has passed: then none.
+async fn send_deprovisionings(
+    target: &dyn Directory,
+    input: &CycleInput<'_>,
+    changes: Vec<Change>,
+) -> Result<Vec<apply::Applied>, CycleError> {
+    if input.dry_run {
+        return Ok(apply::pretend(changes));
+    }
+    if !changes.is_empty() && !input.deadline.begin_deprovisioning() {
+        return Err(input.deadline.timed_out());
+    }
+    Ok(apply::send(target, changes, input.rules.deprovision.action).await)
 }
 
 /// The pages waiting, up to `SLICE_USERS` users (at least one page); `None` once the read

@@ -123,4 +123,7 @@ pub enum CycleError {
     /// A Tenant of the pair cannot be used (found by the controller while connecting).
     #[error("{role} Tenant cannot be used: {error}")]
     Unusable { role: &'static str, error: ConnectError },
+    /// The cycle reached its deadline (`cycle::deadline`) before it began to deprovision.
+    #[error("the cycle did not end within its deadline of {}s (its interval, and at least an hour)", after.as_secs())]
+    TimedOut { after: std::time::Duration },
 }

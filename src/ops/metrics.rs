@@ -166,6 +166,7 @@ impl Metrics {
     pub fn record_cycle(&self, initial: bool, outcome: &Result<CycleReport, CycleError>, took: Duration) {
         let kind = if initial { "Initial" } else { "Incremental" };
         let report = match outcome {
+            Err(CycleError::TimedOut { .. }) => return self.cycle(kind, "timedOut", took),
             Err(_) => return self.cycle(kind, "failed", took),
             // A dry run made no user operation.
             Ok(report) if report.dry_run => return self.cycle(kind, "dryRun", took),
@@ -275,6 +276,18 @@ mod tests {
         );
         assert!(text.contains("xtsync_quarantined_configurations 2"), "{text}");
         assert!(text.contains("xtsync_cycle_duration_seconds_bucket"), "{text}");
+    }
+
+    #[test]
+    fn a_cycle_that_timed_out_is_counted_apart_from_failed_ones() {
+        let m = Metrics::default();
+        let timed_out = CycleError::TimedOut {
+            after: Duration::from_secs(3600),
+        };
+        m.record_cycle(false, &Err(timed_out), Duration::from_secs(3600));
+        let text = m.encode();
+        let line = r#"xtsync_cycles_total{type="Incremental",result="timedOut"} 1"#;
+        assert!(text.contains(line), "{text}");
     }
 
     #[test]

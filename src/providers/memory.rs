@@ -120,6 +120,8 @@ struct State {
     written: Option<Arc<Notify>>,
     /// What `verified_domains` answers (a Graph tenant's `GET /domains`).
     verified_domains: Vec<String>,
+    /// How long each read takes (a slow directory).
+    read_time: Duration,
 }
 
 /// Full source reads in pages of `size`, each after the first waiting for `between` if set.
@@ -208,6 +210,18 @@ impl MemoryDirectory {
     /// Every write from now on notifies `written`.
     pub fn notify_writes(&self, written: Arc<Notify>) {
         self.state().written = Some(written);
+    }
+
+    /// Every read of a user listing, source read or direct read takes `each` from now on.
+    pub fn slow_reads(&self, each: Duration) {
+        self.state().read_time = each;
+    }
+
+    async fn take_read_time(&self) {
+        let each = self.state().read_time;
+        if !each.is_zero() {
+            tokio::time::sleep(each).await;
+        }
     }
 
     pub fn set_faults(&self, faults: Faults) {
@@ -320,6 +334,7 @@ impl State {
 #[async_trait]
 impl Directory for MemoryDirectory {
     async fn list_users(&self) -> Result<Vec<User>, DirectoryError> {
+        self.take_read_time().await;
         let mut state = self.state();
         state.read(Request::ListUsers)?;
         let unlisted = &state.faults.unlisted;
@@ -332,6 +347,7 @@ impl Directory for MemoryDirectory {
     }
 
     async fn read_source(&self, since: Option<&str>) -> Result<SourceRead, DirectoryError> {
+        self.take_read_time().await;
         let mut state = self.state();
         state.read(Request::ReadSource {
             since: since.map(str::to_owned),
@@ -411,6 +427,7 @@ impl Directory for MemoryDirectory {
     }
 
     async fn confirm_gone(&self, ids: &[String]) -> Result<HashSet<String>, DirectoryError> {
+        self.take_read_time().await;
         let mut state = self.state();
         let mut sorted = ids.to_vec();
         sorted.sort();

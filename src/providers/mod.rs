@@ -6,6 +6,7 @@ pub mod connect;
 pub mod directory;
 #[cfg(test)]
 pub mod hostile;
+pub mod http_date;
 pub mod memory;
 pub mod msgraph;
 pub mod retry;

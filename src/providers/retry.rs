@@ -6,15 +6,20 @@
 //! again is decided here.
 
 use std::future::Future;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use super::budget::{DEFAULT_CONCURRENCY, DirectoryBudget};
+use super::http_date;
 
 /// The longest wait between two attempts, whatever a directory's `Retry-After` asks.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// The shortest wait a directory's `Retry-After` can ask for, and the shortest hold after any
+/// throttling answer: a storm of them never repeats a request at network speed.
+pub const RETRY_AFTER_FLOOR: Duration = Duration::from_secs(1);
 /// How long one cycle waits out a directory's throttling, in all, before it gives up on the
 /// requests still throttled: minutes, so that a directory that paces its clients is followed,
 /// while one that throttles without end still ends the cycle (the rest waits for the next).
@@ -40,7 +45,11 @@ pub struct Pacer {
     shared: Arc<DirectoryBudget>,
     budget: Duration,
     state: Mutex<Held>,
+    jitter: Jitter,
 }
+
+/// Where backoff's jitter comes from: a fraction in [0, 1).
+pub type Jitter = fn() -> f64;
 
 struct Held {
     /// How long this cycle has been held so far…
@@ -70,7 +79,23 @@ impl Pacer {
                 held: Duration::ZERO,
                 counted_until: Instant::now(),
             }),
+            jitter: random_fraction,
         }
+    }
+
+    /// This pacer, with its backoff's jitter from `jitter` (tests make it predictable).
+    pub fn with_jitter(mut self, jitter: Jitter) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// Backoff before attempt `attempt + 1`, jittered: between half of `backoff(attempt)` and
+    /// all of it, so that clients that failed together do not all come back together.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let half = backoff(attempt) / 2;
+        // `mul_f64` panics on what is not finite: such a source gives no jitter.
+        let fraction = Some((self.jitter)()).filter(|f| f.is_finite()).unwrap_or(0.0);
+        half + half.mul_f64(fraction.clamp(0.0, 1.0))
     }
 
     /// Requests in flight at once towards the directory.
@@ -112,10 +137,11 @@ impl Pacer {
         }
     }
 
-    /// The directory asked to wait `wait`: holds every request to it until then. False when
-    /// that would take this cycle's holds past its budget (the caller gives up instead).
+    /// The directory asked to wait `wait` (at least `RETRY_AFTER_FLOOR`): holds every request
+    /// to it until then. False when that would take this cycle's holds past its budget (the
+    /// caller gives up instead).
     pub fn hold(&self, wait: Duration) -> bool {
-        let until = Instant::now() + wait;
+        let until = Instant::now() + wait.max(RETRY_AFTER_FLOOR);
         if !self.count(until) {
             return false;
         }
@@ -167,7 +193,7 @@ where
             Attempt::Done(answer) => return answer,
             Attempt::Throttled { after, give_up } => {
                 throttles += 1;
-                if !pacer.hold(after.unwrap_or_else(|| backoff(throttles))) {
+                if !pacer.hold(after.unwrap_or_else(|| pacer.backoff(throttles))) {
                     return give_up;
                 }
             }
@@ -176,7 +202,7 @@ where
                 if failures >= attempts {
                     return give_up;
                 }
-                tokio::time::sleep(after.unwrap_or_else(|| backoff(failures))).await;
+                tokio::time::sleep(after.unwrap_or_else(|| pacer.backoff(failures))).await;
             }
         }
         number += 1;
@@ -188,10 +214,33 @@ pub fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(200u64.saturating_mul(2u64.saturating_pow(attempt.saturating_sub(1)))).min(MAX_BACKOFF)
 }
 
-/// `Retry-After` as delta-seconds (RFC 9110 §10.2.3), capped; HTTP dates fall back to backoff.
+/// A fraction in [0, 1) that differs from call to call: std's `RandomState` has keys random
+/// per thread and different for each new state, which is all jitter needs (no crate for it).
+fn random_fraction() -> f64 {
+    let bits = RandomState::new().hash_one(std::time::Instant::now()) >> 11;
+    bits as f64 / (1u64 << 53) as f64
+}
+
+/// A directory's `Retry-After` (RFC 9110 §10.2.3): delay-seconds or an HTTP-date, as a wait
+/// of at least `RETRY_AFTER_FLOOR` — `0` or a date already past is a second, not a request
+/// sent again at once — and at most `MAX_BACKOFF`. Anything else (a negative number, a
+/// fraction, garbage) is as if absent: backoff.
 pub fn retry_after(header: Option<&reqwest::header::HeaderValue>) -> Option<Duration> {
-    let seconds: u64 = header?.to_str().ok()?.trim().parse().ok()?;
-    Some(Duration::from_secs(seconds).min(MAX_BACKOFF))
+    retry_after_at(header?.to_str().ok()?, jiff::Timestamp::now())
+}
+
+/// `retry_after`, with the clock read at `now`.
+fn retry_after_at(text: &str, now: jiff::Timestamp) -> Option<Duration> {
+    let text = text.trim();
+    let wait = if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        // delay-seconds = 1*DIGIT; more digits than a u64 holds ask for longer than the cap.
+        text.parse().map_or(MAX_BACKOFF, Duration::from_secs)
+    } else {
+        let ahead = http_date::parse(text)?.duration_since(now);
+        // A date already past asks for no wait at all: the floor.
+        Duration::try_from(ahead).unwrap_or(Duration::ZERO)
+    };
+    Some(wait.clamp(RETRY_AFTER_FLOOR, MAX_BACKOFF))
 }
 
 #[cfg(test)]

@@ -124,6 +124,7 @@ async fn plan_one(
         dry_run: true,
         audit: &log,
         progress: &cycle::progress::Untracked,
+        deadline: cycle::Deadline::of_interval(valid.interval),
     };
     match cycle::run(source.as_ref(), target.as_ref(), &input).await {
         Ok(report) => plan.report = Some(report),

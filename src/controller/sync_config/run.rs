@@ -73,6 +73,7 @@ impl OpenGate<'_> {
             dry_run: self.config.spec.dry_run,
             audit,
             progress,
+            deadline: cycle::Deadline::of_interval(self.valid.interval),
         }
     }
 

@@ -245,6 +245,20 @@ impl Writer<'_> {
                     interval
                 }
             }
+            Err(error @ CycleError::TimedOut { .. }) => {
+                // Running out of time is not a failure of the directories: no quarantine by
+                // itself. One in force keeps its schedule; otherwise the next cycle is on time.
+                let message = format!("{error}; nothing was deprovisioned");
+                self.record(Verdict::falsity(SyncedReason::CycleTimedOut, message), completed);
+                match &mut self.status.quarantine {
+                    Some(quarantine) => {
+                        let wait = quarantine_retry(quarantine.since.0, completed, interval);
+                        quarantine.next_attempt_time = Time(later(completed, wait));
+                        wait
+                    }
+                    None => interval,
+                }
+            }
             Err(error) => {
                 let message = format!("{error}; nothing was deprovisioned");
                 self.record(Verdict::falsity(synced_reason(error), message.clone()), completed);
@@ -414,6 +428,7 @@ pub fn synced_reason(error: &CycleError) -> SyncedReason {
         CycleError::TargetRead(DirectoryError::AuthenticationFailed { .. }) => SyncedReason::AuthenticationFailed,
         CycleError::SourceRead(_) => SyncedReason::SourceReadFailed,
         CycleError::TargetRead(_) => SyncedReason::TargetReadFailed,
+        CycleError::TimedOut { .. } => SyncedReason::CycleTimedOut,
         CycleError::Unusable { error, .. } => match error {
             ConnectError::TenantNotFound(_) => SyncedReason::TenantNotFound,
             ConnectError::SecretNotFound(_) => SyncedReason::SecretNotFound,
@@ -437,6 +452,7 @@ fn quarantined_reason(error: &CycleError) -> QuarantinedReason {
         SyncedReason::UnsupportedCloud => QuarantinedReason::UnsupportedCloud,
         // The rest are not reasons of a cycle that could not run; `synced_reason` gives none.
         SyncedReason::SourceReadFailed
+        | SyncedReason::CycleTimedOut
         | SyncedReason::CycleSucceeded
         | SyncedReason::DryRun
         | SyncedReason::PartiallySynced

@@ -186,6 +186,26 @@ fn read_failed() -> CycleError {
 }
 
 #[test]
+fn a_timed_out_cycle_is_not_synced_and_the_next_runs_as_scheduled_without_quarantine() {
+    let timed_out = CycleError::TimedOut {
+        after: Duration::from_secs(3600),
+    };
+    let next = after(&synced_once(), &ran(Err(timed_out), None), at(700));
+    assert!(is(&next.status, "False", SyncedReason::CycleTimedOut));
+    let message = conditions::find(&next.status.conditions, SyncedReason::TYPE).map(|c| c.message.clone());
+    assert!(
+        message
+            .as_deref()
+            .is_some_and(|m| m.contains("deadline of 3600s") && m.contains("nothing was deprovisioned")),
+        "{message:?}"
+    );
+    assert!(next.status.quarantine.is_none(), "{:?}", next.status.quarantine);
+    assert!(is(&next.status, "False", QuarantinedReason::Healthy));
+    assert_eq!(next.requeue, INTERVAL);
+    assert_eq!(next.status.next_sync_time, Some(Time(at(702 + 600))));
+}
+
+#[test]
 fn withheld_deprovisionings_are_pending_until_their_token_approves_them_once() {
     let held = CycleReport {
         withheld_deprovisions: Some(Held {

@@ -3,6 +3,7 @@
 //! the cycle made. The whole layer runs in milliseconds.
 
 mod audit;
+mod deadline;
 mod deprovisioning;
 mod dry_run;
 mod failures;
@@ -34,6 +35,8 @@ pub struct Pair {
     pub dry_run: bool,
     /// The provisioning log of every cycle run so far.
     pub log: Collected,
+    /// Each cycle's deadline.
+    pub deadline: std::time::Duration,
 }
 
 impl Pair {
@@ -52,6 +55,7 @@ impl Pair {
             source_domains: vec!["contoso.com".to_owned()],
             dry_run: false,
             log: Collected::default(),
+            deadline: crate::cycle::deadline::SHORTEST,
         }
     }
 
@@ -75,6 +79,7 @@ impl Pair {
             dry_run: self.dry_run,
             audit: &self.log,
             progress: &super::progress::Untracked,
+            deadline: Deadline::after(self.deadline),
         }
     }
 

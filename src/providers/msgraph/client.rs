@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::auth::{Credentials, TokenCache};
 use super::endpoints::Endpoints;
-use crate::providers::retry::{self, Attempt, Pacer, backoff, retry_after};
+use crate::providers::retry::{self, Attempt, Pacer, retry_after};
 use crate::providers::{DirectoryError, ProbeError, describe};
 
 /// Attempts for a failing request before giving up on it (throttling is paced instead).
@@ -293,6 +293,7 @@ impl GraphClient {
         while !pending.is_empty() {
             attempt += 1;
             let mut round = Round {
+                pacer: &self.pacer,
                 requests,
                 results: &mut results,
                 again: Vec::new(),
@@ -359,6 +360,7 @@ impl GraphClient {
 
 /// One round of batches: the results so far, and what to send again after how long.
 struct Round<'r> {
+    pacer: &'r Pacer,
     requests: &'r [BatchRequest],
     results: &'r mut [Option<Result<Value, DirectoryError>>],
     again: Vec<usize>,
@@ -402,7 +404,8 @@ impl Round<'_> {
             let again = throttled
                 || (is_retryable(status) && self.requests[i].method != Method::POST && self.attempt < ATTEMPTS);
             if again {
-                let this = retry_after(item_retry_after(response).as_ref()).unwrap_or_else(|| backoff(self.attempt));
+                let this = retry_after(item_retry_after(response).as_ref())
+                    .unwrap_or_else(|| self.pacer.backoff(self.attempt));
                 self.wait = Some(self.wait.map_or(this, |w| w.max(this)));
                 self.throttled |= throttled;
                 self.again.push(i);

@@ -68,14 +68,14 @@ async fn a_next_link_that_loops_fails_the_read_in_bounded_time() {
 
 #[tokio::test]
 async fn requests_throttled_inside_a_batch_are_waited_out_past_the_attempts_a_failure_gets() {
-    // Trust #6: eight rounds of a 429 inside the batch (a failure gets six attempts), then 200.
+    // Trust #6: seven rounds of a 429 inside the batch (a failure gets six attempts), then 200.
     // The batch item's Retry-After is a string, as the JSON batching page shows it.
     let rounds = std::sync::atomic::AtomicU32::new(0);
     let (base, log) = hostile::serve(move |_, path| {
         if path.contains("/oauth2/") {
             return token();
         }
-        let response = if rounds.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 8 {
+        let response = if rounds.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 7 {
             json!({ "id": "0", "status": 429, "headers": { "Retry-After": "0" },
                     "body": { "error": { "code": "TooManyRequests", "message": "Too many requests" } } })
         } else {
@@ -95,7 +95,33 @@ async fn requests_throttled_inside_a_batch_are_waited_out_past_the_attempts_a_fa
         .lock()
         .map(|l| l.iter().filter(|r| r.contains("$batch")).count())
         .unwrap_or(0);
-    assert_eq!(batches, 9);
+    assert_eq!(batches, 8);
+}
+
+/// RFC 9110 §10.2.3 allows `Retry-After: 0`: a storm of them is waited out at least a second
+/// apart, not answered at network speed.
+#[tokio::test]
+async fn a_storm_of_retry_after_zero_gets_at_most_one_request_a_second() {
+    let (base, log) = hostile::serve(|_, path| {
+        if path.contains("/oauth2/") {
+            return token();
+        }
+        Answer::json(
+            429,
+            json!({ "error": { "code": "TooManyRequests", "message": "Too many requests" } }),
+        )
+        .with_header("Retry-After", "0")
+    })
+    .await;
+    let (client, users) = (client_of(&base), format!("{base}/v1.0/users"));
+    let window = std::time::Duration::from_millis(3500);
+    let read = tokio::time::timeout(window, client.list_all(&users, false)).await;
+    assert!(read.is_err(), "still throttled");
+    let requests = log
+        .lock()
+        .map(|l| l.iter().filter(|r| r.contains("/v1.0/users")).count())
+        .unwrap_or(0);
+    assert!((2..=4).contains(&requests), "{requests} requests in 3.5 s");
 }
 
 /// A Graph target whose `POST /invitations` answers with the existing user `existing`

@@ -71,7 +71,7 @@ impl ScimClient {
     }
 
     /// Sends a request, pacing throttling (429, 503) and retrying other 5xx (and connection
-    /// failures of reads) with backoff; `Retry-After` in seconds is honoured. Returns status and body of the final answer.
+    /// failures of reads) with backoff; `Retry-After` is honoured (`retry::retry_after`). Returns status and body of the final answer.
     pub(super) async fn send(
         &self,
         method: Method,
@@ -446,10 +446,9 @@ impl Directory for ScimClient {
 /// An answer: status, body, and the directory's clock when it answered.
 pub(super) type Answer = (StatusCode, Value, Option<jiff::Timestamp>);
 
-/// An HTTP `Date` (RFC 9110 §5.6.7, the IMF-fixdate of RFC 2822's shape).
+/// An HTTP `Date` (RFC 9110 §5.6.7).
 pub(super) fn server_date(header: Option<&HeaderValue>) -> Option<jiff::Timestamp> {
-    let text = header?.to_str().ok()?;
-    jiff::fmt::rfc2822::DateTimeParser::new().parse_timestamp(text).ok()
+    crate::providers::http_date::parse(header?.to_str().ok()?)
 }
 
 /// RFC 7644 §3.12 error body → typed error.

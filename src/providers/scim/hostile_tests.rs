@@ -158,11 +158,11 @@ async fn a_creation_answered_with_502_is_not_sent_again() {
 
 #[tokio::test]
 async fn throttling_is_waited_out_past_the_attempts_a_failure_gets() {
-    // Trust #6: throttling is flow control — eight 429s in a row (a failure gets five attempts)
+    // Trust #6: throttling is flow control — six 429s in a row (a failure gets five attempts)
     // and the creation still goes through, sent once it was let through.
     let throttles = std::sync::atomic::AtomicU32::new(0);
     let (base, log) = hostile::serve(move |_, _| {
-        if throttles.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 8 {
+        if throttles.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 6 {
             Answer::text(429, "slow down").with_header("Retry-After", "0")
         } else {
             Answer::json(201, json!({ "id": "u1", "userName": "a@contoso.com" }))
@@ -173,7 +173,36 @@ async fn throttling_is_waited_out_past_the_attempts_a_failure_gets() {
     let created = scim.create_users(&[attributes]).await.remove(0).expect("created");
     assert_eq!(created, "u1");
     let posts = log.lock().map(|l| l.len()).unwrap_or(0);
-    assert_eq!(posts, 9, "eight throttled, then the one that went through");
+    assert_eq!(posts, 7, "six throttled, then the one that went through");
+}
+
+/// How many requests a server that throttles every one with `Retry-After: retry_after`
+/// receives while `reads` direct reads of users, sent at once, keep trying for `window`.
+async fn throttled_requests_in(window: std::time::Duration, retry_after: &'static str, reads: usize) -> usize {
+    let (base, log) =
+        hostile::serve(move |_, _| Answer::text(429, "slow down").with_header("Retry-After", retry_after)).await;
+    let ids: Vec<String> = (0..reads).map(|i| format!("u{i}")).collect();
+    let read = tokio::time::timeout(window, plain_client(&base).confirm_gone(&ids)).await;
+    assert!(read.is_err(), "still throttled when the window closes");
+    log.lock().map(|l| l.len()).unwrap_or(0)
+}
+
+/// RFC 9110 §10.2.3 allows `Retry-After: 0`: a storm of them is waited out at least a second
+/// apart, not answered at network speed.
+#[tokio::test]
+async fn a_storm_of_retry_after_zero_gets_at_most_one_request_a_second() {
+    let requests = throttled_requests_in(std::time::Duration::from_millis(3500), "0", 1).await;
+    assert!((2..=4).contains(&requests), "{requests} requests in 3.5 s");
+    // Four reads in flight: four requests a second at most.
+    let requests = throttled_requests_in(std::time::Duration::from_millis(3500), "0", 4).await;
+    assert!((8..=16).contains(&requests), "{requests} requests in 3.5 s");
+}
+
+#[tokio::test]
+async fn a_storm_of_retry_after_dates_in_the_past_gets_at_most_one_request_a_second() {
+    let past = "Wed, 21 Oct 2015 07:28:00 GMT";
+    let requests = throttled_requests_in(std::time::Duration::from_millis(3500), past, 1).await;
+    assert!((2..=4).contains(&requests), "{requests} requests in 3.5 s");
 }
 
 #[tokio::test]
