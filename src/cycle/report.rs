@@ -75,9 +75,14 @@ impl CycleReport {
     /// flow control, never by itself a reason: throttled writes count neither as failed nor as
     /// attempted here (they are retried next cycle; the watermark stays put).
     pub fn warrants_quarantine(&self) -> bool {
+        self.target_auth_failed || self.mostly_failed()
+    }
+
+    /// More than half of the writes failed (throttled ones not counted).
+    pub fn mostly_failed(&self) -> bool {
         let failed = self.failed.saturating_sub(self.throttled);
         let attempted = self.attempted.saturating_sub(self.throttled);
-        self.target_auth_failed || (attempted >= 2 && failed * 2 > attempted)
+        attempted >= 2 && failed * 2 > attempted
     }
 
     /// Counts failures, keeping the first `KEPT_FAILURES`.

@@ -372,11 +372,11 @@ impl Round<'_> {
     fn settle(&mut self, chunk: &[usize], answer: Result<Value, DirectoryError>) {
         let answer = match answer {
             Ok(answer) => answer,
+            // The batch failed as a whole: each request shares its error, so that a server
+            // error leaves every invitation open (to be looked up by anchor), and a refusal none.
             Err(e) => {
-                let message = e.to_string();
                 for &i in chunk {
-                    let error = DirectoryError::InvalidResponse(format!("batch request failed: {message}"));
-                    self.results[i] = Some(Err(error));
+                    self.results[i] = Some(Err(e.clone()));
                 }
                 return;
             }
