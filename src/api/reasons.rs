@@ -162,8 +162,10 @@ reasons! {
     QuarantinedReason for "Quarantined" {
         /// False: the last cycle succeeded.
         Healthy,
-        /// Most writes of a cycle failed.
+        /// More than half of the writes failed, after retries, in three cycles in a row.
         MostOperationsFailed,
+        /// False: more than half of the last cycle's writes failed after retries; a third such cycle in a row quarantines.
+        WritesFailing,
         /// Reading the source failed.
         SourceReadFailed,
         /// Reading the target failed.
