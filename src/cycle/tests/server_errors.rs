@@ -5,9 +5,21 @@
 use super::*;
 use crate::providers::memory::{Burst, FaultKind, Faults, Request};
 
-fn three_people(pair: &Pair) {
+/// Alice, Bob and Carol in the source, and a target with `faults`.
+fn three_people_and(faults: Faults) -> Pair {
+    let pair = Pair::all_users();
     for (id, name) in [("a1", "alice"), ("b1", "bob"), ("c1", "carol")] {
         pair.source.put(person(id, name));
+    }
+    pair.target.set_faults(faults);
+    pair
+}
+
+/// The next `writes` writes answer 500.
+fn burst(writes: u32, landed: bool) -> Faults {
+    Faults {
+        burst: Some(Burst { writes, landed }),
+        ..Faults::default()
     }
 }
 
@@ -24,15 +36,7 @@ fn look_ups(requests: &[Request]) -> usize {
 
 #[tokio::test(start_paused = true)]
 async fn creations_answered_500_that_landed_count_as_created_and_are_not_sent_again() {
-    let pair = Pair::all_users();
-    three_people(&pair);
-    pair.target.set_faults(Faults {
-        burst: Some(Burst {
-            writes: 3,
-            landed: true,
-        }),
-        ..Faults::default()
-    });
+    let pair = three_people_and(burst(3, true));
     let report = pair.initial().await;
     assert_eq!((report.created, report.failed), (3, 0), "{report:?}");
     let requests = pair.target.take_log();
@@ -47,16 +51,8 @@ async fn creations_answered_500_that_landed_count_as_created_and_are_not_sent_ag
 
 #[tokio::test(start_paused = true)]
 async fn creations_answered_500_that_did_not_land_are_sent_again_within_the_cycle() {
-    let pair = Pair::all_users();
-    three_people(&pair);
     // Two rounds of the three creations fail, and the first of the third.
-    pair.target.set_faults(Faults {
-        burst: Some(Burst {
-            writes: 7,
-            landed: false,
-        }),
-        ..Faults::default()
-    });
+    let pair = three_people_and(burst(7, false));
     let started = tokio::time::Instant::now();
     let report = pair.initial().await;
     assert_eq!((report.created, report.failed), (3, 0), "{report:?}");
@@ -75,12 +71,8 @@ async fn a_creation_whose_look_up_fails_is_not_sent_again() {
     let pair = Pair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.target.set_faults(Faults {
-        burst: Some(Burst {
-            writes: 1,
-            landed: true,
-        }),
         look_ups: Some(FaultKind::Unreachable),
-        ..Faults::default()
+        ..burst(1, true)
     });
     let report = pair.initial().await;
     assert_eq!((report.created, report.failed), (0, 1), "{report:?}");
@@ -95,9 +87,7 @@ async fn a_creation_whose_look_up_fails_is_not_sent_again() {
 
 #[tokio::test(start_paused = true)]
 async fn creations_failing_for_good_end_the_cycle_counted_as_failed() {
-    let pair = Pair::all_users();
-    three_people(&pair);
-    pair.target.set_faults(Faults {
+    let pair = three_people_and(Faults {
         writes: Some(FaultKind::ServerError),
         ..Faults::default()
     });
@@ -133,13 +123,7 @@ async fn a_creation_refused_for_what_it_is_is_not_sent_again() {
 async fn an_on_demand_creation_answered_500_is_looked_up_and_not_duplicated() {
     let pair = Pair::all_users();
     pair.source.put(person("a1", "alice"));
-    pair.target.set_faults(Faults {
-        burst: Some(Burst {
-            writes: 1,
-            landed: true,
-        }),
-        ..Faults::default()
-    });
+    pair.target.set_faults(burst(1, true));
     let outcome = provision_on_demand(&pair.source, &pair.target, &pair.input(None, None), "alice@contoso.com")
         .await
         .expect("answers");

@@ -15,9 +15,13 @@ async fn client(handler: impl Fn(&str, &str) -> Answer + Send + Sync + 'static) 
         filter: true,
         ..Capabilities::default()
     };
+    client_announcing(&base, capabilities)
+}
+
+fn client_announcing(base: &str, capabilities: Capabilities) -> ScimClient {
     ScimClient::new(
         crate::providers::http_client(),
-        &base,
+        base,
         "t",
         capabilities,
         ScimSoftDelete::Deactivate,
@@ -27,14 +31,7 @@ async fn client(handler: impl Fn(&str, &str) -> Answer + Send + Sync + 'static) 
 
 /// A client of a server that announces nothing (no PATCH, no Bulk, no filtering).
 fn plain_client(base: &str) -> ScimClient {
-    ScimClient::new(
-        crate::providers::http_client(),
-        base,
-        "t",
-        Capabilities::default(),
-        ScimSoftDelete::Deactivate,
-    )
-    .expect("client")
+    client_announcing(base, Capabilities::default())
 }
 
 fn one_user() -> crate::engine::user::Attributes {
@@ -292,14 +289,7 @@ fn bulk_client(base: &str) -> ScimClient {
         filter: true,
         ..Capabilities::default()
     };
-    ScimClient::new(
-        crate::providers::http_client(),
-        base,
-        "t",
-        capabilities,
-        ScimSoftDelete::Deactivate,
-    )
-    .expect("client")
+    client_announcing(base, capabilities)
 }
 
 fn users(names: &[&str]) -> Vec<crate::engine::user::Attributes> {
