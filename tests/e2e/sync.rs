@@ -600,6 +600,27 @@ async fn a_burst_of_server_errors_on_bulk_creations_delays_users_by_seconds_not_
     assert_eq!((last.created, last.failed), (150, 0));
 }
 
+#[tokio::test]
+async fn bulk_creations_that_landed_behind_a_500_are_found_by_anchor_and_not_sent_again() {
+    let (t, faults) = started_with_proxy("landed-errors", "fabrikam").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    let names: Vec<String> = (0..30).map(|i| format!("u{i:02}@contoso.com")).collect();
+    contoso.add_users(&names, sales()).await;
+    // The server creates the users, and its gateway answers 500.
+    faults.land_errors();
+    faults.add(rule("POST", "/Bulk", 500, None, 1));
+    t.apply(&sales_config("1h", manifests::nothing())).await;
+    let status = cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
+    assert_eq!(faults.injected(), 1);
+    let users = fabrikam.users().await;
+    let mut anchors: Vec<&str> = users.iter().filter_map(|u| u["externalId"].as_str()).collect();
+    anchors.sort();
+    anchors.dedup();
+    assert_eq!((users.len(), anchors.len()), (30, 30), "no duplicates");
+    let last = status.last_cycle.expect("cycle");
+    assert_eq!((last.created, last.failed), (30, 0));
+}
+
 /// Annotates the configuration to provision `who` on demand and waits for the answer.
 pub(crate) async fn provision_on_demand(t: &TestNs, who: &str) -> xtsync::api::sync_config::OnDemandResult {
     let annotation = format!("xtsync.io/provision-on-demand={who}");
