@@ -132,7 +132,7 @@ reasons! {
         DryRun,
         /// Some users failed; `status.failures` lists them.
         PartiallySynced,
-        /// Most writes of the cycle failed (the configuration is quarantined).
+        /// More than half of the cycle's writes failed after retries (three such cycles in a row quarantine).
         CycleFailed,
         /// No cycle runs while `Ready` is False.
         GateClosed,

@@ -25,11 +25,14 @@ const ANCHOR: &str = "externalId";
 /// their outcome open are settled as described above.
 pub async fn create(target: &dyn Directory, users: &[Attributes]) -> Vec<Result<String, DirectoryError>> {
     let mut results = target.create_users(users).await;
-    for round in 1..=ROUNDS {
+    let mut round = 0;
+    loop {
         let resend = settle(target, users, &mut results).await;
-        if resend.is_empty() {
-            break;
+        // What the last round left open stays failed: the next cycle plans it from the target.
+        if resend.is_empty() || round == ROUNDS {
+            return results;
         }
+        round += 1;
         tracing::info!(
             users = resend.len(),
             round,
@@ -41,9 +44,6 @@ pub async fn create(target: &dyn Directory, users: &[Attributes]) -> Vec<Result<
             results[i] = result;
         }
     }
-    // What the last round's answers left open: found now, or left to the next cycle.
-    settle(target, users, &mut results).await;
-    results
 }
 
 /// Reads by anchor the users whose creation may have landed: those found count as created;
