@@ -24,6 +24,9 @@ pub struct Faults {
     rules: Arc<Mutex<Vec<Rule>>>,
     /// Requests answered with an injected error.
     injected: Arc<Mutex<u32>>,
+    /// Requests answered with an injected error are served all the same first: a server that
+    /// acted, then failed to answer (the SCIM proxy honours it; the fake Graph does not).
+    landing: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Faults {
@@ -33,6 +36,15 @@ impl Faults {
 
     pub fn clear(&self) {
         self.rules.lock().expect("rules").clear();
+    }
+
+    /// From now on, requests answered with an error are served all the same first.
+    pub fn land_errors(&self) {
+        self.landing.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn lands_errors(&self) -> bool {
+        self.landing.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn injected(&self) -> u32 {

@@ -134,7 +134,7 @@ reasons! {
         DryRun,
         /// Some users failed; `status.failures` lists them.
         PartiallySynced,
-        /// Most writes of the cycle failed (the configuration is quarantined).
+        /// More than half of the cycle's writes failed after retries (three such cycles in a row quarantine).
         CycleFailed,
         /// No cycle runs while `Ready` is False.
         GateClosed,
@@ -166,8 +166,10 @@ reasons! {
     QuarantinedReason for "Quarantined" {
         /// False: the last cycle succeeded.
         Healthy,
-        /// Most writes of a cycle failed.
+        /// More than half of the writes failed, after retries, in three cycles in a row.
         MostOperationsFailed,
+        /// False: more than half of the last cycle's writes failed after retries; a third such cycle in a row quarantines.
+        WritesFailing,
         /// Reading the source failed.
         SourceReadFailed,
         /// Reading the target failed.

@@ -281,6 +281,10 @@ pub struct SyncConfigurationStatus {
     pub failures: Vec<UserFailure>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quarantine: Option<Quarantine>,
+    /// Cycles in a row, up to the last, that failed more than half of their writes after
+    /// retries; the third quarantines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_cycles: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_demand: Option<OnDemandResult>,
     /// Deprovisionings the accidental-deletion threshold holds back, waiting for approval.

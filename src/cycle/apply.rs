@@ -34,7 +34,7 @@ pub async fn send(target: &dyn Directory, changes: Vec<Change>, action: Deprovis
             _ => None,
         })
         .collect();
-    let created = target.create_users(&attributes).await;
+    let created = super::creations::create(target, &attributes).await;
     drop(attributes);
     let mut applied: Vec<Applied> = creates
         .into_iter()

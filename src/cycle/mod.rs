@@ -9,6 +9,7 @@
 mod apply;
 pub mod audit;
 pub mod cleanup;
+mod creations;
 pub mod deadline;
 pub(crate) mod groups;
 pub mod on_demand;

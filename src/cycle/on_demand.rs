@@ -161,8 +161,7 @@ async fn group_on_demand(
 async fn apply_one(target: &dyn Directory, change: &Change) -> (OnDemandResult, Result<(), DirectoryError>) {
     match change {
         Change::Create { attributes, .. } => {
-            let created = target
-                .create_users(std::slice::from_ref(attributes))
+            let created = super::creations::create(target, std::slice::from_ref(attributes))
                 .await
                 .pop()
                 .unwrap_or(Err(DirectoryError::InvalidResponse("no result".into())));

@@ -34,11 +34,11 @@ pub struct CycleReport {
     pub withheld_deprovisions: Option<Held>,
     /// The approval token the cycle's deprovisionings consumed.
     pub approval_used: Option<String>,
-    /// Writes attempted (for "most operations failed" → quarantine).
+    /// Writes attempted (for "most operations failed", towards quarantine).
     pub attempted: u32,
     /// Writes that failed only because the directory kept throttling them.
     pub throttled: u32,
-    /// The target refused our credentials during the cycle.
+    /// The target refused our credentials during the cycle: quarantine at once.
     pub target_auth_failed: bool,
     /// Group provisioning, when enabled.
     pub groups: Option<GroupReport>,
@@ -71,13 +71,14 @@ pub struct GroupReport {
 }
 
 impl CycleReport {
-    /// Rule 9: most operations failed, or the target refused us → quarantine. Throttling is
-    /// flow control, never by itself a reason: throttled writes count neither as failed nor as
-    /// attempted here (they are retried next cycle; the watermark stays put).
-    pub fn warrants_quarantine(&self) -> bool {
+    /// More than half of the writes failed after retries (rule 9: three such cycles in a row
+    /// quarantine). Throttling is flow control, never by itself a reason: throttled writes count
+    /// neither as failed nor as attempted here (they are retried next cycle; the watermark
+    /// stays put).
+    pub fn mostly_failed(&self) -> bool {
         let failed = self.failed.saturating_sub(self.throttled);
         let attempted = self.attempted.saturating_sub(self.throttled);
-        self.target_auth_failed || (attempted >= 2 && failed * 2 > attempted)
+        attempted >= 2 && failed * 2 > attempted
     }
 
     /// Counts failures, keeping the first `KEPT_FAILURES`.

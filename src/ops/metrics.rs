@@ -174,7 +174,7 @@ impl Metrics {
         };
         let result = if report.failed == 0 {
             "succeeded"
-        } else if report.warrants_quarantine() {
+        } else if report.mostly_failed() || report.target_auth_failed {
             "failed"
         } else {
             "partial"

@@ -204,7 +204,7 @@ pub struct SourceRead {
 
 /// What went wrong talking to a directory. Variant names are the reasons shown in
 /// `status.failures`.
-#[derive(Debug, thiserror::Error, strum::IntoStaticStr)]
+#[derive(Clone, Debug, thiserror::Error, strum::IntoStaticStr)]
 pub enum DirectoryError {
     #[error("the directory rejected the credentials (HTTP {status})")]
     AuthenticationFailed { status: u16 },
@@ -239,6 +239,19 @@ pub enum DirectoryError {
 }
 
 impl DirectoryError {
+    /// A write answered with this may have been made all the same: a server error (5xx, or
+    /// Graph's 504 after its retries), or a connection lost once the request may have left. A
+    /// 429 inside a Bulk answer says the operation was not processed (RFC 6585 §4); it is
+    /// settled the same way.
+    pub fn may_have_landed(&self) -> bool {
+        match self {
+            DirectoryError::Rejected { status, .. } => *status >= 500 || *status == 429,
+            DirectoryError::Throttled { status, .. } => *status == 504,
+            DirectoryError::Unreachable(_) => true,
+            _ => false,
+        }
+    }
+
     /// The reason shown in `status.failures`: the variant name.
     pub fn reason(&self) -> &'static str {
         match self {

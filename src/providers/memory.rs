@@ -75,6 +75,18 @@ pub struct Faults {
     /// A paged source read (`page_by`) fails after sending this many pages: a source that
     /// fails half-way.
     pub read_fails_after_pages: Option<usize>,
+    /// A burst of server errors: the next writes answer HTTP 500.
+    pub burst: Option<Burst>,
+    /// Look-ups (`find_users`) fail, while listings work.
+    pub look_ups: Option<FaultKind>,
+}
+
+/// The next `writes` writes answer HTTP 500; with `landed`, each was made all the same (the
+/// server acted, then failed to answer), as a server behind a failing gateway does.
+#[derive(Clone, Copy, Debug)]
+pub struct Burst {
+    pub writes: u32,
+    pub landed: bool,
 }
 
 /// The error an injected fault answers with.
@@ -84,10 +96,12 @@ pub enum FaultKind {
     AuthenticationFailed,
     Throttled,
     Rejected,
+    /// HTTP 500.
+    ServerError,
 }
 
 impl FaultKind {
-    fn error(self) -> DirectoryError {
+    pub fn error(self) -> DirectoryError {
         match self {
             FaultKind::Unreachable => DirectoryError::Unreachable("connection refused (injected)".into()),
             FaultKind::AuthenticationFailed => DirectoryError::AuthenticationFailed { status: 401 },
@@ -99,6 +113,11 @@ impl FaultKind {
                 status: 400,
                 code: Some("invalidValue".into()),
                 detail: Some("rejected (injected)".into()),
+            },
+            FaultKind::ServerError => DirectoryError::Rejected {
+                status: 500,
+                code: None,
+                detail: Some("internal server error (injected)".into()),
             },
         }
     }
@@ -266,7 +285,9 @@ impl State {
         self.faults.reads.map_or(Ok(()), |f| Err(f.error()))
     }
 
-    fn write(&mut self, request: Request, key: &str) -> Result<(), DirectoryError> {
+    /// Logs a write and answers whether it may be made: `Err` when it fails before anything
+    /// is done, `Ok(Some(error))` when it is made and then answered with `error`.
+    fn write(&mut self, request: Request, key: &str) -> Result<Option<DirectoryError>, DirectoryError> {
         self.log.push(request);
         if let Some(written) = &self.written {
             written.notify_one();
@@ -277,12 +298,19 @@ impl State {
         if self.faults.writes_of.contains(key) {
             return Err(FaultKind::Rejected.error());
         }
-        Ok(())
+        match &mut self.faults.burst {
+            Some(burst) if burst.writes > 0 => {
+                burst.writes -= 1;
+                let error = FaultKind::ServerError.error();
+                if burst.landed { Ok(Some(error)) } else { Err(error) }
+            }
+            _ => Ok(None),
+        }
     }
 
     fn create(&mut self, attributes: &Attributes) -> Result<String, DirectoryError> {
         let name = attributes.get("userName").cloned().unwrap_or_default();
-        self.write(
+        let answer = self.write(
             Request::Create {
                 user_name: name.clone(),
             },
@@ -305,12 +333,12 @@ impl State {
             ..User::default()
         };
         self.users.insert(id.clone(), user);
-        Ok(id)
+        answer.map_or(Ok(id), Err)
     }
 
     fn update(&mut self, id: &str, changes: &Changes) -> Result<(), DirectoryError> {
         let attributes = changes.keys().copied().collect();
-        self.write(
+        let answer = self.write(
             Request::Update {
                 id: id.to_owned(),
                 attributes,
@@ -327,7 +355,7 @@ impl State {
             };
         }
         user.modified = Some(stamp(clock));
-        Ok(())
+        answer.map_or(Ok(()), Err)
     }
 }
 
@@ -408,6 +436,9 @@ impl Directory for MemoryDirectory {
             attribute: attribute.to_owned(),
             value: value.to_owned(),
         })?;
+        if let Some(fault) = state.faults.look_ups {
+            return Err(fault.error());
+        }
         let matches = |u: &User| match attribute {
             // As SCIM's `emails.value eq`: any of the user's emails (and, as Graph's lookup,
             // any other address).
@@ -470,11 +501,11 @@ impl Directory for MemoryDirectory {
             id: target.id.clone(),
             action,
         };
-        state.write(request, &target.id)?;
+        let answer = state.write(request, &target.id)?;
         if action != DeprovisionAction::None {
             let user = state.users.get_mut(&target.id).ok_or(DirectoryError::NotFound)?;
             user.attributes.insert("active", "false".into());
         }
-        Ok(())
+        answer.map_or(Ok(()), Err)
     }
 }

@@ -778,22 +778,44 @@ async fn plan_predicts_a_graph_to_graph_cycle_and_sends_graph_no_write() {
     );
 }
 
-#[tokio::test]
-async fn provisioning_records_match_the_writes_one_for_one_when_a_batch_partly_fails() {
-    let (t, fake, source, _target) = pair("graph-records", true, true).await;
+/// Graph to Graph, three Sales users, and the first `times` invitations answered `status`;
+/// the configuration is applied.
+async fn three_invitations_failing(name: &str, status: u16, times: u32) -> (TestNs, FakeGraph, Side) {
+    let (t, fake, source, target) = pair(name, true, true).await;
     for name in ["alice", "bob", "carol"] {
         source.add_user(&format!("{name}@contoso.com"), "Sales").await;
     }
-    // One of the three invitations in the batch fails; the other two go through.
     fake.add_fault(crate::fake_graph::Fault {
         method: "POST",
         path_contains: "/invitations".into(),
-        status: 500,
+        status,
         retry_after: None,
-        times: 1,
+        times,
         pass_first: 0,
     });
     t.apply(&sales_config("10m", manifests::nothing())).await;
+    (t, fake, target)
+}
+
+#[tokio::test]
+async fn invitations_answered_500_are_looked_up_by_anchor_and_sent_again_without_a_duplicate() {
+    let (t, _fake, target) = three_invitations_failing("graph-server-error", 500, 2).await;
+    let cycle = cycle_done(&t, &[SyncedReason::CycleSucceeded])
+        .await
+        .last_cycle
+        .expect("cycle");
+    assert_eq!((cycle.created, cycle.failed), (3, 0), "{cycle:?}");
+    let mut anchors: Vec<String> = target.provisioned().await.into_iter().map(|u| u.0).collect();
+    anchors.sort();
+    anchors.dedup();
+    assert_eq!(anchors.len(), 3, "{anchors:?}");
+    assert_eq!(target.provisioned().await.len(), 3, "no duplicates");
+}
+
+#[tokio::test]
+async fn provisioning_records_match_the_writes_one_for_one_when_a_batch_partly_fails() {
+    // One of the three invitations in the batch is refused; the other two go through.
+    let (t, fake, _target) = three_invitations_failing("graph-records", 400, 1).await;
     let cycle = cycle_done(&t, &[SyncedReason::PartiallySynced])
         .await
         .last_cycle

@@ -507,16 +507,16 @@ pub(crate) async fn started_with_proxy(name: &str, proxied: &str) -> (TestNs, Fa
     (t, faults)
 }
 
-/// Two Sales users and a target that fails every Bulk creation: after the first cycle the
-/// configuration is quarantined.
+/// Two Sales users and a target that refuses the credentials on every Bulk creation: after
+/// the first cycle the configuration is quarantined (failing writes alone take three cycles).
 async fn quarantined(name: &str, interval: &str) -> (TestNs, Faults, SyncConfigurationStatus) {
     let (t, faults) = started_with_proxy(name, "fabrikam").await;
     t.scim("contoso")
         .add_users(&["a@contoso.com".into(), "b@contoso.com".into()], sales())
         .await;
-    faults.add(rule("POST", "/Bulk", 500, None, u32::MAX));
+    faults.add(rule("POST", "/Bulk", 401, None, u32::MAX));
     t.apply(&sales_config(interval, manifests::nothing())).await;
-    let status = cycle_done(&t, &[SyncedReason::CycleFailed]).await;
+    let status = cycle_done(&t, &[SyncedReason::AuthenticationFailed]).await;
     (t, faults, status)
 }
 
@@ -594,11 +594,11 @@ async fn a_throttled_target_is_retried_and_gets_no_duplicates() {
 }
 
 #[tokio::test]
-async fn a_failing_target_is_quarantined_until_a_cycle_succeeds() {
+async fn a_target_refusing_the_credentials_is_quarantined_until_a_cycle_succeeds() {
     let (t, faults, status) = quarantined("quarantine", "10s").await;
     let fabrikam = t.scim("fabrikam");
     let quarantine = status.quarantine.expect("quarantined");
-    assert_eq!(quarantine.reason, QuarantinedReason::MostOperationsFailed.as_str());
+    assert_eq!(quarantine.reason, QuarantinedReason::AuthenticationFailed.as_str());
     assert!(
         status.failures.len() == 2 && status.failures.iter().all(|f| f.action == "Create"),
         "{:#?}",
@@ -616,6 +616,77 @@ async fn a_failing_target_is_quarantined_until_a_cycle_succeeds() {
             .any(|c| c.type_ == QuarantinedReason::TYPE && c.status == "False")
     );
     assert_eq!(fabrikam.users().await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_burst_of_server_errors_on_bulk_creations_delays_users_by_seconds_not_a_quarantine() {
+    let (t, faults) = started_with_proxy("server-errors", "fabrikam").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    let names: Vec<String> = (0..150).map(|i| format!("u{i:03}@contoso.com")).collect();
+    contoso.add_users(&names, sales()).await;
+    faults.add(rule("POST", "/Bulk", 429, Some(1), 30));
+    faults.add(rule("POST", "/Bulk", 500, None, 10));
+    // A long interval: every user must arrive within this one cycle.
+    t.apply(&sales_config("1h", manifests::nothing())).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    while faults.injected() < 40 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} faults injected",
+            faults.injected()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let last_error = std::time::Instant::now();
+    loop {
+        let arrived = fabrikam.users().await.len();
+        if arrived >= 150 {
+            break;
+        }
+        assert!(
+            last_error.elapsed() < Duration::from_secs(60),
+            "{arrived} of 150 users a minute after the last 500"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let status = cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
+    let users = fabrikam.users().await;
+    let mut anchors: Vec<&str> = users.iter().filter_map(|u| u["externalId"].as_str()).collect();
+    anchors.sort();
+    anchors.dedup();
+    assert_eq!((users.len(), anchors.len()), (150, 150), "no duplicates");
+    assert!(status.quarantine.is_none());
+    assert!(
+        status
+            .conditions
+            .iter()
+            .any(|c| c.type_ == QuarantinedReason::TYPE && c.status == "False"),
+        "{:#?}",
+        status.conditions
+    );
+    let last = status.last_cycle.expect("cycle");
+    assert_eq!((last.created, last.failed), (150, 0));
+}
+
+#[tokio::test]
+async fn bulk_creations_that_landed_behind_a_500_are_found_by_anchor_and_not_sent_again() {
+    let (t, faults) = started_with_proxy("landed-errors", "fabrikam").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    let names: Vec<String> = (0..30).map(|i| format!("u{i:02}@contoso.com")).collect();
+    contoso.add_users(&names, sales()).await;
+    // The server creates the users, and its gateway answers 500.
+    faults.land_errors();
+    faults.add(rule("POST", "/Bulk", 500, None, 1));
+    t.apply(&sales_config("1h", manifests::nothing())).await;
+    let status = cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
+    assert_eq!(faults.injected(), 1);
+    let users = fabrikam.users().await;
+    let mut anchors: Vec<&str> = users.iter().filter_map(|u| u["externalId"].as_str()).collect();
+    anchors.sort();
+    anchors.dedup();
+    assert_eq!((users.len(), anchors.len()), (30, 30), "no duplicates");
+    let last = status.last_cycle.expect("cycle");
+    assert_eq!((last.created, last.failed), (30, 0));
 }
 
 /// Annotates the configuration to provision `who` on demand and waits for the answer.

@@ -25,6 +25,8 @@ pub const MAX_FAILURES: usize = 20;
 const MAX_FAILURE_MESSAGE: usize = 512;
 /// Quarantine retries start here and double up to the interval (rule 9).
 pub const QUARANTINE_FIRST_RETRY: Duration = Duration::from_secs(60);
+/// Cycles in a row that fail more than half of their writes, after retries, before quarantine.
+pub const QUARANTINE_AFTER_FAILING_CYCLES: u32 = 3;
 
 /// Which configuration, at which generation, the status speaks of.
 pub struct Subject {
@@ -223,15 +225,30 @@ impl Writer<'_> {
             // A restart retries at once and leaves quarantine behind (rules 9, 10).
             self.status.observed_restart = ran.restart.clone();
             self.status.quarantine = None;
+            self.status.failing_cycles = None;
         }
         let completed = later(now, ran.elapsed);
         let retry = match &ran.result {
             Ok(report) => {
                 self.report(report, &ran.id, now, completed);
-                if report.warrants_quarantine() {
-                    let message = format!("{} of {} writes failed", report.failed, report.attempted);
+                let failing = report
+                    .mostly_failed()
+                    .then(|| self.status.failing_cycles.unwrap_or(0) + 1);
+                self.status.failing_cycles = failing;
+                if report.target_auth_failed {
+                    let message = "the target refused the credentials".to_owned();
+                    self.record(
+                        Verdict::falsity(SyncedReason::AuthenticationFailed, message.clone()),
+                        completed,
+                    );
+                    self.quarantine(QuarantinedReason::AuthenticationFailed, &message, interval, completed)
+                } else if let Some(cycles) = failing {
+                    let message = format!(
+                        "{} of {} writes failed after retries ({cycles} such cycles in a row)",
+                        report.failed, report.attempted
+                    );
                     self.record(Verdict::falsity(SyncedReason::CycleFailed, message.clone()), completed);
-                    self.quarantine(QuarantinedReason::MostOperationsFailed, &message, interval, completed)
+                    self.persisting(&message, cycles, interval, completed)
                 } else {
                     self.record(
                         Verdict::falsity(QuarantinedReason::Healthy, "the last cycle succeeded"),
@@ -267,6 +284,19 @@ impl Writer<'_> {
         };
         self.status.next_sync_time = Some(Time(later(completed, retry)));
         retry
+    }
+
+    /// Most writes of the cycle failed after retries. Quarantine is for failures that persist
+    /// (rule 9): a server that failed for a while is retried at the interval as usual, and only
+    /// the third such cycle in a row quarantines, as Entra quarantines on a high proportion of
+    /// failures, not on one (Microsoft Learn, "Application provisioning in quarantine status").
+    fn persisting(&mut self, why: &str, cycles: u32, interval: Duration, completed: Timestamp) -> Duration {
+        if cycles >= QUARANTINE_AFTER_FAILING_CYCLES || self.status.quarantine.is_some() {
+            return self.quarantine(QuarantinedReason::MostOperationsFailed, why, interval, completed);
+        }
+        let message = format!("{why}; quarantined after {QUARANTINE_AFTER_FAILING_CYCLES} in a row");
+        self.record(Verdict::falsity(QuarantinedReason::WritesFailing, message), completed);
+        interval
     }
 
     /// Quarantined: retried on an exponential schedule from when quarantine began.

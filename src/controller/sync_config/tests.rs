@@ -254,27 +254,85 @@ fn an_invalid_spec_is_reported_before_any_gate_check_and_runs_no_cycle() {
     assert_eq!((next.status.next_sync_time.clone(), next.requeue), (None, RECHECK));
 }
 
-#[test]
-fn most_writes_failing_quarantines_and_retries_from_a_minute_doubling_to_the_interval() {
-    let failing = CycleReport {
+fn failing() -> CycleReport {
+    CycleReport {
         attempted: 4,
         failed: 3,
         ..good(true)
+    }
+}
+
+#[test]
+fn a_cycle_failing_most_writes_is_retried_at_the_interval_and_the_third_in_a_row_quarantines() {
+    let first = after(&synced_once(), &ran(Ok(failing()), None), at(700));
+    assert!(is(&first.status, "False", SyncedReason::CycleFailed));
+    assert!(is(&first.status, "False", QuarantinedReason::WritesFailing));
+    assert!(first.status.quarantine.is_none());
+    assert_eq!((first.requeue, first.status.failing_cycles), (INTERVAL, Some(1)));
+    let second = after(&first.status, &ran(Ok(failing()), None), at(1300));
+    assert!(second.status.quarantine.is_none(), "two in a row are not enough");
+    assert_eq!(second.status.failing_cycles, Some(2));
+    let third = after(&second.status, &ran(Ok(failing()), None), at(1900));
+    assert!(is(&third.status, "True", QuarantinedReason::MostOperationsFailed));
+    assert_eq!(third.requeue, QUARANTINE_FIRST_RETRY);
+}
+
+#[test]
+fn a_cycle_failing_fewer_than_half_of_its_writes_starts_the_count_again() {
+    let mut status = synced_once();
+    let partial = CycleReport {
+        attempted: 4,
+        failed: 1,
+        ..good(true)
     };
-    let first = after(&synced_once(), &ran(Ok(failing.clone()), None), at(700));
+    for (i, report) in [failing(), failing(), partial, failing(), failing()]
+        .into_iter()
+        .enumerate()
+    {
+        let seconds = 700 + 600 * i64::try_from(i).expect("small");
+        status = after(&status, &ran(Ok(report), None), at(seconds)).status;
+        assert!(status.quarantine.is_none(), "cycle {i}");
+    }
+    assert_eq!(status.failing_cycles, Some(2));
+    let healed = after(&status, &ran(Ok(good(true)), None), at(4000)).status;
+    assert_eq!(healed.failing_cycles, None);
+    assert!(is(&healed, "False", QuarantinedReason::Healthy));
+}
+
+#[test]
+fn a_target_refusing_the_credentials_is_quarantined_at_once() {
+    let refused = CycleReport {
+        attempted: 10,
+        failed: 1,
+        target_auth_failed: true,
+        ..good(true)
+    };
+    let next = after(&synced_once(), &ran(Ok(refused), None), at(700));
+    assert!(is(&next.status, "True", QuarantinedReason::AuthenticationFailed));
+    assert!(is(&next.status, "False", SyncedReason::AuthenticationFailed));
+    assert_eq!(next.requeue, QUARANTINE_FIRST_RETRY);
+}
+
+#[test]
+fn most_writes_failing_three_cycles_in_a_row_quarantines_and_retries_from_a_minute_doubling_to_the_interval() {
+    let mut status = synced_once();
+    for seconds in [100, 400] {
+        status = after(&status, &ran(Ok(failing()), None), at(seconds)).status;
+    }
+    let first = after(&status, &ran(Ok(failing()), None), at(700));
     assert!(is(&first.status, "True", QuarantinedReason::MostOperationsFailed));
     assert!(is(&first.status, "False", SyncedReason::CycleFailed));
     assert_eq!(first.requeue, QUARANTINE_FIRST_RETRY);
     let since = first.status.quarantine.as_ref().map(|q| q.since.clone());
     // Four minutes into quarantine the wait is eight; later it is capped at the interval.
-    let later = after(&first.status, &ran(Ok(failing.clone()), None), at(700 + 240));
+    let later = after(&first.status, &ran(Ok(failing()), None), at(700 + 240));
     assert_eq!(later.requeue, Duration::from_secs(2 * 240));
     assert_eq!(
         later.status.quarantine.as_ref().map(|q| q.since.clone()),
         since,
         "since stays"
     );
-    let capped = after(&later.status, &ran(Ok(failing), None), at(700 + 3600));
+    let capped = after(&later.status, &ran(Ok(failing()), None), at(700 + 3600));
     assert_eq!(capped.requeue, INTERVAL);
     let healed = after(&capped.status, &ran(Ok(good(true)), None), at(700 + 4000));
     assert!(is(&healed.status, "False", QuarantinedReason::Healthy));

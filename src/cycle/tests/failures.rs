@@ -1,5 +1,5 @@
-//! Rule 9: one user's failure never stops the cycle; most failing, or the target refusing us,
-//! warrants quarantine.
+//! Rule 9: one user's failure never stops the cycle; most failing counts towards quarantine,
+//! and the target refusing us is noted (it quarantines at once).
 
 use super::*;
 use crate::providers::memory::{FaultKind, Faults};
@@ -27,11 +27,11 @@ async fn one_users_failure_never_stops_the_cycle() {
         (failure.user.as_str(), failure.action, failure.reason),
         ("bob@contoso.com", "Create", rejected)
     );
-    assert!(!report.warrants_quarantine(), "one of three failed");
+    assert!(!report.mostly_failed(), "one of three failed");
 }
 
 #[tokio::test]
-async fn most_writes_failing_warrants_quarantine() {
+async fn most_writes_failing_counts_towards_quarantine() {
     let pair = Pair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.source.put(person("b1", "bob"));
@@ -41,11 +41,11 @@ async fn most_writes_failing_warrants_quarantine() {
     });
     let report = pair.initial().await;
     assert_eq!((report.attempted, report.failed), (2, 2));
-    assert!(report.warrants_quarantine());
+    assert!(report.mostly_failed());
 }
 
 #[tokio::test]
-async fn a_target_refusing_the_credentials_warrants_quarantine_even_for_one_write() {
+async fn a_target_refusing_the_credentials_is_noted_even_for_one_write() {
     let pair = Pair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.target.set_faults(Faults {
@@ -53,7 +53,7 @@ async fn a_target_refusing_the_credentials_warrants_quarantine_even_for_one_writ
         ..Faults::default()
     });
     let report = pair.initial().await;
-    assert!(report.target_auth_failed && report.warrants_quarantine(), "{report:?}");
+    assert!(report.target_auth_failed, "{report:?}");
 }
 
 #[tokio::test]
@@ -82,5 +82,5 @@ async fn throttling_alone_never_warrants_quarantine() {
     });
     let report = pair.initial().await;
     assert_eq!((report.failed, report.throttled), (3, 3), "{report:?}");
-    assert!(!report.warrants_quarantine(), "throttling is flow control, not failure");
+    assert!(!report.mostly_failed(), "throttling is flow control, not failure");
 }

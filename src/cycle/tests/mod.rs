@@ -13,6 +13,7 @@ mod on_demand;
 mod pages;
 mod properties;
 mod scope;
+mod server_errors;
 
 use super::*;
 use crate::cycle::audit::Collected;

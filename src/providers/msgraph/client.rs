@@ -60,6 +60,18 @@ fn is_retryable(status: u16) -> bool {
     matches!(status, 429 | 503 | 504)
 }
 
+/// Worth sending again after a backoff: Graph's transient answers and, for a request other
+/// than a creation, any server error — a PATCH or DELETE sent twice does what it did once
+/// (RFC 9110 §9.2.2), while an invitation (POST) is looked up by the cycle before it is sent
+/// again.
+fn is_worth_again(status: u16, method: &Method) -> bool {
+    if *method == Method::POST {
+        is_throttling(status)
+    } else {
+        is_retryable(status) || (500..600).contains(&status)
+    }
+}
+
 /// Graph's flow control (429, 503): paced and waited out, never a failure (Trust #6).
 fn is_throttling(status: u16) -> bool {
     matches!(status, 429 | 503)
@@ -180,8 +192,7 @@ impl GraphClient {
             }
         };
         let status = response.status().as_u16();
-        // A 504 may come after Graph acted: an invitation (POST) is not sent again after it.
-        if is_retryable(status) && !(status == 504 && *request.method == Method::POST) {
+        if is_worth_again(status, request.method) {
             let after = retry_after(response.headers().get(RETRY_AFTER));
             tracing::debug!(url, status, ?after, "Graph asked to retry");
             let give_up = Err(graph_error(status, &Value::Null, attempt));
@@ -374,11 +385,11 @@ impl Round<'_> {
     fn settle(&mut self, chunk: &[usize], answer: Result<Value, DirectoryError>) {
         let answer = match answer {
             Ok(answer) => answer,
+            // The batch failed as a whole: each request shares its error, so that a server
+            // error leaves every invitation open (to be looked up by anchor), and a refusal none.
             Err(e) => {
-                let message = e.to_string();
                 for &i in chunk {
-                    let error = DirectoryError::InvalidResponse(format!("batch request failed: {message}"));
-                    self.results[i] = Some(Err(error));
+                    self.results[i] = Some(Err(e.clone()));
                 }
                 return;
             }
@@ -398,11 +409,10 @@ impl Round<'_> {
                 .and_then(|s| u16::try_from(s).ok())
                 .unwrap_or(0);
             let body = response.get("body").cloned().unwrap_or(Value::Null);
-            // Throttled requests are paced; a 504 may come after Graph acted, so only requests
-            // other than creations are sent again after it, a bounded number of times.
+            // Throttled requests are paced; other transient failures are sent again a bounded
+            // number of times.
             let throttled = is_throttling(status);
-            let again = throttled
-                || (is_retryable(status) && self.requests[i].method != Method::POST && self.attempt < ATTEMPTS);
+            let again = throttled || (is_worth_again(status, &self.requests[i].method) && self.attempt < ATTEMPTS);
             if again {
                 let this = retry_after(item_retry_after(response).as_ref())
                     .unwrap_or_else(|| self.pacer.backoff(self.attempt));

@@ -124,6 +124,54 @@ async fn a_storm_of_retry_after_zero_gets_at_most_one_request_a_second() {
     assert!((2..=4).contains(&requests), "{requests} requests in 3.5 s");
 }
 
+#[tokio::test]
+async fn an_update_answered_500_inside_a_batch_is_sent_again_and_an_invitation_is_not() {
+    // A PATCH is idempotent: a server error is retried with backoff. An invitation (POST) is
+    // left to the cycle, which looks it up by anchor before sending it again.
+    let rounds = std::sync::atomic::AtomicU32::new(0);
+    let (base, log) = hostile::serve(move |_, path| {
+        if path.contains("/oauth2/") {
+            return token();
+        }
+        let failing = rounds.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 2;
+        let error = json!({ "error": { "code": "generalException", "message": "oops" } });
+        let responses: Vec<_> = ["0", "1"]
+            .iter()
+            .map(|id| {
+                if failing {
+                    json!({ "id": id, "status": 500, "body": error })
+                } else {
+                    json!({ "id": id, "status": 204, "body": null })
+                }
+            })
+            .collect();
+        Answer::json(200, json!({ "responses": responses }))
+    })
+    .await;
+    let update = BatchRequest {
+        method: reqwest::Method::PATCH,
+        url: "/users/u1".into(),
+        body: Some(json!({ "jobTitle": "Dev" })),
+    };
+    let invitation = BatchRequest {
+        method: reqwest::Method::POST,
+        url: "/invitations".into(),
+        body: Some(json!({ "invitedUserEmailAddress": "a@contoso.com" })),
+    };
+    let answers = client_of(&base).batch(&[update, invitation]).await;
+    assert!(answers[0].is_ok(), "{:?}", answers[0]);
+    assert!(
+        answers[1].as_ref().is_err_and(DirectoryError::may_have_landed),
+        "{:?}",
+        answers[1]
+    );
+    let batches = log
+        .lock()
+        .map(|l| l.iter().filter(|r| r.contains("$batch")).count())
+        .unwrap_or(0);
+    assert_eq!(batches, 3, "the update alone twice more");
+}
+
 /// A Graph target whose `POST /invitations` answers with the existing user `existing`
 /// (Microsoft Learn, "Create invitation": an address the tenant knows returns that user).
 async fn invitation_answered_with(existing: serde_json::Value) -> (Result<String, DirectoryError>, Vec<String>) {

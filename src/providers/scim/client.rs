@@ -205,17 +205,9 @@ impl ScimClient {
             .await
         {
             Ok((_, body)) => body,
-            Err(e) => {
-                let reason = e.to_string();
-                return users
-                    .iter()
-                    .map(|_| {
-                        Err(DirectoryError::InvalidResponse(format!(
-                            "bulk request failed: {reason}"
-                        )))
-                    })
-                    .collect();
-            }
+            // The request failed as a whole: each operation shares its error, so that a
+            // server error leaves every creation open (to be looked up), and a refusal none.
+            Err(e) => return users.iter().map(|_| Err(e.clone())).collect(),
         };
         let mut results: Vec<Result<String, DirectoryError>> = users
             .iter()

@@ -15,9 +15,13 @@ async fn client(handler: impl Fn(&str, &str) -> Answer + Send + Sync + 'static) 
         filter: true,
         ..Capabilities::default()
     };
+    client_announcing(&base, capabilities)
+}
+
+fn client_announcing(base: &str, capabilities: Capabilities) -> ScimClient {
     ScimClient::new(
         crate::providers::http_client(),
-        &base,
+        base,
         "t",
         capabilities,
         ScimSoftDelete::Deactivate,
@@ -27,14 +31,7 @@ async fn client(handler: impl Fn(&str, &str) -> Answer + Send + Sync + 'static) 
 
 /// A client of a server that announces nothing (no PATCH, no Bulk, no filtering).
 fn plain_client(base: &str) -> ScimClient {
-    ScimClient::new(
-        crate::providers::http_client(),
-        base,
-        "t",
-        Capabilities::default(),
-        ScimSoftDelete::Deactivate,
-    )
-    .expect("client")
+    client_announcing(base, Capabilities::default())
 }
 
 fn one_user() -> crate::engine::user::Attributes {
@@ -312,4 +309,66 @@ async fn no_write_of_another_configuration_lands_between_the_pages_of_a_listing(
         .filter(|l| l.starts_with("POST"))
         .collect();
     assert!(between.is_empty(), "writes between the pages: {log:?}");
+}
+
+/// A client of a server that announces Bulk.
+fn bulk_client(base: &str) -> ScimClient {
+    let capabilities = Capabilities {
+        bulk: true,
+        filter: true,
+        ..Capabilities::default()
+    };
+    client_announcing(base, capabilities)
+}
+
+fn users(names: &[&str]) -> Vec<crate::engine::user::Attributes> {
+    names
+        .iter()
+        .map(|n| [("userName", format!("{n}@contoso.com"))].into_iter().collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_bulk_request_answered_500_leaves_every_creation_open_and_is_not_sent_again() {
+    // RFC 7644 §3.7: a failed Bulk request as a whole says nothing of its operations.
+    let (base, log) = hostile::serve(|_, _| Answer::text(500, "oops")).await;
+    let created = bulk_client(&base).create_users(&users(&["a", "b"])).await;
+    assert!(
+        created
+            .iter()
+            .all(|r| r.as_ref().is_err_and(DirectoryError::may_have_landed)),
+        "{created:?}"
+    );
+    assert_eq!(
+        log.lock().map(|l| l.len()).unwrap_or(0),
+        1,
+        "one POST, not retried blind"
+    );
+}
+
+#[tokio::test]
+async fn a_bulk_answer_is_judged_per_operation() {
+    let (base, _) = hostile::serve(|_, _| {
+        Answer::json(
+            200,
+            json!({ "Operations": [
+                { "bulkId": "0", "method": "POST", "status": "201", "location": "http://x/v2/Users/u1" },
+                { "bulkId": "1", "method": "POST", "status": "500" },
+                { "bulkId": "2", "method": "POST", "status": "409", "response": { "scimType": "uniqueness" } },
+            ] }),
+        )
+    })
+    .await;
+    let created = bulk_client(&base).create_users(&users(&["a", "b", "c"])).await;
+    assert_eq!(created[0].as_deref().ok(), Some("u1"));
+    assert!(
+        created[1].as_ref().is_err_and(DirectoryError::may_have_landed),
+        "{created:?}"
+    );
+    assert!(
+        created[2]
+            .as_ref()
+            .is_err_and(|e| !e.may_have_landed() && matches!(e, DirectoryError::Rejected { status: 409, .. })),
+        "{created:?}"
+    );
 }

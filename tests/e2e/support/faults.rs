@@ -66,41 +66,27 @@ async fn serve(mut socket: TcpStream, http: &reqwest::Client, upstream: &str, fa
     }
     let body = buffer[head_end..].to_vec();
 
-    let (status, response_headers, response_body) = if let Some(rule) = faults.take(&method, &path) {
-        let mut extra = vec![("Content-Type".to_owned(), "application/scim+json".to_owned())];
-        if let Some(seconds) = rule.retry_after {
-            extra.push(("Retry-After".to_owned(), seconds.to_string()));
-        }
-        let error = format!(
-            r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"{}","detail":"injected by the test proxy"}}"#,
-            rule.status
-        );
-        (rule.status, extra, error.into_bytes())
+    let rule = faults.take(&method, &path);
+    // A server that acted and then failed to answer: the request is served all the same.
+    let served = if rule.is_none() || faults.lands_errors() {
+        Some(forward(http, upstream, &method, &path, &headers, body).await)
     } else {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
-        let mut request = http.request(method, format!("{upstream}{path}")).body(body);
-        for (k, v) in &headers {
-            if ["authorization", "content-type", "accept", "if-match"].contains(&k.as_str()) {
-                request = request.header(k.as_str(), v.as_str());
+        None
+    };
+    let (status, response_headers, response_body) = match (rule, served) {
+        (Some(rule), _) => {
+            let mut extra = vec![("Content-Type".to_owned(), "application/scim+json".to_owned())];
+            if let Some(seconds) = rule.retry_after {
+                extra.push(("Retry-After".to_owned(), seconds.to_string()));
             }
+            let error = format!(
+                r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"{}","detail":"injected by the test proxy"}}"#,
+                rule.status
+            );
+            (rule.status, extra, error.into_bytes())
         }
-        match request.send().await {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let keep: Vec<(String, String)> = response
-                    .headers()
-                    .iter()
-                    .filter(|(k, _)| ["content-type", "etag", "location", "retry-after"].contains(&k.as_str()))
-                    .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
-                    .collect();
-                (
-                    status,
-                    keep,
-                    response.bytes().await.map(|b| b.to_vec()).unwrap_or_default(),
-                )
-            }
-            Err(_) => (502, Vec::new(), Vec::new()),
-        }
+        (None, Some(served)) => served,
+        (None, None) => (502, Vec::new(), Vec::new()),
     };
     let mut out = format!(
         "HTTP/1.1 {status} X\r\nConnection: close\r\nContent-Length: {}\r\n",
@@ -113,4 +99,39 @@ async fn serve(mut socket: TcpStream, http: &reqwest::Client, upstream: &str, fa
     socket.write_all(out.as_bytes()).await?;
     socket.write_all(&response_body).await?;
     socket.shutdown().await
+}
+
+/// The request as the upstream server answers it: status, the headers a client needs, body.
+async fn forward(
+    http: &reqwest::Client,
+    upstream: &str,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: Vec<u8>,
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
+    let mut request = http.request(method, format!("{upstream}{path}")).body(body);
+    for (k, v) in headers {
+        if ["authorization", "content-type", "accept", "if-match"].contains(&k.as_str()) {
+            request = request.header(k.as_str(), v.as_str());
+        }
+    }
+    match request.send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let keep: Vec<(String, String)> = response
+                .headers()
+                .iter()
+                .filter(|(k, _)| ["content-type", "etag", "location", "retry-after"].contains(&k.as_str()))
+                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
+                .collect();
+            (
+                status,
+                keep,
+                response.bytes().await.map(|b| b.to_vec()).unwrap_or_default(),
+            )
+        }
+        Err(_) => (502, Vec::new(), Vec::new()),
+    }
 }
