@@ -11,8 +11,12 @@
 //! ```
 //! Function names are matched case-insensitively and each has a fixed arity range, so a typo
 //! or a missing argument is reported where the user wrote it, before any user is touched.
+//! `Replace`'s `regexPattern` must be a string literal: it is compiled here, once, within the
+//! bounds of `pattern`, and evaluation for each user reuses it.
 
 use std::fmt;
+
+use super::pattern::Pattern;
 
 /// A parsed expression.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,6 +29,8 @@ pub enum Expr {
     Integer(i64),
     /// An argument left empty, e.g. the 4th in `Replace([a], "x", , , "y", , )`.
     Missing,
+    /// `Replace`'s `regexPattern`, compiled when the expression is parsed.
+    Pattern(Pattern),
     /// `left = right`.
     Equals(Box<Expr>, Box<Expr>),
     Call {
@@ -171,7 +177,7 @@ impl Expr {
                 r.collect_attributes(out);
             }
             Expr::Call { args, .. } => args.iter().for_each(|a| a.collect_attributes(out)),
-            Expr::Text(_) | Expr::Integer(_) | Expr::Missing => {}
+            Expr::Text(_) | Expr::Pattern(_) | Expr::Integer(_) | Expr::Missing => {}
         }
     }
 }
@@ -330,7 +336,34 @@ impl Parser {
             self.pos = start;
             return Err(self.error(format!("{} has an empty argument", function.name())));
         }
+        let args = if function == Function::Replace {
+            self.compile_pattern(args, start)?
+        } else {
+            args
+        };
         Ok(Expr::Call { function, args })
+    }
+
+    /// `Replace`'s third argument, `regexPattern`, compiled. A pattern computed per user
+    /// would be compiled per user, so only a literal (or nothing) is accepted.
+    fn compile_pattern(&mut self, mut args: Vec<Expr>, start: usize) -> Result<Vec<Expr>, ParseError> {
+        const REGEX_PATTERN: usize = 2;
+        let compiled = match args.get(REGEX_PATTERN) {
+            None | Some(Expr::Missing) => return Ok(args),
+            Some(Expr::Text(text)) if text.is_empty() => return Ok(args),
+            Some(Expr::Text(text)) => Pattern::new(text),
+            Some(_) => Err("regexPattern (argument 3) must be a \"string\": it is compiled once, not per user".into()),
+        };
+        match compiled {
+            Ok(pattern) => {
+                args[REGEX_PATTERN] = Expr::Pattern(pattern);
+                Ok(args)
+            }
+            Err(why) => {
+                self.pos = start;
+                Err(self.error(format!("Replace: {why}")))
+            }
+        }
     }
 
     /// Arguments after '(' up to and including ')'.
