@@ -17,6 +17,8 @@ mod run;
 mod schedule;
 mod status;
 #[cfg(test)]
+mod status_properties;
+#[cfg(test)]
 mod tests;
 mod written;
 

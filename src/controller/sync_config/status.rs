@@ -14,15 +14,12 @@ use crate::api::sync_config::{
     CycleSummary, CycleType, GroupCounts, MembershipCounts, OnDemandResult, PendingDeletions, Quarantine,
     SyncConfigurationStatus, UserFailure,
 };
+use crate::controller::bounds::{Bounded, MAX_FAILURES};
 use crate::cycle::{CycleError, CycleReport};
 use crate::engine::threshold::Held;
 use crate::gate::OpenPair;
 use crate::providers::{ConnectError, DirectoryError};
 
-/// `status.failures` keeps this many, newest first.
-pub const MAX_FAILURES: usize = 20;
-/// A failure's message is cut to this many bytes (a directory's error text is unbounded).
-const MAX_FAILURE_MESSAGE: usize = 512;
 /// Quarantine retries start here and double up to the interval (rule 9).
 pub const QUARANTINE_FIRST_RETRY: Duration = Duration::from_secs(60);
 
@@ -77,7 +74,7 @@ pub fn next(
         Outcome::Open(open) => status.open(open, now),
     };
     Next {
-        status: status.status,
+        status: status.status.bounded(),
         requeue,
     }
 }
@@ -105,7 +102,7 @@ pub fn gate_opened(
         subject,
     };
     status.record(Verdict::truth(ReadyReason::GateOpen, pair.message.clone()), now);
-    Some(status.status)
+    Some(status.status.bounded())
 }
 
 /// Cleanup on delete would deprovision `count` users, more than the threshold: nothing was
@@ -127,7 +124,7 @@ pub fn cleanup_held(
     };
     status.status.pending_deletions = Some(pending(held));
     status.record(threshold(Some(held), name), now);
-    status.status
+    status.status.bounded()
 }
 
 fn pending(held: &Held) -> PendingDeletions {
@@ -271,7 +268,7 @@ impl Writer<'_> {
                 user: f.user.clone(),
                 action: f.action.to_owned(),
                 reason: f.reason.to_owned(),
-                message: conditions::bounded(&f.message, MAX_FAILURE_MESSAGE),
+                message: f.message.clone(),
                 time: Time(completed),
             })
             .collect();
