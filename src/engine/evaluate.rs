@@ -15,6 +15,7 @@ use unicode_normalization::char::is_combining_mark;
 
 use super::attributes;
 use super::expression::{Expr, Function};
+use super::pattern::REGEX_PATTERN;
 use super::user::User;
 
 /// The longest value (in UTF-8 bytes) an expression may produce. Far above any directory
@@ -207,7 +208,7 @@ fn replace(args: &[Expr], user: &User) -> Result<Value, EvalError> {
         return splice(&source, spans, &replacement);
     }
     // The parser put the compiled `regexPattern` here, or left the argument empty.
-    let Some(Expr::Pattern(pattern)) = args.get(2) else {
+    let Some(Expr::Pattern(pattern)) = args.get(REGEX_PATTERN) else {
         return Ok(Some(source));
     };
     let re = pattern.regex();

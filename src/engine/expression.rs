@@ -16,7 +16,7 @@
 
 use std::fmt;
 
-use super::pattern::Pattern;
+use super::pattern::{Pattern, REGEX_PATTERN};
 
 /// A parsed expression.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -336,34 +336,17 @@ impl Parser {
             self.pos = start;
             return Err(self.error(format!("{} has an empty argument", function.name())));
         }
-        let args = if function == Function::Replace {
-            self.compile_pattern(args, start)?
-        } else {
-            args
-        };
-        Ok(Expr::Call { function, args })
-    }
-
-    /// `Replace`'s third argument, `regexPattern`, compiled. A pattern computed per user
-    /// would be compiled per user, so only a literal (or nothing) is accepted.
-    fn compile_pattern(&mut self, mut args: Vec<Expr>, start: usize) -> Result<Vec<Expr>, ParseError> {
-        const REGEX_PATTERN: usize = 2;
-        let compiled = match args.get(REGEX_PATTERN) {
-            None | Some(Expr::Missing) => return Ok(args),
-            Some(Expr::Text(text)) if text.is_empty() => return Ok(args),
-            Some(Expr::Text(text)) => Pattern::new(text),
-            Some(_) => Err("regexPattern (argument 3) must be a \"string\": it is compiled once, not per user".into()),
-        };
-        match compiled {
-            Ok(pattern) => {
-                args[REGEX_PATTERN] = Expr::Pattern(pattern);
-                Ok(args)
-            }
-            Err(why) => {
+        let mut args = args;
+        if function == Function::Replace {
+            let compiled = Pattern::of_replace_arguments(&args).map_err(|why| {
                 self.pos = start;
-                Err(self.error(format!("Replace: {why}")))
+                self.error(format!("Replace: {why}"))
+            })?;
+            if let Some(pattern) = compiled {
+                args[REGEX_PATTERN] = Expr::Pattern(pattern);
             }
         }
+        Ok(Expr::Call { function, args })
     }
 
     /// Arguments after '(' up to and including ')'.

@@ -77,7 +77,7 @@ fn report() -> impl Strategy<Value = Result<CycleReport, CycleError>> {
                 .map(|(user, message)| UserFailure {
                     user,
                     action: "Create",
-                    reason: "Rejected",
+                    reason: crate::engine::plan::SkipReason::MappingFailed.as_str(),
                     message,
                 })
                 .collect(),

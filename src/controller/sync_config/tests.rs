@@ -349,7 +349,7 @@ fn outrageous() -> Outcome {
         .map(|i| crate::cycle::UserFailure {
             user: megabyte(&i.to_string()),
             action: "Create",
-            reason: "Rejected",
+            reason: crate::engine::plan::SkipReason::MappingFailed.as_str(),
             message: megabyte("m"),
         })
         .collect();
