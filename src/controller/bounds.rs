@@ -1,8 +1,8 @@
-//! Bounds on every string xtsync writes to a status. Directories and annotations supply user
-//! names, error texts, watermarks and requests of any length; a status too large to write
-//! would freeze conditions, counters and alerts (etcd refuses a request over about 1.5 MiB,
-//! and the whole object — spec and status — must fit in one). Each field is cut to its bound
-//! here, at one place, by `conditions::bounded`; the whole status then stays under
+//! Bounds on every string xtsync writes to a status or an Event. Directories and annotations
+//! supply user names, error texts, watermarks and requests of any length; a status too large
+//! to write would freeze conditions, counters and alerts (etcd refuses a request over about
+//! 1.5 MiB, and the whole object — spec and status — must fit in one). Each field is cut to
+//! its bound here, at one place, by `conditions::bounded`; the whole status then stays under
 //! `MAX_STATUS_BYTES` as JSON.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
@@ -33,6 +33,8 @@ const MAX_CONDITIONS: usize = 8;
 /// next cycle reads everything (an Initial cycle), which is always safe. A SCIM watermark of
 /// a thousand fingerprints takes about 21 KB.
 pub const MAX_WATERMARK: usize = 32 * 1024;
+/// An Event's note: events.k8s.io refuses notes over 1 KiB.
+pub const MAX_EVENT_NOTE: usize = 1024;
 /// Partners Entra lists that a policy does not: named up to this many.
 const MAX_LISTED: usize = 100;
 
