@@ -94,12 +94,31 @@ pub mod counting {
 
 #[cfg(test)]
 mod tests {
+    use super::counting::compiled;
     use super::*;
+    use crate::engine::expression::parse;
+    use crate::engine::user::user;
 
     #[test]
     fn a_pattern_too_large_for_its_bound_is_refused_in_one_line() {
         let error = compile(r"\w{100}").expect_err("megabytes of automaton");
         assert!(error.contains("size limit") && !error.contains('\n'), "{error}");
         assert!(compile(r"^(?<local>[^@]+)@contoso\.com$").is_ok());
+    }
+
+    #[test]
+    fn evaluating_a_replace_for_many_users_compiles_no_regex() {
+        let expr = parse(r#"Replace([userName], , "@(?<domain>.*)$", "domain", "fabrikam.com", , )"#).expect("parses");
+        let before = compiled();
+        for i in 0..100 {
+            let u = user(&i.to_string(), &[("userName", &format!("u{i}@contoso.com"))]);
+            let value = crate::engine::evaluate::evaluate(&expr, &u).expect("evaluates");
+            assert_eq!(value, Some(format!("u{i}@fabrikam.com")));
+        }
+        assert_eq!(
+            compiled() - before,
+            0,
+            "the pattern was compiled when the expression was parsed"
+        );
     }
 }
