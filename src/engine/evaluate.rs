@@ -437,10 +437,12 @@ mod limits {
 
     #[test]
     fn case_and_diacritic_functions_that_grow_their_input_are_bounded() {
-        // "ß" (2 bytes) upper-cases to "SS"; "ŉ" (2 bytes) to "ʼN" (3 bytes); a Hangul
-        // syllable (3 bytes) decomposes into two or three jamo of 3 bytes each, no marks.
+        // "ŉ" (2 bytes) upper-cases to "ʼN" (3 bytes), "İ" (2 bytes) lower-cases to "i̇" (3
+        // bytes); a Hangul syllable (3 bytes) decomposes into two or three jamo of 3 bytes
+        // each, no marks.
         let cases = [
             ("ToUpper([userName])", "ŉ".repeat(BOUND / 2 - 1)),
+            ("ToLower([userName])", "İ".repeat(BOUND / 2 - 1)),
             ("NormalizeDiacritics([userName])", "가".repeat(BOUND / 3 - 1)),
         ];
         for (expression, input) in cases {
