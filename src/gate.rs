@@ -58,10 +58,23 @@ pub struct PairClaim {
     pub holds: bool,
 }
 
-/// The pair of directories a configuration connects, as `status.claimedPair` records it.
+/// The pair of directories a configuration connects, as `status.claimedPair` records it: at
+/// most `MAX_PAIR_KEY` bytes, a long one cut and followed by a digest of the whole, so that it
+/// stays within the status bounds and still tells pairs apart.
 pub fn pair_key(source_directory: &str, target_directory: &str) -> String {
-    format!("{source_directory} → {target_directory}")
+    let key = format!("{source_directory} → {target_directory}");
+    if key.len() <= MAX_PAIR_KEY {
+        return key;
+    }
+    let digest = format!(" #{:016x}", crate::engine::digest::fnv1a([key.as_str()]));
+    let mut cut = MAX_PAIR_KEY - digest.len();
+    while !key.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{digest}", &key[..cut])
 }
+
+const MAX_PAIR_KEY: usize = 512;
 
 pub struct GateInput<'a> {
     pub source_name: &'a str,

@@ -302,6 +302,49 @@ mod tests {
         assert!(problems[0].contains("at most 10000 are allowed"), "{problems:?}");
     }
 
+    fn with_title_expression(expression: &str) -> SyncConfigurationSpec {
+        let mut s = spec();
+        s.attribute_mappings = vec![AttributeMapping {
+            target: "title".into(),
+            expression: Some(expression.into()),
+            ..Default::default()
+        }];
+        s
+    }
+
+    #[test]
+    fn a_replace_regex_is_compiled_when_the_spec_is_validated() {
+        let s = with_title_expression(r#"Replace([userName], , "([a-z", , "x", , )"#);
+        let SpecProblems(problems) = validate(&s).expect_err("invalid regexPattern");
+        assert!(problems[0].starts_with("attributeMappings[0]: "), "{problems:?}");
+        assert!(problems[0].contains("([a-z"), "{problems:?}");
+        // A pattern that is not a literal would be compiled for every user: refused.
+        let s = with_title_expression(r#"Replace([userName], , [department], , "x", , )"#);
+        let SpecProblems(problems) = validate(&s).expect_err("pattern from an attribute");
+        assert!(problems[0].contains("regexPattern"), "{problems:?}");
+    }
+
+    #[test]
+    fn a_regex_too_large_to_compile_within_its_bound_is_an_invalid_spec() {
+        // `\w` is a Unicode class: 100 of them compile to megabytes.
+        let huge = r"\w{100}";
+        let s = with_title_expression(&format!(r#"Replace([userName], , "{huge}", , "x", , )"#));
+        let SpecProblems(problems) = validate(&s).expect_err("too large");
+        assert!(problems[0].starts_with("attributeMappings[0]: "), "{problems:?}");
+        assert!(problems[0].contains("size limit"), "{problems:?}");
+        let mut s = spec();
+        s.scope.filters = vec![ScopingFilterGroup {
+            clauses: vec![ScopingClause {
+                attribute: "department".into(),
+                operator: "REGEX MATCH".into(),
+                value: Some(huge.into()),
+            }],
+        }];
+        let SpecProblems(problems) = validate(&s).expect_err("too large");
+        assert!(problems[0].starts_with("scope.filters[0].clauses[0]: "), "{problems:?}");
+        assert!(problems[0].contains("size limit"), "{problems:?}");
+    }
+
     #[test]
     fn group_provisioning_needs_scope_groups_and_maps_group_attributes_only() {
         let mut s = spec();

@@ -1,9 +1,10 @@
 //! Any text as an attribute-mapping expression: parsing never panics nor overflows the stack
-//! (Trust #9), and what parses evaluates against a user without panicking.
+//! (Trust #9), and what parses evaluates against a user without panicking, to a value within
+//! `MAX_VALUE_BYTES` (one attribute is long, so that growing functions reach the bound).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use xtsync::engine::evaluate::evaluate;
+use xtsync::engine::evaluate::{MAX_VALUE_BYTES, evaluate};
 use xtsync::engine::expression::parse;
 use xtsync::engine::user::User;
 
@@ -22,9 +23,12 @@ fuzz_target!(|data: &[u8]| {
             ]
             .into_iter()
             .map(|(k, v)| (k, v.to_owned()))
+            .chain([("displayName", "xß가".repeat(2048))])
             .collect(),
             ..User::default()
         };
-        let _ = evaluate(&expr, &user);
+        if let Ok(Some(value)) = evaluate(&expr, &user) {
+            assert!(value.len() <= MAX_VALUE_BYTES, "{} bytes", value.len());
+        }
     }
 });

@@ -47,16 +47,31 @@ impl Verdict {
 /// a status must stay readable (and far under the API's 32 KiB limit for a message).
 pub const MAX_MESSAGE: usize = 2048;
 
-/// `text` cut to at most `max` bytes at a character boundary, marked with `…` when cut.
+/// `text` cut to at most `max` bytes at a character boundary, marked `…(truncated)` when cut:
+/// the one helper every string written to a status or an Event goes through. Control
+/// characters other than newline and tab become U+FFFD, so that no character takes more than
+/// twice its bytes as JSON (`\u0000` would take six).
 pub fn bounded(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_owned();
+    const CUT: &str = "…(truncated)";
+    let mut out = String::with_capacity(text.len().min(max));
+    for c in text.chars() {
+        let c = if c < ' ' && c != '\n' && c != '\t' {
+            char::REPLACEMENT_CHARACTER
+        } else {
+            c
+        };
+        if out.len() + c.len_utf8() > max {
+            let mut end = max.saturating_sub(CUT.len());
+            while !out.is_char_boundary(end) {
+                end -= 1;
+            }
+            out.truncate(end);
+            out.push_str(CUT);
+            return out;
+        }
+        out.push(c);
     }
-    let mut end = max.saturating_sub('…'.len_utf8());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
+    out
 }
 
 /// Returns `conditions` with `verdict` recorded, keeping the transition time when the status
@@ -131,8 +146,13 @@ mod tests {
     fn messages_are_bounded_at_a_character_boundary() {
         let long = "é".repeat(5000);
         let c = record(&[], Verdict::falsity(ReadyReason::TenantNotReady, long), None, at(1));
-        assert!(c[0].message.len() <= MAX_MESSAGE && c[0].message.ends_with('…'));
+        assert!(c[0].message.len() <= MAX_MESSAGE && c[0].message.ends_with("…(truncated)"));
         assert_eq!(bounded("short", 10), "short");
+        assert_eq!(
+            bounded("a\u{0}b\nc", 10),
+            "a\u{FFFD}b\nc",
+            "no control character but newline and tab"
+        );
     }
 
     #[test]

@@ -11,8 +11,12 @@
 //! ```
 //! Function names are matched case-insensitively and each has a fixed arity range, so a typo
 //! or a missing argument is reported where the user wrote it, before any user is touched.
+//! `Replace`'s `regexPattern` must be a string literal: it is compiled here, once, within the
+//! bounds of `pattern`, and evaluation for each user reuses it.
 
 use std::fmt;
+
+use super::pattern::{Pattern, REGEX_PATTERN};
 
 /// A parsed expression.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,6 +29,8 @@ pub enum Expr {
     Integer(i64),
     /// An argument left empty, e.g. the 4th in `Replace([a], "x", , , "y", , )`.
     Missing,
+    /// `Replace`'s `regexPattern`, compiled when the expression is parsed.
+    Pattern(Pattern),
     /// `left = right`.
     Equals(Box<Expr>, Box<Expr>),
     Call {
@@ -171,7 +177,7 @@ impl Expr {
                 r.collect_attributes(out);
             }
             Expr::Call { args, .. } => args.iter().for_each(|a| a.collect_attributes(out)),
-            Expr::Text(_) | Expr::Integer(_) | Expr::Missing => {}
+            Expr::Text(_) | Expr::Pattern(_) | Expr::Integer(_) | Expr::Missing => {}
         }
     }
 }
@@ -329,6 +335,16 @@ impl Parser {
         if function != Function::Replace && args.contains(&Expr::Missing) {
             self.pos = start;
             return Err(self.error(format!("{} has an empty argument", function.name())));
+        }
+        let mut args = args;
+        if function == Function::Replace {
+            let compiled = Pattern::of_replace_arguments(&args).map_err(|why| {
+                self.pos = start;
+                self.error(format!("Replace: {why}"))
+            })?;
+            if let Some(pattern) = compiled {
+                args[REGEX_PATTERN] = Expr::Pattern(pattern);
+            }
         }
         Ok(Expr::Call { function, args })
     }

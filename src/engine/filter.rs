@@ -3,7 +3,7 @@
 
 use regex::Regex;
 
-use super::attributes;
+use super::{attributes, pattern};
 
 /// A clause as a spec writes it, before it is compiled.
 #[derive(Clone, Copy, Debug)]
@@ -138,7 +138,7 @@ fn compile_clause(clause: &WrittenClause<'_>) -> Result<Clause, String> {
                 .map_err(|_| format!("operator '{}' compares integers; '{v}' is not one", clause.operator))?,
         ),
         (Some(v), true) if matches!(operator, Operator::RegexMatch | Operator::NotRegexMatch) => {
-            Operand::Pattern(Regex::new(v).map_err(|e| format!("invalid regex '{v}': {}", first_line(&e.to_string())))?)
+            Operand::Pattern(pattern::compile(v)?)
         }
         (Some(v), true) => Operand::Text(v.to_owned()),
     };
@@ -147,16 +147,6 @@ fn compile_clause(clause: &WrittenClause<'_>) -> Result<Clause, String> {
         operator,
         operand,
     })
-}
-
-/// The regex crate's messages span several lines with a caret diagram; a condition message
-/// wants the gist.
-fn first_line(text: &str) -> String {
-    text.lines()
-        .map(str::trim)
-        .rfind(|l| !l.is_empty() && !l.starts_with('^'))
-        .unwrap_or(text)
-        .to_owned()
 }
 
 #[cfg(test)]

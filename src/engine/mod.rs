@@ -11,10 +11,13 @@ pub mod attributes;
 pub mod digest;
 pub mod evaluate;
 pub mod expression;
+#[cfg(test)]
+mod expression_properties;
 pub mod filter;
 pub mod groups;
 pub mod interval;
 pub mod mapping;
+pub mod pattern;
 pub mod plan;
 pub mod rules;
 pub mod scope;

@@ -181,6 +181,15 @@ fn the_holder_of_a_pair_keeps_it_and_an_older_one_that_can_run_later_waits() {
 }
 
 #[test]
+fn a_long_pair_key_is_bounded_and_still_tells_pairs_apart() {
+    let long = |c: char| format!("scim https://{}", c.to_string().repeat(2000));
+    let (a, b) = (pair_key(&long('a'), "graph x"), pair_key(&long('a'), "graph y"));
+    assert!(a.len() <= 512 && b.len() <= 512);
+    assert_ne!(a, b);
+    assert_eq!(a, pair_key(&long('a'), "graph x"), "stable");
+}
+
+#[test]
 fn the_oldest_configuration_of_a_pair_wins() {
     let mut c = Case::valid();
     c.claims = vec![

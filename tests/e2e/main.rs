@@ -11,6 +11,7 @@ mod groups;
 mod leader;
 mod manifests;
 mod plan;
+mod status_bounds;
 mod support;
 mod sync;
 

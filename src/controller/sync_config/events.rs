@@ -8,6 +8,7 @@ use super::super::Context;
 use super::outcome::{Outcome, Step};
 use super::status::synced_reason;
 use crate::api::SyncConfiguration;
+use crate::controller::bounds::MAX_EVENT_NOTE;
 use crate::cycle::CycleReport;
 
 /// Reasons of the Events a SyncConfiguration gets besides its conditions' reasons.
@@ -98,8 +99,7 @@ pub async fn publish(
     let event = Event {
         type_,
         reason: reason.into(),
-        // events.k8s.io refuses notes over 1 KiB.
-        note: Some(crate::api::conditions::bounded(note, 1024)),
+        note: Some(crate::api::conditions::bounded(note, MAX_EVENT_NOTE)),
         action: action.into(),
         secondary: None,
     };

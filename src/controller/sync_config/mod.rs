@@ -6,6 +6,7 @@
 //! `finalizer` guards cleanup on delete, `events` tell what happened, `mappers` turn other
 //! objects' watch events into reconciles, `written` remembers statuses newer than the cache.
 
+mod cycle_reasons;
 pub(super) mod dereference;
 mod events;
 mod finalizer;
@@ -16,6 +17,8 @@ mod provisioning;
 mod run;
 mod schedule;
 mod status;
+#[cfg(test)]
+mod status_properties;
 #[cfg(test)]
 mod tests;
 mod written;

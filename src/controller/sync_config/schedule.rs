@@ -10,6 +10,7 @@ use crate::api::conditions;
 use crate::api::reasons::SyncedReason;
 use crate::api::sync_config::{SyncConfiguration, SyncConfigurationStatus};
 use crate::api::{APPROVE_DELETIONS, PROVISION_ON_DEMAND, RESTART};
+use crate::controller::bounds::key;
 
 /// An Initial cycle at least every this many intervals, to catch source deletions (which
 /// incremental reads cannot see).
@@ -40,8 +41,9 @@ impl Requests {
 
     /// The on-demand request not answered yet, if any (a new value is a new request).
     pub fn new_on_demand(&self, previous: &SyncConfigurationStatus) -> Option<&str> {
+        // Status keeps a long request as its `key`: compare in that form.
         let answered = previous.on_demand.as_ref().map(|o| o.request.as_str());
-        self.on_demand.as_deref().filter(|r| Some(*r) != answered)
+        self.on_demand.as_deref().filter(|r| Some(key(r).as_str()) != answered)
     }
 
     /// The approval of held deprovisionings, unless a cycle consumed it already (an approval
@@ -49,7 +51,7 @@ impl Requests {
     pub fn fresh_approval(&self, previous: &SyncConfigurationStatus) -> Option<&str> {
         self.approval
             .as_deref()
-            .filter(|a| previous.last_approved_deletions.as_deref() != Some(*a))
+            .filter(|a| previous.last_approved_deletions.as_deref() != Some(key(a).as_str()))
     }
 }
 
@@ -79,7 +81,7 @@ pub fn decide(
     let restart = requests
         .restart
         .clone()
-        .filter(|r| Some(r) != previous.observed_restart.as_ref());
+        .filter(|r| previous.observed_restart.as_deref() != Some(key(r).as_str()));
     if restart.is_none()
         && let Some(wait) = time_until_due(previous, requests, now)
     {

@@ -6,6 +6,8 @@ use std::time::Duration;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 
+use super::cycle_reasons::quarantined_reason;
+pub use super::cycle_reasons::synced_reason;
 use super::outcome::{Open, Outcome, Ran, Step};
 use crate::api::APPROVE_DELETIONS;
 use crate::api::conditions::{self, Verdict};
@@ -14,15 +16,11 @@ use crate::api::sync_config::{
     CycleSummary, CycleType, GroupCounts, MembershipCounts, OnDemandResult, PendingDeletions, Quarantine,
     SyncConfigurationStatus, UserFailure,
 };
+use crate::controller::bounds::{Bounded, MAX_FAILURES};
 use crate::cycle::{CycleError, CycleReport};
 use crate::engine::threshold::Held;
 use crate::gate::OpenPair;
-use crate::providers::{ConnectError, DirectoryError};
 
-/// `status.failures` keeps this many, newest first.
-pub const MAX_FAILURES: usize = 20;
-/// A failure's message is cut to this many bytes (a directory's error text is unbounded).
-const MAX_FAILURE_MESSAGE: usize = 512;
 /// Quarantine retries start here and double up to the interval (rule 9).
 pub const QUARANTINE_FIRST_RETRY: Duration = Duration::from_secs(60);
 /// Cycles in a row that fail more than half of their writes, after retries, before quarantine.
@@ -80,7 +78,7 @@ pub fn next(
         Outcome::Open(open) => status.open(open, now),
     };
     Next {
-        status: status.status,
+        status: status.status.bounded(),
         requeue,
     }
 }
@@ -127,7 +125,7 @@ pub fn gate_opened(
     };
     status.record(Verdict::truth(ReadyReason::GateOpen, pair.message.clone()), now);
     status.status.claimed_pair = Some(pair.key());
-    Some(status.status)
+    Some(status.status.bounded())
 }
 
 /// Cleanup on delete would deprovision `count` users, more than the threshold: nothing was
@@ -149,7 +147,7 @@ pub fn cleanup_held(
     };
     status.status.pending_deletions = Some(pending(held));
     status.record(threshold(Some(held), name), now);
-    status.status
+    status.status.bounded()
 }
 
 /// The pair's active configuration is being deleted and cannot clean up now: `Ready=False`,
@@ -173,7 +171,7 @@ pub fn cleanup_blocked(
         "being deleted with onConfigurationDelete: Deprovision, but the cleanup cannot run: {why}; the deletion waits until it can, or until spec.deprovision.onConfigurationDelete is set to Keep"
     );
     status.record(Verdict::falsity(ReadyReason::CleanupBlocked, message), now);
-    status.status
+    status.status.bounded()
 }
 
 fn pending(held: &Held) -> PendingDeletions {
@@ -359,7 +357,7 @@ impl Writer<'_> {
                 user: f.user.clone(),
                 action: f.action.to_owned(),
                 reason: f.reason.to_owned(),
-                message: conditions::bounded(&f.message, MAX_FAILURE_MESSAGE),
+                message: f.message.clone(),
                 time: Time(completed),
             })
             .collect();
@@ -449,46 +447,6 @@ fn synced(report: &CycleReport) -> Verdict {
         Verdict::falsity(SyncedReason::PartiallySynced, summary)
     } else {
         Verdict::truth(SyncedReason::CycleSucceeded, summary)
-    }
-}
-
-/// The `Synced` reason of a cycle that could not run.
-pub fn synced_reason(error: &CycleError) -> SyncedReason {
-    match error {
-        CycleError::TargetRead(DirectoryError::AuthenticationFailed { .. }) => SyncedReason::AuthenticationFailed,
-        CycleError::SourceRead(_) => SyncedReason::SourceReadFailed,
-        CycleError::TargetRead(_) => SyncedReason::TargetReadFailed,
-        CycleError::TimedOut { .. } => SyncedReason::CycleTimedOut,
-        CycleError::Unusable { error, .. } => match error {
-            ConnectError::TenantNotFound(_) => SyncedReason::TenantNotFound,
-            ConnectError::SecretNotFound(_) => SyncedReason::SecretNotFound,
-            ConnectError::SecretNotAllowed(_) => SyncedReason::SecretNotAllowed,
-            ConnectError::InvalidSpec(_) => SyncedReason::InvalidTenantSpec,
-            ConnectError::UnsupportedCloud(_) => SyncedReason::UnsupportedCloud,
-            ConnectError::AuthenticationFailed(_) => SyncedReason::AuthenticationFailed,
-        },
-    }
-}
-
-/// The `Quarantined` reason of a cycle that could not run.
-fn quarantined_reason(error: &CycleError) -> QuarantinedReason {
-    match synced_reason(error) {
-        SyncedReason::AuthenticationFailed => QuarantinedReason::AuthenticationFailed,
-        SyncedReason::TargetReadFailed => QuarantinedReason::TargetReadFailed,
-        SyncedReason::TenantNotFound => QuarantinedReason::TenantNotFound,
-        SyncedReason::SecretNotFound => QuarantinedReason::SecretNotFound,
-        SyncedReason::SecretNotAllowed => QuarantinedReason::SecretNotAllowed,
-        SyncedReason::InvalidTenantSpec => QuarantinedReason::InvalidTenantSpec,
-        SyncedReason::UnsupportedCloud => QuarantinedReason::UnsupportedCloud,
-        // The rest are not reasons of a cycle that could not run; `synced_reason` gives none.
-        SyncedReason::SourceReadFailed
-        | SyncedReason::CycleTimedOut
-        | SyncedReason::CycleSucceeded
-        | SyncedReason::DryRun
-        | SyncedReason::PartiallySynced
-        | SyncedReason::CycleFailed
-        | SyncedReason::GateClosed
-        | SyncedReason::Suspended => QuarantinedReason::SourceReadFailed,
     }
 }
 

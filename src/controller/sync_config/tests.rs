@@ -415,3 +415,62 @@ fn ready_is_said_as_soon_as_the_gate_opens_and_only_once() {
     };
     assert!(status::gate_opened(&opened, &pair(), &next, at(6)).is_some());
 }
+
+/// A megabyte of text, as a hostile directory or annotation could supply.
+fn megabyte(tag: &str) -> String {
+    format!("{tag}{}", "é".repeat(512 * 1024))
+}
+
+/// A cycle whose every string is a megabyte long: 100 failed users with huge names and
+/// messages, a huge watermark, a huge on-demand request and answer, a huge restart value.
+fn outrageous() -> Outcome {
+    let mut report = good(true);
+    report.failures = (0..100)
+        .map(|i| crate::cycle::UserFailure {
+            user: megabyte(&i.to_string()),
+            action: "Create",
+            reason: crate::engine::plan::SkipReason::MappingFailed.as_str(),
+            message: megabyte("m"),
+        })
+        .collect();
+    report.failed = 100;
+    report.attempted = 101;
+    report.watermark = Some(megabyte("w"));
+    let Outcome::Open(mut open) = ran(Ok(report), Some(&megabyte("r"))) else {
+        unreachable!("ran() is open")
+    };
+    open.on_demand = Some((
+        megabyte("who"),
+        crate::cycle::OnDemandOutcome {
+            result: crate::cycle::OnDemandResult::Failed,
+            message: megabyte("why"),
+        },
+    ));
+    Outcome::Open(open)
+}
+
+#[test]
+fn a_status_stays_within_its_bound_whatever_the_directory_names() {
+    let status = after(&SyncConfigurationStatus::default(), &outrageous(), at(0)).status;
+    let bytes = serde_json::to_vec(&status).expect("serializes").len();
+    assert!(bytes <= crate::controller::bounds::MAX_STATUS_BYTES, "{bytes} bytes");
+    assert_eq!(status.failures.len(), crate::controller::bounds::MAX_FAILURES);
+    assert!(status.failures[0].user.ends_with("(truncated)"), "the cut is marked");
+    // One cycle failing most of its writes counts towards quarantine; it does not start it.
+    assert!(is(&status, "False", QuarantinedReason::WritesFailing));
+}
+
+#[test]
+fn a_long_restart_or_on_demand_value_is_answered_once() {
+    let status = after(&SyncConfigurationStatus::default(), &outrageous(), at(0)).status;
+    let asked = Requests {
+        restart: Some(megabyte("r")),
+        on_demand: Some(megabyte("who")),
+        ..requests(1)
+    };
+    assert_eq!(asked.new_on_demand(&status), None, "answered already");
+    let Decision::Run { restart, .. } = decide(&status, &asked, INTERVAL, true, at(3600)) else {
+        panic!("the next cycle runs after the interval")
+    };
+    assert_eq!(restart, None, "the restart was acted on already");
+}

@@ -84,3 +84,33 @@ async fn throttling_alone_never_warrants_quarantine() {
     assert_eq!((report.failed, report.throttled), (3, 3), "{report:?}");
     assert!(!report.mostly_failed(), "throttling is flow control, not failure");
 }
+
+#[tokio::test]
+async fn a_mapping_that_outgrows_its_bound_skips_that_user_and_the_cycle_goes_on() {
+    // Each Replace doubles every "x": 8 "x" become 128 KiB, twice the bound of a value.
+    let doubling = (0..14).fold("[displayName]".to_owned(), |inner, _| {
+        format!(r#"Replace({inner}, "x", , , "xx", , )"#)
+    });
+    let mut pair = Pair::all_users();
+    pair.rules.mappings = mapping::effective(&[mapping::Mapping {
+        target: "displayName",
+        value: mapping::MappingValue::Expression(crate::engine::expression::parse(&doubling).expect("parses")),
+        apply_on: crate::engine::rules::ApplyOn::Always,
+    }]);
+    pair.source.put(person("a1", "alice"));
+    pair.source.put(user(
+        "m1",
+        &[("userName", "mallory@contoso.com"), ("displayName", "xxxxxxxx")],
+    ));
+    pair.source.put(person("c1", "carol"));
+    let report = pair.initial().await;
+    assert_eq!((report.created, report.skipped, report.failed), (2, 1, 0), "{report:?}");
+    let failure = &report.failures[0];
+    assert_eq!(
+        (failure.user.as_str(), failure.reason),
+        ("mallory@contoso.com", "MappingFailed")
+    );
+    assert!(failure.message.contains("64 KiB"), "{}", failure.message);
+    assert!(pair.provisioned("m1").is_none(), "nothing written for her");
+    assert!(pair.provisioned("a1").is_some() && pair.provisioned("c1").is_some());
+}
