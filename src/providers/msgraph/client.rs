@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 
 use super::auth::{Credentials, TokenCache};
 use super::endpoints::Endpoints;
+use super::wire::{GraphPage, GraphPageOf, GraphUser, MAX_PAGE};
+use crate::providers::json;
 use crate::providers::retry::{self, Attempt, Pacer, backoff, retry_after};
 use crate::providers::{DirectoryError, ProbeError, describe};
 
@@ -33,6 +35,37 @@ pub struct GraphClient {
     tokens: Arc<TokenCache>,
     /// One pace for every request of this client: a client lives for one cycle.
     pacer: Pacer,
+}
+
+/// An item of a collection page: a typed resource, or (for collections xtsync reads few
+/// properties of) a `Value` within the memory budget of `json`.
+pub trait Item: serde::de::DeserializeOwned + Send {
+    /// Parses a page of at most `most` items.
+    fn page(body: &[u8], most: usize) -> Result<GraphPage<Self>, DirectoryError> {
+        typed_page(body, most)
+    }
+}
+
+impl Item for GraphUser {}
+
+impl Item for Value {
+    /// A tree of `Value`s is costed before it is built.
+    fn page(body: &[u8], most: usize) -> Result<GraphPage<Value>, DirectoryError> {
+        json::tree_cost(body, json::budget(body.len()))?;
+        typed_page(body, most)
+    }
+}
+
+fn typed_page<T: Item>(body: &[u8], most: usize) -> Result<GraphPage<T>, DirectoryError> {
+    crate::providers::wire::parse_seeded(body, GraphPageOf::new(most))
+        .map_err(|e| DirectoryError::InvalidResponse(format!("not a collection page ({e})")))
+}
+
+/// The `$top` a collection URL asks for.
+fn top_of(url: &str) -> Option<usize> {
+    let url = reqwest::Url::parse(url).ok()?;
+    let top = url.query_pairs().find(|(k, _)| k == "$top")?.1;
+    top.parse().ok()
 }
 
 /// One request of a JSON batch; `url` is relative to the version (`/users/{id}`).
@@ -129,6 +162,18 @@ impl GraphClient {
         body: Option<&Value>,
         eventual: bool,
     ) -> Result<Value, DirectoryError> {
+        let body = self.send_for_body(method, url, body, eventual).await?;
+        Ok(crate::providers::json::value(&body)?)
+    }
+
+    /// `send`, the body as read (at most `body::ANSWER_CAP` bytes).
+    async fn send_for_body(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+        eventual: bool,
+    ) -> Result<Vec<u8>, DirectoryError> {
         self.check_url(url)?;
         let request = Request {
             method: &method,
@@ -148,7 +193,7 @@ impl GraphClient {
         request: Request<'_>,
         token_renewed: &AtomicBool,
         attempt: u32,
-    ) -> Attempt<Result<Value, DirectoryError>> {
+    ) -> Attempt<Result<Vec<u8>, DirectoryError>> {
         let authorization = match self.authorization_for_directory().await {
             Ok(authorization) => authorization,
             Err(e) => return Attempt::Done(Err(e)),
@@ -199,12 +244,14 @@ impl GraphClient {
                 give_up,
             };
         }
-        let body = crate::providers::json_body(response).await;
         Attempt::Done(if (200..300).contains(&status) {
-            body
+            crate::providers::body::read(response, crate::providers::body::ANSWER_CAP)
+                .await
+                .map_err(DirectoryError::from)
         } else {
             // An error keeps its status even when its body is not JSON (a proxy's HTML page).
-            Err(graph_error(status, &body.unwrap_or_default(), attempt))
+            let body = crate::providers::body::error_json(response).await;
+            Err(graph_error(status, &body, attempt))
         })
     }
 
@@ -229,6 +276,15 @@ impl GraphClient {
     /// Every item of a collection, following `@odata.nextLink`; also the `@odata.deltaLink`
     /// that ends a delta round, if any. A page that fails fails the whole read.
     pub async fn list_all(&self, url: &str, eventual: bool) -> Result<(Vec<Value>, Option<String>), DirectoryError> {
+        self.list_all_of(url, eventual).await
+    }
+
+    /// `list_all`, each item parsed as `T`.
+    pub async fn list_all_of<T: Item>(
+        &self,
+        url: &str,
+        eventual: bool,
+    ) -> Result<(Vec<T>, Option<String>), DirectoryError> {
         let mut items = Vec::new();
         let delta = self
             .each_page(url, eventual, |values| {
@@ -240,17 +296,21 @@ impl GraphClient {
     }
 
     /// The collection page by page: each page's items go to `take` as soon as it is read.
-    /// Returns the `@odata.deltaLink` that ends a delta round, if any.
-    pub async fn each_page<F, Fut>(
+    /// Returns the `@odata.deltaLink` that ends a delta round, if any. A page with more items
+    /// than its `$top` asked for (or than Graph's largest page, without one) fails the read.
+    pub async fn each_page<T, F, Fut>(
         &self,
         url: &str,
         eventual: bool,
         mut take: F,
     ) -> Result<Option<String>, DirectoryError>
     where
-        F: FnMut(Vec<Value>) -> Fut + Send,
+        T: Item,
+        F: FnMut(Vec<T>) -> Fut + Send,
         Fut: Future<Output = Result<(), DirectoryError>> + Send,
     {
+        // The size asked for is ours, in the first URL; a nextLink's is the peer's to change.
+        let most = top_of(url).unwrap_or(MAX_PAGE).min(MAX_PAGE);
         let mut next = url.to_owned();
         let mut followed = std::collections::HashSet::new();
         loop {
@@ -266,23 +326,17 @@ impl GraphClient {
                     "the collection did not end after {MAX_PAGES} pages"
                 )));
             }
-            let mut page = self.send(Method::GET, &next, None, eventual).await?;
-            match page.get_mut("value").map(Value::take) {
-                Some(Value::Array(values)) => take(values).await?,
-                _ => {
-                    return Err(DirectoryError::InvalidResponse(
-                        "a collection page without 'value'".into(),
-                    ));
-                }
-            }
-            if let Some(link) = page.get("@odata.nextLink").and_then(Value::as_str) {
-                next = link.to_owned();
+            let body = self.send_for_body(Method::GET, &next, None, eventual).await?;
+            let page = T::page(&body, most)?;
+            drop(body);
+            take(page.values).await?;
+            if let Some(link) = page.next_link {
+                next = link;
                 continue;
             }
-            return Ok(page.get("@odata.deltaLink").and_then(Value::as_str).map(str::to_owned));
+            return Ok(page.delta_link);
         }
     }
-
     /// Runs requests through `POST /$batch`, 20 at a time; one result per request, in order.
     /// Requests Graph throttled inside a batch are sent again in a later batch once the longest
     /// `Retry-After` they carried has passed, paced like single requests (Trust #6).

@@ -13,7 +13,7 @@ use tokio::sync::OnceCell;
 
 use super::client::{BatchRequest, GraphClient};
 use super::invited;
-use super::resource::{self, AnchorAttribute, EXPAND_MANAGER, SELECT, odata_literal};
+use super::resource::{self, AnchorAttribute, EXPAND_MANAGER, GraphUser, SELECT, odata_literal};
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::groups::{GroupChange, TargetGroup};
 use crate::engine::plan::{Changes, TargetRef};
@@ -93,14 +93,14 @@ impl GraphDirectory {
             .map(String::as_str)
     }
 
-    fn users(&self, values: &[Value], deleted: bool) -> Result<Vec<User>, DirectoryError> {
+    fn users(&self, values: Vec<GraphUser>, deleted: bool) -> Result<Vec<User>, DirectoryError> {
         values
-            .iter()
+            .into_iter()
             .map(|v| {
                 let user = if deleted {
                     resource::to_deleted_user(v, self.anchor)
                 } else {
-                    resource::to_user(v, self.anchor)
+                    v.into_user(self.anchor)
                 };
                 user.ok_or_else(|| DirectoryError::InvalidResponse("a listed user has no id".into()))
             })
@@ -114,9 +114,9 @@ impl GraphDirectory {
             query.extend([("$filter", filter), ("$count", "true")]);
         }
         let url = self.url("/directory/deletedItems/microsoft.graph.user", &query)?;
-        let (values, _) = self.client.list_all(&url, filter.is_some()).await?;
+        let (values, _) = self.client.list_all_of(&url, filter.is_some()).await?;
         Ok(self
-            .users(&values, true)?
+            .users(values, true)?
             .into_iter()
             .filter(|u| u.get("externalId").is_some())
             .collect())
@@ -129,7 +129,7 @@ impl GraphDirectory {
     }
 
     async fn delta(&self, url: &str, full: bool) -> Result<SourceRead, DirectoryError> {
-        let (values, delta_link) = self.client.list_all(url, false).await?;
+        let (values, delta_link) = self.client.list_all_of(url, false).await?;
         let Some(delta_link) = delta_link else {
             return Err(DirectoryError::InvalidResponse(
                 "a delta round ended without @odata.deltaLink".into(),
@@ -218,8 +218,8 @@ impl Directory for GraphDirectory {
             "/users",
             &[("$select", SELECT), ("$expand", EXPAND_MANAGER), ("$top", "999")],
         )?;
-        let (values, _) = self.client.list_all(&url, false).await?;
-        let mut users = self.users(&values, false)?;
+        let (values, _) = self.client.list_all_of(&url, false).await?;
+        let mut users = self.users(values, false)?;
         // Deleted users last, so that a live user of the same name is the one matched.
         users.extend(self.deleted_users(None).await?);
         Ok(users)
@@ -250,7 +250,7 @@ impl Directory for GraphDirectory {
         let anchor = self.anchor;
         let delta_link = self
             .client
-            .each_page(&url, false, |values| async move {
+            .each_page(&url, false, |values: Vec<GraphUser>| async move {
                 let read = resource::delta_page(values, anchor)?;
                 pages.send(with_removed(read.users, &read.removed)).await
             })
@@ -269,8 +269,8 @@ impl Directory for GraphDirectory {
                 "/users",
                 &[("$select", SELECT), ("$filter", &filter), ("$count", "true")],
             )?;
-            let (values, _) = self.client.list_all(&url, true).await?;
-            let mut users = self.users(&values, false)?;
+            let (values, _) = self.client.list_all_of(&url, true).await?;
+            let mut users = self.users(values, false)?;
             users.extend(self.deleted_users(Some(&filter)).await?);
             return Ok(users);
         }
@@ -291,8 +291,8 @@ impl Directory for GraphDirectory {
             }
         };
         let url = self.url("/users", &[("$select", SELECT), ("$filter", &filter)])?;
-        let (values, _) = self.client.list_all(&url, false).await?;
-        self.users(&values, false)
+        let (values, _) = self.client.list_all_of(&url, false).await?;
+        self.users(values, false)
     }
 
     async fn confirm_gone(&self, ids: &[String]) -> Result<HashSet<String>, DirectoryError> {

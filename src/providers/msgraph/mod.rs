@@ -14,6 +14,7 @@ mod invited;
 pub mod policy;
 pub mod probe;
 pub mod resource;
+pub mod wire;
 
 pub use auth::{Credentials, TokenCache};
 pub use client::GraphClient;

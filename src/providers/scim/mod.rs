@@ -11,6 +11,7 @@ pub mod listing;
 mod reads;
 pub mod resource;
 mod watermark;
+pub mod wire;
 
 pub use client::{ScimClient, concurrency};
 pub use discovery::probe;
