@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use xtsync::providers::msgraph::client::Item;
+use xtsync::providers::msgraph::collection::Item;
 use xtsync::providers::msgraph::resource::{self, AnchorAttribute, GraphUser};
 
 /// The `$top` the fuzzed pages are asked for.

@@ -28,7 +28,10 @@ fuzz_target!(|data: &[u8]| {
         let Ok(page) = listing::parse::<User>(bytes, count) else {
             return;
         };
-        assert!(page.resources.len() <= count, "a page held more resources than asked for");
+        assert!(
+            page.resources.len() <= count,
+            "a page held more resources than asked for"
+        );
         total = page.total_results.or(total);
         match listing.take(page) {
             Err(_) => return,

@@ -14,7 +14,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 /// empty list, as `Value::as_array` made it.
 pub struct AtMost<T, U = T> {
     most: usize,
-    /// What the list is, for the error ("resources", "emails").
+    /// What the list holds, for the error ("resources asked for", "emails").
     what: &'static str,
     keep: fn(T) -> Option<U>,
     /// Anything but a list fails the parse (rather than being an empty list).
@@ -68,7 +68,7 @@ impl<'de, T: Deserialize<'de>, U> Visitor<'de> for AtMost<T, U> {
         while let Some(item) = seq.next_element()? {
             if parsed == self.most {
                 return Err(de::Error::custom(format_args!(
-                    "more than the {} {} asked for",
+                    "more than the {} {}",
                     self.most, self.what
                 )));
             }

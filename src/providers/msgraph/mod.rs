@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod collection;
 pub mod directory;
 pub mod endpoints;
 mod groups;

@@ -338,7 +338,7 @@ mod tests {
                 { "id": "9f2ad1d4-6ce1-46a4-9d02-30cd14d0ad04", "@removed": { "reason": "deleted" } }
             ]
         });
-        use crate::providers::msgraph::client::Item;
+        use crate::providers::msgraph::collection::Item;
         let values = GraphUser::page(page.to_string().as_bytes(), 999)
             .expect("a page")
             .values;

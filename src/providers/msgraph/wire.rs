@@ -59,7 +59,9 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for GraphPageOf<T> {
         while let Some(key) = map.next_key::<PageKey>()? {
             match key {
                 PageKey::Value if values.is_some() => return Err(de::Error::duplicate_field("value")),
-                PageKey::Value => values = Some(map.next_value_seed(AtMost::new(self.most, "items").strict())?),
+                PageKey::Value => {
+                    values = Some(map.next_value_seed(AtMost::new(self.most, "items asked for").strict())?)
+                }
                 PageKey::NextLink => next_link = map.next_value::<Text>()?.0,
                 PageKey::DeltaLink => delta_link = map.next_value::<Text>()?.0,
                 PageKey::Other => {

@@ -19,7 +19,7 @@ async fn client(handler: impl Fn(&str, &str) -> Answer + Send + Sync + 'static) 
 }
 
 /// A client of a server that announces nothing (no PATCH, no Bulk, no filtering).
-fn plain_client(base: &str) -> ScimClient {
+pub(crate) fn plain_client(base: &str) -> ScimClient {
     ScimClient::new(
         hostile::http(),
         base,

@@ -4,7 +4,7 @@ mod client;
 mod discovery;
 pub mod groups;
 #[cfg(test)]
-mod hostile_tests;
+pub(crate) mod hostile_tests;
 #[cfg(test)]
 mod incremental_tests;
 pub mod listing;

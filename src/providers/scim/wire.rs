@@ -64,7 +64,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for PageOf<T> {
                 PageKey::Resources if listed => return Err(de::Error::duplicate_field("Resources")),
                 PageKey::Resources => {
                     listed = true;
-                    page.resources = map.next_value_seed(AtMost::new(self.most, "resources"))?;
+                    page.resources = map.next_value_seed(AtMost::new(self.most, "resources asked for"))?;
                 }
                 PageKey::Other => {
                     map.next_value::<IgnoredAny>()?;
