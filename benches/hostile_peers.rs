@@ -5,15 +5,13 @@
 //! as four cycles would (the default `--max-concurrent-cycles`). Prints the process's peak RSS
 //! (`VmHWM`) after each, and fails if it passes 400 MB.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::json;
-use xtsync::api::tenant::{Capabilities, Cloud, GraphEndpoints, ScimSoftDelete};
 use xtsync::providers::Directory;
+use xtsync::providers::msgraph::GraphDirectory;
 use xtsync::providers::msgraph::resource::AnchorAttribute;
-use xtsync::providers::msgraph::{Credentials, Endpoints, GraphClient, GraphDirectory};
-use xtsync::providers::scim::{self, ScimClient};
+use xtsync::providers::scim;
 
 #[allow(dead_code)] // the tests' peers; not every part of them is used here
 #[path = "../src/providers/hostile.rs"]
@@ -21,12 +19,15 @@ mod hostile;
 #[path = "common/proc_status.rs"]
 mod proc_status;
 
-/// What `hostile` calls for the providers' HTTP client.
+/// What `hostile` names as its crate's.
 mod providers {
-    pub use xtsync::providers::http_client;
+    pub use xtsync::providers::*;
+}
+mod api {
+    pub use xtsync::api::*;
 }
 
-use hostile::Answer;
+use hostile::{Answer, graph_client, plain_client as scim_client, token};
 
 /// Peak RSS allowed, in MiB.
 const LIMIT_MIB: u64 = 400;
@@ -35,35 +36,6 @@ const AT_ONCE: usize = 4;
 
 fn peak_mib() -> u64 {
     proc_status::status_kib(std::process::id(), "VmHWM:") / 1024
-}
-
-fn scim_client(base: &str) -> ScimClient {
-    ScimClient::new(
-        hostile::http(),
-        base,
-        "t",
-        Capabilities::default(),
-        ScimSoftDelete::Deactivate,
-    )
-    .expect("client")
-}
-
-fn graph_client(base: &str) -> GraphClient {
-    let overrides = GraphEndpoints {
-        login: Some(base.to_owned()),
-        graph: Some(base.to_owned()),
-    };
-    let endpoints = Endpoints::resolve(Cloud::Global, Some(&overrides)).expect("endpoints");
-    let credentials = Credentials {
-        tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
-        client_id: "app".into(),
-        client_secret: "secret".into(),
-    };
-    GraphClient::new(hostile::http(), endpoints, credentials, Arc::default())
-}
-
-fn token() -> Answer {
-    Answer::json(200, json!({ "access_token": "t", "expires_in": 3600 }))
 }
 
 /// `item` `times` times, comma-separated.

@@ -66,6 +66,39 @@ pub fn http() -> reqwest::Client {
     crate::providers::http_client().expect("an HTTP client")
 }
 
+/// A SCIM client of the server at `base` that announces nothing (no PATCH, no Bulk, no
+/// filtering).
+pub fn plain_client(base: &str) -> crate::providers::scim::ScimClient {
+    use crate::api::tenant::{Capabilities, ScimSoftDelete};
+    crate::providers::scim::ScimClient::new(http(), base, "t", Capabilities::default(), ScimSoftDelete::Deactivate)
+        .expect("client")
+}
+
+/// A Graph client of the fake Graph at `base` (login and Graph endpoints alike).
+pub fn graph_client(base: &str) -> crate::providers::msgraph::GraphClient {
+    use crate::api::tenant::{Cloud, GraphEndpoints};
+    use crate::providers::msgraph::{Credentials, Endpoints, GraphClient};
+    let overrides = GraphEndpoints {
+        login: Some(base.to_owned()),
+        graph: Some(base.to_owned()),
+    };
+    let endpoints = Endpoints::resolve(Cloud::Global, Some(&overrides)).expect("endpoints");
+    let credentials = Credentials {
+        tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
+        client_id: "app".into(),
+        client_secret: "secret".into(),
+    };
+    GraphClient::new(http(), endpoints, credentials, Arc::default())
+}
+
+/// A token endpoint's answer.
+pub fn token() -> Answer {
+    Answer::json(
+        200,
+        serde_json::json!({ "access_token": "t", "expires_in": 3600, "token_type": "Bearer" }),
+    )
+}
+
 type Handler = dyn Fn(&str, &str) -> Answer + Send + Sync;
 
 /// Serves `handler(method, path_and_query)` on 127.0.0.1; returns the base URL and the log of

@@ -236,7 +236,7 @@ async fn a_source_page_with_more_users_than_asked_for_fails_the_read_and_deprovi
         )
     })
     .await;
-    let source = crate::providers::scim::hostile_tests::plain_client(&base);
+    let source = hostile::plain_client(&base);
     let pair = Pair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.initial().await;

@@ -9,32 +9,8 @@ use std::sync::Arc;
 use super::client::{BatchRequest, GraphClient};
 use super::directory::GraphDirectory;
 use super::resource::AnchorAttribute;
-use crate::api::tenant::{Cloud, GraphEndpoints};
-use crate::providers::hostile::{self, Answer};
-use crate::providers::msgraph::{Credentials, Endpoints};
+use crate::providers::hostile::{self, Answer, graph_client as client_of, token};
 use crate::providers::{Directory, DirectoryError};
-
-/// A client of the fake Graph at `base` (login and Graph endpoints alike).
-fn client_of(base: &str) -> GraphClient {
-    let overrides = GraphEndpoints {
-        login: Some(base.to_owned()),
-        graph: Some(base.to_owned()),
-    };
-    let endpoints = Endpoints::resolve(Cloud::Global, Some(&overrides)).expect("endpoints");
-    let credentials = Credentials {
-        tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
-        client_id: "app".into(),
-        client_secret: "secret".into(),
-    };
-    GraphClient::new(hostile::http(), endpoints, credentials, Arc::default())
-}
-
-fn token() -> Answer {
-    Answer::json(
-        200,
-        json!({ "access_token": "t", "expires_in": 3600, "token_type": "Bearer" }),
-    )
-}
 
 #[tokio::test]
 async fn a_next_link_that_loops_fails_the_read_in_bounded_time() {

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::ScimClient;
 use crate::api::tenant::{Capabilities, ScimSoftDelete};
-use crate::providers::hostile::{self, Answer};
+use crate::providers::hostile::{self, Answer, plain_client};
 use crate::providers::{Directory, DirectoryError};
 
 async fn client(handler: impl Fn(&str, &str) -> Answer + Send + Sync + 'static) -> ScimClient {
@@ -16,18 +16,6 @@ async fn client(handler: impl Fn(&str, &str) -> Answer + Send + Sync + 'static) 
         ..Capabilities::default()
     };
     ScimClient::new(hostile::http(), &base, "t", capabilities, ScimSoftDelete::Deactivate).expect("client")
-}
-
-/// A client of a server that announces nothing (no PATCH, no Bulk, no filtering).
-pub(crate) fn plain_client(base: &str) -> ScimClient {
-    ScimClient::new(
-        hostile::http(),
-        base,
-        "t",
-        Capabilities::default(),
-        ScimSoftDelete::Deactivate,
-    )
-    .expect("client")
 }
 
 fn one_user() -> crate::engine::user::Attributes {

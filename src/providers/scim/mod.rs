@@ -4,7 +4,7 @@ mod client;
 mod discovery;
 pub mod groups;
 #[cfg(test)]
-pub(crate) mod hostile_tests;
+mod hostile_tests;
 #[cfg(test)]
 mod incremental_tests;
 pub mod listing;
