@@ -240,3 +240,40 @@ impl<'de> Deserialize<'de> for ExtensionKey {
         deserializer.deserialize_str(Name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn only_the_fifteen_extension_attributes_are_kept_and_only_as_strings() {
+        let user: GraphUser = serde_json::from_value(json!({
+            "id": "u1",
+            "onPremisesExtensionAttributes": {
+                "extensionAttribute1": "one", "extensionAttribute2": 2, "extensionAttribute15": "t/1",
+                "extensionAttribute16": "no", "other": { "deep": [1, 2, 3] }
+            },
+            "@removed": null
+        }))
+        .expect("a user");
+        let kept = user.on_premises_extension_attributes.expect("kept").0;
+        assert_eq!(kept, BTreeMap::from([(1, "one".to_owned()), (15, "t/1".to_owned())]));
+        assert!(user.removed, "`@removed` is there, whatever its value");
+    }
+
+    #[test]
+    fn a_page_without_value_is_not_a_page() {
+        let parse = |body: &str| {
+            crate::providers::wire::parse_seeded(body.as_bytes(), GraphPageOf::<GraphUser>::new(10))
+                .map(|p| (p.values.len(), p.next_link, p.delta_link))
+        };
+        assert!(parse(r#"{"@odata.nextLink":"x"}"#).is_err());
+        assert!(parse(r#"{"value":{}}"#).is_err(), "a value that is not a list");
+        assert_eq!(
+            parse(r#"{"value":[{"id":"a"}],"@odata.deltaLink":"d"}"#).ok(),
+            Some((1, None, Some("d".to_owned())))
+        );
+    }
+}

@@ -211,3 +211,75 @@ fn member_ids<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<S
         .deserialize(deserializer)
         .map(Some)
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+    use crate::providers::wire::parse_seeded;
+
+    fn user(value: serde_json::Value) -> ScimUser {
+        serde_json::from_value(value).expect("a user")
+    }
+
+    #[test]
+    fn what_is_not_the_expected_kind_is_absent_not_an_error() {
+        // As `Value::as_str` and friends read them: a number for a string, a string for an
+        // object, a list for a flag.
+        let u = user(json!({ "id": "u1", "title": 5, "name": "Alice", "active": [true],
+                             "emails": "a@contoso.com", "meta": null, "userName": "" }));
+        assert_eq!(u.id.as_deref(), Some("u1"));
+        assert!(u.title.is_none() && u.name.is_none() && u.active.is_none() && u.meta.is_none());
+        assert!(
+            u.emails.is_empty() && u.user_name.is_none(),
+            "an empty string is no value"
+        );
+        let u = user(json!({ "id": 7, "emails": [3, { "value": "a@contoso.com" }] }));
+        assert!(u.id.is_none());
+        assert_eq!(u.emails.len(), 1, "entries that are not objects are dropped");
+    }
+
+    #[test]
+    fn a_page_without_resources_or_with_null_ones_is_empty() {
+        for body in [r#"{"totalResults":0}"#, r#"{"totalResults":0,"Resources":null}"#] {
+            let page = parse_seeded(body.as_bytes(), PageOf::<ScimUser>::new(10)).expect("a page");
+            assert_eq!((page.total_results, page.resources.len()), (Some(0), 0));
+        }
+        let twice = r#"{"totalResults":0,"Resources":[],"Resources":[]}"#;
+        assert!(parse_seeded(twice.as_bytes(), PageOf::<ScimUser>::new(10)).is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        /// A page is read whole when it holds no more resources than asked for, and refused
+        /// when it holds more — whatever else its resources carry.
+        #[test]
+        fn a_page_holds_at_most_the_count_asked_for(
+            names in proptest::collection::vec("[a-z]{0,12}", 0..40),
+            count in 0usize..40,
+            junk in proptest::collection::vec(0u8..3, 0..20),
+        ) {
+            let resources: Vec<_> = names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| json!({ "id": format!("u{i}"), "userName": name, "x": junk, "y": { "z": junk } }))
+                .collect();
+            let body = json!({ "totalResults": names.len(), "Resources": resources }).to_string();
+            let page = parse_seeded(body.as_bytes(), PageOf::<ScimUser>::new(count));
+            match page {
+                Ok(page) => {
+                    prop_assert!(names.len() <= count);
+                    let kept: Vec<String> = page.resources.into_iter().map(|u| u.user_name.unwrap_or_default()).collect();
+                    prop_assert_eq!(kept, names);
+                }
+                Err(e) => {
+                    prop_assert!(names.len() > count);
+                    prop_assert!(e.to_string().contains("resources asked for"), "{}", e);
+                }
+            }
+        }
+    }
+}
