@@ -15,6 +15,9 @@ pub const PROBE_CAP: usize = 1024 * 1024;
 /// an error whose body is cut keeps its status.
 pub const ERROR_CAP: usize = 64 * 1024;
 
+/// The most reserved before a body arrives: a page of 1,000 users.
+const RESERVE: usize = 1024 * 1024;
+
 #[derive(Debug, thiserror::Error)]
 pub enum BodyError {
     #[error("the answer is larger than {}; it was not read further", size(*cap))]
@@ -50,8 +53,10 @@ pub async fn read(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>
     if announced.is_some_and(|length| length > cap as u64) {
         return Err(BodyError::TooLarge { cap });
     }
-    // What the peer announced, never more than the cap, is reserved at once.
-    let mut bytes = Vec::with_capacity(announced.map_or(0, |n| usize::try_from(n).unwrap_or(cap)));
+    // What the peer announced is reserved at once, up to a page's worth: a peer that
+    // announces the cap and sends nothing costs no more than that.
+    let reserve = announced.map_or(0, |n| usize::try_from(n).unwrap_or(cap)).min(RESERVE);
+    let mut bytes = Vec::with_capacity(reserve);
     while let Some(chunk) = response
         .chunk()
         .await
