@@ -1,6 +1,6 @@
 //! Any JSON as a Graph answer: a user (`/users`, delta items with `manager@delta`, deleted
 //! items) and a users page parse without panicking, and a page never yields more items than
-//! its `$top` (Trust #5, #10).
+//! its `$top`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

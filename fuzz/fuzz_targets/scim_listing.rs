@@ -1,7 +1,7 @@
 //! Any sequence of SCIM list responses (pages separated by a 0xFF byte, each JSON or not),
 //! each asked for with the `count` of the first byte: the listing never panics, a page never
 //! yields more resources than its `count`, and a listing it calls complete has every user once
-//! and exactly `totalResults` of them (Trust #2, #10).
+//! and exactly `totalResults` of them.
 #![no_main]
 
 use std::collections::HashSet;
