@@ -188,7 +188,7 @@ fn scim_client(url: &str) -> ScimClient {
         bulk_max_operations: Some(1000),
     };
     ScimClient::new(
-        xtsync::providers::http_client(),
+        xtsync::providers::http_client().expect("an HTTP client"),
         url,
         support::SCIM_TOKEN,
         capabilities,

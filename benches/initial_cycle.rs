@@ -458,7 +458,7 @@ async fn run_cycle_from(source: &str, target: &str, bulk: bool, watermark: Optio
         change_tracking: true,
         bulk_max_operations: bulk.then_some(1000),
     };
-    let http = xtsync::providers::http_client();
+    let http = xtsync::providers::http_client().expect("an HTTP client");
     let connect = |url: &str| {
         ScimClient::new(
             http.clone(),

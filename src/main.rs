@@ -99,6 +99,13 @@ async fn main() -> ExitCode {
             max_concurrent_cycles,
         } => {
             telemetry::init(log_format, "info,kube=warn");
+            let clients = match xtsync::providers::Clients::new() {
+                Ok(clients) => clients,
+                Err(error) => {
+                    tracing::error!(%error, "cannot start");
+                    return ExitCode::FAILURE;
+                }
+            };
             let listener = match xtsync::ops::http::bind(http_addr).await {
                 Ok(listener) => listener,
                 Err(error) => {
@@ -122,12 +129,12 @@ async fn main() -> ExitCode {
                 ..Settings::default()
             };
             if !leader_election {
-                controller::run_with(client, settings, health).await;
+                controller::run_with(client, settings, health, clients).await;
                 return ExitCode::SUCCESS;
             }
             let identity =
                 std::env::var("POD_NAME").unwrap_or_else(|_| format!("{}-{}", hostname(), std::process::id()));
-            let work = || controller::run_with(client.clone(), settings.clone(), health.clone());
+            let work = || controller::run_with(client.clone(), settings.clone(), health.clone(), clients.clone());
             if let Err(error) =
                 leader::run_while_leader(client.clone(), &lease_namespace, &identity, health.clone(), work).await
             {
@@ -151,7 +158,14 @@ async fn plan(files: &[std::path::PathBuf], output: PlanOutput, detailed: bool) 
             return ExitCode::FAILURE;
         }
     };
-    let plans = preview::plan(&manifests, &xtsync::providers::Clients::default()).await;
+    let clients = match xtsync::providers::Clients::new() {
+        Ok(clients) => clients,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let plans = preview::plan(&manifests, &clients).await;
     match output {
         PlanOutput::Table => print!("{}", print::table(&plans)),
         PlanOutput::Json => println!("{:#}", print::json(&plans)),

@@ -1,27 +1,39 @@
-//! Any sequence of SCIM list responses (pages separated by a 0xFF byte, each JSON or not):
-//! the listing never panics, and a listing it calls complete has every user once and exactly
-//! `totalResults` of them (Trust #2, #10).
+//! Any sequence of SCIM list responses (pages separated by a 0xFF byte, each JSON or not),
+//! each asked for with the `count` of the first byte: the listing never panics, a page never
+//! yields more resources than its `count`, and a listing it calls complete has every user once
+//! and exactly `totalResults` of them.
 #![no_main]
 
 use std::collections::HashSet;
 
 use libfuzzer_sys::fuzz_target;
-use xtsync::providers::scim::listing::{Listing, Next};
+use xtsync::engine::user::User;
+use xtsync::providers::scim::listing::{self, Listing, Next};
 use xtsync::providers::scim::resource;
 
 fuzz_target!(|data: &[u8]| {
+    let Some((&count, data)) = data.split_first() else {
+        return;
+    };
+    let count = usize::from(count);
     let mut listing: Listing = Listing::default();
     let mut total = None;
     for bytes in data.split(|&b| b == 0xFF) {
-        let Ok(page) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        // The resource parser on its own, on whatever the page holds.
+        if let Ok(page) = serde_json::from_slice::<serde_json::Value>(bytes) {
+            for r in page.get("Resources").and_then(|r| r.as_array()).into_iter().flatten() {
+                let _ = resource::to_user(r);
+            }
+        }
+        let Ok(page) = listing::parse::<User>(bytes, count) else {
             return;
         };
-        // The resource parser on its own, on whatever the page holds.
-        for r in page.get("Resources").and_then(|r| r.as_array()).into_iter().flatten() {
-            let _ = resource::to_user(r);
-        }
-        total = page.get("totalResults").and_then(serde_json::Value::as_u64).or(total);
-        match listing.take(&page) {
+        assert!(
+            page.resources.len() <= count,
+            "a page held more resources than asked for"
+        );
+        total = page.total_results.or(total);
+        match listing.take(page) {
             Err(_) => return,
             Ok(Next::Page { .. }) => continue,
             Ok(Next::Done) => {

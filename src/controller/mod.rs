@@ -159,13 +159,17 @@ async fn ready_once_listed(ctx: Arc<Context>) {
     ctx.health.ready.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// Runs the three controllers until SIGTERM/SIGINT (or until the future is dropped).
-pub async fn run(client: Client, settings: Settings) {
-    run_with(client, settings, Arc::new(Health::default())).await;
+/// Runs the three controllers until SIGTERM/SIGINT (or until the future is dropped); fails at
+/// once when the directories' HTTP client cannot be built.
+pub async fn run(client: Client, settings: Settings) -> Result<(), crate::providers::HttpClientError> {
+    let clients = crate::providers::Clients::new()?;
+    run_with(client, settings, Arc::new(Health::default()), clients).await;
+    Ok(())
 }
 
-/// Like `run`, reporting readiness and metrics into `health`.
-pub async fn run_with(client: Client, settings: Settings, health: Arc<Health>) {
+/// Like `run`, reporting readiness and metrics into `health`, talking to directories through
+/// `clients`.
+pub async fn run_with(client: Client, settings: Settings, health: Arc<Health>, clients: crate::providers::Clients) {
     let ns = settings.namespace.as_deref();
     let wc = watcher::Config::default().any_semantic();
     let mut tenants = Feed::new(api::<Tenant>(&client, ns), wc.clone());
@@ -178,7 +182,7 @@ pub async fn run_with(client: Client, settings: Settings, health: Arc<Health>) {
         tenants: tenants.store.clone(),
         policies: policies.store.clone(),
         configs: configs.store.clone(),
-        clients: crate::providers::Clients::default(),
+        clients,
         recorder: recorder(&client),
         written: Default::default(),
         slots: slots::CycleSlots::new(settings.max_concurrent_cycles),

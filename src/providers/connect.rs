@@ -22,13 +22,14 @@ pub struct Clients {
     pub budgets: Arc<Budgets>,
 }
 
-impl Default for Clients {
-    fn default() -> Self {
-        Clients {
-            http: super::http_client(),
+impl Clients {
+    /// The shared clients; an HTTP client that cannot be built is an error, at start-up.
+    pub fn new() -> Result<Self, super::HttpClientError> {
+        Ok(Clients {
+            http: super::http_client()?,
             graph_tokens: Arc::default(),
             budgets: Arc::default(),
-        }
+        })
     }
 }
 

@@ -1,16 +1,19 @@
 //! Directory providers behind one trait (`Directory`), plus the connection test the Tenant
 //! controller runs.
 
+pub mod body;
 pub mod budget;
 pub mod connect;
 pub mod directory;
 #[cfg(test)]
 pub mod hostile;
 pub mod http_date;
+pub mod json;
 pub mod memory;
 pub mod msgraph;
 pub mod retry;
 pub mod scim;
+pub mod wire;
 
 pub use connect::{Clients, ConnectError, Setup};
 pub use directory::{Directory, DirectoryError};
@@ -41,33 +44,6 @@ fn detail_suffix(detail: &Option<String>) -> String {
     detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
 }
 
-/// The largest response body read: a page of 1,000 users is about 1 MiB; anything near this
-/// is a peer gone wrong, and reading on would exhaust memory.
-pub const MAX_BODY: usize = 32 * 1024 * 1024;
-
-/// A response body as JSON; an empty (204) body is `Null`. A body that is not JSON, or larger
-/// than `MAX_BODY`, is an error: a read that cannot be understood is a failed read.
-pub(crate) async fn json_body(mut response: reqwest::Response) -> Result<serde_json::Value, DirectoryError> {
-    let mut bytes = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| DirectoryError::Unreachable(describe(&e)))?
-    {
-        if bytes.len() + chunk.len() > MAX_BODY {
-            return Err(DirectoryError::InvalidResponse(format!(
-                "the answer is larger than {} MiB; it was not read further",
-                MAX_BODY / (1024 * 1024)
-            )));
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(serde_json::Value::Null);
-    }
-    serde_json::from_slice(&bytes).map_err(|e| DirectoryError::InvalidResponse(format!("the answer is not JSON ({e})")))
-}
-
 /// Runs `requests` with at most `concurrency` in flight, unordered (one slow request does not
 /// hold back the others), and returns the results in input order.
 pub(crate) async fn in_input_order<T>(requests: Vec<futures::future::BoxFuture<'_, T>>, concurrency: usize) -> Vec<T> {
@@ -86,15 +62,25 @@ pub(crate) async fn in_input_order<T>(requests: Vec<futures::future::BoxFuture<'
 }
 
 /// The HTTP client all providers share: rustls, timeouts, no redirects to other hosts' tokens.
-pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(REQUEST_TIMEOUT)
-        .connect_timeout(CONNECT_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .tcp_nodelay(true)
-        .user_agent(concat!("xtsync/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
+pub fn http_client() -> Result<reqwest::Client, HttpClientError> {
+    built(
+        reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .tcp_nodelay(true)
+            .user_agent(concat!("xtsync/", env!("CARGO_PKG_VERSION"))),
+    )
+}
+
+/// The HTTP client could not be built (no TLS backend, say). There is no fallback: a client
+/// without timeouts would let one hung directory stall every reconcile.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the HTTP client for directories: {0}")]
+pub struct HttpClientError(String);
+
+fn built(builder: reqwest::ClientBuilder) -> Result<reqwest::Client, HttpClientError> {
+    builder.build().map_err(|e| HttpClientError(describe(&e)))
 }
 
 /// Renders a reqwest error as its root cause ("tcp connect error: Connection refused"): the
@@ -109,4 +95,18 @@ pub(crate) fn describe(error: &reqwest::Error) -> String {
         deepest = cause;
     }
     deepest.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_client_that_cannot_be_built_is_an_error_not_a_client_without_timeouts() {
+        // rustls offers no TLS version between 1.3 and 1.2: the builder cannot succeed.
+        let impossible = reqwest::Client::builder()
+            .min_tls_version(reqwest::tls::Version::TLS_1_3)
+            .max_tls_version(reqwest::tls::Version::TLS_1_2);
+        let error = super::built(impossible).expect_err("no client");
+        assert!(error.to_string().starts_with("cannot build the HTTP client"), "{error}");
+        assert!(super::http_client().is_ok());
+    }
 }

@@ -108,7 +108,7 @@ impl FakeGraph {
     ) -> xtsync::providers::msgraph::GraphClient {
         use xtsync::providers::msgraph::{Credentials, Endpoints, GraphClient};
         GraphClient::new(
-            xtsync::providers::http_client(),
+            xtsync::providers::http_client().expect("an HTTP client"),
             Endpoints {
                 login: self.base.clone(),
                 graph: self.base.clone(),

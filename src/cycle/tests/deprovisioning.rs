@@ -215,3 +215,37 @@ async fn a_user_missing_from_a_full_listing_is_deprovisioned_only_when_a_direct_
         ids: vec!["a1".into(), "b1".into()]
     }));
 }
+
+#[tokio::test]
+async fn a_source_page_with_more_users_than_asked_for_fails_the_read_and_deprovisions_nothing() {
+    // A SCIM source answering one more user than the `count` asked for (RFC 7644 §3.4.2.4),
+    // with a total that agrees: alice is not among them, and would have been deprovisioned.
+    use crate::providers::hostile::{self, Answer};
+    let (base, _) = hostile::serve(|_, path| {
+        let count: usize = path
+            .split("count=")
+            .nth(1)
+            .and_then(|s| s.split('&').next()?.parse().ok())
+            .unwrap_or(0);
+        let resources: Vec<_> = (0..=count)
+            .map(|i| serde_json::json!({ "id": format!("n{i}"), "userName": format!("n{i}@contoso.com") }))
+            .collect();
+        Answer::json(
+            200,
+            serde_json::json!({ "totalResults": count + 1, "Resources": resources }),
+        )
+    })
+    .await;
+    let source = hostile::plain_client(&base);
+    let pair = Pair::all_users();
+    pair.source.put(person("a1", "alice"));
+    pair.initial().await;
+    pair.target.take_log();
+    let error = run(&source, &pair.target, &pair.input(None, None))
+        .await
+        .expect_err("the read failed");
+    assert!(matches!(error, CycleError::SourceRead(_)), "{error}");
+    assert!(error.to_string().contains("more than the 100 resources"), "{error}");
+    assert!(pair.target.take_writes().is_empty(), "no write at all");
+    assert!(active(&pair, "a1"));
+}

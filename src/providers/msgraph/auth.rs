@@ -3,13 +3,13 @@
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
 use super::endpoints::Endpoints;
-use crate::providers::{ProbeError, describe};
+use crate::providers::{ProbeError, body, describe};
 
 /// A token is renewed this long before it expires, so that no request leaves with a token that
 /// expires on the way.
@@ -35,10 +35,26 @@ impl std::fmt::Debug for Credentials {
 /// (token endpoint, client id, secret fingerprint): a rotated secret is a new entry.
 type CacheKey = (String, String, u64);
 
-/// Access tokens with the instant they are to be renewed.
+/// Access tokens with the instant they are to be renewed, one slot per client.
 #[derive(Default)]
 pub struct TokenCache {
-    tokens: Mutex<HashMap<CacheKey, (String, Instant)>>,
+    slots: Mutex<HashMap<CacheKey, Arc<Slot>>>,
+}
+
+/// One client's token, and the one request for a new one: the callers that find no valid
+/// token wait for the request in flight rather than each sending their own (single flight).
+#[derive(Default)]
+struct Slot {
+    token: Mutex<Option<(String, Instant)>>,
+    renewal: tokio::sync::Mutex<()>,
+}
+
+impl Slot {
+    fn valid(&self) -> Option<String> {
+        let token = self.token.lock().ok()?;
+        let (token, renew_at) = token.as_ref()?;
+        (Instant::now() < *renew_at).then(|| token.clone())
+    }
 }
 
 impl TokenCache {
@@ -52,28 +68,39 @@ impl TokenCache {
         )
     }
 
+    /// The slot of `key`, made on first use.
+    fn slot(&self, key: CacheKey) -> Option<Arc<Slot>> {
+        let mut slots = self.slots.lock().ok()?;
+        Some(slots.entry(key).or_default().clone())
+    }
+
+    #[cfg(test)]
     fn get(&self, key: &CacheKey) -> Option<String> {
-        let tokens = self.tokens.lock().ok()?;
-        let (token, renew_at) = tokens.get(key)?;
-        (Instant::now() < *renew_at).then(|| token.clone())
+        self.slots.lock().ok()?.get(key)?.valid()
     }
 
     fn put(&self, key: CacheKey, token: String, lifetime: Duration) {
         // Short-lived tokens are renewed at half their life rather than never cached.
         let keep = lifetime.saturating_sub(RENEW_BEFORE).max(lifetime / 2);
-        if let Ok(mut tokens) = self.tokens.lock() {
-            tokens.insert(key, (token, Instant::now() + keep));
+        if let Some(slot) = self.slot(key)
+            && let Ok(mut held) = slot.token.lock()
+        {
+            *held = Some((token, Instant::now() + keep));
         }
     }
 
     /// Forgets a token the directory refused (revoked, or the app's permissions changed).
     pub fn forget(&self, endpoints: &Endpoints, credentials: &Credentials) {
-        if let Ok(mut tokens) = self.tokens.lock() {
-            tokens.remove(&TokenCache::key(endpoints, credentials));
+        let key = TokenCache::key(endpoints, credentials);
+        if let Some(slot) = self.slots.lock().ok().and_then(|slots| slots.get(&key).cloned())
+            && let Ok(mut held) = slot.token.lock()
+        {
+            *held = None;
         }
     }
 
-    /// A valid access token: from the cache, else from the token endpoint.
+    /// A valid access token: from the cache, else from the token endpoint — one request at a
+    /// time per client, whose token every caller waiting for it then uses.
     pub async fn token(
         &self,
         http: &reqwest::Client,
@@ -81,7 +108,18 @@ impl TokenCache {
         credentials: &Credentials,
     ) -> Result<String, ProbeError> {
         let key = TokenCache::key(endpoints, credentials);
-        if let Some(token) = self.get(&key) {
+        let Some(slot) = self.slot(key.clone()) else {
+            // A poisoned cache (a panic elsewhere): every caller asks for itself.
+            return request_token(http, endpoints, credentials)
+                .await
+                .map(|(token, _)| token);
+        };
+        if let Some(token) = slot.valid() {
+            return Ok(token);
+        }
+        let _renewal = slot.renewal.lock().await;
+        // The request this caller waited for may have brought the token.
+        if let Some(token) = slot.valid() {
             return Ok(token);
         }
         let (token, lifetime) = request_token(http, endpoints, credentials).await?;
@@ -129,13 +167,12 @@ async fn request_token(
             cause: describe(&e),
         })?;
     let status = response.status();
-    let bytes = response.bytes().await.map_err(|e| ProbeError::Unreachable {
-        url: url.clone(),
-        cause: describe(&e),
-    })?;
+    let bytes = body::read(response, body::TOKEN_CAP).await;
     if !status.is_success() {
-        return Err(match serde_json::from_slice::<TokenError>(&bytes) {
-            Ok(e) if status.is_client_error() => ProbeError::AuthenticationFailed {
+        // A refusal keeps its status whatever its body.
+        let refusal = bytes.ok().and_then(|b| serde_json::from_slice::<TokenError>(&b).ok());
+        return Err(match refusal {
+            Some(e) if status.is_client_error() => ProbeError::AuthenticationFailed {
                 status: status.as_u16(),
                 detail: Some(first_line(&format!(
                     "{}: {}",
@@ -149,6 +186,16 @@ async fn request_token(
             },
         });
     }
+    let bytes = bytes.map_err(|e| match e {
+        body::BodyError::Transport(cause) => ProbeError::Unreachable {
+            url: url.clone(),
+            cause,
+        },
+        too_large => ProbeError::InvalidResponse {
+            url: url.clone(),
+            what: format!("from the token endpoint: {too_large}"),
+        },
+    })?;
     let token: TokenResponse = serde_json::from_slice(&bytes).map_err(|e| ProbeError::InvalidResponse {
         url,
         what: format!("not a token response: {e}"),

@@ -1,6 +1,6 @@
 //! Authenticated requests to Microsoft Graph: bearer tokens from the cache, throttling (429,
 //! 503, 504) retried honouring `Retry-After`, Graph error bodies turned into typed errors,
-//! paging along `@odata.nextLink`, and JSON batching (`POST /$batch`, 20 requests at most).
+//! paging (`collection`), and JSON batching (`POST /$batch`, 20 requests at most).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,9 +20,6 @@ use crate::providers::{DirectoryError, ProbeError, describe};
 
 /// Attempts for a failing request before giving up on it (throttling is paced instead).
 const ATTEMPTS: u32 = 6;
-/// A collection longer than this many pages is taken for a Graph that pages forever
-/// (100,000 users are 1,000 pages of 100, or 101 of 999).
-const MAX_PAGES: usize = 20_000;
 /// Graph's limit of requests in one JSON batch.
 pub const BATCH_LIMIT: usize = 20;
 
@@ -141,6 +138,18 @@ impl GraphClient {
         body: Option<&Value>,
         eventual: bool,
     ) -> Result<Value, DirectoryError> {
+        let body = self.send_for_body(method, url, body, eventual).await?;
+        Ok(crate::providers::json::value(&body)?)
+    }
+
+    /// `send`, the body as read (at most `body::ANSWER_CAP` bytes).
+    pub(super) async fn send_for_body(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+        eventual: bool,
+    ) -> Result<Vec<u8>, DirectoryError> {
         self.check_url(url)?;
         let request = Request {
             method: &method,
@@ -160,7 +169,7 @@ impl GraphClient {
         request: Request<'_>,
         token_renewed: &AtomicBool,
         attempt: u32,
-    ) -> Attempt<Result<Value, DirectoryError>> {
+    ) -> Attempt<Result<Vec<u8>, DirectoryError>> {
         let authorization = match self.authorization_for_directory().await {
             Ok(authorization) => authorization,
             Err(e) => return Attempt::Done(Err(e)),
@@ -210,12 +219,14 @@ impl GraphClient {
                 give_up,
             };
         }
-        let body = crate::providers::json_body(response).await;
         Attempt::Done(if (200..300).contains(&status) {
-            body
+            crate::providers::body::read(response, crate::providers::body::ANSWER_CAP)
+                .await
+                .map_err(DirectoryError::from)
         } else {
             // An error keeps its status even when its body is not JSON (a proxy's HTML page).
-            Err(graph_error(status, &body.unwrap_or_default(), attempt))
+            let body = crate::providers::body::error_json(response).await;
+            Err(graph_error(status, &body, attempt))
         })
     }
 
@@ -235,63 +246,6 @@ impl GraphClient {
     /// The URL is under this tenant's Graph endpoint.
     pub fn is_ours(&self, url: &str) -> bool {
         url.starts_with(&format!("{}/", self.endpoints.graph))
-    }
-
-    /// Every item of a collection, following `@odata.nextLink`; also the `@odata.deltaLink`
-    /// that ends a delta round, if any. A page that fails fails the whole read.
-    pub async fn list_all(&self, url: &str, eventual: bool) -> Result<(Vec<Value>, Option<String>), DirectoryError> {
-        let mut items = Vec::new();
-        let delta = self
-            .each_page(url, eventual, |values| {
-                items.extend(values);
-                std::future::ready(Ok(()))
-            })
-            .await?;
-        Ok((items, delta))
-    }
-
-    /// The collection page by page: each page's items go to `take` as soon as it is read.
-    /// Returns the `@odata.deltaLink` that ends a delta round, if any.
-    pub async fn each_page<F, Fut>(
-        &self,
-        url: &str,
-        eventual: bool,
-        mut take: F,
-    ) -> Result<Option<String>, DirectoryError>
-    where
-        F: FnMut(Vec<Value>) -> Fut + Send,
-        Fut: Future<Output = Result<(), DirectoryError>> + Send,
-    {
-        let mut next = url.to_owned();
-        let mut followed = std::collections::HashSet::new();
-        loop {
-            // A Graph that loops its nextLink, or pages without end, fails the read in bounded
-            // time and memory instead of holding the cycle forever.
-            if !followed.insert(next.clone()) {
-                return Err(DirectoryError::InvalidResponse(
-                    "@odata.nextLink points at a page already read".into(),
-                ));
-            }
-            if followed.len() > MAX_PAGES {
-                return Err(DirectoryError::InvalidResponse(format!(
-                    "the collection did not end after {MAX_PAGES} pages"
-                )));
-            }
-            let mut page = self.send(Method::GET, &next, None, eventual).await?;
-            match page.get_mut("value").map(Value::take) {
-                Some(Value::Array(values)) => take(values).await?,
-                _ => {
-                    return Err(DirectoryError::InvalidResponse(
-                        "a collection page without 'value'".into(),
-                    ));
-                }
-            }
-            if let Some(link) = page.get("@odata.nextLink").and_then(Value::as_str) {
-                next = link.to_owned();
-                continue;
-            }
-            return Ok(page.get("@odata.deltaLink").and_then(Value::as_str).map(str::to_owned));
-        }
     }
 
     /// Runs requests through `POST /$batch`, 20 at a time; one result per request, in order.

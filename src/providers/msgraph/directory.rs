@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
 use super::client::{BatchRequest, GraphClient};
-use super::resource::{self, AnchorAttribute, EXPAND_MANAGER, SELECT, odata_literal};
+use super::resource::{self, AnchorAttribute, EXPAND_MANAGER, GraphUser, SELECT, odata_literal};
 use super::{invited, lookup};
 use crate::engine::groups::{GroupChange, TargetGroup};
 use crate::engine::plan::{Changes, TargetRef};
@@ -92,14 +92,14 @@ impl GraphDirectory {
             .map(String::as_str)
     }
 
-    fn users(&self, values: &[Value], deleted: bool) -> Result<Vec<User>, DirectoryError> {
+    fn users(&self, values: Vec<GraphUser>, deleted: bool) -> Result<Vec<User>, DirectoryError> {
         values
-            .iter()
+            .into_iter()
             .map(|v| {
                 let user = if deleted {
                     resource::to_deleted_user(v, self.anchor)
                 } else {
-                    resource::to_user(v, self.anchor)
+                    v.into_user(self.anchor)
                 };
                 user.ok_or_else(|| DirectoryError::InvalidResponse("a listed user has no id".into()))
             })
@@ -113,9 +113,9 @@ impl GraphDirectory {
             query.extend([("$filter", filter), ("$count", "true")]);
         }
         let url = self.url("/directory/deletedItems/microsoft.graph.user", &query)?;
-        let (values, _) = self.client.list_all(&url, filter.is_some()).await?;
+        let (values, _) = self.client.list_all_of(&url, filter.is_some()).await?;
         Ok(self
-            .users(&values, true)?
+            .users(values, true)?
             .into_iter()
             .filter(|u| u.get("externalId").is_some())
             .collect())
@@ -128,7 +128,7 @@ impl GraphDirectory {
     }
 
     async fn delta(&self, url: &str, full: bool) -> Result<SourceRead, DirectoryError> {
-        let (values, delta_link) = self.client.list_all(url, false).await?;
+        let (values, delta_link) = self.client.list_all_of(url, false).await?;
         let Some(delta_link) = delta_link else {
             return Err(DirectoryError::InvalidResponse(
                 "a delta round ended without @odata.deltaLink".into(),
@@ -217,8 +217,8 @@ impl Directory for GraphDirectory {
             "/users",
             &[("$select", SELECT), ("$expand", EXPAND_MANAGER), ("$top", "999")],
         )?;
-        let (values, _) = self.client.list_all(&url, false).await?;
-        let mut users = self.users(&values, false)?;
+        let (values, _) = self.client.list_all_of(&url, false).await?;
+        let mut users = self.users(values, false)?;
         // Deleted users last, so that a live user of the same name is the one matched.
         users.extend(self.deleted_users(None).await?);
         Ok(users)
@@ -249,7 +249,7 @@ impl Directory for GraphDirectory {
         let anchor = self.anchor;
         let delta_link = self
             .client
-            .each_page(&url, false, |values| async move {
+            .each_page(&url, false, |values: Vec<GraphUser>| async move {
                 let read = resource::delta_page(values, anchor)?;
                 pages.send(with_removed(read.users, &read.removed)).await
             })
@@ -268,8 +268,8 @@ impl Directory for GraphDirectory {
                 "/users",
                 &[("$select", SELECT), ("$filter", &filter), ("$count", "true")],
             )?;
-            let (values, _) = self.client.list_all(&url, true).await?;
-            let mut users = self.users(&values, false)?;
+            let (values, _) = self.client.list_all_of(&url, true).await?;
+            let mut users = self.users(values, false)?;
             users.extend(self.deleted_users(Some(&filter)).await?);
             return Ok(users);
         }
@@ -281,8 +281,8 @@ impl Directory for GraphDirectory {
             DirectoryError::InvalidResponse(format!("cannot look users up by '{attribute}' in Microsoft Graph"))
         })?;
         let url = self.url("/users", &[("$select", SELECT), ("$filter", &filter)])?;
-        let (values, _) = self.client.list_all(&url, false).await?;
-        self.users(&values, false)
+        let (values, _) = self.client.list_all_of(&url, false).await?;
+        self.users(values, false)
     }
 
     /// `GET /domains` (Microsoft Learn, "List domains"): the verified ones.

@@ -9,32 +9,8 @@ use std::sync::Arc;
 use super::client::{BatchRequest, GraphClient};
 use super::directory::GraphDirectory;
 use super::resource::AnchorAttribute;
-use crate::api::tenant::{Cloud, GraphEndpoints};
-use crate::providers::hostile::{self, Answer};
-use crate::providers::msgraph::{Credentials, Endpoints};
+use crate::providers::hostile::{self, Answer, graph_client as client_of, token};
 use crate::providers::{Directory, DirectoryError};
-
-/// A client of the fake Graph at `base` (login and Graph endpoints alike).
-fn client_of(base: &str) -> GraphClient {
-    let overrides = GraphEndpoints {
-        login: Some(base.to_owned()),
-        graph: Some(base.to_owned()),
-    };
-    let endpoints = Endpoints::resolve(Cloud::Global, Some(&overrides)).expect("endpoints");
-    let credentials = Credentials {
-        tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
-        client_id: "app".into(),
-        client_secret: "secret".into(),
-    };
-    GraphClient::new(crate::providers::http_client(), endpoints, credentials, Arc::default())
-}
-
-fn token() -> Answer {
-    Answer::json(
-        200,
-        json!({ "access_token": "t", "expires_in": 3600, "token_type": "Bearer" }),
-    )
-}
 
 #[tokio::test]
 async fn a_next_link_that_loops_fails_the_read_in_bounded_time() {
@@ -242,4 +218,108 @@ async fn a_new_invitee_is_given_its_anchor_and_attributes() {
     let (created, requests) = invitation_answered_with(invitee).await;
     assert_eq!(created.expect("created"), "x1");
     assert_eq!(patches(&requests), 1, "{requests:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_callers_needing_a_token_send_one_token_request() {
+    let requests = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = requests.clone();
+    let (base, _) = hostile::serve(move |_, path| {
+        if path.contains("/oauth2/") {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            // Slow enough that every caller asks while the first request is in flight.
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        token()
+    })
+    .await;
+    let client = client_of(&base);
+    let callers: Vec<_> = (0..20).map(|_| client.authorization()).collect();
+    let answers = futures::future::join_all(callers).await;
+    assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+    assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_token_endpoint_that_streams_forever_fails_quickly_having_read_no_more_than_its_cap() {
+    let (base, _, sent) = hostile::serve_counted(|_, _| {
+        Answer::endless(r#"{"token_type":"Bearer","access_token":""#, 200 << 20).without_length()
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let error = client_of(&base).authorization().await.expect_err("refused");
+    assert!(error.to_string().contains("larger than 64 KiB"), "{error}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert!(
+        hostile::sent_at_most(&sent, crate::providers::body::TOKEN_CAP),
+        "{sent:?}"
+    );
+}
+
+/// A Graph whose collection pages are `page(path)`.
+async fn collection(page: impl Fn(&str) -> Answer + Send + Sync + 'static) -> (String, GraphClient) {
+    let (base, _) = hostile::serve(move |_, path| if path.contains("/oauth2/") { token() } else { page(path) }).await;
+    let client = client_of(&base);
+    (base, client)
+}
+
+#[tokio::test]
+async fn a_page_with_more_items_than_its_top_fails_the_read() {
+    let (base, client) =
+        collection(|_| Answer::json(200, json!({ "value": [{ "id": "a" }, { "id": "b" }, { "id": "c" }] }))).await;
+    let error = client
+        .list_all(&format!("{base}/v1.0/groups?$top=2"), false)
+        .await
+        .expect_err("refused");
+    assert!(error.to_string().contains("more than the 2 items asked for"), "{error}");
+    // Without `$top` (a delta round), no more than Graph's largest page.
+    let many: Vec<_> = (0..1000).map(|i| json!({ "id": format!("u{i}") })).collect();
+    let (base, client) = collection(move |_| Answer::json(200, json!({ "value": many }))).await;
+    let error = client
+        .list_all(&format!("{base}/v1.0/users/delta"), false)
+        .await
+        .expect_err("refused");
+    assert!(error.to_string().contains("more than the 999 items"), "{error}");
+}
+
+#[tokio::test]
+async fn a_page_of_tiny_values_is_refused_before_it_is_built() {
+    // A groups page (read as `Value`s) with a group of ten million zeros: ten times its size as
+    // a tree.
+    let zeros = vec!["0"; 10_000_000].join(",");
+    let body = format!(r#"{{"value":[{{"id":"g1","x":[{zeros}]}}]}}"#);
+    let (base, client) = collection(move |_| Answer::text(200, &body)).await;
+    let error = client
+        .list_all(&format!("{base}/v1.0/groups?$top=999"), false)
+        .await
+        .expect_err("refused");
+    assert!(error.to_string().contains("would take more than"), "{error}");
+}
+
+#[tokio::test]
+async fn a_users_page_keeps_only_the_selected_properties() {
+    // 20 MiB of properties xtsync does not select, around users it does: they are skipped unbuilt.
+    let junk = vec!["[0,{}]"; 2_000_000].join(",");
+    let body = format!(
+        r#"{{"value":[{{"id":"u1","userPrincipalName":"alice@contoso.com","x":[{junk}],"onPremisesExtensionAttributes":{{"extensionAttribute15":"t/1","y":[{junk}]}}}}]}}"#
+    );
+    let (base, _) = hostile::serve(move |_, path| {
+        if path.contains("/oauth2/") {
+            token()
+        } else if path.contains("deletedItems") {
+            Answer::json(200, json!({ "value": [] }))
+        } else {
+            Answer::text(200, &body)
+        }
+    })
+    .await;
+    let anchor = AnchorAttribute::of(None).expect("default anchor");
+    let users = GraphDirectory::new(client_of(&base), anchor, true)
+        .list_users()
+        .await
+        .expect("read");
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].get("externalId"), Some("t/1"));
+    let kept: usize = users[0].attributes.values().map(String::len).sum();
+    assert!(kept < 64, "{:?}", users[0]);
 }

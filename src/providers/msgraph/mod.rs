@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod collection;
 pub mod directory;
 pub mod endpoints;
 mod groups;
@@ -15,6 +16,7 @@ mod lookup;
 pub mod policy;
 pub mod probe;
 pub mod resource;
+pub mod wire;
 
 pub use auth::{Credentials, TokenCache};
 pub use client::GraphClient;

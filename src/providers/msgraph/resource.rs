@@ -2,8 +2,10 @@
 //! `userPrincipalName`, `givenName`, `surname`, `mail`, `jobTitle`, `employeeId`,
 //! `accountEnabled`), the anchor attribute, and the `#EXT#` names Entra gives invited users.
 
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+pub use super::wire::GraphUser;
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::plan::Changes;
 use crate::engine::user::{Attributes, User};
@@ -88,69 +90,71 @@ pub fn user_name_of(upn: &str) -> String {
 
 /// A Graph user → an engine user. `None` without an id.
 pub fn to_user(resource: &Value, anchor: AnchorAttribute) -> Option<User> {
-    let id = resource.get("id")?.as_str()?.to_owned();
-    let text = |key: &str| resource.get(key).and_then(Value::as_str).filter(|v| !v.is_empty());
-    let mut attributes = Attributes::new();
-    let upn = text("userPrincipalName");
-    if let Some(upn) = upn {
-        attributes.insert("userName", user_name_of(upn));
-    }
-    for (property, canonical) in STRING_PROPERTIES {
-        if let Some(value) = text(property) {
-            attributes.insert(canonical, value.to_owned());
+    GraphUser::deserialize(resource).ok()?.into_user(anchor)
+}
+
+impl GraphUser {
+    /// The engine's user; `None` without an id.
+    pub fn into_user(mut self, anchor: AnchorAttribute) -> Option<User> {
+        let id = self.id.take()?;
+        let external = self
+            .creation_type
+            .as_deref()
+            .is_some_and(|c| c.eq_ignore_ascii_case("Invitation"))
+            || self.user_principal_name.as_deref().is_some_and(|u| u.contains("#EXT#"))
+            || self.external_user_state.is_some();
+        let mut attributes = Attributes::new();
+        let mut put = |name: &'static str, value: Option<String>| {
+            if let Some(v) = value {
+                attributes.insert(name, v);
+            }
+        };
+        put("userName", self.user_principal_name.as_deref().map(user_name_of));
+        for (property, canonical) in STRING_PROPERTIES {
+            put(canonical, self.take_string(property));
         }
+        put("userType", self.user_type.take());
+        put("active", self.account_enabled.map(|enabled| enabled.to_string()));
+        let mut extensions = self.on_premises_extension_attributes.unwrap_or_default().0;
+        put("externalId", extensions.remove(&anchor.0));
+        // Users delta returns the manager as `manager@delta` (Microsoft Learn, "user: delta"),
+        // whose entry may be `@removed`; `/users` as the `$expand`ed `manager`.
+        let manager = match self.manager_delta {
+            Some(current) => current,
+            None => self.manager.and_then(|m| m.id),
+        };
+        put("manager", manager);
+        let mut candidates = std::mem::take(&mut self.other_mails);
+        candidates.extend(smtp_addresses(std::mem::take(&mut self.proxy_addresses)));
+        candidates.extend(self.user_principal_name.take());
+        let other_addresses = other_addresses(candidates, &attributes);
+        Some(User {
+            id,
+            attributes,
+            external,
+            other_addresses,
+            ..User::default()
+        })
     }
-    if let Some(user_type) = text("userType") {
-        attributes.insert("userType", user_type.to_owned());
-    }
-    if let Some(enabled) = resource.get("accountEnabled").and_then(Value::as_bool) {
-        attributes.insert("active", enabled.to_string());
-    }
-    if let Some(value) = resource
-        .get("onPremisesExtensionAttributes")
-        .and_then(|e| e.get(anchor.name()))
-        .and_then(Value::as_str)
-        .filter(|v| !v.is_empty())
-    {
-        attributes.insert("externalId", value.to_owned());
-    }
-    if let Some(manager) = manager_of(resource) {
-        attributes.insert("manager", manager.to_owned());
-    }
-    let external = text("creationType").is_some_and(|c| c.eq_ignore_ascii_case("Invitation"))
-        || upn.is_some_and(|u| u.contains("#EXT#"))
-        || text("externalUserState").is_some();
-    let other_addresses = other_addresses(resource, &attributes, upn);
-    Some(User {
-        id,
-        attributes,
-        external,
-        other_addresses,
-        ..User::default()
+}
+
+/// The SMTP entries of `proxyAddresses` (`SMTP:` primary, `smtp:` secondary), without their
+/// prefix; X.400 and other kinds are no address a userName or email can equal.
+fn smtp_addresses(proxy_addresses: Vec<String>) -> impl Iterator<Item = String> {
+    proxy_addresses.into_iter().filter_map(|p| {
+        p.split_once(':')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("smtp"))
+            .map(|(_, address)| address.to_owned())
     })
 }
 
-/// The addresses of a user besides its userName and `mail`: `otherMails`, the SMTP entries of
-/// `proxyAddresses` (`SMTP:` primary, `smtp:` secondary; X.400 and others are not addresses a
-/// userName or email can equal), and the `userPrincipalName` itself when the userName was
-/// made from an `#EXT#` name (Microsoft Learn, "user resource type").
-fn other_addresses(resource: &Value, attributes: &Attributes, upn: Option<&str>) -> Vec<String> {
-    let strings = |key: &str| {
-        resource
-            .get(key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-    };
-    let smtp = strings("proxyAddresses").filter_map(|p| {
-        p.split_once(':')
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("smtp"))
-            .map(|(_, address)| address)
-    });
+/// The addresses of a user besides its userName and `mail` — `otherMails`, SMTP proxy
+/// addresses and the `userPrincipalName` when the userName was made from an `#EXT#` name
+/// (Microsoft Learn, "user resource type") — each once: matching recognises a user by any.
+fn other_addresses(candidates: Vec<String>, attributes: &Attributes) -> Vec<String> {
     let known = [attributes.get("userName"), attributes.get(WORK_EMAIL)];
     let mut others: Vec<String> = Vec::new();
-    for address in strings("otherMails").chain(smtp).chain(upn) {
+    for address in candidates {
         let address = address.trim();
         let seen = |a: &str| a.eq_ignore_ascii_case(address);
         if !address.is_empty() && !known.iter().flatten().any(|k| seen(k)) && !others.iter().any(|o| seen(o)) {
@@ -160,32 +164,17 @@ fn other_addresses(resource: &Value, attributes: &Attributes, upn: Option<&str>)
     others
 }
 
-/// The manager's id: `manager` as `$expand` returns it on `/users`, or `manager@delta`, the
-/// array users delta returns instead (Microsoft Learn, "user: delta"), whose entry may be
-/// `@removed`.
-fn manager_of(resource: &Value) -> Option<&str> {
-    if let Some(changes) = resource.get("manager@delta").and_then(Value::as_array) {
-        return changes
-            .iter()
-            .find(|m| m.get("@removed").is_none())
-            .and_then(|m| m.get("id"))
-            .and_then(Value::as_str);
-    }
-    resource.pointer("/manager/id").and_then(Value::as_str)
-}
-
 /// The items of a users delta round: users, and the ids of those reported `@removed`
 /// (soft-deleted, reason `changed`, or gone for good, reason `deleted`).
-pub fn delta_page(values: Vec<Value>, anchor: AnchorAttribute) -> Result<SourceRead, DirectoryError> {
+pub fn delta_page(values: Vec<GraphUser>, anchor: AnchorAttribute) -> Result<SourceRead, DirectoryError> {
     let mut read = SourceRead::default();
     for value in values {
-        if value.get("@removed").is_some() {
-            if let Some(id) = value.get("id").and_then(Value::as_str) {
-                read.removed.push(id.to_owned());
-            }
+        if value.removed {
+            read.removed.extend(value.id);
         } else {
             read.users.push(
-                to_user(&value, anchor)
+                value
+                    .into_user(anchor)
                     .ok_or_else(|| DirectoryError::InvalidResponse("a listed user has no id".into()))?,
             );
         }
@@ -194,8 +183,8 @@ pub fn delta_page(values: Vec<Value>, anchor: AnchorAttribute) -> Result<SourceR
 }
 
 /// A user from `directory/deletedItems`: restorable, and inactive until restored.
-pub fn to_deleted_user(resource: &Value, anchor: AnchorAttribute) -> Option<User> {
-    let mut user = to_user(resource, anchor)?;
+pub fn to_deleted_user(resource: GraphUser, anchor: AnchorAttribute) -> Option<User> {
+    let mut user = resource.into_user(anchor)?;
     user.attributes.insert("active", "false".into());
     user.deleted = true;
     Some(user)
@@ -315,6 +304,10 @@ mod tests {
         })
     }
 
+    fn typed(user: &Value) -> GraphUser {
+        GraphUser::deserialize(user).expect("a user")
+    }
+
     #[test]
     fn other_mails_smtp_proxy_addresses_and_an_ext_upn_are_addresses() {
         let mut resource = documented_user();
@@ -341,14 +334,14 @@ mod tests {
         item.as_object_mut().expect("object").remove("manager");
         item["manager@delta"] =
             json!([{ "@odata.type": "#microsoft.graph.user", "id": "5bde3e51-d13b-4db1-9948-fe4b109d11a7" }]);
-        let read = delta_page(vec![item.clone()], AnchorAttribute::DEFAULT).expect("page");
+        let read = delta_page(vec![typed(&item)], AnchorAttribute::DEFAULT).expect("page");
         assert_eq!(
             read.users[0].get("manager"),
             Some("5bde3e51-d13b-4db1-9948-fe4b109d11a7")
         );
         item["manager@delta"] =
             json!([{ "id": "5bde3e51-d13b-4db1-9948-fe4b109d11a7", "@removed": { "reason": "deleted" } }]);
-        let read = delta_page(vec![item], AnchorAttribute::DEFAULT).expect("page");
+        let read = delta_page(vec![typed(&item)], AnchorAttribute::DEFAULT).expect("page");
         assert_eq!(read.users[0].get("manager"), None, "a removed manager is no manager");
     }
 
@@ -379,7 +372,7 @@ mod tests {
         assert!(user.is_external(), "a Member by type, but invited");
         assert_eq!(user.get("userName"), Some("adelev@contoso.com"));
         assert_eq!(user.anchor().map(|a| a.user_id), Some("87d349ed".to_owned()));
-        let deleted = to_deleted_user(&invited, AnchorAttribute::DEFAULT).expect("user");
+        let deleted = to_deleted_user(typed(&invited), AnchorAttribute::DEFAULT).expect("user");
         assert!(deleted.deleted && !deleted.active());
     }
 
@@ -396,7 +389,10 @@ mod tests {
                 { "id": "9f2ad1d4-6ce1-46a4-9d02-30cd14d0ad04", "@removed": { "reason": "deleted" } }
             ]
         });
-        let values = page["value"].as_array().cloned().expect("values");
+        use crate::providers::msgraph::collection::Item;
+        let values = GraphUser::page(page.to_string().as_bytes(), 999)
+            .expect("a page")
+            .values;
         let read = delta_page(values, AnchorAttribute::DEFAULT).expect("parses");
         assert_eq!(read.users.len(), 1);
         assert_eq!(read.users[0].get("name.familyName"), Some("Wilber"));

@@ -80,10 +80,11 @@ impl ScimClient {
         version: Option<&str>,
     ) -> Result<(StatusCode, Value), DirectoryError> {
         let (status, body, _) = self.send_dated(method, url, body, version).await?;
-        Ok((status, body))
+        Ok((status, crate::providers::json::value(&body)?))
     }
 
-    /// `send`, with the directory's clock when it answered (its `Date` header, if it sent one).
+    /// `send`, the body as read, with the directory's clock when it answered (its `Date`
+    /// header, if it sent one).
     pub(super) async fn send_dated(
         &self,
         method: Method,
@@ -154,12 +155,12 @@ impl ScimClient {
             };
         }
         let date = server_date(response.headers().get(reqwest::header::DATE));
-        let body = crate::providers::json_body(response).await;
         if status.is_success() {
-            return Attempt::Done(body.map(|b| (status, b, date)));
+            let body = crate::providers::body::read(response, crate::providers::body::ANSWER_CAP).await;
+            return Attempt::Done(body.map(|b| (status, b, date)).map_err(DirectoryError::from));
         }
         // An error keeps its status even when its body is not JSON (a proxy's HTML page).
-        let body = body.unwrap_or_default();
+        let body = crate::providers::body::error_json(response).await;
         Attempt::Done(match status {
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(DirectoryError::AuthenticationFailed {
                 status: status.as_u16(),
@@ -435,8 +436,8 @@ impl Directory for ScimClient {
     }
 }
 
-/// An answer: status, body, and the directory's clock when it answered.
-pub(super) type Answer = (StatusCode, Value, Option<jiff::Timestamp>);
+/// An answer: status, body as read, and the directory's clock when it answered.
+pub(super) type Answer = (StatusCode, Vec<u8>, Option<jiff::Timestamp>);
 
 /// An HTTP `Date` (RFC 9110 §5.6.7).
 pub(super) fn server_date(header: Option<&HeaderValue>) -> Option<jiff::Timestamp> {

@@ -4,9 +4,11 @@
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 
-use super::super::{ProbeError, describe};
+use super::wire::PageOf;
 use crate::api::tenant::Capabilities;
+use crate::providers::{ProbeError, body, describe, wire};
 
 const SCIM_JSON: &str = "application/scim+json, application/json";
 
@@ -48,14 +50,6 @@ struct ScimError {
     detail: Option<String>,
 }
 
-/// RFC 7644 §3.4.2 list response; only what proves the answer is one.
-#[derive(Deserialize, Debug)]
-#[serde(rename_all = "camelCase")]
-struct ListResponse {
-    #[allow(dead_code)]
-    total_results: u64,
-}
-
 /// Tests the connection to the SCIM service provider at `base_url` with `token`, and returns
 /// what it supports.
 pub async fn probe(http: &reqwest::Client, base_url: &str, token: &str) -> Result<Capabilities, ProbeError> {
@@ -67,10 +61,21 @@ pub async fn probe(http: &reqwest::Client, base_url: &str, token: &str) -> Resul
     auth.set_sensitive(true);
 
     let config_url = format!("{base}/ServiceProviderConfig");
-    let config: ServiceProviderConfig = get_json(http, &config_url, &auth).await?;
+    let body = get_body(http, &config_url, &auth).await?;
+    let config: ServiceProviderConfig = serde_json::from_slice(&body).map_err(|e| not_scim(&config_url, &e))?;
 
+    // RFC 7644 §3.4.2 list response; only what proves the answer is one — with a total, and
+    // no more than the one resource asked for (§3.4.2.4): a server that ignores `count` would
+    // fail every listing.
     let users_url = format!("{base}/Users?count=1");
-    let _: ListResponse = get_json(http, &users_url, &auth).await?;
+    let body = get_body(http, &users_url, &auth).await?;
+    let page = wire::parse_seeded(&body, PageOf::<IgnoredAny>::new(1)).map_err(|e| not_scim(&users_url, &e))?;
+    if page.total_results.is_none() {
+        return Err(ProbeError::InvalidResponse {
+            url: users_url,
+            what: "a list response without totalResults".into(),
+        });
+    }
 
     Ok(Capabilities {
         patch: config.patch.supported,
@@ -83,14 +88,18 @@ pub async fn probe(http: &reqwest::Client, base_url: &str, token: &str) -> Resul
     })
 }
 
-async fn get_json<T: serde::de::DeserializeOwned>(
-    http: &reqwest::Client,
-    url: &str,
-    auth: &HeaderValue,
-) -> Result<T, ProbeError> {
-    let unreachable = |e: reqwest::Error| ProbeError::Unreachable {
+fn not_scim(url: &str, error: &serde_json::Error) -> ProbeError {
+    ProbeError::InvalidResponse {
         url: url.to_owned(),
-        cause: describe(&e),
+        what: format!("not a SCIM JSON document ({error})"),
+    }
+}
+
+/// The body of a successful `GET url`, at most `PROBE_CAP` bytes of it.
+async fn get_body(http: &reqwest::Client, url: &str, auth: &HeaderValue) -> Result<Vec<u8>, ProbeError> {
+    let unreachable = |cause: String| ProbeError::Unreachable {
+        url: url.to_owned(),
+        cause,
     };
     let response = http
         .get(url)
@@ -98,10 +107,11 @@ async fn get_json<T: serde::de::DeserializeOwned>(
         .header(ACCEPT, SCIM_JSON)
         .send()
         .await
-        .map_err(unreachable)?;
+        .map_err(|e| unreachable(describe(&e)))?;
     let status = response.status();
-    let body = response.bytes().await.map_err(unreachable)?;
     if !status.is_success() {
+        // An error keeps its status whatever its body; only its detail is read.
+        let body = body::read(response, body::ERROR_CAP).await.unwrap_or_default();
         let detail = serde_json::from_slice::<ScimError>(&body).ok().and_then(|e| e.detail);
         return Err(
             if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
@@ -121,8 +131,11 @@ async fn get_json<T: serde::de::DeserializeOwned>(
             },
         );
     }
-    serde_json::from_slice(&body).map_err(|e| ProbeError::InvalidResponse {
-        url: url.to_owned(),
-        what: format!("not a SCIM JSON document ({e})"),
+    body::read(response, body::PROBE_CAP).await.map_err(|e| match e {
+        body::BodyError::Transport(cause) => unreachable(cause),
+        too_large => ProbeError::InvalidResponse {
+            url: url.to_owned(),
+            what: too_large.to_string(),
+        },
     })
 }

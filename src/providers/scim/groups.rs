@@ -5,11 +5,13 @@
 //! The core Group schema has no `description`: a SCIM directory holds only `displayName`.
 
 use reqwest::Method;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::client::{ScimClient, literal};
 use super::reads::Pages;
 use super::resource::PATCH_SCHEMA;
+pub use super::wire::ScimGroup;
 use crate::engine::digest;
 use crate::engine::groups::{GroupChange, TargetGroup};
 use crate::providers::DirectoryError;
@@ -24,25 +26,22 @@ const GROUP_OVERLAP_SECS: i64 = 60;
 
 /// A listed or read group; `None` without an id.
 pub fn to_group(resource: &Value) -> Option<TargetGroup> {
-    let text = |name: &str| resource.get(name).and_then(Value::as_str).map(str::to_owned);
-    Some(TargetGroup {
-        id: text("id")?,
-        display_name: text("displayName").unwrap_or_default(),
-        description: text("description"),
-        external_id: text("externalId"),
-        members: resource
-            .get("members")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|m| m.get("value").and_then(Value::as_str).map(str::to_owned))
-            .collect(),
-        deleted: false,
-        version: resource
-            .pointer("/meta/version")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-    })
+    ScimGroup::deserialize(resource).ok()?.into_group()
+}
+
+impl ScimGroup {
+    /// The engine's group; `None` without an id.
+    pub fn into_group(self) -> Option<TargetGroup> {
+        Some(TargetGroup {
+            id: self.id?,
+            display_name: self.display_name.unwrap_or_default(),
+            description: self.description,
+            external_id: self.external_id,
+            members: self.members.unwrap_or_default().into_iter().collect(),
+            deleted: false,
+            version: self.meta.and_then(|m| m.version),
+        })
+    }
 }
 
 /// Where the next read of changed groups starts, and the groups (id and version) this read

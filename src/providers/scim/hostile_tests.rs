@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::ScimClient;
 use crate::api::tenant::{Capabilities, ScimSoftDelete};
-use crate::providers::hostile::{self, Answer};
+use crate::providers::hostile::{self, Answer, plain_client};
 use crate::providers::{Directory, DirectoryError};
 
 async fn client(handler: impl Fn(&str, &str) -> Answer + Send + Sync + 'static) -> ScimClient {
@@ -19,19 +19,7 @@ async fn client(handler: impl Fn(&str, &str) -> Answer + Send + Sync + 'static) 
 }
 
 fn client_announcing(base: &str, capabilities: Capabilities) -> ScimClient {
-    ScimClient::new(
-        crate::providers::http_client(),
-        base,
-        "t",
-        capabilities,
-        ScimSoftDelete::Deactivate,
-    )
-    .expect("client")
-}
-
-/// A client of a server that announces nothing (no PATCH, no Bulk, no filtering).
-fn plain_client(base: &str) -> ScimClient {
-    client_announcing(base, Capabilities::default())
+    ScimClient::new(hostile::http(), base, "t", capabilities, ScimSoftDelete::Deactivate).expect("client")
 }
 
 fn one_user() -> crate::engine::user::Attributes {
@@ -311,64 +299,155 @@ async fn no_write_of_another_configuration_lands_between_the_pages_of_a_listing(
     assert!(between.is_empty(), "writes between the pages: {log:?}");
 }
 
-/// A client of a server that announces Bulk.
-fn bulk_client(base: &str) -> ScimClient {
-    let capabilities = Capabilities {
-        bulk: true,
-        filter: true,
-        ..Capabilities::default()
-    };
-    client_announcing(base, capabilities)
-}
-
-fn users(names: &[&str]) -> Vec<crate::engine::user::Attributes> {
-    names
-        .iter()
-        .map(|n| [("userName", format!("{n}@contoso.com"))].into_iter().collect())
-        .collect()
+/// `count` asked for by a listing request.
+fn count_of(path: &str) -> usize {
+    path.split("count=")
+        .nth(1)
+        .and_then(|s| s.split('&').next()?.parse().ok())
+        .unwrap_or(0)
 }
 
 #[tokio::test]
-async fn a_bulk_request_answered_500_leaves_every_creation_open_and_is_not_sent_again() {
-    // RFC 7644 §3.7: a failed Bulk request as a whole says nothing of its operations.
-    let (base, log) = hostile::serve(|_, _| Answer::text(500, "oops")).await;
-    let created = bulk_client(&base).create_users(&users(&["a", "b"])).await;
-    assert!(
-        created
-            .iter()
-            .all(|r| r.as_ref().is_err_and(DirectoryError::may_have_landed)),
-        "{created:?}"
-    );
-    assert_eq!(
-        log.lock().map(|l| l.len()).unwrap_or(0),
-        1,
-        "one POST, not retried blind"
-    );
-}
-
-#[tokio::test]
-async fn a_bulk_answer_is_judged_per_operation() {
-    let (base, _) = hostile::serve(|_, _| {
-        Answer::json(
-            200,
-            json!({ "Operations": [
-                { "bulkId": "0", "method": "POST", "status": "201", "location": "http://x/v2/Users/u1" },
-                { "bulkId": "1", "method": "POST", "status": "500" },
-                { "bulkId": "2", "method": "POST", "status": "409", "response": { "scimType": "uniqueness" } },
-            ] }),
-        )
+async fn a_page_with_more_resources_than_asked_for_fails_the_read() {
+    // RFC 7644 §3.4.2.4: a server MUST NOT return more results than `count`. One more than
+    // asked, with a total that agrees, looked like a complete listing.
+    let scim = client(|_, path| {
+        let ids: Vec<String> = (0..=count_of(path)).map(|i| format!("u{i}")).collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        page(ids.len() as u64, &ids)
     })
     .await;
-    let created = bulk_client(&base).create_users(&users(&["a", "b", "c"])).await;
-    assert_eq!(created[0].as_deref().ok(), Some("u1"));
-    assert!(
-        created[1].as_ref().is_err_and(DirectoryError::may_have_landed),
-        "{created:?}"
+    let why = invalid(scim.list_users().await);
+    assert!(why.contains("more than the 100 resources asked for"), "{why}");
+}
+
+#[tokio::test]
+async fn a_page_of_a_user_with_endless_emails_is_refused() {
+    // A page within the size cap whose one user carries 200,000 tiny emails: as a tree of
+    // `Value`s it took about twenty times its size.
+    let emails = vec!["{}"; 200_000].join(",");
+    let body = format!(r#"{{"totalResults":1,"Resources":[{{"id":"u1","userName":"a","emails":[{emails}]}}]}}"#);
+    let scim = client(move |_, _| Answer::text(200, &body)).await;
+    let why = invalid(scim.list_users().await);
+    assert!(why.contains("more than the 100 emails"), "{why}");
+}
+
+#[tokio::test]
+async fn what_a_page_keeps_is_what_xtsync_reads_not_what_the_peer_sent() {
+    // 30 MiB of attributes xtsync does not read, around one user it does: they are skipped as
+    // they are parsed, and the user is read.
+    let junk = vec![r#"{"a":[0,0,0,0],"b":{}}"#; 600_000].join(",");
+    let body = format!(
+        r#"{{"totalResults":1,"Resources":[{{"id":"u1","userName":"alice@contoso.com","x":[{junk}],"name":{{"givenName":"Alice","y":[{junk}]}}}}]}}"#
     );
+    assert!(body.len() > 25 << 20 && body.len() < crate::providers::body::ANSWER_CAP);
+    let page = super::listing::parse::<crate::engine::user::User>(body.as_bytes(), 100).expect("a page");
+    let kept: usize = page
+        .resources
+        .iter()
+        .map(|u| std::mem::size_of_val(u) + u.user_name.as_ref().map_or(0, String::len))
+        .sum();
+    assert!(kept < 1024, "{kept} bytes kept of {}", body.len());
+    let scim = client(move |_, _| Answer::text(200, &body)).await;
+    let users = scim.list_users().await.expect("the user is read");
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].get("name.givenName"), Some("Alice"));
+}
+
+#[tokio::test]
+async fn a_group_of_endless_empty_members_keeps_none_of_them() {
+    let members = vec!["{}"; 2_000_000].join(",");
+    let body = format!(
+        r#"{{"totalResults":1,"Resources":[{{"id":"g1","displayName":"Sales","members":[{members},{{"value":"u1"}}]}}]}}"#
+    );
+    let page = super::listing::parse::<crate::engine::groups::TargetGroup>(body.as_bytes(), 100).expect("a page");
+    let members = page.resources[0].members.as_deref().unwrap_or_default();
+    assert_eq!(members, ["u1"], "only members with an id are kept");
+    let scim = client(move |_, _| Answer::text(200, &body)).await;
+    let groups = scim.list_groups().await.expect("read");
+    assert_eq!(groups[0].members.len(), 1);
+}
+
+#[tokio::test]
+async fn an_answer_of_tiny_values_is_refused_before_it_is_built() {
+    // A single resource read (the PUT fallback reads the whole user): a body of 20 MiB of
+    // zeros would be ten times that as a tree.
+    let zeros = vec!["0"; 10_000_000].join(",");
+    let body = format!(r#"{{"id":"u1","userName":"a","x":[{zeros}]}}"#);
+    let (base, _) = hostile::serve(move |_, _| Answer::text(200, &body)).await;
+    let scim = plain_client(&base);
+    let target = crate::engine::plan::TargetRef {
+        id: "u1".into(),
+        label: "u1".into(),
+        version: None,
+        deleted: false,
+    };
+    let mut changes = crate::engine::plan::Changes::new();
+    changes.insert("title", Some("Engineer".to_owned()));
+    let why = invalid(scim.update_user(&target, &changes).await);
+    assert!(why.contains("would take more than"), "{why}");
+}
+
+#[tokio::test]
+async fn an_endless_error_body_is_cut_and_the_error_keeps_its_status() {
+    let (base, _, sent) = hostile::serve_counted(|_, _| {
+        Answer {
+            status: 409,
+            ..Answer::endless(r#"{"scimType":"uniqueness","detail":""#, 200 << 20)
+        }
+        .without_length()
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let error = plain_client(&base)
+        .create_users(&[one_user()])
+        .await
+        .remove(0)
+        .expect_err("refused");
+    assert!(matches!(error, DirectoryError::Rejected { status: 409, .. }), "{error}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
     assert!(
-        created[2]
-            .as_ref()
-            .is_err_and(|e| !e.may_have_landed() && matches!(e, DirectoryError::Rejected { status: 409, .. })),
-        "{created:?}"
+        hostile::sent_at_most(&sent, crate::providers::body::ERROR_CAP),
+        "{sent:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_probe_that_answers_two_gigabytes_fails_quickly_having_read_no_more_than_its_cap() {
+    for sized in [true, false] {
+        let (base, _, sent) = hostile::serve_counted(move |_, _| {
+            let answer = Answer::endless(r#"{"patch":{"supported":true},"x":""#, 2 << 30);
+            if sized { answer } else { answer.without_length() }
+        })
+        .await;
+        let started = std::time::Instant::now();
+        let error = super::probe(&hostile::http(), &base, "t").await.expect_err("refused");
+        assert!(error.to_string().contains("larger than 1 MiB"), "{error}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            hostile::sent_at_most(&sent, crate::providers::body::PROBE_CAP),
+            "{sent:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_probe_of_a_server_that_ignores_count_fails() {
+    let (base, _) = hostile::serve(|_, path| {
+        if path.contains("ServiceProviderConfig") {
+            Answer::json(200, json!({ "patch": { "supported": true } }))
+        } else {
+            page(2, &["a", "b"])
+        }
+    })
+    .await;
+    let error = super::probe(&hostile::http(), &base, "t").await.expect_err("refused");
+    assert!(
+        error.to_string().contains("more than the 1 resources asked for"),
+        "{error}"
     );
 }

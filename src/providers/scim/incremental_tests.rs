@@ -52,14 +52,8 @@ async fn directory(
         filter: true,
         ..Capabilities::default()
     };
-    let client = ScimClient::new(
-        crate::providers::http_client(),
-        &base,
-        "t",
-        capabilities,
-        ScimSoftDelete::Deactivate,
-    )
-    .expect("client");
+    let client =
+        ScimClient::new(hostile::http(), &base, "t", capabilities, ScimSoftDelete::Deactivate).expect("client");
     (client, state)
 }
 

@@ -2,27 +2,30 @@
 //! complete and still miss users (a deletion between pages shifts them; a server may ignore
 //! `startIndex`), so a listing with a user listed twice, a total that changes or is exceeded,
 //! a page without a total, or one that stops short is a failed read (DESIGN.md §3 rule 8).
+//! A page is parsed into typed resources (`wire`), no more of them than were asked for.
 //! Pure, so that it can be fuzzed with any sequence of pages.
 
 use std::collections::HashSet;
 
-use serde_json::Value;
-
-use super::resource;
+use super::wire::{Page, PageOf, ScimGroup, ScimUser};
 use crate::engine::groups::TargetGroup;
 use crate::engine::user::User;
 use crate::providers::DirectoryError;
 
 /// A resource a listing holds: users, or groups.
 pub trait Listed: Sized {
+    /// The resource as a page carries it.
+    type Wire: serde::de::DeserializeOwned;
     /// The resource of a listing's page, or `None` when it has no id.
-    fn from_resource(resource: &Value) -> Option<Self>;
+    fn from_wire(resource: Self::Wire) -> Option<Self>;
     fn id(&self) -> &str;
 }
 
 impl Listed for User {
-    fn from_resource(resource: &Value) -> Option<Self> {
-        resource::to_user(resource)
+    type Wire = ScimUser;
+
+    fn from_wire(resource: ScimUser) -> Option<Self> {
+        resource.into_user()
     }
 
     fn id(&self) -> &str {
@@ -31,8 +34,10 @@ impl Listed for User {
 }
 
 impl Listed for TargetGroup {
-    fn from_resource(resource: &Value) -> Option<Self> {
-        super::groups::to_group(resource)
+    type Wire = ScimGroup;
+
+    fn from_wire(resource: ScimGroup) -> Option<Self> {
+        resource.into_group()
     }
 
     fn id(&self) -> &str {
@@ -74,12 +79,18 @@ impl Listing {
     }
 }
 
+/// A page's body as a page of at most `count` resources: a body that is not a list response,
+/// or that holds more resources than were asked for (RFC 7644 §3.4.2.4), fails the listing.
+pub fn parse<T: Listed>(body: &[u8], count: usize) -> Result<Page<T::Wire>, DirectoryError> {
+    crate::providers::wire::parse_seeded(body, PageOf::new(count))
+        .map_err(|e| incomplete(format!("the answer is not a JSON SCIM list response ({e})")))
+}
+
 impl<T: Listed> Listing<T> {
     /// Takes the next page; says what to read next, or why the listing failed.
-    pub fn take(&mut self, page: &Value) -> Result<Next, DirectoryError> {
+    pub fn take(&mut self, page: Page<T::Wire>) -> Result<Next, DirectoryError> {
         let total = page
-            .get("totalResults")
-            .and_then(Value::as_u64)
+            .total_results
             .ok_or_else(|| incomplete("list response without totalResults".into()))?;
         if let Some(first) = self.total.filter(|&t| t != total) {
             return Err(incomplete(format!(
@@ -87,13 +98,9 @@ impl<T: Listed> Listing<T> {
             )));
         }
         self.total = Some(total);
-        let resources = page
-            .get("Resources")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        for r in resources {
-            let user = T::from_resource(r).ok_or_else(|| incomplete("a listed resource has no id".into()))?;
+        let listed = page.resources.len();
+        for r in page.resources {
+            let user = T::from_wire(r).ok_or_else(|| incomplete("a listed resource has no id".into()))?;
             if !self.seen.insert(user.id().to_owned()) {
                 return Err(incomplete(format!("{} was listed twice", user.id())));
             }
@@ -108,7 +115,7 @@ impl<T: Listed> Listing<T> {
         if read == total {
             return Ok(Next::Done);
         }
-        if resources.is_empty() {
+        if listed == 0 {
             // A server that stops short of totalResults gave an incomplete read.
             return Err(incomplete(format!("listed {read} of {total} resources")));
         }
@@ -135,7 +142,7 @@ pub fn incomplete(why: String) -> DirectoryError {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
 
@@ -144,25 +151,33 @@ mod tests {
         json!({ "totalResults": total, "Resources": resources })
     }
 
+    /// `page` as the listing takes it, having asked for 100 resources.
+    fn typed(page: &Value) -> Page<ScimUser> {
+        parse::<User>(page.to_string().as_bytes(), 100).expect("a list response")
+    }
+
     #[test]
     fn pages_are_followed_to_the_total_and_no_further() {
         let mut listing: Listing = Listing::default();
         assert_eq!(
-            listing.take(&page(3, &["a", "b"])).ok(),
+            listing.take(typed(&page(3, &["a", "b"]))).ok(),
             Some(Next::Page { start_index: 3 })
         );
-        assert_eq!(listing.take(&page(3, &["c"])).ok(), Some(Next::Done));
+        assert_eq!(listing.take(typed(&page(3, &["c"]))).ok(), Some(Next::Done));
         assert_eq!(listing.into_users().len(), 3);
         // Taken page by page, the listing still knows where it is.
         let mut paged: Listing = Listing::default();
-        assert!(paged.take(&page(3, &["a", "b"])).is_ok());
+        assert!(paged.take(typed(&page(3, &["a", "b"]))).is_ok());
         assert_eq!(paged.take_users().len(), 2);
         assert_eq!(
-            paged.take(&page(3, &["a"])).ok(),
+            paged.take(typed(&page(3, &["a"]))).ok(),
             None,
             "a listed twice across a taken page"
         );
-        assert_eq!(Listing::<User>::default().take(&page(0, &[])).ok(), Some(Next::Done));
+        assert_eq!(
+            Listing::<User>::default().take(typed(&page(0, &[]))).ok(),
+            Some(Next::Done)
+        );
     }
 
     #[test]
@@ -175,7 +190,7 @@ mod tests {
             vec![json!({ "Resources": [] })],
         ] {
             let mut listing: Listing = Listing::default();
-            let failed = pages.iter().any(|p| listing.take(p).is_err());
+            let failed = pages.iter().any(|p| listing.take(typed(p)).is_err());
             assert!(failed, "{pages:?}");
         }
     }

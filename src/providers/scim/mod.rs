@@ -1,5 +1,7 @@
 //! SCIM 2.0 (RFC 7643/7644) directories.
 
+#[cfg(test)]
+mod bulk_tests;
 mod client;
 mod discovery;
 pub mod groups;
@@ -11,6 +13,7 @@ pub mod listing;
 mod reads;
 pub mod resource;
 mod watermark;
+pub mod wire;
 
 pub use client::{ScimClient, concurrency};
 pub use discovery::probe;

@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use super::client::{ScimClient, literal};
-use super::listing::{Listed, Listing, Next, incomplete};
+use super::listing::{self, Listed, Listing, Next, incomplete};
 use crate::engine::user::User;
 use crate::providers::DirectoryError;
 
@@ -100,18 +100,20 @@ impl ScimClient {
             };
             let mut url = reqwest::Url::parse(&format!("{}/{}", self.base, pages.path))
                 .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
+            let count = pages.size(page_number);
             url.query_pairs_mut()
                 .append_pair("startIndex", &start_index.to_string())
-                .append_pair("count", &pages.size(page_number).to_string());
+                .append_pair("count", &count.to_string());
             if let Some(filter) = filter {
                 url.query_pairs_mut().append_pair("filter", filter);
             }
-            let (_, page, date) = self.send_dated(Method::GET, url.as_str(), None, None).await?;
+            let (_, body, date) = self.send_dated(Method::GET, url.as_str(), None, None).await?;
             if page_number == 0 {
                 first_answered = date;
             }
-            next = listing.take(&page)?;
-            drop(page);
+            let page = listing::parse::<T>(&body, count)?;
+            drop(body);
+            next = listing.take(page)?;
             take(listing.take_users()).await?;
         }
         match next {

@@ -1,8 +1,11 @@
 //! SCIM User resources (RFC 7643 §4.1, enterprise extension §4.3) ⇄ the engine's neutral users,
 //! and attribute changes → PATCH operations (RFC 7644 §3.5.2).
 
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::wire::Email;
+pub use super::wire::ScimUser;
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::plan::Changes;
 use crate::engine::user::{Attributes, User};
@@ -11,68 +14,47 @@ pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const ENTERPRISE_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 pub const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
-/// Top-level string attributes that keep their name.
-const PLAIN: [&str; 5] = ["userName", "displayName", "title", "userType", "externalId"];
 /// Enterprise extension attributes.
 const ENTERPRISE: [&str; 2] = ["department", "employeeNumber"];
 
 pub fn to_user(resource: &Value) -> Option<User> {
-    let id = resource.get("id")?.as_str()?.to_owned();
-    let mut attributes = Attributes::new();
-    let mut put = |name: &'static str, value: Option<&Value>| {
-        if let Some(v) = value.and_then(Value::as_str).filter(|v| !v.is_empty()) {
-            attributes.insert(name, v.to_owned());
-        }
-    };
-    for name in PLAIN {
-        put(name, resource.get(name));
-    }
-    put("name.givenName", resource.pointer("/name/givenName"));
-    put("name.familyName", resource.pointer("/name/familyName"));
-    let work = work_email(resource);
-    put(WORK_EMAIL, work);
-    let other_addresses = other_emails(resource, work);
-    let enterprise = resource.get(ENTERPRISE_SCHEMA);
-    for name in ENTERPRISE {
-        put(name, enterprise.and_then(|e| e.get(name)));
-    }
-    put("manager", enterprise.and_then(|e| e.pointer("/manager/value")));
-    if let Some(active) = resource.get("active").and_then(Value::as_bool) {
-        attributes.insert("active", active.to_string());
-    }
-    let version = resource
-        .pointer("/meta/version")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let modified = resource
-        .pointer("/meta/lastModified")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    Some(User {
-        id,
-        attributes,
-        version,
-        modified,
-        other_addresses,
-        ..User::default()
-    })
+    ScimUser::deserialize(resource).ok()?.into_user()
 }
 
-/// Every email value besides the work email, of any type: matching recognises a user by any
-/// of its addresses (README, "How it decides").
-fn other_emails(resource: &Value, work: Option<&Value>) -> Vec<String> {
-    let Some(emails) = resource.get("emails").and_then(Value::as_array) else {
-        return Vec::new();
-    };
-    let mut others: Vec<String> = Vec::new();
-    for value in emails.iter().filter_map(|e| e.get("value")) {
-        if let Some(text) = value.as_str().filter(|v| !v.trim().is_empty() && Some(value) != work)
-            && !others.iter().any(|o| o == text)
-        {
-            others.push(text.to_owned());
-        }
+impl ScimUser {
+    /// The engine's user; `None` without an id.
+    pub fn into_user(self) -> Option<User> {
+        let id = self.id?;
+        let mut attributes = Attributes::new();
+        let mut put = |name: &'static str, value: Option<String>| {
+            if let Some(v) = value {
+                attributes.insert(name, v);
+            }
+        };
+        let (work_email, other_addresses) = work_email(self.emails);
+        let (name, enterprise) = (self.name.unwrap_or_default(), self.enterprise.unwrap_or_default());
+        put("userName", self.user_name);
+        put("displayName", self.display_name);
+        put("title", self.title);
+        put("userType", self.user_type);
+        put("externalId", self.external_id);
+        put("name.givenName", name.given_name);
+        put("name.familyName", name.family_name);
+        put(WORK_EMAIL, work_email);
+        put("department", enterprise.department);
+        put("employeeNumber", enterprise.employee_number);
+        put("manager", enterprise.manager.and_then(|m| m.value));
+        put("active", self.active.map(|a| a.to_string()));
+        let meta = self.meta.unwrap_or_default();
+        Some(User {
+            id,
+            attributes,
+            version: meta.version,
+            modified: meta.last_modified,
+            other_addresses,
+            ..User::default()
+        })
     }
-    others
 }
 
 /// Is this `emails` entry of type work? Canonical values are case-insensitive (RFC 7643
@@ -84,14 +66,27 @@ fn is_work(email: &Value) -> bool {
         .is_some_and(|t| t.trim().eq_ignore_ascii_case("work"))
 }
 
-/// The work email: the `emails` entry of type work, else the primary one, else the first.
-fn work_email(resource: &Value) -> Option<&Value> {
-    let emails = resource.get("emails")?.as_array()?;
-    let pick = |pred: &dyn Fn(&Value) -> bool| emails.iter().find(|e| pred(e));
-    pick(&is_work)
-        .or_else(|| pick(&|e| e.get("primary").and_then(Value::as_bool) == Some(true)))
-        .or_else(|| emails.first())
-        .and_then(|e| e.get("value"))
+/// The work email — the `emails` entry of type work (in any case), else the primary one, else
+/// the first — and every other email.
+fn work_email(emails: Vec<Email>) -> (Option<String>, Vec<String>) {
+    let is_work = |e: &Email| e.kind.as_deref().is_some_and(|t| t.trim().eq_ignore_ascii_case("work"));
+    let pick = |pred: &dyn Fn(&Email) -> bool| emails.iter().position(pred);
+    let chosen = pick(&is_work)
+        .or_else(|| pick(&|e| e.primary == Some(true)))
+        .or_else(|| (!emails.is_empty()).then_some(0));
+    let mut work = None;
+    let mut others: Vec<String> = Vec::new();
+    for (i, email) in emails.into_iter().enumerate() {
+        match email.value {
+            Some(value) if Some(i) == chosen => work = Some(value),
+            Some(value) if !value.trim().is_empty() && !others.contains(&value) => others.push(value),
+            _ => {}
+        }
+    }
+    // Every other email, of any type, is an address matching recognises the user by (README,
+    // "How a sync works").
+    others.retain(|o| Some(o) != work.as_ref());
+    (work, others)
 }
 
 /// A new SCIM User from neutral attributes.

@@ -239,7 +239,11 @@ impl TestNs {
         };
         tweak(&mut settings);
         let client = self.client.clone();
-        self.controllers = Some(tokio::spawn(xtsync::controller::run(client, settings)));
+        self.controllers = Some(tokio::spawn(async move {
+            xtsync::controller::run(client, settings)
+                .await
+                .expect("the HTTP client builds");
+        }));
     }
 
     // kubectl runs on a blocking thread: the controllers share this test's runtime, and a
