@@ -3,6 +3,7 @@
 
 pub mod budget;
 pub mod connect;
+pub mod destination;
 pub mod directory;
 #[cfg(test)]
 pub mod hostile;
