@@ -36,8 +36,7 @@ reasons! {
         InvalidSpec,
         /// The Secret or its key is missing or empty.
         SecretNotFound,
-        /// The Secret lacks the label `xtsync.io/credentials: "true"`, or its annotation
-        /// `xtsync.io/credentials-for` lists no prefix of the Tenant's URL; nothing is sent.
+        /// The Secret lacks the label `xtsync.io/credentials: "true"` or does not allow the Tenant's URL; nothing is sent.
         SecretNotAllowed,
         /// The directory refused the credentials (401/403, or the token endpoint's `AADSTS…` error).
         AuthenticationFailed,
