@@ -180,3 +180,6 @@ where
     }
     writer.as_reader()
 }
+
+#[cfg(test)]
+mod tests;
