@@ -5,10 +5,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use serde_json::Value;
 use xtsync::api::Tenant;
 use xtsync::api::reasons::TenantReadyReason;
 
-use crate::manifests::{self, CONTOSO};
+use crate::manifests::{self, CONTOSO, Manifests};
 use crate::support::{SCIM_TOKEN, TestNs, wait_ready};
 
 /// A loopback TCP listener that counts the connections made to it and answers none: whatever
@@ -51,6 +53,18 @@ impl Drop for Tripwire {
     }
 }
 
+/// Applies the Secret and the Tenant `contoso`; its `Ready=False/SecretNotAllowed` condition.
+async fn refused(t: &TestNs, secret: Value, tenant: Value) -> Condition {
+    t.apply(&Manifests::of([secret, tenant])).await;
+    wait_ready(
+        &t.api::<Tenant>(),
+        "contoso",
+        "False",
+        TenantReadyReason::SecretNotAllowed,
+    )
+    .await
+}
+
 /// The command a `SecretNotAllowed` message ends with, as arguments after `kubectl`.
 fn annotate_command(message: &str) -> Vec<String> {
     let command = message
@@ -71,15 +85,10 @@ async fn a_secret_is_never_sent_where_its_annotation_does_not_allow() {
     let longer = format!("{}/contoso/v20", tripwire.url);
     let with_query = format!("{url}?x=1");
     let allowed = [elsewhere.as_str(), &longer, &with_query];
-    t.apply(&manifests::secret("contoso-scim", "token", SCIM_TOKEN, &allowed))
-        .await;
-    t.apply(&manifests::scim_tenant_at("contoso", CONTOSO, "Global", &url))
-        .await;
-    let c = wait_ready(
-        &t.api::<Tenant>(),
-        "contoso",
-        "False",
-        TenantReadyReason::SecretNotAllowed,
+    let c = refused(
+        &t,
+        manifests::secret("contoso-scim", "token", SCIM_TOKEN, &allowed),
+        manifests::scim_tenant_at("contoso", CONTOSO, "Global", &url),
     )
     .await;
     assert_eq!(tripwire.connections(), 0, "nothing was sent to the Tenant's URL");
@@ -104,14 +113,10 @@ async fn annotating_a_secret_as_its_message_says_makes_the_tenant_ready_at_once(
     // Retries are an hour away: only the Secret watch can make the Tenant Ready in time.
     t.start_controllers(|s| s.tenant_retry = Duration::from_secs(3600));
     // A Secret as an installation from before the annotation has it: labelled only.
-    t.apply(&manifests::secret("contoso-scim", "token", SCIM_TOKEN, &[]))
-        .await;
-    t.apply(&manifests::scim_tenant(&t, "contoso", CONTOSO, "Global")).await;
-    let c = wait_ready(
-        &t.api::<Tenant>(),
-        "contoso",
-        "False",
-        TenantReadyReason::SecretNotAllowed,
+    let c = refused(
+        &t,
+        manifests::secret("contoso-scim", "token", SCIM_TOKEN, &[]),
+        manifests::scim_tenant(&t, "contoso", CONTOSO, "Global"),
     )
     .await;
     assert!(t.scim_reads("contoso").is_empty(), "nothing was sent to the directory");
