@@ -120,6 +120,16 @@ async fn annotating_a_secret_as_its_message_says_makes_the_tenant_ready_at_once(
     )
     .await;
     assert!(t.scim_reads("contoso").is_empty(), "nothing was sent to the directory");
+    // The README's listing of every Tenant waiting for an annotation shows this one's message.
+    let listed = t
+        .kubectl(&[
+            "get",
+            "tenants",
+            "-o",
+            r#"jsonpath={range .items[*].status.conditions[?(@.reason=="SecretNotAllowed")]}{.message}{"\n"}{end}"#,
+        ])
+        .await;
+    assert_eq!(listed.trim_end(), c.message);
     let command = annotate_command(&c.message);
     assert!(
         command.contains(&format!("xtsync.io/credentials-for={}", t.scim_url("contoso"))),
