@@ -8,6 +8,7 @@ use std::time::Duration;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use serde_json::Value;
 use xtsync::api::Tenant;
+use xtsync::api::conditions::ConditionReason;
 use xtsync::api::reasons::TenantReadyReason;
 
 use crate::manifests::{self, CONTOSO, Manifests};
@@ -121,14 +122,11 @@ async fn annotating_a_secret_as_its_message_says_makes_the_tenant_ready_at_once(
     .await;
     assert!(t.scim_reads("contoso").is_empty(), "nothing was sent to the directory");
     // The README's listing of every Tenant waiting for an annotation shows this one's message.
-    let listed = t
-        .kubectl(&[
-            "get",
-            "tenants",
-            "-o",
-            r#"jsonpath={range .items[*].status.conditions[?(@.reason=="SecretNotAllowed")]}{.message}{"\n"}{end}"#,
-        ])
-        .await;
+    let waiting = format!(
+        r#"jsonpath={{range .items[*].status.conditions[?(@.reason=="{}")]}}{{.message}}{{"\n"}}{{end}}"#,
+        TenantReadyReason::SecretNotAllowed.as_str()
+    );
+    let listed = t.kubectl(&["get", "tenants", "-o", &waiting]).await;
     assert_eq!(listed.trim_end(), c.message);
     let command = annotate_command(&c.message);
     assert!(
