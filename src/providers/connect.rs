@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::budget::{Budgets, DEFAULT_CONCURRENCY};
-use super::destination::UrlPrefix;
+use super::destination::{Destination, UrlPrefix};
 use super::msgraph::resource::AnchorAttribute;
 use super::msgraph::{Credentials, Endpoints, GraphClient, GraphDirectory, TokenCache};
 use super::scim::ScimClient;
@@ -63,9 +63,9 @@ pub enum ConnectError {
     AuthenticationFailed(String),
 }
 
-/// Credentials go over TLS: plain `http://` only to the machine itself (tests, a local proxy).
-/// The URL's destination, which the Secret must allow.
-fn only_loopback_in_plain_http(field: &'static str, url: &str) -> Result<Destination, ConnectError> {
+/// Where `url` sends the credential, which the Secret must allow. Credentials go over TLS:
+/// plain `http://` only to the machine itself (tests, a local proxy).
+fn checked_destination(field: &'static str, url: &str) -> Result<Destination, ConnectError> {
     let parsed = reqwest::Url::parse(url).map_err(|e| ConnectError::InvalidSpec(format!("{field}: {e}")))?;
     let host = parsed.host_str().unwrap_or_default();
     let loopback = host.eq_ignore_ascii_case("localhost")
@@ -87,15 +87,7 @@ fn only_loopback_in_plain_http(field: &'static str, url: &str) -> Result<Destina
     Ok(Destination { field, url: prefix })
 }
 
-/// A URL a Tenant's credential, or a token obtained with it, is sent to; and the spec field
-/// that names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Destination {
-    pub field: &'static str,
-    pub url: UrlPrefix,
-}
-
-/// Where a Graph Tenant's credential goes that needs the Secret's leave: an overridden endpoint,
+/// Where a Graph Tenant's credential goes that needs the Secret's permission: an overridden endpoint,
 /// unless it is under the cloud's own one (the app registration's secret belongs there;
 /// Microsoft Learn, "National clouds").
 fn graph_destinations(cloud: Cloud, overrides: Option<&GraphEndpoints>) -> Result<Vec<Destination>, ConnectError> {
@@ -110,7 +102,7 @@ fn graph_destinations(cloud: Cloud, overrides: Option<&GraphEndpoints>) -> Resul
     });
     let mut destinations = Vec::new();
     for (field, url, default) in [login, graph].into_iter().flatten() {
-        let destination = only_loopback_in_plain_http(field, url)?;
+        let destination = checked_destination(field, url)?;
         let own = default
             .and_then(|d| reqwest::Url::parse(d).ok())
             .and_then(|d| UrlPrefix::of(&d))
@@ -160,7 +152,7 @@ impl<'a> Setup<'a> {
     pub fn of(tenant: &'a TenantSpec) -> Result<Setup<'a>, ConnectError> {
         match (&tenant.directory.scim, &tenant.directory.msgraph) {
             (Some(scim), None) => Ok(Setup {
-                destinations: vec![only_loopback_in_plain_http("spec.directory.scim.url", &scim.url)?],
+                destinations: vec![checked_destination("spec.directory.scim.url", &scim.url)?],
                 provider: Provider::Scim(scim),
             }),
             (None, Some(graph)) => {

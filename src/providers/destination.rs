@@ -24,6 +24,14 @@ pub struct UrlPrefix {
     segments: Vec<String>,
 }
 
+/// A URL a Tenant's credential, or a token obtained with it, is sent to; and the spec field
+/// that names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination {
+    pub field: &'static str,
+    pub url: UrlPrefix,
+}
+
 /// Why an entry of `xtsync.io/credentials-for` is ignored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IgnoredPrefix {

@@ -7,8 +7,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 
 use crate::api::{CREDENTIALS_FOR, CREDENTIALS_LABEL};
-use crate::providers::connect::Destination;
-use crate::providers::destination::Grant;
+use crate::providers::destination::{Destination, Grant};
 
 /// `Ok` when `secret` opts in as directory credentials and its annotation covers every one of
 /// `destinations`; else the message of `SecretNotAllowed`.
@@ -33,8 +32,11 @@ pub(super) fn check(secret: &Secret, ns: &str, destinations: &[Destination]) -> 
 fn refusal(name: &str, ns: &str, annotated: bool, grant: &Grant, refused: &[&Destination]) -> String {
     let places: Vec<String> = refused.iter().map(|d| format!("{} ({})", d.url, d.field)).collect();
     let places = places.join(" and ");
+    let them = if refused.len() == 1 { "it" } else { "them" };
     let mut message = if annotated {
-        format!("Secret '{name}' may not be sent to {places}: its annotation {CREDENTIALS_FOR} lists no prefix of it")
+        format!(
+            "Secret '{name}' may not be sent to {places}: its annotation {CREDENTIALS_FOR} lists no prefix of {them}"
+        )
     } else {
         format!(
             "Secret '{name}' may not be sent to {places}: it has no annotation {CREDENTIALS_FOR} listing where it may be sent"
