@@ -224,6 +224,40 @@ mod tests {
         assert!(!covers("a.example", "https://a.example/v2"));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+        /// A prefix's host and last path segment are whole: adding characters to either makes
+        /// another destination, which the prefix never covers; adding segments stays inside.
+        #[test]
+        fn a_prefix_covers_only_whole_hosts_and_whole_segments(
+            host in "[a-z][a-z0-9-]{0,8}(\\.[a-z][a-z0-9-]{0,8}){0,2}",
+            segment in "[A-Za-z0-9_~-]{1,8}",
+            // Labels start with a letter so that no host reads as an IPv4 address.
+            more in "[a-z0-9-]{0,4}[g-z]",
+            evil in "[a-z][a-z0-9-]{0,6}",
+            below in "[A-Za-z0-9_~-]{1,8}",
+        ) {
+            let prefix = format!("https://{host}/{segment}");
+            let inside = [
+                format!("https://{host}/{segment}/{below}"),
+                format!("https://{}:443/{segment}/", host.to_uppercase()),
+            ];
+            let outside = [
+                format!("https://{host}{more}/{segment}"),
+                format!("https://{host}.{evil}/{segment}"),
+                format!("https://{host}/{segment}{below}"),
+                format!("https://{host}:8443/{segment}"),
+            ];
+            for url in &inside {
+                proptest::prop_assert!(covers(&prefix, url), "{} should cover {}", prefix, url);
+            }
+            for url in &outside {
+                proptest::prop_assert!(!covers(&prefix, url), "{} should not cover {}", prefix, url);
+            }
+        }
+    }
+
     #[test]
     fn no_annotation_grants_nothing() {
         assert_eq!(Grant::parse(None), Grant::default());
