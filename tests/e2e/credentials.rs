@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
-use serde_json::Value;
 use xtsync::api::Tenant;
 use xtsync::api::conditions::ConditionReason;
 use xtsync::api::reasons::TenantReadyReason;
@@ -55,8 +54,8 @@ impl Drop for Tripwire {
 }
 
 /// Applies the Secret and the Tenant `contoso`; its `Ready=False/SecretNotAllowed` condition.
-async fn refused(t: &TestNs, secret: Value, tenant: Value) -> Condition {
-    t.apply(&Manifests::of([secret, tenant])).await;
+async fn refused(t: &TestNs, secret_and_tenant: Manifests) -> Condition {
+    t.apply(&secret_and_tenant).await;
     wait_ready(
         &t.api::<Tenant>(),
         "contoso",
@@ -88,8 +87,10 @@ async fn a_secret_is_never_sent_where_its_annotation_does_not_allow() {
     let allowed = [elsewhere.as_str(), &longer, &with_query];
     let c = refused(
         &t,
-        manifests::secret("contoso-scim", "token", SCIM_TOKEN, &allowed),
-        manifests::scim_tenant_at("contoso", CONTOSO, "Global", &url),
+        Manifests::of([
+            manifests::secret("contoso-scim", "token", SCIM_TOKEN, &allowed),
+            manifests::scim_tenant_at("contoso", CONTOSO, "Global", &url),
+        ]),
     )
     .await;
     assert_eq!(tripwire.connections(), 0, "nothing was sent to the Tenant's URL");
@@ -116,8 +117,10 @@ async fn annotating_a_secret_as_its_message_says_makes_the_tenant_ready_at_once(
     // A Secret as an installation from before the annotation has it: labelled only.
     let c = refused(
         &t,
-        manifests::secret("contoso-scim", "token", SCIM_TOKEN, &[]),
-        manifests::scim_tenant(&t, "contoso", CONTOSO, "Global"),
+        Manifests::of([
+            manifests::secret("contoso-scim", "token", SCIM_TOKEN, &[]),
+            manifests::scim_tenant(&t, "contoso", CONTOSO, "Global"),
+        ]),
     )
     .await;
     assert!(t.scim_reads("contoso").is_empty(), "nothing was sent to the directory");
@@ -136,4 +139,32 @@ async fn annotating_a_secret_as_its_message_says_makes_the_tenant_ready_at_once(
     );
     t.kubectl(&command.iter().map(String::as_str).collect::<Vec<_>>()).await;
     wait_ready(&t.api::<Tenant>(), "contoso", "True", TenantReadyReason::Connected).await;
+}
+
+#[tokio::test]
+async fn a_graph_secret_is_never_sent_to_endpoint_overrides_its_annotation_does_not_list() {
+    let mut t = TestNs::new("credentials-for-graph").await;
+    t.start_controllers(|_| {});
+    let tripwire = Tripwire::start().await;
+    // Login and Graph both overridden to the listener; the Secret lists neither.
+    let tenant = manifests::graph_tenant("contoso", CONTOSO, "Global", Some(&tripwire.url)).with(
+        "Secret",
+        "contoso-graph",
+        |s| {
+            s["metadata"].as_object_mut().expect("metadata").remove("annotations");
+        },
+    );
+    let c = refused(&t, tenant).await;
+    assert_eq!(tripwire.connections(), 0, "no token request, no Graph request");
+    for field in ["endpoints.login", "endpoints.graph"] {
+        assert!(c.message.contains(field), "{field} is named: {}", c.message);
+    }
+    assert!(
+        c.message.ends_with(&format!(
+            "kubectl annotate secret -n {} contoso-graph xtsync.io/credentials-for={}",
+            t.name, tripwire.url
+        )),
+        "{}",
+        c.message
+    );
 }
