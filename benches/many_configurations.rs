@@ -59,22 +59,17 @@ async fn fan_in() {
             .add_users(&names, json!({ "title": "Engineer" }))
             .await;
     }
-    let target_url = t.scim_url("target");
+    let target_url = t.scim_url("target").replacen(&t.env.scim_base, &proxy.url, 1);
     let mut objects = Manifests::of([
-        manifests::scim_secret("target"),
-        manifests::scim_tenant_at(
-            "target",
-            &tenant_id(99),
-            "",
-            &target_url.replacen(&t.env.scim_base, &proxy.url, 1),
-        ),
+        manifests::scim_secret("target", &target_url),
+        manifests::scim_tenant_at("target", &tenant_id(99), "", &target_url),
         open_policy("target"),
     ]);
     for i in 0..FAN_IN_SOURCES {
         let name = format!("s{i}");
         objects = objects
             .and(Manifests::of([
-                manifests::scim_secret(&name),
+                manifests::scim_secret(&name, &source_url(i)),
                 manifests::scim_tenant_at(&name, &tenant_id(i), "", &source_url(i)),
                 open_policy(&name),
             ]))
@@ -134,7 +129,7 @@ async fn mesh() {
         let names: Vec<String> = (0..MESH_USERS).map(|j| format!("u{j}@m{i:02}.example")).collect();
         t.scim(&name).add_users(&names, json!({})).await;
         objects = objects.and(Manifests::of([
-            manifests::scim_secret(&name),
+            manifests::scim_secret(&name, &t.scim_url(&name)),
             manifests::scim_tenant(&t, &name, &tenant_id(100 + i), ""),
             open_policy(&name),
         ]));

@@ -36,7 +36,7 @@ PY
 cat >"$work/manifests.yaml" <<YAML
 apiVersion: v1
 kind: Secret
-metadata: { name: scim-token, labels: { xtsync.io/credentials: "true" } }
+metadata: { name: scim-token, labels: { xtsync.io/credentials: "true" }, annotations: { xtsync.io/credentials-for: "$base/contoso/v2,$base/fabrikam/v2" } }
 stringData: { token: $token }
 ---
 apiVersion: xtsync.io/v1alpha1

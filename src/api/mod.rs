@@ -27,6 +27,8 @@ pub const RESTART: &str = "xtsync.io/restart";
 pub const PROVISION_ON_DEMAND: &str = "xtsync.io/provision-on-demand";
 /// The label that makes a Secret usable as directory credentials (value `"true"`, DESIGN.md §2).
 pub const CREDENTIALS_LABEL: &str = "xtsync.io/credentials";
+/// The annotation that says where a Secret may be sent: comma-separated URL prefixes.
+pub const CREDENTIALS_FOR: &str = "xtsync.io/credentials-for";
 /// Present only while `onConfigurationDelete: Deprovision` asks for cleanup (DESIGN.md §1).
 pub const FINALIZER: &str = "xtsync.io/cleanup";
 

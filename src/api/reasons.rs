@@ -36,7 +36,7 @@ reasons! {
         InvalidSpec,
         /// The Secret or its key is missing or empty.
         SecretNotFound,
-        /// The Secret lacks the label `xtsync.io/credentials: "true"`; nothing is sent.
+        /// The Secret lacks the label `xtsync.io/credentials: "true"` or does not allow the Tenant's URL; nothing is sent.
         SecretNotAllowed,
         /// The directory refused the credentials (401/403, or the token endpoint's `AADSTS…` error).
         AuthenticationFailed,
@@ -80,7 +80,7 @@ reasons! {
         NotRepresentable,
         /// The Tenant's Secret is missing.
         SecretNotFound,
-        /// The Tenant's Secret lacks the label `xtsync.io/credentials: "true"`.
+        /// The Tenant's Secret lacks the label `xtsync.io/credentials: "true"` or does not allow its URL.
         SecretNotAllowed,
         /// Microsoft Graph in China21Vianet without endpoint overrides.
         UnsupportedCloud,
@@ -152,7 +152,7 @@ reasons! {
         TenantNotFound,
         /// A Tenant's Secret went away during the cycle.
         SecretNotFound,
-        /// A Tenant's Secret lost the label `xtsync.io/credentials: "true"`.
+        /// A Tenant's Secret lost the label `xtsync.io/credentials: "true"` or no longer allows its URL.
         SecretNotAllowed,
         /// A Tenant's directory settings cannot be used (no provider, bad `anchorAttribute`).
         InvalidTenantSpec,
@@ -180,7 +180,7 @@ reasons! {
         TenantNotFound,
         /// A Tenant's Secret went away.
         SecretNotFound,
-        /// A Tenant's Secret lost its credentials label.
+        /// A Tenant's Secret lost its credentials label or no longer allows its URL.
         SecretNotAllowed,
         /// A Tenant's directory settings cannot be used.
         InvalidTenantSpec,

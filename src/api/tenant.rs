@@ -103,7 +103,9 @@ pub struct ScimDirectory {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ScimAuth {
-    /// The Secret key holding the bearer token.
+    /// The Secret key holding the bearer token. The Secret is used only with the label
+    /// `xtsync.io/credentials: "true"` and a prefix of `url` in its annotation
+    /// `xtsync.io/credentials-for`.
     pub bearer_token_secret_ref: SecretKeyRef,
 }
 
@@ -120,9 +122,13 @@ pub struct GraphDirectory {
     /// Application (client) id of the app registration in this tenant.
     #[schemars(length(min = 1))]
     pub client_id: String,
-    /// The Secret key holding the client secret.
+    /// The Secret key holding the client secret. The Secret is used only with the label
+    /// `xtsync.io/credentials: "true"`, and with `endpoints` set only when its annotation
+    /// `xtsync.io/credentials-for` lists a prefix of each.
     pub client_secret_ref: SecretKeyRef,
-    /// Endpoint overrides (tests, proxies); the defaults follow `spec.cloud`.
+    /// Endpoint overrides (tests, proxies); the defaults follow `spec.cloud`. An override that
+    /// is not the cloud's own endpoint must be allowed by the Secret's annotation
+    /// `xtsync.io/credentials-for`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoints: Option<GraphEndpoints>,
     /// The target attribute that holds the anchor; the provider documents its default.

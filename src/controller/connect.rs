@@ -44,7 +44,7 @@ pub async fn setup_with_secret<'a>(
         Ok(setup) => setup,
         Err(problem) => return Ok(Err(problem)),
     };
-    Ok(secrets::read_key(&ctx.client, ns, setup.secret())
+    Ok(secrets::read_key(&ctx.client, ns, &setup)
         .await?
         .map(|secret| (setup, secret))
         .map_err(ConnectError::from))

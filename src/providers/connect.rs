@@ -6,12 +6,15 @@
 use std::sync::Arc;
 
 use super::budget::{Budgets, DEFAULT_CONCURRENCY};
+use super::destination::{Destination, UrlPrefix};
 use super::msgraph::resource::AnchorAttribute;
 use super::msgraph::{Credentials, Endpoints, GraphClient, GraphDirectory, TokenCache};
 use super::scim::ScimClient;
 use super::{Directory, ProbeError};
 use crate::api::SecretKeyRef;
-use crate::api::tenant::{Capabilities, Cloud, GraphDirectory as GraphSpec, ScimDirectory as ScimSpec, TenantSpec};
+use crate::api::tenant::{
+    Capabilities, Cloud, GraphDirectory as GraphSpec, GraphEndpoints, ScimDirectory as ScimSpec, TenantSpec,
+};
 
 /// What every provider shares: one HTTP client (connection pools), Graph's token cache, and
 /// one budget per directory (requests in flight, throttle hold) across configurations.
@@ -50,7 +53,8 @@ pub enum ConnectError {
     InvalidSpec(String),
     #[error("{0}")]
     SecretNotFound(String),
-    /// The Secret is not labelled as directory credentials.
+    /// The Secret is not labelled as directory credentials, or its annotation
+    /// `xtsync.io/credentials-for` does not list where it would be sent.
     #[error("{0}")]
     SecretNotAllowed(String),
     #[error("Microsoft Graph in the {0} cloud is not supported (no endpoints are known for it)")]
@@ -60,8 +64,9 @@ pub enum ConnectError {
     AuthenticationFailed(String),
 }
 
-/// Credentials go over TLS: plain `http://` only to the machine itself (tests, a local proxy).
-fn only_loopback_in_plain_http(field: &str, url: &str) -> Result<(), ConnectError> {
+/// Where `url` sends the credential, which the Secret must allow. Credentials go over TLS:
+/// plain `http://` only to the machine itself (tests, a local proxy).
+fn checked_destination(field: &'static str, url: &str) -> Result<Destination, ConnectError> {
     let parsed = reqwest::Url::parse(url).map_err(|e| ConnectError::InvalidSpec(format!("{field}: {e}")))?;
     let host = parsed.host_str().unwrap_or_default();
     let loopback = host.eq_ignore_ascii_case("localhost")
@@ -70,17 +75,53 @@ fn only_loopback_in_plain_http(field: &str, url: &str) -> Result<(), ConnectErro
             .trim_end_matches(']')
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback());
-    match parsed.scheme() {
-        "https" => Ok(()),
-        "http" if loopback => Ok(()),
-        _ => Err(ConnectError::InvalidSpec(format!(
+    let secure = match parsed.scheme() {
+        "https" => true,
+        "http" => loopback,
+        _ => false,
+    };
+    let prefix = UrlPrefix::of(&parsed).filter(|_| secure).ok_or_else(|| {
+        ConnectError::InvalidSpec(format!(
             "{field}: '{url}' must use https:// (plain http:// only to loopback hosts, so that credentials never cross a network unencrypted)"
-        ))),
-    }
+        ))
+    })?;
+    Ok(Destination { field, url: prefix })
 }
 
-/// A Tenant's provider, checked as far as the spec allows.
-pub enum Setup<'a> {
+/// Where a Graph Tenant's credential goes that needs the Secret's permission: an overridden endpoint,
+/// unless it is under the cloud's own one (the app registration's secret belongs there;
+/// Microsoft Learn, "National clouds").
+fn graph_destinations(cloud: Cloud, overrides: Option<&GraphEndpoints>) -> Result<Vec<Destination>, ConnectError> {
+    let defaults = Endpoints::resolve(cloud, None);
+    let login = overrides.and_then(|e| e.login.as_deref()).map(|url| {
+        let default = defaults.as_ref().map(|d| d.login.as_str());
+        ("spec.directory.msgraph.endpoints.login", url, default)
+    });
+    let graph = overrides.and_then(|e| e.graph.as_deref()).map(|url| {
+        let default = defaults.as_ref().map(|d| d.graph.as_str());
+        ("spec.directory.msgraph.endpoints.graph", url, default)
+    });
+    let mut destinations = Vec::new();
+    for (field, url, default) in [login, graph].into_iter().flatten() {
+        let destination = checked_destination(field, url)?;
+        let own = default
+            .and_then(|d| reqwest::Url::parse(d).ok())
+            .and_then(|d| UrlPrefix::of(&d))
+            .is_some_and(|d| d.covers(&destination.url));
+        if !own {
+            destinations.push(destination);
+        }
+    }
+    Ok(destinations)
+}
+
+/// A Tenant's provider, checked as far as the spec allows, and where its credential goes.
+pub struct Setup<'a> {
+    provider: Provider<'a>,
+    destinations: Vec<Destination>,
+}
+
+enum Provider<'a> {
     Scim(&'a ScimSpec),
     Graph(GraphSetup<'a>),
 }
@@ -111,30 +152,25 @@ impl GraphSetup<'_> {
 impl<'a> Setup<'a> {
     pub fn of(tenant: &'a TenantSpec) -> Result<Setup<'a>, ConnectError> {
         match (&tenant.directory.scim, &tenant.directory.msgraph) {
-            (Some(scim), None) => {
-                only_loopback_in_plain_http("spec.directory.scim.url", &scim.url)?;
-                Ok(Setup::Scim(scim))
-            }
+            (Some(scim), None) => Ok(Setup {
+                destinations: vec![checked_destination("spec.directory.scim.url", &scim.url)?],
+                provider: Provider::Scim(scim),
+            }),
             (None, Some(graph)) => {
-                let overrides = graph.endpoints.as_ref();
-                for (field, url) in [
-                    ("login", overrides.and_then(|e| e.login.as_deref())),
-                    ("graph", overrides.and_then(|e| e.graph.as_deref())),
-                ] {
-                    if let Some(url) = url {
-                        only_loopback_in_plain_http(&format!("spec.directory.msgraph.endpoints.{field}"), url)?;
-                    }
-                }
+                let destinations = graph_destinations(tenant.cloud, graph.endpoints.as_ref())?;
                 let anchor =
                     AnchorAttribute::of(graph.anchor_attribute.as_deref()).map_err(ConnectError::InvalidSpec)?;
                 let endpoints = Endpoints::resolve(tenant.cloud, graph.endpoints.as_ref())
                     .ok_or(ConnectError::UnsupportedCloud(tenant.cloud))?;
-                Ok(Setup::Graph(GraphSetup {
-                    spec: graph,
-                    tenant_id: &tenant.tenant_id,
-                    endpoints,
-                    anchor,
-                }))
+                Ok(Setup {
+                    provider: Provider::Graph(GraphSetup {
+                        spec: graph,
+                        tenant_id: &tenant.tenant_id,
+                        endpoints,
+                        anchor,
+                    }),
+                    destinations,
+                })
             }
             _ => Err(ConnectError::InvalidSpec(
                 "spec.directory must set exactly one of scim or msgraph".into(),
@@ -142,19 +178,25 @@ impl<'a> Setup<'a> {
         }
     }
 
+    /// Where the credential would be sent, each to be allowed by the Secret (Graph's own cloud
+    /// endpoints are not listed: they need no grant).
+    pub fn destinations(&self) -> &[Destination] {
+        &self.destinations
+    }
+
     /// The Secret key holding the credential.
     pub fn secret(&self) -> &'a SecretKeyRef {
-        match self {
-            Setup::Scim(scim) => &scim.auth.bearer_token_secret_ref,
-            Setup::Graph(graph) => &graph.spec.client_secret_ref,
+        match &self.provider {
+            Provider::Scim(scim) => &scim.auth.bearer_token_secret_ref,
+            Provider::Graph(graph) => &graph.spec.client_secret_ref,
         }
     }
 
     /// The connection test of the Tenant controller; the capabilities the directory announced.
     pub async fn probe(&self, clients: &Clients, secret: &str) -> Result<Capabilities, ProbeError> {
-        match self {
-            Setup::Scim(scim) => super::scim::probe(&clients.http, &scim.url, secret).await,
-            Setup::Graph(graph) => super::msgraph::probe(&graph.client(clients, secret)).await,
+        match &self.provider {
+            Provider::Scim(scim) => super::scim::probe(&clients.http, &scim.url, secret).await,
+            Provider::Graph(graph) => super::msgraph::probe(&graph.client(clients, secret)).await,
         }
     }
 
@@ -165,8 +207,8 @@ impl<'a> Setup<'a> {
         secret: &str,
         capabilities: Capabilities,
     ) -> Result<Box<dyn Directory>, ConnectError> {
-        match self {
-            Setup::Scim(scim) => {
+        match &self.provider {
+            Provider::Scim(scim) => {
                 let key = format!("scim {}", scim.url.trim_end_matches('/'));
                 let budget = clients.budgets.of(&key, limit(scim.max_concurrency));
                 ScimClient::new(clients.http.clone(), &scim.url, secret, capabilities, scim.soft_delete)
@@ -175,7 +217,7 @@ impl<'a> Setup<'a> {
                         ConnectError::AuthenticationFailed("the token is not a valid HTTP header value".into())
                     })
             }
-            Setup::Graph(graph) => {
+            Provider::Graph(graph) => {
                 let key = format!(
                     "graph {} {}",
                     graph.endpoints.graph,
@@ -190,9 +232,9 @@ impl<'a> Setup<'a> {
 
     /// A Graph client (for the policy push), when this is a Graph tenant.
     pub fn graph_client(&self, clients: &Clients, secret: &str) -> Option<GraphClient> {
-        match self {
-            Setup::Graph(graph) => Some(graph.client(clients, secret)),
-            Setup::Scim(_) => None,
+        match &self.provider {
+            Provider::Graph(graph) => Some(graph.client(clients, secret)),
+            Provider::Scim(_) => None,
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod body;
 pub mod budget;
 pub mod connect;
+pub mod destination;
 pub mod directory;
 #[cfg(test)]
 pub mod hostile;

@@ -25,10 +25,16 @@ def check(name, ok, detail=""):
     print(f"ok   {name}")
 
 
-def render(values=None):
+def render_files(values=None):
     chart = helm_python.Chart.load(chart_dir)
+    return chart.render(values or {}, name="xtsync", namespace=namespace, is_install=True)
+
+
+def render(values=None):
     docs = []
-    for path, text in chart.render(values or {}, name="xtsync", namespace=namespace, is_install=True).items():
+    for path, text in render_files(values).items():
+        if path.endswith("NOTES.txt"):  # shown to whoever installs, not applied
+            continue
         for doc in yaml.safe_load_all(text):
             if doc:
                 docs.append(doc)
@@ -38,6 +44,9 @@ def render(values=None):
 report = helm_python.lint(chart_dir, strict=True)
 errors = [m for m in report["messages"] if m["severity"] >= 2] + report.get("errors", [])
 check("helm lint --strict", not errors, errors)
+
+notes = next((t for p, t in render_files().items() if p.endswith("NOTES.txt")), "")
+check("NOTES.txt carries the credentials upgrade note", "kubectl annotate secret" in notes and "xtsync.io/credentials-for" in notes, notes)
 
 docs = render()
 kinds = sorted(d["kind"] for d in docs)

@@ -1,6 +1,7 @@
 //! End-to-end tests against a real kube-apiserver + etcd and a real scim2-server.
 //! One test per rule of DESIGN.md §3 rules 1–2 and per controller behaviour.
 
+mod credentials;
 #[path = "../fake_graph/mod.rs"]
 mod fake_graph;
 #[path = "../fault_rules.rs"]
@@ -239,7 +240,8 @@ async fn tenant_not_ready_when_missing_or_unauthenticated() {
         "{}",
         c.message
     );
-    t.apply(&manifests::scim_secret("contoso")).await;
+    t.apply(&manifests::scim_secret("contoso", &t.scim_url("contoso")))
+        .await;
     let c = wait_condition(
         &t.api::<SyncConfiguration>(),
         "contoso-to-fabrikam",
@@ -251,8 +253,13 @@ async fn tenant_not_ready_when_missing_or_unauthenticated() {
     assert_eq!(c.reason, ReadyReason::TenantNotReady.as_str());
 
     // A wrong token: the Tenant says AuthenticationFailed, the configuration says which tenant.
-    t.apply(&manifests::secret("fabrikam-scim", "token", "wrong-token"))
-        .await;
+    t.apply(&manifests::secret(
+        "fabrikam-scim",
+        "token",
+        "wrong-token",
+        &[&t.scim_url("fabrikam")],
+    ))
+    .await;
     t.apply(&manifests::scim_tenant(&t, "fabrikam", FABRIKAM, "Global"))
         .await;
     let tc = wait_ready(
@@ -301,7 +308,7 @@ async fn tenant_reports_missing_secret_and_unreachable_directory() {
     .await;
     assert!(c.message.contains("Secret 'absent' not found"), "{}", c.message);
 
-    t.apply(&manifests::scim_secret("down")).await;
+    t.apply(&manifests::scim_secret("down", "http://127.0.0.1:9/v2")).await;
     let down = manifests::scim_tenant_at("down", FABRIKAM, "Global", "http://127.0.0.1:9/v2");
     t.apply(&down).await;
     let c = wait_ready(&t.api::<Tenant>(), "down", "False", TenantReadyReason::Unreachable).await;
@@ -321,7 +328,8 @@ async fn fixing_a_secret_makes_the_tenant_ready_at_once() {
         TenantReadyReason::SecretNotFound,
     )
     .await;
-    t.apply(&manifests::scim_secret("contoso")).await;
+    t.apply(&manifests::scim_secret("contoso", &t.scim_url("contoso")))
+        .await;
     wait_ready(&t.api::<Tenant>(), "contoso", "True", TenantReadyReason::Connected).await;
 }
 
@@ -868,6 +876,12 @@ fn for_the_tests(object: &mut serde_json::Value, private_scim: &str, graph: &str
     }
     if let Some(secret) = object.pointer_mut("/stringData/client-secret") {
         *secret = json!(manifests::GRAPH_SECRET);
+        // The cloud's own endpoints need no annotation; the fake's do.
+        object["metadata"]["annotations"] = json!({ "xtsync.io/credentials-for": graph });
+    }
+    if let Some(allowed) = object.pointer_mut("/metadata/annotations/xtsync.io~1credentials-for") {
+        let moved = allowed.as_str().map(|a| a.replace(DEMO_SCIM, private_scim));
+        *allowed = json!(moved.expect("the annotation is a string"));
     }
     // `pointer_mut`, not indexing: indexing a missing field would add it.
     if let Some(url) = object.pointer_mut("/spec/directory/scim/url") {
@@ -983,7 +997,7 @@ async fn a_secret_without_the_credentials_label_is_never_sent() {
     // Trust #11: whoever may create Tenants could send any Secret of the namespace anywhere.
     let mut t = TestNs::new("secret-label").await;
     t.start_controllers(|_| {});
-    let mut unlabelled = manifests::scim_secret("contoso");
+    let mut unlabelled = manifests::scim_secret("contoso", &t.scim_url("contoso"));
     unlabelled["metadata"]
         .as_object_mut()
         .expect("metadata")
@@ -1000,7 +1014,8 @@ async fn a_secret_without_the_credentials_label_is_never_sent() {
     assert!(c.message.contains("xtsync.io/credentials"), "{}", c.message);
     assert!(t.scim_reads("contoso").is_empty(), "nothing was sent to the directory");
     // Labelling it is the opt-in: the Tenant is checked again at once.
-    t.apply(&manifests::scim_secret("contoso")).await;
+    t.apply(&manifests::scim_secret("contoso", &t.scim_url("contoso")))
+        .await;
     wait_ready(&t.api::<Tenant>(), "contoso", "True", TenantReadyReason::Connected).await;
 }
 
@@ -1008,7 +1023,8 @@ async fn a_secret_without_the_credentials_label_is_never_sent() {
 async fn plain_http_is_refused_for_hosts_other_than_loopback() {
     let mut t = TestNs::new("plain-http").await;
     t.start_controllers(|_| {});
-    t.apply(&manifests::scim_secret("remote")).await;
+    t.apply(&manifests::scim_secret("remote", "http://scim.example.com/v2"))
+        .await;
     t.apply(&manifests::scim_tenant_at(
         "remote",
         CONTOSO,

@@ -79,18 +79,24 @@ pub fn merge(object: &mut Value, extra: Value) {
     }
 }
 
-/// A directory credential Secret, labelled as DESIGN.md §2 asks.
-pub fn secret(name: &str, key: &str, value: &str) -> Value {
-    json!({
+/// A directory credential Secret: labelled as directory credentials, and annotated with the
+/// URL prefixes it may be sent to (none: no annotation).
+pub fn secret(name: &str, key: &str, value: &str, credentials_for: &[&str]) -> Value {
+    let mut secret = json!({
         "apiVersion": "v1", "kind": "Secret",
         "metadata": { "name": name, "labels": { "xtsync.io/credentials": "true" } },
         "stringData": { key: value },
-    })
+    });
+    if !credentials_for.is_empty() {
+        secret["metadata"]["annotations"] = json!({ "xtsync.io/credentials-for": credentials_for.join(",") });
+    }
+    secret
 }
 
-/// The Secret `<tenant>-scim` holding the test scim2-server's token, as `scim_tenant` names it.
-pub fn scim_secret(tenant: &str) -> Value {
-    secret(&format!("{tenant}-scim"), "token", SCIM_TOKEN)
+/// The Secret `<tenant>-scim` holding the test scim2-server's token, as `scim_tenant` names it,
+/// allowed to be sent to `url` (the Tenant's).
+pub fn scim_secret(tenant: &str, url: &str) -> Value {
+    secret(&format!("{tenant}-scim"), "token", SCIM_TOKEN, &[url])
 }
 
 /// A SCIM Tenant `name` at `url` whose token lives in Secret `<name>-scim`. An empty cloud
@@ -123,7 +129,7 @@ pub fn scim_tenant(t: &TestNs, name: &str, tenant_id: &str, cloud: &str) -> Valu
 /// instead of the scim2-server itself.
 pub fn scim_tenant_via(t: &TestNs, name: &str, tenant_id: &str, base: &str) -> Manifests {
     let url = t.scim_url(name).replacen(&t.env.scim_base, base, 1);
-    Manifests::of([scim_secret(name), scim_tenant_at(name, tenant_id, "", &url)])
+    Manifests::of([scim_secret(name, &url), scim_tenant_at(name, tenant_id, "", &url)])
 }
 
 /// Tenants with their Secrets.
@@ -131,7 +137,7 @@ pub fn tenants_with(t: &TestNs, tenants: &[(&str, &str, &str)]) -> Manifests {
     Manifests::of(
         tenants
             .iter()
-            .flat_map(|(name, id, cloud)| [scim_secret(name), scim_tenant(t, name, id, cloud)]),
+            .flat_map(|(name, id, cloud)| [scim_secret(name, &t.scim_url(name)), scim_tenant(t, name, id, cloud)]),
     )
 }
 
@@ -239,5 +245,9 @@ pub fn graph_tenant(name: &str, tenant_id: &str, cloud: &str, endpoints: Option<
     if let Some(base) = endpoints {
         tenant["spec"]["directory"]["msgraph"]["endpoints"] = json!({ "login": base, "graph": base });
     }
-    Manifests::of([secret(&format!("{name}-graph"), "client-secret", GRAPH_SECRET), tenant])
+    let allowed: Vec<&str> = endpoints.into_iter().collect();
+    Manifests::of([
+        secret(&format!("{name}-graph"), "client-secret", GRAPH_SECRET, &allowed),
+        tenant,
+    ])
 }

@@ -86,6 +86,36 @@ kubectl wait --for=condition=Ready=false --timeout=30s syncconfig/fabrikam-to-co
 step kubectl get syncconfig -o wide
 step kubectl get syncconfig fabrikam-to-contoso -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}{"\n"}'
 
+echo; echo "# A Secret is sent only where its annotation xtsync.io/credentials-for allows. One without it,"
+echo "# as Secrets had before that annotation existed:"
+unallowed=$(cat <<'YAML'
+apiVersion: v1
+kind: Secret
+metadata: { name: northwind-scim, labels: { xtsync.io/credentials: "true" } }
+stringData: { token: demo-token }
+---
+apiVersion: xtsync.io/v1alpha1
+kind: Tenant
+metadata: { name: northwind }
+spec:
+  tenantId: 3f0c7d5e-1b2a-4c3d-8e9f-a0b1c2d3e4f5
+  directory:
+    scim:
+      url: http://127.0.0.1:18080/northwind/v2
+      auth: { bearerTokenSecretRef: { name: northwind-scim, key: token } }
+YAML
+)
+printf '%s\n' "$unallowed"
+printf '%s\n' "$unallowed" | kubectl apply -f - >/dev/null
+kubectl wait --for=condition=Ready=false --timeout=30s tenant/northwind >/dev/null
+ready_message() { kubectl get tenant northwind -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}'; }
+step kubectl get tenant northwind -o wide
+echo; echo "# Its message (nothing was sent):"; ready_message; echo
+echo; echo "# The message ends with the command that allows this Tenant; run it:"
+read -r -a allow <<<"$(ready_message | sed -n 's/.*allow it with: //p')"
+step "${allow[@]}"
+step kubectl wait --for=condition=Ready --timeout=30s tenant/northwind
+
 if [ "${DEMO_KEEP:-}" = 1 ]; then
   echo; echo "Still running. In another shell: export KUBECONFIG=$KUBECONFIG; kubectl get xtsync. Ctrl-C stops."
   wait

@@ -146,7 +146,7 @@ fn credential<'a>(manifests: &Manifests, tenant: &'a Tenant) -> Result<(Setup<'a
         .secrets
         .iter()
         .find(|s| s.namespace().as_deref() == Some(ns.as_str()) && s.name_any() == setup.secret().name);
-    let value = key_of(secret, &ns, setup.secret())?;
+    let value = key_of(secret, &ns, &setup)?;
     Ok((setup, value))
 }
 
@@ -182,3 +182,6 @@ where
     }
     writer.as_reader()
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,13 +1,15 @@
 //! Reading credentials. Secrets are read only from the referrer's own namespace and only when
-//! they opt in with the label `xtsync.io/credentials: "true"` (as Argo CD's Secrets do): who may
-//! create a Tenant cannot make xtsync send just any Secret to a host of their choice. A value
-//! never leaves this module except to authenticate: it is not logged, evented or stored.
+//! they opt in with the label `xtsync.io/credentials: "true"` (as Argo CD's Secrets do), and
+//! only for the URLs their annotation `xtsync.io/credentials-for` lists: who may create a
+//! Tenant cannot make xtsync send just any Secret to a host of their choice. A value never
+//! leaves this module except to authenticate: it is not logged, evented or stored.
+
+mod allowed;
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, Client};
 
-use crate::api::{CREDENTIALS_LABEL, SecretKeyRef};
-use crate::providers::ConnectError;
+use crate::providers::{ConnectError, Setup};
 
 /// Why a Secret cannot be used (a message for a condition).
 #[derive(Debug, thiserror::Error)]
@@ -28,33 +30,31 @@ impl From<SecretProblem> for ConnectError {
     }
 }
 
-/// The value of one key, or why it cannot be used. The outer error is the API call's (retry).
+/// The credential of a Tenant set up as `setup`, or why it cannot be used. The outer error is
+/// the API call's (retry).
 pub async fn read_key(
     client: &Client,
     ns: &str,
-    key_ref: &SecretKeyRef,
+    setup: &Setup<'_>,
 ) -> Result<Result<String, SecretProblem>, kube::Error> {
     let secret = Api::<Secret>::namespaced(client.clone(), ns)
-        .get_opt(&key_ref.name)
+        .get_opt(&setup.secret().name)
         .await?;
-    Ok(key_of(secret.as_ref(), ns, key_ref))
+    Ok(key_of(secret.as_ref(), ns, setup))
 }
 
-/// The value of one key of `secret` (the Secret named by `key_ref`, if it exists), or why it
-/// cannot be used: only a Secret labelled as directory credentials is.
-pub fn key_of(secret: Option<&Secret>, ns: &str, key_ref: &SecretKeyRef) -> Result<String, SecretProblem> {
+/// The credential `setup` names, from `secret` (the Secret it names, if it exists), or why it
+/// cannot be used: only a Secret labelled as directory credentials and allowed to go where
+/// `setup` would send it is, and it is judged before its value is looked at.
+pub fn key_of(secret: Option<&Secret>, ns: &str, setup: &Setup<'_>) -> Result<String, SecretProblem> {
+    let key_ref = setup.secret();
     let name = &key_ref.name;
     let Some(secret) = secret else {
         return Err(SecretProblem::NotFound(format!(
             "Secret '{name}' not found in namespace '{ns}'"
         )));
     };
-    let labels = secret.metadata.labels.as_ref();
-    if labels.and_then(|l| l.get(CREDENTIALS_LABEL)).map(String::as_str) != Some("true") {
-        return Err(SecretProblem::NotAllowed(format!(
-            "Secret '{name}' lacks the label {CREDENTIALS_LABEL}: \"true\"; xtsync uses only Secrets labelled as directory credentials, and sent nothing"
-        )));
-    }
+    allowed::check(secret, ns, setup.destinations()).map_err(SecretProblem::NotAllowed)?;
     let value = secret
         .data
         .as_ref()
@@ -79,3 +79,6 @@ pub fn key_of(secret: Option<&Secret>, ns: &str, key_ref: &SecretKeyRef) -> Resu
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests;
