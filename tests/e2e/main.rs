@@ -470,7 +470,7 @@ async fn one_pair_of_directories_one_configuration_claimed_only_by_one_that_coul
     // Another Tenant object for fabrikam's directory, under another tenant id.
     let alias_url = format!("{}/", t.scim_url("fabrikam"));
     t.apply(&manifests::Manifests::of([
-        manifests::scim_secret("fabrikam-alias"),
+        manifests::scim_secret("fabrikam-alias", &alias_url),
         manifests::scim_tenant_at("fabrikam-alias", "0a0a0a0a-0b0b-0c0c-0d0d-0e0e0e0e0e0e", "", &alias_url),
     ]))
     .await;

@@ -65,7 +65,7 @@ async fn plan_never_sends_a_secret_where_its_annotation_does_not_allow() {
     std::fs::write(&file, manifests_at(&base)).expect("manifests written");
     let manifests = Manifests::load(&[file]).expect("manifests load");
 
-    let plans = plan(&manifests, &Clients::default()).await;
+    let plans = plan(&manifests, &Clients::new().expect("clients")).await;
     accepting.abort();
 
     let (reason, message) = plans[0].closed.clone().expect("no cycle would run");
