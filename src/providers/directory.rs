@@ -38,6 +38,11 @@ pub trait Directory: Send + Sync {
     /// this evidence (rule 8): offset paging can miss users and still look complete.
     async fn confirm_gone(&self, ids: &[String]) -> Result<HashSet<String>, DirectoryError>;
 
+    /// These users as a direct read of each finds them (SCIM `GET /Users/{id}`, Graph
+    /// `GET /users/{id}`); a user the directory answers 404 for is left out. Any other failure
+    /// fails the whole read.
+    async fn read_users(&self, ids: &[String]) -> Result<Vec<User>, DirectoryError>;
+
     /// Ids of the members of the named groups (by displayName, or by id).
     async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError>;
 

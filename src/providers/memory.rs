@@ -35,6 +35,10 @@ pub enum Request {
     ConfirmGone {
         ids: Vec<String>,
     },
+    /// Direct reads of users, by sorted id.
+    ReadUsers {
+        ids: Vec<String>,
+    },
     Create {
         user_name: String,
     },
@@ -404,6 +408,14 @@ impl Directory for MemoryDirectory {
             .filter(|id| !state.users.contains_key(*id))
             .cloned()
             .collect())
+    }
+
+    async fn read_users(&self, ids: &[String]) -> Result<Vec<User>, DirectoryError> {
+        let mut state = self.state();
+        let mut sorted = ids.to_vec();
+        sorted.sort();
+        state.read(Request::ReadUsers { ids: sorted })?;
+        Ok(ids.iter().filter_map(|id| state.users.get(id)).cloned().collect())
     }
 
     async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError> {

@@ -26,6 +26,11 @@ use crate::providers::{Directory, DirectoryError};
 /// email is sent) but the API requires it.
 const REDIRECT_URL: &str = "https://myapps.microsoft.com";
 
+/// A Graph object id is a GUID.
+pub(super) fn is_object_id(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+}
+
 pub struct GraphDirectory {
     pub(super) client: GraphClient,
     anchor: AnchorAttribute,
@@ -310,36 +315,30 @@ impl Directory for GraphDirectory {
         .await
     }
 
-    async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError> {
-        let mut members = HashSet::new();
-        for group in groups {
-            let filter = format!("displayName eq {}", odata_literal(group));
-            let url = self.url("/groups", &[("$select", "id"), ("$filter", &filter)])?;
-            let (found, _) = self.client.list_all(&url, false).await?;
-            let mut ids: Vec<String> = found
-                .iter()
-                .filter_map(|g| g.get("id").and_then(Value::as_str).map(str::to_owned))
-                .collect();
-            if ids.is_empty() {
-                ids.push(group.clone());
-            }
-            for id in ids {
-                let url = self.url(
-                    &format!("/groups/{id}/transitiveMembers/microsoft.graph.user"),
-                    &[("$select", "id"), ("$top", "999")],
-                )?;
-                match self.client.list_all(&url, false).await {
-                    Ok((values, _)) => members.extend(
-                        values
-                            .iter()
-                            .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_owned)),
-                    ),
-                    Err(DirectoryError::NotFound) => tracing::info!(group, "assigned group not found in the source"),
-                    Err(e) => return Err(e),
-                }
+    async fn read_users(&self, ids: &[String]) -> Result<Vec<User>, DirectoryError> {
+        // An id that is no object id names no user, and is not sent as a path.
+        let reads = ids
+            .iter()
+            .filter(|id| is_object_id(id))
+            .map(|id| BatchRequest {
+                method: Method::GET,
+                url: format!("/users/{id}?$select={SELECT}&$expand={EXPAND_MANAGER}"),
+                body: None,
+            })
+            .collect();
+        let mut found = Vec::new();
+        for read in self.run(reads).await {
+            match read {
+                Ok(value) => found.push(value),
+                Err(DirectoryError::NotFound) => {}
+                Err(e) => return Err(e),
             }
         }
-        Ok(members)
+        self.users(&found, false)
+    }
+
+    async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError> {
+        self.assigned_members(groups).await
     }
 
     async fn create_users(&self, users: &[Attributes]) -> Vec<Result<String, DirectoryError>> {

@@ -15,7 +15,7 @@ use crate::providers::msgraph::{Credentials, Endpoints};
 use crate::providers::{Directory, DirectoryError};
 
 /// A client of the fake Graph at `base` (login and Graph endpoints alike).
-fn client_of(base: &str) -> GraphClient {
+pub(super) fn client_of(base: &str) -> GraphClient {
     let overrides = GraphEndpoints {
         login: Some(base.to_owned()),
         graph: Some(base.to_owned()),
@@ -29,7 +29,7 @@ fn client_of(base: &str) -> GraphClient {
     GraphClient::new(crate::providers::http_client(), endpoints, credentials, Arc::default())
 }
 
-fn token() -> Answer {
+pub(super) fn token() -> Answer {
     Answer::json(
         200,
         json!({ "access_token": "t", "expires_in": 3600, "token_type": "Bearer" }),

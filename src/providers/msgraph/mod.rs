@@ -14,6 +14,8 @@ mod invited;
 pub mod policy;
 pub mod probe;
 pub mod resource;
+#[cfg(test)]
+mod scope_tests;
 
 pub use auth::{Credentials, TokenCache};
 pub use client::GraphClient;

@@ -348,6 +348,29 @@ impl Directory for ScimClient {
         .await
     }
 
+    async fn read_users(&self, ids: &[String]) -> Result<Vec<User>, DirectoryError> {
+        let reads: Vec<BoxFuture<'_, Result<Option<User>, DirectoryError>>> = ids
+            .iter()
+            .map(|id| {
+                async move {
+                    match self.get_resource(id).await {
+                        Ok(found) => resource::to_user(&found).map(Some).ok_or_else(|| {
+                            DirectoryError::InvalidResponse(format!("user {id} was answered without an id"))
+                        }),
+                        Err(DirectoryError::NotFound) => Ok(None),
+                        Err(e) => Err(e),
+                    }
+                }
+                .boxed()
+            })
+            .collect();
+        let mut users = Vec::new();
+        for read in crate::providers::in_input_order(reads, self.pacer.limit()).await {
+            users.extend(read?);
+        }
+        Ok(users)
+    }
+
     /// The groups are read at once, up to the directory's limit: an assignment of a hundred
     /// groups is a hundred reads.
     async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError> {

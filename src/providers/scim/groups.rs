@@ -77,6 +77,16 @@ fn patch(operations: Vec<Value>) -> Value {
 }
 
 impl ScimClient {
+    /// `/Groups/{id}`, the id one path segment however it is spelled.
+    pub(super) fn group_url(&self, id: &str) -> Result<String, DirectoryError> {
+        let mut url = reqwest::Url::parse(&format!("{}/Groups", self.base))
+            .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
+        url.path_segments_mut()
+            .map_err(|()| DirectoryError::InvalidResponse("the base URL cannot hold a path".into()))?
+            .push(id);
+        Ok(url.into())
+    }
+
     /// Every group with its members; a listing that cannot be shown complete fails.
     pub(super) async fn groups(&self) -> Result<Vec<TargetGroup>, DirectoryError> {
         Ok(self.groups_since(None).await?.groups)

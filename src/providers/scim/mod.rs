@@ -10,6 +10,8 @@ mod incremental_tests;
 pub mod listing;
 mod reads;
 pub mod resource;
+#[cfg(test)]
+mod scope_tests;
 mod watermark;
 
 pub use client::{ScimClient, concurrency};

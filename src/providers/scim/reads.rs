@@ -133,12 +133,26 @@ impl ScimClient {
             .and_then(Value::as_array)
             .cloned()
             .ok_or_else(|| incomplete(format!("the group search for '{group}' has no Resources")))?;
-        let group_resource = match found.as_slice() {
-            [one] => one.clone(),
-            [] => match self
-                .send(Method::GET, &format!("{}/Groups/{group}", self.base), None, None)
-                .await
-            {
+        // Only groups that carry the name (a server may ignore the filter), and all of them
+        // (a server may answer with a first page of its own size).
+        let named: Vec<&Value> = found
+            .iter()
+            .filter(|g| {
+                g.get("displayName")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| n.eq_ignore_ascii_case(group))
+            })
+            .collect();
+        let total = page.get("totalResults").and_then(Value::as_u64).unwrap_or(0);
+        if total > found.len() as u64 {
+            return Err(incomplete(format!(
+                "the group search for '{group}' answered {total} results but listed {}",
+                found.len()
+            )));
+        }
+        let group_resource = match named.as_slice() {
+            [one] => (*one).clone(),
+            [] => match self.send(Method::GET, &self.group_url(group)?, None, None).await {
                 Ok((_, g)) => g,
                 Err(DirectoryError::NotFound) => {
                     return Err(incomplete(format!(
@@ -147,7 +161,12 @@ impl ScimClient {
                 }
                 Err(e) => return Err(e),
             },
-            _ => return Err(incomplete(format!("several groups are named '{group}'"))),
+            several => {
+                return Err(incomplete(format!(
+                    "{} source groups are named '{group}' in scope.groups; name one by its id",
+                    several.len()
+                )));
+            }
         };
         let members = group_resource
             .get("members")
