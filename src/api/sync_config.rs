@@ -298,6 +298,10 @@ pub struct SyncConfigurationStatus {
     /// Group provisioning: where the next read of changed source groups starts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups_watermark: Option<String>,
+    /// A digest of the members of `scope.groups` the last cycle read: an Incremental cycle that
+    /// reads other members provisions who joined and deprovisions who left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_members_digest: Option<String>,
     /// When the last Initial (full) cycle completed; full cycles recur to catch deletions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_full_sync_time: Option<Time>,

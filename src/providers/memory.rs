@@ -69,6 +69,8 @@ pub struct Faults {
     pub reads: Option<FaultKind>,
     /// Group membership reads fail.
     pub groups: Option<FaultKind>,
+    /// Direct reads of users (`read_users`) fail.
+    pub user_reads: Option<FaultKind>,
     /// Every write fails.
     pub writes: Option<FaultKind>,
     /// Writes of these userNames (creations) or ids (updates, deprovisionings) fail.
@@ -178,6 +180,12 @@ impl MemoryDirectory {
         let clock = state.clock;
         state.users.remove(id);
         state.removed.push((clock, id.to_owned()));
+    }
+
+    /// Deletes a user for good, as a directory without a feed of deletions does (SCIM): only
+    /// a full or a direct read shows her gone.
+    pub fn forget(&self, id: &str) {
+        self.state().users.remove(id);
     }
 
     pub fn set_group(&self, name: &str, members: &[&str]) {
@@ -415,6 +423,9 @@ impl Directory for MemoryDirectory {
         let mut sorted = ids.to_vec();
         sorted.sort();
         state.read(Request::ReadUsers { ids: sorted })?;
+        if let Some(fault) = state.faults.user_reads {
+            return Err(fault.error());
+        }
         Ok(ids.iter().filter_map(|id| state.users.get(id)).cloned().collect())
     }
 
