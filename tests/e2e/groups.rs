@@ -401,3 +401,61 @@ async fn a_group_leaving_scope_counts_toward_the_deletion_threshold() {
         Some(0)
     );
 }
+
+#[tokio::test]
+async fn scope_follows_group_membership_in_incremental_cycles() {
+    // scim2-server changes a group's meta.lastModified on PATCH but not its members': a user
+    // who joins or leaves Sales is not among the users changed since the watermark.
+    let (t, alice, bob) = with_alice_and_bob("groups-scope-follows").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    let sales = contoso.add_group("Sales", &[alice.as_str()]).await;
+    let spec = json!({
+        "interval": "10s",
+        "scope": { "mode": "AssignedUsersAndGroups", "groups": ["Sales"] },
+    });
+    let status = cycle(&t, &manifests::sync_config(CONFIG, "contoso", "fabrikam", spec)).await;
+    assert!(fabrikam.user_named("alice@contoso.com").await.is_some());
+    assert!(
+        fabrikam.user_named("bob@contoso.com").await.is_none(),
+        "bob is not assigned"
+    );
+
+    contoso
+        .patch_group(
+            &sales,
+            json!([{ "op": "add", "path": "members", "value": [{ "value": bob }] }]),
+        )
+        .await;
+    let status = next_incremental(&t, &completed(&status)).await;
+    assert_eq!(
+        status.last_cycle.as_ref().map(|l| l.created),
+        Some(1),
+        "the Incremental cycle provisions bob: {:?}",
+        status.last_cycle
+    );
+    let there = fabrikam.user_named("bob@contoso.com").await.expect("bob provisioned");
+    assert_eq!(there["active"], true);
+
+    contoso
+        .patch_group(
+            &sales,
+            json!([{ "op": "remove", "path": format!("members[value eq \"{bob}\"]") }]),
+        )
+        .await;
+    let status = next_incremental(&t, &completed(&status)).await;
+    assert_eq!(
+        status.last_cycle.as_ref().map(|l| l.deprovisioned),
+        Some(1),
+        "the Incremental cycle deprovisions bob: {:?}",
+        status.last_cycle
+    );
+    let gone = fabrikam.user_named("bob@contoso.com").await.expect("bob, deactivated");
+    assert_eq!(gone["active"], false);
+    assert_eq!(
+        fabrikam
+            .user_named("alice@contoso.com")
+            .await
+            .map(|a| a["active"].clone()),
+        Some(json!(true))
+    );
+}
