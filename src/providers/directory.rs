@@ -46,6 +46,13 @@ pub trait Directory: Send + Sync {
     /// Ids of the members of the named groups (by displayName, or by id).
     async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError>;
 
+    /// `group_members`, with the members of the groups nested in them, at any depth (for
+    /// `groupProvisioning.membership: Transitive`). By default `group_members`: Graph reads
+    /// `transitiveMembers` for both.
+    async fn transitive_group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError> {
+        self.group_members(groups).await
+    }
+
     /// Creates users; one result (the new id) per input, in order. Providers may batch.
     async fn create_users(&self, users: &[Attributes]) -> Vec<Result<String, DirectoryError>>;
 

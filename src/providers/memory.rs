@@ -437,12 +437,15 @@ impl Directory for MemoryDirectory {
         if let Some(fault) = state.faults.groups {
             return Err(fault.error());
         }
-        Ok(groups
-            .iter()
-            .filter_map(|g| state.groups.get(g))
-            .flatten()
-            .cloned()
-            .collect())
+        // As the providers: a group not found is a failed read, never an empty group.
+        let mut members = HashSet::new();
+        for group in groups {
+            let found = state.groups.get(group).ok_or_else(|| {
+                DirectoryError::InvalidResponse(format!("assigned group '{group}' not found in the source"))
+            })?;
+            members.extend(found.iter().cloned());
+        }
+        Ok(members)
     }
 
     async fn create_users(&self, users: &[Attributes]) -> Vec<Result<String, DirectoryError>> {

@@ -249,6 +249,23 @@ async fn nested_members_are_flattened_under_transitive_only() {
 }
 
 #[tokio::test]
+async fn transitive_membership_brings_the_members_of_nested_groups_into_scope() {
+    // scim2-server keeps member entries as sent: `{"value": id}`, no `type`, no `$ref`; Inner
+    // is known as a group by its id among the groups.
+    let (t, alice, bob) = with_alice_and_bob("groups-nested-scope").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    let inner = contoso.add_group("Inner", &[bob.as_str()]).await;
+    contoso.add_group("Outer", &[alice.as_str(), inner.as_str()]).await;
+    cycle(&t, &config("10s", &[], &["Outer"], "Transitive")).await;
+    let outer = fabrikam.group_named("Outer").await.expect("Outer");
+    assert_eq!(
+        members(&outer),
+        target_ids(&t, &["alice@contoso.com", "bob@contoso.com"]).await,
+        "bob, a member of the nested Inner, is provisioned and flattened in"
+    );
+}
+
+#[tokio::test]
 async fn the_gate_refuses_group_provisioning_the_target_does_not_allow() {
     let mut t = TestNs::new("groups-gate").await;
     t.start_controllers(|_| {});

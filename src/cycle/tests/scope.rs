@@ -182,3 +182,15 @@ mod membership {
         }
     }
 }
+
+#[tokio::test]
+async fn a_scope_group_that_names_no_group_fails_the_read_naming_it_and_writes_nothing() {
+    let pair = Pair::assigned(&[], &["Slaes"]);
+    pair.source.put(person("a1", "alice"));
+    pair.source.set_group("Sales", &["a1"]);
+    match pair.try_cycle(None, None).await {
+        Err(CycleError::SourceRead(e)) => assert!(e.to_string().contains("'Slaes'"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(pair.target.take_writes().is_empty());
+}

@@ -120,10 +120,10 @@ impl ScimClient {
         }
     }
 
-    /// The members of one assigned group, found by displayName or else by id. A group not
-    /// found, or one whose answer has no `members`, is a failed read, never an empty group:
+    /// The member entries of one assigned group, found by displayName or else by id. A group
+    /// not found, or one whose answer has no `members`, is a failed read, never an empty group:
     /// an empty group would deprovision everyone it assigned (Trust #3).
-    pub(super) async fn members_of(&self, group: &str) -> Result<Vec<String>, DirectoryError> {
+    pub(super) async fn members_of(&self, group: &str) -> Result<Vec<Value>, DirectoryError> {
         let filter = format!("displayName eq {}", literal(group));
         let url = reqwest::Url::parse_with_params(&format!("{}/Groups", self.base), &[("filter", filter.as_str())])
             .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
@@ -168,14 +168,7 @@ impl ScimClient {
                 )));
             }
         };
-        let members = group_resource
-            .get("members")
-            .and_then(Value::as_array)
-            .ok_or_else(|| incomplete(format!("group '{group}' was answered without its members")))?;
-        Ok(members
-            .iter()
-            .filter_map(|m| m.get("value").and_then(Value::as_str).map(str::to_owned))
-            .collect())
+        super::groups::member_entries(&group_resource, group)
     }
 }
 

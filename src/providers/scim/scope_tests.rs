@@ -53,3 +53,60 @@ async fn a_search_that_lists_fewer_groups_than_it_counts_fails_the_read() {
     let why = failure(scim.group_members(&["Sales".into()]).await);
     assert!(why.contains("'Sales'") && why.contains("2 results"), "{why}");
 }
+
+/// A source where `Outer` holds u1 and the group `inner` (by the entry `inner_entry`), and
+/// `inner` holds u2; the listing of every group shows `listed`.
+async fn nested(inner_entry: Value, listed: Value) -> super::ScimClient {
+    let outer = json!({ "id": "outer", "displayName": "Outer", "members": [{ "value": "u1" }, inner_entry] });
+    client(move |_, path| {
+        if path.starts_with("/Groups?filter=") {
+            Answer::json(200, json!({ "totalResults": 1, "Resources": [outer.clone()] }))
+        } else if path.starts_with("/Groups?") {
+            let count = listed.as_array().map_or(0, Vec::len);
+            Answer::json(
+                200,
+                json!({ "totalResults": count, "startIndex": 1, "itemsPerPage": count, "Resources": listed.clone() }),
+            )
+        } else if path == "/Groups/inner" {
+            Answer::json(200, group("inner", "Inner", &["u2"]))
+        } else {
+            Answer::json(404, json!({ "status": "404" }))
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn transitive_membership_follows_a_nested_group_known_only_by_its_id_among_the_groups() {
+    // As scim2-server keeps them: member entries with a value and nothing else.
+    let listed = json!([
+        group("outer", "Outer", &["u1", "inner"]),
+        group("inner", "Inner", &["u2"])
+    ]);
+    let scim = nested(json!({ "value": "inner" }), listed).await;
+    let members = scim.transitive_group_members(&["Outer".into()]).await.expect("read");
+    assert!(members.contains("u1") && members.contains("u2"), "{members:?}");
+    let direct = scim.group_members(&["Outer".into()]).await.expect("read");
+    assert!(!direct.contains("u2"), "Direct stays direct: {direct:?}");
+}
+
+#[tokio::test]
+async fn transitive_membership_follows_a_nested_group_known_by_its_ref_or_type() {
+    // The listing does not show `inner`: only the entry says it is a group.
+    for entry in [
+        json!({ "value": "inner", "$ref": "https://scim.contoso.example/v2/Groups/inner" }),
+        json!({ "value": "inner", "type": "Group" }),
+    ] {
+        let scim = nested(entry.clone(), json!([group("outer", "Outer", &["u1", "inner"])])).await;
+        let members = scim.transitive_group_members(&["Outer".into()]).await.expect("read");
+        assert!(members.contains("u2"), "{entry}: {members:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_nested_group_that_cannot_be_read_fails_the_read() {
+    let entry = json!({ "value": "gone", "type": "Group" });
+    let scim = nested(entry, json!([])).await;
+    let why = failure(scim.transitive_group_members(&["Outer".into()]).await);
+    assert!(why.contains("nested group gone not found"), "{why}");
+}
