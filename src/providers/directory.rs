@@ -170,6 +170,15 @@ impl PageSink {
     }
 }
 
+/// A group as a directory answered it (SCIM or Graph JSON) carries the displayName `name`,
+/// compared without regard to case as both directories' filters compare it.
+pub(crate) fn carries_name(group: &serde_json::Value, name: &str) -> bool {
+    group
+        .get("displayName")
+        .and_then(serde_json::Value::as_str)
+        .is_some_and(|n| n.eq_ignore_ascii_case(name))
+}
+
 /// Users the source reported deleted join the changed ones as deleted, inactive users: the plan
 /// deprovisions what they were provisioned as (rule 7).
 pub fn with_removed(mut users: Vec<User>, removed: &[String]) -> Vec<User> {

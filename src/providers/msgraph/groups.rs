@@ -22,7 +22,7 @@ use super::resource::odata_literal;
 use crate::engine::digest;
 use crate::engine::groups::{GroupChange, TargetGroup};
 use crate::providers::DirectoryError;
-use crate::providers::directory::GroupRead;
+use crate::providers::directory::{GroupRead, carries_name};
 
 /// Members one request may bind.
 const BIND_LIMIT: usize = 20;
@@ -117,11 +117,7 @@ impl GraphDirectory {
         // Only groups that carry the name: a peer that ignored the filter names no group.
         let named: Vec<&str> = found
             .iter()
-            .filter(|g| {
-                g.get("displayName")
-                    .and_then(Value::as_str)
-                    .is_some_and(|n| n.eq_ignore_ascii_case(entry))
-            })
+            .filter(|g| carries_name(g, entry))
             .filter_map(|g| g.get("id").and_then(Value::as_str))
             .collect();
         match named.as_slice() {

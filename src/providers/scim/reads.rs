@@ -9,6 +9,7 @@ use super::client::{ScimClient, literal};
 use super::listing::{Listed, Listing, Next, incomplete};
 use crate::engine::user::User;
 use crate::providers::DirectoryError;
+use crate::providers::directory::carries_name;
 
 /// Page size for reads (servers may return fewer; RFC 7644 §3.4.2.4).
 const PAGE_SIZE: usize = 1000;
@@ -135,14 +136,7 @@ impl ScimClient {
             .ok_or_else(|| incomplete(format!("the group search for '{group}' has no Resources")))?;
         // Only groups that carry the name (a server may ignore the filter), and all of them
         // (a server may answer with a first page of its own size).
-        let named: Vec<&Value> = found
-            .iter()
-            .filter(|g| {
-                g.get("displayName")
-                    .and_then(Value::as_str)
-                    .is_some_and(|n| n.eq_ignore_ascii_case(group))
-            })
-            .collect();
+        let named: Vec<&Value> = found.iter().filter(|g| carries_name(g, group)).collect();
         let total = page.get("totalResults").and_then(Value::as_u64).unwrap_or(0);
         if total > found.len() as u64 {
             return Err(incomplete(format!(
