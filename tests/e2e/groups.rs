@@ -342,7 +342,7 @@ pub(crate) async fn next_incremental(t: &TestNs, after: &jiff::Timestamp) -> Syn
     found().await.expect("incremental cycle")
 }
 
-fn completed(status: &SyncConfigurationStatus) -> jiff::Timestamp {
+pub(crate) fn completed(status: &SyncConfigurationStatus) -> jiff::Timestamp {
     status.last_cycle.as_ref().expect("a cycle").completion_time.0
 }
 
