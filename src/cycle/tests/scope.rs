@@ -158,6 +158,38 @@ mod membership {
     }
 
     #[tokio::test]
+    async fn users_who_leave_count_toward_the_deletion_threshold() {
+        let (mut pair, initial) = synced(&[], &["a1", "b1"]).await;
+        pair.rules.deprovision.threshold = 0;
+        pair.source.set_group("Sales", &[]);
+        let report = pair.after(&initial).await.expect("the cycle runs");
+        assert_eq!(report.deprovisioned, 0, "{report:?}");
+        assert_eq!(report.withheld_deprovisions.map(|h| h.count), Some(2));
+        assert!(active(&pair, "a1") && active(&pair, "b1"));
+    }
+
+    #[tokio::test]
+    async fn more_moved_users_than_direct_reads_allow_make_an_initial_cycle() {
+        let pair = Pair::assigned(&[], &["Sales"]);
+        let ids: Vec<String> = (0..=crate::cycle::membership::DIRECT_READS_UP_TO)
+            .map(|i| format!("n{i:04}"))
+            .collect();
+        for id in &ids {
+            pair.source.put(person(id, id));
+        }
+        pair.source.set_group("Sales", &[]);
+        let initial = pair.initial().await;
+        assert_eq!(initial.created, 0);
+        let members: Vec<&str> = ids.iter().map(String::as_str).collect();
+        pair.source.set_group("Sales", &members);
+        pair.source.take_log();
+        let report = pair.after(&initial).await.expect("the cycle runs");
+        assert!(report.full, "{report:?}");
+        assert_eq!(report.created as usize, ids.len());
+        assert!(pair.source.take_log().contains(&Request::ReadSource { since: None }));
+    }
+
+    #[tokio::test]
     async fn a_failed_read_of_the_group_or_of_the_user_deprovisions_no_one() {
         for faults in [
             Faults {
