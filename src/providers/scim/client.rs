@@ -170,9 +170,20 @@ impl ScimClient {
         })
     }
 
+    /// `{base}/{path}/{id}`, the id one path segment however it is spelled: an id read from
+    /// an anchor in the target is the target's to write, and never reaches another path.
+    pub(super) fn resource_url(&self, path: &str, id: &str) -> Result<String, DirectoryError> {
+        let mut url = reqwest::Url::parse(&format!("{}/{path}", self.base))
+            .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
+        url.path_segments_mut()
+            .map_err(|()| DirectoryError::InvalidResponse("the base URL cannot hold a path".into()))?
+            .push(id);
+        Ok(url.into())
+    }
+
     async fn get_resource(&self, id: &str) -> Result<Value, DirectoryError> {
         Ok(self
-            .send(Method::GET, &format!("{}/Users/{id}", self.base), None, None)
+            .send(Method::GET, &self.resource_url("Users", id)?, None, None)
             .await?
             .1)
     }

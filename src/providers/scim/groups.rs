@@ -162,7 +162,10 @@ impl ScimClient {
                     "more than {MAX_NESTED_GROUPS} nested groups"
                 )));
             }
-            let (_, group) = match self.send(Method::GET, &self.group_url(&id)?, None, None).await {
+            let (_, group) = match self
+                .send(Method::GET, &self.resource_url("Groups", &id)?, None, None)
+                .await
+            {
                 Ok(found) => found,
                 Err(DirectoryError::NotFound) => {
                     return Err(DirectoryError::InvalidResponse(format!(
@@ -174,16 +177,6 @@ impl ScimClient {
             pending.extend(member_entries(&group, &id)?);
         }
         Ok(members)
-    }
-
-    /// `/Groups/{id}`, the id one path segment however it is spelled.
-    pub(super) fn group_url(&self, id: &str) -> Result<String, DirectoryError> {
-        let mut url = reqwest::Url::parse(&format!("{}/Groups", self.base))
-            .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
-        url.path_segments_mut()
-            .map_err(|()| DirectoryError::InvalidResponse("the base URL cannot hold a path".into()))?
-            .push(id);
-        Ok(url.into())
     }
 
     /// Every group with its members; a listing that cannot be shown complete fails.

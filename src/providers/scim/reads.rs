@@ -121,8 +121,8 @@ impl ScimClient {
         }
     }
 
-    /// The member entries of one assigned group, found by displayName or else by id. A group
-    /// not found, or one whose answer has no `members`, is a failed read, never an empty group:
+    /// The members of one assigned group, found by displayName or else by id. A group not
+    /// found, or one whose answer has no `members`, is a failed read, never an empty group:
     /// an empty group would deprovision everyone it assigned (Trust #3).
     pub(super) async fn members_of(&self, group: &str) -> Result<Vec<Value>, DirectoryError> {
         let filter = format!("displayName eq {}", literal(group));
@@ -146,7 +146,10 @@ impl ScimClient {
         }
         let group_resource = match named.as_slice() {
             [one] => (*one).clone(),
-            [] => match self.send(Method::GET, &self.group_url(group)?, None, None).await {
+            [] => match self
+                .send(Method::GET, &self.resource_url("Groups", group)?, None, None)
+                .await
+            {
                 Ok((_, g)) => g,
                 Err(DirectoryError::NotFound) => {
                     return Err(incomplete(format!(

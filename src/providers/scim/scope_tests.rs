@@ -110,3 +110,21 @@ async fn a_nested_group_that_cannot_be_read_fails_the_read() {
     let why = failure(scim.transitive_group_members(&["Outer".into()]).await);
     assert!(why.contains("nested group gone not found"), "{why}");
 }
+
+#[tokio::test]
+async fn a_user_id_from_an_anchor_is_read_as_one_path_segment() {
+    // A target may write any anchor: its id part never leads a direct read elsewhere.
+    let (base, log) = crate::providers::hostile::serve(|_, _| Answer::json(404, json!({ "status": "404" }))).await;
+    let scim = super::ScimClient::new(
+        crate::providers::http_client(),
+        &base,
+        "t",
+        crate::api::tenant::Capabilities::default(),
+        crate::api::tenant::ScimSoftDelete::Deactivate,
+    )
+    .expect("client");
+    let found = scim.read_users(&["../Groups/g1?x=1".into()]).await.expect("read");
+    assert!(found.is_empty());
+    let requests = log.lock().map(|l| l.clone()).unwrap_or_default();
+    assert_eq!(requests, ["GET /Users/..%2FGroups%2Fg1%3Fx=1"]);
+}
