@@ -303,6 +303,11 @@ impl Directory for GraphDirectory {
     async fn confirm_gone(&self, ids: &[String]) -> Result<HashSet<String>, DirectoryError> {
         confirm_by_reads(ids, self.client.limit(), |id| {
             async move {
+                // An id that is no object id is not sent as a path; nor is it taken for gone:
+                // its user is skipped, never deprovisioned, on such evidence.
+                if !is_object_id(id) {
+                    return Ok(true);
+                }
                 let url = self.url(&format!("/users/{id}"), &[("$select", "id")])?;
                 match self.client.send(Method::GET, &url, None, false).await {
                     Ok(_) => Ok(true),

@@ -86,3 +86,27 @@ async fn a_listing_that_ignores_the_filter_names_only_the_group_that_carries_the
     let members = graph.group_members(&["Sales".into()]).await.expect("one group");
     assert_eq!(members, ["u1".to_owned(), "u2".to_owned()].into());
 }
+
+#[tokio::test]
+async fn an_id_from_an_anchor_that_is_no_object_id_is_never_sent_as_a_path() {
+    // A target may write any anchor; Graph object ids are GUIDs.
+    let (base, log) = hostile::serve(move |_, path| {
+        if path.contains("/oauth2/") {
+            token()
+        } else {
+            Answer::json(200, json!({ "id": "g1" }))
+        }
+    })
+    .await;
+    let anchor = AnchorAttribute::of(None).expect("default anchor");
+    let graph = GraphDirectory::new(client_of(&base), anchor, true);
+    let odd = "../groups/g1".to_owned();
+    let gone = graph.confirm_gone(std::slice::from_ref(&odd)).await.expect("read");
+    assert!(
+        gone.is_empty(),
+        "not confirmed gone: it is skipped, never deprovisioned"
+    );
+    assert!(graph.read_users(&[odd]).await.expect("read").is_empty());
+    let sent = log.lock().map(|l| l.clone()).unwrap_or_default();
+    assert!(sent.iter().all(|r| r.contains("/oauth2/")), "{sent:?}");
+}
