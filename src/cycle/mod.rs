@@ -1,7 +1,8 @@
 //! One sync cycle over two `Directory`s: read → plan → apply (DESIGN.md §3 rules 3–9). Knows
 //! nothing of Kubernetes: the controller decides when a cycle runs and writes what it reports.
 //!
-//! `read` (assignments, target look-ups) → `pass`: each source page → `engine::plan` (pure) →
+//! `read` (assignments, target look-ups; in an Incremental cycle, `membership`: who joined or
+//! left the assigned groups) → `pass`: each source page → `engine::plan` (pure) →
 //! `apply` (writes, counted into a `report`) while the next page is read; then the
 //! deprovisionings a complete read allows. `on_demand` is the same for one user; `cleanup` deprovisions what a
 //! deleted configuration provisioned.
