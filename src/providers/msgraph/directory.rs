@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
 use super::client::{BatchRequest, GraphClient};
+use super::direct::is_object_id;
 use super::invited;
 use super::resource::{self, AnchorAttribute, EXPAND_MANAGER, SELECT, odata_literal};
 use crate::engine::attributes::WORK_EMAIL;
@@ -25,11 +26,6 @@ use crate::providers::{Directory, DirectoryError};
 /// Where an invited user would land after redeeming; no one is sent there (no invitation
 /// email is sent) but the API requires it.
 const REDIRECT_URL: &str = "https://myapps.microsoft.com";
-
-/// A Graph object id is a GUID.
-pub(super) fn is_object_id(text: &str) -> bool {
-    !text.is_empty() && text.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
-}
 
 pub struct GraphDirectory {
     pub(super) client: GraphClient,
@@ -98,7 +94,7 @@ impl GraphDirectory {
             .map(String::as_str)
     }
 
-    fn users(&self, values: &[Value], deleted: bool) -> Result<Vec<User>, DirectoryError> {
+    pub(super) fn users(&self, values: &[Value], deleted: bool) -> Result<Vec<User>, DirectoryError> {
         values
             .iter()
             .map(|v| {
@@ -321,25 +317,7 @@ impl Directory for GraphDirectory {
     }
 
     async fn read_users(&self, ids: &[String]) -> Result<Vec<User>, DirectoryError> {
-        // An id that is no object id names no user, and is not sent as a path.
-        let reads = ids
-            .iter()
-            .filter(|id| is_object_id(id))
-            .map(|id| BatchRequest {
-                method: Method::GET,
-                url: format!("/users/{id}?$select={SELECT}&$expand={EXPAND_MANAGER}"),
-                body: None,
-            })
-            .collect();
-        let mut found = Vec::new();
-        for read in self.run(reads).await {
-            match read {
-                Ok(value) => found.push(value),
-                Err(DirectoryError::NotFound) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        self.users(&found, false)
+        self.users_by_id(ids).await
     }
 
     async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError> {

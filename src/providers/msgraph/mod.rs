@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod client;
+mod direct;
 pub mod directory;
 pub mod endpoints;
 mod groups;

@@ -170,18 +170,7 @@ impl ScimClient {
         })
     }
 
-    /// `{base}/{path}/{id}`, the id one path segment however it is spelled: an id read from
-    /// an anchor in the target is the target's to write, and never reaches another path.
-    pub(super) fn resource_url(&self, path: &str, id: &str) -> Result<String, DirectoryError> {
-        let mut url = reqwest::Url::parse(&format!("{}/{path}", self.base))
-            .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
-        url.path_segments_mut()
-            .map_err(|()| DirectoryError::InvalidResponse("the base URL cannot hold a path".into()))?
-            .push(id);
-        Ok(url.into())
-    }
-
-    async fn get_resource(&self, id: &str) -> Result<Value, DirectoryError> {
+    pub(super) async fn get_resource(&self, id: &str) -> Result<Value, DirectoryError> {
         Ok(self
             .send(Method::GET, &self.resource_url("Users", id)?, None, None)
             .await?
@@ -360,26 +349,7 @@ impl Directory for ScimClient {
     }
 
     async fn read_users(&self, ids: &[String]) -> Result<Vec<User>, DirectoryError> {
-        let reads: Vec<BoxFuture<'_, Result<Option<User>, DirectoryError>>> = ids
-            .iter()
-            .map(|id| {
-                async move {
-                    match self.get_resource(id).await {
-                        Ok(found) => resource::to_user(&found).map(Some).ok_or_else(|| {
-                            DirectoryError::InvalidResponse(format!("user {id} was answered without an id"))
-                        }),
-                        Err(DirectoryError::NotFound) => Ok(None),
-                        Err(e) => Err(e),
-                    }
-                }
-                .boxed()
-            })
-            .collect();
-        let mut users = Vec::new();
-        for read in crate::providers::in_input_order(reads, self.pacer.limit()).await {
-            users.extend(read?);
-        }
-        Ok(users)
+        self.users_by_id(ids).await
     }
 
     /// The groups are read at once, up to the directory's limit: an assignment of a hundred

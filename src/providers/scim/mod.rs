@@ -1,6 +1,7 @@
 //! SCIM 2.0 (RFC 7643/7644) directories.
 
 mod client;
+mod direct;
 mod discovery;
 pub mod groups;
 #[cfg(test)]
