@@ -141,7 +141,7 @@ async fn measure(
     tokio::time::sleep(wait).await;
     let (requests_before, writes_before) = count();
     let started = Instant::now();
-    let initial = run_cycle(source, target, names, None, None).await;
+    let initial = run_cycle(source, target, names, None).await;
     let took = started.elapsed();
     let g = initial.groups.clone().expect("group report");
     assert_eq!((g.created, g.failed), (groups, 0), "{g:?}");
@@ -157,14 +157,7 @@ async fn measure(
         g.members_added
     );
     let started = Instant::now();
-    let again = run_cycle(
-        source,
-        target,
-        names,
-        initial.watermark.clone(),
-        initial.groups_watermark.clone(),
-    )
-    .await;
+    let again = run_cycle(source, target, names, Some(&initial)).await;
     let took = started.elapsed();
     let g = again.groups.clone().expect("group report");
     let (requests_after, writes_after) = count();
@@ -201,13 +194,16 @@ async fn run_cycle(
     source: &dyn Directory,
     target: &dyn Directory,
     groups: &[String],
-    watermark: Option<String>,
-    groups_watermark: Option<String>,
+    previous: Option<&CycleReport>,
 ) -> CycleReport {
     let spec = json!({
         "scope": { "mode": "AssignedUsersAndGroups", "groups": groups },
         "groupProvisioning": { "enabled": true },
     });
-    let watermarks = [watermark.as_deref(), groups_watermark.as_deref()];
+    let watermarks = [
+        previous.and_then(|p| p.watermark.as_deref()),
+        previous.and_then(|p| p.groups_watermark.as_deref()),
+        previous.and_then(|p| p.group_members_digest.as_deref()),
+    ];
     common::cycle_of(source, target, SOURCE_TENANT_ID, spec, watermarks).await
 }

@@ -15,17 +15,17 @@ pub async fn all_users_cycle(
     watermark: Option<&str>,
 ) -> CycleReport {
     let spec = json!({ "scope": { "mode": "AllUsers" } });
-    cycle_of(source, target, source_tenant_id, spec, [watermark, None]).await
+    cycle_of(source, target, source_tenant_id, spec, [watermark, None, None]).await
 }
 
 /// A cycle of the configuration whose spec is `spec` (the refs are added), from
-/// `[watermark, groups_watermark]`. Every write must succeed.
+/// `[watermark, groups_watermark, group_members_digest]`. Every write must succeed.
 pub async fn cycle_of(
     source: &dyn Directory,
     target: &dyn Directory,
     source_tenant_id: &str,
     mut spec: serde_json::Value,
-    [watermark, groups_watermark]: [Option<&str>; 2],
+    [watermark, groups_watermark, group_members_digest]: [Option<&str>; 3],
 ) -> CycleReport {
     spec["sourceRef"] = json!({ "name": "source" });
     spec["targetRef"] = json!({ "name": "target" });
@@ -38,6 +38,7 @@ pub async fn cycle_of(
         approval: None,
         watermark,
         groups_watermark,
+        group_members_digest,
         dry_run: false,
         audit: &xtsync::cycle::audit::Discard,
         progress: &xtsync::cycle::progress::Untracked,

@@ -308,6 +308,10 @@ pub struct SyncConfigurationStatus {
     /// that become runnable later; only a holder that ran cycles cleans up on delete.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claimed_pair: Option<String>,
+    /// A digest of the members of `scope.groups` the last cycle read: an Incremental cycle that
+    /// reads other members provisions who joined and deprovisions who left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_members_digest: Option<String>,
     /// When the last Initial (full) cycle completed; full cycles recur to catch deletions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_full_sync_time: Option<Time>,

@@ -1,7 +1,8 @@
 //! One sync cycle over two `Directory`s: read → plan → apply (DESIGN.md §3 rules 3–9). Knows
 //! nothing of Kubernetes: the controller decides when a cycle runs and writes what it reports.
 //!
-//! `read` (assignments, target look-ups) → `pass`: each source page → `engine::plan` (pure) →
+//! `read` (assignments, target look-ups; in an Incremental cycle, `membership`: who joined or
+//! left the assigned groups) → `pass`: each source page → `engine::plan` (pure) →
 //! `apply` (writes, counted into a `report`) while the next page is read; then the
 //! deprovisionings a complete read allows. `on_demand` is the same for one user; `cleanup` deprovisions what a
 //! deleted configuration provisioned.
@@ -12,6 +13,7 @@ pub mod cleanup;
 mod creations;
 pub mod deadline;
 pub(crate) mod groups;
+mod membership;
 pub mod on_demand;
 mod pass;
 pub mod progress;
@@ -55,6 +57,9 @@ pub struct CycleInput<'a> {
     /// With group provisioning, in an Incremental cycle: where the read of changed source
     /// groups starts (`None`: all groups are read).
     pub groups_watermark: Option<&'a str>,
+    /// The digest of the assigned groups' members the last cycle read (`None`: unknown). An
+    /// Incremental cycle that reads another provisions who joined and deprovisions who left.
+    pub group_members_digest: Option<&'a str>,
     /// Plan, count and log, but write nothing to the target.
     pub dry_run: bool,
     /// The provisioning log: one record per action and per skip.
@@ -110,7 +115,7 @@ async fn initial(
             let watermark = read_end.await.unwrap_or(Err(DirectoryError::Stopped))?;
             Ok(pass::ReadEnd { watermark, full: true })
         };
-        users_then_groups(source, target, input, against, pages, read_end).await
+        users_then_groups(source, target, input, against, pages, read_end, true).await
     };
     let ((), result) = tokio::join!(reading, syncing);
     result
@@ -128,14 +133,26 @@ async fn incremental(
         .read_source(Some(watermark))
         .await
         .map_err(CycleError::SourceRead)?;
-    let source_users = with_removed(read.users, &read.removed);
+    let mut source_users = with_removed(read.users, &read.removed);
     let assignments = read::assignments(source, input).await?;
-    let target_users = if read.full || source_users.len() > LOOKUPS_UP_TO {
+    // Who joined or left the assigned groups shows only against the whole target.
+    let members_moved =
+        membership::digest(input, &assignments).is_some_and(|d| input.group_members_digest != Some(d.as_str()));
+    let whole_target = members_moved || read.full || source_users.len() > LOOKUPS_UP_TO;
+    let target_users = if whole_target {
         target.list_users().await
     } else {
         read::matching_target_users(target, &source_users, input).await
     }
     .map_err(CycleError::TargetRead)?;
+    if members_moved {
+        let moved = membership::moved(&target_users, &assignments, input, &source_users);
+        if moved.len() > membership::DIRECT_READS_UP_TO {
+            return initial(source, target, input).await;
+        }
+        let read = membership::read(source, &moved).await;
+        source_users.extend(read.map_err(CycleError::SourceRead)?);
+    }
     let (sink, pages) = PageSink::channel(1);
     sink.send(source_users).await.map_err(CycleError::SourceRead)?;
     drop(sink);
@@ -149,11 +166,13 @@ async fn incremental(
         watermark: read.watermark,
         full: read.full,
     };
-    users_then_groups(source, target, input, against, pages, async { Ok(end) }).await
+    users_then_groups(source, target, input, against, pages, async { Ok(end) }, whole_target).await
 }
 
 /// The users' pass, then, with group provisioning, the groups: users first, so that a new
-/// member's target user exists when it is added.
+/// member's target user exists when it is added. `whole_target`: the target users are all of
+/// them, not only those an Incremental cycle's changed users match (the group step reads the
+/// rest if it has a group to plan).
 async fn users_then_groups(
     source: &dyn Directory,
     target: &dyn Directory,
@@ -161,10 +180,9 @@ async fn users_then_groups(
     against: pass::Against<'_>,
     pages: tokio::sync::mpsc::Receiver<Vec<crate::engine::user::User>>,
     ended: impl Future<Output = Result<pass::ReadEnd, DirectoryError>>,
+    whole_target: bool,
 ) -> Result<CycleReport, CycleError> {
-    // An Incremental cycle's target users are those its changed users match: the group step
-    // reads the rest if it has a group to plan.
-    let whole_target = input.watermark.is_none();
+    let members_digest = membership::digest(input, against.assignments);
     let mut members = input
         .rules
         .groups
@@ -174,5 +192,6 @@ async fn users_then_groups(
     if let Some(members) = &members {
         groups::run(source, target, input, members, &mut report, None).await?;
     }
+    report.group_members_digest = members_digest;
     Ok(report)
 }

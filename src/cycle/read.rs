@@ -9,6 +9,7 @@ use super::report::CycleError;
 use crate::engine::address;
 use crate::engine::anchor::Anchor;
 use crate::engine::attributes::WORK_EMAIL;
+use crate::engine::groups::Membership;
 use crate::engine::mapping;
 use crate::engine::scope::Assignments;
 use crate::engine::user::User;
@@ -17,14 +18,21 @@ use crate::providers::{Directory, DirectoryError};
 /// Who is assigned: the listed users and the members of the listed groups.
 pub async fn assignments(source: &dyn Directory, input: &CycleInput<'_>) -> Result<Assignments, CycleError> {
     let scope = &input.rules.scope;
+    // With `Transitive` group provisioning, members of nested groups are members too: a
+    // target group cannot hold a user who is not provisioned.
+    let transitive = input
+        .rules
+        .groups
+        .as_ref()
+        .is_some_and(|g| g.membership == Membership::Transitive);
     let group_members = if scope.groups.is_empty() {
-        Default::default()
+        Ok(Default::default())
+    } else if transitive {
+        source.transitive_group_members(&scope.groups).await
     } else {
-        source
-            .group_members(&scope.groups)
-            .await
-            .map_err(CycleError::SourceRead)?
-    };
+        source.group_members(&scope.groups).await
+    }
+    .map_err(CycleError::SourceRead)?;
     Ok(Assignments::new(&scope.users, group_members))
 }
 

@@ -44,6 +44,8 @@ pub struct CycleReport {
     pub groups: Option<GroupReport>,
     /// Where the next read of changed source groups starts.
     pub groups_watermark: Option<String>,
+    /// The digest of the assigned groups' members this cycle read (scope by group only).
+    pub group_members_digest: Option<String>,
 }
 
 /// What a cycle did to groups and their members. Counters follow `status.lastCycle.groups`

@@ -44,9 +44,20 @@ pub trait Directory: Send + Sync {
     async fn verified_domains(&self) -> Result<Vec<String>, DirectoryError> {
         Ok(Vec::new())
     }
+    /// These users as a direct read of each finds them (SCIM `GET /Users/{id}`, Graph
+    /// `GET /users/{id}`); a user the directory answers 404 for is left out. Any other failure
+    /// fails the whole read.
+    async fn read_users(&self, ids: &[String]) -> Result<Vec<User>, DirectoryError>;
 
     /// Ids of the members of the named groups (by displayName, or by id).
     async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError>;
+
+    /// `group_members`, with the members of the groups nested in them, at any depth (for
+    /// `groupProvisioning.membership: Transitive`). By default `group_members`: Graph reads
+    /// `transitiveMembers` for both.
+    async fn transitive_group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError> {
+        self.group_members(groups).await
+    }
 
     /// Creates users; one result (the new id) per input, in order. Providers may batch.
     async fn create_users(&self, users: &[Attributes]) -> Vec<Result<String, DirectoryError>>;
@@ -163,6 +174,15 @@ impl PageSink {
         }
         self.0.send(page).await.map_err(|_| DirectoryError::Stopped)
     }
+}
+
+/// A group as a directory answered it (SCIM or Graph JSON) carries the displayName `name`,
+/// compared without regard to case as both directories' filters compare it.
+pub(crate) fn carries_name(group: &serde_json::Value, name: &str) -> bool {
+    group
+        .get("displayName")
+        .and_then(serde_json::Value::as_str)
+        .is_some_and(|n| n.eq_ignore_ascii_case(name))
 }
 
 /// Users the source reported deleted join the changed ones as deleted, inactive users: the plan

@@ -38,6 +38,10 @@ pub enum Request {
     ConfirmGone {
         ids: Vec<String>,
     },
+    /// Direct reads of users, by sorted id.
+    ReadUsers {
+        ids: Vec<String>,
+    },
     Create {
         user_name: String,
     },
@@ -140,6 +144,12 @@ impl MemoryDirectory {
         let clock = state.clock;
         state.users.remove(id);
         state.removed.push((clock, id.to_owned()));
+    }
+
+    /// Deletes a user for good, as a directory without a feed of deletions does (SCIM): only
+    /// a full or a direct read shows her gone.
+    pub fn forget(&self, id: &str) {
+        self.state().users.remove(id);
     }
 
     pub fn set_group(&self, name: &str, members: &[&str]) {
@@ -408,6 +418,17 @@ impl Directory for MemoryDirectory {
             .collect())
     }
 
+    async fn read_users(&self, ids: &[String]) -> Result<Vec<User>, DirectoryError> {
+        let mut state = self.state();
+        let mut sorted = ids.to_vec();
+        sorted.sort();
+        state.read(Request::ReadUsers { ids: sorted })?;
+        if let Some(fault) = state.faults.user_reads {
+            return Err(fault.error());
+        }
+        Ok(ids.iter().filter_map(|id| state.users.get(id)).cloned().collect())
+    }
+
     async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError> {
         let mut state = self.state();
         state.read(Request::GroupMembers {
@@ -416,12 +437,15 @@ impl Directory for MemoryDirectory {
         if let Some(fault) = state.faults.groups {
             return Err(fault.error());
         }
-        Ok(groups
-            .iter()
-            .filter_map(|g| state.groups.get(g))
-            .flatten()
-            .cloned()
-            .collect())
+        // As the providers: a group not found is a failed read, never an empty group.
+        let mut members = HashSet::new();
+        for group in groups {
+            let found = state.groups.get(group).ok_or_else(|| {
+                DirectoryError::InvalidResponse(format!("assigned group '{group}' not found in the source"))
+            })?;
+            members.extend(found.iter().cloned());
+        }
+        Ok(members)
     }
 
     async fn create_users(&self, users: &[Attributes]) -> Vec<Result<String, DirectoryError>> {

@@ -662,6 +662,50 @@ async fn graph_groups_assign_users_and_managers_point_at_provisioned_users() {
 }
 
 #[tokio::test]
+async fn scope_follows_group_membership_of_a_graph_source_in_incremental_cycles() {
+    // A change of a group's members is no change of the users: the users delta names neither
+    // who joined nor who left.
+    let (t, fake, source, target) = pair("graph-scope-follows", true, true).await;
+    let alice = source.add_user("alice@contoso.com", "Ops").await;
+    let bob = source.add_user("bob@contoso.com", "Ops").await;
+    let sales = fake.add_group(CONTOSO, "Sales Team", std::slice::from_ref(&alice));
+    let scope = json!({
+        "interval": "10s",
+        "scope": { "mode": "AssignedUsersAndGroups", "groups": ["Sales Team"] },
+    });
+    t.apply(&manifests::sync_config(CONFIG, "contoso", "fabrikam", scope))
+        .await;
+    let mut status = cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
+    let active = || async {
+        let mut ids: Vec<String> = target
+            .provisioned()
+            .await
+            .into_iter()
+            .filter(|u| u.2)
+            .map(|u| u.0)
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(active().await, std::slice::from_ref(&alice));
+    let mut both = vec![alice.clone(), bob.clone()];
+    both.sort();
+    for (joins, counters, expected) in [(true, (1, 0), both), (false, (0, 1), vec![alice.clone()])] {
+        fake.change_group(CONTOSO, &sales, |_, members| {
+            if joins {
+                members.push(bob.clone());
+            } else {
+                members.retain(|m| *m != bob);
+            }
+        });
+        status = crate::groups::next_incremental(&t, &crate::groups::completed(&status)).await;
+        let last = status.last_cycle.clone().expect("last cycle");
+        assert_eq!((last.created, last.deprovisioned), counters, "{last:?}");
+        assert_eq!(active().await, expected);
+    }
+}
+
+#[tokio::test]
 async fn a_graph_source_failing_mid_read_deprovisions_nothing() {
     let (t, fake, source, target) = pair("graph-partial-read", true, true).await;
     // More than one page of the users delta (the fake pages by 100).

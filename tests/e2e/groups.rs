@@ -246,6 +246,17 @@ async fn nested_members_are_flattened_under_transitive_only() {
         target_ids(&t, &["alice@contoso.com", "bob@contoso.com"]).await
     );
     assert_eq!(status.last_cycle.and_then(|l| l.memberships).map(|m| m.added), Some(1));
+
+    // bob is no longer assigned himself: a member of Inner, nested in Outer, he stays in scope
+    // (scim2-server keeps member entries as sent, `{"value": id}`: Inner is known as a group by
+    // its id among the groups).
+    let status = cycle(&t, &config("12s", &[], &["Outer"], "Transitive")).await;
+    assert_eq!(status.last_cycle.map(|l| l.deprovisioned), Some(0));
+    let transitive = fabrikam.group_named("Outer").await.expect("Outer");
+    assert_eq!(
+        members(&transitive),
+        target_ids(&t, &["alice@contoso.com", "bob@contoso.com"]).await
+    );
 }
 
 #[tokio::test]
@@ -331,7 +342,7 @@ pub(crate) async fn next_incremental(t: &TestNs, after: &jiff::Timestamp) -> Syn
     found().await.expect("incremental cycle")
 }
 
-fn completed(status: &SyncConfigurationStatus) -> jiff::Timestamp {
+pub(crate) fn completed(status: &SyncConfigurationStatus) -> jiff::Timestamp {
     status.last_cycle.as_ref().expect("a cycle").completion_time.0
 }
 
@@ -399,5 +410,43 @@ async fn a_group_leaving_scope_counts_toward_the_deletion_threshold() {
     assert_eq!(
         status.last_cycle.and_then(|l| l.groups).map(|g| g.deprovisioned),
         Some(0)
+    );
+}
+
+#[tokio::test]
+async fn scope_follows_group_membership_in_incremental_cycles() {
+    // scim2-server changes a group's meta.lastModified on PATCH but not its members': a user
+    // who joins or leaves Sales is not among the users changed since the watermark.
+    let (t, alice, bob) = with_alice_and_bob("groups-scope-follows").await;
+    let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
+    let sales = contoso.add_group("Sales", &[alice.as_str()]).await;
+    let spec = json!({
+        "interval": "10s",
+        "scope": { "mode": "AssignedUsersAndGroups", "groups": ["Sales"] },
+    });
+    let mut status = cycle(&t, &manifests::sync_config(CONFIG, "contoso", "fabrikam", spec)).await;
+    assert!(fabrikam.user_named("alice@contoso.com").await.is_some());
+    assert!(
+        fabrikam.user_named("bob@contoso.com").await.is_none(),
+        "bob is not assigned"
+    );
+
+    // bob joins Sales, then leaves it: each time the next Incremental cycle follows.
+    let joins = json!([{ "op": "add", "path": "members", "value": [{ "value": bob }] }]);
+    let leaves = json!([{ "op": "remove", "path": format!("members[value eq \"{bob}\"]") }]);
+    for (patch, counters, active) in [(joins, (1, 0), true), (leaves, (0, 1), false)] {
+        contoso.patch_group(&sales, patch).await;
+        status = next_incremental(&t, &completed(&status)).await;
+        let last = status.last_cycle.clone().expect("last cycle");
+        assert_eq!((last.created, last.deprovisioned), counters, "{last:?}");
+        let bob_there = fabrikam.user_named("bob@contoso.com").await.expect("bob in the target");
+        assert_eq!(bob_there["active"], active);
+    }
+    assert_eq!(
+        fabrikam
+            .user_named("alice@contoso.com")
+            .await
+            .map(|a| a["active"].clone()),
+        Some(json!(true))
     );
 }

@@ -243,8 +243,9 @@ impl TenantState {
             }
             ("GET", ["users"]) => self.list(call, false),
             ("GET", ["users", "delta"]) => self.delta(call),
+            // "Get user" takes `$expand=manager` as "List users" does.
             ("GET", ["users", id]) => match self.users.get(*id) {
-                Some(user) => Reply::json(200, odata::select(user, call.query.get("$select"))),
+                Some(user) => Reply::json(200, self.present(user, call)),
                 None => Reply::not_found(id),
             },
             ("PATCH", ["users", id]) => self.patch(id, &call.body),

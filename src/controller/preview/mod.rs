@@ -121,6 +121,7 @@ async fn plan_one(
         approval: None,
         watermark: None,
         groups_watermark: None,
+        group_members_digest: None,
         dry_run: true,
         audit: &log,
         progress: &cycle::progress::Untracked,

@@ -70,6 +70,7 @@ impl OpenGate<'_> {
             approval,
             watermark,
             groups_watermark: watermark.and(self.previous.groups_watermark.as_deref()),
+            group_members_digest: watermark.and(self.previous.group_members_digest.as_deref()),
             dry_run: self.config.spec.dry_run,
             audit,
             progress,

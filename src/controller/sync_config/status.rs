@@ -324,6 +324,7 @@ impl Writer<'_> {
         // dry run wrote nothing: what the target holds, and where reads start, are unchanged.
         if report.failed == 0 && !report.dry_run {
             status.watermark = report.watermark.clone();
+            status.group_members_digest = report.group_members_digest.clone();
         }
         if report.dry_run {
             status.users_in_scope = Some(report.in_scope);

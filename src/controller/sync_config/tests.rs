@@ -64,6 +64,7 @@ fn good(full: bool) -> CycleReport {
     CycleReport {
         full,
         watermark: Some("w1".into()),
+        group_members_digest: Some("d1".into()),
         created: 1,
         attempted: 1,
         in_scope: 1,
@@ -357,10 +358,13 @@ fn a_cycle_with_failed_writes_keeps_the_watermark_for_the_next_read() {
         attempted: 3,
         failed: 1,
         watermark: Some("w2".into()),
+        group_members_digest: Some("d2".into()),
         ..good(false)
     };
     let status = after(&synced_once(), &ran(Ok(partial), None), at(700)).status;
     assert_eq!(status.watermark.as_deref(), Some("w1"));
+    // Who joined or left an assigned group is looked for again, too.
+    assert_eq!(status.group_members_digest.as_deref(), Some("d1"));
     assert!(is(&status, "False", SyncedReason::PartiallySynced));
 }
 

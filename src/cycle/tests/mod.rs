@@ -77,6 +77,7 @@ impl Pair {
             approval,
             watermark,
             groups_watermark: None,
+            group_members_digest: None,
             dry_run: self.dry_run,
             audit: &self.log,
             progress: &super::progress::Untracked,
@@ -96,6 +97,16 @@ impl Pair {
     /// An Incremental cycle from `watermark` that must run.
     pub async fn incremental(&self, watermark: &str) -> CycleReport {
         self.try_cycle(Some(watermark), None).await.expect("the cycle runs")
+    }
+
+    /// The Incremental cycle after `previous`, from its watermarks, as the controller runs it.
+    pub async fn after(&self, previous: &CycleReport) -> Result<CycleReport, CycleError> {
+        let input = CycleInput {
+            watermark: Some(previous.watermark.as_deref().expect("a watermark")),
+            group_members_digest: previous.group_members_digest.as_deref(),
+            ..self.input(None, None)
+        };
+        run(&self.source, &self.target, &input).await
     }
 
     /// The target user provisioned from source user `id`.

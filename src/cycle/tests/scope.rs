@@ -74,3 +74,155 @@ async fn a_restarted_operator_duplicates_nothing() {
     assert_eq!((again.created, again.unchanged), (0, 5), "{again:?}");
     assert!(pair.target.take_writes().is_empty());
 }
+
+/// Scope follows group membership: a change of an assigned group's members, with no change to
+/// the users themselves, is followed by the next Incremental cycle.
+mod membership {
+    use super::*;
+    use crate::providers::memory::{FaultKind, Faults, Request};
+
+    /// alice and bob in the source, `Sales` assigned and holding `members`; after an Initial cycle.
+    async fn synced(users: &[&str], members: &[&str]) -> (Pair, CycleReport) {
+        let pair = Pair::assigned(users, &["Sales"]);
+        pair.source.put(person("a1", "alice"));
+        pair.source.put(person("b1", "bob"));
+        pair.source.set_group("Sales", members);
+        let initial = pair.initial().await;
+        assert!(initial.group_members_digest.is_some(), "{initial:?}");
+        pair.source.take_log();
+        pair.target.take_log();
+        (pair, initial)
+    }
+
+    fn active(pair: &Pair, id: &str) -> bool {
+        pair.provisioned(id).is_some_and(|u| u.active())
+    }
+
+    #[tokio::test]
+    async fn a_user_who_joins_an_assigned_group_is_provisioned_by_the_next_incremental_cycle() {
+        let (pair, initial) = synced(&[], &["a1"]).await;
+        assert!(active(&pair, "a1") && pair.provisioned("b1").is_none());
+        // bob joins Sales: his user object does not change, so the users' feed has nothing.
+        pair.source.set_group("Sales", &["a1", "b1"]);
+        let report = pair.after(&initial).await.expect("the cycle runs");
+        assert!(!report.full, "still an Incremental cycle: {report:?}");
+        assert_eq!((report.created, report.provisioned_delta), (1, 1), "{report:?}");
+        assert!(active(&pair, "b1"), "bob is provisioned");
+        assert!(
+            pair.source
+                .take_log()
+                .contains(&Request::ReadUsers { ids: vec!["b1".into()] }),
+            "bob is read directly"
+        );
+        // Nothing moved since: the target is not read whole again.
+        pair.target.take_log();
+        let again = pair.after(&report).await.expect("the cycle runs");
+        assert_eq!(again.created + again.deprovisioned, 0, "{again:?}");
+        assert!(!pair.target.take_log().contains(&Request::ListUsers));
+    }
+
+    #[tokio::test]
+    async fn a_user_who_leaves_every_assigned_group_is_deprovisioned_after_a_direct_read() {
+        let (pair, initial) = synced(&[], &["a1", "b1"]).await;
+        assert!(active(&pair, "b1"));
+        pair.source.set_group("Sales", &["a1"]);
+        let report = pair.after(&initial).await.expect("the cycle runs");
+        assert_eq!((report.deprovisioned, report.provisioned_delta), (1, -1), "{report:?}");
+        assert!(!active(&pair, "b1") && active(&pair, "a1"));
+        assert!(
+            pair.source
+                .take_log()
+                .contains(&Request::ReadUsers { ids: vec!["b1".into()] }),
+            "the direct read that shows bob out of scope"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_user_who_leaves_the_group_but_is_assigned_by_name_stays() {
+        let (pair, initial) = synced(&["bob@contoso.com"], &["a1", "b1"]).await;
+        pair.source.set_group("Sales", &["a1"]);
+        let report = pair.after(&initial).await.expect("the cycle runs");
+        assert_eq!(report.deprovisioned, 0, "{report:?}");
+        assert!(active(&pair, "b1"));
+    }
+
+    #[tokio::test]
+    async fn a_user_who_left_and_is_gone_from_the_source_is_deprovisioned() {
+        let (pair, initial) = synced(&[], &["a1", "b1"]).await;
+        pair.source.set_group("Sales", &["a1"]);
+        // Deleted without a trace in the change feed: only the direct read's 404 tells.
+        pair.source.forget("b1");
+        let report = pair.after(&initial).await.expect("the cycle runs");
+        assert_eq!(report.deprovisioned, 1, "{report:?}");
+        assert!(!active(&pair, "b1"));
+    }
+
+    #[tokio::test]
+    async fn users_who_leave_count_toward_the_deletion_threshold() {
+        let (mut pair, initial) = synced(&[], &["a1", "b1"]).await;
+        pair.rules.deprovision.threshold = 0;
+        pair.source.set_group("Sales", &[]);
+        let report = pair.after(&initial).await.expect("the cycle runs");
+        assert_eq!(report.deprovisioned, 0, "{report:?}");
+        assert_eq!(report.withheld_deprovisions.map(|h| h.count), Some(2));
+        assert!(active(&pair, "a1") && active(&pair, "b1"));
+    }
+
+    #[tokio::test]
+    async fn more_moved_users_than_direct_reads_allow_make_an_initial_cycle() {
+        let pair = Pair::assigned(&[], &["Sales"]);
+        let ids: Vec<String> = (0..=crate::cycle::membership::DIRECT_READS_UP_TO)
+            .map(|i| format!("n{i:04}"))
+            .collect();
+        for id in &ids {
+            pair.source.put(person(id, id));
+        }
+        pair.source.set_group("Sales", &[]);
+        let initial = pair.initial().await;
+        assert_eq!(initial.created, 0);
+        let members: Vec<&str> = ids.iter().map(String::as_str).collect();
+        pair.source.set_group("Sales", &members);
+        pair.source.take_log();
+        let report = pair.after(&initial).await.expect("the cycle runs");
+        assert!(report.full, "{report:?}");
+        assert_eq!(report.created as usize, ids.len());
+        assert!(pair.source.take_log().contains(&Request::ReadSource { since: None }));
+    }
+
+    #[tokio::test]
+    async fn a_failed_read_of_the_group_or_of_the_user_deprovisions_no_one() {
+        for faults in [
+            Faults {
+                groups: Some(FaultKind::Unreachable),
+                ..Faults::default()
+            },
+            Faults {
+                user_reads: Some(FaultKind::Throttled),
+                ..Faults::default()
+            },
+        ] {
+            let (pair, initial) = synced(&[], &["a1", "b1"]).await;
+            pair.source.set_group("Sales", &["a1"]);
+            pair.source.set_faults(faults.clone());
+            let failed = pair.after(&initial).await;
+            assert!(
+                matches!(failed, Err(CycleError::SourceRead(_))),
+                "{faults:?}: {failed:?}"
+            );
+            assert!(active(&pair, "b1"), "{faults:?}");
+            assert!(pair.target.take_writes().is_empty(), "{faults:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_scope_group_that_names_no_group_fails_the_read_naming_it_and_writes_nothing() {
+    let pair = Pair::assigned(&[], &["Slaes"]);
+    pair.source.put(person("a1", "alice"));
+    pair.source.set_group("Sales", &["a1"]);
+    match pair.try_cycle(None, None).await {
+        Err(CycleError::SourceRead(e)) => assert!(e.to_string().contains("'Slaes'"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(pair.target.take_writes().is_empty());
+}

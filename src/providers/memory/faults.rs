@@ -11,6 +11,8 @@ pub struct Faults {
     pub reads: Option<FaultKind>,
     /// Group membership reads fail.
     pub groups: Option<FaultKind>,
+    /// Direct reads of users (`read_users`) fail.
+    pub user_reads: Option<FaultKind>,
     /// Every write fails.
     pub writes: Option<FaultKind>,
     /// Writes of these userNames (creations) or ids (updates, deprovisionings) fail.

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
 use super::client::{BatchRequest, GraphClient};
+use super::direct::is_object_id;
 use super::resource::{self, AnchorAttribute, EXPAND_MANAGER, GraphUser, SELECT, odata_literal};
 use super::{invited, lookup};
 use crate::engine::groups::{GroupChange, TargetGroup};
@@ -27,7 +28,7 @@ const REDIRECT_URL: &str = "https://myapps.microsoft.com";
 
 pub struct GraphDirectory {
     pub(super) client: GraphClient,
-    anchor: AnchorAttribute,
+    pub(super) anchor: AnchorAttribute,
     /// Send writes through `$batch` (20 per request) rather than one request each.
     batching: bool,
     /// The tenant's initial domain (`*.onmicrosoft.com`), which names invited users.
@@ -92,7 +93,7 @@ impl GraphDirectory {
             .map(String::as_str)
     }
 
-    fn users(&self, values: Vec<GraphUser>, deleted: bool) -> Result<Vec<User>, DirectoryError> {
+    pub(super) fn users(&self, values: Vec<GraphUser>, deleted: bool) -> Result<Vec<User>, DirectoryError> {
         values
             .into_iter()
             .map(|v| {
@@ -299,6 +300,11 @@ impl Directory for GraphDirectory {
     async fn confirm_gone(&self, ids: &[String]) -> Result<HashSet<String>, DirectoryError> {
         confirm_by_reads(ids, self.client.limit(), |id| {
             async move {
+                // An id that is no object id is not sent as a path; nor is it taken for gone:
+                // its user is skipped, never deprovisioned, on such evidence.
+                if !is_object_id(id) {
+                    return Ok(true);
+                }
                 let url = self.url(&format!("/users/{id}"), &[("$select", "id")])?;
                 match self.client.send(Method::GET, &url, None, false).await {
                     Ok(_) => Ok(true),
@@ -311,36 +317,12 @@ impl Directory for GraphDirectory {
         .await
     }
 
+    async fn read_users(&self, ids: &[String]) -> Result<Vec<User>, DirectoryError> {
+        self.users_by_id(ids).await
+    }
+
     async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError> {
-        let mut members = HashSet::new();
-        for group in groups {
-            let filter = format!("displayName eq {}", odata_literal(group));
-            let url = self.url("/groups", &[("$select", "id"), ("$filter", &filter)])?;
-            let (found, _) = self.client.list_all(&url, false).await?;
-            let mut ids: Vec<String> = found
-                .iter()
-                .filter_map(|g| g.get("id").and_then(Value::as_str).map(str::to_owned))
-                .collect();
-            if ids.is_empty() {
-                ids.push(group.clone());
-            }
-            for id in ids {
-                let url = self.url(
-                    &format!("/groups/{id}/transitiveMembers/microsoft.graph.user"),
-                    &[("$select", "id"), ("$top", "999")],
-                )?;
-                match self.client.list_all(&url, false).await {
-                    Ok((values, _)) => members.extend(
-                        values
-                            .iter()
-                            .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_owned)),
-                    ),
-                    Err(DirectoryError::NotFound) => tracing::info!(group, "assigned group not found in the source"),
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        Ok(members)
+        self.assigned_members(groups).await
     }
 
     async fn create_users(&self, users: &[Attributes]) -> Vec<Result<String, DirectoryError>> {

@@ -14,12 +14,16 @@
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
+use std::collections::HashSet;
+
 use super::client::BatchRequest;
+use super::direct::is_object_id;
 use super::directory::GraphDirectory;
+use super::resource::odata_literal;
 use crate::engine::digest;
 use crate::engine::groups::{GroupChange, TargetGroup};
 use crate::providers::DirectoryError;
-use crate::providers::directory::GroupRead;
+use crate::providers::directory::{GroupRead, carries_name};
 
 /// Members one request may bind.
 const BIND_LIMIT: usize = 20;
@@ -76,6 +80,71 @@ impl GraphDirectory {
                 ),
             })
             .collect()
+    }
+
+    /// The users of the groups `scope.groups` names (their `transitiveMembers`). Each entry
+    /// names exactly one group, by displayName or else by id; one that names several, none, or
+    /// a group whose members cannot be read fails the read — never the union of several
+    /// groups, never an empty group, either of which would provision or deprovision the wrong
+    /// people.
+    pub(super) async fn assigned_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError> {
+        let mut members = HashSet::new();
+        for group in groups {
+            let id = self.assigned_group(group).await?;
+            let url = self.url(
+                &format!("/groups/{id}/transitiveMembers/microsoft.graph.user"),
+                &[("$select", "id"), ("$top", "999")],
+            )?;
+            let values = match self.client.list_all(&url, false).await {
+                Ok((values, _)) => values,
+                Err(DirectoryError::NotFound) => return Err(assigned_group_not_found(group)),
+                Err(e) => return Err(e),
+            };
+            members.extend(
+                values
+                    .iter()
+                    .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_owned)),
+            );
+        }
+        Ok(members)
+    }
+
+    /// The id of the one group `entry` names: by displayName ("List groups" with `$filter`,
+    /// which compares case-insensitively), or else by id ("Get group").
+    async fn assigned_group(&self, entry: &str) -> Result<String, DirectoryError> {
+        let filter = format!("displayName eq {}", odata_literal(entry));
+        let url = self.url("/groups", &[("$select", "id,displayName"), ("$filter", &filter)])?;
+        let (found, _) = self.client.list_all(&url, false).await?;
+        // Only groups that carry the name: a peer that ignored the filter names no group.
+        let named: Vec<&str> = found
+            .iter()
+            .filter(|g| carries_name(g, entry))
+            .filter_map(|g| g.get("id").and_then(Value::as_str))
+            .collect();
+        match named.as_slice() {
+            [one] => return Ok((*one).to_owned()),
+            [] => {}
+            several => {
+                return Err(DirectoryError::InvalidResponse(format!(
+                    "{} source groups are named '{entry}' in scope.groups; name one by its id",
+                    several.len()
+                )));
+            }
+        }
+        // A Graph object id is a GUID: anything else names no group, and is not sent as a path.
+        if !is_object_id(entry) {
+            return Err(assigned_group_not_found(entry));
+        }
+        let url = self.url(&format!("/groups/{entry}"), &[("$select", "id")])?;
+        match self.client.send(Method::GET, &url, None, false).await {
+            Ok(group) => group
+                .get("id")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| DirectoryError::InvalidResponse(format!("group '{entry}' was answered without an id"))),
+            Err(DirectoryError::NotFound) => Err(assigned_group_not_found(entry)),
+            Err(e) => Err(e),
+        }
     }
 
     /// Every group with its direct members (one members read per group, batched).
@@ -338,6 +407,12 @@ impl GraphDirectory {
             )],
         }
     }
+}
+
+fn assigned_group_not_found(entry: &str) -> DirectoryError {
+    DirectoryError::InvalidResponse(format!(
+        "assigned group '{entry}' not found in the source (renamed or deleted?); fix scope.groups"
+    ))
 }
 
 fn no_delta_link() -> DirectoryError {

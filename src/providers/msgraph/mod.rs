@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod client;
 pub mod collection;
+mod direct;
 pub mod directory;
 pub mod endpoints;
 mod groups;
@@ -16,6 +17,8 @@ mod lookup;
 pub mod policy;
 pub mod probe;
 pub mod resource;
+#[cfg(test)]
+mod scope_tests;
 pub mod wire;
 
 pub use auth::{Credentials, TokenCache};

@@ -11,8 +11,8 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, IF_MATCH
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::resource;
 use super::watermark::{Read, Stamps, Watermark};
+use super::{groups, resource};
 use crate::api::tenant::{Capabilities, ScimSoftDelete};
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::groups::{GroupChange, TargetGroup};
@@ -171,9 +171,9 @@ impl ScimClient {
         })
     }
 
-    async fn get_resource(&self, id: &str) -> Result<Value, DirectoryError> {
+    pub(super) async fn get_resource(&self, id: &str) -> Result<Value, DirectoryError> {
         Ok(self
-            .send(Method::GET, &format!("{}/Users/{id}", self.base), None, None)
+            .send(Method::GET, &self.resource_url("Users", id)?, None, None)
             .await?
             .1)
     }
@@ -341,16 +341,24 @@ impl Directory for ScimClient {
         .await
     }
 
+    async fn read_users(&self, ids: &[String]) -> Result<Vec<User>, DirectoryError> {
+        self.users_by_id(ids).await
+    }
+
     /// The groups are read at once, up to the directory's limit: an assignment of a hundred
     /// groups is a hundred reads.
     async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError> {
-        let reads: Vec<BoxFuture<'_, Result<Vec<String>, DirectoryError>>> =
-            groups.iter().map(|group| self.members_of(group).boxed()).collect();
-        let mut members = HashSet::new();
-        for read in crate::providers::in_input_order(reads, self.pacer.limit()).await {
-            members.extend(read?);
-        }
-        Ok(members)
+        let entries = self.assigned_entries(groups).await?;
+        Ok(entries
+            .iter()
+            .filter_map(groups::member_id)
+            .map(str::to_owned)
+            .collect())
+    }
+
+    async fn transitive_group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError> {
+        let entries = self.assigned_entries(groups).await?;
+        self.flattened(entries).await
     }
 
     async fn list_groups(&self) -> Result<Vec<TargetGroup>, DirectoryError> {

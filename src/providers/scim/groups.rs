@@ -4,6 +4,10 @@
 //!
 //! The core Group schema has no `description`: a SCIM directory holds only `displayName`.
 
+use std::collections::HashSet;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -14,8 +18,8 @@ use super::resource::PATCH_SCHEMA;
 pub use super::wire::ScimGroup;
 use crate::engine::digest;
 use crate::engine::groups::{GroupChange, TargetGroup};
-use crate::providers::DirectoryError;
 use crate::providers::directory::GroupRead;
+use crate::providers::{Directory, DirectoryError};
 
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
@@ -75,7 +79,105 @@ fn patch(operations: Vec<Value>) -> Value {
     json!({ "schemas": [PATCH_SCHEMA], "Operations": operations })
 }
 
+/// The member entries of a group read as assigned (`named` in words): a group answered without
+/// `members` cannot be told from one that could not be read, and fails the read.
+pub(super) fn member_entries(group: &Value, named: &str) -> Result<Vec<Value>, DirectoryError> {
+    match group.get("members").and_then(Value::as_array) {
+        Some(members) => Ok(members.clone()),
+        None => Err(DirectoryError::InvalidResponse(format!(
+            "group '{named}' was answered without its members"
+        ))),
+    }
+}
+
+/// The id a member entry names (its `value`).
+pub(super) fn member_id(entry: &Value) -> Option<&str> {
+    entry.get("value").and_then(Value::as_str)
+}
+
+/// What a member entry says it is: a group or a user, by its `type` (RFC 7643 §4.2: "User" or
+/// "Group"), else by its `$ref` (the URI of the resource, ".../Groups/{id}"); `None` when it
+/// says neither, as many servers send only `value`.
+fn member_is_group(entry: &Value) -> Option<bool> {
+    if let Some(kind) = entry.get("type").and_then(Value::as_str) {
+        return Some(kind.eq_ignore_ascii_case("Group"));
+    }
+    let reference = entry.get("$ref").and_then(Value::as_str)?;
+    let lower = reference.to_ascii_lowercase();
+    if lower.contains("/groups/") {
+        Some(true)
+    } else {
+        lower.contains("/users/").then_some(false)
+    }
+}
+
+/// Nested groups a flattening follows at most: a deeper nesting is taken for a loop.
+const MAX_NESTED_GROUPS: usize = 10_000;
+
 impl ScimClient {
+    /// The member entries of the named groups, read at once up to the directory's limit: an
+    /// assignment of a hundred groups is a hundred reads.
+    pub(super) async fn assigned_entries(&self, groups: &[String]) -> Result<Vec<Value>, DirectoryError> {
+        let reads: Vec<BoxFuture<'_, Result<Vec<Value>, DirectoryError>>> =
+            groups.iter().map(|group| self.members_of(group).boxed()).collect();
+        let mut entries = Vec::new();
+        for read in crate::providers::in_input_order(reads, self.concurrency()).await {
+            entries.extend(read?);
+        }
+        Ok(entries)
+    }
+
+    /// The ids of the members `entries` name, with those of nested groups, at any depth. A
+    /// nested group is known by its entry's `type` or `$ref`, else by its id among the
+    /// directory's groups (listed once, only when an entry says neither); each nested group is
+    /// read whole, and one that cannot be is a failed read, as an assigned group is.
+    pub(super) async fn flattened(&self, entries: Vec<Value>) -> Result<HashSet<String>, DirectoryError> {
+        let mut members = HashSet::new();
+        let mut groups: Option<HashSet<String>> = None;
+        let mut nested = 0;
+        let mut pending = entries;
+        while let Some(entry) = pending.pop() {
+            let Some(id) = member_id(&entry).map(str::to_owned) else {
+                continue;
+            };
+            if !members.insert(id.clone()) {
+                continue;
+            }
+            let is_group = match member_is_group(&entry) {
+                Some(known) => known,
+                None => {
+                    if groups.is_none() {
+                        groups = Some(self.groups().await?.into_iter().map(|g| g.id).collect());
+                    }
+                    groups.as_ref().is_some_and(|g| g.contains(&id))
+                }
+            };
+            if !is_group {
+                continue;
+            }
+            nested += 1;
+            if nested > MAX_NESTED_GROUPS {
+                return Err(DirectoryError::InvalidResponse(format!(
+                    "more than {MAX_NESTED_GROUPS} nested groups"
+                )));
+            }
+            let (_, group) = match self
+                .send(Method::GET, &self.resource_url("Groups", &id)?, None, None)
+                .await
+            {
+                Ok(found) => found,
+                Err(DirectoryError::NotFound) => {
+                    return Err(DirectoryError::InvalidResponse(format!(
+                        "nested group {id} not found in the source"
+                    )));
+                }
+                Err(e) => return Err(e),
+            };
+            pending.extend(member_entries(&group, &id)?);
+        }
+        Ok(members)
+    }
+
     /// Every group with its members; a listing that cannot be shown complete fails.
     pub(super) async fn groups(&self) -> Result<Vec<TargetGroup>, DirectoryError> {
         Ok(self.groups_since(None).await?.groups)

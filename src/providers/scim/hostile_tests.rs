@@ -8,7 +8,7 @@ use crate::api::tenant::{Capabilities, ScimSoftDelete};
 use crate::providers::hostile::{self, Answer, plain_client};
 use crate::providers::{Directory, DirectoryError};
 
-async fn client(handler: impl Fn(&str, &str) -> Answer + Send + Sync + 'static) -> ScimClient {
+pub(super) async fn client(handler: impl Fn(&str, &str) -> Answer + Send + Sync + 'static) -> ScimClient {
     let (base, _) = hostile::serve(handler).await;
     let capabilities = Capabilities {
         patch: true,

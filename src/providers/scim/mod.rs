@@ -3,6 +3,7 @@
 #[cfg(test)]
 mod bulk_tests;
 mod client;
+mod direct;
 mod discovery;
 pub mod groups;
 #[cfg(test)]
@@ -12,6 +13,8 @@ mod incremental_tests;
 pub mod listing;
 mod reads;
 pub mod resource;
+#[cfg(test)]
+mod scope_tests;
 mod watermark;
 pub mod wire;
 

@@ -9,6 +9,7 @@ use super::client::{ScimClient, literal};
 use super::listing::{self, Listed, Listing, Next, incomplete};
 use crate::engine::user::User;
 use crate::providers::DirectoryError;
+use crate::providers::directory::carries_name;
 
 /// Page size for reads (servers may return fewer; RFC 7644 §3.4.2.4).
 const PAGE_SIZE: usize = 1000;
@@ -125,7 +126,7 @@ impl ScimClient {
     /// The members of one assigned group, found by displayName or else by id. A group not
     /// found, or one whose answer has no `members`, is a failed read, never an empty group:
     /// an empty group would deprovision everyone it assigned (Trust #3).
-    pub(super) async fn members_of(&self, group: &str) -> Result<Vec<String>, DirectoryError> {
+    pub(super) async fn members_of(&self, group: &str) -> Result<Vec<Value>, DirectoryError> {
         let filter = format!("displayName eq {}", literal(group));
         let url = reqwest::Url::parse_with_params(&format!("{}/Groups", self.base), &[("filter", filter.as_str())])
             .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
@@ -135,10 +136,20 @@ impl ScimClient {
             .and_then(Value::as_array)
             .cloned()
             .ok_or_else(|| incomplete(format!("the group search for '{group}' has no Resources")))?;
-        let group_resource = match found.as_slice() {
-            [one] => one.clone(),
+        // Only groups that carry the name (a server may ignore the filter), and all of them
+        // (a server may answer with a first page of its own size).
+        let named: Vec<&Value> = found.iter().filter(|g| carries_name(g, group)).collect();
+        let total = page.get("totalResults").and_then(Value::as_u64).unwrap_or(0);
+        if total > found.len() as u64 {
+            return Err(incomplete(format!(
+                "the group search for '{group}' answered {total} results but listed {}",
+                found.len()
+            )));
+        }
+        let group_resource = match named.as_slice() {
+            [one] => (*one).clone(),
             [] => match self
-                .send(Method::GET, &format!("{}/Groups/{group}", self.base), None, None)
+                .send(Method::GET, &self.resource_url("Groups", group)?, None, None)
                 .await
             {
                 Ok((_, g)) => g,
@@ -149,16 +160,14 @@ impl ScimClient {
                 }
                 Err(e) => return Err(e),
             },
-            _ => return Err(incomplete(format!("several groups are named '{group}'"))),
+            several => {
+                return Err(incomplete(format!(
+                    "{} source groups are named '{group}' in scope.groups; name one by its id",
+                    several.len()
+                )));
+            }
         };
-        let members = group_resource
-            .get("members")
-            .and_then(Value::as_array)
-            .ok_or_else(|| incomplete(format!("group '{group}' was answered without its members")))?;
-        Ok(members
-            .iter()
-            .filter_map(|m| m.get("value").and_then(Value::as_str).map(str::to_owned))
-            .collect())
+        super::groups::member_entries(&group_resource, group)
     }
 }
 
