@@ -27,6 +27,8 @@ pub struct Faults {
     /// Requests answered with an injected error are served all the same first: a server that
     /// acted, then failed to answer (the SCIM proxy honours it; the fake Graph does not).
     landing: Arc<std::sync::atomic::AtomicBool>,
+    /// When each write (any method but GET) arrived, answered or not.
+    writes: Arc<Mutex<Vec<std::time::Instant>>>,
 }
 
 impl Faults {
@@ -51,8 +53,22 @@ impl Faults {
         *self.injected.lock().expect("count")
     }
 
-    /// The rule that answers this request instead of the server, if any (and counts it).
+    /// Writes (any method but GET) that arrived after `instant`.
+    pub fn writes_after(&self, instant: std::time::Instant) -> usize {
+        self.writes
+            .lock()
+            .expect("writes")
+            .iter()
+            .filter(|w| **w > instant)
+            .count()
+    }
+
+    /// The rule that answers this request instead of the server, if any (and counts it). Every
+    /// request passes here: writes are recorded with the time they arrived.
     pub fn take(&self, method: &str, path: &str) -> Option<Rule> {
+        if method != "GET" {
+            self.writes.lock().expect("writes").push(std::time::Instant::now());
+        }
         let mut rules = self.rules.lock().expect("rules");
         let rule = rules
             .iter_mut()

@@ -47,6 +47,19 @@ async fn next_cycle(t: &TestNs, interval: &str, extra: Value) -> SyncConfigurati
     cycle_done(t, &[SyncedReason::CycleSucceeded, SyncedReason::PartiallySynced]).await
 }
 
+/// Waits for the configuration `name` to carry the cleanup finalizer.
+async fn has_the_finalizer(t: &TestNs, name: &str) {
+    t.eventually("the finalizer", || async {
+        t.config(name)
+            .await
+            .metadata
+            .finalizers
+            .unwrap_or_default()
+            .contains(&xtsync::api::FINALIZER.to_string())
+    })
+    .await;
+}
+
 async fn started(name: &str) -> TestNs {
     let mut t = TestNs::new(name).await;
     t.start_controllers(|_| {});
@@ -773,15 +786,7 @@ async fn deleting_a_configuration_keeps_users_unless_asked_to_deprovision() {
     let deprovision = json!({ "deprovision": { "onConfigurationDelete": "Deprovision" } });
     t.apply(&sales_config("10s", deprovision)).await;
     cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
-    t.eventually("finalizer added", || async {
-        t.config(CONFIG)
-            .await
-            .metadata
-            .finalizers
-            .unwrap_or_default()
-            .contains(&"xtsync.io/cleanup".to_string())
-    })
-    .await;
+    has_the_finalizer(&t, CONFIG).await;
     t.kubectl(&["delete", "syncconfig", CONFIG, "--wait=true", "--timeout=30s"])
         .await;
     let users = fabrikam.users().await;
@@ -889,15 +894,7 @@ async fn cleanup_that_cannot_run_holds_the_deletion_and_runs_once_it_can() {
     let deprovision = json!({ "deprovision": { "onConfigurationDelete": "Deprovision" } });
     t.apply(&sales_config("10s", deprovision)).await;
     cycle_done(&t, &[SyncedReason::CycleSucceeded]).await;
-    t.eventually("the finalizer", || async {
-        t.config(CONFIG)
-            .await
-            .metadata
-            .finalizers
-            .unwrap_or_default()
-            .contains(&xtsync::api::FINALIZER.to_string())
-    })
-    .await;
+    has_the_finalizer(&t, CONFIG).await;
 
     t.kubectl(&["delete", "secret", "fabrikam-scim"]).await;
     t.kubectl(&["delete", "syncconfig", CONFIG, "--wait=false"]).await;
@@ -949,15 +946,7 @@ async fn deleting_a_duplicate_that_never_passed_its_gate_deprovisions_nothing() 
     t.apply(&manifests::sync_config(loser, "contoso", "fabrikam", deprovision))
         .await;
     t.config_ready(loser, "False", ReadyReason::DuplicatePair).await;
-    t.eventually("the loser has the finalizer", || async {
-        t.config(loser)
-            .await
-            .metadata
-            .finalizers
-            .unwrap_or_default()
-            .contains(&xtsync::api::FINALIZER.to_string())
-    })
-    .await;
+    has_the_finalizer(&t, loser).await;
     t.kubectl(&["delete", "syncconfig", loser, "--wait=true", "--timeout=30s"])
         .await;
     let users = fabrikam.users().await;

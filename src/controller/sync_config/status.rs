@@ -137,17 +137,29 @@ pub fn cleanup_held(
     generation: Option<i64>,
     now: Timestamp,
 ) -> SyncConfigurationStatus {
+    let mut next = previous.clone();
+    next.pending_deletions = Some(pending(held));
+    on_delete(next, threshold(Some(held), name), name, generation, now)
+}
+
+/// `status` with one condition recorded while the configuration is being deleted.
+fn on_delete(
+    status: SyncConfigurationStatus,
+    verdict: Verdict,
+    name: &str,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> SyncConfigurationStatus {
     let subject = Subject {
         name: name.to_owned(),
         generation,
     };
-    let mut status = Writer {
-        status: previous.clone(),
+    let mut writer = Writer {
+        status,
         subject: &subject,
     };
-    status.status.pending_deletions = Some(pending(held));
-    status.record(threshold(Some(held), name), now);
-    status.status.bounded()
+    writer.record(verdict, now);
+    writer.status.bounded()
 }
 
 /// The pair's active configuration is being deleted and cannot clean up now: `Ready=False`,
@@ -159,19 +171,11 @@ pub fn cleanup_blocked(
     generation: Option<i64>,
     now: Timestamp,
 ) -> SyncConfigurationStatus {
-    let subject = Subject {
-        name: name.to_owned(),
-        generation,
-    };
-    let mut status = Writer {
-        status: previous.clone(),
-        subject: &subject,
-    };
     let message = format!(
         "being deleted with onConfigurationDelete: Deprovision, but the cleanup cannot run: {why}; the deletion waits until it can, or until spec.deprovision.onConfigurationDelete is set to Keep"
     );
-    status.record(Verdict::falsity(ReadyReason::CleanupBlocked, message), now);
-    status.status.bounded()
+    let blocked = Verdict::falsity(ReadyReason::CleanupBlocked, message);
+    on_delete(previous.clone(), blocked, name, generation, now)
 }
 
 fn pending(held: &Held) -> PendingDeletions {

@@ -248,6 +248,15 @@ async fn a_domain_the_source_directory_verified_is_the_sources_own() {
     assert_eq!(report.failures[0].reason, SkipReason::ConflictsWithForeignUser.as_str());
 }
 
+/// The cycle created nobody: its one source user conflicts with an internal target user.
+fn conflicts_with_an_internal_user(report: &CycleReport) {
+    assert_eq!(report.created, 0, "{report:?}");
+    assert_eq!(
+        report.failures[0].reason,
+        SkipReason::ConflictsWithInternalUser.as_str()
+    );
+}
+
 /// An internal target user whose userName is another, but who holds the address as another
 /// email (any type), in `otherMails` or as a proxy address.
 fn internal_with_other_address(address: &str) -> User {
@@ -266,24 +275,14 @@ async fn an_internal_user_is_recognised_by_any_of_its_addresses_in_every_kind_of
     let pair = Pair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.target.put(internal_with_other_address("Alice@Contoso.com"));
-    let report = pair.initial().await;
-    assert_eq!(report.created, 0, "{report:?}");
-    assert_eq!(
-        report.failures[0].reason,
-        SkipReason::ConflictsWithInternalUser.as_str()
-    );
+    conflicts_with_an_internal_user(&pair.initial().await);
 
     // Incremental: the changed user's look-ups find the internal user by its other address.
     let pair = Pair::all_users();
     let watermark = pair.initial().await.watermark.expect("watermark");
     pair.target.put(internal_with_other_address("alice@contoso.com"));
     pair.source.put(person("a1", "alice"));
-    let report = pair.incremental(&watermark).await;
-    assert_eq!(report.created, 0, "{report:?}");
-    assert_eq!(
-        report.failures[0].reason,
-        SkipReason::ConflictsWithInternalUser.as_str()
-    );
+    conflicts_with_an_internal_user(&pair.incremental(&watermark).await);
 
     // On demand.
     let outcome = provision_on_demand(&pair.source, &pair.target, &pair.input(None, None), "a1")
@@ -310,12 +309,7 @@ async fn addresses_match_trimmed_nfc_normalised_and_case_insensitively_in_every_
     let pair = Pair::all_users();
     pair.source.put(source.clone());
     pair.target.put(internal.clone());
-    let report = pair.initial().await;
-    assert_eq!(report.created, 0, "{report:?}");
-    assert_eq!(
-        report.failures[0].reason,
-        SkipReason::ConflictsWithInternalUser.as_str()
-    );
+    conflicts_with_an_internal_user(&pair.initial().await);
 
     let pair = Pair::all_users();
     let watermark = pair.initial().await.watermark.expect("watermark");
@@ -324,10 +318,5 @@ async fn addresses_match_trimmed_nfc_normalised_and_case_insensitively_in_every_
         &[("userName", "rene\u{301}@contoso.com"), ("userType", "Member")],
     ));
     pair.source.put(source);
-    let report = pair.incremental(&watermark).await;
-    assert_eq!(report.created, 0, "{report:?}");
-    assert_eq!(
-        report.failures[0].reason,
-        SkipReason::ConflictsWithInternalUser.as_str()
-    );
+    conflicts_with_an_internal_user(&pair.incremental(&watermark).await);
 }
