@@ -1,5 +1,5 @@
 //! Any text as an attribute-mapping expression: parsing never panics nor overflows the stack
-//! (Trust #9), and what parses evaluates against a user without panicking, to a value within
+//! (README, "Safety"), and what parses evaluates against a user without panicking, to a value within
 //! `MAX_VALUE_BYTES` (one attribute is long, so that growing functions reach the bound).
 #![no_main]
 

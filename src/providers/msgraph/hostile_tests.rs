@@ -44,7 +44,7 @@ async fn a_next_link_that_loops_fails_the_read_in_bounded_time() {
 
 #[tokio::test]
 async fn requests_throttled_inside_a_batch_are_waited_out_past_the_attempts_a_failure_gets() {
-    // Trust #6: seven rounds of a 429 inside the batch (a failure gets six attempts), then 200.
+    // Seven rounds of a 429 inside the batch (a failure gets six attempts), then 200.
     // The batch item's Retry-After is a string, as the JSON batching page shows it.
     let rounds = std::sync::atomic::AtomicU32::new(0);
     let (base, log) = hostile::serve(move |_, path| {

@@ -143,7 +143,7 @@ async fn a_creation_answered_with_502_is_not_sent_again() {
 
 #[tokio::test]
 async fn throttling_is_waited_out_past_the_attempts_a_failure_gets() {
-    // Trust #6: throttling is flow control — six 429s in a row (a failure gets five attempts)
+    // Throttling is flow control — six 429s in a row (a failure gets five attempts)
     // and the creation still goes through, sent once it was let through.
     let throttles = std::sync::atomic::AtomicU32::new(0);
     let (base, log) = hostile::serve(move |_, _| {
