@@ -7,7 +7,6 @@
 
 use std::time::Instant;
 
-use serde_json::json;
 use xtsync::providers::Directory;
 use xtsync::providers::msgraph::GraphDirectory;
 use xtsync::providers::msgraph::resource::AnchorAttribute;
@@ -16,6 +15,8 @@ use xtsync::providers::scim;
 #[allow(dead_code)] // the tests' peers; not every part of them is used here
 #[path = "../src/providers/hostile.rs"]
 mod hostile;
+#[path = "common/hostile_answers.rs"]
+mod hostile_answers;
 #[path = "common/proc_status.rs"]
 mod proc_status;
 
@@ -27,7 +28,7 @@ mod api {
     pub use xtsync::api::*;
 }
 
-use hostile::{Answer, graph_client, plain_client as scim_client, token};
+use hostile::{graph_client, plain_client as scim_client};
 
 /// Peak RSS allowed, in MiB.
 const LIMIT_MIB: u64 = 400;
@@ -36,19 +37,6 @@ const AT_ONCE: usize = 4;
 
 fn peak_mib() -> u64 {
     proc_status::status_kib(std::process::id(), "VmHWM:") / 1024
-}
-
-/// `item` `times` times, comma-separated.
-fn repeated(item: &str, times: usize) -> String {
-    vec![item; times].join(",")
-}
-
-/// A SCIM page of 100 users, each wrapped in `junk` attributes xtsync does not read.
-fn junk_page(junk: &str) -> String {
-    let users: Vec<String> = (0..100)
-        .map(|i| format!(r#"{{"id":"u{i}","userName":"u{i}@contoso.com","x":[{junk}]}}"#))
-        .collect();
-    format!(r#"{{"totalResults":100,"Resources":[{}]}}"#, users.join(","))
 }
 
 /// Runs `read` `AT_ONCE` times at once; prints how long, what it ended with, and the peak.
@@ -73,74 +61,10 @@ where
     );
 }
 
-type Handler = Box<dyn Fn(&str, &str) -> Answer + Send + Sync>;
-
-/// The hostile peers, by name.
-fn peers() -> Vec<(&'static str, Handler)> {
-    let zeros = repeated("0", 15_000_000);
-    let junk = junk_page(&repeated("0", 150_000));
-    let emails = format!(
-        r#"{{"totalResults":1,"Resources":[{{"id":"u1","emails":[{}]}}]}}"#,
-        repeated("{}", 10_000_000)
-    );
-    let single = format!(r#"{{"id":"u1","x":[{zeros}]}}"#);
-    let groups = format!(r#"{{"value":[{{"id":"g1","x":[{zeros}]}}]}}"#);
-    let users: Vec<String> = (0..999)
-        .map(|i| format!(r#"{{"id":"u{i}","x":[{}]}}"#, repeated("[]", 10_000)))
-        .collect();
-    let users = format!(r#"{{"value":[{}]}}"#, users.join(","));
-    let graph = |page: String| -> Handler {
-        Box::new(move |_, path| {
-            if path.contains("/oauth2/") {
-                token()
-            } else if path.contains("deletedItems") {
-                Answer::json(200, json!({ "value": [] }))
-            } else {
-                Answer::text(200, &page)
-            }
-        })
-    };
-    vec![
-        (
-            "scim-announced",
-            Box::new(|_, _| Answer::endless(r#"{"totalResults":1,"Resources":"#, 2 << 30)),
-        ),
-        (
-            "scim-streamed",
-            Box::new(|_, _| Answer::endless(r#"{"totalResults":1,"Resources":"#, 2 << 30).without_length()),
-        ),
-        (
-            "scim-probe",
-            Box::new(|_, _| Answer::endless(r#"{"patch":"#, 2 << 30).without_length()),
-        ),
-        ("scim-junk", Box::new(move |_, _| Answer::text(200, &junk))),
-        ("scim-emails", Box::new(move |_, _| Answer::text(200, &emails))),
-        ("scim-single", Box::new(move |_, _| Answer::text(200, &single))),
-        (
-            "scim-overfull",
-            Box::new(|_, path| {
-                let count: usize = path
-                    .split("count=")
-                    .nth(1)
-                    .and_then(|s| s.split('&').next()?.parse().ok())
-                    .unwrap_or(0);
-                let users: Vec<_> = (0..count * 100).map(|i| json!({ "id": format!("u{i}") })).collect();
-                Answer::json(200, json!({ "totalResults": users.len(), "Resources": users }))
-            }),
-        ),
-        (
-            "graph-token",
-            Box::new(|_, _| Answer::endless(r#"{"access_token":""#, 2 << 30).without_length()),
-        ),
-        ("graph-groups", graph(groups)),
-        ("graph-users", graph(users)),
-    ]
-}
-
 /// Serves every peer (in a process of their own, so that what they hold is not counted as
 /// the providers'), printing `name base` for each, until killed.
 async fn serve() {
-    for (name, handler) in peers() {
+    for (name, handler) in hostile_answers::peers() {
         let (base, _) = hostile::serve(move |method, path| handler(method, path)).await;
         println!("{name} {base}");
     }

@@ -15,19 +15,21 @@ mod counting_proxy;
 mod fault_rules;
 #[path = "../tests/e2e/manifests.rs"]
 mod manifests;
+#[path = "common/operator.rs"]
+mod operator;
 #[path = "common/proc_status.rs"]
 mod proc_status;
 #[path = "../tests/e2e/support/mod.rs"]
 mod support;
 
 use std::collections::{HashMap, HashSet};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use kube::runtime::watcher;
-use manifests::Manifests;
-use serde_json::{Value, json};
+use manifests::{Manifests, open_policy, tenant_id};
+use operator::Operator;
+use serde_json::json;
 use xtsync::api::SyncConfiguration;
 
 const FAN_IN_SOURCES: usize = 20;
@@ -80,7 +82,7 @@ async fn fan_in() {
                 json!({ "scope": { "mode": "AllUsers" } }),
             ));
     }
-    let operator = Operator::start("fan-in");
+    let operator = Operator::start(&support::env().kubeconfig, "fan-in", &["--leader-election", "false"]);
     let started = Instant::now();
     t.apply(&objects).await;
     let api = t.api::<SyncConfiguration>();
@@ -147,7 +149,7 @@ async fn mesh() {
             pairs.push(name);
         }
     }
-    let operator = Operator::start("mesh");
+    let operator = Operator::start(&support::env().kubeconfig, "mesh", &["--leader-election", "false"]);
     let api = t.api::<SyncConfiguration>();
     let watch = tokio::spawn(ready_times(api.clone(), pairs.len()));
     let started = Instant::now();
@@ -238,53 +240,4 @@ fn percentile(sorted: &[Duration], p: usize) -> Duration {
         .unwrap_or_default()
 }
 
-/// A tenant id of this bench (tenant ids are unique per cluster pair; runs use new namespaces).
-fn tenant_id(i: usize) -> String {
-    format!("{:08x}-0000-4000-8000-{i:012x}", std::process::id())
-}
 
-/// A policy that allows every partner in and out: what a mesh of trusting tenants has.
-fn open_policy(tenant: &str) -> Value {
-    json!({
-        "apiVersion": "xtsync.io/v1alpha1", "kind": "CrossTenantAccessPolicy",
-        "metadata": { "name": tenant },
-        "spec": {
-            "tenantRef": { "name": tenant },
-            "default": {
-                "inbound": { "allowUsersSync": true, "automaticallyRedeemInvitations": true },
-                "outbound": { "automaticallyRedeemInvitations": true },
-            },
-        },
-    })
-}
-
-/// The operator (release binary) for one part of the bench, stopped however the bench ends.
-struct Operator(std::process::Child);
-
-impl Operator {
-    fn start(part: &str) -> Operator {
-        let log = std::env::temp_dir().join(format!("xtsync-bench-{part}-{}.log", std::process::id()));
-        eprintln!("operator log: {}", log.display());
-        Operator(
-            Command::new(env!("CARGO_BIN_EXE_xtsync"))
-                .args(["run", "--http-addr", "127.0.0.1:0", "--leader-election", "false"])
-                .env("KUBECONFIG", &support::env().kubeconfig)
-                .env("RUST_LOG", "warn")
-                .stdout(Stdio::null())
-                .stderr(std::fs::File::create(&log).expect("log file"))
-                .spawn()
-                .expect("operator starts"),
-        )
-    }
-
-    fn pid(&self) -> u32 {
-        self.0.id()
-    }
-}
-
-impl Drop for Operator {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}

@@ -12,14 +12,16 @@
 mod fault_rules;
 #[path = "../tests/e2e/manifests.rs"]
 mod manifests;
+#[path = "common/operator.rs"]
+mod operator;
 #[path = "common/proc_status.rs"]
 mod proc_status;
 #[path = "../tests/e2e/support/mod.rs"]
 mod support;
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use operator::Operator;
 use xtsync::api::SyncConfiguration;
 
 const RUNS: usize = 10;
@@ -27,18 +29,7 @@ const RUNS: usize = 10;
 #[tokio::main]
 async fn main() {
     let env = support::env();
-    let log = std::env::temp_dir().join(format!("xtsync-bench-operator-{}.log", std::process::id()));
-    let operator = Operator(
-        Command::new(env!("CARGO_BIN_EXE_xtsync"))
-            .args(["run", "--http-addr", "127.0.0.1:0"])
-            .env("KUBECONFIG", &env.kubeconfig)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("log file"))
-            .spawn()
-            .expect("operator starts"),
-    );
-    eprintln!("operator log: {}", log.display());
+    let operator = Operator::start(&env.kubeconfig, "ready", &[]);
 
     let mut whole = Vec::new();
     let mut gate_only = Vec::new();
@@ -67,8 +58,8 @@ async fn main() {
     }
 
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let rss = proc_status::status_kib(operator.0.id(), "VmRSS:");
-    let peak = proc_status::status_kib(operator.0.id(), "VmHWM:");
+    let rss = proc_status::status_kib(operator.pid(), "VmRSS:");
+    let peak = proc_status::status_kib(operator.pid(), "VmHWM:");
     drop(operator);
 
     println!(
@@ -82,16 +73,6 @@ async fn main() {
         gate_only.iter().max().copied().unwrap_or_default()
     );
     println!("operator RSS idle: {} MiB (peak {} MiB)", rss / 1024, peak / 1024);
-}
-
-/// The operator process, stopped however the bench ends.
-struct Operator(std::process::Child);
-
-impl Drop for Operator {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn median(samples: &mut [Duration]) -> Duration {

@@ -149,6 +149,27 @@ fn policy(name: &str, spec: Value) -> Value {
     })
 }
 
+/// A tenant id of this process, the `i`th (a bench's runs use new namespaces, and tenant ids
+/// must not meet another run's pairs).
+pub fn tenant_id(i: usize) -> String {
+    format!("{:08x}-0000-4000-8000-{i:012x}", std::process::id())
+}
+
+/// A policy that allows every partner in and out: what a mesh of trusting tenants has.
+pub fn open_policy(tenant: &str) -> Value {
+    json!({
+        "apiVersion": "xtsync.io/v1alpha1", "kind": "CrossTenantAccessPolicy",
+        "metadata": { "name": tenant },
+        "spec": {
+            "tenantRef": { "name": tenant },
+            "default": {
+                "inbound": { "allowUsersSync": true, "automaticallyRedeemInvitations": true },
+                "outbound": { "automaticallyRedeemInvitations": true },
+            },
+        },
+    })
+}
+
 /// fabrikam's policy towards contoso, inbound.
 pub fn target_policy(allow_sync: bool, redeem: bool) -> Manifests {
     Manifests::of([policy(
