@@ -239,5 +239,3 @@ fn percentile(sorted: &[Duration], p: usize) -> Duration {
         .copied()
         .unwrap_or_default()
 }
-
-

@@ -81,4 +81,3 @@ pub fn peers() -> Vec<(&'static str, Handler)> {
         ("graph-users", graph(users)),
     ]
 }
-
