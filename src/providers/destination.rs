@@ -231,11 +231,12 @@ mod tests {
         /// another destination, which the prefix never covers; adding segments stays inside.
         #[test]
         fn a_prefix_covers_only_whole_hosts_and_whole_segments(
-            host in "[a-z][a-z0-9-]{0,8}(\\.[a-z][a-z0-9-]{0,8}){0,2}",
+            host in "[a-z](-?[a-z0-9]){0,8}(\\.[a-z](-?[a-z0-9]){0,8}){0,2}",
             segment in "[A-Za-z0-9_~-]{1,8}",
-            // Labels start with a letter so that no host reads as an IPv4 address.
-            more in "[a-z0-9-]{0,4}[g-z]",
-            evil in "[a-z][a-z0-9-]{0,6}",
+            // Labels start with a letter so that no host reads as an IPv4 address,
+            // and never hold "--", so that none reads as a Punycode ("xn--") label.
+            more in "[a-z0-9]{0,4}[g-z]",
+            evil in "[a-z](-?[a-z0-9]){0,6}",
             below in "[A-Za-z0-9_~-]{1,8}",
         ) {
             let prefix = format!("https://{host}/{segment}");
