@@ -1,5 +1,5 @@
 # xtsync: `make demo` shows it working, `make test` runs every test (README.md).
-.PHONY: test demo crds deploy setup bench fuzz fuzz-smoke
+.PHONY: test demo crds deploy setup bench fuzz fuzz-smoke image
 
 setup:
 	bash tests/env/setup.sh
@@ -7,7 +7,16 @@ setup:
 test: setup
 	cargo fmt --check
 	cargo clippy --all-targets --locked -- -D warnings
+	# Build the image first, so that its compile does not compete with the end-to-end tests'
+	# deadlines; the image test then rebuilds it from the cache in seconds and runs it.
+	XTSYNC_IMAGE_PROFILE=image bash image/build.sh > /dev/null
 	cargo test --locked
+
+# The OCI image (release binary, FROM scratch) as $CARGO_TARGET_DIR/xtsync-image.tar (or
+# target/xtsync-image.tar); load it into a registry with
+# `skopeo copy oci-archive:target/xtsync-image.tar docker://REGISTRY/xtsync:VERSION`.
+image:
+	bash image/build.sh
 
 demo:
 	bash tests/env/demo.sh

@@ -8,6 +8,7 @@ Prints one line per check and exits non-zero on the first failure.
 
 import sys
 import time
+import tomllib
 
 import helm_python
 import yaml
@@ -60,6 +61,10 @@ check("non-root with seccomp", pod["securityContext"]["runAsNonRoot"] is True an
 check("read-only root, no escalation, no capabilities", security["readOnlyRootFilesystem"] is True and security["allowPrivilegeEscalation"] is False and security["capabilities"]["drop"] == ["ALL"])
 check("probes on /healthz and /readyz", container["livenessProbe"]["httpGet"]["path"] == "/healthz" and container["readinessProbe"]["httpGet"]["path"] == "/readyz")
 check("resources set", "requests" in container["resources"] and "limits" in container["resources"])
+# The default image is the one `make image` (image/build.sh) tags: the crate's version.
+with open(f"{chart_dir}/../../Cargo.toml", "rb") as f:
+    crate_version = tomllib.load(f)["package"]["version"]
+check("the default image is make image's tag", container["image"] == f"localhost/xtsync:{crate_version}", container["image"])
 env = {e["name"]: e.get("value") for e in container["env"]}
 check("json logs and leader election by default", env.get("XTSYNC_LOG_FORMAT") == "json" and env.get("XTSYNC_LEADER_ELECTION") == "true", env)
 

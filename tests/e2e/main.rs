@@ -9,6 +9,7 @@ mod fault_rules;
 mod graph;
 mod graph_groups;
 mod groups;
+mod image;
 mod leader;
 mod manifests;
 mod plan;

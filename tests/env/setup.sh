@@ -10,6 +10,8 @@ command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v make >/dev/null 2>&1 || missing+=(make)
+# buildah builds and runs the operator image (image/build.sh, the image test).
+command -v buildah >/dev/null 2>&1 || missing+=(buildah)
 # promtool checks the chart's alert and dashboard expressions (Debian's prometheus package).
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
