@@ -1,4 +1,4 @@
-//! Group provisioning (issue Groups): 100 groups of 100 members each (10,000 users, each in one
+//! Group provisioning (README, "Groups"): 100 groups of 100 members each (10,000 users, each in one
 //! group) provisioned into an empty target, over SCIM (real scim2-servers; a proxy in front of
 //! the target counts its requests) and over Microsoft Graph (the fake Graph of
 //! `tests/fake_graph`, in this process, with `$batch`; it logs every request).
@@ -82,9 +82,9 @@ async fn over_scim(groups: usize, members: usize) {
     measure(&source_dir, &target_dir, &names, groups * members, count, OVERLAP).await;
 }
 
-/// SCIM reads of changes start a minute before the last read began (Trust #15): what changed
-/// within the minute before the Initial cycle is read again by the next. The bench waits that
-/// minute after seeding, as a directory whose users did not all change a moment ago.
+/// SCIM reads of changes start a minute before the last read began (README, "How a sync works"):
+/// what changed within the minute before the Initial cycle is read again by the next. The bench
+/// waits that minute after seeding, as a directory whose users did not all change a moment ago.
 const OVERLAP: std::time::Duration = std::time::Duration::from_secs(61);
 
 async fn over_graph(groups: usize, members: usize) {

@@ -5,8 +5,9 @@
 //! client at the same concurrency, against the same server, in the same run.
 //!
 //! The source is a scim2-server of its own, as a source directory is another machine: the
-//! cycle reads it while it writes the target (Scale #1). It runs at nice 19, so that it takes
-//! only the CPU xtsync leaves, as it would on a machine of its own.
+//! cycle reads it while it writes the target (docs/architecture.md, "One cycle, step by step").
+//! It runs at nice 19, so that it takes only the CPU xtsync leaves, as it would on a machine of
+//! its own.
 //!
 //! For N in 1,000 and 10,000 it prints, over `XTSYNC_BENCH_REPEATS` rounds (default 3): the
 //! floor; xtsync's initial cycle without Bulk; the floor beside a plain read of the source (on

@@ -1,5 +1,5 @@
-//! Many configurations at once (Scale #2, #3), through the release binary against a real
-//! kube-apiserver and scim2-servers:
+//! Many configurations at once (README, "Operating it": one budget per directory, fair
+//! scheduling), through the release binary against a real kube-apiserver and scim2-servers:
 //! - fan-in: 20 source tenants of 500 users each → one target, all applied together. A proxy
 //!   in front of the target counts the requests in flight there, whoever sends them; every
 //!   user must arrive once.

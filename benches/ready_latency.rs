@@ -52,8 +52,8 @@ async fn main() {
         // The reverse direction is not allowed by the quickstart policies: wait for any verdict.
         wait_verdict(&api, "fabrikam-to-contoso").await;
         gate_only.push(started.elapsed());
-        // A pair may be configured once per cluster (DESIGN.md §3 rule 2), and every run uses
-        // the same tenant ids: free the pair for the next run.
+        // A pair may be configured once per cluster (docs/architecture.md, rule 2), and every run
+        // uses the same tenant ids: free the pair for the next run.
         t.kubectl(&["delete", "syncconfig", "--all", "--wait"]).await;
     }
 

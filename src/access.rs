@@ -7,7 +7,7 @@ use crate::api::policy::{
 };
 
 /// The settings in force towards `partner_tenant_id`. With no policy at all, the defaults
-/// deny (DESIGN.md §3 rule 1) — pass an empty spec's default for that.
+/// deny (docs/architecture.md, rule 1) — pass an empty spec's default for that.
 pub fn effective_for(spec: &CrossTenantAccessPolicySpec, partner_tenant_id: &str) -> EffectivePartnerPolicy {
     let partner = spec
         .partners

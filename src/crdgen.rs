@@ -50,7 +50,7 @@ mod tests {
 
     #[test]
     fn crds_have_no_cel_rules() {
-        // DESIGN.md §6: apiserver 1.20 drops them and kubectl rejects them.
+        // README, "Test environment": apiserver 1.20 drops them and kubectl rejects them.
         let all = all_yaml().expect("CRDs serialize");
         assert!(!all.contains("x-kubernetes-validations"));
     }

@@ -1,6 +1,6 @@
-//! The gate of DESIGN.md §3 rules 1–2: may this SyncConfiguration write anything? Pure: it
+//! The gate (docs/architecture.md, rules 1–2): may this SyncConfiguration write anything? Pure: it
 //! is given what the controller dereferenced and answers `Open` or the first failing check, in
-//! the order DESIGN.md fixes, so the reason on the resource is always the most basic problem.
+//! the order rule 1 fixes, so the reason on the resource is always the most basic problem.
 //! The spec itself (`InvalidSpec`, first in that order) is validated one step earlier, so a
 //! gate only ever sees a valid configuration.
 
@@ -110,7 +110,7 @@ impl OpenPair {
     }
 }
 
-/// The checks in DESIGN.md's order; the first that fails closes the gate.
+/// The checks in rule 1's order; the first that fails closes the gate.
 pub fn evaluate(input: &GateInput<'_>) -> Result<OpenPair, Closed> {
     let source = ready_tenant("source", input.source_name, input.source)?;
     let target = ready_tenant("target", input.target_name, input.target)?;

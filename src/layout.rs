@@ -1,7 +1,7 @@
-//! The shape the codebase keeps (issue "Shape"), checked on every `cargo test`: small files,
-//! an engine and a cycle runner that know nothing of the Kubernetes resources, and condition
-//! reasons that exist only as their enums. (Function length is clippy's `too_many_lines`,
-//! threshold in `clippy.toml`.)
+//! The shape the codebase keeps (docs/architecture.md, "The floors"), checked on every
+//! `cargo test`: small files, an engine and a cycle runner that know nothing of the Kubernetes
+//! resources, and condition reasons that exist only as their enums. (Function length is clippy's
+//! `too_many_lines`, threshold in `clippy.toml`.)
 
 use std::path::{Path, PathBuf};
 

@@ -1,4 +1,5 @@
-//! The three custom resources of `xtsync.io/v1alpha1` (DESIGN.md §2) and the pieces they share.
+//! The three custom resources of `xtsync.io/v1alpha1` (README, "The resources") and the pieces they
+//! share.
 //!
 //! Plain data only: the schema the apiserver enforces comes from these types (`xtsync crds`);
 //! every rule a schema cannot express lives in the controller and surfaces as `InvalidSpec`.
@@ -18,18 +19,20 @@ use serde::{Deserialize, Serialize};
 
 /// API group of every xtsync resource.
 pub const GROUP: &str = "xtsync.io";
-/// Field manager of every status write (DESIGN.md §1).
+/// Field manager of every status write (README, "Conditions and reasons").
 pub const FIELD_MANAGER: &str = "xtsync";
-/// Annotations a user sets on a SyncConfiguration (DESIGN.md §1): approve the deprovisionings
-/// the threshold holds, start over with an Initial cycle, provision one user now.
+/// Annotations a user sets on a SyncConfiguration (README, "How a sync works"): approve the
+/// deprovisionings the threshold holds, start over with an Initial cycle, provision one user now.
 pub const APPROVE_DELETIONS: &str = "xtsync.io/approve-deletions";
 pub const RESTART: &str = "xtsync.io/restart";
 pub const PROVISION_ON_DEMAND: &str = "xtsync.io/provision-on-demand";
-/// The label that makes a Secret usable as directory credentials (value `"true"`, DESIGN.md §2).
+/// The label that makes a Secret usable as directory credentials (value `"true"`;
+/// README, "Credentials").
 pub const CREDENTIALS_LABEL: &str = "xtsync.io/credentials";
 /// The annotation that says where a Secret may be sent: comma-separated URL prefixes.
 pub const CREDENTIALS_FOR: &str = "xtsync.io/credentials-for";
-/// Present only while `onConfigurationDelete: Deprovision` asks for cleanup (DESIGN.md §1).
+/// Present only while `onConfigurationDelete: Deprovision` asks for cleanup (docs/architecture.md,
+/// "The deletion path").
 pub const FINALIZER: &str = "xtsync.io/cleanup";
 
 /// A tenant id is an Entra directory id: a GUID.

@@ -98,7 +98,8 @@ reasons! {
 }
 
 reasons! {
-    /// SyncConfiguration `Ready`: the gate of DESIGN.md §3 rules 1–2, the first failing check.
+    /// SyncConfiguration `Ready`: the gate (docs/architecture.md, rules 1–2), the first failing
+    /// check.
     ReadyReason for "Ready" {
         /// True: both tenants Ready, same supported cloud, one configuration per pair, both policies allow it.
         GateOpen,

@@ -332,7 +332,7 @@ pub struct CycleProgress {
     pub start_time: Time,
 }
 
-/// Deprovisionings held back by `accidentalDeletionThreshold` (DESIGN.md §3 rule 8).
+/// Deprovisionings held back by `accidentalDeletionThreshold` (docs/architecture.md, rule 8).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
 pub struct PendingDeletions {
     pub count: u32,

@@ -1,4 +1,4 @@
-//! Fair scheduling of cycles (issue Scale, item 3): at most `--max-concurrent-cycles` Initial
+//! Fair scheduling of cycles (README, "Operating it"): at most `--max-concurrent-cycles` Initial
 //! cycles run at once, and as many Incremental ones — in slots of their own, so that long
 //! Initial cycles (full reads of large tenants) never hold other configurations' incremental
 //! cycles past their interval. A cycle that waits for a slot is counted in

@@ -1,7 +1,7 @@
 //! How xtsync writes a status: one server-side-apply patch of `.status` under the field manager
-//! `xtsync` (DESIGN.md §1). The spec is never written; the only metadata written is the
-//! `xtsync.io/cleanup` finalizer, and only while `onConfigurationDelete: Deprovision` asks for it
-//! (`sync_config::finalizer`).
+//! `xtsync` (README, "Conditions and reasons"). The spec is never written; the only metadata
+//! written is the `xtsync.io/cleanup` finalizer, and only while
+//! `onConfigurationDelete: Deprovision` asks for it (`sync_config::finalizer`).
 
 use kube::api::{Patch, PatchParams};
 use kube::{Api, Resource};

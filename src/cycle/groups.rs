@@ -1,4 +1,4 @@
-//! The groups of a cycle (issue Groups), after its users: the groups of `scope.groups` are read
+//! The groups of a cycle (README, "Groups"), after its users: the groups of `scope.groups` are read
 //! from the source, the target's groups are read, `engine::groups` plans, and the changes are
 //! applied — creations and restores first, then renames and members. The target users a group
 //! may hold are those the users' pass left provisioned (`Members`), so a new member's target

@@ -1,5 +1,6 @@
-//! One sync cycle over two `Directory`s: read → plan → apply (DESIGN.md §3 rules 3–9). Knows
-//! nothing of Kubernetes: the controller decides when a cycle runs and writes what it reports.
+//! One sync cycle over two `Directory`s: read → plan → apply (docs/architecture.md, rules 3–9).
+//! Knows nothing of Kubernetes: the controller decides when a cycle runs and writes what it
+//! reports.
 //!
 //! `read` (assignments, target look-ups; in an Incremental cycle, `membership`: who joined or
 //! left the assigned groups) → `pass`: each source page → `engine::plan` (pure) →
@@ -85,8 +86,9 @@ pub async fn run(
     input.deadline.bound(cycle).await
 }
 
-/// An Initial cycle: the source is read page by page while the target and the assignments
-/// are read, and each page is applied as soon as the target's index is there (Scale #1).
+/// An Initial cycle: the source is read page by page while the target and the assignments are read,
+/// and each page is applied as soon as the target's index is there (docs/architecture.md,
+/// "One cycle, step by step").
 async fn initial(
     source: &dyn Directory,
     target: &dyn Directory,

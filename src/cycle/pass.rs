@@ -1,8 +1,8 @@
-//! One pass of a cycle over the source's pages (Scale #1): each page is planned against the
-//! indexed target as it arrives and applied while the next is read; once the read has ended
-//! complete, what was not seen is confirmed gone, held to the threshold and deprovisioned.
-//! A read that failed half-way has had its pages created and updated from, and deprovisions
-//! nothing.
+//! One pass of a cycle over the source's pages (docs/architecture.md, "One cycle, step by step"):
+//! each page is planned against the indexed target as it arrives and applied while the next is
+//! read; once the read has ended complete, what was not seen is confirmed gone, held to the
+//! threshold and deprovisioned. A read that failed half-way has had its pages created and updated
+//! from, and deprovisions nothing.
 
 use futures::StreamExt;
 use futures::stream::FuturesOrdered;

@@ -1,4 +1,4 @@
-//! The anchor (DESIGN.md §3 rule 4): every user xtsync creates or adopts carries
+//! The anchor (docs/architecture.md, rule 4): every user xtsync creates or adopts carries
 //! `<sourceTenantId>/<sourceUserId>`, so identity survives renames and restarts.
 
 use std::fmt;

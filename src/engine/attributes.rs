@@ -1,5 +1,5 @@
-//! The provider-neutral user attributes that filters and mappings may name (DESIGN.md §2),
-//! written as SCIM paths. Providers translate them to their own names.
+//! The provider-neutral user attributes that filters and mappings may name (README,
+//! "How a sync works"), written as SCIM paths. Providers translate them to their own names.
 
 /// The work email, in SCIM path syntax.
 pub const WORK_EMAIL: &str = r#"emails[type eq "work"].value"#;

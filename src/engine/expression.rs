@@ -39,7 +39,8 @@ pub enum Expr {
     },
 }
 
-/// The functions xtsync implements (DESIGN.md §2).
+/// The functions xtsync implements, as Microsoft Learn documents them ("Reference for writing
+/// expressions for attribute mappings in Microsoft Entra ID").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Function {
     Append,
@@ -480,7 +481,7 @@ mod limits {
 
     #[test]
     fn a_deeply_nested_expression_is_refused_instead_of_overflowing_the_stack() {
-        // Trust #9: `Trim(` × 6000 aborted the operator (every configuration stopped).
+        // README, "Safety": `Trim(` × 6000 once aborted the operator (every configuration stopped).
         let deep = format!("{}[userName]{}", "Trim(".repeat(6000), ")".repeat(6000));
         let error = parse(&deep).expect_err("refused");
         assert!(error.message.contains("characters"), "{error}");

@@ -1,5 +1,6 @@
-//! Scoping filters (DESIGN.md §2): Entra's operators, compiled once per spec so that an unknown
-//! operator, a missing operand or an invalid regex is an `InvalidSpec`, not a surprise mid-cycle.
+//! Scoping filters (docs/reference.md, `spec.scope.filters`): Entra's operators, compiled once per
+//! spec so that an unknown operator, a missing operand or an invalid regex is an `InvalidSpec`, not
+//! a surprise mid-cycle.
 
 use regex::Regex;
 

@@ -1,4 +1,4 @@
-//! The plan of a cycle's groups (issue Groups): which groups of `scope.groups` to create,
+//! The plan of a cycle's groups (README, "Groups"): which groups of `scope.groups` to create,
 //! rename, restore or deprovision in the target, and which members to add or remove. Pure,
 //! like the users' plan; it runs after the users' changes are applied, so that it knows the
 //! target id of every user this configuration provisioned.

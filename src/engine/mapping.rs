@@ -1,4 +1,5 @@
-//! Attribute mappings: what a source user becomes in the target (DESIGN.md §2).
+//! Attribute mappings: what a source user becomes in the target (README, "How a sync works",
+//! step 3).
 
 use super::anchor::Anchor;
 use super::attributes::WORK_EMAIL;
@@ -22,7 +23,7 @@ pub enum MappingValue {
     Expression(Expr),
 }
 
-/// Copied one to one when the configuration lists no mappings (DESIGN.md §2 defaults);
+/// Copied one to one when the configuration lists no mappings (README, "How a sync works", step 3);
 /// `active`, `userType` and the anchor are always written by the engine itself.
 const DEFAULT_SOURCES: [&str; 7] = [
     "userName",

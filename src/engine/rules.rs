@@ -4,7 +4,7 @@
 use super::filter::ScopingFilter;
 use super::mapping::Mapping;
 
-/// Who may be in scope (DESIGN.md §2 `scope.mode`).
+/// Who may be in scope (docs/reference.md, `spec.scope.mode`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ScopeMode {
     /// Only the listed users and the members of the listed groups (Entra's default).
@@ -79,7 +79,7 @@ pub struct SyncRules {
     pub groups: Option<GroupRules>,
 }
 
-/// How the groups of `scope.groups` are provisioned (issue Groups).
+/// How the groups of `scope.groups` are provisioned (README, "Groups").
 #[derive(Clone, Debug, Default)]
 pub struct GroupRules {
     pub membership: super::groups::Membership,

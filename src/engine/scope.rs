@@ -1,5 +1,5 @@
-//! Who is in scope (DESIGN.md §2 `scope`, §3 rule 3): internal, enabled users that are
-//! assigned (or all users) and pass the scoping filters.
+//! Who is in scope (docs/reference.md, `spec.scope`; docs/architecture.md, rule 3): internal,
+//! enabled users that are assigned (or all users) and pass the scoping filters.
 
 use std::collections::HashSet;
 

@@ -1,4 +1,4 @@
-//! The accidental-deletion threshold (DESIGN.md §3 rule 8): more deprovisionings than the
+//! The accidental-deletion threshold (docs/architecture.md, rule 8): more deprovisionings than the
 //! threshold in one go are all held, until `xtsync.io/approve-deletions` names the token of
 //! exactly that set. A token approves its set once; a different set gets a different token.
 

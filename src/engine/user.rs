@@ -59,8 +59,8 @@ impl User {
         self.get("externalId").and_then(Anchor::parse)
     }
 
-    /// External to its own directory (DESIGN.md §3 rule 3): a guest, or a user that carries an
-    /// anchor — i.e. was provisioned into this directory from another tenant.
+    /// External to its own directory (docs/architecture.md, rule 3): a guest, or a user that
+    /// carries an anchor — i.e. was provisioned into this directory from another tenant.
     pub fn is_external(&self) -> bool {
         self.external
             || self.get("userType").is_some_and(|t| t.eq_ignore_ascii_case("Guest"))

@@ -1,4 +1,4 @@
-//! The leader's own proof that it still holds the Lease (Trust #17). kube-lease-manager
+//! The leader's own proof that it still holds the Lease (README, "Safety"). kube-lease-manager
 //! reports a lost Lease only once it can read the Lease again: a leader cut off from the API
 //! server would go on believing it leads — and writing to directories, cycles in flight
 //! included — while a standby takes over when the Lease expires. So the leader re-reads the

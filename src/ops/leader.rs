@@ -1,4 +1,4 @@
-//! Leader election on the `coordination.k8s.io` Lease `xtsync` (DESIGN.md §5), with
+//! Leader election on the `coordination.k8s.io` Lease `xtsync` (README, "Operating it"), with
 //! kube-lease-manager: only the holder runs the controllers; the others serve `/healthz` and
 //! `/metrics` and write nothing. Lease duration 15 s, so a dead leader is replaced within ~20 s.
 //! A leader that cannot show it still holds the Lease (`fence`) stops its controllers, cycles

@@ -1,4 +1,5 @@
-//! Operating the operator: health, readiness and Prometheus metrics over HTTP (DESIGN.md §5).
+//! Operating the operator: health, readiness and Prometheus metrics over HTTP (README,
+//! "Operating it").
 
 pub mod fence;
 pub mod http;

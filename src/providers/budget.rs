@@ -1,4 +1,4 @@
-//! One budget per directory (issue Scale, item 2): every client of the same directory — the
+//! One budget per directory (README, "Operating it"): every client of the same directory — the
 //! same SCIM base URL, the same Graph endpoint and tenant — shares one limit of requests in
 //! flight and one throttle hold, whatever the number of configurations talking to it. A 429
 //! seen by one configuration slows them all, and the directory never sees more requests at

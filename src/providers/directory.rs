@@ -20,10 +20,11 @@ pub trait Directory: Send + Sync {
     /// this method returned earlier. The answer carries the next watermark.
     async fn read_source(&self, since: Option<&str>) -> Result<SourceRead, DirectoryError>;
 
-    /// Reads every source user, sending each page to `pages` as soon as it is read, so that
-    /// the cycle applies one page while the next is read (Scale #1). Returns the watermark
-    /// the next incremental read starts from. An error means the read is incomplete: pages
-    /// sent may be created and updated from, but nothing may be deleted. By default one page.
+    /// Reads every source user, sending each page to `pages` as soon as it is read, so that the
+    /// cycle applies one page while the next is read (docs/architecture.md,
+    /// "One cycle, step by step"). Returns the watermark the next incremental read starts from. An
+    /// error means the read is incomplete: pages sent may be created and updated from, but nothing
+    /// may be deleted. By default one page.
     async fn read_source_pages(&self, pages: &PageSink) -> Result<Option<String>, DirectoryError> {
         let read = self.read_source(None).await?;
         pages.send(with_removed(read.users, &read.removed)).await?;

@@ -1,9 +1,8 @@
-//! Retrying a request, the same way for every provider. Throttling (429, 503) is flow control,
-//! not failure (Trust #6): it is waited out as long as the cycle's throttle budget lasts, and
-//! every request to that directory waits with it. Other transient failures get a bounded
-//! number of attempts, with the directory's `Retry-After` honoured (RFC 9110 §10.2.3) or
-//! exponential backoff otherwise. Which answers are which is the provider's call; when to send
-//! again is decided here.
+//! Retrying a request, the same way for every provider. Throttling (429, 503) is flow control, not
+//! failure (README, "Safety"): it is waited out as long as the cycle's throttle budget lasts, and
+//! every request to that directory waits with it. Other transient failures get a bounded number of
+//! attempts, with the directory's `Retry-After` honoured (RFC 9110 §10.2.3) or exponential backoff
+//! otherwise. Which answers are which is the provider's call; when to send again is decided here.
 
 use std::future::Future;
 use std::hash::{BuildHasher, RandomState};

@@ -78,7 +78,7 @@ docs = render({"replicas": 3, "watchNamespace": "team-a", "serviceMonitor": {"en
 deployment = next(d for d in docs if d["kind"] == "Deployment")
 env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
 check("replicas, watched namespace, ServiceMonitor", deployment["spec"]["replicas"] == 3 and env.get("XTSYNC_NAMESPACE") == "team-a" and any(d["kind"] == "ServiceMonitor" for d in docs))
-# Trust #12: with a watched namespace, nothing is granted cluster-wide — Secrets above all.
+# README "Safety": with a watched namespace, nothing is granted cluster-wide — Secrets above all.
 cluster_wide = [d for d in docs if d["kind"] in ("ClusterRole", "ClusterRoleBinding")]
 check("a watched namespace grants nothing cluster-wide", not cluster_wide, [d["metadata"]["name"] for d in cluster_wide])
 watched = [d for d in docs if d["kind"] == "Role" and d["metadata"].get("namespace") == "team-a"]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs a real Kubernetes control plane for the tests: kube-apiserver 1.20.2 built from
-# Debian bookworm's `kubernetes` source package (DESIGN.md §6) and Debian's etcd 3.4.
+# Debian bookworm's `kubernetes` source package (README, "Try it, test it") and Debian's etcd 3.4.
 #
 # The apiserver is built once and cached under $XTSYNC_CACHE (default ~/.cache/xtsync/bin);
 # later runs take a few milliseconds. If KUBEBUILDER_ASSETS names a folder with envtest's
@@ -56,8 +56,8 @@ apt-get source --download-only kubernetes/bookworm >&2
 dpkg-source --no-check -x kubernetes_*.dsc src >&2
 root="$work/src"
 
-# DESIGN.md §6: the vendored reflect2 1.0.1 makes the apiserver SIGSEGV on the first custom
-# resource write when built with Go >= 1.18. Debian's 1.0.2 fixes it.
+# The vendored reflect2 1.0.1 makes the apiserver SIGSEGV on the first custom resource write
+# when built with Go >= 1.18. Debian's 1.0.2 fixes it.
 rm -rf "$root/vendor/github.com/modern-go/reflect2"
 cp -r /usr/share/gocode/src/github.com/modern-go/reflect2 "$root/vendor/github.com/modern-go/reflect2"
 

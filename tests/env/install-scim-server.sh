@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Python tools of the test environment into a virtualenv, once: the real SCIM 2.0
-# server the tests and the demo use (PyPI scim2-server, DESIGN.md §6), and Helm's Go SDK for
-# Python (PyPI helm-python-sdk) with PyYAML for the chart tests. Prints the path of the
-# `scim2-server` executable; the venv's python is beside it.
+# server the tests and the demo use (PyPI scim2-server; README, "Try it, test it"), and Helm's
+# Go SDK for Python (PyPI helm-python-sdk) with PyYAML for the chart tests. Prints the path of
+# the `scim2-server` executable; the venv's python is beside it.
 set -euo pipefail
 venv="${XTSYNC_VENV:-$HOME/.cache/xtsync/venv}"
 packages=("scim2-server==0.8.3" "helm-python-sdk==0.2.2" "PyYAML==6.0.3")

@@ -1,4 +1,5 @@
-//! The SyncConfiguration reconciler, one step per module (DESIGN.md §2–§3):
+//! The SyncConfiguration reconciler, one step per module (docs/architecture.md,
+//! "One cycle, step by step"):
 //!
 //! `dereference` (Tenants, policies, sibling claims from the caches) → `crate::validate`
 //! (`InvalidSpec`) → `crate::gate` (may this pair sync?) → `run` (on demand, then the cycle

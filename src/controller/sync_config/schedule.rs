@@ -1,5 +1,5 @@
-//! Schedule: is a cycle due now, and which kind (DESIGN.md §3 rules 8–11)? Pure: it reads the
-//! previous status, the requests the user made with annotations, and the clock it is given.
+//! Schedule: is a cycle due now, and which kind (docs/architecture.md, rules 8–11)? Pure: it reads
+//! the previous status, the requests the user made with annotations, and the clock it is given.
 
 use std::time::Duration;
 

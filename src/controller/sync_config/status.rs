@@ -1,5 +1,5 @@
 //! Status: the next `.status` from the previous one and what this reconcile found and did
-//! (DESIGN.md §2 status, §3 rules 8–10). Pure: the clock is a parameter.
+//! (docs/reference.md, `status`; docs/architecture.md, rules 8–10). Pure: the clock is a parameter.
 
 use std::time::Duration;
 
@@ -101,9 +101,10 @@ fn claimed_after(previous: &SyncConfigurationStatus, outcome: &Outcome) -> Optio
     }
 }
 
-/// The gate just opened (Scale #3): `Ready=True` is written at once, before the cycle waits
-/// for a slot and runs — with many configurations a first cycle may start minutes later, and
-/// Ready must not wait for it. `None` when status already says so for this generation.
+/// The gate just opened (README, "Operating it", fair scheduling): `Ready=True` is written at once,
+/// before the cycle waits for a slot and runs — with many configurations a first cycle may start
+/// minutes later, and Ready must not wait for it. `None` when status already says so for this
+/// generation.
 pub fn gate_opened(
     previous: &SyncConfigurationStatus,
     pair: &OpenPair,

@@ -396,7 +396,8 @@ fn a_dry_run_reports_what_it_would_do_and_leaves_the_real_state_alone() {
 
 #[test]
 fn ready_is_said_as_soon_as_the_gate_opens_and_only_once() {
-    // Scale #3: with many configurations the first cycle waits for a slot; Ready does not.
+    // Fair scheduling (README, "Operating it"): with many configurations the first cycle waits for
+    // a slot; Ready does not.
     let subject = status::Subject {
         name: "contoso-to-fabrikam".into(),
         generation: Some(1),

@@ -1,7 +1,7 @@
 //! The latest status per SyncConfiguration (by uid), and whether it reached the cluster. The
 //! watch cache may not show a status write yet; what xtsync computed is newer (only xtsync
 //! writes this status), and the scheduler must not run a cycle twice on a stale read — nor
-//! when the status write itself failed (Trust #13): the cycle happened, its writes are done,
+//! when the status write itself failed (README, "Safety"): the cycle happened, its writes are done,
 //! and only the status is retried.
 
 use std::collections::{HashMap, HashSet};
@@ -90,7 +90,7 @@ mod tests {
 
     #[test]
     fn a_status_whose_write_failed_is_still_the_latest_and_is_written_again() {
-        // Trust #13: a failed status write made the next reconcile run the cycle again.
+        // README, "Safety": a failed status write once made the next reconcile run the cycle again.
         let (live, _writer) = kube::runtime::reflector::store::<SyncConfiguration>();
         let written = WrittenStatuses::default();
         let stale = SyncConfigurationStatus::default();

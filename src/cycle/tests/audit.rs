@@ -1,6 +1,6 @@
-//! The provisioning log (issue "Plan and audit" §3): one record per action and per skip, none
-//! for unchanged users, each with its result — and as many records as writes, even when some
-//! of them fail.
+//! The provisioning log (README, "Before and after: plan, dry run and the provisioning log"): one
+//! record per action and per skip, none for unchanged users, each with its result — and as many
+//! records as writes, even when some of them fail.
 
 use super::*;
 use crate::cycle::audit::Outcome;

@@ -125,7 +125,8 @@ async fn more_deprovisionings_than_the_threshold_wait_for_approval_of_that_set_o
         2
     );
 
-    // Trust #14: a later set of the same size is not approved by the old annotation.
+    // Rule 8: an approval names its set, so a later set of the same size is not approved by the old
+    // annotation.
     pair.source.remove("u2");
     pair.source.remove("u3");
     let later = pair.try_cycle(None, Some(&token)).await.expect("runs");
@@ -135,7 +136,8 @@ async fn more_deprovisionings_than_the_threshold_wait_for_approval_of_that_set_o
     );
 }
 
-/// Cleanup on delete (Trust #1): the spec at deletion and the threshold apply to it too.
+/// Cleanup on delete (docs/architecture.md, "The deletion path"): the spec at deletion and the
+/// threshold apply to it too.
 mod cleanup_on_delete {
     use super::*;
     use crate::cycle::cleanup::{Cleanup, clean_up};
@@ -197,7 +199,7 @@ mod cleanup_on_delete {
 
 #[tokio::test]
 async fn a_user_missing_from_a_full_listing_is_deprovisioned_only_when_a_direct_read_confirms_it_gone() {
-    // Trust #2: offset paging can look complete and miss a user; missing is not gone.
+    // Rule 8: offset paging can look complete and miss a user; missing is not gone.
     let pair = Pair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.source.put(person("b1", "bob"));

@@ -1,5 +1,5 @@
-//! `spec.dryRun` (issue "Plan and audit" §2): a cycle plans, counts and logs as a real one
-//! would, and writes nothing to the target.
+//! `spec.dryRun` (README, "Before and after: plan, dry run and the provisioning log"): a cycle
+//! plans, counts and logs as a real one would, and writes nothing to the target.
 
 use super::*;
 use crate::cycle::audit::Outcome;

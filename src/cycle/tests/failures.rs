@@ -71,7 +71,8 @@ async fn a_failed_target_read_writes_nothing() {
 
 #[tokio::test]
 async fn throttling_alone_never_warrants_quarantine() {
-    // Trust #6: a storm of 429s made every write fail, and the configuration was quarantined.
+    // README, "Safety": a storm of 429s once made every write fail, and the configuration was
+    // quarantined.
     let pair = Pair::all_users();
     for (id, name) in [("a1", "alice"), ("b1", "bob"), ("c1", "carol")] {
         pair.source.put(person(id, name));

@@ -101,8 +101,8 @@ async fn a_cleared_source_attribute_is_cleared_in_the_target() {
     );
 }
 
-/// Trust #7: matching compares the desired userName and email with target userNames and
-/// emails, every candidate; any internal candidate blocks, in every kind of cycle.
+/// Rule 5 (docs/architecture.md): matching compares the desired userName and email with target
+/// userNames and emails, every candidate; any internal candidate blocks, in every kind of cycle.
 mod never_hijack {
     use super::*;
 

@@ -1,6 +1,6 @@
 //! Whole cycles against in-memory directories (`providers::memory`): one test per rule of
-//! DESIGN.md §3 that needs no apiserver, asserting what the target holds and which requests
-//! the cycle made. The whole layer runs in milliseconds.
+//! docs/architecture.md ("The rules") that needs no apiserver, asserting what the target holds and
+//! which requests the cycle made. The whole layer runs in milliseconds.
 
 mod audit;
 mod deadline;

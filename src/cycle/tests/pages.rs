@@ -1,5 +1,6 @@
 //! Initial cycles read the source page by page and write each page while the next is read
-//! (Scale #1); a read that fails half-way writes what it read and deprovisions nothing.
+//! (docs/architecture.md, "One cycle, step by step"); a read that fails half-way writes what it
+//! read and deprovisions nothing.
 
 use std::sync::Arc;
 

@@ -1,6 +1,7 @@
-//! Properties of whole cycles over generated directories (Trust: "make the next defect
-//! findable"). Names come from a small pool so that collisions — the dangerous cases — are
-//! common; the number of cases is bounded so `make test` stays fast.
+//! Properties of whole cycles over generated directories (README, "Safety": the planner's
+//! invariants), so that the next defect is found by a test, not in a directory. Names come from a
+//! small pool so that collisions — the dangerous cases — are common; the number of cases is bounded
+//! so `make test` stays fast.
 
 use proptest::prelude::*;
 

@@ -239,10 +239,11 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
     plan
 }
 
-/// Plans a source read page by page, as it arrives (Scale #1): the target is indexed once,
-/// each page is planned against it, and what deprovisioning needs — which of the users
-/// provisioned from this source were seen, in scope or out of it — is kept as references
-/// into the target, so that memory is bounded by the target, not by the source read.
+/// Plans a source read page by page, as it arrives (docs/architecture.md,
+/// "One cycle, step by step"): the target is indexed once, each page is planned against it, and
+/// what deprovisioning needs — which of the users provisioned from this source were seen, in scope
+/// or out of it — is kept as references into the target, so that memory is bounded by the target,
+/// not by the source read.
 pub struct Planner<'a> {
     source_tenant: String,
     source_domains: &'a [String],

@@ -69,7 +69,7 @@ fn is_worth_again(status: u16, method: &Method) -> bool {
     }
 }
 
-/// Graph's flow control (429, 503): paced and waited out, never a failure (Trust #6).
+/// Graph's flow control (429, 503): paced and waited out, never a failure (README, "Safety").
 fn is_throttling(status: u16) -> bool {
     matches!(status, 429 | 503)
 }
@@ -250,7 +250,7 @@ impl GraphClient {
 
     /// Runs requests through `POST /$batch`, 20 at a time; one result per request, in order.
     /// Requests Graph throttled inside a batch are sent again in a later batch once the longest
-    /// `Retry-After` they carried has passed, paced like single requests (Trust #6).
+    /// `Retry-After` they carried has passed, paced like single requests (README, "Safety").
     pub async fn batch(&self, requests: &[BatchRequest]) -> Vec<Result<Value, DirectoryError>> {
         let mut results: Vec<Option<Result<Value, DirectoryError>>> = requests.iter().map(|_| None).collect();
         let mut pending: Vec<usize> = (0..requests.len()).collect();

@@ -349,7 +349,7 @@ impl Directory for GraphDirectory {
             })
             .collect();
         // Step 2: an invitation of an address the tenant knows answers with the existing user;
-        // only a new invitee, or this source user's own, is changed (Trust #8).
+        // only a new invitee, or this source user's own, is changed (rule 5).
         self.check_invited(users, &mut results).await;
         // Step 3: the anchor and the attributes an invitation cannot set, as an update of the
         // new user. If it fails, the user exists without its anchor: the next cycle adopts it

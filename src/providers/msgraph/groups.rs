@@ -1,4 +1,4 @@
-//! Groups over Microsoft Graph (issue Groups): security groups listed with their members,
+//! Groups over Microsoft Graph (README, "Groups"): security groups listed with their members,
 //! created with the anchor, renamed, given members with `members@odata.bind` (up to 20 per
 //! request, as "Add members" allows) and relieved of them with
 //! `DELETE /groups/{id}/members/{memberId}/$ref`, every request through `$batch`.

@@ -1,4 +1,4 @@
-//! The Graph client against hostile peers (Trust #6, #8, #10).
+//! The Graph client against hostile peers (README, "Safety").
 
 use std::sync::Mutex;
 
@@ -14,7 +14,7 @@ use crate::providers::{Directory, DirectoryError};
 
 #[tokio::test]
 async fn a_next_link_that_loops_fails_the_read_in_bounded_time() {
-    // Trust #10: Graph's @odata.nextLink was followed without a guard.
+    // Graph's @odata.nextLink was once followed without a guard (README, "Safety").
     let own_base: Arc<Mutex<String>> = Arc::default();
     let link_base = own_base.clone();
     let (base, log) = hostile::serve(move |_, path| {
@@ -187,7 +187,8 @@ fn patches(requests: &[String]) -> usize {
 
 #[tokio::test]
 async fn an_invitation_that_answers_with_an_internal_user_changes_nothing() {
-    // Trust #8: the existing user was patched with the anchor and the source's attributes.
+    // Rule 5 (docs/architecture.md): the existing user was once patched with the anchor and the
+    // source's attributes.
     let internal = json!({ "id": "x1", "userPrincipalName": "alice@fabrikam.com", "mail": "alice@contoso.com",
                            "userType": "Member", "creationType": null, "accountEnabled": true,
                            "onPremisesExtensionAttributes": { "extensionAttribute15": null } });

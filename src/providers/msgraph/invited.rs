@@ -1,8 +1,9 @@
-//! What an invitation answered with (Trust #8). `POST /invitations` of an address the tenant
-//! already knows answers with that existing user (Microsoft Learn, "Create invitation"), and
-//! the PATCH that follows would then rewrite it. So the invited user is read first, and only
-//! a user this configuration may write is changed: an external user that carries no anchor
-//! yet (a new invitee) or this very source user's anchor (a creation whose PATCH failed).
+//! What an invitation answered with (docs/architecture.md, rule 5). `POST /invitations` of an
+//! address the tenant already knows answers with that existing user (Microsoft Learn,
+//! "Create invitation"), and the PATCH that follows would then rewrite it. So the invited user is
+//! read first, and only a user this configuration may write is changed: an external user that
+//! carries no anchor yet (a new invitee) or this very source user's anchor (a creation whose PATCH
+//! failed).
 
 use crate::engine::plan::SkipReason;
 use crate::engine::user::{Attributes, User};

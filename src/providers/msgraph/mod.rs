@@ -1,7 +1,7 @@
-//! Microsoft Graph as a `Directory` (DESIGN.md §4): OAuth2 client credentials, the users delta
-//! query for reads, invitations for creations, PATCH/DELETE/restore for the rest, JSON
-//! batching, and Graph's throttling. Also the Tenant connection test and the push of a
-//! `CrossTenantAccessPolicy` into Entra.
+//! Microsoft Graph as a `Directory` (README, "Microsoft Graph (Entra) tenants"): OAuth2 client
+//! credentials, the users delta query for reads, invitations for creations, PATCH/DELETE/restore
+//! for the rest, JSON batching, and Graph's throttling. Also the Tenant connection test and the
+//! push of a `CrossTenantAccessPolicy` into Entra.
 
 pub mod auth;
 pub mod client;

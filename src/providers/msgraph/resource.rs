@@ -1,6 +1,7 @@
-//! Graph `user` resources ↔ the engine's provider-neutral users (DESIGN.md §2: Graph names
-//! `userPrincipalName`, `givenName`, `surname`, `mail`, `jobTitle`, `employeeId`,
-//! `accountEnabled`), the anchor attribute, and the `#EXT#` names Entra gives invited users.
+//! Graph `user` resources ↔ the engine's provider-neutral users (README,
+//! "Microsoft Graph (Entra) tenants": Graph names `userPrincipalName`, `givenName`, `surname`,
+//! `mail`, `jobTitle`, `employeeId`, `accountEnabled`), the anchor attribute, and the `#EXT#` names
+//! Entra gives invited users.
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -328,7 +329,7 @@ mod tests {
 
     #[test]
     fn a_delta_item_names_its_manager_in_manager_at_delta() {
-        // Trust #5: users delta returns an expanded manager as an array `manager@delta`
+        // README, "Safety": users delta returns an expanded manager as an array `manager@delta`
         // (Microsoft Learn, "user: delta"), not as `manager`.
         let mut item = documented_user();
         item.as_object_mut().expect("object").remove("manager");

@@ -140,8 +140,9 @@ async fn transient_failures_stop_at_the_first_answer_or_give_up_at_the_last_atte
     assert_eq!(early, "done");
 }
 
-/// Trust #6: a storm of 30 × `429 Retry-After: 1` is waited out — the request goes through on
-/// the 31st attempt, 30 s later — however few attempts transient failures get.
+/// Throttling is flow control (README, "Safety"): a storm of 30 × `429 Retry-After: 1` is waited
+/// out — the request goes through on the 31st attempt, 30 s later — however few attempts transient
+/// failures get.
 #[tokio::test(start_paused = true)]
 async fn a_throttling_storm_is_waited_out_not_counted_as_failed_attempts() {
     let start = Instant::now();
@@ -261,8 +262,8 @@ async fn a_throttled_request_holds_every_request_to_that_directory() {
     );
 }
 
-/// Scale #2: configurations that talk to the same directory share its hold — a 429 answered
-/// to one holds the other's requests too.
+/// One budget per directory (README, "Operating it"): configurations that talk to the same
+/// directory share its hold — a 429 answered to one holds the other's requests too.
 #[tokio::test(start_paused = true)]
 async fn a_hold_of_one_configuration_holds_every_configuration_of_that_directory() {
     let shared = Arc::new(DirectoryBudget::new(4));

@@ -253,7 +253,8 @@ impl ScimClient {
 
 /// Worth sending again: throttling (429) and unavailability (503) say the request was not
 /// processed; other 5xx may come after the server acted, so a creation (POST: a user, a Bulk
-/// request) is not sent again after them — it could create the user twice (Trust #16).
+/// request) is not sent again after them — it could create the user twice (docs/architecture.md,
+/// "Destructive actions and their evidence").
 fn retryable(method: &Method, status: StatusCode) -> bool {
     match status {
         StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => true,

@@ -1,4 +1,4 @@
-//! SCIM Group resources (RFC 7643 §4.2) for group provisioning (issue Groups): groups listed
+//! SCIM Group resources (RFC 7643 §4.2) for group provisioning (README, "Groups"): groups listed
 //! with their members, created with the anchor in `externalId`, renamed and given or relieved
 //! of members by PATCH (RFC 7644 §3.5.2) — one request per change — and deleted.
 //!

@@ -1,4 +1,4 @@
-//! The SCIM client against hostile peers (Trust #2, #3, #10): a read that is not clearly
+//! The SCIM client against hostile peers (README, "Safety"): a read that is not clearly
 //! complete fails — and a failed read deprovisions nothing.
 
 use serde_json::json;
@@ -129,7 +129,8 @@ async fn an_endless_body_fails_in_bounded_memory() {
 
 #[tokio::test]
 async fn a_creation_answered_with_502_is_not_sent_again() {
-    // Trust #16: the server may have created the user before its gateway gave up.
+    // Rule 9 (docs/architecture.md): the server may have created the user before its gateway gave
+    // up.
     let (base, log) = hostile::serve(|_, _| Answer::text(502, "bad gateway")).await;
     let (scim, attributes) = (plain_client(&base), one_user());
     let created = scim.create_users(&[attributes]).await;
@@ -207,8 +208,9 @@ async fn scim_errors_become_typed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
 async fn configurations_sharing_a_directory_never_exceed_its_limit_together() {
-    // Scale #2: two configurations writing into one directory with a limit of 2 — each alone
-    // would send up to its limit, together they must not exceed it.
+    // One budget per directory (README, "Operating it"): two configurations writing into one
+    // directory with a limit of 2 — each alone would send up to its limit, together they must not
+    // exceed it.
     let (base, most) = counting_server(|| Answer::json(201, json!({ "id": "u", "userName": "a@contoso.com" }))).await;
     let budgets = crate::providers::budget::Budgets::default();
     let clients: Vec<ScimClient> = (0..2)
@@ -226,8 +228,8 @@ async fn configurations_sharing_a_directory_never_exceed_its_limit_together() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 12)]
 async fn updates_use_the_whole_limit_of_the_directory() {
-    // Scale #2: a Tenant's maxConcurrency above the default is what updates and deprovisions
-    // run at, not the default the cycle used to pass down.
+    // One budget per directory (README, "Operating it"): a Tenant's maxConcurrency above the
+    // default is what updates and deprovisions run at, not the default the cycle used to pass down.
     let (base, most) = counting_server(|| Answer::json(200, user("u"))).await;
     let budgets = crate::providers::budget::Budgets::default();
     let scim = plain_client(&base).with_budget(budgets.of("scim wide", 8));
@@ -254,9 +256,10 @@ async fn updates_use_the_whole_limit_of_the_directory() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
 async fn no_write_of_another_configuration_lands_between_the_pages_of_a_listing() {
-    // Scale #2, many-to-one: configurations writing one target while one of them lists it. A
-    // write between two pages changes totalResults and fails the listing — every time, with
-    // enough configurations. The listing holds their writes back until it is whole.
+    // One budget per directory, many-to-one (README, "Operating it"): configurations writing one
+    // target while one of them lists it. A write between two pages changes totalResults and fails
+    // the listing — every time, with enough configurations. The listing holds their writes back
+    // until it is whole.
     let (base, log) = hostile::serve(|method, path| {
         std::thread::sleep(std::time::Duration::from_millis(20));
         if method == "GET" {

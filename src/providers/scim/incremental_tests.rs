@@ -1,6 +1,6 @@
-//! Incremental SCIM reads on the wire (Trust #15): a change made in the same second as the
-//! latest one seen, or while a read was paging, is in the next read; what the overlap brings
-//! back unchanged is left out.
+//! Incremental SCIM reads on the wire (README, "How a sync works", step 1): a change made in the
+//! same second as the latest one seen, or while a read was paging, is in the next read; what the
+//! overlap brings back unchanged is left out.
 
 use std::sync::{Arc, Mutex};
 

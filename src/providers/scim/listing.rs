@@ -1,7 +1,7 @@
 //! The pages of one SCIM listing, as they come (RFC 7644 §3.4.2.4). Offset paging can look
 //! complete and still miss users (a deletion between pages shifts them; a server may ignore
 //! `startIndex`), so a listing with a user listed twice, a total that changes or is exceeded,
-//! a page without a total, or one that stops short is a failed read (DESIGN.md §3 rule 8).
+//! a page without a total, or one that stops short is a failed read (docs/architecture.md, rule 8).
 //! A page is parsed into typed resources (`wire`), no more of them than were asked for.
 //! Pure, so that it can be fuzzed with any sequence of pages.
 

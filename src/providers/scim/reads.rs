@@ -125,7 +125,7 @@ impl ScimClient {
 
     /// The members of one assigned group, found by displayName or else by id. A group not
     /// found, or one whose answer has no `members`, is a failed read, never an empty group:
-    /// an empty group would deprovision everyone it assigned (Trust #3).
+    /// an empty group would deprovision everyone it assigned (README, "Safety").
     pub(super) async fn members_of(&self, group: &str) -> Result<Vec<Value>, DirectoryError> {
         let filter = format!("displayName eq {}", literal(group));
         let url = reqwest::Url::parse_with_params(&format!("{}/Groups", self.base), &[("filter", filter.as_str())])

@@ -341,7 +341,8 @@ mod tests {
 
     #[test]
     fn put_fallback_keeps_every_attribute_it_does_not_map() {
-        // Trust #4: PUT rebuilt the resource from the mapped attributes and wiped the rest.
+        // README, "Safety": PUT once rebuilt the resource from the mapped attributes and wiped the
+        // rest.
         let mut r = sample();
         r["phoneNumbers"] = json!([{ "value": "555-555-8377", "type": "work" }]);
         r["addresses"] = json!([{ "locality": "Hollywood", "type": "work" }]);

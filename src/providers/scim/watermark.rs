@@ -1,10 +1,11 @@
-//! Where an incremental SCIM read starts (Trust #15). `meta.lastModified gt <latest seen>`
-//! misses a change made in the same second as the latest one seen, and a change made while a
-//! long read was paging (a user changed on a page already read, while a later page carried a
-//! later stamp). So the next read starts earlier than the latest stamp seen — by the time the
-//! read took and a minute more — and includes that instant (`ge`). The users that overlap
-//! brings back unchanged are recognised by id, stamp and version, and left out; re-reading
-//! one would be harmless (it plans no write), leaving it out keeps incremental cycles small.
+//! Where an incremental SCIM read starts (README, "How a sync works", step 1).
+//! `meta.lastModified gt <latest seen>` misses a change made in the same second as the latest one
+//! seen, and a change made while a long read was paging (a user changed on a page already read,
+//! while a later page carried a later stamp). So the next read starts earlier than the latest stamp
+//! seen — by the time the read took and a minute more — and includes that instant (`ge`). The users
+//! that overlap brings back unchanged are recognised by id, stamp and version, and left out;
+//! re-reading one would be harmless (it plans no write), leaving it out keeps incremental cycles
+//! small.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
