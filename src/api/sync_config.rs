@@ -77,7 +77,7 @@ pub struct SyncConfigurationSpec {
     #[serde(default)]
     pub deprovision: Deprovision,
     /// Provision the groups of `scope.groups` into the target as groups, with their synced
-    /// members (issue Groups).
+    /// members (README, "Groups").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_provisioning: Option<GroupProvisioning>,
 }

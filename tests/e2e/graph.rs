@@ -286,7 +286,7 @@ async fn graph_requests_per_user_are_an_invitation_a_read_and_a_patch_then_one_p
     );
     assert_eq!(created.len(), 4, "{created:#?}");
     // Each invited user is read before its PATCH: an invitation of an address the tenant
-    // knows answers with the existing user, which may not be xtsync's to change (Trust #8).
+    // knows answers with the existing user, which may not be xtsync's to change (rule 5, docs/architecture.md).
     let invited_reads = log
         .iter()
         .filter(|l| l.method == "GET" && l.in_batch && l.target.starts_with("/v1.0/users/"))

@@ -1,4 +1,4 @@
-//! Group provisioning into Microsoft Graph targets (issue Groups), from a Graph source and from
+//! Group provisioning into Microsoft Graph targets (README, "Groups"), from a Graph source and from
 //! a SCIM source, against the fake Graph (shaped as Microsoft Learn documents `/groups`,
 //! `members@odata.bind`, `members/{id}/$ref` and `$batch`): the groups arrive with exactly
 //! their synced members and follow the source with one write per change.

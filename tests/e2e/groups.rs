@@ -1,4 +1,4 @@
-//! End-to-end tests of group provisioning (issue Groups), SCIM → SCIM on real scim2-server
+//! End-to-end tests of group provisioning (README, "Groups"), SCIM → SCIM on real scim2-server
 //! tenants: the groups of `scope.groups` arrive in the target with exactly their synced
 //! members, follow the source with one write per change, and leave and come back with scope.
 

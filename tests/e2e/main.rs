@@ -1,5 +1,5 @@
 //! End-to-end tests against a real kube-apiserver + etcd and a real scim2-server.
-//! One test per rule of DESIGN.md §3 rules 1–2 and per controller behaviour.
+//! One test per rule of docs/architecture.md rules 1–2 and per controller behaviour.
 
 mod credentials;
 #[path = "../fake_graph/mod.rs"]
@@ -995,7 +995,7 @@ async fn the_charts_rbac_is_enough_for_the_operator() {
 
 #[tokio::test]
 async fn a_secret_without_the_credentials_label_is_never_sent() {
-    // Trust #11: whoever may create Tenants could send any Secret of the namespace anywhere.
+    // README, "Credentials": whoever may create Tenants could send any Secret of the namespace anywhere.
     let mut t = TestNs::new("secret-label").await;
     t.start_controllers(|_| {});
     let mut unlabelled = manifests::scim_secret("contoso", &t.scim_url("contoso"));

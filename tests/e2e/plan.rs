@@ -1,6 +1,6 @@
 //! `xtsync plan` against real SCIM tenants: it predicts exactly what the controller's next
 //! Initial cycle then does, writes nothing, and says by its exit code whether changes are
-//! pending (issue "Plan and audit" §1).
+//! pending (README, "Before and after: plan, dry run and the provisioning log").
 
 use serde_json::{Value, json};
 use xtsync::api::reasons::SyncedReason;

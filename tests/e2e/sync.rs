@@ -1,4 +1,4 @@
-//! End-to-end tests of the sync cycle (DESIGN.md §3 rules 3–9) against real scim2-server
+//! End-to-end tests of the sync cycle (docs/architecture.md, rules 3–9) against real scim2-server
 //! tenants: one test per rule, asserting on the target directory itself and on the status.
 
 use std::time::Duration;
@@ -934,7 +934,7 @@ async fn cleanup_that_cannot_run_holds_the_deletion_and_runs_once_it_can() {
 
 #[tokio::test]
 async fn deleting_a_duplicate_that_never_passed_its_gate_deprovisions_nothing() {
-    // Trust #1: cleanup deprovisioned every target user of the source tenant — the winner's.
+    // docs/architecture.md, "The deletion path": cleanup deprovisioned every target user of the source tenant — the winner's.
     let t = started("cleanup-loser").await;
     let (contoso, fabrikam) = (t.scim("contoso"), t.scim("fabrikam"));
     contoso.add_user("alice@contoso.com", sales()).await;

@@ -1,4 +1,4 @@
-//! The test environment of real parts (DESIGN.md §6): one kube-apiserver + etcd and one
+//! The test environment of real parts (README, "Test environment"): one kube-apiserver + etcd and one
 //! scim2-server per test process, started on first use by the scripts in `tests/env/` and
 //! stopped when the process ends (they exit when our end of their stdin closes).
 //! Every test gets its own namespace and runs its own controllers, scoped to that namespace,
