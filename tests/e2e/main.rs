@@ -829,11 +829,8 @@ async fn every_example_applies_and_its_configurations_become_ready() {
         for file in files {
             let text = std::fs::read_to_string(&file).expect("manifest");
             let mut objects = Vec::new();
-            for doc in serde_yaml::Deserializer::from_str(&text) {
-                let mut object: serde_json::Value = serde::Deserialize::deserialize(doc).expect("YAML");
-                if object.is_null() {
-                    continue;
-                }
+            let documents: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text).expect("YAML");
+            for mut object in documents {
                 for_the_tests(&mut object, &private, &graph.base);
                 if object["kind"] == "SyncConfiguration" {
                     configs.push(object["metadata"]["name"].as_str().expect("a name").to_owned());

@@ -48,7 +48,7 @@ impl Manifest for Manifests {
     fn yaml(&self) -> String {
         self.0
             .iter()
-            .map(|o| serde_yaml::to_string(o).expect("a manifest serializes"))
+            .map(|o| serde_saphyr::to_string(o).expect("a manifest serializes"))
             .collect::<Vec<_>>()
             .join("---\n")
     }
@@ -63,7 +63,7 @@ impl std::fmt::Display for Manifests {
 
 impl Manifest for Value {
     fn yaml(&self) -> String {
-        serde_yaml::to_string(self).expect("a manifest serializes")
+        serde_saphyr::to_string(self).expect("a manifest serializes")
     }
 }
 

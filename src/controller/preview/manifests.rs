@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
@@ -16,10 +15,12 @@ use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
 pub enum ManifestError {
     #[error("{path}: {error}")]
     Unreadable { path: String, error: std::io::Error },
-    #[error("{path}: document {document}: {error}")]
+    #[error("{path}: not YAML or JSON: {error}")]
+    Malformed { path: String, error: String },
+    #[error("{path}: {object}: {error}")]
     Invalid {
         path: String,
-        document: usize,
+        object: String,
         error: String,
     },
 }
@@ -44,14 +45,20 @@ impl Manifests {
                 path: file.display().to_string(),
                 error,
             })?;
-            for (document, yaml) in serde_yaml::Deserializer::from_str(&text).enumerate() {
-                let invalid = |error: String| ManifestError::Invalid {
-                    path: file.display().to_string(),
-                    document: document + 1,
+            let path = || file.display().to_string();
+            // Empty documents are passed over; the first syntax error ends the file, its line
+            // and column in the message.
+            let documents: Vec<Value> = serde_saphyr::from_multiple(&text).map_err(|e| ManifestError::Malformed {
+                path: path(),
+                error: e.to_string(),
+            })?;
+            for value in documents {
+                let object = describe(&value);
+                manifests.add(value).map_err(|error| ManifestError::Invalid {
+                    path: path(),
+                    object,
                     error,
-                };
-                let value = Value::deserialize(yaml).map_err(|e| invalid(e.to_string()))?;
-                manifests.add(value).map_err(invalid)?;
+                })?;
             }
         }
         Ok(manifests)
@@ -68,6 +75,14 @@ impl Manifests {
         }
         Ok(())
     }
+}
+
+/// How an error names the object it is about: `Kind/name`, as kubectl does.
+fn describe(value: &Value) -> String {
+    let field = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("?").to_owned();
+    let kind = field(value.get("kind"));
+    let name = field(value.get("metadata").and_then(|m| m.get("name")));
+    format!("{kind}/{name}")
 }
 
 /// Files of `path` (a file, or a folder searched for `.yaml`, `.yml` and `.json`), in name order.
@@ -113,4 +128,44 @@ where
     }
     meta.uid.get_or_insert_with(|| format!("plan-{order}"));
     Ok(object)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(name: &str, text: &str) -> Result<Manifests, ManifestError> {
+        let dir = std::env::temp_dir().join(format!("xtsync-manifests-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary folder");
+        let file = dir.join("m.yaml");
+        std::fs::write(&file, text).expect("the manifest");
+        let loaded = Manifests::load(&[file]);
+        let _ = std::fs::remove_dir_all(&dir);
+        loaded
+    }
+
+    #[test]
+    fn documents_of_every_kind_are_read_and_empty_ones_passed_over() {
+        let text = "---\n# nothing\n---\napiVersion: xtsync.io/v1alpha1\nkind: Tenant\nmetadata: { name: contoso }\nspec: { tenantId: t, directory: { scim: { url: 'https://scim.example/v2', auth: { bearerTokenSecretRef: { name: s, key: token } } } } }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: other }\n";
+        let manifests = load("kinds", text).expect("valid manifests");
+        assert_eq!(manifests.tenants.len(), 1);
+        assert_eq!(manifests.tenants[0].metadata.namespace.as_deref(), Some("default"));
+    }
+
+    #[test]
+    fn a_syntax_error_names_the_file_and_the_line() {
+        let error = load("syntax", "kind: Tenant\nmetadata: { name: [\n")
+            .err()
+            .expect("an error");
+        let message = error.to_string();
+        assert!(matches!(error, ManifestError::Malformed { .. }), "{message}");
+        assert!(message.contains("m.yaml") && message.contains("line"), "{message}");
+    }
+
+    #[test]
+    fn an_object_that_does_not_fit_its_kind_is_named() {
+        let text = "kind: Tenant\nmetadata: { name: contoso }\nspec: { tenantId: [1, 2] }\n";
+        let message = load("kind", text).err().expect("an error").to_string();
+        assert!(message.contains("Tenant/contoso"), "{message}");
+    }
 }
