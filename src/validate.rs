@@ -9,11 +9,11 @@ use std::time::Duration;
 use crate::api::sync_config::{self as api, AttributeMapping, SyncConfigurationSpec};
 use crate::engine::expression;
 use crate::engine::filter::{self, WrittenClause};
-use crate::engine::groups::{self, Membership};
+use crate::engine::groups;
 use crate::engine::mapping::{self, Mapping, MappingValue};
-use crate::engine::rules::{
-    ApplyOn, DeprovisionAction, Deprovisioning, GroupRules, Scope, ScopeMode, SyncRules, UserType,
-};
+use crate::engine::rules::{Deprovisioning, GroupRules, Scope, SyncRules};
+use crate::engine::vocabulary::Membership;
+use crate::engine::vocabulary::{ApplyOn, DeprovisionAction, ScopeMode, UserType};
 use crate::engine::{attributes, interval};
 
 /// A spec that passed validation.

@@ -7,7 +7,7 @@ use super::audit::{self, Sink};
 use super::groups::Members;
 use super::report::{CycleReport, SKIP, UserFailure};
 use crate::engine::plan::{Change, Changes, TargetRef};
-use crate::engine::rules::DeprovisionAction;
+use crate::engine::vocabulary::DeprovisionAction;
 use crate::providers::{Directory, DirectoryError};
 
 /// Where the results of a cycle's changes are kept: its report, the number of active users of

@@ -4,8 +4,9 @@
 //! configuration may clean up at all (it must have been the pair's active one).
 
 use crate::engine::plan::TargetRef;
-use crate::engine::rules::{DeprovisionAction, Deprovisioning};
+use crate::engine::rules::Deprovisioning;
 use crate::engine::threshold::{self, Held, Judgement};
+use crate::engine::vocabulary::DeprovisionAction;
 use crate::providers::{Directory, DirectoryError};
 
 /// What a cleanup did.

@@ -17,10 +17,12 @@ pub use members::Members;
 
 use super::report::{CycleError, CycleReport, GroupReport, SKIP, UserFailure};
 use super::{CycleInput, audit};
-use crate::engine::groups::{self, GroupChange, GroupPlanInput, Membership, SourceGroup, TargetGroup};
-use crate::engine::plan::{Skip, SkipReason};
+use crate::engine::groups::{self, GroupChange, GroupPlanInput, SourceGroup, TargetGroup};
+use crate::engine::plan::Skip;
 use crate::engine::rules::GroupRules;
 use crate::engine::threshold::{self, Judgement};
+use crate::engine::vocabulary::Membership;
+use crate::engine::vocabulary::SkipReason;
 use crate::providers::Directory;
 
 /// Plans and applies the groups of `scope.groups` (when group provisioning is on); `only` one

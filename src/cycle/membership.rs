@@ -14,9 +14,9 @@ use std::collections::HashSet;
 
 use super::CycleInput;
 use crate::engine::digest;
-use crate::engine::rules::ScopeMode;
 use crate::engine::scope::Assignments;
 use crate::engine::user::User;
+use crate::engine::vocabulary::ScopeMode;
 use crate::providers::directory::with_removed;
 use crate::providers::{Directory, DirectoryError};
 

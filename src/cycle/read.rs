@@ -9,10 +9,10 @@ use super::report::CycleError;
 use crate::engine::address;
 use crate::engine::anchor::Anchor;
 use crate::engine::attributes::WORK_EMAIL;
-use crate::engine::groups::Membership;
 use crate::engine::mapping;
 use crate::engine::scope::Assignments;
 use crate::engine::user::User;
+use crate::engine::vocabulary::Membership;
 use crate::providers::{Directory, DirectoryError};
 
 /// Who is assigned: the listed users and the members of the listed groups.

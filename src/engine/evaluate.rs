@@ -16,8 +16,8 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
 use super::attributes;
+use super::expression::REGEX_PATTERN;
 use super::expression::{Expr, Function};
-use super::pattern::REGEX_PATTERN;
 use super::user::User;
 
 /// The longest value (in UTF-8 bytes) an expression may produce. Far above any directory

@@ -13,9 +13,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use super::anchor::Anchor;
 use super::evaluate::{EvalError, evaluate};
 use super::mapping::{Mapping, MappingValue};
-use super::plan::SkipReason;
-use super::rules::DeprovisionAction;
 use super::user::User;
+use super::vocabulary::{DeprovisionAction, Membership, SkipReason};
 
 /// The attributes of a group that mappings read and write.
 pub const GROUP_ATTRIBUTES: [&str; 2] = ["displayName", "description"];
@@ -84,15 +83,6 @@ pub fn mapped(group: &SourceGroup, mappings: &[Mapping]) -> Result<SourceGroup, 
         }
     }
     Ok(out)
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Membership {
-    /// Direct members only, as Entra.
-    #[default]
-    Direct,
-    /// Members of nested groups too, flattened.
-    Transitive,
 }
 
 /// Attribute of a group → new value (`None` clears it).

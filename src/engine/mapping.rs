@@ -5,8 +5,8 @@ use super::anchor::Anchor;
 use super::attributes::WORK_EMAIL;
 use super::evaluate::{EvalError, evaluate};
 use super::expression::Expr;
-use super::rules::{ApplyOn, UserType};
 use super::user::{Attributes, User};
+use crate::engine::vocabulary::{ApplyOn, UserType};
 
 /// One target attribute and where its value comes from.
 #[derive(Clone, Debug)]

@@ -23,3 +23,4 @@ pub mod rules;
 pub mod scope;
 pub mod threshold;
 pub mod user;
+pub mod vocabulary;

@@ -4,17 +4,12 @@
 
 use regex::{Regex, RegexBuilder};
 
-use super::expression::Expr;
-
 /// The most heap one compiled pattern may take (the regex crate's `size_limit`). A Unicode
 /// `\w` alone takes about 45 KB; patterns that match directory attributes take a few.
 pub const MAX_COMPILED_BYTES: usize = 1 << 20;
 /// The most a pattern's lazy DFA may cache while matching (`dfa_size_limit`); past it the
 /// cache is cleared, never grown.
 pub const MAX_DFA_CACHE_BYTES: usize = 1 << 20;
-
-/// Where `Replace(source, oldValue, regexPattern, …)` takes its pattern.
-pub const REGEX_PATTERN: usize = 2;
 
 /// A compiled pattern inside a parsed expression. Two patterns are equal when their text is.
 #[derive(Clone, Debug)]
@@ -23,17 +18,6 @@ pub struct Pattern(Regex);
 impl Pattern {
     pub fn new(text: &str) -> Result<Pattern, String> {
         compile(text).map(Pattern)
-    }
-
-    /// `Replace`'s `regexPattern`, compiled; `None` when it is left empty. A pattern computed
-    /// per user would be compiled per user, so only a literal is accepted.
-    pub fn of_replace_arguments(args: &[Expr]) -> Result<Option<Pattern>, String> {
-        match args.get(REGEX_PATTERN) {
-            None | Some(Expr::Missing) => Ok(None),
-            Some(Expr::Text(text)) if text.is_empty() => Ok(None),
-            Some(Expr::Text(text)) => Pattern::new(text).map(Some),
-            Some(_) => Err("regexPattern (argument 3) must be a \"string\": it is compiled once, not per user".into()),
-        }
     }
 
     pub fn regex(&self) -> &Regex {

@@ -3,40 +3,7 @@
 
 use super::filter::ScopingFilter;
 use super::mapping::Mapping;
-
-/// Who may be in scope (docs/reference.md, `spec.scope.mode`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ScopeMode {
-    /// Only the listed users and the members of the listed groups (Entra's default).
-    #[default]
-    AssignedUsersAndGroups,
-    AllUsers,
-}
-
-/// The `userType` written to the target.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, strum::IntoStaticStr)]
-pub enum UserType {
-    #[default]
-    Member,
-    Guest,
-}
-
-/// What deprovisioning a target user does (rule 7).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum DeprovisionAction {
-    #[default]
-    SoftDelete,
-    Disable,
-    None,
-}
-
-/// When a mapping is written.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ApplyOn {
-    #[default]
-    Always,
-    CreateOnly,
-}
+use super::vocabulary::{DeprovisionAction, Membership, ScopeMode, UserType};
 
 /// The scope, checked: modes, lists and compiled filters.
 #[derive(Clone, Debug, Default)]
@@ -82,7 +49,7 @@ pub struct SyncRules {
 /// How the groups of `scope.groups` are provisioned (README, "Groups").
 #[derive(Clone, Debug, Default)]
 pub struct GroupRules {
-    pub membership: super::groups::Membership,
+    pub membership: Membership,
     /// Targets `displayName` and `description`; empty copies both.
     pub mappings: Vec<Mapping>,
 }

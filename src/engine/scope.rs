@@ -4,8 +4,9 @@
 use std::collections::HashSet;
 
 use super::filter::{Clause, Operand, Operator, ScopingFilter};
-use super::rules::{Scope, ScopeMode};
+use super::rules::Scope;
 use super::user::User;
+use crate::engine::vocabulary::ScopeMode;
 
 /// Who is assigned to the configuration, resolved against the source directory.
 #[derive(Clone, Debug, Default)]

@@ -7,9 +7,10 @@ use async_trait::async_trait;
 use futures::future::BoxFuture;
 
 use crate::engine::groups::{GroupChange, TargetGroup};
-use crate::engine::plan::{Changes, SkipReason, TargetRef};
-use crate::engine::rules::DeprovisionAction;
+use crate::engine::plan::{Changes, TargetRef};
 use crate::engine::user::{Attributes, User};
+use crate::engine::vocabulary::DeprovisionAction;
+use crate::engine::vocabulary::SkipReason;
 
 #[async_trait]
 pub trait Directory: Send + Sync {

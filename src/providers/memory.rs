@@ -14,8 +14,8 @@ use super::directory::{PageSink, SourceRead};
 use super::{Directory, DirectoryError};
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::plan::{Changes, TargetRef};
-use crate::engine::rules::DeprovisionAction;
 use crate::engine::user::{Attributes, User};
+use crate::engine::vocabulary::DeprovisionAction;
 
 mod faults;
 pub use faults::{Burst, FaultKind, Faults};

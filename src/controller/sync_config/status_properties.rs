@@ -77,7 +77,7 @@ fn report() -> impl Strategy<Value = Result<CycleReport, CycleError>> {
                 .map(|(user, message)| UserFailure {
                     user,
                     action: "Create",
-                    reason: crate::engine::plan::SkipReason::MappingFailed.as_str(),
+                    reason: crate::engine::vocabulary::SkipReason::MappingFailed.as_str(),
                     message,
                 })
                 .collect(),

@@ -434,7 +434,7 @@ fn outrageous() -> Outcome {
         .map(|i| crate::cycle::UserFailure {
             user: megabyte(&i.to_string()),
             action: "Create",
-            reason: crate::engine::plan::SkipReason::MappingFailed.as_str(),
+            reason: crate::engine::vocabulary::SkipReason::MappingFailed.as_str(),
             message: megabyte("m"),
         })
         .collect();

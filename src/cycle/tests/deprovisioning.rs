@@ -2,7 +2,7 @@
 //! complete evidence, and never more than the threshold without approval.
 
 use super::*;
-use crate::engine::rules::DeprovisionAction;
+use crate::engine::vocabulary::DeprovisionAction;
 use crate::providers::memory::{FaultKind, Faults, Request};
 
 fn active(pair: &Pair, source_id: &str) -> bool {

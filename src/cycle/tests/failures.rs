@@ -96,7 +96,7 @@ async fn a_mapping_that_outgrows_its_bound_skips_that_user_and_the_cycle_goes_on
     pair.rules.mappings = mapping::effective(&[mapping::Mapping {
         target: "displayName",
         value: mapping::MappingValue::Expression(crate::engine::expression::parse(&doubling).expect("parses")),
-        apply_on: crate::engine::rules::ApplyOn::Always,
+        apply_on: crate::engine::vocabulary::ApplyOn::Always,
     }]);
     pair.source.put(person("a1", "alice"));
     pair.source.put(user(

@@ -1,7 +1,7 @@
 //! Rules 5 and 6: adopt external users, never hijack internal ones; write only what changed.
 
 use super::*;
-use crate::engine::plan::SkipReason;
+use crate::engine::vocabulary::SkipReason;
 use crate::providers::memory::Request;
 
 #[tokio::test]

@@ -19,8 +19,9 @@ use super::*;
 use crate::cycle::audit::Collected;
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::mapping;
-use crate::engine::rules::{ScopeMode, SyncRules};
+use crate::engine::rules::SyncRules;
 use crate::engine::user::User;
+use crate::engine::vocabulary::ScopeMode;
 use crate::providers::memory::MemoryDirectory;
 
 pub const SOURCE: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";

@@ -1,7 +1,7 @@
 //! Rule 11: provisioning one user on demand, with every rule of a cycle.
 
 use super::*;
-use crate::engine::plan::SkipReason;
+use crate::engine::vocabulary::SkipReason;
 
 async fn ask(pair: &Pair, who: &str) -> OnDemandOutcome {
     provision_on_demand(&pair.source, &pair.target, &pair.input(None, None), who)

@@ -231,12 +231,12 @@ fn mappings_make_the_target_groups_name_and_description() {
             value: MappingValue::Expression(
                 expression::parse("Join(\" \", \"Contoso\", [displayName])").expect("expression"),
             ),
-            apply_on: crate::engine::rules::ApplyOn::Always,
+            apply_on: crate::engine::vocabulary::ApplyOn::Always,
         },
         Mapping {
             target: "description",
             value: MappingValue::Constant(String::new()),
-            apply_on: crate::engine::rules::ApplyOn::Always,
+            apply_on: crate::engine::vocabulary::ApplyOn::Always,
         },
     ];
     let target = mapped(&group, &mappings).expect("mapped");

@@ -2,10 +2,10 @@
 //! internal users are never taken, users provisioned from elsewhere are not ours, and an
 //! external user is adopted only by an address in one of the source's domains.
 
-use super::SkipReason;
 use super::index::Candidate;
 use crate::engine::address;
 use crate::engine::user::User;
+use crate::engine::vocabulary::SkipReason;
 
 /// An internal target user among `candidates` other than `itself`.
 pub(super) fn internal_among<'a>(candidates: &[Candidate<'a>], itself: &User) -> Option<&'a User> {

@@ -12,10 +12,11 @@ use std::collections::{BTreeMap, HashSet};
 use super::anchor::Anchor;
 use super::attributes::WORK_EMAIL;
 use super::mapping;
-use super::rules::{DeprovisionAction, SyncRules};
+use super::rules::SyncRules;
 use super::scope::{self, Assignments};
 use super::threshold::{self, Held, Judgement};
 use super::user::{Attributes, User};
+use crate::engine::vocabulary::{DeprovisionAction, SkipReason};
 use index::TargetIndex;
 use matching::{internal_among, matching_candidate};
 
@@ -90,35 +91,6 @@ impl From<&User> for TargetRef {
             version: user.version.clone(),
             deleted: user.deleted,
         }
-    }
-}
-
-/// Why a user is skipped; the variant name is the reason in `status.failures`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
-pub enum SkipReason {
-    /// An internal target user has the same userName or email: never adopted or changed.
-    ConflictsWithInternalUser,
-    /// The matching target user was provisioned from another tenant or another source user.
-    ConflictsWithProvisionedUser,
-    /// An external target user matches but `matching.adoptExisting` is off.
-    AdoptionDisabled,
-    /// An external target user matches, but not by an address in one of the source tenant's
-    /// domains: it may be a guest from any tenant, so it is never adopted (rule 5).
-    ConflictsWithForeignUser,
-    /// A mapping expression failed for this user.
-    MappingFailed,
-    /// Several external target users match by userName or email; which to adopt is unclear.
-    AmbiguousMatch,
-    /// A provisioned user's source user was missing from a listing, yet a direct read found it.
-    NotConfirmedGone,
-    /// Group provisioning: a target group has the displayName but not the anchor of a source
-    /// group; it is never adopted or changed (as Entra leaves pre-existing groups alone).
-    ConflictsWithExistingGroup,
-}
-
-impl SkipReason {
-    pub fn as_str(self) -> &'static str {
-        self.into()
     }
 }
 

@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::engine::mapping::Mapping;
-use crate::engine::rules::ScopeMode;
 use crate::engine::user::user;
+use crate::engine::vocabulary::ScopeMode;
 
 const SRC: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const OTHER: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
@@ -59,7 +59,7 @@ fn run_with_manager(source: &[User], target: &[User]) -> Plan {
     let manager = Mapping {
         target: "manager",
         value: crate::engine::mapping::MappingValue::Source("manager"),
-        apply_on: crate::engine::rules::ApplyOn::Always,
+        apply_on: crate::engine::vocabulary::ApplyOn::Always,
     };
     run_with(&mapping::effective(&[manager]), source, target, true)
 }

@@ -17,8 +17,8 @@ use super::resource::{self, AnchorAttribute, EXPAND_MANAGER, GraphUser, SELECT, 
 use super::{invited, lookup};
 use crate::engine::groups::{GroupChange, TargetGroup};
 use crate::engine::plan::{Changes, TargetRef};
-use crate::engine::rules::DeprovisionAction;
 use crate::engine::user::{Attributes, User};
+use crate::engine::vocabulary::DeprovisionAction;
 use crate::providers::directory::{GroupRead, PageSink, SourceRead, confirm_by_reads, with_removed};
 use crate::providers::{Directory, DirectoryError};
 

@@ -5,8 +5,8 @@
 //! carries no anchor yet (a new invitee) or this very source user's anchor (a creation whose PATCH
 //! failed).
 
-use crate::engine::plan::SkipReason;
 use crate::engine::user::{Attributes, User};
+use crate::engine::vocabulary::SkipReason;
 use crate::providers::DirectoryError;
 
 /// Whether the invited user may be given the attributes `desired` (which carry the anchor).
