@@ -1,7 +1,7 @@
 //! The operator from its own image: `image/build.sh` builds the OCI archive (as `make image`
-//! does, with the lighter `image` profile unless `XTSYNC_IMAGE_PROFILE` says otherwise),
+//! does, with the lighter `image` profile; `make test` builds it before the tests),
 //! buildah runs the image's entrypoint as the image's user against the test control plane, and
-//! the quickstart syncs.
+//! two users sync.
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -30,8 +30,25 @@ fn buildah(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-/// Builds the image; returns the OCI archive and the size of its unpacked files.
-fn build_image() -> (PathBuf, u64) {
+/// The image `make test` built (`XTSYNC_IMAGE_BUILT` names what image/build.sh printed), or,
+/// when the test runs alone, the image built now: the OCI archive and the size of its files.
+fn built_image() -> (PathBuf, u64) {
+    let printed = match std::env::var("XTSYNC_IMAGE_BUILT") {
+        Ok(file) => std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}")),
+        Err(_) => build_image(),
+    };
+    let mut lines = printed.lines();
+    let archive = PathBuf::from(lines.next().expect("the archive's path"));
+    let size = lines
+        .next()
+        .and_then(|l| l.strip_prefix("size ")?.parse().ok())
+        .expect("the unpacked size");
+    (archive, size)
+}
+
+/// Runs image/build.sh (with the lighter `image` profile unless `XTSYNC_IMAGE_PROFILE` says
+/// otherwise) and returns what it printed.
+fn build_image() -> String {
     let profile = std::env::var("XTSYNC_IMAGE_PROFILE").unwrap_or_else(|_| "image".into());
     let out = Command::new("bash")
         .arg(root().join("image/build.sh"))
@@ -40,14 +57,7 @@ fn build_image() -> (PathBuf, u64) {
         .output()
         .expect("image/build.sh runs");
     assert!(out.status.success(), "image/build.sh failed");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let mut lines = stdout.lines();
-    let archive = PathBuf::from(lines.next().expect("the archive's path"));
-    let size = lines
-        .next()
-        .and_then(|l| l.strip_prefix("size ")?.parse().ok())
-        .expect("the unpacked size");
-    (archive, size)
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// A working container of the image, removed however the test ends.
@@ -114,7 +124,7 @@ fn process_started_as(argv: &[&str]) -> Option<u32> {
 #[tokio::test]
 async fn the_operator_runs_from_its_image_as_a_non_root_user_and_syncs() {
     let t = TestNs::new("image").await;
-    let (archive, size) = tokio::task::spawn_blocking(build_image).await.expect("build");
+    let (archive, size) = tokio::task::spawn_blocking(built_image).await.expect("build");
     eprintln!(
         "image: {} ({:.1} MiB unpacked)",
         archive.display(),
