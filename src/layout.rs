@@ -3,7 +3,12 @@
 //! resources, and condition reasons that exist only as their enums. (Function length is clippy's
 //! `too_many_lines`, threshold in `clippy.toml`.)
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+
+mod imports;
+
+use imports::{Module, Sources};
 
 const MAX_FILE_LINES: usize = 500;
 
@@ -75,4 +80,89 @@ fn condition_reasons_are_never_written_as_string_literals() {
         }
     }
     assert!(found.is_empty(), "use the reason enums instead: {found:?}");
+}
+
+/// `a → b` for each module `a` whose code names something in its sibling `b` (children of one
+/// parent): the graph an import cycle would show in.
+fn sibling_imports(sources: &Sources) -> BTreeMap<Module, BTreeSet<Module>> {
+    let mut graph: BTreeMap<Module, BTreeSet<Module>> = BTreeMap::new();
+    for (from, named) in sources.references() {
+        for to in named {
+            let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+            if common < from.len() && common < to.len() {
+                graph
+                    .entry(from[..=common].to_vec())
+                    .or_default()
+                    .insert(to[..=common].to_vec());
+            }
+        }
+    }
+    graph
+}
+
+/// The path from `from` to `to` along `graph`, if any.
+fn path_between(graph: &BTreeMap<Module, BTreeSet<Module>>, from: &Module, to: &Module) -> Option<Vec<Module>> {
+    let mut came_from: BTreeMap<&Module, &Module> = BTreeMap::new();
+    let mut queue = std::collections::VecDeque::from([from]);
+    while let Some(at) = queue.pop_front() {
+        if at == to {
+            let mut path = vec![to.clone()];
+            let mut step = to;
+            while let Some(&previous) = came_from.get(step) {
+                path.push(previous.clone());
+                step = previous;
+            }
+            path.reverse();
+            return Some(path);
+        }
+        for next in graph.get(at).into_iter().flatten() {
+            if next != from && !came_from.contains_key(next) {
+                came_from.insert(next, at);
+                queue.push_back(next);
+            }
+        }
+    }
+    None
+}
+
+/// Each import cycle between sibling modules, as the set of its members.
+fn import_cycles(sources: &Sources) -> BTreeSet<Vec<String>> {
+    let graph = sibling_imports(sources);
+    let mut cycles = BTreeSet::new();
+    for (from, tos) in &graph {
+        for to in tos {
+            if let Some(back) = path_between(&graph, to, from) {
+                let mut members: Vec<String> = back.iter().map(|m| m.join("::")).collect();
+                members.sort();
+                cycles.insert(members);
+            }
+        }
+    }
+    cycles
+}
+
+#[test]
+fn no_module_imports_one_that_imports_it_back() {
+    let cycles = import_cycles(&Sources::read(&root().join("src")));
+    assert!(
+        cycles.is_empty(),
+        "import cycles (move what both need into a module of its own): {cycles:?}"
+    );
+}
+
+#[test]
+fn an_import_cycle_through_a_third_module_is_found() {
+    let module = |path: &str| -> Module { path.split("::").map(str::to_owned).collect() };
+    let code = BTreeMap::from([
+        (module("a"), String::new()),
+        (module("a::x"), "use super::y::Y;".to_owned()),
+        (module("a::y"), "fn f() { crate::a::z::g() }".to_owned()),
+        (module("a::z"), "use crate::a::{w, x::{self, X}};".to_owned()),
+        (module("a::w"), String::new()),
+    ]);
+    let cycles = import_cycles(&Sources { code });
+    assert_eq!(
+        cycles,
+        BTreeSet::from([vec!["a::x".to_owned(), "a::y".into(), "a::z".into()]])
+    );
 }

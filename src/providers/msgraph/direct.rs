@@ -5,14 +5,10 @@ use reqwest::Method;
 
 use super::client::BatchRequest;
 use super::directory::GraphDirectory;
+use super::endpoints::is_object_id;
 use super::resource::{self, EXPAND_MANAGER, SELECT};
 use crate::engine::user::User;
 use crate::providers::DirectoryError;
-
-/// A Graph object id is a GUID.
-pub(super) fn is_object_id(text: &str) -> bool {
-    !text.is_empty() && text.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
-}
 
 impl GraphDirectory {
     /// These users as "Get user" finds them; one answered 404 is left out.

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
 use super::client::{BatchRequest, GraphClient};
-use super::direct::is_object_id;
+use super::endpoints::is_object_id;
 use super::resource::{self, AnchorAttribute, EXPAND_MANAGER, GraphUser, SELECT, odata_literal};
 use super::{invited, lookup};
 use crate::engine::groups::{GroupChange, TargetGroup};

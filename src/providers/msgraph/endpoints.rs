@@ -49,6 +49,11 @@ impl Endpoints {
     }
 }
 
+/// A Graph object id is a GUID: only such an id is ever put in a request's path.
+pub(super) fn is_object_id(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,8 +17,8 @@ use serde_json::{Map, Value, json};
 use std::collections::HashSet;
 
 use super::client::BatchRequest;
-use super::direct::is_object_id;
 use super::directory::GraphDirectory;
+use super::endpoints::is_object_id;
 use super::resource::odata_literal;
 use crate::engine::digest;
 use crate::engine::groups::{GroupChange, TargetGroup};

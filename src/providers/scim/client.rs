@@ -11,8 +11,9 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, IF_MATCH
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use super::filter::literal;
 use super::watermark::{Read, Stamps, Watermark};
-use super::{groups, resource};
+use super::{members, resource};
 use crate::api::tenant::{Capabilities, ScimSoftDelete};
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::groups::{GroupChange, TargetGroup};
@@ -263,11 +264,6 @@ fn retryable(method: &Method, status: StatusCode) -> bool {
     }
 }
 
-/// A SCIM filter string literal (RFC 7644 §3.4.2.2): quotes and backslashes escaped.
-pub(super) fn literal(value: &str) -> String {
-    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
 #[async_trait]
 impl Directory for ScimClient {
     fn concurrency(&self) -> usize {
@@ -352,7 +348,7 @@ impl Directory for ScimClient {
         let entries = self.assigned_entries(groups).await?;
         Ok(entries
             .iter()
-            .filter_map(groups::member_id)
+            .filter_map(members::member_id)
             .map(str::to_owned)
             .collect())
     }

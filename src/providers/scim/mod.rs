@@ -5,12 +5,14 @@ mod bulk_tests;
 mod client;
 mod direct;
 mod discovery;
+mod filter;
 pub mod groups;
 #[cfg(test)]
 mod hostile_tests;
 #[cfg(test)]
 mod incremental_tests;
 pub mod listing;
+mod members;
 mod reads;
 pub mod resource;
 #[cfg(test)]

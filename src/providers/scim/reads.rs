@@ -5,7 +5,8 @@ use jiff::Timestamp;
 use reqwest::Method;
 use serde_json::Value;
 
-use super::client::{ScimClient, literal};
+use super::client::ScimClient;
+use super::filter::literal;
 use super::listing::{self, Listed, Listing, Next, incomplete};
 use crate::engine::user::User;
 use crate::providers::DirectoryError;
@@ -167,7 +168,7 @@ impl ScimClient {
                 )));
             }
         };
-        super::groups::member_entries(&group_resource, group)
+        super::members::member_entries(&group_resource, group)
     }
 }
 

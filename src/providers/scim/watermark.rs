@@ -64,7 +64,7 @@ impl Watermark {
 
     /// The SCIM filter of the read this watermark starts.
     pub fn filter(&self) -> String {
-        format!("meta.lastModified ge {}", super::client::literal(&self.since))
+        format!("meta.lastModified ge {}", super::filter::literal(&self.since))
     }
 
     /// The previous read saw this user as it is now.
