@@ -22,24 +22,64 @@ pub fn synced_reason(error: &CycleError) -> SyncedReason {
     }
 }
 
-/// The `Quarantined` reason of a cycle that could not run.
-pub(super) fn quarantined_reason(error: &CycleError) -> QuarantinedReason {
-    match synced_reason(error) {
-        SyncedReason::AuthenticationFailed => QuarantinedReason::AuthenticationFailed,
-        SyncedReason::TargetReadFailed => QuarantinedReason::TargetReadFailed,
-        SyncedReason::TenantNotFound => QuarantinedReason::TenantNotFound,
-        SyncedReason::SecretNotFound => QuarantinedReason::SecretNotFound,
-        SyncedReason::SecretNotAllowed => QuarantinedReason::SecretNotAllowed,
-        SyncedReason::InvalidTenantSpec => QuarantinedReason::InvalidTenantSpec,
-        SyncedReason::UnsupportedCloud => QuarantinedReason::UnsupportedCloud,
-        // The rest are not reasons of a cycle that could not run; `synced_reason` gives none.
-        SyncedReason::SourceReadFailed
-        | SyncedReason::CycleTimedOut
-        | SyncedReason::CycleSucceeded
-        | SyncedReason::DryRun
-        | SyncedReason::PartiallySynced
-        | SyncedReason::CycleFailed
-        | SyncedReason::GateClosed
-        | SyncedReason::Suspended => QuarantinedReason::SourceReadFailed,
+/// The `Quarantined` reason of a cycle that could not run; `None` when the cause is no
+/// failure of the directories (the cycle ran out of time), which never quarantines by itself.
+pub(super) fn quarantined_reason(error: &CycleError) -> Option<QuarantinedReason> {
+    Some(match error {
+        CycleError::TargetRead(DirectoryError::AuthenticationFailed { .. }) => QuarantinedReason::AuthenticationFailed,
+        CycleError::SourceRead(_) => QuarantinedReason::SourceReadFailed,
+        CycleError::TargetRead(_) => QuarantinedReason::TargetReadFailed,
+        CycleError::TimedOut { .. } => return None,
+        CycleError::Unusable { error, .. } => match error {
+            ConnectError::TenantNotFound(_) => QuarantinedReason::TenantNotFound,
+            ConnectError::SecretNotFound(_) => QuarantinedReason::SecretNotFound,
+            ConnectError::SecretNotAllowed(_) => QuarantinedReason::SecretNotAllowed,
+            ConnectError::InvalidSpec(_) => QuarantinedReason::InvalidTenantSpec,
+            ConnectError::UnsupportedCloud(_) => QuarantinedReason::UnsupportedCloud,
+            ConnectError::AuthenticationFailed(_) => QuarantinedReason::AuthenticationFailed,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cause_has_its_own_reasons_and_running_out_of_time_quarantines_nothing() {
+        let unusable = |error| CycleError::Unusable { role: "source", error };
+        let cases = [
+            (
+                CycleError::SourceRead(DirectoryError::Unreachable("refused".into())),
+                SyncedReason::SourceReadFailed,
+                Some(QuarantinedReason::SourceReadFailed),
+            ),
+            (
+                CycleError::TargetRead(DirectoryError::NotFound),
+                SyncedReason::TargetReadFailed,
+                Some(QuarantinedReason::TargetReadFailed),
+            ),
+            (
+                CycleError::TimedOut {
+                    after: std::time::Duration::from_secs(3600),
+                },
+                SyncedReason::CycleTimedOut,
+                None,
+            ),
+            (
+                unusable(ConnectError::TenantNotFound("contoso".into())),
+                SyncedReason::TenantNotFound,
+                Some(QuarantinedReason::TenantNotFound),
+            ),
+            (
+                unusable(ConnectError::InvalidSpec("no provider".into())),
+                SyncedReason::InvalidTenantSpec,
+                Some(QuarantinedReason::InvalidTenantSpec),
+            ),
+        ];
+        for (error, synced, quarantined) in cases {
+            assert_eq!(synced_reason(&error), synced, "{error}");
+            assert_eq!(quarantined_reason(&error), quarantined, "{error}");
+        }
     }
 }

@@ -17,7 +17,7 @@ use crate::api::sync_config::{
     SyncConfigurationStatus, UserFailure,
 };
 use crate::controller::bounds::{Bounded, MAX_FAILURES};
-use crate::cycle::{CycleError, CycleReport};
+use crate::cycle::CycleReport;
 use crate::engine::threshold::Held;
 use crate::gate::OpenPair;
 
@@ -265,24 +265,20 @@ impl Writer<'_> {
                     interval
                 }
             }
-            Err(error @ CycleError::TimedOut { .. }) => {
-                // Running out of time is not a failure of the directories: no quarantine by
-                // itself. One in force keeps its schedule; otherwise the next cycle is on time.
+            Err(error) => {
                 let message = format!("{error}; nothing was deprovisioned");
-                self.record(Verdict::falsity(SyncedReason::CycleTimedOut, message), completed);
-                match &mut self.status.quarantine {
-                    Some(quarantine) => {
+                self.record(Verdict::falsity(synced_reason(error), message.clone()), completed);
+                match (quarantined_reason(error), &mut self.status.quarantine) {
+                    (Some(reason), _) => self.quarantine(reason, &message, interval, completed),
+                    // Running out of time is not a failure of the directories: no quarantine by
+                    // itself. One in force keeps its schedule; otherwise the next cycle is on time.
+                    (None, Some(quarantine)) => {
                         let wait = quarantine_retry(quarantine.since.0, completed, interval);
                         quarantine.next_attempt_time = Time(later(completed, wait));
                         wait
                     }
-                    None => interval,
+                    (None, None) => interval,
                 }
-            }
-            Err(error) => {
-                let message = format!("{error}; nothing was deprovisioned");
-                self.record(Verdict::falsity(synced_reason(error), message.clone()), completed);
-                self.quarantine(quarantined_reason(error), &message, interval, completed)
             }
         };
         self.status.next_sync_time = Some(Time(later(completed, retry)));
