@@ -15,9 +15,13 @@ pub fn synced_reason(error: &CycleError) -> SyncedReason {
             ConnectError::TenantNotFound(_) => SyncedReason::TenantNotFound,
             ConnectError::SecretNotFound(_) => SyncedReason::SecretNotFound,
             ConnectError::SecretNotAllowed(_) => SyncedReason::SecretNotAllowed,
-            ConnectError::InvalidSpec(_) => SyncedReason::InvalidTenantSpec,
+            ConnectError::InvalidSpec(_)
+            | ConnectError::InvalidCABundle(_)
+            | ConnectError::LoginEndpointNotTrusted(_) => SyncedReason::InvalidTenantSpec,
             ConnectError::UnsupportedCloud(_) => SyncedReason::UnsupportedCloud,
-            ConnectError::AuthenticationFailed(_) => SyncedReason::AuthenticationFailed,
+            ConnectError::AuthenticationFailed(_) | ConnectError::InvalidCertificate(_) => {
+                SyncedReason::AuthenticationFailed
+            }
         },
     }
 }
