@@ -68,21 +68,23 @@ impl TrustingClients {
 
 /// What went wrong in a TLS handshake, when that is why `error` happened.
 pub fn failure(error: &reqwest::Error) -> Option<String> {
-    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(current) = next {
-        // An I/O error hides the error it wraps from `source()`; `get_ref` shows it.
-        let inner = current
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .map(|inner| inner as &(dyn std::error::Error + 'static));
-        for candidate in [Some(current), inner].into_iter().flatten() {
-            if let Some(tls) = candidate.downcast_ref::<rustls::Error>() {
-                return Some(explain(tls));
-            }
-        }
-        next = current.source();
+    rustls_error(error, 0).map(explain)
+}
+
+/// The rustls error among `error`'s causes. An I/O error hides the error it wraps from
+/// `source()`; `get_ref` shows it. `depth` bounds the search.
+fn rustls_error<'e>(error: &'e (dyn std::error::Error + 'static), depth: usize) -> Option<&'e rustls::Error> {
+    if depth > 16 {
+        return None;
     }
-    None
+    if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    let wrapped = error
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+        .and_then(|inner| rustls_error(inner, depth + 1));
+    wrapped.or_else(|| error.source().and_then(|source| rustls_error(source, depth + 1)))
 }
 
 fn explain(error: &rustls::Error) -> String {
