@@ -186,7 +186,7 @@ async fn a_graph_tenant_with_no_or_two_credentials_or_an_unusable_certificate_sa
 }
 
 /// A service account token of the test apiserver for `account`, for Entra's token exchange.
-async fn service_account_token(t: &TestNs, account: &str) -> String {
+async fn service_account_token(t: &TestNs, account: &str, lifetime: i64) -> String {
     let accounts = t.api::<ServiceAccount>();
     if accounts.get_opt(account).await.expect("read").is_none() {
         let sa: ServiceAccount = serde_json::from_value(json!({ "metadata": { "name": account } })).expect("an account");
@@ -195,7 +195,7 @@ async fn service_account_token(t: &TestNs, account: &str) -> String {
     let request = TokenRequest {
         spec: TokenRequestSpec {
             audiences: vec![EXCHANGE_AUDIENCE.to_owned()],
-            expiration_seconds: Some(3600),
+            expiration_seconds: Some(lifetime),
             ..Default::default()
         },
         ..Default::default()
@@ -236,7 +236,7 @@ async fn workload_identity_sends_the_operators_federated_token_only_to_trusted_e
     );
     let dir = tempfile::tempdir().expect("temp dir");
     let token_file = dir.path().join("azure-identity-token");
-    std::fs::write(&token_file, service_account_token(&t, "xtsync").await).expect("token file");
+    std::fs::write(&token_file, service_account_token(&t, "xtsync", 3600).await).expect("token file");
     // The fake stands in for the cloud's login endpoint: trusted by the operator.
     let federation = Federation::new(token_file.clone(), &[fake.base.clone()]).expect("federation");
     t.start_controllers_with(Clients::new().expect("clients").with_federation(federation), |_| {});
@@ -249,7 +249,8 @@ async fn workload_identity_sends_the_operators_federated_token_only_to_trusted_e
     assert_eq!(fake.last_assertion().as_deref(), Some(first.as_str()));
 
     // The kubelet rotates the token: the next token request reads the new one.
-    let rotated = service_account_token(&t, "xtsync").await;
+    // (Another lifetime: two tokens asked for in the same second are otherwise the same.)
+    let rotated = service_account_token(&t, "xtsync", 3660).await;
     assert_ne!(rotated, first);
     std::fs::write(&token_file, &rotated).expect("rotate");
     fake.revoke_tokens();
@@ -269,7 +270,7 @@ async fn workload_identity_sends_the_operators_federated_token_only_to_trusted_e
 
     // Another account's token (a subject the app has no federated credential for) is refused
     // as Entra refuses it.
-    std::fs::write(&token_file, service_account_token(&t, "someone-else").await).expect("token file");
+    std::fs::write(&token_file, service_account_token(&t, "someone-else", 3600).await).expect("token file");
     fake.revoke_tokens();
     t.apply(&graph_tenant("contoso", CONTOSO, workload, &fake.base, &fake.base)).await;
     let refused = wait_ready(&api, "contoso", "False", TenantReadyReason::AuthenticationFailed).await;
