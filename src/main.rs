@@ -46,7 +46,11 @@ enum Command {
         /// A login endpoint (URL prefix) besides the clouds' own that may receive the
         /// operator's federated token (workload identity), e.g. a proxy; repeatable or
         /// comma-separated.
-        #[arg(long = "trusted-login-endpoint", env = "XTSYNC_TRUSTED_LOGIN_ENDPOINTS", value_delimiter = ',')]
+        #[arg(
+            long = "trusted-login-endpoint",
+            env = "XTSYNC_TRUSTED_LOGIN_ENDPOINTS",
+            value_delimiter = ','
+        )]
         trusted_login_endpoints: Vec<String>,
     },
     /// Print what the next Initial cycle of each SyncConfiguration in the manifests would do,

@@ -13,7 +13,11 @@ use crate::providers::{ConnectError, Setup};
 
 /// The CA bundle `setup` names, if any, or why it cannot be used. The outer error is the API
 /// call's (retry).
-pub async fn read(client: &Client, ns: &str, setup: &Setup<'_>) -> Result<Result<Option<CaBundle>, ConnectError>, kube::Error> {
+pub async fn read(
+    client: &Client,
+    ns: &str,
+    setup: &Setup<'_>,
+) -> Result<Result<Option<CaBundle>, ConnectError>, kube::Error> {
     let Some(reference) = setup.ca_bundle() else {
         return Ok(Ok(None));
     };
@@ -38,7 +42,11 @@ pub fn config_map_data(config_map: &ConfigMap) -> BTreeMap<String, Vec<u8>> {
         .iter()
         .flatten()
         .map(|(k, v)| (k.clone(), v.clone().into_bytes()));
-    let binary = config_map.binary_data.iter().flatten().map(|(k, v)| (k.clone(), v.0.clone()));
+    let binary = config_map
+        .binary_data
+        .iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.0.clone()));
     text.chain(binary).collect()
 }
 
@@ -71,12 +79,11 @@ pub fn bundle_of(
             "{field}: {object} not found in namespace '{ns}'"
         )));
     };
-    let pem = data.get(&bundle.key).ok_or_else(|| {
-        ConnectError::InvalidCABundle(format!("{field}: {object} has no key '{}'", bundle.key))
-    })?;
-    CaBundle::from_pem(pem).map_err(|e| {
-        ConnectError::InvalidCABundle(format!("{field}: key '{}' of {object} {e}", bundle.key))
-    })
+    let pem = data
+        .get(&bundle.key)
+        .ok_or_else(|| ConnectError::InvalidCABundle(format!("{field}: {object} has no key '{}'", bundle.key)))?;
+    CaBundle::from_pem(pem)
+        .map_err(|e| ConnectError::InvalidCABundle(format!("{field}: key '{}' of {object} {e}", bundle.key)))
 }
 
 #[cfg(test)]
@@ -106,6 +113,11 @@ mod tests {
         assert!(message(Some(&BTreeMap::new())).contains("has no key 'ca.crt'"));
         let garbage = BTreeMap::from([("ca.crt".to_owned(), b"not a certificate".to_vec())]);
         let text = message(Some(&garbage));
-        assert!(text.starts_with("spec.directory.scim.caBundleRef: key 'ca.crt' of ConfigMap 'corp-ca' holds no PEM certificate"), "{text}");
+        assert!(
+            text.starts_with(
+                "spec.directory.scim.caBundleRef: key 'ca.crt' of ConfigMap 'corp-ca' holds no PEM certificate"
+            ),
+            "{text}"
+        );
     }
 }

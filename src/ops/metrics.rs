@@ -367,6 +367,15 @@ mod tests {
             !m.encode().contains(r#"name="a""#),
             "a configuration that went away drops out"
         );
+        m.credential_expiries([(labels("contoso"), 1_900_000_000)]);
+        assert!(
+            m.encode().contains(
+                r#"xtsync_credential_expiry_timestamp_seconds{namespace="team-a",name="contoso"} 1900000000"#
+            ),
+            "a client certificate's expiry, for the chart's alert"
+        );
+        m.credential_expiries([]);
+        assert!(!m.encode().contains(r#"xtsync_credential_expiry_timestamp_seconds{"#));
 
         let dry = CycleReport {
             dry_run: true,

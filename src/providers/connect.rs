@@ -173,9 +173,10 @@ impl GraphSetup<'_> {
     fn client(&self, clients: &Clients, access: &Access) -> Result<GraphClient, ConnectError> {
         let (client_id, secret) = match &access.credential {
             Credential::Token(secret) => (self.spec.client_id.clone(), ClientCredential::Secret(secret.clone())),
-            Credential::Certificate(certificate) => {
-                (self.spec.client_id.clone(), ClientCredential::Certificate(certificate.clone()))
-            }
+            Credential::Certificate(certificate) => (
+                self.spec.client_id.clone(),
+                ClientCredential::Certificate(certificate.clone()),
+            ),
             Credential::Federated => {
                 let client_id = self.spec.workload_identity.as_ref().and_then(|w| w.client_id.clone());
                 (
@@ -286,7 +287,9 @@ impl<'a> Setup<'a> {
     /// goes where only a Tenant says.
     pub fn federated(&self, clients: &Clients) -> Result<Credential, ConnectError> {
         let Provider::Graph(graph) = &self.provider else {
-            return Err(ConnectError::InvalidSpec("workload identity is for Microsoft Graph only".into()));
+            return Err(ConnectError::InvalidSpec(
+                "workload identity is for Microsoft Graph only".into(),
+            ));
         };
         let untrusted: Vec<String> = [
             ("spec.directory.msgraph.endpoints.login", &graph.endpoints.login),
@@ -365,7 +368,9 @@ impl<'a> Setup<'a> {
 fn bearer(access: &Access) -> Result<&str, ConnectError> {
     match &access.credential {
         Credential::Token(token) => Ok(token),
-        _ => Err(ConnectError::InvalidSpec("a SCIM directory authenticates with a bearer token".into())),
+        _ => Err(ConnectError::InvalidSpec(
+            "a SCIM directory authenticates with a bearer token".into(),
+        )),
     }
 }
 

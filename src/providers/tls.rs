@@ -25,7 +25,8 @@ impl CaBundle {
         let mut certificates = Vec::new();
         for (index, item) in CertificateDer::pem_slice_iter(pem).enumerate() {
             let der = item.map_err(|e| format!("certificate {} is not valid PEM: {e}", index + 1))?;
-            super::x509::facts(&der).map_err(|e| format!("certificate {} is not an X.509 certificate: {e}", index + 1))?;
+            super::x509::facts(&der)
+                .map_err(|e| format!("certificate {} is not an X.509 certificate: {e}", index + 1))?;
             certificates.push(der);
         }
         if certificates.is_empty() {
@@ -106,11 +107,22 @@ mod tests {
     #[test]
     fn a_bundle_holds_pem_certificates_and_nothing_else() {
         let two = format!("{CERTIFICATE}\n{CERTIFICATE}");
-        assert_eq!(CaBundle::from_pem(two.as_bytes()).expect("a bundle").certificates.len(), 2);
-        assert!(CaBundle::from_pem(b"").expect_err("empty").contains("no PEM certificate"));
+        assert_eq!(
+            CaBundle::from_pem(two.as_bytes()).expect("a bundle").certificates.len(),
+            2
+        );
+        assert!(
+            CaBundle::from_pem(b"")
+                .expect_err("empty")
+                .contains("no PEM certificate")
+        );
         assert!(CaBundle::from_pem(b"just text").is_err());
         let garbled = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
-        assert!(CaBundle::from_pem(garbled.as_bytes()).expect_err("not X.509").contains("certificate 1"));
+        assert!(
+            CaBundle::from_pem(garbled.as_bytes())
+                .expect_err("not X.509")
+                .contains("certificate 1")
+        );
     }
 
     #[test]

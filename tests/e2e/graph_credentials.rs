@@ -79,10 +79,18 @@ async fn a_certificate_authenticates_and_entra_refuses_a_wrong_audience_an_expir
     let certificate = pki.client("contoso-app", 30);
     let fake = fake_with_certificate(&certificate).await;
     let api = t.api::<Tenant>();
-    let secret = tls_secret("contoso-cert", &certificate.certificate, &certificate.key, &[&fake.base]);
+    let secret = tls_secret(
+        "contoso-cert",
+        &certificate.certificate,
+        &certificate.key,
+        &[&fake.base],
+    );
     let credential = json!({ "clientCertificateSecretRef": { "name": "contoso-cert" } });
-    t.apply(&Manifests::of([secret, graph_tenant("contoso", CONTOSO, credential.clone(), &fake.base, &fake.base)]))
-        .await;
+    t.apply(&Manifests::of([
+        secret,
+        graph_tenant("contoso", CONTOSO, credential.clone(), &fake.base, &fake.base),
+    ]))
+    .await;
 
     // Accepted: the assertion carried what the fake checks (its signature against the
     // registered certificate, the audience, the time range, a new jti); the certificate's
@@ -100,25 +108,53 @@ async fn a_certificate_authenticates_and_entra_refuses_a_wrong_audience_an_expir
         ("client_id", GRAPH_APP),
         ("scope", &format!("{}/.default", fake.base)),
         ("grant_type", "client_credentials"),
-        ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+        (
+            "client_assertion_type",
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ),
         ("client_assertion", &assertion),
     ];
     let (status, body) = token_request(&fake, CONTOSO, &form).await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "{body}");
-    assert!(body["error_description"].as_str().unwrap_or_default().starts_with("AADSTS700236"), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{body}"
+    );
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("AADSTS700236"),
+        "{body}"
+    );
     // …while the operator's next request, with a fresh jti, is accepted.
     fake.revoke_tokens();
-    t.apply(&renamed(graph_tenant("contoso", CONTOSO, credential.clone(), &fake.base, &fake.base)))
-        .await;
-    t.eventually("a new token for a new assertion", || async { fake.tokens_issued() > issued })
-        .await;
+    t.apply(&renamed(graph_tenant(
+        "contoso",
+        CONTOSO,
+        credential.clone(),
+        &fake.base,
+        &fake.base,
+    )))
+    .await;
+    t.eventually("a new token for a new assertion", || async {
+        fake.tokens_issued() > issued
+    })
+    .await;
     wait_ready(&api, "contoso", "True", TenantReadyReason::Connected).await;
 
     // Expired: a token endpoint whose clock runs 20 minutes ahead finds the assertion (valid
     // 10 minutes, 5 minutes of skew) expired.
     fake.set_clock_offset(20 * 60);
     fake.revoke_tokens();
-    t.apply(&graph_tenant("contoso", CONTOSO, credential.clone(), &fake.base, &fake.base)).await;
+    t.apply(&graph_tenant(
+        "contoso",
+        CONTOSO,
+        credential.clone(),
+        &fake.base,
+        &fake.base,
+    ))
+    .await;
     let expired = wait_ready(&api, "contoso", "False", TenantReadyReason::AuthenticationFailed).await;
     assert!(expired.message.contains("AADSTS700024"), "{}", expired.message);
     fake.set_clock_offset(0);
@@ -154,7 +190,9 @@ async fn a_graph_tenant_with_no_or_two_credentials_or_an_unusable_certificate_sa
     t.apply(&tenant(two)).await;
     let invalid = wait_ready(&api, "contoso", "False", TenantReadyReason::InvalidSpec).await;
     assert!(
-        invalid.message.contains("exactly one of clientSecretRef, clientCertificateSecretRef and workloadIdentity"),
+        invalid
+            .message
+            .contains("exactly one of clientSecretRef, clientCertificateSecretRef and workloadIdentity"),
         "{}",
         invalid.message
     );
@@ -162,14 +200,28 @@ async fn a_graph_tenant_with_no_or_two_credentials_or_an_unusable_certificate_sa
     let certificate_ref = json!({ "clientCertificateSecretRef": { "name": "contoso-cert" } });
     t.apply(&tenant(certificate_ref.clone())).await;
     let missing = wait_ready(&api, "contoso", "False", TenantReadyReason::SecretNotFound).await;
-    assert!(missing.message.contains("'contoso-cert' not found"), "{}", missing.message);
+    assert!(
+        missing.message.contains("'contoso-cert' not found"),
+        "{}",
+        missing.message
+    );
 
     // A key of another certificate: refused before anything is sent.
-    t.apply(&tls_secret("contoso-cert", &certificate.certificate, &other.key, &[&fake.base])).await;
+    t.apply(&tls_secret(
+        "contoso-cert",
+        &certificate.certificate,
+        &other.key,
+        &[&fake.base],
+    ))
+    .await;
     let mismatched = wait_ready(&api, "contoso", "False", TenantReadyReason::InvalidCertificate).await;
     assert!(
-        mismatched.message.contains("spec.directory.msgraph.clientCertificateSecretRef")
-            && mismatched.message.contains("tls.key is not the private key of the certificate in tls.crt"),
+        mismatched
+            .message
+            .contains("spec.directory.msgraph.clientCertificateSecretRef")
+            && mismatched
+                .message
+                .contains("tls.key is not the private key of the certificate in tls.crt"),
         "{}",
         mismatched.message
     );
@@ -177,11 +229,23 @@ async fn a_graph_tenant_with_no_or_two_credentials_or_an_unusable_certificate_sa
     assert_eq!(fake.last_assertion(), None, "nothing was sent");
 
     // A certificate the app does not have registered: Entra's refusal.
-    t.apply(&tls_secret("contoso-cert", &other.certificate, &other.key, &[&fake.base])).await;
+    t.apply(&tls_secret(
+        "contoso-cert",
+        &other.certificate,
+        &other.key,
+        &[&fake.base],
+    ))
+    .await;
     let unknown = wait_ready(&api, "contoso", "False", TenantReadyReason::AuthenticationFailed).await;
     assert!(unknown.message.contains("AADSTS700027"), "{}", unknown.message);
 
-    t.apply(&tls_secret("contoso-cert", &certificate.certificate, &certificate.key, &[&fake.base])).await;
+    t.apply(&tls_secret(
+        "contoso-cert",
+        &certificate.certificate,
+        &certificate.key,
+        &[&fake.base],
+    ))
+    .await;
     wait_ready(&api, "contoso", "True", TenantReadyReason::Connected).await;
 }
 
@@ -189,8 +253,12 @@ async fn a_graph_tenant_with_no_or_two_credentials_or_an_unusable_certificate_sa
 async fn service_account_token(t: &TestNs, account: &str, lifetime: i64) -> String {
     let accounts = t.api::<ServiceAccount>();
     if accounts.get_opt(account).await.expect("read").is_none() {
-        let sa: ServiceAccount = serde_json::from_value(json!({ "metadata": { "name": account } })).expect("an account");
-        accounts.create(&PostParams::default(), &sa).await.expect("create the account");
+        let sa: ServiceAccount =
+            serde_json::from_value(json!({ "metadata": { "name": account } })).expect("an account");
+        accounts
+            .create(&PostParams::default(), &sa)
+            .await
+            .expect("create the account");
     }
     let request = TokenRequest {
         spec: TokenRequestSpec {
@@ -209,7 +277,9 @@ async fn service_account_token(t: &TestNs, account: &str, lifetime: i64) -> Stri
 
 /// The apiserver's service account issuer and its signing keys (`/openid/v1/jwks`).
 async fn issuer_keys(t: &TestNs) -> Value {
-    let request = hyper::Request::get("/openid/v1/jwks").body(Vec::new()).expect("a request");
+    let request = hyper::Request::get("/openid/v1/jwks")
+        .body(Vec::new())
+        .expect("a request");
     let text = t.client.request_text(request).await.expect("the JWKS");
     serde_json::from_str(&text).expect("JSON")
 }
@@ -238,12 +308,19 @@ async fn workload_identity_sends_the_operators_federated_token_only_to_trusted_e
     let token_file = dir.path().join("azure-identity-token");
     std::fs::write(&token_file, service_account_token(&t, "xtsync", 3600).await).expect("token file");
     // The fake stands in for the cloud's login endpoint: trusted by the operator.
-    let federation = Federation::new(token_file.clone(), &[fake.base.clone()]).expect("federation");
+    let federation = Federation::new(token_file.clone(), std::slice::from_ref(&fake.base)).expect("federation");
     t.start_controllers_with(Clients::new().expect("clients").with_federation(federation), |_| {});
     let api = t.api::<Tenant>();
 
     let workload = json!({ "workloadIdentity": {} });
-    t.apply(&graph_tenant("contoso", CONTOSO, workload.clone(), &fake.base, &fake.base)).await;
+    t.apply(&graph_tenant(
+        "contoso",
+        CONTOSO,
+        workload.clone(),
+        &fake.base,
+        &fake.base,
+    ))
+    .await;
     wait_ready(&api, "contoso", "True", TenantReadyReason::Connected).await;
     let first = std::fs::read_to_string(&token_file).expect("token");
     assert_eq!(fake.last_assertion().as_deref(), Some(first.as_str()));
@@ -254,7 +331,14 @@ async fn workload_identity_sends_the_operators_federated_token_only_to_trusted_e
     assert_ne!(rotated, first);
     std::fs::write(&token_file, &rotated).expect("rotate");
     fake.revoke_tokens();
-    t.apply(&renamed(graph_tenant("contoso", CONTOSO, workload.clone(), &fake.base, &fake.base))).await;
+    t.apply(&renamed(graph_tenant(
+        "contoso",
+        CONTOSO,
+        workload.clone(),
+        &fake.base,
+        &fake.base,
+    )))
+    .await;
     t.eventually("the rotated token is presented", || async {
         fake.last_assertion().as_deref() == Some(rotated.as_str())
     })
@@ -263,7 +347,14 @@ async fn workload_identity_sends_the_operators_federated_token_only_to_trusted_e
 
     // A login endpoint only the Tenant names never receives it: nothing is sent.
     let tripwire = Tripwire::start().await;
-    t.apply(&graph_tenant("fabrikam", FABRIKAM, workload.clone(), &tripwire.url, &fake.base)).await;
+    t.apply(&graph_tenant(
+        "fabrikam",
+        FABRIKAM,
+        workload.clone(),
+        &tripwire.url,
+        &fake.base,
+    ))
+    .await;
     let untrusted = wait_ready(&api, "fabrikam", "False", TenantReadyReason::LoginEndpointNotTrusted).await;
     assert!(untrusted.message.contains(&tripwire.url), "{}", untrusted.message);
     assert_eq!(tripwire.connections(), 0, "the federated token went nowhere");
@@ -272,7 +363,8 @@ async fn workload_identity_sends_the_operators_federated_token_only_to_trusted_e
     // as Entra refuses it.
     std::fs::write(&token_file, service_account_token(&t, "someone-else", 3600).await).expect("token file");
     fake.revoke_tokens();
-    t.apply(&graph_tenant("contoso", CONTOSO, workload, &fake.base, &fake.base)).await;
+    t.apply(&graph_tenant("contoso", CONTOSO, workload, &fake.base, &fake.base))
+        .await;
     let refused = wait_ready(&api, "contoso", "False", TenantReadyReason::AuthenticationFailed).await;
     assert!(refused.message.contains("AADSTS700213"), "{}", refused.message);
 }

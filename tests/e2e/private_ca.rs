@@ -63,11 +63,16 @@ async fn a_ca_bundle_trusts_a_private_ca_and_a_tls_failure_says_why() {
     assert!(refused.message.contains("UnknownIssuer"), "{}", refused.message);
 
     // A malformed bundle names the field and what is wrong with it.
-    t.apply(&config_map("corp-ca", "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"))
-        .await;
+    t.apply(&config_map(
+        "corp-ca",
+        "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n",
+    ))
+    .await;
     let invalid = wait_ready(&api, "contoso", "False", TenantReadyReason::InvalidCABundle).await;
     assert!(
-        invalid.message.starts_with("spec.directory.scim.caBundleRef: key 'ca.crt' of ConfigMap 'corp-ca'"),
+        invalid
+            .message
+            .starts_with("spec.directory.scim.caBundleRef: key 'ca.crt' of ConfigMap 'corp-ca'"),
         "{}",
         invalid.message
     );
@@ -87,5 +92,9 @@ async fn a_ca_bundle_trusts_a_private_ca_and_a_tls_failure_says_why() {
     let missing = json!({ "kind": "ConfigMap", "name": "no-such-ca", "key": "ca.crt" });
     t.apply(&tenant(&url, Some(missing))).await;
     let invalid = wait_ready(&api, "contoso", "False", TenantReadyReason::InvalidCABundle).await;
-    assert!(invalid.message.contains("ConfigMap 'no-such-ca' not found"), "{}", invalid.message);
+    assert!(
+        invalid.message.contains("ConfigMap 'no-such-ca' not found"),
+        "{}",
+        invalid.message
+    );
 }

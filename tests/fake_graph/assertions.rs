@@ -30,11 +30,14 @@ pub struct FederatedCredential {
     pub audience: String,
 }
 
+/// An identity provider's RSA signing key: (kid, modulus, exponent).
+pub type IssuerKey = (String, Vec<u8>, Vec<u8>);
+
 /// The token endpoint's memory of client authentication.
 #[derive(Default)]
 pub struct Assertions {
     /// Signing keys of identity providers by issuer: (kid, modulus, exponent).
-    pub issuers: BTreeMap<String, Vec<(String, Vec<u8>, Vec<u8>)>>,
+    pub issuers: BTreeMap<String, Vec<IssuerKey>>,
     /// Every `jti` accepted, per client id.
     seen: BTreeSet<(String, String)>,
     /// Added to the fake's clock (seconds): a clock that runs ahead of the operator's.
@@ -132,11 +135,18 @@ impl Assertions {
 
     /// A certificate assertion: a registered certificate by thumbprint, its signature, then
     /// the claims.
-    fn certificate(&mut self, app: &AppCredentials, client_id: &str, token_url: &str, jwt: &Jwt) -> Result<(), Refusal> {
+    fn certificate(
+        &mut self,
+        app: &AppCredentials,
+        client_id: &str,
+        token_url: &str,
+        jwt: &Jwt,
+    ) -> Result<(), Refusal> {
         let thumbprint = jwt.header.get("x5t#S256").and_then(Value::as_str).unwrap_or_default();
-        let registered = app.certificates.iter().find(|der| {
-            URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, der)) == thumbprint
-        });
+        let registered = app
+            .certificates
+            .iter()
+            .find(|der| URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, der)) == thumbprint);
         let verified = registered.is_some_and(|der| {
             let der = rustls_pki_types::CertificateDer::from(der.as_slice());
             let algorithm = match jwt.header.get("alg").and_then(Value::as_str) {
@@ -191,19 +201,27 @@ impl Assertions {
     /// A federated token: signed by its issuer's key, then matched against the app's federated
     /// identity credentials by issuer, subject and audience.
     fn federated(&mut self, app: &AppCredentials, jwt: &Jwt) -> Result<(), Refusal> {
-        let claim = |name: &str| jwt.claims.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
+        let claim = |name: &str| {
+            jwt.claims
+                .get(name)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
         let issuer = claim("iss");
         let kid = jwt.header.get("kid").and_then(Value::as_str).unwrap_or_default();
         let signed = self.issuers.get(&issuer).is_some_and(|keys| {
-            keys.iter().filter(|(id, _, _)| kid.is_empty() || id == kid).any(|(_, n, e)| {
-                ring::signature::RsaPublicKeyComponents { n, e }
-                    .verify(
-                        &ring::signature::RSA_PKCS1_2048_8192_SHA256,
-                        jwt.signed.as_bytes(),
-                        &jwt.signature,
-                    )
-                    .is_ok()
-            })
+            keys.iter()
+                .filter(|(id, _, _)| kid.is_empty() || id == kid)
+                .any(|(_, n, e)| {
+                    ring::signature::RsaPublicKeyComponents { n, e }
+                        .verify(
+                            &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+                            jwt.signed.as_bytes(),
+                            &jwt.signature,
+                        )
+                        .is_ok()
+                })
         });
         if !signed {
             return Err(invalid_client(format!(

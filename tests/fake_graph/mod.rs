@@ -25,6 +25,7 @@ use serde_json::Value;
 
 /// A rule that answers matching requests with an error instead of serving them.
 pub use crate::fault_rules::Rule as Fault;
+#[allow(unused_imports)] // the benches use neither
 pub use assertions::{EXCHANGE_AUDIENCE, FederatedCredential};
 pub use directory::TenantState;
 
@@ -160,7 +161,11 @@ impl FakeGraph {
             .iter()
             .filter_map(|k| {
                 let decode = |f: &str| URL_SAFE_NO_PAD.decode(k[f].as_str()?).ok();
-                Some((k["kid"].as_str().unwrap_or_default().to_owned(), decode("n")?, decode("e")?))
+                Some((
+                    k["kid"].as_str().unwrap_or_default().to_owned(),
+                    decode("n")?,
+                    decode("e")?,
+                ))
             })
             .collect();
         self.state().assertions.issuers.insert(issuer.to_owned(), keys);

@@ -22,11 +22,11 @@ use super::tenant::{Checked, TenantProblem, status_after};
 use super::{Caches, lookup};
 use crate::api::conditions::ConditionReason;
 use crate::api::reasons::ReadyReason;
+use crate::api::tenant::CaBundleKind;
 use crate::api::{SyncConfiguration, Tenant};
 use crate::cycle::audit::{Collected, Record};
 use crate::cycle::{self, CycleInput, CycleReport};
 use crate::gate;
-use crate::api::tenant::CaBundleKind;
 use crate::providers::{Access, Clients, ConnectError, Directory, Setup};
 use manifests::Manifests;
 

@@ -83,7 +83,12 @@ pub fn credential_of(
 }
 
 /// `secret`, when it exists and may be used where `setup` would send it.
-fn allowed<'s>(secret: Option<&'s Secret>, ns: &str, setup: &Setup<'_>, name: &str) -> Result<&'s Secret, SecretProblem> {
+fn allowed<'s>(
+    secret: Option<&'s Secret>,
+    ns: &str,
+    setup: &Setup<'_>,
+    name: &str,
+) -> Result<&'s Secret, SecretProblem> {
     let Some(secret) = secret else {
         return Err(SecretProblem::NotFound(format!(
             "Secret '{name}' not found in namespace '{ns}'"

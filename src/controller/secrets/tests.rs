@@ -189,11 +189,17 @@ fn a_graph_tenant_names_exactly_one_credential() {
     let secret = json!({ "clientSecretRef": { "name": "s", "key": "k" } });
     let certificate = json!({ "clientCertificateSecretRef": { "name": "c" } });
     let none = invalid_spec(&graph_with(json!({}), json!({})));
-    assert!(none.contains("exactly one of clientSecretRef, clientCertificateSecretRef and workloadIdentity (0 set)"), "{none}");
+    assert!(
+        none.contains("exactly one of clientSecretRef, clientCertificateSecretRef and workloadIdentity (0 set)"),
+        "{none}"
+    );
     let mut both = secret.clone();
     merge(&mut both, certificate.clone());
     let two = invalid_spec(&graph_with(both, json!({})));
-    assert!(two.starts_with("spec.directory.msgraph must set exactly one") && two.contains("(2 set)"), "{two}");
+    assert!(
+        two.starts_with("spec.directory.msgraph must set exactly one") && two.contains("(2 set)"),
+        "{two}"
+    );
     for one in [secret, certificate, json!({ "workloadIdentity": {} })] {
         assert!(Setup::of(&graph_with(one, json!({}))).is_ok());
     }
@@ -205,7 +211,11 @@ fn tls_secret(labelled: bool, crt: &str, key: Option<&str>) -> Secret {
     if let Some(key) = key {
         data["tls.key"] = json!(key);
     }
-    let labels = if labelled { json!({ "xtsync.io/credentials": "true" }) } else { json!({}) };
+    let labels = if labelled {
+        json!({ "xtsync.io/credentials": "true" })
+    } else {
+        json!({})
+    };
     serde_json::from_value(json!({
         "apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
         "metadata": { "name": "contoso-cert", "namespace": "tenants", "labels": labels },
@@ -215,7 +225,10 @@ fn tls_secret(labelled: bool, crt: &str, key: Option<&str>) -> Secret {
 }
 
 fn certificate_credential(secret: Option<&Secret>) -> Result<Credential, ConnectError> {
-    let spec = graph_with(json!({ "clientCertificateSecretRef": { "name": "contoso-cert" } }), json!({}));
+    let spec = graph_with(
+        json!({ "clientCertificateSecretRef": { "name": "contoso-cert" } }),
+        json!({}),
+    );
     let setup = Setup::of(&spec).expect("a usable spec");
     let clients = Clients::new().expect("clients");
     let now = "2026-12-01T00:00:00Z".parse().expect("a time");
@@ -228,20 +241,32 @@ fn a_certificate_secret_is_a_labelled_credential_holding_a_certificate_and_its_o
     let key = include_str!("../../providers/testdata/client.key");
     let other = include_str!("../../providers/testdata/other.key");
     let credential = certificate_credential(Some(&tls_secret(true, crt, Some(key)))).expect("a certificate");
-    assert_eq!(credential.expiry().map(|t| t.to_string()).as_deref(), Some("2036-12-02T07:18:13Z"));
+    assert_eq!(
+        credential.expiry().map(|t| t.to_string()).as_deref(),
+        Some("2036-12-02T07:18:13Z")
+    );
     assert!(matches!(
         certificate_credential(Some(&tls_secret(false, crt, Some(key)))),
         Err(ConnectError::SecretNotAllowed(_))
     ));
-    assert!(matches!(certificate_credential(None), Err(ConnectError::SecretNotFound(_))));
+    assert!(matches!(
+        certificate_credential(None),
+        Err(ConnectError::SecretNotFound(_))
+    ));
     match certificate_credential(Some(&tls_secret(true, crt, None))) {
         Err(ConnectError::SecretNotFound(message)) => assert!(message.contains("tls.key"), "{message}"),
         other => panic!("expected SecretNotFound, got {other:?}"),
     }
     match certificate_credential(Some(&tls_secret(true, crt, Some(other)))) {
         Err(ConnectError::InvalidCertificate(message)) => {
-            assert!(message.contains("spec.directory.msgraph.clientCertificateSecretRef"), "{message}");
-            assert!(message.contains("tls.key is not the private key of the certificate in tls.crt"), "{message}");
+            assert!(
+                message.contains("spec.directory.msgraph.clientCertificateSecretRef"),
+                "{message}"
+            );
+            assert!(
+                message.contains("tls.key is not the private key of the certificate in tls.crt"),
+                "{message}"
+            );
             assert!(!message.contains("PRIVATE KEY"), "{message}");
         }
         other => panic!("expected InvalidCertificate, got {other:?}"),
@@ -273,7 +298,10 @@ fn the_federated_token_never_goes_to_an_endpoint_only_the_tenant_names() {
     ] {
         match federated(untrusted) {
             Err(ConnectError::LoginEndpointNotTrusted(message)) => {
-                assert!(message.contains("attacker.example") && message.contains("nothing was sent"), "{message}");
+                assert!(
+                    message.contains("attacker.example") && message.contains("nothing was sent"),
+                    "{message}"
+                );
             }
             other => panic!("expected LoginEndpointNotTrusted, got {other:?}"),
         }

@@ -229,11 +229,7 @@ async fn request_token(
 }
 
 /// The form fields that prove the app's identity to the token endpoint `url`.
-fn proof(
-    credential: &ClientCredential,
-    client_id: &str,
-    url: &str,
-) -> Result<Vec<(&'static str, String)>, ProbeError> {
+fn proof(credential: &ClientCredential, client_id: &str, url: &str) -> Result<Vec<(&'static str, String)>, ProbeError> {
     let failed = |detail: String| ProbeError::AuthenticationFailed {
         status: 0,
         detail: Some(detail),

@@ -121,7 +121,8 @@ impl ClientCertificate {
 /// A random (version 4) GUID: "a GUID" is what Microsoft Learn asks of `jti`.
 fn jti(rng: &SystemRandom) -> Result<String, String> {
     let mut bytes = [0u8; 16];
-    rng.fill(&mut bytes).map_err(|_| "no randomness for the assertion's jti".to_owned())?;
+    rng.fill(&mut bytes)
+        .map_err(|_| "no randomness for the assertion's jti".to_owned())?;
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -164,8 +165,14 @@ mod tests {
         assert_eq!(header["alg"], "RS256");
         assert_eq!(header["x5t#S256"], certificate.thumbprint());
         let claims = part(&jwt, 1);
-        assert_eq!((claims["aud"].as_str(), claims["iss"].as_str(), claims["sub"].as_str()), (Some(audience), Some("app"), Some("app")));
-        let (iat, exp) = (claims["iat"].as_i64().expect("iat"), claims["exp"].as_i64().expect("exp"));
+        assert_eq!(
+            (claims["aud"].as_str(), claims["iss"].as_str(), claims["sub"].as_str()),
+            (Some(audience), Some("app"), Some("app"))
+        );
+        let (iat, exp) = (
+            claims["iat"].as_i64().expect("iat"),
+            claims["exp"].as_i64().expect("exp"),
+        );
         assert!(exp > iat && exp - iat <= 600, "exp at most 10 minutes after iat");
         // The signature verifies with the certificate's own public key (webpki, not our parser).
         let der = CertificateDer::from_pem_slice(CERTIFICATE).expect("certificate");

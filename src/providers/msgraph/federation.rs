@@ -103,11 +103,16 @@ mod tests {
 
     #[test]
     fn the_token_goes_to_the_clouds_own_login_or_a_trusted_one_only() {
-        let federation =
-            Federation::new(PathBuf::from("/nonexistent"), &["http://127.0.0.1:8443/, https://proxy.example/login".into()])
-                .expect("trusted entries parse");
+        let federation = Federation::new(
+            PathBuf::from("/nonexistent"),
+            &["http://127.0.0.1:8443/, https://proxy.example/login".into()],
+        )
+        .expect("trusted entries parse");
         assert!(federation.trusts(Cloud::Global, "https://login.microsoftonline.com"));
-        assert!(!federation.trusts(Cloud::Global, "https://login.microsoftonline.us"), "another cloud's");
+        assert!(
+            !federation.trusts(Cloud::Global, "https://login.microsoftonline.us"),
+            "another cloud's"
+        );
         assert!(federation.trusts(Cloud::USGovernment, "https://login.microsoftonline.us/"));
         assert!(federation.trusts(Cloud::Global, "https://graph.microsoft.com"));
         assert!(federation.trusts(Cloud::Global, "http://127.0.0.1:8443"));
@@ -124,7 +129,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let file = dir.path().join("token");
         let federation = Federation::new(file.clone(), &[]).expect("federation");
-        assert!(federation.token().expect_err("no file yet").contains(TOKEN_FILE_VARIABLE));
+        assert!(
+            federation
+                .token()
+                .expect_err("no file yet")
+                .contains(TOKEN_FILE_VARIABLE)
+        );
         std::fs::write(&file, "first\n").expect("write");
         assert_eq!(federation.token().as_deref(), Ok("first"));
         std::fs::write(&file, "rotated").expect("write");

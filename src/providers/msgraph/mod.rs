@@ -25,8 +25,8 @@ pub mod wire;
 
 pub use auth::{ClientCredential, Credentials, TokenCache};
 pub use certificate::ClientCertificate;
-pub use federation::Federation;
 pub use client::GraphClient;
 pub use directory::GraphDirectory;
 pub use endpoints::Endpoints;
+pub use federation::Federation;
 pub use probe::probe;

@@ -259,7 +259,9 @@ impl TestNs {
         tweak(&mut settings);
         let client = self.client.clone();
         let health = std::sync::Arc::new(xtsync::ops::http::Health::default());
-        self.controllers = Some(tokio::spawn(xtsync::controller::run_with(client, settings, health, clients)));
+        self.controllers = Some(tokio::spawn(xtsync::controller::run_with(
+            client, settings, health, clients,
+        )));
     }
 
     // kubectl runs on a blocking thread: the controllers share this test's runtime, and a
