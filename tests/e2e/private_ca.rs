@@ -98,3 +98,34 @@ async fn a_ca_bundle_trusts_a_private_ca_and_a_tls_failure_says_why() {
         invalid.message
     );
 }
+
+#[tokio::test]
+async fn a_graph_tenant_trusts_its_login_and_graph_endpoints_through_its_ca_bundle() {
+    let mut t = TestNs::new("graph-private-ca").await;
+    t.start_controllers(|_| {});
+    let fake = crate::fake_graph::FakeGraph::start().await;
+    fake.add_tenant(CONTOSO, "contoso", manifests::GRAPH_APP, manifests::GRAPH_SECRET);
+    let pki = Pki::new();
+    let ca = pki.ca("proxy-ca");
+    let server = pki.server("proxy", &ca);
+    // A TLS-inspecting proxy with a private CA in front of login and Graph alike.
+    let front = TlsFront::start(&server, fake.base.trim_start_matches("http://").to_owned()).await;
+    let graph_tenant = |bundle: Option<Value>| {
+        let mut objects = manifests::graph_tenant("contoso", CONTOSO, "Global", Some(&front.base)).0;
+        if let Some(reference) = bundle {
+            objects[1]["spec"]["directory"]["msgraph"]["caBundleRef"] = reference;
+        }
+        Manifests(objects)
+    };
+    let api = t.api::<Tenant>();
+    t.apply(&graph_tenant(None)).await;
+    let refused = wait_ready(&api, "contoso", "False", TenantReadyReason::TLSError).await;
+    assert!(refused.message.contains("UnknownIssuer"), "{}", refused.message);
+    assert_eq!(fake.tokens_issued(), 0, "the secret was not sent");
+
+    t.apply(&config_map("proxy-ca", &ca.certificate)).await;
+    t.apply(&graph_tenant(Some(json!({ "name": "proxy-ca", "key": "ca.crt" }))))
+        .await;
+    wait_ready(&api, "contoso", "True", TenantReadyReason::Connected).await;
+    assert!(fake.tokens_issued() >= 1);
+}
