@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-600}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(expression scoping_filter scim_listing graph_response)
+[ ${#targets[@]} -gt 0 ] || targets=(expression scoping_filter scim_listing graph_response certificate)
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked --version 0.13.2

@@ -43,6 +43,15 @@ enum Command {
         /// their own, so that long Initial cycles never hold incremental ones up.
         #[arg(long, env = "XTSYNC_MAX_CONCURRENT_CYCLES", default_value_t = controller::slots::DEFAULT_MAX_CONCURRENT_CYCLES)]
         max_concurrent_cycles: usize,
+        /// A login endpoint (URL prefix) besides the clouds' own that may receive the
+        /// operator's federated token (workload identity), e.g. a proxy; repeatable or
+        /// comma-separated.
+        #[arg(
+            long = "trusted-login-endpoint",
+            env = "XTSYNC_TRUSTED_LOGIN_ENDPOINTS",
+            value_delimiter = ','
+        )]
+        trusted_login_endpoints: Vec<String>,
     },
     /// Print what the next Initial cycle of each SyncConfiguration in the manifests would do,
     /// reading the directories and writing to none; no cluster needed.
@@ -97,10 +106,18 @@ async fn main() -> ExitCode {
             leader_election,
             lease_namespace,
             max_concurrent_cycles,
+            trusted_login_endpoints,
         } => {
             telemetry::init(log_format, "info,kube=warn");
+            let federation = match xtsync::providers::msgraph::Federation::from_env(&trusted_login_endpoints) {
+                Ok(federation) => federation,
+                Err(error) => {
+                    tracing::error!(%error, "cannot start");
+                    return ExitCode::FAILURE;
+                }
+            };
             let clients = match xtsync::providers::Clients::new() {
-                Ok(clients) => clients,
+                Ok(clients) => clients.with_federation(federation),
                 Err(error) => {
                     tracing::error!(%error, "cannot start");
                     return ExitCode::FAILURE;

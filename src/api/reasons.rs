@@ -32,18 +32,26 @@ reasons! {
     TenantReadyReason for "Ready" {
         /// True: the Secret was found and the directory answered the connection test.
         Connected,
-        /// Not exactly one provider, or a bad `anchorAttribute`.
+        /// Not exactly one provider, not exactly one Graph credential, or a bad `anchorAttribute`.
         InvalidSpec,
         /// The Secret or its key is missing or empty.
         SecretNotFound,
+        /// The `clientCertificateSecretRef` Secret's `tls.crt`/`tls.key` are not an RSA certificate and its key, or the certificate has expired; nothing is sent.
+        InvalidCertificate,
+        /// The `caBundleRef` ConfigMap or Secret, or its key, is missing, or holds no PEM certificate.
+        InvalidCABundle,
+        /// Workload identity with an `endpoints.login` the operator does not trust (`--trusted-login-endpoint`); the federated token is not sent.
+        LoginEndpointNotTrusted,
         /// The Secret lacks the label `xtsync.io/credentials: "true"` or does not allow the Tenant's URL; nothing is sent.
         SecretNotAllowed,
         /// The directory refused the credentials (401/403, or the token endpoint's `AADSTS…` error).
         AuthenticationFailed,
         /// Microsoft Graph: the credentials belong to another tenant than `spec.tenantId`.
         TenantIdMismatch,
-        /// No answer: connection refused, DNS, TLS or a timeout.
+        /// No answer: connection refused, DNS or a timeout.
         Unreachable,
+        /// The TLS handshake failed: the message says what is wrong with the certificate (an unknown issuer: trust it with `caBundleRef`).
+        TLSError,
         /// The answer is not SCIM (or not Microsoft Graph).
         InvalidResponse,
         /// Microsoft Graph in China21Vianet without endpoint overrides.

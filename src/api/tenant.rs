@@ -8,7 +8,7 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{GUID_PATTERN, SecretKeyRef};
+use super::{GUID_PATTERN, LocalRef, SecretKeyRef};
 
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
 #[kube(
@@ -98,6 +98,31 @@ pub struct ScimDirectory {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 64))]
     pub max_concurrency: Option<u32>,
+    /// CA certificates (PEM) trusted for `url` in addition to the public roots: a private CA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_bundle_ref: Option<CaBundleRef>,
+}
+
+/// A PEM bundle of CA certificates in a ConfigMap or Secret of the Tenant's namespace. It is not
+/// a credential: its Secret needs no label or annotation.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub struct CaBundleRef {
+    /// `ConfigMap` (default) or `Secret`.
+    #[serde(default)]
+    pub kind: CaBundleKind,
+    /// Name of the ConfigMap or Secret, in the Tenant's namespace.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// The key holding the PEM certificates (e.g. `ca.crt`).
+    #[schemars(length(min = 1))]
+    pub key: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum CaBundleKind {
+    #[default]
+    ConfigMap,
+    Secret,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
@@ -122,10 +147,28 @@ pub struct GraphDirectory {
     /// Application (client) id of the app registration in this tenant.
     #[schemars(length(min = 1))]
     pub client_id: String,
-    /// The Secret key holding the client secret. The Secret is used only with the label
-    /// `xtsync.io/credentials: "true"`, and with `endpoints` set only when its annotation
-    /// `xtsync.io/credentials-for` lists a prefix of each.
-    pub client_secret_ref: SecretKeyRef,
+    /// The app's credential is exactly one of `clientSecretRef`, `clientCertificateSecretRef`
+    /// and `workloadIdentity`. This one: the Secret key holding a client secret. The Secret is
+    /// used only with the label `xtsync.io/credentials: "true"`, and with `endpoints` set only
+    /// when its annotation `xtsync.io/credentials-for` lists a prefix of each.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret_ref: Option<SecretKeyRef>,
+    /// A `kubernetes.io/tls` Secret (`tls.crt`, `tls.key`: an RSA certificate registered on the
+    /// app and its private key): each token request sends a client assertion signed with it
+    /// (RS256). Labelled and annotated like any credential Secret; its expiry shows in
+    /// `status.credentialExpiry`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_certificate_secret_ref: Option<LocalRef>,
+    /// Workload identity federation: the operator's own federated token (the file named by its
+    /// `AZURE_FEDERATED_TOKEN_FILE`, as the AKS workload identity webhook injects it) is the
+    /// client assertion. It is sent only to the cloud's own login endpoint or to one the
+    /// operator trusts (`--trusted-login-endpoint`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload_identity: Option<WorkloadIdentity>,
+    /// CA certificates (PEM) trusted for the login and Graph endpoints in addition to the
+    /// public roots (a TLS-inspecting proxy, say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_bundle_ref: Option<CaBundleRef>,
     /// Endpoint overrides (tests, proxies); the defaults follow `spec.cloud`. An override that
     /// is not the cloud's own endpoint must be allowed by the Secret's annotation
     /// `xtsync.io/credentials-for`.
@@ -139,6 +182,15 @@ pub struct GraphDirectory {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 64))]
     pub max_concurrency: Option<u32>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadIdentity {
+    /// The client id the federated credential is registered on (an app or a user-assigned
+    /// managed identity); default `clientId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
@@ -163,6 +215,9 @@ pub struct TenantStatus {
     /// When the connection was last tested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_connection_check: Option<Time>,
+    /// When the credential stops working: the `notAfter` of a client certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_expiry: Option<Time>,
 }
 
 /// Directory features, discovered (SCIM: `/ServiceProviderConfig`).

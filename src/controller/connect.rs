@@ -1,11 +1,11 @@
 //! From a Tenant the cluster knows to a live `Directory` or Graph client: the Tenant from the
-//! cache, its provider (`providers::Setup`), its Secret, its recorded capabilities.
+//! cache, its provider (`providers::Setup`), its credential, its CA bundle, its recorded
+//! capabilities.
 
-use super::secrets;
-use super::{Context, Error, lookup};
+use super::{Context, Error, ca_bundle, lookup, secrets};
 use crate::api::tenant::Tenant;
 use crate::providers::msgraph::GraphClient;
-use crate::providers::{ConnectError, Directory, Setup};
+use crate::providers::{Access, ConnectError, Directory, Setup};
 
 /// The directory of Tenant `ns/name`. The outer error is the API's (retry); the inner one says
 /// why the tenant cannot be used now (it went away, its Secret went away, …).
@@ -18,9 +18,9 @@ pub async fn directory(ctx: &Context, ns: &str, name: &str) -> Result<Result<Box
         .as_ref()
         .and_then(|s| s.capabilities.clone())
         .unwrap_or_default();
-    Ok(setup_with_secret(ctx, ns, &tenant)
+    Ok(setup_with_access(ctx, ns, &tenant)
         .await?
-        .and_then(|(setup, secret)| setup.directory(&ctx.clients, &secret, capabilities)))
+        .and_then(|(setup, access)| setup.directory(&ctx.clients, &access, capabilities)))
 }
 
 /// A Graph client for a Graph Tenant (the policy push); `None` for other providers.
@@ -29,23 +29,28 @@ pub async fn graph_client(
     ns: &str,
     tenant: &Tenant,
 ) -> Result<Result<Option<GraphClient>, ConnectError>, Error> {
-    Ok(setup_with_secret(ctx, ns, tenant)
+    Ok(setup_with_access(ctx, ns, tenant)
         .await?
-        .map(|(setup, secret)| setup.graph_client(&ctx.clients, &secret)))
+        .and_then(|(setup, access)| setup.graph_client(&ctx.clients, &access)))
 }
 
-/// The Tenant's provider, checked, and the credential its Secret holds.
-pub async fn setup_with_secret<'a>(
+/// The Tenant's provider, checked, with its credential and CA bundle read.
+pub async fn setup_with_access<'a>(
     ctx: &Context,
     ns: &str,
     tenant: &'a Tenant,
-) -> Result<Result<(Setup<'a>, String), ConnectError>, Error> {
+) -> Result<Result<(Setup<'a>, Access), ConnectError>, Error> {
     let setup = match Setup::of(&tenant.spec) {
         Ok(setup) => setup,
         Err(problem) => return Ok(Err(problem)),
     };
-    Ok(secrets::read_key(&ctx.client, ns, &setup)
-        .await?
-        .map(|secret| (setup, secret))
-        .map_err(ConnectError::from))
+    let credential = match secrets::read_credential(&ctx.client, ns, &setup, &ctx.clients).await? {
+        Ok(credential) => credential,
+        Err(problem) => return Ok(Err(problem)),
+    };
+    let ca_bundle = match ca_bundle::read(&ctx.client, ns, &setup).await? {
+        Ok(bundle) => bundle,
+        Err(problem) => return Ok(Err(problem)),
+    };
+    Ok(Ok((setup, Access { credential, ca_bundle })))
 }

@@ -8,6 +8,7 @@
 //! write is the SyncConfiguration finalizer, and only when cleanup on delete is asked for.
 
 mod bounds;
+mod ca_bundle;
 mod connect;
 mod feed;
 mod lookup;
@@ -23,7 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::api::PartialObjectMeta;
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Recorder, Reporter};
@@ -203,6 +204,13 @@ pub async fn run_with(client: Client, settings: Settings, health: Arc<Health>, c
             .default_backoff()
             .touched_objects(),
         tenant::secret_mapper(ctx.tenants.clone()),
+    )
+    .watches_stream(
+        // Metadata only, as for Secrets: a CA bundle's ConfigMap changed.
+        watcher(api::<PartialObjectMeta<ConfigMap>>(&client, ns), wc.clone())
+            .default_backoff()
+            .touched_objects(),
+        tenant::config_map_mapper(ctx.tenants.clone()),
     )
     .shutdown_on_signal()
     .run(tenant::reconcile, error_policy, ctx.clone())

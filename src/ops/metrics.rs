@@ -60,6 +60,8 @@ pub struct Metrics {
     pub interval: ObjectGauge,
     /// Per Tenant: 1 when Ready.
     pub tenant_ready: ObjectGauge,
+    /// Per Tenant with a client certificate: when it expires (Unix seconds).
+    pub credential_expiry: ObjectGauge,
     /// Cycles due but waiting for a slot (`--max-concurrent-cycles`).
     pub cycles_waiting: Gauge<i64, std::sync::atomic::AtomicI64>,
     /// How late cycles start behind their `nextSyncTime`.
@@ -89,6 +91,7 @@ impl Default for Metrics {
             last_success: ObjectGauge::default(),
             interval: ObjectGauge::default(),
             tenant_ready: ObjectGauge::default(),
+            credential_expiry: ObjectGauge::default(),
             cycles_waiting: Gauge::default(),
             cycle_lag: Histogram::new(exponential_buckets(0.1, 2.0, 14)),
         };
@@ -124,6 +127,11 @@ impl Default for Metrics {
         );
         r.register("interval_seconds", "A SyncConfiguration's interval", m.interval.clone());
         r.register("tenant_ready", "1 when a Tenant is Ready", m.tenant_ready.clone());
+        r.register(
+            "credential_expiry_timestamp_seconds",
+            "When a Tenant's client certificate expires (Unix seconds)",
+            m.credential_expiry.clone(),
+        );
         r.register(
             "cycles_waiting",
             "Cycles due but waiting for a slot",
@@ -232,6 +240,14 @@ impl Metrics {
         self.tenant_ready.clear();
         for (labels, ready) in tenants {
             self.tenant_ready.get_or_create(&labels).set(i64::from(ready));
+        }
+    }
+
+    /// Every Tenant's credential expiry, where its status has one, from the cache.
+    pub fn credential_expiries(&self, tenants: impl IntoIterator<Item = (ObjectLabels, i64)>) {
+        self.credential_expiry.clear();
+        for (labels, expiry) in tenants {
+            self.credential_expiry.get_or_create(&labels).set(expiry);
         }
     }
 
@@ -351,6 +367,15 @@ mod tests {
             !m.encode().contains(r#"name="a""#),
             "a configuration that went away drops out"
         );
+        m.credential_expiries([(labels("contoso"), 1_900_000_000)]);
+        assert!(
+            m.encode().contains(
+                r#"xtsync_credential_expiry_timestamp_seconds{namespace="team-a",name="contoso"} 1900000000"#
+            ),
+            "a client certificate's expiry, for the chart's alert"
+        );
+        m.credential_expiries([]);
+        assert!(!m.encode().contains(r#"xtsync_credential_expiry_timestamp_seconds{"#));
 
         let dry = CycleReport {
             dry_run: true,

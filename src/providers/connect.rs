@@ -1,28 +1,33 @@
 //! From a Tenant's `spec.directory` to a provider: the one place that knows which providers
-//! exist. `Setup::of` checks what the spec alone can tell (exactly one provider, a usable
-//! `anchorAttribute`, known Graph endpoints); the caller then fetches the Secret it names and
-//! either tests the connection (`probe`) or opens the `Directory` a cycle uses.
+//! exist. `Setup::of` checks what the spec alone can tell (exactly one provider, exactly one
+//! Graph credential, a usable `anchorAttribute`, known Graph endpoints); the caller then reads
+//! the credential it names (`credential`, `ca_bundle`) and either tests the connection
+//! (`probe`) or opens the `Directory` a cycle uses.
 
 use std::sync::Arc;
 
 use super::budget::{Budgets, DEFAULT_CONCURRENCY};
-use super::destination::{Destination, UrlPrefix};
+use super::credential::{Access, BundleRef, Credential, CredentialRef};
+use super::destination::{Destination, UrlPrefix, is_loopback};
 use super::msgraph::resource::AnchorAttribute;
-use super::msgraph::{Credentials, Endpoints, GraphClient, GraphDirectory, TokenCache};
+use super::msgraph::{ClientCredential, Credentials, Endpoints, Federation, GraphClient, GraphDirectory, TokenCache};
 use super::scim::ScimClient;
+use super::tls::TrustingClients;
 use super::{Directory, ProbeError};
-use crate::api::SecretKeyRef;
 use crate::api::tenant::{
     Capabilities, Cloud, GraphDirectory as GraphSpec, GraphEndpoints, ScimDirectory as ScimSpec, TenantSpec,
 };
 
-/// What every provider shares: one HTTP client (connection pools), Graph's token cache, and
-/// one budget per directory (requests in flight, throttle hold) across configurations.
+/// What every provider shares: one HTTP client (connection pools) and one per private CA,
+/// Graph's token cache, the operator's federated token, and one budget per directory
+/// (requests in flight, throttle hold) across configurations.
 #[derive(Clone)]
 pub struct Clients {
     pub http: reqwest::Client,
     pub graph_tokens: Arc<TokenCache>,
     pub budgets: Arc<Budgets>,
+    trusting: Arc<TrustingClients>,
+    federation: Arc<Federation>,
 }
 
 impl Clients {
@@ -32,7 +37,26 @@ impl Clients {
             http: super::http_client()?,
             graph_tokens: Arc::default(),
             budgets: Arc::default(),
+            trusting: Arc::default(),
+            federation: Arc::default(),
         })
+    }
+
+    /// Where the operator's federated token is and where it may go (workload identity).
+    pub fn with_federation(mut self, federation: Federation) -> Self {
+        self.federation = Arc::new(federation);
+        self
+    }
+
+    /// The HTTP client for a directory with `access` (its CA bundle, if any).
+    fn http_for(&self, access: &Access) -> Result<reqwest::Client, ConnectError> {
+        match &access.ca_bundle {
+            None => Ok(self.http.clone()),
+            Some(bundle) => self
+                .trusting
+                .client(bundle)
+                .map_err(|e| ConnectError::InvalidCABundle(format!("the CA bundle cannot be used: {e}"))),
+        }
     }
 }
 
@@ -62,24 +86,22 @@ pub enum ConnectError {
     /// The Secret holds something that cannot be sent as a credential.
     #[error("{0}")]
     AuthenticationFailed(String),
+    /// The certificate Secret's `tls.crt`/`tls.key` cannot sign a client assertion.
+    #[error("{0}")]
+    InvalidCertificate(String),
+    /// The `caBundleRef` is missing or holds no certificate.
+    #[error("{0}")]
+    InvalidCABundle(String),
+    /// Workload identity towards a login or Graph endpoint the operator does not trust.
+    #[error("{0}")]
+    LoginEndpointNotTrusted(String),
 }
 
 /// Where `url` sends the credential, which the Secret must allow. Credentials go over TLS:
 /// plain `http://` only to the machine itself (tests, a local proxy).
 fn checked_destination(field: &'static str, url: &str) -> Result<Destination, ConnectError> {
     let parsed = reqwest::Url::parse(url).map_err(|e| ConnectError::InvalidSpec(format!("{field}: {e}")))?;
-    let host = parsed.host_str().unwrap_or_default();
-    let loopback = host.eq_ignore_ascii_case("localhost")
-        || host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    let secure = match parsed.scheme() {
-        "https" => true,
-        "http" => loopback,
-        _ => false,
-    };
+    let secure = parsed.scheme() == "https" || is_loopback(&parsed);
     let prefix = UrlPrefix::of(&parsed).filter(|_| secure).ok_or_else(|| {
         ConnectError::InvalidSpec(format!(
             "{field}: '{url}' must use https:// (plain http:// only to loopback hosts, so that credentials never cross a network unencrypted)"
@@ -129,23 +151,62 @@ enum Provider<'a> {
 pub struct GraphSetup<'a> {
     spec: &'a GraphSpec,
     tenant_id: &'a str,
+    cloud: Cloud,
     endpoints: Endpoints,
     anchor: AnchorAttribute,
+    credential: CredentialRef<'a>,
 }
 
 impl GraphSetup<'_> {
-    fn client(&self, clients: &Clients, secret: &str) -> GraphClient {
+    fn client(&self, clients: &Clients, access: &Access) -> Result<GraphClient, ConnectError> {
+        let (client_id, secret) = match &access.credential {
+            Credential::Token(secret) => (self.spec.client_id.clone(), ClientCredential::Secret(secret.clone())),
+            Credential::Certificate(certificate) => (
+                self.spec.client_id.clone(),
+                ClientCredential::Certificate(certificate.clone()),
+            ),
+            Credential::Federated => {
+                let client_id = self.spec.workload_identity.as_ref().and_then(|w| w.client_id.clone());
+                (
+                    client_id.unwrap_or_else(|| self.spec.client_id.clone()),
+                    ClientCredential::Federated(clients.federation.clone()),
+                )
+            }
+        };
         let credentials = Credentials {
             tenant_id: self.tenant_id.to_owned(),
-            client_id: self.spec.client_id.clone(),
-            client_secret: secret.to_owned(),
+            client_id,
+            secret,
         };
-        GraphClient::new(
-            clients.http.clone(),
+        let client = GraphClient::new(
+            clients.http_for(access)?,
             self.endpoints.clone(),
             credentials,
             clients.graph_tokens.clone(),
-        )
+        );
+        // Directory extensions are named after the app registration, whoever authenticates.
+        Ok(client.with_app_id(&self.spec.client_id))
+    }
+}
+
+/// The one credential a Graph Tenant names, or why it names not exactly one.
+fn graph_credential(spec: &GraphSpec) -> Result<CredentialRef<'_>, ConnectError> {
+    let named: Vec<CredentialRef<'_>> = [
+        spec.client_secret_ref.as_ref().map(CredentialRef::SecretKey),
+        spec.client_certificate_secret_ref
+            .as_ref()
+            .map(|r| CredentialRef::TlsSecret(r.name.as_str())),
+        spec.workload_identity.as_ref().map(|_| CredentialRef::WorkloadIdentity),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    match named.as_slice() {
+        [one] => Ok(*one),
+        none_or_many => Err(ConnectError::InvalidSpec(format!(
+            "spec.directory.msgraph must set exactly one of clientSecretRef, clientCertificateSecretRef and workloadIdentity ({} set)",
+            none_or_many.len()
+        ))),
     }
 }
 
@@ -157,6 +218,7 @@ impl<'a> Setup<'a> {
                 provider: Provider::Scim(scim),
             }),
             (None, Some(graph)) => {
+                let credential = graph_credential(graph)?;
                 let destinations = graph_destinations(tenant.cloud, graph.endpoints.as_ref())?;
                 let anchor =
                     AnchorAttribute::of(graph.anchor_attribute.as_deref()).map_err(ConnectError::InvalidSpec)?;
@@ -166,8 +228,10 @@ impl<'a> Setup<'a> {
                     provider: Provider::Graph(GraphSetup {
                         spec: graph,
                         tenant_id: &tenant.tenant_id,
+                        cloud: tenant.cloud,
                         endpoints,
                         anchor,
+                        credential,
                     }),
                     destinations,
                 })
@@ -184,19 +248,64 @@ impl<'a> Setup<'a> {
         &self.destinations
     }
 
-    /// The Secret key holding the credential.
-    pub fn secret(&self) -> &'a SecretKeyRef {
+    /// Where the credential is to be found.
+    pub fn credential(&self) -> CredentialRef<'a> {
         match &self.provider {
-            Provider::Scim(scim) => &scim.auth.bearer_token_secret_ref,
-            Provider::Graph(graph) => &graph.spec.client_secret_ref,
+            Provider::Scim(scim) => CredentialRef::SecretKey(&scim.auth.bearer_token_secret_ref),
+            Provider::Graph(graph) => graph.credential,
         }
     }
 
-    /// The connection test of the Tenant controller; the capabilities the directory announced.
-    pub async fn probe(&self, clients: &Clients, secret: &str) -> Result<Capabilities, ProbeError> {
+    /// The CA bundle the Tenant trusts besides the public roots, if any.
+    pub fn ca_bundle(&self) -> Option<BundleRef<'a>> {
         match &self.provider {
-            Provider::Scim(scim) => super::scim::probe(&clients.http, &scim.url, secret).await,
-            Provider::Graph(graph) => super::msgraph::probe(&graph.client(clients, secret)).await,
+            Provider::Scim(scim) => scim.ca_bundle_ref.as_ref().map(|bundle| BundleRef {
+                field: "spec.directory.scim.caBundleRef",
+                bundle,
+            }),
+            Provider::Graph(graph) => graph.spec.ca_bundle_ref.as_ref().map(|bundle| BundleRef {
+                field: "spec.directory.msgraph.caBundleRef",
+                bundle,
+            }),
+        }
+    }
+
+    /// The operator's federated token, for a Tenant with workload identity whose login and
+    /// Graph endpoints the operator trusts: the token (and the access token it buys) never
+    /// goes where only a Tenant says.
+    pub fn federated(&self, clients: &Clients) -> Result<Credential, ConnectError> {
+        let Provider::Graph(graph) = &self.provider else {
+            return Err(ConnectError::InvalidSpec(
+                "workload identity is for Microsoft Graph only".into(),
+            ));
+        };
+        let untrusted: Vec<String> = [
+            ("spec.directory.msgraph.endpoints.login", &graph.endpoints.login),
+            ("spec.directory.msgraph.endpoints.graph", &graph.endpoints.graph),
+        ]
+        .into_iter()
+        .filter(|(_, url)| !clients.federation.trusts(graph.cloud, url))
+        .map(|(field, url)| format!("{url} ({field})"))
+        .collect();
+        if untrusted.is_empty() {
+            return Ok(Credential::Federated);
+        }
+        Err(ConnectError::LoginEndpointNotTrusted(format!(
+            "workload identity sends the operator's federated token only to the {} cloud's own endpoints or to those the operator trusts (--trusted-login-endpoint, XTSYNC_TRUSTED_LOGIN_ENDPOINTS), not to {}; nothing was sent",
+            graph.cloud,
+            untrusted.join(" and ")
+        )))
+    }
+
+    /// The connection test of the Tenant controller; the capabilities the directory announced.
+    pub async fn probe(&self, clients: &Clients, access: &Access) -> Result<Capabilities, TestError> {
+        match &self.provider {
+            Provider::Scim(scim) => {
+                let http = clients.http_for(access)?;
+                let token = bearer(access)?;
+                Ok(super::scim::probe(&http, &scim.url, token).await?)
+            }
+            Provider::Graph(graph) => Ok(super::msgraph::probe(&graph.client(clients, access)?).await?),
         }
     }
 
@@ -204,18 +313,22 @@ impl<'a> Setup<'a> {
     pub fn directory(
         &self,
         clients: &Clients,
-        secret: &str,
+        access: &Access,
         capabilities: Capabilities,
     ) -> Result<Box<dyn Directory>, ConnectError> {
         match &self.provider {
             Provider::Scim(scim) => {
                 let key = format!("scim {}", scim.url.trim_end_matches('/'));
                 let budget = clients.budgets.of(&key, limit(scim.max_concurrency));
-                ScimClient::new(clients.http.clone(), &scim.url, secret, capabilities, scim.soft_delete)
-                    .map(|c| Box::new(c.with_budget(budget)) as Box<dyn Directory>)
-                    .map_err(|_| {
-                        ConnectError::AuthenticationFailed("the token is not a valid HTTP header value".into())
-                    })
+                ScimClient::new(
+                    clients.http_for(access)?,
+                    &scim.url,
+                    bearer(access)?,
+                    capabilities,
+                    scim.soft_delete,
+                )
+                .map(|c| Box::new(c.with_budget(budget)) as Box<dyn Directory>)
+                .map_err(|_| ConnectError::AuthenticationFailed("the token is not a valid HTTP header value".into()))
             }
             Provider::Graph(graph) => {
                 let key = format!(
@@ -224,17 +337,36 @@ impl<'a> Setup<'a> {
                     graph.tenant_id.to_ascii_lowercase()
                 );
                 let budget = clients.budgets.of(&key, limit(graph.spec.max_concurrency));
-                let client = graph.client(clients, secret).with_budget(budget);
+                let client = graph.client(clients, access)?.with_budget(budget);
                 Ok(Box::new(GraphDirectory::new(client, graph.anchor, true)))
             }
         }
     }
 
     /// A Graph client (for the policy push), when this is a Graph tenant.
-    pub fn graph_client(&self, clients: &Clients, secret: &str) -> Option<GraphClient> {
+    pub fn graph_client(&self, clients: &Clients, access: &Access) -> Result<Option<GraphClient>, ConnectError> {
         match &self.provider {
-            Provider::Graph(graph) => Some(graph.client(clients, secret)),
-            Provider::Scim(_) => None,
+            Provider::Graph(graph) => graph.client(clients, access).map(Some),
+            Provider::Scim(_) => Ok(None),
         }
     }
+}
+
+/// The bearer token of a SCIM Tenant.
+fn bearer(access: &Access) -> Result<&str, ConnectError> {
+    match &access.credential {
+        Credential::Token(token) => Ok(token),
+        _ => Err(ConnectError::InvalidSpec(
+            "a SCIM directory authenticates with a bearer token".into(),
+        )),
+    }
+}
+
+/// Why a connection test failed: before anything was sent, or the directory's answer.
+#[derive(Debug, thiserror::Error)]
+pub enum TestError {
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error(transparent)]
+    Probe(#[from] ProbeError),
 }

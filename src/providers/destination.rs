@@ -133,6 +133,18 @@ impl Grant {
     }
 }
 
+/// Plain `http://` is allowed to the machine itself only (tests, a local proxy).
+pub fn is_loopback(url: &reqwest::Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    url.scheme() == "http"
+        && (host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

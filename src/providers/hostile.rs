@@ -77,7 +77,7 @@ pub fn plain_client(base: &str) -> crate::providers::scim::ScimClient {
 /// A Graph client of the fake Graph at `base` (login and Graph endpoints alike).
 pub fn graph_client(base: &str) -> crate::providers::msgraph::GraphClient {
     use crate::api::tenant::{Cloud, GraphEndpoints};
-    use crate::providers::msgraph::{Credentials, Endpoints, GraphClient};
+    use crate::providers::msgraph::{ClientCredential, Credentials, Endpoints, GraphClient};
     let overrides = GraphEndpoints {
         login: Some(base.to_owned()),
         graph: Some(base.to_owned()),
@@ -86,7 +86,7 @@ pub fn graph_client(base: &str) -> crate::providers::msgraph::GraphClient {
     let credentials = Credentials {
         tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
         client_id: "app".into(),
-        client_secret: "secret".into(),
+        secret: ClientCredential::Secret("secret".into()),
     };
     GraphClient::new(http(), endpoints, credentials, Arc::default())
 }

@@ -4,6 +4,7 @@
 pub mod body;
 pub mod budget;
 pub mod connect;
+pub mod credential;
 pub mod destination;
 pub mod directory;
 #[cfg(test)]
@@ -14,9 +15,12 @@ pub mod memory;
 pub mod msgraph;
 pub mod retry;
 pub mod scim;
+pub mod tls;
 pub mod wire;
+pub mod x509;
 
-pub use connect::{Clients, ConnectError, Setup};
+pub use connect::{Clients, ConnectError, Setup, TestError};
+pub use credential::{Access, Credential, CredentialRef};
 pub use directory::{Directory, DirectoryError};
 
 use std::time::Duration;
@@ -27,18 +31,44 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Why a directory could not be used. Variant names are the `Ready=False` reasons of a Tenant.
 #[derive(Debug, thiserror::Error, strum::IntoStaticStr)]
 pub enum ProbeError {
-    /// The directory refused our credentials (401/403).
-    #[error("the directory rejected the credentials: HTTP {status}{}", detail_suffix(.detail))]
+    /// The directory refused our credentials (401/403); status 0: they could not be sent.
+    #[error("{}{}", status_prefix(*.status), detail_suffix(.detail))]
     AuthenticationFailed { status: u16, detail: Option<String> },
-    /// No answer: DNS, connection refused, TLS or a timeout.
+    /// No answer: DNS, connection refused or a timeout.
     #[error("cannot reach {url}: {cause}")]
     Unreachable { url: String, cause: String },
+    /// The TLS handshake failed; `cause` says what is wrong with the certificate.
+    #[error("TLS with {url} failed: {cause}")]
+    Tls { url: String, cause: String },
     /// The credentials work, but for another tenant than `spec.tenantId`.
     #[error("the directory belongs to tenant {found}, not to spec.tenantId {expected}")]
     TenantIdMismatch { expected: String, found: String },
     /// An answer that is not what the protocol promises.
     #[error("unexpected answer from {url}: {what}")]
     InvalidResponse { url: String, what: String },
+}
+
+fn status_prefix(status: u16) -> String {
+    if status == 0 {
+        "no credentials could be sent".to_owned()
+    } else {
+        format!("the directory rejected the credentials: HTTP {status}")
+    }
+}
+
+/// `error`, met sending a request to `url`, as a connection test's verdict: a TLS failure
+/// (`Tls`, naming the certificate problem) or any other failure to reach it (`Unreachable`).
+pub(crate) fn unreachable(url: &str, error: &reqwest::Error) -> ProbeError {
+    match tls::failure(error) {
+        Some(cause) => ProbeError::Tls {
+            url: url.to_owned(),
+            cause,
+        },
+        None => ProbeError::Unreachable {
+            url: url.to_owned(),
+            cause: describe(error),
+        },
+    }
 }
 
 fn detail_suffix(detail: &Option<String>) -> String {
@@ -64,14 +94,17 @@ pub(crate) async fn in_input_order<T>(requests: Vec<futures::future::BoxFuture<'
 
 /// The HTTP client all providers share: rustls, timeouts, no redirects to other hosts' tokens.
 pub fn http_client() -> Result<reqwest::Client, HttpClientError> {
-    built(
-        reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .tcp_nodelay(true)
-            .user_agent(concat!("xtsync/", env!("CARGO_PKG_VERSION"))),
-    )
+    built(client_builder())
+}
+
+/// How every client to a directory is made (`tls.rs` adds a Tenant's CA bundle to it).
+pub(crate) fn client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .tcp_nodelay(true)
+        .user_agent(concat!("xtsync/", env!("CARGO_PKG_VERSION")))
 }
 
 /// The HTTP client could not be built (no TLS backend, say). There is no fallback: a client

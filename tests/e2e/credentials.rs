@@ -15,14 +15,14 @@ use crate::support::{SCIM_TOKEN, TestNs, wait_ready};
 
 /// A loopback TCP listener that counts the connections made to it and answers none: whatever
 /// reaches it was sent.
-struct Tripwire {
-    url: String,
+pub(crate) struct Tripwire {
+    pub(crate) url: String,
     connections: Arc<AtomicUsize>,
     accepting: tokio::task::JoinHandle<()>,
 }
 
 impl Tripwire {
-    async fn start() -> Tripwire {
+    pub(crate) async fn start() -> Tripwire {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let connections = Arc::new(AtomicUsize::new(0));
@@ -42,7 +42,7 @@ impl Tripwire {
         }
     }
 
-    fn connections(&self) -> usize {
+    pub(crate) fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
     }
 }

@@ -7,12 +7,14 @@ mod fake_graph;
 #[path = "../fault_rules.rs"]
 mod fault_rules;
 mod graph;
+mod graph_credentials;
 mod graph_groups;
 mod groups;
 mod image;
 mod leader;
 mod manifests;
 mod plan;
+mod private_ca;
 mod status_bounds;
 mod support;
 mod sync;

@@ -81,7 +81,8 @@ const PAGE: usize = 100;
 pub struct TenantState {
     pub id: String,
     pub client_id: String,
-    pub secret: String,
+    /// How the app authenticates: its secret, certificates, federated credentials.
+    pub app: super::assertions::AppCredentials,
     pub initial_domain: String,
     /// Custom domains besides the initial one: (name, isVerified).
     pub custom_domains: Vec<(String, bool)>,
@@ -107,7 +108,10 @@ impl TenantState {
         TenantState {
             id: id.to_ascii_lowercase(),
             client_id: client_id.to_owned(),
-            secret: secret.to_owned(),
+            app: super::assertions::AppCredentials {
+                secret: Some(secret.to_owned()),
+                ..Default::default()
+            },
             initial_domain: format!("{name}.onmicrosoft.com"),
             custom_domains: Vec::new(),
             display_name: name.to_owned(),

@@ -11,6 +11,7 @@
 
 #![allow(dead_code)]
 
+mod assertions;
 mod directory;
 mod groups;
 mod odata;
@@ -24,6 +25,8 @@ use serde_json::Value;
 
 /// A rule that answers matching requests with an error instead of serving them.
 pub use crate::fault_rules::Rule as Fault;
+#[allow(unused_imports)] // the benches use neither
+pub use assertions::{EXCHANGE_AUDIENCE, FederatedCredential};
 pub use directory::TenantState;
 
 /// A request as the fake saw it (inner requests of a batch too, flagged).
@@ -59,6 +62,8 @@ pub(crate) struct State {
     pub(crate) latency: std::time::Duration,
     log: Vec<Logged>,
     next_id: u64,
+    /// Client authentication: issuers' keys, `jti`s seen, the clock.
+    pub(crate) assertions: assertions::Assertions,
 }
 
 impl State {
@@ -106,7 +111,7 @@ impl FakeGraph {
         secret: &str,
         tokens: Arc<xtsync::providers::msgraph::TokenCache>,
     ) -> xtsync::providers::msgraph::GraphClient {
-        use xtsync::providers::msgraph::{Credentials, Endpoints, GraphClient};
+        use xtsync::providers::msgraph::{ClientCredential, Credentials, Endpoints, GraphClient};
         GraphClient::new(
             xtsync::providers::http_client().expect("an HTTP client"),
             Endpoints {
@@ -116,7 +121,7 @@ impl FakeGraph {
             Credentials {
                 tenant_id: tenant_id.to_owned(),
                 client_id: client_id.to_owned(),
-                client_secret: secret.to_owned(),
+                secret: ClientCredential::Secret(secret.to_owned()),
             },
             tokens,
         )
@@ -127,6 +132,53 @@ impl FakeGraph {
     pub fn add_tenant(&self, tenant_id: &str, name: &str, client_id: &str, secret: &str) {
         let tenant = TenantState::new(tenant_id, name, client_id, secret);
         self.state().tenants.insert(tenant_id.to_ascii_lowercase(), tenant);
+    }
+
+    /// Uploads a certificate (PEM) to the app of `tenant_id`, as "Certificates & secrets" does.
+    pub fn add_certificate(&self, tenant_id: &str, pem: &str) {
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject;
+        let der = CertificateDer::from_pem_slice(pem.as_bytes()).expect("a PEM certificate");
+        self.with_tenant(tenant_id, |t, _| t.app.certificates.push(der.to_vec()));
+    }
+
+    /// Removes the client secret of the app of `tenant_id` (a certificate-only app).
+    pub fn remove_secret(&self, tenant_id: &str) {
+        self.with_tenant(tenant_id, |t, _| t.app.secret = None);
+    }
+
+    /// Adds a federated identity credential to the app of `tenant_id`.
+    pub fn add_federated_credential(&self, tenant_id: &str, credential: FederatedCredential) {
+        self.with_tenant(tenant_id, |t, _| t.app.federated.push(credential));
+    }
+
+    /// Trusts the RSA signing keys of a JWKS (RFC 7517) for tokens issued by `issuer`.
+    pub fn add_issuer(&self, issuer: &str, jwks: &Value) {
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let keys = jwks["keys"].as_array().cloned().unwrap_or_default();
+        let keys = keys
+            .iter()
+            .filter_map(|k| {
+                let decode = |f: &str| URL_SAFE_NO_PAD.decode(k[f].as_str()?).ok();
+                Some((
+                    k["kid"].as_str().unwrap_or_default().to_owned(),
+                    decode("n")?,
+                    decode("e")?,
+                ))
+            })
+            .collect();
+        self.state().assertions.issuers.insert(issuer.to_owned(), keys);
+    }
+
+    /// Runs the fake's clock `seconds` ahead of this machine's.
+    pub fn set_clock_offset(&self, seconds: i64) {
+        self.state().assertions.clock_offset = seconds;
+    }
+
+    /// The last client assertion presented to the token endpoint.
+    pub fn last_assertion(&self) -> Option<String> {
+        self.state().assertions.last.clone()
     }
 
     /// Runs `f` on a tenant's directory (seeding, changing, inspecting).

@@ -70,7 +70,7 @@ async fn respond(
     let reply = {
         let mut state = state.lock().expect("fake graph state");
         if path.ends_with("/oauth2/v2.0/token") && method == "POST" {
-            token(&mut state, &path, &bytes)
+            token(&mut state, &base, &path, &bytes)
         } else {
             let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
             let target = match &raw_query {
@@ -120,8 +120,9 @@ fn decode(query: &str) -> String {
         .join("&")
 }
 
-/// `POST /{tenant}/oauth2/v2.0/token`, client credentials (Microsoft identity platform).
-fn token(state: &mut State, path: &str, body: &[u8]) -> Reply {
+/// `POST /{tenant}/oauth2/v2.0/token`, client credentials (Microsoft identity platform); the
+/// client authenticates as `assertions.rs` checks.
+fn token(state: &mut State, base: &str, path: &str, body: &[u8]) -> Reply {
     let tenant_id = path
         .trim_start_matches('/')
         .split('/')
@@ -170,15 +171,10 @@ fn token(state: &mut State, path: &str, body: &[u8]) -> Reply {
             ),
         );
     }
-    if field("client_secret") != tenant.secret {
-        return aad(
-            401,
-            "invalid_client",
-            &format!(
-                "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.",
-                tenant.client_id
-            ),
-        );
+    let token_url = format!("{base}/{tenant_id}/oauth2/v2.0/token");
+    let (app, client_id) = (tenant.app.clone(), tenant.client_id.clone());
+    if let Err(refusal) = state.assertions.authenticate(&app, &client_id, &token_url, &form) {
+        return aad(refusal.status, refusal.error, &refusal.description);
     }
     state.issued += 1;
     let token = format!("fake-token-{}-{}", tenant_id, state.issued);

@@ -119,8 +119,13 @@ impl From<&ConnectError> for AppliedReason {
             ConnectError::SecretNotFound(_) => AppliedReason::SecretNotFound,
             ConnectError::SecretNotAllowed(_) => AppliedReason::SecretNotAllowed,
             ConnectError::UnsupportedCloud(_) => AppliedReason::UnsupportedCloud,
-            ConnectError::AuthenticationFailed(_) => AppliedReason::AuthenticationFailed,
-            ConnectError::TenantNotFound(_) | ConnectError::InvalidSpec(_) => AppliedReason::TenantNotReady,
+            ConnectError::AuthenticationFailed(_) | ConnectError::InvalidCertificate(_) => {
+                AppliedReason::AuthenticationFailed
+            }
+            ConnectError::TenantNotFound(_)
+            | ConnectError::InvalidSpec(_)
+            | ConnectError::InvalidCABundle(_)
+            | ConnectError::LoginEndpointNotTrusted(_) => AppliedReason::TenantNotReady,
         }
     }
 }

@@ -1,11 +1,11 @@
 //! The manifests `xtsync plan` reads: YAML or JSON files, or folders of them, with any number
 //! of documents each; Tenants, CrossTenantAccessPolicies, SyncConfigurations and the Secrets
-//! they use (other kinds are passed over). Objects without a namespace are in `default`, as
+//! and ConfigMaps (CA bundles) they use (other kinds are passed over). Objects without a namespace are in `default`, as
 //! `kubectl apply` would put them; their order stands in for creation time ("the oldest wins").
 
 use std::path::{Path, PathBuf};
 
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde_json::Value;
 
@@ -31,6 +31,7 @@ pub struct Manifests {
     pub policies: Vec<CrossTenantAccessPolicy>,
     pub configs: Vec<SyncConfiguration>,
     pub secrets: Vec<Secret>,
+    pub config_maps: Vec<ConfigMap>,
 }
 
 impl Manifests {
@@ -71,6 +72,7 @@ impl Manifests {
             Some("CrossTenantAccessPolicy") => self.policies.push(object(value, order)?),
             Some("SyncConfiguration") => self.configs.push(object(value, order)?),
             Some("Secret") => self.secrets.push(object(value, order)?),
+            Some("ConfigMap") => self.config_maps.push(object(value, order)?),
             _ => {}
         }
         Ok(())

@@ -15,17 +15,19 @@ use kube::runtime::reflector::Store;
 use kube::runtime::reflector::store::Writer;
 use kube::runtime::watcher;
 
-use super::secrets::key_of;
+use super::ca_bundle;
+use super::secrets::credential_of;
 use super::sync_config::dereference;
-use super::tenant::{TenantProblem, status_after};
+use super::tenant::{Checked, TenantProblem, status_after};
 use super::{Caches, lookup};
 use crate::api::conditions::ConditionReason;
 use crate::api::reasons::ReadyReason;
+use crate::api::tenant::CaBundleKind;
 use crate::api::{SyncConfiguration, Tenant};
 use crate::cycle::audit::{Collected, Record};
 use crate::cycle::{self, CycleInput, CycleReport};
 use crate::gate;
-use crate::providers::{Clients, ConnectError, Directory, Setup};
+use crate::providers::{Access, Clients, ConnectError, Directory, Setup};
 use manifests::Manifests;
 
 /// What one configuration's next Initial cycle would do, or why none would run.
@@ -44,16 +46,20 @@ pub struct ConfigPlan {
 /// Plans every SyncConfiguration of `manifests`.
 pub async fn plan(manifests: &Manifests, clients: &Clients) -> Vec<ConfigPlan> {
     let now = Timestamp::now();
-    let mut credentials: HashMap<String, String> = HashMap::new();
+    let mut credentials: HashMap<String, Access> = HashMap::new();
     let mut tenants = Writer::<Tenant>::default();
     for tenant in &manifests.tenants {
-        let checked = match credential(manifests, tenant) {
-            Ok((setup, secret)) => {
-                let probed = setup.probe(clients, &secret).await.map_err(TenantProblem::from);
-                credentials.insert(key(tenant), secret);
-                probed
+        let checked = match access(manifests, tenant, clients, now) {
+            Ok((setup, access)) => {
+                let probed = setup.probe(clients, &access).await.map_err(TenantProblem::from);
+                let credential_expiry = access.credential.expiry();
+                credentials.insert(key(tenant), access);
+                Checked {
+                    result: probed,
+                    credential_expiry,
+                }
             }
-            Err(problem) => Err(TenantProblem::from(problem)),
+            Err(problem) => TenantProblem::from(problem).into(),
         };
         let mut checked_tenant = tenant.clone();
         checked_tenant.status = Some(status_after(tenant, checked, now));
@@ -76,7 +82,7 @@ pub async fn plan(manifests: &Manifests, clients: &Clients) -> Vec<ConfigPlan> {
 async fn plan_one(
     config: &SyncConfiguration,
     caches: &Caches<'_>,
-    credentials: &HashMap<String, String>,
+    credentials: &HashMap<String, Access>,
     clients: &Clients,
 ) -> ConfigPlan {
     let ns = config.namespace().unwrap_or_default();
@@ -139,29 +145,55 @@ fn key(tenant: &Tenant) -> String {
     format!("{}/{}", tenant.namespace().unwrap_or_default(), tenant.name_any())
 }
 
-/// The Tenant's provider and credential, from the Secrets among the manifests.
-fn credential<'a>(manifests: &Manifests, tenant: &'a Tenant) -> Result<(Setup<'a>, String), ConnectError> {
+/// The Tenant's provider, credential and CA bundle, from the Secrets and ConfigMaps among the
+/// manifests.
+fn access<'a>(
+    manifests: &Manifests,
+    tenant: &'a Tenant,
+    clients: &Clients,
+    now: Timestamp,
+) -> Result<(Setup<'a>, Access), ConnectError> {
     let setup = Setup::of(&tenant.spec)?;
     let ns = tenant.namespace().unwrap_or_default();
-    let secret = manifests
-        .secrets
-        .iter()
-        .find(|s| s.namespace().as_deref() == Some(ns.as_str()) && s.name_any() == setup.secret().name);
-    let value = key_of(secret, &ns, &setup)?;
-    Ok((setup, value))
+    let in_ns = |meta: &kube::api::ObjectMeta, name: &str| {
+        meta.namespace.as_deref() == Some(ns.as_str()) && meta.name.as_deref() == Some(name)
+    };
+    let secret = |name: &str| manifests.secrets.iter().find(|s| in_ns(&s.metadata, name));
+    let credential = credential_of(
+        setup.credential().secret_name().and_then(secret),
+        &ns,
+        &setup,
+        clients,
+        now,
+    )?;
+    let ca_bundle = match setup.ca_bundle() {
+        None => None,
+        Some(reference) => {
+            let data = match reference.bundle.kind {
+                CaBundleKind::Secret => secret(&reference.bundle.name).map(ca_bundle::secret_data),
+                CaBundleKind::ConfigMap => manifests
+                    .config_maps
+                    .iter()
+                    .find(|c| in_ns(&c.metadata, &reference.bundle.name))
+                    .map(ca_bundle::config_map_data),
+            };
+            Some(ca_bundle::bundle_of(reference, &ns, data.as_ref())?)
+        }
+    };
+    Ok((setup, Access { credential, ca_bundle }))
 }
 
 /// The directory of a Tenant the gate found Ready, with the capabilities its check recorded.
 fn directory(
     caches: &Caches<'_>,
-    credentials: &HashMap<String, String>,
+    credentials: &HashMap<String, Access>,
     clients: &Clients,
     ns: &str,
     name: &str,
 ) -> Result<Box<dyn Directory>, ConnectError> {
     let tenant =
         lookup::tenant(caches.tenants, ns, name).ok_or_else(|| ConnectError::TenantNotFound(name.to_owned()))?;
-    let secret = credentials
+    let access = credentials
         .get(&key(&tenant))
         .ok_or_else(|| ConnectError::SecretNotFound(format!("no credential for Tenant '{name}'")))?;
     let capabilities = tenant
@@ -169,7 +201,7 @@ fn directory(
         .as_ref()
         .and_then(|s| s.capabilities.clone())
         .unwrap_or_default();
-    Setup::of(&tenant.spec)?.directory(clients, secret, capabilities)
+    Setup::of(&tenant.spec)?.directory(clients, access, capabilities)
 }
 
 fn store<K>(objects: &[K]) -> Store<K>

@@ -15,9 +15,13 @@ pub fn synced_reason(error: &CycleError) -> SyncedReason {
             ConnectError::TenantNotFound(_) => SyncedReason::TenantNotFound,
             ConnectError::SecretNotFound(_) => SyncedReason::SecretNotFound,
             ConnectError::SecretNotAllowed(_) => SyncedReason::SecretNotAllowed,
-            ConnectError::InvalidSpec(_) => SyncedReason::InvalidTenantSpec,
+            ConnectError::InvalidSpec(_)
+            | ConnectError::InvalidCABundle(_)
+            | ConnectError::LoginEndpointNotTrusted(_) => SyncedReason::InvalidTenantSpec,
             ConnectError::UnsupportedCloud(_) => SyncedReason::UnsupportedCloud,
-            ConnectError::AuthenticationFailed(_) => SyncedReason::AuthenticationFailed,
+            ConnectError::AuthenticationFailed(_) | ConnectError::InvalidCertificate(_) => {
+                SyncedReason::AuthenticationFailed
+            }
         },
     }
 }
@@ -34,9 +38,13 @@ pub(super) fn quarantined_reason(error: &CycleError) -> Option<QuarantinedReason
             ConnectError::TenantNotFound(_) => QuarantinedReason::TenantNotFound,
             ConnectError::SecretNotFound(_) => QuarantinedReason::SecretNotFound,
             ConnectError::SecretNotAllowed(_) => QuarantinedReason::SecretNotAllowed,
-            ConnectError::InvalidSpec(_) => QuarantinedReason::InvalidTenantSpec,
+            ConnectError::InvalidSpec(_)
+            | ConnectError::InvalidCABundle(_)
+            | ConnectError::LoginEndpointNotTrusted(_) => QuarantinedReason::InvalidTenantSpec,
             ConnectError::UnsupportedCloud(_) => QuarantinedReason::UnsupportedCloud,
-            ConnectError::AuthenticationFailed(_) => QuarantinedReason::AuthenticationFailed,
+            ConnectError::AuthenticationFailed(_) | ConnectError::InvalidCertificate(_) => {
+                QuarantinedReason::AuthenticationFailed
+            }
         },
     })
 }

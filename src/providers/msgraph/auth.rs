@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
+use super::certificate::ClientCertificate;
 use super::endpoints::Endpoints;
-use crate::providers::{ProbeError, body, describe};
+use super::federation::Federation;
+use crate::providers::{ProbeError, body};
 
 /// A token is renewed this long before it expires, so that no request leaves with a token that
 /// expires on the way.
@@ -20,7 +22,32 @@ const RENEW_BEFORE: Duration = Duration::from_secs(300);
 pub struct Credentials {
     pub tenant_id: String,
     pub client_id: String,
-    pub client_secret: String,
+    pub secret: ClientCredential,
+}
+
+/// The proof of the app's identity a token request carries (Microsoft Learn, "OAuth 2.0 client
+/// credentials flow": a shared secret, or a client assertion).
+#[derive(Clone)]
+pub enum ClientCredential {
+    /// `client_secret`.
+    Secret(String),
+    /// A JWT signed with the app's certificate (`certificate.rs`).
+    Certificate(Arc<ClientCertificate>),
+    /// The operator's federated token (`federation.rs`).
+    Federated(Arc<Federation>),
+}
+
+impl ClientCredential {
+    /// Tells credentials apart without holding their secret: a rotated one is a new cache entry.
+    fn fingerprint(&self) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        match self {
+            ClientCredential::Secret(secret) => ("secret", secret).hash(&mut hasher),
+            ClientCredential::Certificate(c) => ("certificate", c.thumbprint()).hash(&mut hasher),
+            ClientCredential::Federated(f) => ("federated", &f.token_file).hash(&mut hasher),
+        }
+        hasher.finish()
+    }
 }
 
 impl std::fmt::Debug for Credentials {
@@ -59,12 +86,10 @@ impl Slot {
 
 impl TokenCache {
     fn key(endpoints: &Endpoints, credentials: &Credentials) -> CacheKey {
-        let mut hasher = DefaultHasher::new();
-        credentials.client_secret.hash(&mut hasher);
         (
             endpoints.token_url(&credentials.tenant_id),
             credentials.client_id.clone(),
-            hasher.finish(),
+            credentials.secret.fingerprint(),
         )
     }
 
@@ -151,21 +176,18 @@ async fn request_token(
 ) -> Result<(String, Duration), ProbeError> {
     let url = endpoints.token_url(&credentials.tenant_id);
     let scope = endpoints.scope();
-    let form = [
-        ("client_id", credentials.client_id.as_str()),
-        ("client_secret", credentials.client_secret.as_str()),
-        ("scope", scope.as_str()),
-        ("grant_type", "client_credentials"),
+    let mut form = vec![
+        ("client_id", credentials.client_id.clone()),
+        ("scope", scope),
+        ("grant_type", "client_credentials".to_owned()),
     ];
+    form.extend(proof(&credentials.secret, &credentials.client_id, &url)?);
     let response = http
         .post(&url)
         .form(&form)
         .send()
         .await
-        .map_err(|e| ProbeError::Unreachable {
-            url: url.clone(),
-            cause: describe(&e),
-        })?;
+        .map_err(|e| crate::providers::unreachable(&url, &e))?;
     let status = response.status();
     let bytes = body::read(response, body::TOKEN_CAP).await;
     if !status.is_success() {
@@ -206,6 +228,28 @@ async fn request_token(
     ))
 }
 
+/// The form fields that prove the app's identity to the token endpoint `url`.
+fn proof(credential: &ClientCredential, client_id: &str, url: &str) -> Result<Vec<(&'static str, String)>, ProbeError> {
+    let failed = |detail: String| ProbeError::AuthenticationFailed {
+        status: 0,
+        detail: Some(detail),
+    };
+    let assertion = match credential {
+        ClientCredential::Secret(secret) => return Ok(vec![("client_secret", secret.clone())]),
+        ClientCredential::Certificate(certificate) => certificate
+            .assertion(client_id, url, k8s_openapi::jiff::Timestamp::now())
+            .map_err(failed)?,
+        ClientCredential::Federated(federation) => federation.token().map_err(failed)?,
+    };
+    Ok(vec![
+        ("client_assertion_type", JWT_BEARER.to_owned()),
+        ("client_assertion", assertion),
+    ])
+}
+
+/// `client_assertion_type` of a JWT client assertion (RFC 7523 §2.2).
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
 /// AADSTS descriptions carry trace and correlation ids on later lines; the first says why.
 fn first_line(text: &str) -> String {
     text.lines().next().unwrap_or_default().trim().to_owned()
@@ -219,7 +263,7 @@ mod tests {
         Credentials {
             tenant_id: "t".into(),
             client_id: "c".into(),
-            client_secret: secret.into(),
+            secret: ClientCredential::Secret(secret.into()),
         }
     }
 

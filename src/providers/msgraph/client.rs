@@ -27,6 +27,8 @@ pub struct GraphClient {
     http: reqwest::Client,
     pub endpoints: Endpoints,
     credentials: Credentials,
+    /// The app registration whose directory extensions hold anchors (its client id).
+    app_id: String,
     tokens: Arc<TokenCache>,
     /// One pace for every request of this client: a client lives for one cycle.
     pacer: Pacer,
@@ -79,6 +81,7 @@ impl GraphClient {
         GraphClient {
             http,
             endpoints,
+            app_id: credentials.client_id.clone(),
             credentials,
             tokens,
             pacer: Pacer::default(),
@@ -99,7 +102,14 @@ impl GraphClient {
 
     /// The app registration's client id (names its directory extensions).
     pub fn client_id(&self) -> &str {
-        &self.credentials.client_id
+        &self.app_id
+    }
+
+    /// Names directory extensions after `app_id`: with workload identity the identity that
+    /// authenticates may be a managed identity, not the app registration.
+    pub fn with_app_id(mut self, app_id: &str) -> Self {
+        self.app_id = app_id.to_owned();
+        self
     }
 
     pub fn tenant_id(&self) -> &str {
@@ -124,6 +134,7 @@ impl GraphClient {
         self.authorization().await.map_err(|e| match e {
             ProbeError::AuthenticationFailed { status, .. } => DirectoryError::AuthenticationFailed { status },
             ProbeError::Unreachable { cause, .. } => DirectoryError::Unreachable(cause),
+            ProbeError::Tls { cause, .. } => DirectoryError::Unreachable(format!("TLS: {cause}")),
             other => DirectoryError::InvalidResponse(other.to_string()),
         })
     }

@@ -1,14 +1,16 @@
 //! Microsoft Graph as a `Directory` (README, "Microsoft Graph (Entra) tenants"): OAuth2 client
-//! credentials, the users delta query for reads, invitations for creations, PATCH/DELETE/restore
+//! credentials (a secret, a certificate or workload identity federation), the users delta query for reads, invitations for creations, PATCH/DELETE/restore
 //! for the rest, JSON batching, and Graph's throttling. Also the Tenant connection test and the
 //! push of a `CrossTenantAccessPolicy` into Entra.
 
 pub mod auth;
+pub mod certificate;
 pub mod client;
 pub mod collection;
 mod direct;
 pub mod directory;
 pub mod endpoints;
+pub mod federation;
 mod groups;
 #[cfg(test)]
 mod hostile_tests;
@@ -21,8 +23,10 @@ pub mod resource;
 mod scope_tests;
 pub mod wire;
 
-pub use auth::{Credentials, TokenCache};
+pub use auth::{ClientCredential, Credentials, TokenCache};
+pub use certificate::ClientCertificate;
 pub use client::GraphClient;
 pub use directory::GraphDirectory;
 pub use endpoints::Endpoints;
+pub use federation::Federation;
 pub use probe::probe;

@@ -12,7 +12,13 @@ use crate::providers::{DirectoryError, ProbeError};
 pub async fn probe(client: &GraphClient) -> Result<Capabilities, ProbeError> {
     client.authorization().await?;
     let url = client.endpoints.v1("/organization?$select=id,verifiedDomains");
-    let answer = client.send(Method::GET, &url, None, false).await.map_err(|e| match e {
+    let answer = client.send(Method::GET, &url, None, false).await;
+    if let Err(DirectoryError::AuthenticationFailed { .. }) = &answer {
+        // Graph refused the token and a renewal was refused too: the token endpoint's own
+        // reason (an `AADSTS…` description) says more than Graph's 401.
+        client.authorization().await?;
+    }
+    let answer = answer.map_err(|e| match e {
         DirectoryError::AuthenticationFailed { status } => ProbeError::AuthenticationFailed {
             status,
             detail: Some("Graph refused the token".into()),

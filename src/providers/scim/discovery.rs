@@ -8,7 +8,7 @@ use serde::de::IgnoredAny;
 
 use super::wire::PageOf;
 use crate::api::tenant::Capabilities;
-use crate::providers::{ProbeError, body, describe, wire};
+use crate::providers::{ProbeError, body, wire};
 
 const SCIM_JSON: &str = "application/scim+json, application/json";
 
@@ -107,7 +107,7 @@ async fn get_body(http: &reqwest::Client, url: &str, auth: &HeaderValue) -> Resu
         .header(ACCEPT, SCIM_JSON)
         .send()
         .await
-        .map_err(|e| unreachable(describe(&e)))?;
+        .map_err(|e| crate::providers::unreachable(url, &e))?;
     let status = response.status();
     if !status.is_success() {
         // An error keeps its status whatever its body; only its detail is read.

@@ -9,8 +9,10 @@
 pub mod background;
 pub mod cut;
 pub mod faults;
+pub mod pki;
 pub mod provisioning_log;
 pub mod scim;
+pub mod tls_front;
 
 use std::fmt::Debug;
 use std::path::{Path, PathBuf};
@@ -244,6 +246,22 @@ impl TestNs {
                 .await
                 .expect("the HTTP client builds");
         }));
+    }
+
+    /// Starts the controllers with `clients` (e.g. a federated token of the test's own).
+    pub fn start_controllers_with(&mut self, clients: xtsync::providers::Clients, tweak: impl FnOnce(&mut Settings)) {
+        provisioning_log::install();
+        let mut settings = Settings {
+            namespace: Some(self.name.clone()),
+            tenant_retry: Duration::from_secs(2),
+            ..Settings::default()
+        };
+        tweak(&mut settings);
+        let client = self.client.clone();
+        let health = std::sync::Arc::new(xtsync::ops::http::Health::default());
+        self.controllers = Some(tokio::spawn(xtsync::controller::run_with(
+            client, settings, health, clients,
+        )));
     }
 
     // kubectl runs on a blocking thread: the controllers share this test's runtime, and a
