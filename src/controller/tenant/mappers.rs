@@ -1,0 +1,60 @@
+//! Which Tenants to check again when a Secret or a ConfigMap changes.
+
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use kube::ResourceExt;
+use kube::api::PartialObjectMeta;
+use kube::runtime::reflector::{ObjectRef, Store};
+
+use crate::api::tenant::{CaBundleKind, Tenant};
+use crate::providers::Setup;
+
+/// A ConfigMap changed (or appeared, or went away): check again the Tenants of its namespace
+/// whose `caBundleRef` names it, so that a renewed CA takes effect at once.
+pub fn config_map_mapper(
+    tenants: Store<Tenant>,
+) -> impl Fn(PartialObjectMeta<ConfigMap>) -> Vec<ObjectRef<Tenant>> + Send + Sync + 'static {
+    move |config_map| {
+        let (Some(ns), name) = (config_map.namespace(), config_map.name_any()) else {
+            return Vec::new();
+        };
+        tenants
+            .state()
+            .into_iter()
+            .filter(|t| {
+                t.namespace().as_deref() == Some(ns.as_str())
+                    && Setup::of(&t.spec).is_ok_and(|setup| {
+                        setup
+                            .ca_bundle()
+                            .is_some_and(|b| b.bundle.kind == CaBundleKind::ConfigMap && b.bundle.name == name)
+                    })
+            })
+            .map(|t| ObjectRef::from_obj(t.as_ref()))
+            .collect()
+    }
+}
+
+/// A Secret changed (or appeared, or went away): check again the Tenants of its namespace that
+/// name it, so that fixing a credential takes effect at once.
+pub fn secret_mapper(
+    tenants: Store<Tenant>,
+) -> impl Fn(PartialObjectMeta<Secret>) -> Vec<ObjectRef<Tenant>> + Send + Sync + 'static {
+    move |secret| {
+        let (Some(ns), name) = (secret.namespace(), secret.name_any()) else {
+            return Vec::new();
+        };
+        tenants
+            .state()
+            .into_iter()
+            .filter(|t| {
+                t.namespace().as_deref() == Some(ns.as_str())
+                    && Setup::of(&t.spec).is_ok_and(|setup| {
+                        setup.credential().secret_name() == Some(name.as_str())
+                            || setup
+                                .ca_bundle()
+                                .is_some_and(|b| b.bundle.kind == CaBundleKind::Secret && b.bundle.name == name)
+                    })
+            })
+            .map(|t| ObjectRef::from_obj(t.as_ref()))
+            .collect()
+    }
+}
