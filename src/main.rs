@@ -1,4 +1,4 @@
-//! The `xtsync` binary: `run` the controllers, or print the `crds`.
+//! The `xtsync` binary: `run` the controllers, `plan` offline, `probe` a URL, or print the `crds`.
 
 #![warn(clippy::too_many_lines)]
 
@@ -33,12 +33,21 @@ enum Command {
         /// Where /healthz, /readyz and /metrics are served.
         #[arg(long, env = "XTSYNC_HTTP_ADDR", default_value = "0.0.0.0:8080")]
         http_addr: std::net::SocketAddr,
-        /// Run the controllers only while holding the Lease `xtsync` (needed with replicas > 1).
+        /// Run the controllers only while holding the Lease `--lease-name` (needed with replicas > 1).
         #[arg(long, env = "XTSYNC_LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]
         leader_election: bool,
         /// The namespace of the Lease (the operator's own).
         #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
         lease_namespace: String,
+        /// The Lease's name: one per release, so that releases sharing a namespace elect apart.
+        #[arg(long, env = "XTSYNC_LEASE_NAME", default_value = leader::DEFAULT_LEASE_NAME)]
+        lease_name: String,
+        /// /healthz fails when a controller has had work waiting this long without taking any.
+        #[arg(long, env = "XTSYNC_STALL_AFTER", default_value = "2m", value_parser = xtsync::engine::interval::duration)]
+        stall_after: std::time::Duration,
+        /// Debugging only: this controller (tenant, policy, syncconfiguration) takes no work.
+        #[arg(long, env = "XTSYNC_DEBUG_STALL")]
+        debug_stall: Option<xtsync::ops::liveness::Controller>,
         /// Cycles of each kind (Initial, Incremental) running at once; the kinds have slots of
         /// their own, so that long Initial cycles never hold incremental ones up.
         #[arg(long, env = "XTSYNC_MAX_CONCURRENT_CYCLES", default_value_t = controller::slots::DEFAULT_MAX_CONCURRENT_CYCLES)]
@@ -56,6 +65,15 @@ enum Command {
         /// Exit 2 when changes are pending and 0 when none are (1 is an error either way).
         #[arg(long)]
         detailed_exitcode: bool,
+    },
+    /// GET a URL; exit 0 on a 2xx answer, 1 otherwise (what the chart's `helm test` runs).
+    Probe {
+        /// The URL, e.g. http://xtsync-metrics.xtsync.svc:8080/readyz.
+        #[arg(long)]
+        url: String,
+        /// How long the whole exchange may take.
+        #[arg(long, default_value = "10s", value_parser = xtsync::engine::interval::duration)]
+        timeout: std::time::Duration,
     },
     /// Print the CustomResourceDefinitions as YAML.
     Crds {
@@ -83,6 +101,16 @@ async fn main() -> ExitCode {
             output,
             detailed_exitcode,
         } => plan(&files, output, detailed_exitcode).await,
+        Command::Probe { url, timeout } => match xtsync::ops::probe::probe(&url, timeout).await {
+            Ok(answer) => {
+                println!("{answer}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("xtsync probe: {error}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Crds { out_dir, reference } => match write_crds(out_dir.as_deref(), reference) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
@@ -96,6 +124,9 @@ async fn main() -> ExitCode {
             http_addr,
             leader_election,
             lease_namespace,
+            lease_name,
+            stall_after,
+            debug_stall,
             max_concurrent_cycles,
         } => {
             telemetry::init(log_format, "info,kube=warn");
@@ -113,7 +144,7 @@ async fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            let health = std::sync::Arc::new(xtsync::ops::http::Health::default());
+            let health = std::sync::Arc::new(xtsync::ops::http::Health::with_stall_after(stall_after));
             tokio::spawn(xtsync::ops::http::serve(listener, health.clone()));
             let client = match kube::Client::try_default().await {
                 Ok(client) => client,
@@ -126,6 +157,7 @@ async fn main() -> ExitCode {
             let settings = Settings {
                 namespace,
                 max_concurrent_cycles,
+                debug_stall,
                 ..Settings::default()
             };
             if !leader_election {
@@ -135,8 +167,15 @@ async fn main() -> ExitCode {
             let identity =
                 std::env::var("POD_NAME").unwrap_or_else(|_| format!("{}-{}", hostname(), std::process::id()));
             let work = || controller::run_with(client.clone(), settings.clone(), health.clone(), clients.clone());
-            if let Err(error) =
-                leader::run_while_leader(client.clone(), &lease_namespace, &identity, health.clone(), work).await
+            if let Err(error) = leader::run_while_leader(
+                client.clone(),
+                &lease_namespace,
+                &lease_name,
+                &identity,
+                health.clone(),
+                work,
+            )
+            .await
             {
                 // Exiting restarts the pod, which rejoins the election as a candidate.
                 tracing::error!(%error, "leading ended");

@@ -11,6 +11,7 @@ mod graph_groups;
 mod groups;
 mod image;
 mod leader;
+mod liveness;
 mod manifests;
 mod plan;
 mod status_bounds;

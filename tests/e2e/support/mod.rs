@@ -9,6 +9,7 @@
 pub mod background;
 pub mod cut;
 pub mod faults;
+pub mod operator;
 pub mod provisioning_log;
 pub mod scim;
 
@@ -137,7 +138,7 @@ pub fn start_scim_server_on(cpu: Option<usize>) -> Background {
     )
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().expect("local addr").port()
 }
