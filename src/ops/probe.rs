@@ -21,8 +21,8 @@ pub enum ProbeError {
     Client(reqwest::Error),
     #[error("{url}: no whole answer within {timeout:?}")]
     TimedOut { url: String, timeout: Duration },
-    #[error("{url}: {source}")]
-    Unreachable { url: String, source: reqwest::Error },
+    #[error("{url}: {reason}")]
+    Unreachable { url: String, reason: String },
     #[error("{url} answered {status}: {body}")]
     Status {
         url: String,
@@ -72,7 +72,7 @@ pub async fn probe(url: &str, timeout: Duration) -> Result<String, ProbeError> {
         Ok(Err(source)) => {
             return Err(ProbeError::Unreachable {
                 url: url.to_owned(),
-                source,
+                reason: causes(&source),
             });
         }
         Ok(Ok(answer)) => answer,
@@ -85,6 +85,19 @@ pub async fn probe(url: &str, timeout: Duration) -> Result<String, ProbeError> {
         });
     }
     Ok(format!("{url} answered {status}: {body}"))
+}
+
+/// The error and what caused it ("error sending request" alone says nothing), e.g. "…: client
+/// error (Connect): tcp connect error: Connection refused (os error 111)".
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
 }
 
 #[cfg(test)]
@@ -188,6 +201,7 @@ mod tests {
             .await
             .expect_err("fails");
         assert!(matches!(error, ProbeError::Unreachable { .. }), "{error}");
+        assert!(error.to_string().contains("refused"), "says why: {error}");
         assert!(matches!(
             probe("xtsync-metrics:8080/readyz", Duration::from_secs(1)).await,
             Err(ProbeError::InvalidUrl(_))

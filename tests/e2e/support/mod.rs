@@ -6,9 +6,12 @@
 
 #![allow(dead_code)]
 
+pub mod accounts;
 pub mod background;
+pub mod chart;
 pub mod cut;
 pub mod faults;
+pub mod image;
 pub mod operator;
 pub mod provisioning_log;
 pub mod scim;

@@ -1,6 +1,7 @@
 //! The operator binary as a process of its own, as a pod runs it: its flags and environment,
 //! a kubeconfig, an HTTP port on 127.0.0.1; killed however the test ends.
 
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
@@ -12,12 +13,17 @@ pub struct Operator {
 impl Operator {
     /// `xtsync <args>` with `env`, reaching the API server through `kubeconfig`, serving
     /// `/healthz`, `/readyz` and `/metrics` on a free port of 127.0.0.1.
-    pub fn start(kubeconfig: &Path, args: &[&str], env: &[(&str, &str)]) -> Operator {
+    pub fn start<A, K, V>(kubeconfig: &Path, args: &[A], env: &[(K, V)]) -> Operator
+    where
+        A: AsRef<OsStr>,
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+    {
         let port = super::free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_xtsync"))
             .args(args)
             .args(["--http-addr", &format!("127.0.0.1:{port}")])
-            .envs(env.iter().copied())
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .env("KUBECONFIG", kubeconfig)
             .env_remove("XTSYNC_HTTP_ADDR")
             .stderr(Stdio::inherit())
