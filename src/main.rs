@@ -101,16 +101,7 @@ async fn main() -> ExitCode {
             output,
             detailed_exitcode,
         } => plan(&files, output, detailed_exitcode).await,
-        Command::Probe { url, timeout } => match xtsync::ops::probe::probe(&url, timeout).await {
-            Ok(answer) => {
-                println!("{answer}");
-                ExitCode::SUCCESS
-            }
-            Err(error) => {
-                eprintln!("xtsync probe: {error}");
-                ExitCode::FAILURE
-            }
-        },
+        Command::Probe { url, timeout } => probe(&url, timeout).await,
         Command::Crds { out_dir, reference } => match write_crds(out_dir.as_deref(), reference) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
@@ -167,21 +158,30 @@ async fn main() -> ExitCode {
             let identity =
                 std::env::var("POD_NAME").unwrap_or_else(|_| format!("{}-{}", hostname(), std::process::id()));
             let work = || controller::run_with(client.clone(), settings.clone(), health.clone(), clients.clone());
-            if let Err(error) = leader::run_while_leader(
-                client.clone(),
-                &lease_namespace,
-                &lease_name,
-                &identity,
-                health.clone(),
-                work,
-            )
-            .await
-            {
+            let lease = leader::LeaseId {
+                namespace: &lease_namespace,
+                name: &lease_name,
+            };
+            if let Err(error) = leader::run_while_leader(client.clone(), lease, &identity, health.clone(), work).await {
                 // Exiting restarts the pod, which rejoins the election as a candidate.
                 tracing::error!(%error, "leading ended");
                 return ExitCode::FAILURE;
             }
             ExitCode::SUCCESS
+        }
+    }
+}
+
+/// `xtsync probe`: the answer to stdout and exit 0, or why not to stderr and exit 1.
+async fn probe(url: &str, timeout: std::time::Duration) -> ExitCode {
+    match xtsync::ops::probe::probe(url, timeout).await {
+        Ok(answer) => {
+            println!("{answer}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("xtsync probe: {error}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -113,11 +113,14 @@ where
     }
 }
 
+/// What a kube-runtime controller yields per reconcile.
+type Outcome<K, Q> = Result<(ObjectRef<K>, Action), controller::Error<Error, Q>>;
+
 /// Notes each reconcile's outcome, and counts it in `xtsync_reconciles_total`.
 pub fn settled<K, Q>(
     controller: Controller,
     health: &Arc<Health>,
-) -> impl FnMut(Result<(ObjectRef<K>, Action), controller::Error<Error, Q>>) -> futures::future::Ready<()> + use<K, Q>
+) -> impl FnMut(Outcome<K, Q>) -> futures::future::Ready<()> + use<K, Q>
 where
     K: Resource,
 {

@@ -33,13 +33,19 @@ pub enum LeaderError {
     Lost(Lost),
 }
 
+/// Which Lease: the operator's namespace (`--lease-namespace`) and `--lease-name`.
+#[derive(Clone, Copy, Debug)]
+pub struct LeaseId<'a> {
+    pub namespace: &'a str,
+    pub name: &'a str,
+}
+
 /// Runs `work()` while this replica holds the Lease, stops it when the Lease is lost, and starts
 /// it again when regained. Returns when the work ends by itself (a shutdown signal); the Lease is
 /// then released so that a standby takes over at once.
 pub async fn run_while_leader<F, Fut>(
     client: Client,
-    namespace: &str,
-    lease_name: &str,
+    lease: LeaseId<'_>,
     identity: &str,
     health: Arc<Health>,
     work: F,
@@ -48,6 +54,10 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    let LeaseId {
+        namespace,
+        name: lease_name,
+    } = lease;
     let manager = LeaseManagerBuilder::new(client.clone(), lease_name)
         .with_namespace(namespace)
         .with_identity(identity)
