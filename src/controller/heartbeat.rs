@@ -32,8 +32,9 @@ fn key_of_ref<K: Resource>(reference: &ObjectRef<K>) -> Key {
     }
 }
 
-/// The controllers' loops are tracked from now until the returned guard is dropped (the
-/// controllers stopped, or were stopped with the Lease): a standby has nothing waiting.
+/// The controllers' loops are tracked from their start — a stall counted only once every
+/// watch has listed (`Liveness::listed`) — until this guard is dropped (the controllers
+/// stopped, or were stopped with the Lease): a standby has nothing waiting.
 pub struct Tracked(Arc<Health>);
 
 impl Tracked {
@@ -41,6 +42,11 @@ impl Tracked {
         let all = [Controller::Tenant, Controller::Policy, Controller::SyncConfiguration];
         health.liveness.started_controllers(&all, Instant::now());
         Tracked(health.clone())
+    }
+
+    /// Every watch has listed: the controllers take work from now on.
+    pub fn listed(&self) {
+        self.0.liveness.listed(Instant::now());
     }
 }
 

@@ -190,14 +190,17 @@ pub async fn run_with(client: Client, settings: Settings, health: Arc<Health>, c
             "XTSYNC_DEBUG_STALL: this controller takes no work; /healthz will fail once it has some"
         );
     }
-    let _tracked = heartbeat::Tracked::start(&health);
+    let tracked = heartbeat::Tracked::start(&health);
 
     let secrets = watcher(api::<PartialObjectMeta<Secret>>(&client, ns), wc.clone());
     let tenant_controller = tenant_controller(&mut tenants, secrets, &ctx);
     let policy_controller = policy_controller(&mut policies, &mut tenants, &ctx);
     let config_controller = config_controller(&mut configs, &mut tenants, &mut policies, &ctx);
 
-    let readiness = ready_once_listed(ctx.clone());
+    let readiness = async {
+        ready_once_listed(ctx.clone()).await;
+        tracked.listed();
+    };
     let watches = async {
         futures::join!(tenants.run(), policies.run(), configs.run(), readiness);
     };

@@ -4,7 +4,8 @@
 //! A controller is stalled when an object has waited longer than `--stall-after` for its
 //! reconcile to start while that controller started and finished none at all; a watch is
 //! stalled when it has waited as long to hand an event to the controllers. Nothing waiting,
-//! nothing stalled: a quiet cluster is a healthy one.
+//! nothing stalled: a quiet cluster is a healthy one. Stalls are counted once every watch has
+//! listed (kube-runtime starts no reconcile before; a slow first list is `/readyz`'s to report).
 //!
 //! A reconcile in flight is not waiting. A cycle runs inside its reconcile for up to its
 //! deadline (docs/architecture.md, "One cycle, step by step") and is bounded by that; an object
@@ -100,6 +101,9 @@ struct Loop {
     waiting: HashMap<Key, Instant>,
     running: HashSet<Key>,
     moved: Instant,
+    /// Every watch has listed. Before that kube-runtime holds reconciles back, and a long first
+    /// list is for `/readyz` to report, not a stall.
+    listed: bool,
 }
 
 #[derive(Default)]
@@ -138,7 +142,7 @@ impl Liveness {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The controllers started: each loop starts afresh, having just moved.
+    /// The controllers started: each loop starts afresh, its watches listing.
     pub fn started_controllers(&self, controllers: &[Controller], now: Instant) {
         let mut state = self.state();
         for &controller in controllers {
@@ -146,8 +150,21 @@ impl Liveness {
                 waiting: HashMap::new(),
                 running: HashSet::new(),
                 moved: now,
+                listed: false,
             };
             state.loops.insert(controller, fresh);
+        }
+    }
+
+    /// Every watch has listed: the controllers take work from `now` on, the objects of the
+    /// first list included, so that is when their waiting starts.
+    pub fn listed(&self, now: Instant) {
+        for l in self.state().loops.values_mut() {
+            l.listed = true;
+            l.moved = now;
+            for since in l.waiting.values_mut() {
+                *since = (*since).max(now);
+            }
         }
     }
 
@@ -201,9 +218,13 @@ impl Liveness {
     }
 
     /// Healthy, or the first stall found (watches first: a blocked watch starves a controller).
+    /// Nothing is stalled while no controller runs (a standby, or the first list still going).
     pub fn verdict(&self, now: Instant) -> Result<(), Stall> {
         let bound = self.stall_after;
         let state = self.state();
+        if !state.loops.values().any(|l| l.listed) {
+            return Ok(());
+        }
         for (kind, since) in &state.delivering {
             let waited = now.saturating_duration_since(*since);
             if waited > bound {
@@ -214,7 +235,7 @@ impl Liveness {
                 });
             }
         }
-        for (controller, l) in &state.loops {
+        for (controller, l) in state.loops.iter().filter(|(_, l)| l.listed) {
             let idle = now.saturating_duration_since(l.moved);
             if idle <= bound {
                 continue;
@@ -257,6 +278,7 @@ mod tests {
     fn started_at(t0: Instant) -> Liveness {
         let live = Liveness::new(BOUND);
         live.started_controllers(&[Controller::Tenant, Controller::SyncConfiguration], t0);
+        live.listed(t0);
         live
     }
 
@@ -350,6 +372,25 @@ mod tests {
         assert!(matches!(live.verdict(secs(t0, 11)), Err(Stall::Watch { .. })));
         live.delivered("Tenant");
         assert_eq!(live.verdict(secs(t0, 11)), Ok(()));
+    }
+
+    #[test]
+    fn the_first_list_is_no_stall_and_its_objects_wait_from_its_end() {
+        // kube-runtime holds reconciles back until every watch has listed.
+        let t0 = Instant::now();
+        let live = Liveness::new(BOUND);
+        live.started_controllers(&[Controller::Tenant], t0);
+        live.arrived(Controller::Tenant, key("listed-first"), t0);
+        live.delivering("Tenant", t0);
+        assert_eq!(live.verdict(secs(t0, 600)), Ok(()), "still listing");
+        live.delivered("Tenant");
+        live.listed(secs(t0, 600));
+        assert_eq!(live.verdict(secs(t0, 610)), Ok(()), "it waits from the list's end");
+        let stall = live.verdict(secs(t0, 611)).expect_err("never taken");
+        assert!(
+            matches!(stall, Stall::Controller { waited, .. } if waited == Duration::from_secs(11)),
+            "{stall}"
+        );
     }
 
     #[test]

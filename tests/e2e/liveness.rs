@@ -91,4 +91,31 @@ async fn healthz_fails_while_a_stalled_controller_has_work_pending_and_only_then
     assert!(tenants.trim().is_empty(), "a stalled controller wrote {tenants}");
     // And it lasts: a restart is the remedy.
     assert_eq!(operator.get("/healthz").await.0, 503);
+
+    // Objects that are there when an operator starts are work too: one whose configuration
+    // controller takes none fails from the end of its first list.
+    let restarted = Operator::start(
+        &t.env.kubeconfig,
+        &["run", "--namespace", &t.name, "--leader-election", "false"],
+        &[
+            ("XTSYNC_DEBUG_STALL", "syncconfiguration"),
+            ("XTSYNC_STALL_AFTER", "3s"),
+            ("RUST_LOG", "warn,kube_client=error"),
+        ],
+    );
+    t.eventually("the second operator is ready", || async {
+        restarted.get("/readyz").await.0 == 200
+    })
+    .await;
+    let listed = Instant::now();
+    t.eventually("its /healthz fails", || async {
+        restarted.get("/healthz").await.0 == 503
+    })
+    .await;
+    assert!(listed.elapsed() < STALL_AFTER + Duration::from_secs(10));
+    let (_, body) = restarted.get("/healthz").await;
+    assert!(
+        body.contains("SyncConfiguration controller") && body.contains("contoso-to-fabrikam"),
+        "{body}"
+    );
 }
