@@ -1,6 +1,6 @@
-//! The operator from its own image (`support::image` builds it as `make image` does): buildah
-//! runs the image's entrypoint as the image's user against the test control plane, and the
-//! quickstart syncs.
+//! The operator from its own image (`support::image`: the one `make test` built, or built as
+//! `make image` does): buildah runs the image's entrypoint as the image's user against the test
+//! control plane, and two users sync.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};

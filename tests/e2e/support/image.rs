@@ -1,7 +1,8 @@
-//! The operator's image, built and run as the tests need it: `image/build.sh` builds the OCI
-//! archive (as `make image` does, with the lighter `image` profile unless
-//! `XTSYNC_IMAGE_PROFILE` says otherwise) once per test process, and buildah runs containers of
-//! it on the host's network — no kubelet here, so a test runs what a pod would run.
+//! The operator's image, built and run as the tests need it: the image `make test` built
+//! (`XTSYNC_IMAGE_BUILT`), or else `image/build.sh` builds the OCI archive (as `make image` does,
+//! with the lighter `image` profile unless `XTSYNC_IMAGE_PROFILE` says otherwise) once per test
+//! process; buildah runs containers of it on the host's network — no kubelet here, so a test
+//! runs what a pod would run.
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -28,14 +29,29 @@ pub fn buildah(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-/// The image, built on first use (blocking: call it from a blocking thread): its OCI archive
-/// and the size of its unpacked files.
+/// The image `make test` built (`XTSYNC_IMAGE_BUILT` names what image/build.sh printed), or,
+/// when the tests run without it, the image built now, once (blocking: call it from a blocking
+/// thread): its OCI archive and the size of its unpacked files.
 pub fn built() -> &'static (PathBuf, u64) {
     static IMAGE: OnceLock<(PathBuf, u64)> = OnceLock::new();
-    IMAGE.get_or_init(build)
+    IMAGE.get_or_init(|| {
+        let printed = match std::env::var("XTSYNC_IMAGE_BUILT") {
+            Ok(file) => std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}")),
+            Err(_) => build(),
+        };
+        let mut lines = printed.lines();
+        let archive = PathBuf::from(lines.next().expect("the archive's path"));
+        let size = lines
+            .next()
+            .and_then(|l| l.strip_prefix("size ")?.parse().ok())
+            .expect("the unpacked size");
+        (archive, size)
+    })
 }
 
-fn build() -> (PathBuf, u64) {
+/// Runs image/build.sh (with the lighter `image` profile unless `XTSYNC_IMAGE_PROFILE` says
+/// otherwise) and returns what it printed.
+fn build() -> String {
     let profile = std::env::var("XTSYNC_IMAGE_PROFILE").unwrap_or_else(|_| "image".into());
     let out = Command::new("bash")
         .arg(root().join("image/build.sh"))
@@ -44,14 +60,7 @@ fn build() -> (PathBuf, u64) {
         .output()
         .expect("image/build.sh runs");
     assert!(out.status.success(), "image/build.sh failed");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let mut lines = stdout.lines();
-    let archive = PathBuf::from(lines.next().expect("the archive's path"));
-    let size = lines
-        .next()
-        .and_then(|l| l.strip_prefix("size ")?.parse().ok())
-        .expect("the unpacked size");
-    (archive, size)
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// A working container of the image, removed however the test ends.
