@@ -99,6 +99,8 @@ async fn helm_test_with_a_kubelet(
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         };
         let spec = pod.spec.as_ref().expect("spec");
+        let user = spec.security_context.as_ref().and_then(|c| c.run_as_user);
+        assert_eq!(user, Some(65532), "the image's own user (buildah runs as it)");
         assert_eq!(spec.containers.len(), 1);
         let probe = &spec.containers[0];
         assert!(probe.command.is_none(), "the image's entrypoint runs the args");
