@@ -8,6 +8,8 @@
 
 use std::fmt::Debug;
 use std::hash::Hash;
+use std::sync::Arc;
+use std::time::Instant;
 
 use futures::channel::mpsc;
 use futures::{SinkExt, Stream, StreamExt};
@@ -15,6 +17,8 @@ use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Resource};
 use serde::de::DeserializeOwned;
+
+use crate::ops::http::Health;
 
 /// Events waiting for a slow subscriber before the watch itself waits.
 const BUFFER: usize = 256;
@@ -28,6 +32,8 @@ where
     api: Api<K>,
     config: watcher::Config,
     writer: Option<reflector::store::Writer<K>>,
+    /// Told while an event waits for a subscriber: a watch that cannot hand events over is stalled.
+    health: Arc<Health>,
 }
 
 impl<K> Feed<K>
@@ -35,7 +41,7 @@ where
     K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     K::DynamicType: Default + Hash + Eq + Clone,
 {
-    pub fn new(api: Api<K>, config: watcher::Config) -> Self {
+    pub fn new(api: Api<K>, config: watcher::Config, health: Arc<Health>) -> Self {
         let (store, writer) = reflector::store();
         Feed {
             store,
@@ -43,6 +49,7 @@ where
             api,
             config,
             writer: Some(writer),
+            health,
         }
     }
 
@@ -70,12 +77,14 @@ where
                     continue;
                 }
             };
+            self.health.liveness.delivering(&kind, Instant::now());
             for object in objects {
                 for sender in &mut self.senders {
                     // A closed subscriber is a stopped controller: nothing left to tell.
                     let _ = sender.send(object.clone()).await;
                 }
             }
+            self.health.liveness.delivered(&kind);
         }
     }
 }

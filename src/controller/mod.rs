@@ -11,6 +11,7 @@ mod bounds;
 mod ca_bundle;
 mod connect;
 mod feed;
+mod heartbeat;
 mod lookup;
 mod policy;
 pub mod preview;
@@ -23,7 +24,9 @@ mod tenant;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
+use std::future::Future;
+
+use futures::{Stream, StreamExt};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::api::PartialObjectMeta;
 use kube::runtime::controller::Action;
@@ -34,7 +37,9 @@ use kube::{Api, Client, Resource};
 
 use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
 use crate::ops::http::Health;
+use crate::ops::liveness::Controller;
 use feed::Feed;
+use heartbeat::{arriving, mapping, settled, taking};
 
 /// How the controllers run.
 #[derive(Clone, Debug)]
@@ -49,6 +54,8 @@ pub struct Settings {
     pub gate_recheck: Duration,
     /// Cycles of each kind (Initial, Incremental) running at once.
     pub max_concurrent_cycles: usize,
+    /// `XTSYNC_DEBUG_STALL`: this controller takes no work (to see `/healthz` fail).
+    pub debug_stall: Option<Controller>,
 }
 
 impl Default for Settings {
@@ -59,6 +66,7 @@ impl Default for Settings {
             tenant_retry: Duration::from_secs(30),
             gate_recheck: Duration::from_secs(300),
             max_concurrent_cycles: slots::DEFAULT_MAX_CONCURRENT_CYCLES,
+            debug_stall: None,
         }
     }
 }
@@ -120,18 +128,6 @@ where
     }
 }
 
-/// Counts each reconcile's outcome in `xtsync_reconciles_total`.
-fn count<T, E>(
-    kind: &'static str,
-    health: &Arc<Health>,
-) -> impl FnMut(Result<T, E>) -> futures::future::Ready<()> + use<T, E> {
-    let health = health.clone();
-    move |result| {
-        health.metrics.reconciled(kind, result.is_ok());
-        futures::future::ready(())
-    }
-}
-
 fn error_policy<K>(object: Arc<K>, error: &Error, _ctx: Arc<Context>) -> Action
 where
     K: Resource,
@@ -168,14 +164,14 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), crate::provid
     Ok(())
 }
 
-/// Like `run`, reporting readiness and metrics into `health`, talking to directories through
-/// `clients`.
+/// Like `run`, reporting readiness, liveness and metrics into `health`, talking to directories
+/// through `clients`.
 pub async fn run_with(client: Client, settings: Settings, health: Arc<Health>, clients: crate::providers::Clients) {
     let ns = settings.namespace.as_deref();
     let wc = watcher::Config::default().any_semantic();
-    let mut tenants = Feed::new(api::<Tenant>(&client, ns), wc.clone());
-    let mut policies = Feed::new(api::<CrossTenantAccessPolicy>(&client, ns), wc.clone());
-    let mut configs = Feed::new(api::<SyncConfiguration>(&client, ns), wc.clone());
+    let mut tenants = Feed::new(api::<Tenant>(&client, ns), wc.clone(), health.clone());
+    let mut policies = Feed::new(api::<CrossTenantAccessPolicy>(&client, ns), wc.clone(), health.clone());
+    let mut configs = Feed::new(api::<SyncConfiguration>(&client, ns), wc.clone(), health.clone());
 
     let ctx = Arc::new(Context {
         client: client.clone(),
@@ -189,64 +185,24 @@ pub async fn run_with(client: Client, settings: Settings, health: Arc<Health>, c
         slots: slots::CycleSlots::new(settings.max_concurrent_cycles),
         health: health.clone(),
     });
+    if let Some(stalled) = settings.debug_stall {
+        tracing::warn!(
+            controller = stalled.kind(),
+            "XTSYNC_DEBUG_STALL: this controller takes no work; /healthz will fail once it has some"
+        );
+    }
+    let tracked = heartbeat::Tracked::start(&health);
 
-    // Status writes must not re-trigger their own reconcile: the main streams pass only
-    // spec changes (generation) — and objects seen for the first time.
-    let tenant_controller = kube::runtime::Controller::for_stream(
-        tenants
-            .subscribe()
-            .predicate_filter(predicates::generation, Default::default()),
-        tenants.store.clone(),
-    )
-    .watches_stream(
-        // Metadata only: the operator never caches Secret values.
-        watcher(api::<PartialObjectMeta<Secret>>(&client, ns), wc.clone())
-            .default_backoff()
-            .touched_objects(),
-        tenant::secret_mapper(ctx.tenants.clone()),
-    )
-    .watches_stream(
-        // Metadata only, as for Secrets: a CA bundle's ConfigMap changed.
-        watcher(api::<PartialObjectMeta<ConfigMap>>(&client, ns), wc.clone())
-            .default_backoff()
-            .touched_objects(),
-        tenant::config_map_mapper(ctx.tenants.clone()),
-    )
-    .shutdown_on_signal()
-    .run(tenant::reconcile, error_policy, ctx.clone())
-    .for_each(count("Tenant", &health));
+    let secrets = watcher(api::<PartialObjectMeta<Secret>>(&client, ns), wc.clone());
+    let config_maps = watcher(api::<PartialObjectMeta<ConfigMap>>(&client, ns), wc.clone());
+    let tenant_controller = tenant_controller(&mut tenants, secrets, config_maps, &ctx);
+    let policy_controller = policy_controller(&mut policies, &mut tenants, &ctx);
+    let config_controller = config_controller(&mut configs, &mut tenants, &mut policies, &ctx);
 
-    let policy_controller = kube::runtime::Controller::for_stream(
-        policies
-            .subscribe()
-            .predicate_filter(predicates::generation, Default::default()),
-        policies.store.clone(),
-    )
-    .watches_stream(policies.subscribe(), policy::sibling_mapper(ctx.policies.clone()))
-    .watches_stream(tenants.subscribe(), policy::tenant_mapper(ctx.policies.clone()))
-    .shutdown_on_signal()
-    .run(policy::reconcile, error_policy, ctx.clone())
-    .for_each(count("CrossTenantAccessPolicy", &health));
-
-    // Annotations (approve-deletions, restart, provision-on-demand) and finalizers (deletion)
-    // drive configurations too, so they pass the filter.
-    let config_controller = kube::runtime::Controller::for_stream(
-        configs.subscribe().predicate_filter(
-            predicates::generation
-                .combine(predicates::annotations)
-                .combine(predicates::finalizers),
-            Default::default(),
-        ),
-        configs.store.clone(),
-    )
-    .watches_stream(configs.subscribe(), sync_config::sibling_mapper(ctx.clone()))
-    .watches_stream(tenants.subscribe(), sync_config::tenant_mapper(ctx.configs.clone()))
-    .watches_stream(policies.subscribe(), sync_config::policy_mapper(ctx.configs.clone()))
-    .shutdown_on_signal()
-    .run(sync_config::reconcile, error_policy, ctx.clone())
-    .for_each(count("SyncConfiguration", &health));
-
-    let readiness = ready_once_listed(ctx.clone());
+    let readiness = async {
+        ready_once_listed(ctx.clone()).await;
+        tracked.listed();
+    };
     let watches = async {
         futures::join!(tenants.run(), policies.run(), configs.run(), readiness);
     };
@@ -257,4 +213,105 @@ pub async fn run_with(client: Client, settings: Settings, health: Arc<Health>, c
         _ = watches => {}
     }
     tracing::info!("controllers stopped");
+}
+
+// Status writes must not re-trigger their own reconcile: the main streams pass only spec
+// changes (generation) — and objects seen for the first time.
+
+fn tenant_controller<S, C>(
+    tenants: &mut Feed<Tenant>,
+    secrets: S,
+    config_maps: C,
+    ctx: &Arc<Context>,
+) -> impl Future<Output = ()> + use<S, C>
+where
+    S: Stream<Item = Result<watcher::Event<PartialObjectMeta<Secret>>, watcher::Error>> + Send + 'static,
+    C: Stream<Item = Result<watcher::Event<PartialObjectMeta<ConfigMap>>, watcher::Error>> + Send + 'static,
+{
+    let (health, me) = (&ctx.health, Controller::Tenant);
+    kube::runtime::Controller::for_stream(
+        arriving(
+            tenants
+                .subscribe()
+                .predicate_filter(predicates::generation, Default::default()),
+            health,
+            me,
+        ),
+        tenants.store.clone(),
+    )
+    .watches_stream(
+        // Metadata only: the operator never caches Secret values.
+        secrets.default_backoff().touched_objects(),
+        mapping(tenant::secret_mapper(ctx.tenants.clone()), health, me),
+    )
+    .watches_stream(
+        // Metadata only, as for Secrets: a CA bundle's ConfigMap changed.
+        config_maps.default_backoff().touched_objects(),
+        mapping(tenant::config_map_mapper(ctx.tenants.clone()), health, me),
+    )
+    .shutdown_on_signal()
+    .run(taking(tenant::reconcile, me), error_policy, ctx.clone())
+    .for_each(settled(me, health))
+}
+
+fn policy_controller(
+    policies: &mut Feed<CrossTenantAccessPolicy>,
+    tenants: &mut Feed<Tenant>,
+    ctx: &Arc<Context>,
+) -> impl Future<Output = ()> + use<> {
+    let (health, me) = (&ctx.health, Controller::Policy);
+    kube::runtime::Controller::for_stream(
+        arriving(
+            policies
+                .subscribe()
+                .predicate_filter(predicates::generation, Default::default()),
+            health,
+            me,
+        ),
+        policies.store.clone(),
+    )
+    .watches_stream(
+        policies.subscribe(),
+        mapping(policy::sibling_mapper(ctx.policies.clone()), health, me),
+    )
+    .watches_stream(
+        tenants.subscribe(),
+        mapping(policy::tenant_mapper(ctx.policies.clone()), health, me),
+    )
+    .shutdown_on_signal()
+    .run(taking(policy::reconcile, me), error_policy, ctx.clone())
+    .for_each(settled(me, health))
+}
+
+fn config_controller(
+    configs: &mut Feed<SyncConfiguration>,
+    tenants: &mut Feed<Tenant>,
+    policies: &mut Feed<CrossTenantAccessPolicy>,
+    ctx: &Arc<Context>,
+) -> impl Future<Output = ()> + use<> {
+    let (health, me) = (&ctx.health, Controller::SyncConfiguration);
+    // Annotations (approve-deletions, restart, provision-on-demand) and finalizers (deletion)
+    // drive configurations too, so they pass the filter.
+    let changed = configs.subscribe().predicate_filter(
+        predicates::generation
+            .combine(predicates::annotations)
+            .combine(predicates::finalizers),
+        Default::default(),
+    );
+    kube::runtime::Controller::for_stream(arriving(changed, health, me), configs.store.clone())
+        .watches_stream(
+            configs.subscribe(),
+            mapping(sync_config::sibling_mapper(ctx.clone()), health, me),
+        )
+        .watches_stream(
+            tenants.subscribe(),
+            mapping(sync_config::tenant_mapper(ctx.configs.clone()), health, me),
+        )
+        .watches_stream(
+            policies.subscribe(),
+            mapping(sync_config::policy_mapper(ctx.configs.clone()), health, me),
+        )
+        .shutdown_on_signal()
+        .run(taking(sync_config::reconcile, me), error_policy, ctx.clone())
+        .for_each(settled(me, health))
 }

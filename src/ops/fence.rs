@@ -55,12 +55,12 @@ fn now_ms() -> i64 {
 
 /// Returns when this replica can no longer show that it holds the Lease `name`. Called right
 /// after the Lease was acquired, which holds it for at least `duration` from before the call.
-pub async fn until_lost(api: Api<Lease>, name: &'static str, identity: String, duration: Duration) -> Lost {
+pub async fn until_lost(api: Api<Lease>, name: String, identity: String, duration: Duration) -> Lost {
     let mut expires_ms = now_ms() + i64::try_from(duration.saturating_sub(MARGIN).as_millis()).unwrap_or(0);
     let mut tick = tokio::time::interval(CHECK_EVERY);
     loop {
         tick.tick().await;
-        match tokio::time::timeout(READ_TIMEOUT, api.get(name)).await {
+        match tokio::time::timeout(READ_TIMEOUT, api.get(&name)).await {
             Ok(Ok(lease)) => match held_until(&lease, &identity, duration) {
                 Ok(Some(until)) => expires_ms = until,
                 Ok(None) => {}

@@ -1,4 +1,4 @@
-//! `/healthz`, `/readyz` and `/metrics` on `--http-addr`, with hyper (already in the tree
+//! `/healthz` (`liveness`), `/readyz` and `/metrics` on `--http-addr`, with hyper (already in the tree
 //! through kube) rather than a web framework: three fixed routes need no router.
 
 use std::convert::Infallible;
@@ -15,6 +15,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
+use super::liveness::Liveness;
 use super::metrics::Metrics;
 
 /// What the endpoints report; shared with the controllers.
@@ -23,6 +24,18 @@ pub struct Health {
     /// Every watch has delivered its initial list (or this replica is a standby).
     pub ready: AtomicBool,
     pub metrics: Metrics,
+    /// Whether the controllers make progress (`/healthz`).
+    pub liveness: Liveness,
+}
+
+impl Health {
+    /// `/healthz` fails once a controller has had work waiting for longer than `stall_after`.
+    pub fn with_stall_after(stall_after: std::time::Duration) -> Self {
+        Health {
+            liveness: Liveness::new(stall_after),
+            ..Health::default()
+        }
+    }
 }
 
 /// Binds `addr` (so a taken port fails start-up, not later) and serves until the process ends.
@@ -54,7 +67,14 @@ pub async fn serve(listener: TcpListener, health: Arc<Health>) {
 
 async fn respond(request: Request<Incoming>, health: Arc<Health>) -> Result<Response<Full<Bytes>>, Infallible> {
     let (status, content_type, body) = match request.uri().path() {
-        "/healthz" => (StatusCode::OK, "text/plain", "ok".to_owned()),
+        "/healthz" => match health.liveness.verdict(std::time::Instant::now()) {
+            Ok(()) => (StatusCode::OK, "text/plain", "ok".to_owned()),
+            Err(stall) => {
+                // The kubelet restarts the pod after a few of these (the chart's livenessProbe).
+                tracing::warn!(%stall, "/healthz: stalled");
+                (StatusCode::SERVICE_UNAVAILABLE, "text/plain", stall.to_string())
+            }
+        },
         "/readyz" if health.ready.load(Ordering::Relaxed) => (StatusCode::OK, "text/plain", "ready".to_owned()),
         "/readyz" => (
             StatusCode::SERVICE_UNAVAILABLE,

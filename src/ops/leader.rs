@@ -1,5 +1,5 @@
-//! Leader election on the `coordination.k8s.io` Lease `xtsync` (README, "Operating it"), with
-//! kube-lease-manager: only the holder runs the controllers; the others serve `/healthz` and
+//! Leader election on a `coordination.k8s.io` Lease named per release (`--lease-name`, default
+//! `xtsync`; README, "Operating it"), with kube-lease-manager: only the holder runs the controllers; the others serve `/healthz` and
 //! `/metrics` and write nothing. Lease duration 15 s, so a dead leader is replaced within ~20 s.
 //! A leader that cannot show it still holds the Lease (`fence`) stops its controllers, cycles
 //! in flight included, before the Lease expires, and exits: its pod restarts as a candidate.
@@ -19,7 +19,9 @@ use kube_lease_manager::{LeaseManagerBuilder, LeaseManagerError};
 use super::fence::{self, Lost};
 use super::http::Health;
 
-pub const LEASE_NAME: &str = "xtsync";
+/// The Lease's name unless `--lease-name` says otherwise (the chart names it after the release,
+/// so that releases sharing a namespace elect their leaders apart).
+pub const DEFAULT_LEASE_NAME: &str = "xtsync";
 const LEASE_DURATION_SECONDS: u64 = 15;
 const LEASE_GRACE_SECONDS: u64 = 5;
 
@@ -31,12 +33,19 @@ pub enum LeaderError {
     Lost(Lost),
 }
 
+/// Which Lease: the operator's namespace (`--lease-namespace`) and `--lease-name`.
+#[derive(Clone, Copy, Debug)]
+pub struct LeaseId<'a> {
+    pub namespace: &'a str,
+    pub name: &'a str,
+}
+
 /// Runs `work()` while this replica holds the Lease, stops it when the Lease is lost, and starts
 /// it again when regained. Returns when the work ends by itself (a shutdown signal); the Lease is
 /// then released so that a standby takes over at once.
 pub async fn run_while_leader<F, Fut>(
     client: Client,
-    namespace: &str,
+    lease: LeaseId<'_>,
     identity: &str,
     health: Arc<Health>,
     work: F,
@@ -45,7 +54,11 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let manager = LeaseManagerBuilder::new(client.clone(), LEASE_NAME)
+    let LeaseId {
+        namespace,
+        name: lease_name,
+    } = lease;
+    let manager = LeaseManagerBuilder::new(client.clone(), lease_name)
         .with_namespace(namespace)
         .with_identity(identity)
         .with_duration(LEASE_DURATION_SECONDS)
@@ -62,11 +75,18 @@ where
         health.metrics.leader.set(i64::from(is_leader));
         match (is_leader, running.is_some()) {
             (true, false) => {
-                tracing::info!(identity, namespace, "acquired the lease: starting the controllers");
+                tracing::info!(
+                    identity,
+                    namespace,
+                    lease_name,
+                    "acquired the lease: starting the controllers"
+                );
                 health.ready.store(false, Ordering::Relaxed);
                 running = Some(tokio::spawn(work()));
                 let duration = Duration::from_secs(LEASE_DURATION_SECONDS);
-                fence = Some(fence::until_lost(leases.clone(), LEASE_NAME, identity.to_owned(), duration).boxed());
+                fence = Some(
+                    fence::until_lost(leases.clone(), lease_name.to_owned(), identity.to_owned(), duration).boxed(),
+                );
             }
             (false, true) => {
                 tracing::warn!(identity, namespace, "lost the lease: stopping the controllers");

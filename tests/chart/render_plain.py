@@ -1,5 +1,5 @@
 """Renders charts/xtsync with default values into one plain manifest for `kubectl apply -f`
-users (CRDs first), in namespace `xtsync`. `make deploy` writes deploy/xtsync.yaml with it;
+users (CRDs first), in namespace `xtsync`, without the `helm test` hook. `make deploy` writes deploy/xtsync.yaml with it;
 check_chart.py fails when the checked-in file differs.
 """
 
@@ -18,7 +18,8 @@ def render(chart_dir: str) -> str:
     rendered = chart.render({}, name="xtsync", namespace="xtsync", is_install=True)
     for path in sorted(rendered):
         text = rendered[path].strip()
-        if text and not path.endswith("NOTES.txt"):
+        # NOTES.txt is shown to whoever installs; tests/ holds `helm test` hooks, not the app.
+        if text and not path.endswith("NOTES.txt") and "/templates/tests/" not in path:
             docs.append(f"# Source: {path}\n{text}" if not text.startswith("# Source") else text)
     return "# Generated from charts/xtsync by `make deploy`; do not edit.\n---\n" + "\n---\n".join(docs) + "\n"
 

@@ -1,105 +1,15 @@
-//! The operator from its own image: `image/build.sh` builds the OCI archive (as `make image`
-//! does, with the lighter `image` profile; `make test` builds it before the tests),
-//! buildah runs the image's entrypoint as the image's user against the test control plane, and
-//! two users sync.
+//! The operator from its own image (`support::image`: the one `make test` built, or built as
+//! `make image` does): buildah runs the image's entrypoint as the image's user against the test
+//! control plane, and two users sync.
 
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 
 use xtsync::api::reasons::ReadyReason;
 
-use crate::support::{TestNs, root};
+use crate::support::TestNs;
+use crate::support::image::{Container, Running, STORAGE, buildah};
 use crate::{manifests, sync};
-
-/// buildah's storage here: vfs works without overlay mounts, in this sandbox as in CI.
-const STORAGE: &str = "--storage-driver=vfs";
-
-/// Runs buildah with `args`; panics with its error output when it fails.
-fn buildah(args: &[&str]) -> String {
-    let out = Command::new("buildah")
-        .arg(STORAGE)
-        .args(args)
-        .output()
-        .expect("buildah runs");
-    assert!(
-        out.status.success(),
-        "buildah {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-/// The image `make test` built (`XTSYNC_IMAGE_BUILT` names what image/build.sh printed), or,
-/// when the test runs alone, the image built now: the OCI archive and the size of its files.
-fn built_image() -> (PathBuf, u64) {
-    let printed = match std::env::var("XTSYNC_IMAGE_BUILT") {
-        Ok(file) => std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}")),
-        Err(_) => build_image(),
-    };
-    let mut lines = printed.lines();
-    let archive = PathBuf::from(lines.next().expect("the archive's path"));
-    let size = lines
-        .next()
-        .and_then(|l| l.strip_prefix("size ")?.parse().ok())
-        .expect("the unpacked size");
-    (archive, size)
-}
-
-/// Runs image/build.sh (with the lighter `image` profile unless `XTSYNC_IMAGE_PROFILE` says
-/// otherwise) and returns what it printed.
-fn build_image() -> String {
-    let profile = std::env::var("XTSYNC_IMAGE_PROFILE").unwrap_or_else(|_| "image".into());
-    let out = Command::new("bash")
-        .arg(root().join("image/build.sh"))
-        .env("XTSYNC_IMAGE_PROFILE", profile)
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("image/build.sh runs");
-    assert!(out.status.success(), "image/build.sh failed");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// A working container of the image, removed however the test ends.
-struct Container(String);
-
-impl Container {
-    fn of(archive: &Path) -> Container {
-        Container(buildah(&[
-            "from",
-            "--quiet",
-            &format!("oci-archive:{}", archive.display()),
-        ]))
-    }
-
-    fn inspect(&self, format: &str) -> String {
-        buildah(&["inspect", "--type", "container", "--format", format, &self.0])
-    }
-}
-
-impl Drop for Container {
-    fn drop(&mut self) {
-        let _ = Command::new("buildah").args([STORAGE, "rm", &self.0]).output();
-    }
-}
-
-/// `buildah run` in a process group of its own, the whole group killed however the test ends:
-/// killing buildah alone would leave the operator it started running.
-struct Running(Child);
-
-impl Running {
-    fn spawn(command: &mut Command) -> Running {
-        Running(command.process_group(0).spawn().expect("buildah run"))
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.0.id());
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.0.wait();
-    }
-}
 
 /// The process started as `argv` (its whole command line, not one that merely holds it, as
 /// buildah's own does), with its real uid.
@@ -124,7 +34,10 @@ fn process_started_as(argv: &[&str]) -> Option<u32> {
 #[tokio::test]
 async fn the_operator_runs_from_its_image_as_a_non_root_user_and_syncs() {
     let t = TestNs::new("image").await;
-    let (archive, size) = tokio::task::spawn_blocking(built_image).await.expect("build");
+    let (archive, size) = tokio::task::spawn_blocking(crate::support::image::built)
+        .await
+        .expect("build")
+        .clone();
     eprintln!(
         "image: {} ({:.1} MiB unpacked)",
         archive.display(),

@@ -1,6 +1,7 @@
 //! End-to-end tests against a real kube-apiserver + etcd and a real scim2-server.
 //! One test per rule of docs/architecture.md rules 1–2 and per controller behaviour.
 
+mod chart;
 mod credentials;
 #[path = "../fake_graph/mod.rs"]
 mod fake_graph;
@@ -12,6 +13,7 @@ mod graph_groups;
 mod groups;
 mod image;
 mod leader;
+mod liveness;
 mod manifests;
 mod plan;
 mod private_ca;
@@ -780,6 +782,8 @@ async fn helm_chart_lints_renders_and_installs_into_the_real_apiserver() {
     }
     let python = std::path::Path::new(support::scim_server_executable()).with_file_name("python");
     let (kubeconfig, ns) = (t.env.kubeconfig.clone(), t.name.clone());
+    // It installs the chart and checks the CRD upgrade path: no other install meanwhile.
+    let _crds = support::chart::CRDS.lock().await;
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new(python)
             .arg(support::root().join("tests/chart/check_chart.py"))
@@ -922,32 +926,8 @@ async fn the_charts_rbac_is_enough_for_the_operator() {
         .collect();
     assert_eq!(rbac.len(), 5, "{rbac:?}");
     t.apply(&rbac.join("\n---\n")).await;
-    // A token for that ServiceAccount (TokenRequest), and a kubeconfig that uses only it.
-    // (Through the API, not `kubectl create token`, which Debian's kubectl 1.20 lacks.)
-    let request = k8s_openapi::api::authentication::v1::TokenRequest {
-        spec: k8s_openapi::api::authentication::v1::TokenRequestSpec {
-            audiences: vec![],
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let token = t
-        .api::<k8s_openapi::api::core::v1::ServiceAccount>()
-        .create_token_request("xtsync-rbac-test", &kube::api::PostParams::default(), &request)
-        .await
-        .expect("TokenRequest")
-        .status
-        .expect("token")
-        .token;
-    let admin = std::fs::read_to_string(&t.env.kubeconfig).expect("kubeconfig");
-    let admin_token = admin
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("token: "))
-        .expect("admin token")
-        .to_owned();
-    let limited = admin.replace(&admin_token, token.trim());
-    let kubeconfig = std::env::temp_dir().join(format!("xtsync-rbac-{}.kubeconfig", t.name));
-    std::fs::write(&kubeconfig, limited).expect("write kubeconfig");
+    // A kubeconfig that authenticates as that ServiceAccount only.
+    let kubeconfig = support::accounts::kubeconfig_for(&t, &t.name, "xtsync-rbac-test").await;
 
     let operator = std::process::Command::new(env!("CARGO_BIN_EXE_xtsync"))
         .args([

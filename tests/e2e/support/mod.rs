@@ -6,9 +6,13 @@
 
 #![allow(dead_code)]
 
+pub mod accounts;
 pub mod background;
+pub mod chart;
 pub mod cut;
 pub mod faults;
+pub mod image;
+pub mod operator;
 pub mod pki;
 pub mod provisioning_log;
 pub mod scim;
@@ -139,7 +143,7 @@ pub fn start_scim_server_on(cpu: Option<usize>) -> Background {
     )
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().expect("local addr").port()
 }
