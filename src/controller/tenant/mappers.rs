@@ -14,22 +14,11 @@ pub fn config_map_mapper(
     tenants: Store<Tenant>,
 ) -> impl Fn(PartialObjectMeta<ConfigMap>) -> Vec<ObjectRef<Tenant>> + Send + Sync + 'static {
     move |config_map| {
-        let (Some(ns), name) = (config_map.namespace(), config_map.name_any()) else {
-            return Vec::new();
-        };
-        tenants
-            .state()
-            .into_iter()
-            .filter(|t| {
-                t.namespace().as_deref() == Some(ns.as_str())
-                    && Setup::of(&t.spec).is_ok_and(|setup| {
-                        setup
-                            .ca_bundle()
-                            .is_some_and(|b| b.bundle.kind == CaBundleKind::ConfigMap && b.bundle.name == name)
-                    })
-            })
-            .map(|t| ObjectRef::from_obj(t.as_ref()))
-            .collect()
+        naming(&tenants, &config_map, |setup, name| {
+            setup
+                .ca_bundle()
+                .is_some_and(|b| b.bundle.kind == CaBundleKind::ConfigMap && b.bundle.name == name)
+        })
     }
 }
 
@@ -39,22 +28,30 @@ pub fn secret_mapper(
     tenants: Store<Tenant>,
 ) -> impl Fn(PartialObjectMeta<Secret>) -> Vec<ObjectRef<Tenant>> + Send + Sync + 'static {
     move |secret| {
-        let (Some(ns), name) = (secret.namespace(), secret.name_any()) else {
-            return Vec::new();
-        };
-        tenants
-            .state()
-            .into_iter()
-            .filter(|t| {
-                t.namespace().as_deref() == Some(ns.as_str())
-                    && Setup::of(&t.spec).is_ok_and(|setup| {
-                        setup.credential().secret_name() == Some(name.as_str())
-                            || setup
-                                .ca_bundle()
-                                .is_some_and(|b| b.bundle.kind == CaBundleKind::Secret && b.bundle.name == name)
-                    })
-            })
-            .map(|t| ObjectRef::from_obj(t.as_ref()))
-            .collect()
+        naming(&tenants, &secret, |setup, name| {
+            setup.credential().secret_name() == Some(name)
+                || setup
+                    .ca_bundle()
+                    .is_some_and(|b| b.bundle.kind == CaBundleKind::Secret && b.bundle.name == name)
+        })
     }
+}
+
+/// The Tenants in `object`'s namespace whose checked spec `names` it.
+fn naming<K: ResourceExt>(
+    tenants: &Store<Tenant>,
+    object: &K,
+    names: impl Fn(&Setup<'_>, &str) -> bool,
+) -> Vec<ObjectRef<Tenant>> {
+    let (Some(ns), name) = (object.namespace(), object.name_any()) else {
+        return Vec::new();
+    };
+    tenants
+        .state()
+        .into_iter()
+        .filter(|t| {
+            t.namespace().as_deref() == Some(ns.as_str()) && Setup::of(&t.spec).is_ok_and(|setup| names(&setup, &name))
+        })
+        .map(|t| ObjectRef::from_obj(t.as_ref()))
+        .collect()
 }

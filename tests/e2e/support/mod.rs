@@ -237,19 +237,8 @@ impl TestNs {
 
     /// Starts the controllers, watching this namespace only.
     pub fn start_controllers(&mut self, tweak: impl FnOnce(&mut Settings)) {
-        provisioning_log::install();
-        let mut settings = Settings {
-            namespace: Some(self.name.clone()),
-            tenant_retry: Duration::from_secs(2),
-            ..Settings::default()
-        };
-        tweak(&mut settings);
-        let client = self.client.clone();
-        self.controllers = Some(tokio::spawn(async move {
-            xtsync::controller::run(client, settings)
-                .await
-                .expect("the HTTP client builds");
-        }));
+        let clients = xtsync::providers::Clients::new().expect("the HTTP client builds");
+        self.start_controllers_with(clients, tweak);
     }
 
     /// Starts the controllers with `clients` (e.g. a federated token of the test's own).
