@@ -2,6 +2,7 @@
 //! skipped, and the errors that stop a cycle before it writes anything.
 
 use crate::engine::threshold::Held;
+use crate::engine::vocabulary::GroupAction;
 use crate::providers::{ConnectError, DirectoryError};
 
 /// What a cycle did. Counters follow `status.lastCycle`.
@@ -59,8 +60,8 @@ pub struct GroupReport {
     pub failed: u32,
     pub members_added: u32,
     pub members_removed: u32,
-    /// Failed group writes by action (`CreateGroup`, `AddMembers`, …).
-    pub failed_by_action: std::collections::BTreeMap<&'static str, u32>,
+    /// Failed group writes by action.
+    pub failed_by_action: std::collections::BTreeMap<GroupAction, u32>,
     /// Restores (counted in `updated` too).
     pub restored: u32,
     /// Every source group was read (not only the changed ones): `in_scope` and `provisioned`

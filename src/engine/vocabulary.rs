@@ -74,3 +74,21 @@ impl SkipReason {
         self.into()
     }
 }
+
+/// What a cycle does to one target group; the variant name is the action in `status.failures`,
+/// the provisioning log and the group-operation metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, strum::IntoStaticStr)]
+pub enum GroupAction {
+    CreateGroup,
+    UpdateGroup,
+    RestoreGroup,
+    AddMembers,
+    RemoveMembers,
+    DeprovisionGroup,
+}
+
+impl GroupAction {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}

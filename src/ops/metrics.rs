@@ -11,6 +11,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::cycle::{CycleError, CycleReport};
+use crate::engine::vocabulary::GroupAction;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReconcileLabels {
@@ -200,14 +201,17 @@ impl Metrics {
         self.user_operations("deprovision", report.deprovisioned, failed(&["Deprovision"]));
         self.user_operations("skip", report.skipped, 0);
         if let Some(g) = &report.groups {
-            let failed = |action: &str| g.failed_by_action.get(action).copied().unwrap_or(0);
-            let restored_failed = failed("RestoreGroup");
+            let failed = |action: GroupAction| g.failed_by_action.get(&action).copied().unwrap_or(0);
             for (action, succeeded, failed) in [
-                ("create", g.created, failed("CreateGroup")),
-                ("update", g.updated, failed("UpdateGroup") + restored_failed),
-                ("deprovision", g.deprovisioned, failed("DeprovisionGroup")),
-                ("member_add", g.members_added, failed("AddMembers")),
-                ("member_remove", g.members_removed, failed("RemoveMembers")),
+                ("create", g.created, failed(GroupAction::CreateGroup)),
+                (
+                    "update",
+                    g.updated,
+                    failed(GroupAction::UpdateGroup) + failed(GroupAction::RestoreGroup),
+                ),
+                ("deprovision", g.deprovisioned, failed(GroupAction::DeprovisionGroup)),
+                ("member_add", g.members_added, failed(GroupAction::AddMembers)),
+                ("member_remove", g.members_removed, failed(GroupAction::RemoveMembers)),
             ] {
                 operations(&self.groups, action, succeeded, failed);
             }
@@ -316,7 +320,7 @@ mod tests {
             failed: 1,
             ..Default::default()
         };
-        groups.failed_by_action.insert("AddMembers", 1);
+        groups.failed_by_action.insert(GroupAction::AddMembers, 1);
         let report = CycleReport {
             groups: Some(groups),
             ..CycleReport::default()

@@ -7,6 +7,7 @@ use super::super::report::{CycleReport, GroupReport, UserFailure};
 use super::super::{CycleInput, audit};
 use crate::engine::anchor::Anchor;
 use crate::engine::groups::{GroupChange, TargetGroup};
+use crate::engine::vocabulary::GroupAction;
 use crate::providers::{Directory, DirectoryError};
 
 /// Sends the plan's `changes`, then the `deprovisions` the threshold let through.
@@ -82,7 +83,7 @@ fn record(
         ),
     };
     audit::Record {
-        action: action(change, deprovision),
+        action: action(change, deprovision).as_str(),
         source_id,
         target_id,
         user_name: format!("group:{}", label(change, names)),
@@ -141,10 +142,10 @@ fn count(
             out.failed += 1;
             *out.failed_by_action.entry(action).or_default() += 1;
             let label = label(change, names);
-            tracing::warn!(group = label, action, reason = error.reason(), %error, "group write failed");
+            tracing::warn!(group = label, action = action.as_str(), reason = error.reason(), %error, "group write failed");
             report.keep_failures([UserFailure {
                 user: format!("group:{label}"),
-                action,
+                action: action.as_str(),
                 reason: error.reason(),
                 message: error.to_string(),
             }]);
@@ -153,15 +154,15 @@ fn count(
 }
 
 /// The action a group change is, in `status.failures` and metrics.
-pub fn action(change: &GroupChange, deprovision: bool) -> &'static str {
+pub fn action(change: &GroupChange, deprovision: bool) -> GroupAction {
     match change {
-        _ if deprovision => "DeprovisionGroup",
-        GroupChange::Create { .. } => "CreateGroup",
-        GroupChange::Update { .. } => "UpdateGroup",
-        GroupChange::Restore { .. } => "RestoreGroup",
-        GroupChange::AddMembers { .. } => "AddMembers",
-        GroupChange::RemoveMembers { .. } => "RemoveMembers",
-        GroupChange::Delete { .. } => "DeprovisionGroup",
+        _ if deprovision => GroupAction::DeprovisionGroup,
+        GroupChange::Create { .. } => GroupAction::CreateGroup,
+        GroupChange::Update { .. } => GroupAction::UpdateGroup,
+        GroupChange::Restore { .. } => GroupAction::RestoreGroup,
+        GroupChange::AddMembers { .. } => GroupAction::AddMembers,
+        GroupChange::RemoveMembers { .. } => GroupAction::RemoveMembers,
+        GroupChange::Delete { .. } => GroupAction::DeprovisionGroup,
     }
 }
 
