@@ -13,7 +13,7 @@ use super::msgraph::resource::AnchorAttribute;
 use super::msgraph::{ClientCredential, Credentials, Endpoints, Federation, GraphClient, GraphDirectory, TokenCache};
 use super::scim::ScimClient;
 use super::tls::TrustingClients;
-use super::{Directory, ProbeError};
+use super::{Directory, DirectoryError, ProbeError};
 use crate::api::tenant::{
     Capabilities, Cloud, GraphDirectory as GraphSpec, GraphEndpoints, ScimDirectory as ScimSpec, TenantSpec,
 };
@@ -328,7 +328,12 @@ impl<'a> Setup<'a> {
                     scim.soft_delete,
                 )
                 .map(|c| Box::new(c.with_budget(budget)) as Box<dyn Directory>)
-                .map_err(|_| ConnectError::AuthenticationFailed("the token is not a valid HTTP header value".into()))
+                .map_err(|e| match e {
+                    DirectoryError::AuthenticationFailed { .. } => {
+                        ConnectError::AuthenticationFailed("the token is not a valid HTTP header value".into())
+                    }
+                    other => ConnectError::InvalidSpec(format!("spec.directory.scim.url: {other}")),
+                })
             }
             Provider::Graph(graph) => {
                 let key = format!(

@@ -124,6 +124,31 @@ pub fn sent_at_most(sent: &AtomicUsize, cap: usize) -> bool {
 pub async fn serve_counted(
     handler: impl Fn(&str, &str) -> Answer + Send + Sync + 'static,
 ) -> (String, Arc<Mutex<Vec<String>>>, Arc<AtomicUsize>) {
+    listen(handler, false).await
+}
+
+/// `serve`, the log also holding each request's body, after its path ("METHOD /path body"):
+/// what a JSON batch asks for is in its body.
+pub async fn serve_logging_bodies(
+    handler: impl Fn(&str, &str) -> Answer + Send + Sync + 'static,
+) -> (String, Arc<Mutex<Vec<String>>>) {
+    let (base, log, _) = listen(handler, true).await;
+    (base, log)
+}
+
+/// The length a request's head announces for its body (`Content-Length`), or 0.
+fn content_length(head: &str) -> usize {
+    head.lines()
+        .filter_map(|line| line.split_once(':'))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| value.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+async fn listen(
+    handler: impl Fn(&str, &str) -> Answer + Send + Sync + 'static,
+    bodies: bool,
+) -> (String, Arc<Mutex<Vec<String>>>, Arc<AtomicUsize>) {
     let socket = tokio::net::TcpSocket::new_v4().expect("socket");
     // Accepted connections inherit it: a client that stops reading stops the writes soon.
     socket.set_send_buffer_size(64 * 1024).expect("send buffer");
@@ -142,18 +167,33 @@ pub async fn serve_counted(
             tokio::spawn(async move {
                 let mut request = Vec::new();
                 let mut buffer = [0u8; 4096];
-                // Headers only: the handlers answer by method and path (bodies are ignored).
+                // Headers first: the handlers answer by method and path.
                 while !request.windows(4).any(|w| w == b"\r\n\r\n") {
                     match stream.read(&mut buffer).await {
                         Ok(0) | Err(_) => return,
                         Ok(n) => request.extend_from_slice(&buffer[..n]),
                     }
                 }
-                let text = String::from_utf8_lossy(&request);
+                let end = request.windows(4).position(|w| w == b"\r\n\r\n").map_or(0, |at| at + 4);
+                if bodies {
+                    // Bodies are small in the tests that log them: read up to the announced length.
+                    let length = content_length(&String::from_utf8_lossy(&request[..end]));
+                    while request.len() < end + length {
+                        match stream.read(&mut buffer).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => request.extend_from_slice(&buffer[..n]),
+                        }
+                    }
+                }
+                let text = String::from_utf8_lossy(&request[..end]);
                 let mut words = text.split_whitespace();
                 let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
                 if let Ok(mut log) = seen.lock() {
-                    log.push(format!("{method} {path}"));
+                    if bodies {
+                        log.push(format!("{method} {path} {}", String::from_utf8_lossy(&request[end..])));
+                    } else {
+                        log.push(format!("{method} {path}"));
+                    }
                 }
                 let answer = handler(method, path);
                 let length = answer.body.len() + answer.endless;

@@ -16,6 +16,7 @@ pub mod msgraph;
 pub mod retry;
 pub mod scim;
 pub mod tls;
+pub mod url_path;
 pub mod wire;
 pub mod x509;
 

@@ -42,6 +42,23 @@ pub struct BatchRequest {
     pub body: Option<Value>,
 }
 
+impl BatchRequest {
+    /// The request of `segments` (each one segment of the path, `url_path`) and `query`; an id
+    /// that cannot be one segment is refused here, before anything is sent.
+    pub fn new(
+        method: Method,
+        segments: &[&str],
+        query: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Result<BatchRequest, DirectoryError> {
+        Ok(BatchRequest {
+            method,
+            url: crate::providers::url_path::relative(segments, query)?,
+            body,
+        })
+    }
+}
+
 /// One request as `send` was asked for it, for each attempt to rebuild.
 #[derive(Clone, Copy)]
 struct Request<'a> {
@@ -254,9 +271,15 @@ impl GraphClient {
         }
     }
 
-    /// The URL is under this tenant's Graph endpoint.
+    /// The URL is under this tenant's Graph endpoint: the same origin (RFC 6454), and a path
+    /// below the endpoint's once both are parsed, so that a host's case or a default port
+    /// changes nothing and a `..` cannot climb out of it.
     pub fn is_ours(&self, url: &str) -> bool {
-        url.starts_with(&format!("{}/", self.endpoints.graph))
+        let (Ok(url), Ok(graph)) = (reqwest::Url::parse(url), reqwest::Url::parse(&self.endpoints.graph)) else {
+            return false;
+        };
+        let below = format!("{}/", graph.path().trim_end_matches('/'));
+        url.origin() == graph.origin() && url.username().is_empty() && url.path().starts_with(&below)
     }
 
     /// Runs requests through `POST /$batch`, 20 at a time; one result per request, in order.
@@ -312,16 +335,19 @@ impl GraphClient {
 
     /// The `pending` requests in batches of 20, sent concurrently like single requests would be.
     async fn send_batches<'a>(&self, requests: &[BatchRequest], pending: &'a [usize]) -> Vec<BatchAnswer<'a>> {
+        let batch_url = self.endpoints.v1_url(&["$batch"]);
         let sends: Vec<BoxFuture<'_, BatchAnswer<'a>>> = pending
             .chunks(BATCH_LIMIT)
             .map(|chunk| {
                 let body = json!({
                     "requests": chunk.iter().map(|&i| batch_item(i, &requests[i])).collect::<Vec<_>>()
                 });
+                let batch_url = batch_url.clone();
                 async move {
-                    let answer = self
-                        .send(Method::POST, &self.endpoints.v1("/$batch"), Some(&body), false)
-                        .await;
+                    let answer = match batch_url {
+                        Ok(url) => self.send(Method::POST, url.as_str(), Some(&body), false).await,
+                        Err(e) => Err(e),
+                    };
                     (chunk, answer)
                 }
                 .boxed()

@@ -61,3 +61,26 @@ fn batch_items_follow_the_documented_shape() {
     );
     assert_eq!(get, json!({"id": "0", "method": "DELETE", "url": "/users/u1"}));
 }
+
+#[test]
+fn urls_built_below_the_graph_endpoint_are_its_own_however_it_is_spelled() {
+    // `url` writes a host in lower case and leaves out a default port: what it built below
+    // the endpoint is still under it.
+    let client = crate::providers::hostile::graph_client("https://GRAPH.Example:443");
+    let users = client.endpoints.v1_url(&["users"]).expect("url");
+    assert!(client.is_ours(users.as_str()), "{users}");
+    assert!(client.is_ours("https://graph.example/v1.0/users?$top=1"));
+    assert!(!client.is_ours("https://graph.example.evil.example/v1.0/users"));
+    assert!(!client.is_ours("https://graph.example@evil.example/v1.0/users"));
+    assert!(!client.is_ours("not a URL"));
+}
+
+#[test]
+fn a_link_that_climbs_out_of_the_graph_endpoint_is_not_its_own() {
+    // Below a proxy's path, a `..` of a link is resolved before the link is judged.
+    let client = crate::providers::hostile::graph_client("https://proxy.example/graph");
+    assert!(client.is_ours("https://proxy.example/graph/v1.0/users/delta?$deltatoken=1"));
+    assert!(!client.is_ours("https://proxy.example/graph/../other/v1.0/users"));
+    assert!(!client.is_ours("https://proxy.example/graphs/v1.0/users"));
+    assert!(!client.is_ours("https://proxy.example/graph"));
+}

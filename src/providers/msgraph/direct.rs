@@ -17,10 +17,9 @@ impl GraphDirectory {
         let reads = ids
             .iter()
             .filter(|id| is_object_id(id))
-            .map(|id| BatchRequest {
-                method: Method::GET,
-                url: format!("/users/{id}?$select={SELECT}&$expand={EXPAND_MANAGER}"),
-                body: None,
+            .map(|id| {
+                let query = [("$select", SELECT), ("$expand", EXPAND_MANAGER)];
+                BatchRequest::new(Method::GET, &["users", id], &query, None)
             })
             .collect();
         let mut found = Vec::new();

@@ -6,7 +6,6 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 use futures::FutureExt;
-use futures::future::BoxFuture;
 use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
@@ -20,7 +19,7 @@ use crate::engine::plan::{Changes, TargetRef};
 use crate::engine::user::{Attributes, User};
 use crate::engine::vocabulary::DeprovisionAction;
 use crate::providers::directory::{GroupRead, PageSink, SourceRead, confirm_by_reads, with_removed};
-use crate::providers::{Directory, DirectoryError};
+use crate::providers::{Directory, DirectoryError, url_path};
 
 /// Where an invited user would land after redeeming; no one is sent there (no invitation
 /// email is sent) but the API requires it.
@@ -30,7 +29,7 @@ pub struct GraphDirectory {
     pub(super) client: GraphClient,
     pub(super) anchor: AnchorAttribute,
     /// Send writes through `$batch` (20 per request) rather than one request each.
-    batching: bool,
+    pub(super) batching: bool,
     /// The tenant's initial domain (`*.onmicrosoft.com`), which names invited users.
     initial_domain: OnceCell<String>,
 }
@@ -51,14 +50,8 @@ impl GraphDirectory {
         let invited: Vec<usize> = (0..users.len()).filter(|&i| results[i].is_ok()).collect();
         let reads = invited
             .iter()
-            .filter_map(|&i| {
-                let id = results[i].as_ref().ok()?;
-                Some(BatchRequest {
-                    method: Method::GET,
-                    url: format!("/users/{id}?$select={SELECT}"),
-                    body: None,
-                })
-            })
+            .filter_map(|&i| results[i].as_ref().ok())
+            .map(|id| BatchRequest::new(Method::GET, &["users", id], &[("$select", SELECT)], None))
             .collect();
         for (&i, read) in invited.iter().zip(self.run(reads).await) {
             let verdict = read.and_then(|value| {
@@ -72,19 +65,17 @@ impl GraphDirectory {
         }
     }
 
-    pub(super) fn url(&self, path: &str, query: &[(&str, &str)]) -> Result<String, DirectoryError> {
-        let mut url = reqwest::Url::parse(&self.client.endpoints.v1(path))
-            .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
-        if !query.is_empty() {
-            url.query_pairs_mut().extend_pairs(query);
-        }
-        Ok(url.to_string())
+    /// The v1.0 URL of `segments` (each one segment, `url_path`) with `query`.
+    pub(super) fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Result<String, DirectoryError> {
+        let mut url = self.client.endpoints.v1_url(segments)?;
+        url_path::with_query(&mut url, query);
+        Ok(url.into())
     }
 
     async fn initial_domain(&self) -> Result<&str, DirectoryError> {
         self.initial_domain
             .get_or_try_init(|| async {
-                let url = self.url("/organization", &[("$select", "id,verifiedDomains")])?;
+                let url = self.url(&["organization"], &[("$select", "id,verifiedDomains")])?;
                 let answer = self.client.send(Method::GET, &url, None, false).await?;
                 super::probe::initial_domain(&answer)
                     .ok_or_else(|| DirectoryError::InvalidResponse("the organization has no initial domain".into()))
@@ -113,7 +104,7 @@ impl GraphDirectory {
         if let Some(filter) = filter {
             query.extend([("$filter", filter), ("$count", "true")]);
         }
-        let url = self.url("/directory/deletedItems/microsoft.graph.user", &query)?;
+        let url = self.url(&["directory", "deletedItems", "microsoft.graph.user"], &query)?;
         let (values, _) = self.client.list_all_of(&url, filter.is_some()).await?;
         Ok(self
             .users(values, true)?
@@ -124,7 +115,7 @@ impl GraphDirectory {
 
     /// A full delta round from the start: every user, and the link to the next changes.
     async fn delta_from_start(&self) -> Result<SourceRead, DirectoryError> {
-        let url = self.url("/users/delta", &[("$select", SELECT), ("$expand", EXPAND_MANAGER)])?;
+        let url = self.url(&["users", "delta"], &[("$select", SELECT), ("$expand", EXPAND_MANAGER)])?;
         self.delta(&url, false).await
     }
 
@@ -141,24 +132,6 @@ impl GraphDirectory {
         Ok(read)
     }
 
-    /// Runs writes through `$batch`, or one by one with bounded concurrency.
-    pub(super) async fn run(&self, requests: Vec<BatchRequest>) -> Vec<Result<Value, DirectoryError>> {
-        if self.batching && requests.len() > 1 {
-            return self.client.batch(&requests).await;
-        }
-        let sends: Vec<BoxFuture<'_, Result<Value, DirectoryError>>> = requests
-            .iter()
-            .map(|r| {
-                async move {
-                    let url = self.url(&r.url, &[])?;
-                    self.client.send(r.method.clone(), &url, r.body.as_ref(), false).await
-                }
-                .boxed()
-            })
-            .collect();
-        crate::providers::in_input_order(sends, self.client.limit()).await
-    }
-
     /// The PATCH that sets `changes` (without the manager), if there is anything to send.
     async fn patch_request(&self, id: &str, changes: &Changes) -> Result<Option<BatchRequest>, DirectoryError> {
         let domain = if changes.get("userName").is_some_and(Option::is_some) {
@@ -167,19 +140,18 @@ impl GraphDirectory {
             None
         };
         let body = resource::to_patch(changes, self.anchor, domain);
-        Ok(body.as_object().is_some_and(|b| !b.is_empty()).then(|| BatchRequest {
-            method: Method::PATCH,
-            url: format!("/users/{id}"),
-            body: Some(body),
-        }))
+        if body.as_object().is_none_or(|b| b.is_empty()) {
+            return Ok(None);
+        }
+        BatchRequest::new(Method::PATCH, &["users", id], &[], Some(body)).map(Some)
     }
 
     /// `PUT /users/{id}/manager/$ref`, or `DELETE` to clear it.
     async fn set_manager(&self, id: &str, manager: Option<&str>) -> Result<(), DirectoryError> {
-        let url = self.url(&format!("/users/{id}/manager/$ref"), &[])?;
+        let url = self.url(&["users", id, "manager", "$ref"], &[])?;
         match manager {
             Some(manager) => {
-                let reference = json!({ "@odata.id": self.client.endpoints.v1(&format!("/users/{manager}")) });
+                let reference = json!({ "@odata.id": self.client.endpoints.v1_url(&["users", manager])?.as_str() });
                 self.client.send(Method::PUT, &url, Some(&reference), false).await?;
             }
             None => match self.client.send(Method::DELETE, &url, None, false).await {
@@ -215,7 +187,7 @@ impl Directory for GraphDirectory {
 
     async fn list_users(&self) -> Result<Vec<User>, DirectoryError> {
         let url = self.url(
-            "/users",
+            &["users"],
             &[("$select", SELECT), ("$expand", EXPAND_MANAGER), ("$top", "999")],
         )?;
         let (values, _) = self.client.list_all_of(&url, false).await?;
@@ -246,7 +218,7 @@ impl Directory for GraphDirectory {
     }
 
     async fn read_source_pages(&self, pages: &PageSink) -> Result<Option<String>, DirectoryError> {
-        let url = self.url("/users/delta", &[("$select", SELECT), ("$expand", EXPAND_MANAGER)])?;
+        let url = self.url(&["users", "delta"], &[("$select", SELECT), ("$expand", EXPAND_MANAGER)])?;
         let anchor = self.anchor;
         let delta_link = self
             .client
@@ -266,7 +238,7 @@ impl Directory for GraphDirectory {
             // deleted users so that a returning user is restored, not invited again.
             let filter = format!("{} eq {}", self.anchor.filter_path(), odata_literal(value));
             let url = self.url(
-                "/users",
+                &["users"],
                 &[("$select", SELECT), ("$filter", &filter), ("$count", "true")],
             )?;
             let (values, _) = self.client.list_all_of(&url, true).await?;
@@ -281,14 +253,14 @@ impl Directory for GraphDirectory {
         let filter = lookup::address_filter(attribute, value, invited.as_deref()).ok_or_else(|| {
             DirectoryError::InvalidResponse(format!("cannot look users up by '{attribute}' in Microsoft Graph"))
         })?;
-        let url = self.url("/users", &[("$select", SELECT), ("$filter", &filter)])?;
+        let url = self.url(&["users"], &[("$select", SELECT), ("$filter", &filter)])?;
         let (values, _) = self.client.list_all_of(&url, false).await?;
         self.users(values, false)
     }
 
     /// `GET /domains` (Microsoft Learn, "List domains"): the verified ones.
     async fn verified_domains(&self) -> Result<Vec<String>, DirectoryError> {
-        let url = self.url("/domains", &[("$select", "id,isVerified")])?;
+        let url = self.url(&["domains"], &[("$select", "id,isVerified")])?;
         let (values, _) = self.client.list_all(&url, false).await?;
         Ok(values
             .iter()
@@ -305,7 +277,7 @@ impl Directory for GraphDirectory {
                 if !is_object_id(id) {
                     return Ok(true);
                 }
-                let url = self.url(&format!("/users/{id}"), &[("$select", "id")])?;
+                let url = self.url(&["users", id], &[("$select", "id")])?;
                 match self.client.send(Method::GET, &url, None, false).await {
                     Ok(_) => Ok(true),
                     Err(DirectoryError::NotFound) => Ok(false),
@@ -327,12 +299,15 @@ impl Directory for GraphDirectory {
 
     async fn create_users(&self, users: &[Attributes]) -> Vec<Result<String, DirectoryError>> {
         // Step 1: one invitation each (an external user of the configured type, no email).
-        let invitations: Vec<BatchRequest> = users
+        let invitations = users
             .iter()
-            .map(|a| BatchRequest {
-                method: Method::POST,
-                url: "/invitations".into(),
-                body: resource::invitation(a, REDIRECT_URL),
+            .map(|a| {
+                BatchRequest::new(
+                    Method::POST,
+                    &["invitations"],
+                    &[],
+                    resource::invitation(a, REDIRECT_URL),
+                )
             })
             .collect();
         let invited = self.run(invitations).await;
@@ -389,10 +364,9 @@ impl Directory for GraphDirectory {
         let restores: Vec<usize> = (0..updates.len()).filter(|&i| updates[i].0.deleted).collect();
         let requests = restores
             .iter()
-            .map(|&i| BatchRequest {
-                method: Method::POST,
-                url: format!("/directory/deletedItems/{}/restore", updates[i].0.id),
-                body: Some(json!({})),
+            .map(|&i| {
+                let restore = ["directory", "deletedItems", &updates[i].0.id, "restore"];
+                BatchRequest::new(Method::POST, &restore, &[], Some(json!({})))
             })
             .collect();
         keep_failures(&mut results, &restores, self.run(requests).await);
@@ -405,7 +379,7 @@ impl Directory for GraphDirectory {
             match self.patch_request(&target.id, changes).await {
                 Ok(Some(request)) => {
                     patched.push(i);
-                    patches.push(request);
+                    patches.push(Ok(request));
                 }
                 Ok(None) => {}
                 Err(e) => results[i] = Err(e),
@@ -436,17 +410,17 @@ impl Directory for GraphDirectory {
             .collect();
         let requests = pending
             .iter()
-            .map(|&i| match action {
-                DeprovisionAction::Disable => BatchRequest {
-                    method: Method::PATCH,
-                    url: format!("/users/{}", targets[i].id),
-                    body: Some(resource::to_patch(&disable, self.anchor, None)),
-                },
-                _ => BatchRequest {
-                    method: Method::DELETE,
-                    url: format!("/users/{}", targets[i].id),
-                    body: None,
-                },
+            .map(|&i| {
+                let user = ["users", targets[i].id.as_str()];
+                match action {
+                    DeprovisionAction::Disable => BatchRequest::new(
+                        Method::PATCH,
+                        &user,
+                        &[],
+                        Some(resource::to_patch(&disable, self.anchor, None)),
+                    ),
+                    _ => BatchRequest::new(Method::DELETE, &user, &[], None),
+                }
             })
             .collect();
         let mut results: Vec<Result<(), DirectoryError>> = targets.iter().map(|_| Ok(())).collect();

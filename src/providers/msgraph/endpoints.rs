@@ -1,7 +1,10 @@
 //! Where a tenant's login and Graph endpoints are: they follow the tenant's cloud, unless the
 //! Tenant overrides them (tests, proxies).
 
+use reqwest::Url;
+
 use crate::api::tenant::{Cloud, GraphEndpoints};
+use crate::providers::{DirectoryError, url_path};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoints {
@@ -38,12 +41,26 @@ impl Endpoints {
         format!("{}/.default", self.graph)
     }
 
-    /// A beta URL (what v1.0 does not hold yet); `path` starts with `/`.
-    pub fn beta(&self, path: &str) -> String {
-        format!("{}/beta{path}", self.graph)
+    /// The v1.0 URL of `segments`, each one segment of the path however it is spelled
+    /// (`url_path`).
+    pub fn v1_url(&self, segments: &[&str]) -> Result<Url, DirectoryError> {
+        self.versioned("v1.0", segments)
     }
 
-    /// A v1.0 URL; `path` starts with `/`.
+    /// The beta URL of `segments` (what v1.0 does not hold yet), built as `v1_url` builds.
+    pub fn beta_url(&self, segments: &[&str]) -> Result<Url, DirectoryError> {
+        self.versioned("beta", segments)
+    }
+
+    fn versioned(&self, version: &str, segments: &[&str]) -> Result<Url, DirectoryError> {
+        let root = Url::parse(&self.graph)
+            .map_err(|e| DirectoryError::InvalidResponse(format!("the Graph endpoint {:?}: {e}", self.graph)))?;
+        let path: Vec<&str> = std::iter::once(version).chain(segments.iter().copied()).collect();
+        url_path::below(&root, &path)
+    }
+
+    /// The v1.0 URL of `path`, which starts with `/`: a relative URL `url_path` built (a JSON
+    /// batch request's), or a fixed path that holds no id. Ids go through `v1_url`.
     pub fn v1(&self, path: &str) -> String {
         format!("{}/v1.0{path}", self.graph)
     }
@@ -69,6 +86,10 @@ mod tests {
         let gov = Endpoints::resolve(Cloud::USGovernment, None).expect("gov");
         assert_eq!(gov.login, "https://login.microsoftonline.us");
         assert_eq!(gov.v1("/users"), "https://graph.microsoft.us/v1.0/users");
+        let user = gov.v1_url(&["users", "a/b"]).expect("url");
+        assert_eq!(user.as_str(), "https://graph.microsoft.us/v1.0/users/a%2Fb");
+        let sync = gov.beta_url(&["policies", "x?y"]).expect("url");
+        assert_eq!(sync.as_str(), "https://graph.microsoft.us/beta/policies/x%3Fy");
         assert_eq!(Endpoints::resolve(Cloud::China21Vianet, None), None);
     }
 
@@ -81,6 +102,17 @@ mod tests {
         let e = Endpoints::resolve(Cloud::USGovernment, Some(&overrides)).expect("endpoints");
         assert_eq!(e.login, "https://login.microsoftonline.us");
         assert_eq!(e.graph, "http://127.0.0.1:9");
+        let proxied = GraphEndpoints {
+            login: None,
+            graph: Some("https://proxy.example/graph/".into()),
+        };
+        let e = Endpoints::resolve(Cloud::Global, Some(&proxied)).expect("endpoints");
+        let batch = e.v1_url(&["$batch"]).expect("url");
+        assert_eq!(
+            batch.as_str(),
+            "https://proxy.example/graph/v1.0/$batch",
+            "below the endpoint's path"
+        );
         let both = GraphEndpoints {
             login: Some("http://127.0.0.1:9".into()),
             graph: Some("http://127.0.0.1:9".into()),

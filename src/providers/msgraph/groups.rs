@@ -14,7 +14,7 @@
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use super::client::BatchRequest;
 use super::directory::GraphDirectory;
@@ -63,21 +63,25 @@ impl GraphDirectory {
         anchor_property(self.client.client_id())
     }
 
-    fn reference(&self, id: &str) -> Value {
-        json!(self.client.endpoints.v1(&format!("/directoryObjects/{id}")))
+    /// The `@odata.bind` reference of a directory object: a URL, its id one segment of it.
+    fn reference(&self, id: &str) -> Result<Value, DirectoryError> {
+        Ok(json!(self.client.endpoints.v1_url(&["directoryObjects", id])?.as_str()))
     }
 
-    /// `members@odata.bind` requests adding `members` to `group`, 20 at a time.
-    fn bindings<'a>(&self, group: &str, members: impl IntoIterator<Item = &'a String>) -> Vec<BatchRequest> {
+    /// `members@odata.bind` requests adding `members` to `group`, 20 at a time; none when an
+    /// id cannot be one segment of a path.
+    fn bindings<'a>(
+        &self,
+        group: &str,
+        members: impl IntoIterator<Item = &'a String>,
+    ) -> Result<Vec<BatchRequest>, DirectoryError> {
         let members: Vec<&String> = members.into_iter().collect();
         members
             .chunks(BIND_LIMIT)
-            .map(|chunk| BatchRequest {
-                method: Method::PATCH,
-                url: format!("/groups/{group}"),
-                body: Some(
-                    json!({ "members@odata.bind": chunk.iter().map(|m| self.reference(m)).collect::<Vec<_>>() }),
-                ),
+            .map(|chunk| {
+                let references = chunk.iter().map(|m| self.reference(m)).collect::<Result<Vec<_>, _>>()?;
+                let body = json!({ "members@odata.bind": references });
+                BatchRequest::new(Method::PATCH, &["groups", group], &[], Some(body))
             })
             .collect()
     }
@@ -92,7 +96,7 @@ impl GraphDirectory {
         for group in groups {
             let id = self.assigned_group(group).await?;
             let url = self.url(
-                &format!("/groups/{id}/transitiveMembers/microsoft.graph.user"),
+                &["groups", &id, "transitiveMembers", "microsoft.graph.user"],
                 &[("$select", "id"), ("$top", "999")],
             )?;
             let values = match self.client.list_all(&url, false).await {
@@ -113,7 +117,7 @@ impl GraphDirectory {
     /// which compares case-insensitively), or else by id ("Get group").
     async fn assigned_group(&self, entry: &str) -> Result<String, DirectoryError> {
         let filter = format!("displayName eq {}", odata_literal(entry));
-        let url = self.url("/groups", &[("$select", "id,displayName"), ("$filter", &filter)])?;
+        let url = self.url(&["groups"], &[("$select", "id,displayName"), ("$filter", &filter)])?;
         let (found, _) = self.client.list_all(&url, false).await?;
         // Only groups that carry the name: a peer that ignored the filter names no group.
         let named: Vec<&str> = found
@@ -135,7 +139,7 @@ impl GraphDirectory {
         if !is_object_id(entry) {
             return Err(assigned_group_not_found(entry));
         }
-        let url = self.url(&format!("/groups/{entry}"), &[("$select", "id")])?;
+        let url = self.url(&["groups", entry], &[("$select", "id")])?;
         match self.client.send(Method::GET, &url, None, false).await {
             Ok(group) => group
                 .get("id")
@@ -151,7 +155,7 @@ impl GraphDirectory {
     pub(super) async fn groups(&self) -> Result<Vec<TargetGroup>, DirectoryError> {
         let property = self.group_anchor();
         let select = format!("id,displayName,description,{property}");
-        let url = self.url("/groups", &[("$select", &select), ("$top", "999")])?;
+        let url = self.url(&["groups"], &[("$select", &select), ("$top", "999")])?;
         let (values, _) = self.client.list_all(&url, false).await?;
         let mut groups = values
             .iter()
@@ -165,10 +169,9 @@ impl GraphDirectory {
     async fn read_members(&self, groups: &mut [TargetGroup]) -> Result<(), DirectoryError> {
         let reads = groups
             .iter()
-            .map(|g| BatchRequest {
-                method: Method::GET,
-                url: format!("/groups/{}/members?$select=id&$top=999", g.id),
-                body: None,
+            .map(|g| {
+                let query = [("$select", "id"), ("$top", "999")];
+                BatchRequest::new(Method::GET, &["groups", &g.id, "members"], &query, None)
             })
             .collect();
         for (group, page) in groups.iter_mut().zip(self.run(reads).await) {
@@ -200,7 +203,7 @@ impl GraphDirectory {
                 Err(e) => return Err(e),
             }
         }
-        let url = self.url("/groups/delta", &[("$select", "displayName,description,members")])?;
+        let url = self.url(&["groups", "delta"], &[("$select", "displayName,description,members")])?;
         let (values, delta_link) = self.client.list_all(&url, false).await?;
         let mut groups: Vec<TargetGroup> = Vec::new();
         let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
@@ -246,10 +249,9 @@ impl GraphDirectory {
         ids.dedup();
         let reads = ids
             .iter()
-            .map(|id| BatchRequest {
-                method: Method::GET,
-                url: format!("/groups/{id}?$select=id,displayName,description"),
-                body: None,
+            .map(|id| {
+                let query = [("$select", "id,displayName,description")];
+                BatchRequest::new(Method::GET, &["groups", id], &query, None)
             })
             .collect();
         let mut groups = Vec::new();
@@ -269,35 +271,36 @@ impl GraphDirectory {
     /// first 20 follow once it has an id. One result per change: its first error, if any.
     pub(super) async fn group_changes(&self, changes: &[GroupChange]) -> Vec<Result<Option<String>, DirectoryError>> {
         let mut results: Vec<Result<Option<String>, DirectoryError>> = changes.iter().map(|_| Ok(None)).collect();
-        let steps: Vec<Step> = changes
-            .iter()
-            .enumerate()
-            .flat_map(|(i, change)| {
-                self.steps(change).into_iter().map(move |(request, gone_is_done)| Step {
+        // A change with an id that cannot be one segment of a path fails whole, unsent.
+        let mut steps = Vec::new();
+        for (i, change) in changes.iter().enumerate() {
+            match self.steps(change) {
+                Ok(requests) => steps.extend(requests.into_iter().map(|(request, gone_is_done)| Step {
                     change: i,
                     request,
                     gone_is_done,
-                })
-            })
-            .collect();
+                })),
+                Err(e) => results[i] = Err(e),
+            }
+        }
         self.send_steps(steps, &mut results, true).await;
-        let more: Vec<Step> = changes
-            .iter()
-            .enumerate()
-            .filter_map(|(i, change)| match (change, &results[i]) {
-                (GroupChange::Create { members, .. }, Ok(Some(id))) if members.len() > BIND_LIMIT => {
-                    Some((i, self.bindings(id, members.iter().skip(BIND_LIMIT))))
-                }
-                _ => None,
-            })
-            .flat_map(|(i, requests)| {
-                requests.into_iter().map(move |request| Step {
+        let mut more = Vec::new();
+        for (i, change) in changes.iter().enumerate() {
+            let (GroupChange::Create { members, .. }, Ok(Some(id))) = (change, &results[i]) else {
+                continue;
+            };
+            if members.len() <= BIND_LIMIT {
+                continue;
+            }
+            match self.bindings(id, members.iter().skip(BIND_LIMIT)) {
+                Ok(requests) => more.extend(requests.into_iter().map(|request| Step {
                     change: i,
                     request,
                     gone_is_done: false,
-                })
-            })
-            .collect();
+                })),
+                Err(e) => results[i] = Err(e),
+            }
+        }
         self.send_steps(more, &mut results, false).await;
         results
     }
@@ -308,7 +311,7 @@ impl GraphDirectory {
         results: &mut [Result<Option<String>, DirectoryError>],
         creating: bool,
     ) {
-        let requests = steps.iter().map(|s| s.request.clone()).collect();
+        let requests = steps.iter().map(|s| Ok(s.request.clone())).collect();
         for (step, answer) in steps.iter().zip(self.run(requests).await) {
             let outcome = match answer {
                 Ok(body) if creating && step.request.method == Method::POST && step.request.url == "/groups" => body
@@ -329,9 +332,12 @@ impl GraphDirectory {
         }
     }
 
-    /// The requests one change takes (the first 20 members of a created group go with it).
-    fn steps(&self, change: &GroupChange) -> Vec<(BatchRequest, bool)> {
-        match change {
+    /// The requests one change takes (the first 20 members of a created group go with it),
+    /// each with whether a 404 answers it as well as a success; none when an id of the change
+    /// cannot be one segment of a path.
+    fn steps(&self, change: &GroupChange) -> Result<Vec<(BatchRequest, bool)>, DirectoryError> {
+        let request = |method, segments: &[&str], body| BatchRequest::new(method, segments, &[], body);
+        Ok(match change {
             GroupChange::Create {
                 display_name,
                 description,
@@ -339,73 +345,65 @@ impl GraphDirectory {
                 members,
                 ..
             } => {
-                let mut body = Map::new();
-                body.insert("displayName".into(), json!(display_name));
-                if let Some(description) = description {
-                    body.insert("description".into(), json!(description));
-                }
-                body.insert("mailEnabled".into(), json!(false));
-                // Required, not unique for security groups; derived from the anchor so that it
-                // stays within Graph's 64 allowed characters.
-                let nickname = format!("xtsync-{:016x}", digest::fnv1a([anchor.as_str()]));
-                body.insert("mailNickname".into(), json!(nickname));
-                body.insert("securityEnabled".into(), json!(true));
-                body.insert(self.group_anchor(), json!(anchor));
-                if !members.is_empty() {
-                    let first: Vec<Value> = members.iter().take(BIND_LIMIT).map(|m| self.reference(m)).collect();
-                    body.insert("members@odata.bind".into(), Value::Array(first));
-                }
-                vec![(
-                    BatchRequest {
-                        method: Method::POST,
-                        url: "/groups".into(),
-                        body: Some(Value::Object(body)),
-                    },
-                    false,
-                )]
+                let body = self.creation(display_name, description.as_deref(), anchor, members)?;
+                vec![(request(Method::POST, &["groups"], Some(body))?, false)]
             }
             GroupChange::Update { target, changes } => {
                 let body: Map<String, Value> = changes.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect();
-                vec![(
-                    BatchRequest {
-                        method: Method::PATCH,
-                        url: format!("/groups/{target}"),
-                        body: Some(Value::Object(body)),
-                    },
-                    false,
-                )]
+                let update = request(Method::PATCH, &["groups", target], Some(Value::Object(body)))?;
+                vec![(update, false)]
             }
-            GroupChange::AddMembers { target, members } => {
-                self.bindings(target, members).into_iter().map(|r| (r, false)).collect()
-            }
+            GroupChange::AddMembers { target, members } => self
+                .bindings(target, members)?
+                .into_iter()
+                .map(|r| (r, false))
+                .collect(),
             GroupChange::RemoveMembers { target, members } => members
                 .iter()
                 .map(|m| {
-                    let request = BatchRequest {
-                        method: Method::DELETE,
-                        url: format!("/groups/{target}/members/{m}/$ref"),
-                        body: None,
-                    };
-                    (request, true)
+                    Ok((
+                        request(Method::DELETE, &["groups", target, "members", m, "$ref"], None)?,
+                        true,
+                    ))
                 })
-                .collect(),
-            GroupChange::Delete { target } => vec![(
-                BatchRequest {
-                    method: Method::DELETE,
-                    url: format!("/groups/{target}"),
-                    body: None,
-                },
-                true,
-            )],
-            GroupChange::Restore { target } => vec![(
-                BatchRequest {
-                    method: Method::POST,
-                    url: format!("/directory/deletedItems/{target}/restore"),
-                    body: None,
-                },
-                false,
-            )],
+                .collect::<Result<_, DirectoryError>>()?,
+            GroupChange::Delete { target } => vec![(request(Method::DELETE, &["groups", target], None)?, true)],
+            GroupChange::Restore { target } => {
+                let restore = ["directory", "deletedItems", target.as_str(), "restore"];
+                vec![(request(Method::POST, &restore, None)?, false)]
+            }
+        })
+    }
+
+    /// The body of "Create group": a security group carrying the anchor, with its first 20
+    /// members.
+    fn creation(
+        &self,
+        display_name: &str,
+        description: Option<&str>,
+        anchor: &str,
+        members: &BTreeSet<String>,
+    ) -> Result<Value, DirectoryError> {
+        let mut body = Map::new();
+        body.insert("displayName".into(), json!(display_name));
+        if let Some(description) = description {
+            body.insert("description".into(), json!(description));
         }
+        body.insert("mailEnabled".into(), json!(false));
+        // Required, not unique for security groups; derived from the anchor so that it
+        // stays within Graph's 64 allowed characters.
+        let nickname = format!("xtsync-{:016x}", digest::fnv1a([anchor]));
+        body.insert("mailNickname".into(), json!(nickname));
+        body.insert("securityEnabled".into(), json!(true));
+        body.insert(self.group_anchor(), json!(anchor));
+        if !members.is_empty() {
+            let first = members.iter().take(BIND_LIMIT).map(|m| self.reference(m));
+            body.insert(
+                "members@odata.bind".into(),
+                Value::Array(first.collect::<Result<_, _>>()?),
+            );
+        }
+        Ok(Value::Object(body))
     }
 }
 

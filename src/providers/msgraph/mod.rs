@@ -18,9 +18,12 @@ mod invited;
 mod lookup;
 pub mod policy;
 pub mod probe;
+mod requests;
 pub mod resource;
 #[cfg(test)]
 mod scope_tests;
+#[cfg(test)]
+mod segment_tests;
 pub mod wire;
 
 pub use auth::{ClientCredential, Credentials, TokenCache};

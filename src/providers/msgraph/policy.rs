@@ -14,7 +14,19 @@ use crate::access;
 use crate::api::policy::{CrossTenantAccessPolicySpec, EffectiveB2bCollaboration, EffectivePartnerPolicy};
 use crate::providers::DirectoryError;
 
-const POLICY: &str = "/policies/crossTenantAccessPolicy";
+/// Where the cross-tenant access settings are ("crossTenantAccessPolicy resource type").
+const POLICY: [&str; 2] = ["policies", "crossTenantAccessPolicy"];
+
+/// The v1.0 URL of `below` under the cross-tenant access policy, or its beta URL.
+fn policy_url(client: &GraphClient, below: &[&str], beta: bool) -> Result<String, DirectoryError> {
+    let segments: Vec<&str> = POLICY.iter().chain(below).copied().collect();
+    let url = if beta {
+        client.endpoints.beta_url(&segments)?
+    } else {
+        client.endpoints.v1_url(&segments)?
+    };
+    Ok(url.into())
+}
 
 /// What a push did.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -113,7 +125,7 @@ pub fn partner_changes(
 /// Pushes `spec` into the tenant behind `client`.
 pub async fn push(client: &GraphClient, spec: &CrossTenantAccessPolicySpec) -> Result<Pushed, PushError> {
     let mut pushed = Pushed::default();
-    let url = |path: &str| client.endpoints.v1(&format!("{POLICY}{path}"));
+    let url = |below: &[&str]| policy_url(client, below, false);
 
     // The default: only B2B collaboration can be set there (automatic redemption is read-only
     // in Entra's default configuration, and identity synchronization exists per partner).
@@ -124,16 +136,18 @@ pub async fn push(client: &GraphClient, spec: &CrossTenantAccessPolicySpec) -> R
             exclude: b2b.users.as_ref().map(|u| u.exclude.clone()).unwrap_or_default(),
         };
         let desired = users_and_groups(&effective).map_err(PushError::NotRepresentable)?;
-        let current = client.send(Method::GET, &url("/default"), None, false).await?;
+        let current = client.send(Method::GET, &url(&["default"])?, None, false).await?;
         let existing = current.get("b2bCollaborationInbound");
         if !same_users_and_groups(existing.and_then(|e| e.get("usersAndGroups")), &desired) {
             let body = json!({ "b2bCollaborationInbound": b2b_inbound(existing, desired) });
-            client.send(Method::PATCH, &url("/default"), Some(&body), false).await?;
+            client
+                .send(Method::PATCH, &url(&["default"])?, Some(&body), false)
+                .await?;
             pushed.writes += 1;
         }
     }
 
-    let (partners, _) = client.list_all(&url("/partners"), false).await?;
+    let (partners, _) = client.list_all(&url(&["partners"])?, false).await?;
     let tenant_of = |p: &Value| p.get("tenantId").and_then(Value::as_str).map(str::to_ascii_lowercase);
     for effective in access::effective_partners(spec) {
         let listed = spec
@@ -152,7 +166,7 @@ pub async fn push(client: &GraphClient, spec: &CrossTenantAccessPolicySpec) -> R
                 client
                     .send(
                         Method::PATCH,
-                        &url(&format!("/partners/{}", effective.tenant_id)),
+                        &url(&["partners", &effective.tenant_id])?,
                         Some(&patch),
                         false,
                     )
@@ -161,7 +175,9 @@ pub async fn push(client: &GraphClient, spec: &CrossTenantAccessPolicySpec) -> R
             }
             (None, Some(mut body)) => {
                 body["tenantId"] = json!(effective.tenant_id);
-                client.send(Method::POST, &url("/partners"), Some(&body), false).await?;
+                client
+                    .send(Method::POST, &url(&["partners"])?, Some(&body), false)
+                    .await?;
                 pushed.writes += 1;
             }
         }
@@ -186,12 +202,8 @@ async fn push_identity_sync(
     effective: &EffectivePartnerPolicy,
     groups_configured: bool,
 ) -> Result<u32, PushError> {
-    let path = format!("{POLICY}/partners/{}/identitySynchronization", effective.tenant_id);
-    let sync_url = if groups_configured {
-        client.endpoints.beta(&path)
-    } else {
-        client.endpoints.v1(&path)
-    };
+    let below = ["partners", effective.tenant_id.as_str(), "identitySynchronization"];
+    let sync_url = policy_url(client, &below, groups_configured)?;
     let current = match client.send(Method::GET, &sync_url, None, false).await {
         Ok(v) => Some(v),
         Err(DirectoryError::NotFound) => None,

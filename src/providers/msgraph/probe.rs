@@ -7,11 +7,14 @@ use serde_json::Value;
 
 use super::client::GraphClient;
 use crate::api::tenant::Capabilities;
-use crate::providers::{DirectoryError, ProbeError};
+use crate::providers::{DirectoryError, ProbeError, url_path};
 
 pub async fn probe(client: &GraphClient) -> Result<Capabilities, ProbeError> {
     client.authorization().await?;
-    let url = client.endpoints.v1("/organization?$select=id,verifiedDomains");
+    let url = organization_url(client).map_err(|e| ProbeError::InvalidResponse {
+        url: client.endpoints.graph.clone(),
+        what: e.to_string(),
+    })?;
     let answer = client.send(Method::GET, &url, None, false).await;
     if let Err(DirectoryError::AuthenticationFailed { .. }) = &answer {
         // Graph refused the token and a renewal was refused too: the token endpoint's own
@@ -66,6 +69,13 @@ pub async fn probe(client: &GraphClient) -> Result<Capabilities, ProbeError> {
         change_tracking: true,
         bulk_max_operations: Some(super::client::BATCH_LIMIT as u32),
     })
+}
+
+/// "Get organization": the tenant's id and its verified domains.
+fn organization_url(client: &GraphClient) -> Result<String, DirectoryError> {
+    let mut url = client.endpoints.v1_url(&["organization"])?;
+    url_path::with_query(&mut url, &[("$select", "id,verifiedDomains")]);
+    Ok(url.into())
 }
 
 /// The `*.onmicrosoft.com` domain of an organization answer, which names invited users.

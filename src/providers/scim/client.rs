@@ -35,7 +35,8 @@ const CONCURRENCY: usize = crate::providers::budget::DEFAULT_CONCURRENCY;
 
 pub struct ScimClient {
     http: reqwest::Client,
-    pub(super) base: String,
+    /// The Tenant's `spec.directory.scim.url`; request URLs are built below it (`url_path`).
+    base: reqwest::Url,
     auth: HeaderValue,
     capabilities: Capabilities,
     soft_delete: ScimSoftDelete,
@@ -54,9 +55,11 @@ impl ScimClient {
         let mut auth = HeaderValue::from_str(&format!("Bearer {token}"))
             .map_err(|_| DirectoryError::AuthenticationFailed { status: 0 })?;
         auth.set_sensitive(true);
+        let base = reqwest::Url::parse(base_url.trim_end_matches('/'))
+            .map_err(|e| DirectoryError::InvalidResponse(format!("the base URL {base_url:?} is not a URL: {e}")))?;
         Ok(ScimClient {
             http,
-            base: base_url.trim_end_matches('/').to_owned(),
+            base,
             auth,
             capabilities,
             soft_delete,
@@ -69,6 +72,12 @@ impl ScimClient {
     pub fn with_budget(mut self, budget: std::sync::Arc<crate::providers::budget::DirectoryBudget>) -> Self {
         self.pacer = Pacer::sharing(budget, retry::THROTTLE_BUDGET);
         self
+    }
+
+    /// `{base}/{segments…}`, each segment one segment of the path however it is spelled: an id
+    /// a directory answered names that resource and no other (`url_path`).
+    pub(super) fn url(&self, segments: &[&str]) -> Result<reqwest::Url, DirectoryError> {
+        crate::providers::url_path::below(&self.base, segments)
     }
 
     /// Sends a request, pacing throttling (429, 503) and retrying other 5xx (and connection
@@ -174,7 +183,7 @@ impl ScimClient {
 
     pub(super) async fn get_resource(&self, id: &str) -> Result<Value, DirectoryError> {
         Ok(self
-            .send(Method::GET, &self.resource_url("Users", id)?, None, None)
+            .send(Method::GET, self.url(&["Users", id])?.as_str(), None, None)
             .await?
             .1)
     }
@@ -183,7 +192,7 @@ impl ScimClient {
         let (_, body) = self
             .send(
                 Method::POST,
-                &format!("{}/Users", self.base),
+                self.url(&["Users"])?.as_str(),
                 Some(&resource::to_resource(attributes)),
                 None,
             )
@@ -202,10 +211,11 @@ impl ScimClient {
             .map(|(i, a)| json!({ "method": "POST", "path": "/Users", "bulkId": i.to_string(), "data": resource::to_resource(a) }))
             .collect();
         let request = json!({ "schemas": [BULK_REQUEST], "Operations": operations });
-        let body = match self
-            .send(Method::POST, &format!("{}/Bulk", self.base), Some(&request), None)
-            .await
-        {
+        let sent = match self.url(&["Bulk"]) {
+            Ok(url) => self.send(Method::POST, url.as_str(), Some(&request), None).await,
+            Err(e) => Err(e),
+        };
+        let body = match sent {
             Ok((_, body)) => body,
             // The request failed as a whole: each operation shares its error, so that a
             // server error leaves every creation open (to be looked up), and a refusal none.
@@ -327,6 +337,11 @@ impl Directory for ScimClient {
     async fn confirm_gone(&self, ids: &[String]) -> Result<HashSet<String>, DirectoryError> {
         confirm_by_reads(ids, self.pacer.limit(), |id| {
             async move {
+                // An id that cannot be one segment of a path is not sent; nor is it taken for
+                // gone: its user is skipped, never deprovisioned, on such evidence.
+                if crate::providers::url_path::one_segment(id).is_err() {
+                    return Ok(true);
+                }
                 match self.get_resource(id).await {
                     Ok(_) => Ok(true),
                     Err(DirectoryError::NotFound) => Ok(false),
@@ -394,7 +409,8 @@ impl Directory for ScimClient {
         if changes.is_empty() {
             return Ok(());
         }
-        let url = format!("{}/Users/{}", self.base, target.id);
+        // Refused before anything is read or written when the id cannot be one segment.
+        let url = self.url(&["Users", &target.id])?;
         if self.capabilities.patch {
             // A new work email replaces `emails`: the other emails are read first and kept.
             let current = if changes.contains_key(WORK_EMAIL) {
@@ -403,12 +419,12 @@ impl Directory for ScimClient {
                 None
             };
             let patch = resource::to_patch(changes, current.as_ref());
-            self.send(Method::PATCH, &url, Some(&patch), target.version.as_deref())
+            self.send(Method::PATCH, url.as_str(), Some(&patch), target.version.as_deref())
                 .await?;
         } else {
             let mut full = self.get_resource(&target.id).await?;
             resource::apply_to_resource(&mut full, changes);
-            self.send(Method::PUT, &url, Some(&full), target.version.as_deref())
+            self.send(Method::PUT, url.as_str(), Some(&full), target.version.as_deref())
                 .await?;
         }
         Ok(())
@@ -418,13 +434,9 @@ impl Directory for ScimClient {
         match (action, self.soft_delete) {
             (DeprovisionAction::None, _) => Ok(()),
             (DeprovisionAction::SoftDelete, ScimSoftDelete::Delete) => {
+                let url = self.url(&["Users", &target.id])?;
                 match self
-                    .send(
-                        Method::DELETE,
-                        &format!("{}/Users/{}", self.base, target.id),
-                        None,
-                        target.version.as_deref(),
-                    )
+                    .send(Method::DELETE, url.as_str(), None, target.version.as_deref())
                     .await
                 {
                     Ok(_) | Err(DirectoryError::NotFound) => Ok(()),

@@ -10,17 +10,6 @@ use crate::engine::user::User;
 use crate::providers::{Directory, DirectoryError};
 
 impl ScimClient {
-    /// `{base}/{path}/{id}`, the id one path segment however it is spelled: an id read from
-    /// an anchor in the target is the target's to write, and never reaches another path.
-    pub(super) fn resource_url(&self, path: &str, id: &str) -> Result<String, DirectoryError> {
-        let mut url = reqwest::Url::parse(&format!("{}/{path}", self.base))
-            .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
-        url.path_segments_mut()
-            .map_err(|()| DirectoryError::InvalidResponse("the base URL cannot hold a path".into()))?
-            .push(id);
-        Ok(url.into())
-    }
-
     /// These users as `GET /Users/{id}` finds them; one answered 404 is left out.
     pub(super) async fn users_by_id(&self, ids: &[String]) -> Result<Vec<User>, DirectoryError> {
         let reads: Vec<BoxFuture<'_, Result<Option<User>, DirectoryError>>> = ids

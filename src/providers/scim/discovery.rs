@@ -8,7 +8,7 @@ use serde::de::IgnoredAny;
 
 use super::wire::PageOf;
 use crate::api::tenant::Capabilities;
-use crate::providers::{ProbeError, body, wire};
+use crate::providers::{ProbeError, body, url_path, wire};
 
 const SCIM_JSON: &str = "application/scim+json, application/json";
 
@@ -53,21 +53,29 @@ struct ScimError {
 /// Tests the connection to the SCIM service provider at `base_url` with `token`, and returns
 /// what it supports.
 pub async fn probe(http: &reqwest::Client, base_url: &str, token: &str) -> Result<Capabilities, ProbeError> {
-    let base = base_url.trim_end_matches('/');
+    let not_a_base = |what: String| ProbeError::InvalidResponse {
+        url: base_url.to_owned(),
+        what,
+    };
+    let base =
+        reqwest::Url::parse(base_url.trim_end_matches('/')).map_err(|e| not_a_base(format!("not a URL: {e}")))?;
+    let at = |segments: &[&str]| url_path::below(&base, segments).map_err(|e| not_a_base(e.to_string()));
     let mut auth = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| ProbeError::AuthenticationFailed {
         status: 0,
         detail: Some("the bearer token contains characters not allowed in an HTTP header".into()),
     })?;
     auth.set_sensitive(true);
 
-    let config_url = format!("{base}/ServiceProviderConfig");
+    let config_url = at(&["ServiceProviderConfig"])?.to_string();
     let body = get_body(http, &config_url, &auth).await?;
     let config: ServiceProviderConfig = serde_json::from_slice(&body).map_err(|e| not_scim(&config_url, &e))?;
 
     // RFC 7644 §3.4.2 list response; only what proves the answer is one — with a total, and
     // no more than the one resource asked for (§3.4.2.4): a server that ignores `count` would
     // fail every listing.
-    let users_url = format!("{base}/Users?count=1");
+    let mut users_url = at(&["Users"])?;
+    url_path::with_query(&mut users_url, &[("count", "1")]);
+    let users_url = users_url.to_string();
     let body = get_body(http, &users_url, &auth).await?;
     let page = wire::parse_seeded(&body, PageOf::<IgnoredAny>::new(1)).map_err(|e| not_scim(&users_url, &e))?;
     if page.total_results.is_none() {

@@ -132,7 +132,7 @@ impl ScimClient {
                 )));
             }
             let (_, group) = match self
-                .send(Method::GET, &self.resource_url("Groups", &id)?, None, None)
+                .send(Method::GET, self.url(&["Groups", &id])?.as_str(), None, None)
                 .await
             {
                 Ok(found) => found,
@@ -202,7 +202,7 @@ impl ScimClient {
 
     /// One write per change: `Ok(Some(id))` for a created group.
     pub(super) async fn group_change(&self, change: &GroupChange) -> Result<Option<String>, DirectoryError> {
-        let url = |id: &str| format!("{}/Groups/{id}", self.base);
+        let url = |id: &str| self.url(&["Groups", id]);
         let (method, url, body) = match change {
             GroupChange::Create {
                 display_name,
@@ -217,7 +217,7 @@ impl ScimClient {
                     "members": members_value(members),
                 });
                 let (_, created) = self
-                    .send(Method::POST, &format!("{}/Groups", self.base), Some(&body), None)
+                    .send(Method::POST, self.url(&["Groups"])?.as_str(), Some(&body), None)
                     .await?;
                 let id = created
                     .get("id")
@@ -234,11 +234,11 @@ impl ScimClient {
                 if operations.is_empty() {
                     return Ok(None);
                 }
-                (Method::PATCH, url(target), Some(patch(operations)))
+                (Method::PATCH, url(target)?, Some(patch(operations)))
             }
             GroupChange::AddMembers { target, members } => (
                 Method::PATCH,
-                url(target),
+                url(target)?,
                 Some(patch(vec![
                     json!({ "op": "add", "path": "members", "value": members_value(members) }),
                 ])),
@@ -248,16 +248,16 @@ impl ScimClient {
                     .iter()
                     .map(|id| json!({ "op": "remove", "path": format!("members[value eq {}]", literal(id)) }))
                     .collect();
-                (Method::PATCH, url(target), Some(patch(operations)))
+                (Method::PATCH, url(target)?, Some(patch(operations)))
             }
-            GroupChange::Delete { target } => (Method::DELETE, url(target), None),
+            GroupChange::Delete { target } => (Method::DELETE, url(target)?, None),
             GroupChange::Restore { .. } => {
                 return Err(DirectoryError::Unsupported(
                     "restoring a deleted group (SCIM deletes groups for good)",
                 ));
             }
         };
-        match self.send(method, &url, body.as_ref(), None).await {
+        match self.send(method, url.as_str(), body.as_ref(), None).await {
             Ok(_) => Ok(None),
             // Already gone: what a delete wanted.
             Err(DirectoryError::NotFound) if matches!(change, GroupChange::Delete { .. }) => Ok(None),

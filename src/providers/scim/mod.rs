@@ -17,6 +17,8 @@ mod reads;
 pub mod resource;
 #[cfg(test)]
 mod scope_tests;
+#[cfg(test)]
+mod segment_tests;
 mod watermark;
 pub mod wire;
 

@@ -9,8 +9,8 @@ use super::client::ScimClient;
 use super::filter::literal;
 use super::listing::{self, Listed, Listing, Next, incomplete};
 use crate::engine::user::User;
-use crate::providers::DirectoryError;
 use crate::providers::directory::carries_name;
+use crate::providers::{DirectoryError, url_path};
 
 /// Page size for reads (servers may return fewer; RFC 7644 §3.4.2.4).
 const PAGE_SIZE: usize = 1000;
@@ -100,8 +100,7 @@ impl ScimClient {
             let Next::Page { start_index } = next else {
                 return Ok(first_answered);
             };
-            let mut url = reqwest::Url::parse(&format!("{}/{}", self.base, pages.path))
-                .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
+            let mut url = self.url(&[pages.path])?;
             let count = pages.size(page_number);
             url.query_pairs_mut()
                 .append_pair("startIndex", &start_index.to_string())
@@ -129,8 +128,8 @@ impl ScimClient {
     /// an empty group would deprovision everyone it assigned (README, "Safety").
     pub(super) async fn members_of(&self, group: &str) -> Result<Vec<Value>, DirectoryError> {
         let filter = format!("displayName eq {}", literal(group));
-        let url = reqwest::Url::parse_with_params(&format!("{}/Groups", self.base), &[("filter", filter.as_str())])
-            .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
+        let mut url = self.url(&["Groups"])?;
+        url_path::with_query(&mut url, &[("filter", filter.as_str())]);
         let (_, page) = self.send(Method::GET, url.as_str(), None, None).await?;
         let found = page
             .get("Resources")
@@ -150,7 +149,7 @@ impl ScimClient {
         let group_resource = match named.as_slice() {
             [one] => (*one).clone(),
             [] => match self
-                .send(Method::GET, &self.resource_url("Groups", group)?, None, None)
+                .send(Method::GET, self.url(&["Groups", group])?.as_str(), None, None)
                 .await
             {
                 Ok((_, g)) => g,
