@@ -5,7 +5,7 @@
 
 use crate::engine::plan::TargetRef;
 use crate::engine::rules::{DeprovisionAction, Deprovisioning};
-use crate::engine::threshold::{self, Held, Judgement};
+use crate::engine::threshold::{self, Held, Judgement, Leaving};
 use crate::providers::{Directory, DirectoryError};
 
 /// What a cleanup did.
@@ -36,8 +36,14 @@ pub async fn clean_up(
         .map(TargetRef::from)
         .collect();
     leaving.sort_by(|a, b| a.id.cmp(&b.id));
-    let ids: Vec<&str> = leaving.iter().map(|t| t.id.as_str()).collect();
-    if let Judgement::Held(held) = threshold::judge(&ids, deprovision.threshold, approval) {
+    let judged: Vec<Leaving<'_>> = leaving
+        .iter()
+        .map(|t| Leaving {
+            id: &t.id,
+            name: &t.label,
+        })
+        .collect();
+    if let Judgement::Held(held) = threshold::judge(&judged, deprovision.threshold, approval) {
         return Ok(Cleanup {
             deprovisioned: 0,
             withheld: Some(held),
