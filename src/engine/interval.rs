@@ -13,7 +13,17 @@ pub enum IntervalError {
     TooShort(String),
 }
 
+/// An interval: a duration of at least `MINIMUM`.
 pub fn parse(text: &str) -> Result<Duration, IntervalError> {
+    let total = duration(text)?;
+    if total < MINIMUM {
+        return Err(IntervalError::TooShort(text.to_owned()));
+    }
+    Ok(total)
+}
+
+/// Any duration written that way (a timeout, say), however short.
+pub fn duration(text: &str) -> Result<Duration, IntervalError> {
     let malformed = || IntervalError::Malformed(text.to_owned());
     let mut rest = text.trim();
     if rest.is_empty() {
@@ -40,9 +50,6 @@ pub fn parse(text: &str) -> Result<Duration, IntervalError> {
             .ok_or_else(malformed)?;
         total = total.checked_add(part).ok_or_else(malformed)?;
         rest = &rest[unit_len..];
-    }
-    if total < MINIMUM {
-        return Err(IntervalError::TooShort(text.to_owned()));
     }
     Ok(total)
 }
