@@ -219,7 +219,11 @@ fn withheld_deprovisionings_are_pending_until_their_token_approves_them_once() {
     let status = after(&synced_once(), &ran(Ok(held), None), at(700)).status;
     let pending = status.pending_deletions.clone().expect("pending");
     assert_eq!((pending.count, pending.token.as_str()), (7, "0123456789ab"));
-    assert_eq!(pending.names, ["ann@contoso.com", "group:Sales"], "who, for the approver");
+    assert_eq!(
+        pending.names,
+        ["ann@contoso.com", "group:Sales"],
+        "who, for the approver"
+    );
     assert!(is(&status, "True", DeletionThresholdReason::PendingApproval));
     let message = conditions::find(&status.conditions, DeletionThresholdReason::TYPE).map(|c| c.message.clone());
     let command = "kubectl annotate syncconfig contoso-to-fabrikam xtsync.io/approve-deletions=0123456789ab";
