@@ -9,8 +9,8 @@
 //! answer that is not a success: `plan --detailed-exitcode` with changes pending, `provision`
 //! answered without provisioning (not found, out of scope, skipped).
 
-mod approve;
-mod cluster;
+pub mod approve;
+pub mod cluster;
 mod explain;
 mod provision;
 mod resource;

@@ -13,6 +13,7 @@ mod image;
 mod leader;
 mod manifests;
 mod plan;
+mod plugin;
 mod status_bounds;
 mod support;
 mod sync;

@@ -31,7 +31,8 @@ use crate::providers::{Clients, DirectoryError, Setup};
 use verdict::Found;
 
 pub async fn command(cluster: &Cluster, name: &str, user: &str, output: Format) -> Result<u8, PluginError> {
-    crate::telemetry::init(crate::telemetry::LogFormat::Text, "warn");
+    // Warnings of the providers (a source's domains unreadable, say) go to stderr, as `plan`'s.
+    crate::telemetry::init(crate::telemetry::LogFormat::Text, "warn,kube_client=error");
     let config = Configs::of(cluster).get(name).await?;
     let manifests = from_cluster(cluster, &config).await?;
     let clients = Clients::new().map_err(|e| PluginError::NotDone(e.to_string()))?;

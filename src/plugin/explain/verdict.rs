@@ -297,7 +297,7 @@ fn from_record(found: &Found<'_>, record: &Record) -> Next {
 
 /// The explanation for people.
 pub fn text(e: &Explanation) -> String {
-    let mut out = format!("syncconfiguration/{}: user {}\n", e.configuration, e.user);
+    let mut out = format!("SyncConfiguration {}, user {}\n", e.configuration, e.user);
     let user = |u: &UserFacts| {
         let state = if u.active { "active" } else { "inactive" };
         format!("'{}' (id {}, {state})", u.user_name, u.id)
