@@ -4,6 +4,7 @@
 
 mod approve;
 mod explain;
+mod krew;
 mod requests;
 
 use std::io::Write;
