@@ -67,6 +67,7 @@ enum PluginCommand {
     /// Show the deprovisionings the accidental-deletion threshold holds and their token, ask,
     /// then approve exactly that set (`xtsync.io/approve-deletions`).
     Approve {
+        /// The SyncConfiguration.
         name: String,
         /// Approve without asking.
         #[arg(short = 'y', long)]
@@ -79,12 +80,14 @@ enum PluginCommand {
     },
     /// Run an Initial cycle now and lift quarantine (`xtsync.io/restart`).
     Restart {
+        /// The SyncConfiguration.
         name: String,
         #[command(flatten)]
         wait: WaitFlags,
     },
     /// Provision one user now (`xtsync.io/provision-on-demand`), wait for the answer, print it.
     Provision {
+        /// The SyncConfiguration.
         name: String,
         /// The source user's userName or id (`group:<name>` for a group of scope.groups).
         #[arg(long)]
@@ -98,6 +101,7 @@ enum PluginCommand {
     /// Why a user is in or out of scope, skipped, or what the next cycle would do with it
     /// (reads both directories with the configuration's credentials; writes nothing).
     Explain {
+        /// The SyncConfiguration.
         name: String,
         /// The source user's userName or id.
         #[arg(long)]
@@ -158,50 +162,45 @@ pub enum PluginError {
 
 /// Runs the plugin; the process's exit code.
 pub async fn run(cli: PluginCli) -> u8 {
-    if let PluginCommand::Plan {
-        files,
-        output,
-        detailed_exitcode,
-    } = &cli.command
-    {
-        return crate::controller::preview::command(files, *output == Format::Json, *detailed_exitcode).await;
-    }
-    let result = match cli.cluster.connect().await {
-        Ok(cluster) => dispatch(cli.command, &cluster).await,
-        Err(error) => Err(error),
-    };
-    result.unwrap_or_else(|error| {
+    dispatch(cli.command, &cli.cluster).await.unwrap_or_else(|error| {
         eprintln!("error: {error}");
         1
     })
 }
 
-async fn dispatch(command: PluginCommand, cluster: &cluster::Cluster) -> Result<u8, PluginError> {
+/// Each command; all but `plan` connect to the cluster first.
+async fn dispatch(command: PluginCommand, flags: &ClusterFlags) -> Result<u8, PluginError> {
     match command {
+        PluginCommand::Plan {
+            files,
+            output,
+            detailed_exitcode,
+        } => Ok(crate::controller::preview::command(&files, output == Format::Json, detailed_exitcode).await),
         PluginCommand::Status {
             name,
             all_namespaces,
             output,
-        } => status::command(cluster, name.as_deref(), all_namespaces, output).await,
+        } => status::command(&flags.connect().await?, name.as_deref(), all_namespaces, output).await,
         PluginCommand::Approve { name, yes, token, wait } => {
             let asked = approve::Asked {
                 yes,
                 token,
                 wait: wait.wait.then_some(wait.timeout),
             };
-            approve::command(cluster, &name, &asked, &mut approve::Terminal).await
+            approve::command(&flags.connect().await?, &name, &asked, &mut approve::Terminal).await
         }
         PluginCommand::Restart { name, wait } => {
-            restart::command(cluster, &name, wait.wait.then_some(wait.timeout)).await
+            restart::command(&flags.connect().await?, &name, wait.wait.then_some(wait.timeout)).await
         }
         PluginCommand::Provision {
             name,
             user,
             timeout,
             output,
-        } => provision::command(cluster, &name, &user, timeout, output).await,
-        PluginCommand::Explain { name, user, output } => explain::command(cluster, &name, &user, output).await,
-        PluginCommand::Plan { .. } => Ok(1),
+        } => provision::command(&flags.connect().await?, &name, &user, timeout, output).await,
+        PluginCommand::Explain { name, user, output } => {
+            explain::command(&flags.connect().await?, &name, &user, output).await
+        }
     }
 }
 
