@@ -5,7 +5,7 @@
 
 use crate::engine::plan::TargetRef;
 use crate::engine::rules::{DeprovisionAction, Deprovisioning};
-use crate::engine::threshold::{self, Held, Judgement, Leaving};
+use crate::engine::threshold::{self, Held, Judgement};
 use crate::providers::{Directory, DirectoryError};
 
 /// What a cleanup did.
@@ -36,9 +36,9 @@ pub async fn clean_up(
         .map(TargetRef::from)
         .collect();
     leaving.sort_by(|a, b| a.id.cmp(&b.id));
-    let judged: Vec<Leaving<'_>> = leaving
+    let judged: Vec<threshold::Leaving<'_>> = leaving
         .iter()
-        .map(|t| Leaving {
+        .map(|t| threshold::Leaving {
             id: &t.id,
             name: &t.label,
         })

@@ -20,7 +20,7 @@ use super::{CycleInput, audit};
 use crate::engine::groups::{self, GroupChange, GroupPlanInput, Membership, SourceGroup, TargetGroup};
 use crate::engine::plan::{Skip, SkipReason};
 use crate::engine::rules::GroupRules;
-use crate::engine::threshold::{self, Judgement, Leaving};
+use crate::engine::threshold::{self, Judgement};
 use crate::providers::Directory;
 
 /// Plans and applies the groups of `scope.groups` (when group provisioning is on); `only` one
@@ -249,7 +249,7 @@ fn held_to_threshold(
         held.names.sort_unstable();
         return Vec::new();
     }
-    let leaving: Vec<Leaving<'_>> = named.iter().map(|(id, name)| Leaving { id, name }).collect();
+    let leaving: Vec<threshold::Leaving<'_>> = named.iter().map(|(id, name)| threshold::Leaving { id, name }).collect();
     let left = input
         .rules
         .deprovision

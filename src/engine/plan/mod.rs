@@ -14,7 +14,7 @@ use super::attributes::WORK_EMAIL;
 use super::mapping;
 use super::rules::{DeprovisionAction, SyncRules};
 use super::scope::{self, Assignments};
-use super::threshold::{self, Held, Judgement, Leaving};
+use super::threshold::{self, Held, Judgement};
 use super::user::{Attributes, User};
 use index::TargetIndex;
 use matching::{internal_among, matching_candidate};
@@ -187,11 +187,11 @@ impl Plan {
     /// Rule 8: more deprovisionings than the threshold are all held back, unless the approval
     /// names exactly this set (`xtsync.io/approve-deletions`).
     fn hold_above_threshold(&mut self, threshold: usize, approval: Option<&str>) {
-        let leaving: Vec<Leaving<'_>> = self
+        let leaving: Vec<threshold::Leaving<'_>> = self
             .changes
             .iter()
             .filter_map(|c| match c {
-                Change::Deprovision { target } => Some(Leaving {
+                Change::Deprovision { target } => Some(threshold::Leaving {
                     id: &target.id,
                     name: &target.label,
                 }),

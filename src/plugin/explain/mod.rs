@@ -18,13 +18,13 @@ use super::resource::{Configs, condition};
 use super::{Format, PluginError};
 use crate::api::conditions::ConditionReason;
 use crate::api::reasons::ReadyReason;
+use crate::api::sync_config::GroupMembership;
 use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
 use crate::controller::preview::manifests::Manifests;
 use crate::controller::preview::{Opened, Unopened, World};
 use crate::cycle::audit::{Discard, Record};
 use crate::cycle::{CycleReport, read};
 use crate::engine::anchor::Anchor;
-use crate::engine::groups::Membership;
 use crate::engine::scope;
 use crate::engine::user::User;
 use crate::providers::{Clients, DirectoryError, Setup};
@@ -45,7 +45,7 @@ pub async fn command(cluster: &Cluster, name: &str, user: &str, output: Format) 
         }),
         Ok(opened) => {
             let (report, records) = dry_run(&opened).await?;
-            let looked = look_up(&opened, user).await.map_err(read_failed)?;
+            let looked = look_up(&opened, &config, user).await.map_err(read_failed)?;
             let mut found = found(configuration, user, &config);
             looked.fill(&mut found, &opened, &records, &report);
             if !found.knows_the_user() {
@@ -79,7 +79,6 @@ fn found<'a>(configuration: String, user: &'a str, config: &'a SyncConfiguration
         target: None,
         records: Vec::new(),
         withheld: None,
-        deprovision: crate::engine::rules::DeprovisionAction::None,
     }
 }
 
@@ -158,7 +157,7 @@ struct Looked {
 /// The source user (by userName, else by id), the target user provisioned from it (by its
 /// anchor; for a user gone from the source, a target user of that name provisioned from this
 /// source), and, for a member of `scope.groups`, which of them.
-async fn look_up(opened: &Opened, who: &str) -> Result<Looked, DirectoryError> {
+async fn look_up(opened: &Opened, config: &SyncConfiguration, who: &str) -> Result<Looked, DirectoryError> {
     let source_tenant = &opened.pair.source.tenant_id;
     let by_name = opened.source.find_users("userName", who).await?;
     let source = match by_name.into_iter().find(|u| u.user_name().eq_ignore_ascii_case(who)) {
@@ -186,12 +185,8 @@ async fn look_up(opened: &Opened, who: &str) -> Result<Looked, DirectoryError> {
     };
     let mut member_of = Vec::new();
     if let Some(user) = source.as_ref().filter(|u| assignments.group_members.contains(&u.id)) {
-        let transitive = opened
-            .valid
-            .rules
-            .groups
-            .as_ref()
-            .is_some_and(|g| g.membership == Membership::Transitive);
+        // As the cycle reads assignments: nested groups' members too under `Transitive`.
+        let transitive = transitive(config);
         for group in &opened.valid.rules.scope.groups {
             let one = std::slice::from_ref(group);
             let members = if transitive {
@@ -212,6 +207,15 @@ async fn look_up(opened: &Opened, who: &str) -> Result<Looked, DirectoryError> {
     })
 }
 
+/// Group provisioning with `membership: Transitive`: members of nested groups are assigned too.
+fn transitive(config: &SyncConfiguration) -> bool {
+    config
+        .spec
+        .group_provisioning
+        .as_ref()
+        .is_some_and(|g| g.enabled && g.membership == GroupMembership::Transitive)
+}
+
 impl Looked {
     /// The user's part of the dry run: its scope by the engine's checks, the records that
     /// name it (by source id, by its target user's id, or by name for a skip), what was held.
@@ -221,7 +225,6 @@ impl Looked {
         found.target = self.target.as_ref();
         found.filter = Some(&rules.scope.filter);
         found.member_of = self.member_of.clone();
-        found.deprovision = rules.deprovision.action;
         found.withheld = report.withheld_deprovisions.as_ref();
         if let Some(user) = &self.source {
             found.standing = Some((

@@ -7,12 +7,13 @@ use crate::api::conditions::ConditionReason;
 use crate::api::reasons::ReadyReason;
 use crate::api::sync_config::SyncConfigurationSpec;
 use crate::cycle::audit::{Outcome, Record};
-use crate::engine::plan::SkipReason;
-use crate::engine::rules::DeprovisionAction;
 use crate::engine::scope::{self, Assignments};
 use crate::engine::threshold::Held;
 use crate::engine::user::User;
 use crate::validate::{ValidSpec, validate};
+
+/// A skip reason, as `status.failures` and the provisioning log spell it.
+const CONFLICT: &str = "ConflictsWithInternalUser";
 
 fn spec() -> SyncConfigurationSpec {
     serde_json::from_value(json!({
@@ -57,7 +58,6 @@ fn found<'a>(spec: &'a SyncConfigurationSpec, valid: &'a ValidSpec, user: &'a Us
         target: None,
         records: Vec::new(),
         withheld: None,
-        deprovision: rules.deprovision.action,
     }
 }
 
@@ -137,16 +137,13 @@ fn a_skip_says_its_reason_and_a_held_deprovisioning_its_token() {
         changed_attributes: Vec::new(),
         values: Vec::new(),
         result: Outcome::Skipped,
-        reason: Some(SkipReason::ConflictsWithInternalUser.as_str()),
+        reason: Some(CONFLICT),
         message: Some("internal".into()),
     };
     let mut skipped = found(&spec, &valid, &carol);
     skipped.records = vec![&skip];
     let next = explain(&skipped).next;
-    assert_eq!(
-        next.reason.as_deref(),
-        Some(SkipReason::ConflictsWithInternalUser.as_str())
-    );
+    assert_eq!(next.reason.as_deref(), Some(CONFLICT));
 
     let dave = person("d1", &[("userName", "dave@contoso.com"), ("active", "false")]);
     let provisioned = person("t-d1", &[("userName", "dave@contoso.com")]);
@@ -166,7 +163,9 @@ fn a_skip_says_its_reason_and_a_held_deprovisioning_its_token() {
     assert_eq!(explained.next.action, "Held");
     assert!(explained.next.why.contains("0123456789ab"), "{}", explained.next.why);
     leaving.withheld = None;
-    leaving.deprovision = DeprovisionAction::None;
+    let mut keeping = spec.clone();
+    keeping.deprovision.action = crate::api::sync_config::DeprovisionAction::None;
+    leaving.spec = &keeping;
     assert!(explain(&leaving).next.why.contains("deprovision.action is None"));
 }
 

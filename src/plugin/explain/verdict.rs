@@ -3,10 +3,9 @@
 
 use serde::Serialize;
 
-use crate::api::sync_config::SyncConfigurationSpec;
+use crate::api::sync_config::{DeprovisionAction, SyncConfigurationSpec};
 use crate::cycle::audit::Record;
 use crate::engine::filter::ScopingFilter;
-use crate::engine::rules::DeprovisionAction;
 use crate::engine::scope::{Assignment, Exclusion, FilterVerdict};
 use crate::engine::threshold::Held;
 use crate::engine::user::User;
@@ -32,7 +31,6 @@ pub struct Found<'a> {
     pub records: Vec<&'a Record>,
     /// What the dry run held back by the threshold.
     pub withheld: Option<&'a Held>,
-    pub deprovision: DeprovisionAction,
 }
 
 #[derive(Debug, Serialize)]
@@ -225,7 +223,7 @@ fn next(found: &Found<'_>) -> Next {
             "target user '{}' is deprovisioned already (inactive)",
             target.label()
         )),
-        Some(target) if found.deprovision == DeprovisionAction::None => none(format!(
+        Some(target) if found.spec.deprovision.action == DeprovisionAction::None => none(format!(
             "target user '{}' stays: spec.deprovision.action is None",
             target.label()
         )),

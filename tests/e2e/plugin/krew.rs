@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::run;
 use crate::manifests;
-use crate::support::{TestNs, root};
+use crate::support::{TestNs, root, scim_server_executable};
 use crate::sync::CONFIG;
 
 fn sha256(path: &std::path::Path) -> String {
@@ -18,6 +18,21 @@ fn sha256(path: &std::path::Path) -> String {
         .next()
         .unwrap_or_default()
         .to_owned()
+}
+
+/// A YAML file as JSON, read by PyYAML of the test environment's virtualenv (beside scim2-server).
+fn yaml(path: &std::path::Path) -> Value {
+    let python = std::path::Path::new(scim_server_executable()).with_file_name("python");
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+        ])
+        .arg(path)
+        .output()
+        .expect("python runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("JSON")
 }
 
 #[tokio::test]
@@ -49,7 +64,7 @@ async fn the_krew_archive_installed_as_krew_lays_it_out_is_the_plugin() {
     );
 
     let text = std::fs::read_to_string(out.path().join("xtsync.yaml")).expect("the manifest");
-    let manifest: Value = serde_yaml::from_str(&text).expect("YAML");
+    let manifest = yaml(&out.path().join("xtsync.yaml"));
     assert_eq!(manifest["apiVersion"], "krew.googlecontainertools.github.com/v1alpha2");
     assert_eq!(
         (manifest["kind"].as_str(), manifest["metadata"]["name"].as_str()),
