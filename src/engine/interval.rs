@@ -11,9 +11,11 @@ pub enum IntervalError {
     Malformed(String),
     #[error("interval '{0}' is shorter than the minimum of 10s")]
     TooShort(String),
+    #[error("duration '{0}' is zero")]
+    Zero(String),
 }
 
-/// An interval: a duration of at least `MINIMUM`.
+/// A cycle interval: a duration of at least `MINIMUM`.
 pub fn parse(text: &str) -> Result<Duration, IntervalError> {
     let total = duration(text)?;
     if total < MINIMUM {
@@ -22,7 +24,7 @@ pub fn parse(text: &str) -> Result<Duration, IntervalError> {
     Ok(total)
 }
 
-/// Any duration written that way (a timeout, say), however short.
+/// Any positive duration in the same syntax (the operator's own flags, e.g. `--stall-after 5s`).
 pub fn duration(text: &str) -> Result<Duration, IntervalError> {
     let malformed = || IntervalError::Malformed(text.to_owned());
     let mut rest = text.trim();
@@ -51,6 +53,9 @@ pub fn duration(text: &str) -> Result<Duration, IntervalError> {
         total = total.checked_add(part).ok_or_else(malformed)?;
         rest = &rest[unit_len..];
     }
+    if total.is_zero() {
+        return Err(IntervalError::Zero(text.to_owned()));
+    }
     Ok(total)
 }
 
@@ -72,5 +77,13 @@ mod tests {
             assert!(matches!(parse(bad), Err(IntervalError::Malformed(_))), "{bad}");
         }
         assert_eq!(parse("9s"), Err(IntervalError::TooShort("9s".into())));
+    }
+
+    #[test]
+    fn a_flag_duration_may_be_short_but_not_zero() {
+        assert_eq!(duration("3s"), Ok(Duration::from_secs(3)));
+        assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(duration("0s"), Err(IntervalError::Zero("0s".into())));
+        assert!(matches!(duration("5"), Err(IntervalError::Malformed(_))));
     }
 }
