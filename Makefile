@@ -1,5 +1,5 @@
 # xtsync: `make demo` shows it working, `make test` runs every test (README.md).
-.PHONY: test demo crds deploy setup bench fuzz fuzz-smoke image
+.PHONY: test demo crds deploy setup bench fuzz fuzz-smoke image install-plugin plugin-archive
 
 setup:
 	bash tests/env/setup.sh
@@ -20,6 +20,20 @@ image:
 
 demo:
 	bash tests/env/demo.sh
+
+# The kubectl plugin (README, "The kubectl plugin"): xtsync in $(PREFIX)/bin, and the symlink
+# kubectl-xtsync beside it, which kubectl finds on PATH as `kubectl xtsync`.
+PREFIX ?= /usr/local
+install-plugin:
+	cargo build --release --locked --bin xtsync
+	install -D -m 0755 $${CARGO_TARGET_DIR:-target}/release/xtsync $(PREFIX)/bin/xtsync
+	ln -sf xtsync $(PREFIX)/bin/kubectl-xtsync
+
+# The plugin as Krew installs it: an archive and krew/xtsync.yaml filled in for it, in
+# $CARGO_TARGET_DIR/krew (or target/krew); `kubectl krew install --manifest=… --archive=…`.
+plugin-archive:
+	cargo build --release --locked --bin xtsync
+	bash krew/package.sh
 
 # Regenerate crds/ (and the chart's copy) from the Rust types (tests fail when they differ).
 crds:

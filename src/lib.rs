@@ -17,6 +17,7 @@ pub mod gate;
 #[cfg(test)]
 mod layout;
 pub mod ops;
+pub mod plugin;
 pub mod providers;
 pub mod reference;
 pub mod telemetry;

@@ -1,4 +1,5 @@
-//! The `xtsync` binary: `run` the controllers, `plan` offline, `probe` a URL, or print the `crds`.
+//! The `xtsync` binary: `run` the controllers, `plan` offline, `probe` a URL, print the `crds`
+//! — or, invoked as `kubectl-xtsync`, the kubectl plugin (`xtsync::plugin`).
 
 #![warn(clippy::too_many_lines)]
 
@@ -107,6 +108,10 @@ enum PlanOutput {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Installed as `kubectl-xtsync` (a symlink), the binary is the kubectl plugin.
+    if xtsync::plugin::invoked_as_plugin(std::env::args_os().next().as_deref()) {
+        return ExitCode::from(xtsync::plugin::run(xtsync::plugin::PluginCli::parse()).await);
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Plan {
@@ -212,28 +217,8 @@ async fn probe(url: &str, timeout: std::time::Duration) -> ExitCode {
 
 /// `xtsync plan`: logs (warnings only) go to stderr, the plan to stdout.
 async fn plan(files: &[std::path::PathBuf], output: PlanOutput, detailed: bool) -> ExitCode {
-    use xtsync::controller::preview::{self, manifests::Manifests, output as print};
-    telemetry::init(LogFormat::Text, "warn");
-    let manifests = match Manifests::load(files) {
-        Ok(manifests) => manifests,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let clients = match xtsync::providers::Clients::new() {
-        Ok(clients) => clients,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let plans = preview::plan(&manifests, &clients).await;
-    match output {
-        PlanOutput::Table => print!("{}", print::table(&plans)),
-        PlanOutput::Json => println!("{:#}", print::json(&plans)),
-    }
-    ExitCode::from(print::exit_code(&plans, detailed))
+    let json = matches!(output, PlanOutput::Json);
+    ExitCode::from(xtsync::controller::preview::command(files, json, detailed).await)
 }
 
 fn write_crds(out_dir: Option<&std::path::Path>, reference: bool) -> Result<(), Box<dyn std::error::Error>> {

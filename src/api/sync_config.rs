@@ -339,6 +339,10 @@ pub struct PendingDeletions {
     /// A digest of the held set: annotate `xtsync.io/approve-deletions` with it to apply
     /// exactly this set, once.
     pub token: String,
+    /// Who is held: target userNames, and `group:<displayName>` for groups, sorted; the first
+    /// 100 (`count` counts them all). What `kubectl xtsync approve` shows before approving.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]

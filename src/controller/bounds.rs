@@ -20,6 +20,8 @@ pub const MAX_STATUS_BYTES: usize = 256 * 1024;
 pub const MAX_FAILURES: usize = 20;
 /// A user's name in `status.failures`, an on-demand request, a restart value.
 pub const MAX_NAME: usize = 256;
+/// `status.pendingDeletions.names` keeps this many (sorted; `count` counts them all).
+pub const MAX_PENDING_NAMES: usize = 100;
 /// A failure's message (a directory's error text).
 pub const MAX_FAILURE_MESSAGE: usize = 512;
 /// A word of ours (an action, a reason, a phase, a cycle id) and a tenant id a directory lists.
@@ -94,6 +96,10 @@ impl Bounded for SyncConfigurationStatus {
         }
         if let Some(pending) = &mut self.pending_deletions {
             pending.token = key(&pending.token);
+            pending.names.truncate(MAX_PENDING_NAMES);
+            for name in &mut pending.names {
+                *name = bounded(name, MAX_NAME);
+            }
         }
         self.last_approved_deletions = self.last_approved_deletions.as_deref().map(key);
         self.observed_restart = self.observed_restart.as_deref().map(key);

@@ -7,7 +7,7 @@
 //! Each writes the `.status` of its own kind with one server-side-apply patch; the only other
 //! write is the SyncConfiguration finalizer, and only when cleanup on delete is asked for.
 
-mod bounds;
+pub(crate) mod bounds;
 mod ca_bundle;
 mod connect;
 mod feed;

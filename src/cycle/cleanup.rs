@@ -37,8 +37,14 @@ pub async fn clean_up(
         .map(TargetRef::from)
         .collect();
     leaving.sort_by(|a, b| a.id.cmp(&b.id));
-    let ids: Vec<&str> = leaving.iter().map(|t| t.id.as_str()).collect();
-    if let Judgement::Held(held) = threshold::judge(&ids, deprovision.threshold, approval) {
+    let judged: Vec<threshold::Leaving<'_>> = leaving
+        .iter()
+        .map(|t| threshold::Leaving {
+            id: &t.id,
+            name: &t.label,
+        })
+        .collect();
+    if let Judgement::Held(held) = threshold::judge(&judged, deprovision.threshold, approval) {
         return Ok(Cleanup {
             deprovisioned: 0,
             withheld: Some(held),

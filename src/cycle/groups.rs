@@ -95,7 +95,7 @@ pub async fn run(
     });
     out.unchanged = plan.unchanged;
     skipped(&plan.skips, input, report);
-    let deprovisions = held_to_threshold(plan.deprovisions, input, report);
+    let deprovisions = held_to_threshold(plan.deprovisions, &target_groups, input, report);
     if !deprovisions.is_empty() && !input.dry_run && !input.deadline.begin_deprovisioning() {
         return Err(input.deadline.timed_out());
     }
@@ -223,30 +223,41 @@ fn in_scope(
 /// ones are reported as pending, like users'.
 fn held_to_threshold(
     deprovisions: Vec<GroupChange>,
+    target_groups: &[TargetGroup],
     input: &CycleInput<'_>,
     report: &mut CycleReport,
 ) -> Vec<GroupChange> {
     if deprovisions.is_empty() {
         return deprovisions;
     }
+    // Ids (what the token digests) and names (what an approver reads): `group:<…>` each.
+    let named: Vec<(String, String)> = deprovisions
+        .iter()
+        .map(|c| {
+            let id = apply::target_of(c);
+            let name = target_groups
+                .iter()
+                .find(|g| g.id == id)
+                .map_or(id, |g| g.display_name.as_str());
+            (format!("group:{id}"), format!("group:{name}"))
+        })
+        .collect();
     if let Some(held) = &mut report.withheld_deprovisions {
         // The users' deprovisionings are held: the groups' wait with them.
         held.count = held
             .count
             .saturating_add(deprovisions.len().try_into().unwrap_or(u32::MAX));
+        held.names.extend(named.into_iter().map(|(_, name)| name));
+        held.names.sort_unstable();
         return Vec::new();
     }
-    let ids: Vec<String> = deprovisions
-        .iter()
-        .map(|c| format!("group:{}", apply::target_of(c)))
-        .collect();
-    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let leaving: Vec<threshold::Leaving<'_>> = named.iter().map(|(id, name)| threshold::Leaving { id, name }).collect();
     let left = input
         .rules
         .deprovision
         .threshold
         .saturating_sub(report.deprovisioned as usize);
-    match threshold::judge(&ids, left, input.approval) {
+    match threshold::judge(&leaving, left, input.approval) {
         Judgement::Within => deprovisions,
         Judgement::Approved(token) => {
             report.approval_used = Some(token);

@@ -18,7 +18,7 @@ mod membership;
 pub mod on_demand;
 mod pass;
 pub mod progress;
-mod read;
+pub(crate) mod read;
 pub mod report;
 #[cfg(test)]
 mod tests;

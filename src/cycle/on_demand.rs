@@ -34,14 +34,32 @@ impl OnDemandOutcome {
     }
 }
 
-/// Provisions the one source user named `who` (userName or id): the user's own plan is computed
-/// against the target and applied.
+/// What an on-demand request names: the request without its nonce. A request is
+/// `<userName or id>` or `group:<displayName or id>`, optionally followed by `#<nonce>` — one to
+/// 63 letters, digits, `.`, `-` or `_` after the last `#` — so that the same user can be asked
+/// for again with a new value (README, "Annotations"). Anything else after a `#` is part of the
+/// name (a Graph guest's `…#EXT#@…`); a name that itself ends in `#<letters>` is given with a
+/// nonce of its own (`bob#1#n2`).
+pub fn subject(request: &str) -> &str {
+    let Some((name, nonce)) = request.rsplit_once('#') else {
+        return request;
+    };
+    let is_nonce = (1..=63).contains(&nonce.len())
+        && nonce
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    if is_nonce && !name.is_empty() { name } else { request }
+}
+
+/// Answers the request `request` (see [`subject`]): the one source user it names (userName or
+/// id) has its own plan computed against the target, and applied.
 pub async fn provision_on_demand(
     source: &dyn Directory,
     target: &dyn Directory,
     input: &CycleInput<'_>,
-    who: &str,
+    request: &str,
 ) -> Result<OnDemandOutcome, CycleError> {
+    let who = subject(request);
     if let Some(group) = who.strip_prefix(GROUP_PREFIX) {
         return group_on_demand(source, target, input, group.trim()).await;
     }

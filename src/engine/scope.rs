@@ -24,12 +24,6 @@ impl Assignments {
             group_members,
         }
     }
-
-    fn includes(&self, user: &User) -> bool {
-        self.users.contains(&user.user_name().to_lowercase())
-            || self.users.contains(&user.id.to_lowercase())
-            || self.group_members.contains(&user.id)
-    }
 }
 
 /// Why a source user is not provisioned; `None` from [`exclusion`] means in scope.
@@ -49,7 +43,7 @@ pub fn exclusion(scope: &Scope, assignments: &Assignments, user: &User) -> Optio
     if !user.active() {
         return Some(Exclusion::Disabled);
     }
-    if scope.mode == ScopeMode::AssignedUsersAndGroups && !assignments.includes(user) {
+    if assignment(scope, assignments, user) == Assignment::NotAssigned {
         return Some(Exclusion::NotAssigned);
     }
     if !passes(&scope.filter, user) {
@@ -58,13 +52,70 @@ pub fn exclusion(scope: &Scope, assignments: &Assignments, user: &User) -> Optio
     None
 }
 
+/// How a user is assigned to the configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Assignment {
+    /// `scope.mode: AllUsers`: everyone is.
+    AllUsers,
+    /// Named in `scope.users` (by userName or id).
+    Listed,
+    /// A member of one of `scope.groups`.
+    GroupMember,
+    NotAssigned,
+}
+
+pub fn assignment(scope: &Scope, assignments: &Assignments, user: &User) -> Assignment {
+    if scope.mode == ScopeMode::AllUsers {
+        Assignment::AllUsers
+    } else if assignments.users.contains(&user.user_name().to_lowercase())
+        || assignments.users.contains(&user.id.to_lowercase())
+    {
+        Assignment::Listed
+    } else if assignments.group_members.contains(&user.id) {
+        Assignment::GroupMember
+    } else {
+        Assignment::NotAssigned
+    }
+}
+
+/// How the scoping filter judged a user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FilterVerdict {
+    /// No filter groups: everyone passes.
+    NoFilter,
+    /// The first filter group (0-based) whose every clause holds.
+    Matched(usize),
+    /// No group matched: each group's first clause (0-based) that does not hold.
+    NoGroupMatched(Vec<usize>),
+}
+
 /// Scoping filter groups are OR'ed, clauses within a group AND'ed; no groups = everyone.
 pub fn passes(filter: &ScopingFilter, user: &User) -> bool {
     filter.groups.is_empty()
         || filter
             .groups
             .iter()
-            .any(|clauses| clauses.iter().all(|c| clause_holds(c, user)))
+            .any(|clauses| first_failing(clauses, user).is_none())
+}
+
+/// [`passes`], saying which group matched or why none did (`kubectl xtsync explain`).
+pub fn filter_verdict(filter: &ScopingFilter, user: &User) -> FilterVerdict {
+    if filter.groups.is_empty() {
+        return FilterVerdict::NoFilter;
+    }
+    let mut failing = Vec::with_capacity(filter.groups.len());
+    for (group, clauses) in filter.groups.iter().enumerate() {
+        match first_failing(clauses, user) {
+            None => return FilterVerdict::Matched(group),
+            Some(clause) => failing.push(clause),
+        }
+    }
+    FilterVerdict::NoGroupMatched(failing)
+}
+
+/// The first clause of a filter group that does not hold for `user`; `None`: the group matches.
+fn first_failing(clauses: &[Clause], user: &User) -> Option<usize> {
+    clauses.iter().position(|c| !clause_holds(c, user))
 }
 
 /// Entra's clause semantics: string comparisons are case-sensitive, a null attribute fails
@@ -141,6 +192,40 @@ mod tests {
         assert!(!passes(&f, &user("2", &[("department", "Sales"), ("title", "Boss")])));
         assert!(passes(&f, &user("3", &[("employeeNumber", "101")])));
         assert!(!passes(&f, &user("4", &[("employeeNumber", "abc")])));
+    }
+
+    #[test]
+    fn the_filter_verdict_names_the_group_that_matched_or_each_groups_first_failing_clause() {
+        let f = compiled(&[
+            &[
+                ("department", "EQUALS", Some("Sales")),
+                ("title", "EQUALS", Some("Rep")),
+            ],
+            &[("employeeNumber", "Greater_Than", Some("100"))],
+        ]);
+        let boss = user("2", &[("department", "Sales"), ("title", "Boss")]);
+        assert_eq!(filter_verdict(&f, &boss), FilterVerdict::NoGroupMatched(vec![1, 0]));
+        let senior = user("3", &[("department", "Ops"), ("employeeNumber", "101")]);
+        assert_eq!(filter_verdict(&f, &senior), FilterVerdict::Matched(1));
+        assert_eq!(filter_verdict(&compiled(&[]), &boss), FilterVerdict::NoFilter);
+        for u in [&boss, &senior] {
+            let verdict = filter_verdict(&f, u);
+            assert_eq!(passes(&f, u), !matches!(verdict, FilterVerdict::NoGroupMatched(_)));
+        }
+    }
+
+    #[test]
+    fn the_assignment_says_by_what_a_user_is_assigned() {
+        let assigned = Assignments::new(&["alice@contoso.com".into()], ["g-member".to_string()].into());
+        let mode = &scope(ScopeMode::AssignedUsersAndGroups);
+        let alice = user("a", &[("userName", "Alice@Contoso.com")]);
+        assert_eq!(assignment(mode, &assigned, &alice), Assignment::Listed);
+        let member = user("g-member", &[("userName", "bob")]);
+        assert_eq!(assignment(mode, &assigned, &member), Assignment::GroupMember);
+        let carol = user("c", &[("userName", "carol")]);
+        assert_eq!(assignment(mode, &assigned, &carol), Assignment::NotAssigned);
+        let all = &scope(ScopeMode::AllUsers);
+        assert_eq!(assignment(all, &assigned, &carol), Assignment::AllUsers);
     }
 
     #[test]

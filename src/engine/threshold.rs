@@ -8,6 +8,17 @@ pub struct Held {
     pub count: u32,
     /// A short digest of the held set: what the approval must say.
     pub token: String,
+    /// Who is held, as people know them (target userNames; groups as `group:<id>`), sorted: what
+    /// an approver reviews before approving the token.
+    pub names: Vec<String>,
+}
+
+/// One deprovisioning the threshold judges: the target user's id (what the token digests) and
+/// its name (what an approver reads).
+#[derive(Clone, Copy, Debug)]
+pub struct Leaving<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,18 +31,22 @@ pub enum Judgement {
     Held(Held),
 }
 
-/// Judges the deprovisioning of the target users `ids` (their order does not matter).
-pub fn judge(ids: &[&str], threshold: usize, approval: Option<&str>) -> Judgement {
-    if ids.len() <= threshold {
+/// Judges the deprovisioning of `leaving` (their order does not matter).
+pub fn judge(leaving: &[Leaving<'_>], threshold: usize, approval: Option<&str>) -> Judgement {
+    if leaving.len() <= threshold {
         return Judgement::Within;
     }
-    let token = token(ids);
+    let ids: Vec<&str> = leaving.iter().map(|l| l.id).collect();
+    let token = token(&ids);
     if approval == Some(token.as_str()) {
         return Judgement::Approved(token);
     }
+    let mut names: Vec<String> = leaving.iter().map(|l| l.name.to_owned()).collect();
+    names.sort_unstable();
     Judgement::Held(Held {
-        count: ids.len().try_into().unwrap_or(u32::MAX),
+        count: leaving.len().try_into().unwrap_or(u32::MAX),
         token,
+        names,
     })
 }
 
@@ -56,17 +71,39 @@ mod tests {
         assert_eq!(token(&["a"]).len(), 12);
     }
 
+    fn leaving<'a>(ids: &[&'a str]) -> Vec<Leaving<'a>> {
+        ids.iter().map(|id| Leaving { id, name: id }).collect()
+    }
+
     #[test]
     fn above_the_threshold_only_the_sets_own_token_approves() {
-        assert_eq!(judge(&["a"], 1, None), Judgement::Within);
-        let Judgement::Held(held) = judge(&["a", "b"], 1, Some("2")) else {
+        assert_eq!(judge(&leaving(&["a"]), 1, None), Judgement::Within);
+        let Judgement::Held(held) = judge(&leaving(&["a", "b"]), 1, Some("2")) else {
             panic!("a count is not a token");
         };
         assert_eq!(held.count, 2);
         assert_eq!(
-            judge(&["a", "b"], 1, Some(&held.token)),
+            judge(&leaving(&["a", "b"]), 1, Some(&held.token)),
             Judgement::Approved(held.token.clone())
         );
-        assert!(matches!(judge(&["a", "c"], 1, Some(&held.token)), Judgement::Held(_)));
+        assert!(matches!(
+            judge(&leaving(&["a", "c"]), 1, Some(&held.token)),
+            Judgement::Held(_)
+        ));
+    }
+
+    #[test]
+    fn a_held_set_names_who_is_held_sorted_and_its_token_digests_the_ids_only() {
+        let held = |pairs: &[(&'static str, &'static str)]| {
+            let leaving: Vec<Leaving<'_>> = pairs.iter().map(|&(id, name)| Leaving { id, name }).collect();
+            match judge(&leaving, 0, None) {
+                Judgement::Held(held) => held,
+                other => panic!("{other:?}"),
+            }
+        };
+        let first = held(&[("2", "zoe@contoso.com"), ("1", "adam@contoso.com")]);
+        assert_eq!(first.names, ["adam@contoso.com", "zoe@contoso.com"]);
+        let renamed = held(&[("2", "zoe.b@contoso.com"), ("1", "adam@contoso.com")]);
+        assert_eq!(first.token, renamed.token, "the same users, whatever their names");
     }
 }

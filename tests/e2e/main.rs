@@ -16,6 +16,7 @@ mod leader;
 mod liveness;
 mod manifests;
 mod plan;
+mod plugin;
 mod private_ca;
 mod status_bounds;
 mod support;

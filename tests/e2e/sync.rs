@@ -735,6 +735,9 @@ async fn provision_on_demand_syncs_one_user_now_and_answers_in_status() {
     let users = fabrikam.users().await;
     assert_eq!(users.len(), 1, "only the requested user: {users:#?}");
     assert_eq!(users[0]["userName"], "alice@contoso.com");
+    // The same user again: `<user>#<nonce>` is a new request (README, "Annotations").
+    let again = provision_on_demand(&t, "alice@contoso.com#again").await;
+    assert_eq!(again.result, "Unchanged", "{again:?}");
 
     // Rules still apply: a user out of scope is refused, and says why.
     let answer = provision_on_demand(&t, "olga@contoso.com").await;

@@ -24,10 +24,11 @@ use crate::api::conditions::ConditionReason;
 use crate::api::reasons::ReadyReason;
 use crate::api::tenant::CaBundleKind;
 use crate::api::{SyncConfiguration, Tenant};
-use crate::cycle::audit::{Collected, Record};
-use crate::cycle::{self, CycleInput, CycleReport};
+use crate::cycle::audit::{Collected, Record, Sink};
+use crate::cycle::{self, CycleError, CycleInput, CycleReport};
 use crate::gate;
 use crate::providers::{Access, Clients, ConnectError, Directory, Setup};
+use crate::validate::ValidSpec;
 use manifests::Manifests;
 
 /// What one configuration's next Initial cycle would do, or why none would run.
@@ -43,102 +44,203 @@ pub struct ConfigPlan {
     pub records: Vec<Record>,
 }
 
+/// `xtsync plan` (and `kubectl xtsync plan`): the plan of the manifests in `files` on stdout,
+/// as a table or JSON; warnings on stderr; the exit code (`output::exit_code`).
+pub async fn command(files: &[std::path::PathBuf], json: bool, detailed: bool) -> u8 {
+    crate::telemetry::init(crate::telemetry::LogFormat::Text, "warn");
+    let manifests = match Manifests::load(files) {
+        Ok(manifests) => manifests,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return 1;
+        }
+    };
+    let clients = match Clients::new() {
+        Ok(clients) => clients,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return 1;
+        }
+    };
+    let plans = plan(&manifests, &clients).await;
+    if json {
+        println!("{:#}", output::json(&plans));
+    } else {
+        print!("{}", output::table(&plans));
+    }
+    output::exit_code(&plans, detailed)
+}
+
 /// Plans every SyncConfiguration of `manifests`.
 pub async fn plan(manifests: &Manifests, clients: &Clients) -> Vec<ConfigPlan> {
-    let now = Timestamp::now();
-    let mut credentials: HashMap<String, Access> = HashMap::new();
-    let mut tenants = Writer::<Tenant>::default();
-    for tenant in &manifests.tenants {
-        let checked = match access(manifests, tenant, clients, now) {
-            Ok((setup, access)) => {
-                let probed = setup.probe(clients, &access).await.map_err(TenantProblem::from);
-                let credential_expiry = access.credential.expiry();
-                credentials.insert(key(tenant), access);
-                Checked {
-                    result: probed,
-                    credential_expiry,
-                }
-            }
-            Err(problem) => TenantProblem::from(problem).into(),
-        };
-        let mut checked_tenant = tenant.clone();
-        checked_tenant.status = Some(status_after(tenant, checked, now));
-        tenants.apply_watcher_event(&watcher::Event::Apply(checked_tenant));
-    }
-    let (policies, configs) = (store(&manifests.policies), store(&manifests.configs));
-    let tenants = tenants.as_reader();
-    let caches = Caches {
-        tenants: &tenants,
-        policies: &policies,
-        configs: &configs,
-    };
+    let world = World::of(manifests, clients).await;
     let mut plans = Vec::new();
     for config in &manifests.configs {
-        plans.push(plan_one(config, &caches, &credentials, clients).await);
+        plans.push(world.plan(config, clients).await);
     }
     plans
 }
 
-async fn plan_one(
-    config: &SyncConfiguration,
-    caches: &Caches<'_>,
-    credentials: &HashMap<String, Access>,
-    clients: &Clients,
-) -> ConfigPlan {
-    let ns = config.namespace().unwrap_or_default();
-    let mut plan = ConfigPlan {
-        configuration: format!("{ns}/{}", config.name_any()),
-        closed: None,
-        error: None,
-        report: None,
-        records: Vec::new(),
-    };
-    let valid = match crate::validate::validate(&config.spec) {
-        Ok(valid) => valid,
-        Err(problems) => {
-            plan.closed = Some((ReadyReason::InvalidSpec.as_str(), problems.0.join("; ")));
-            return plan;
+/// The objects of some manifests as the controller would see them: the Tenants checked as the
+/// Tenant controller checks them (`Ready`, capabilities), in the stores the gate reads, and the
+/// credential each Tenant's Secret holds.
+pub struct World {
+    tenants: Store<Tenant>,
+    policies: Store<crate::api::CrossTenantAccessPolicy>,
+    configs: Store<SyncConfiguration>,
+    credentials: HashMap<String, Access>,
+}
+
+/// A configuration whose gate is open, and its two directories.
+pub struct Opened {
+    pub pair: gate::OpenPair,
+    pub valid: ValidSpec,
+    pub source: Box<dyn Directory>,
+    pub target: Box<dyn Directory>,
+}
+
+impl World {
+    pub async fn of(manifests: &Manifests, clients: &Clients) -> World {
+        let now = Timestamp::now();
+        let mut credentials: HashMap<String, Access> = HashMap::new();
+        let mut tenants = Writer::<Tenant>::default();
+        for tenant in &manifests.tenants {
+            let checked = match access(manifests, tenant, clients, now) {
+                Ok((setup, access)) => {
+                    let probed = setup.probe(clients, &access).await.map_err(TenantProblem::from);
+                    let credential_expiry = access.credential.expiry();
+                    credentials.insert(key(tenant), access);
+                    Checked {
+                        result: probed,
+                        credential_expiry,
+                    }
+                }
+                Err(problem) => TenantProblem::from(problem).into(),
+            };
+            let mut checked_tenant = tenant.clone();
+            checked_tenant.status = Some(status_after(tenant, checked, now));
+            tenants.apply_watcher_event(&watcher::Event::Apply(checked_tenant));
         }
-    };
-    let found = dereference::dereference(config, &ns, caches);
-    let pair = match gate::evaluate(&found.gate_input(config, None)) {
-        Ok(pair) => pair,
-        Err(closed) => {
-            plan.closed = Some((closed.reason.as_str(), closed.message));
-            return plan;
+        World {
+            tenants: tenants.as_reader(),
+            policies: store(&manifests.policies),
+            configs: store(&manifests.configs),
+            credentials,
         }
-    };
-    let directories = (
-        directory(caches, credentials, clients, &ns, &config.spec.source_ref.name),
-        directory(caches, credentials, clients, &ns, &config.spec.target_ref.name),
-    );
-    let (source, target) = match directories {
-        (Ok(source), Ok(target)) => (source, target),
-        (Err(error), _) | (_, Err(error)) => {
-            plan.error = Some(error.to_string());
-            return plan;
-        }
-    };
-    let log = Collected::default();
-    let input = CycleInput {
-        source_tenant_id: &pair.source.tenant_id,
-        source_domains: &pair.source.domains,
-        rules: &valid.rules,
-        approval: None,
-        watermark: None,
-        groups_watermark: None,
-        group_members_digest: None,
-        dry_run: true,
-        audit: &log,
-        progress: &cycle::progress::Untracked,
-        deadline: cycle::Deadline::of_interval(valid.interval),
-    };
-    match cycle::run(source.as_ref(), target.as_ref(), &input).await {
-        Ok(report) => plan.report = Some(report),
-        Err(error) => plan.error = Some(format!("{error}; a cycle would write nothing")),
     }
-    plan.records = log.take();
-    plan
+
+    fn caches(&self) -> Caches<'_> {
+        Caches {
+            tenants: &self.tenants,
+            policies: &self.policies,
+            configs: &self.configs,
+        }
+    }
+
+    /// What the configuration's next Initial cycle would do, or why none would run.
+    pub async fn plan(&self, config: &SyncConfiguration, clients: &Clients) -> ConfigPlan {
+        let mut plan = ConfigPlan {
+            configuration: format!("{}/{}", config.namespace().unwrap_or_default(), config.name_any()),
+            closed: None,
+            error: None,
+            report: None,
+            records: Vec::new(),
+        };
+        let opened = match self.open(config, clients) {
+            Ok(opened) => opened,
+            Err(Unopened::Closed(reason, message)) => {
+                plan.closed = Some((reason, message));
+                return plan;
+            }
+            Err(Unopened::Unusable(error)) => {
+                plan.error = Some(error.to_string());
+                return plan;
+            }
+        };
+        let (result, records) = opened.dry_run().await;
+        match result {
+            Ok(report) => plan.report = Some(report),
+            Err(error) => plan.error = Some(format!("{error}; a cycle would write nothing")),
+        }
+        plan.records = records;
+        plan
+    }
+
+    /// The configuration validated, its gate evaluated as the controller evaluates it (with
+    /// the pair it holds, when its status says so) and, when open, its directories opened.
+    pub fn open(&self, config: &SyncConfiguration, clients: &Clients) -> Result<Opened, Unopened> {
+        let ns = config.namespace().unwrap_or_default();
+        let valid = crate::validate::validate(&config.spec)
+            .map_err(|problems| Unopened::Closed(ReadyReason::InvalidSpec.as_str(), problems.0.join("; ")))?;
+        let caches = self.caches();
+        let found = dereference::dereference(config, &ns, &caches);
+        let holds = config.status.as_ref().and_then(|s| s.claimed_pair.as_deref());
+        let pair = gate::evaluate(&found.gate_input(config, holds))
+            .map_err(|closed| Unopened::Closed(closed.reason.as_str(), closed.message))?;
+        let source = self.directory(clients, &ns, &config.spec.source_ref.name);
+        let target = self.directory(clients, &ns, &config.spec.target_ref.name);
+        match (source, target) {
+            (Ok(source), Ok(target)) => Ok(Opened {
+                pair,
+                valid,
+                source,
+                target,
+            }),
+            (Err(error), _) | (_, Err(error)) => Err(Unopened::Unusable(error)),
+        }
+    }
+
+    /// The directory of a Tenant the gate found Ready, with the capabilities its check recorded.
+    fn directory(&self, clients: &Clients, ns: &str, name: &str) -> Result<Box<dyn Directory>, ConnectError> {
+        let tenant =
+            lookup::tenant(&self.tenants, ns, name).ok_or_else(|| ConnectError::TenantNotFound(name.to_owned()))?;
+        let access = self
+            .credentials
+            .get(&key(&tenant))
+            .ok_or_else(|| ConnectError::SecretNotFound(format!("no credential for Tenant '{name}'")))?;
+        let capabilities = tenant
+            .status
+            .as_ref()
+            .and_then(|s| s.capabilities.clone())
+            .unwrap_or_default();
+        Setup::of(&tenant.spec)?.directory(clients, access, capabilities)
+    }
+}
+
+/// Why a configuration's directories were not opened.
+#[derive(Debug)]
+pub enum Unopened {
+    /// No cycle would run: the `Ready=False` reason and message.
+    Closed(&'static str, String),
+    /// A Tenant the gate found Ready cannot be used.
+    Unusable(ConnectError),
+}
+
+impl Opened {
+    /// The input of a dry run: an Initial cycle (no watermark), no approval, nothing written.
+    pub fn input<'a>(&'a self, audit: &'a dyn Sink) -> CycleInput<'a> {
+        CycleInput {
+            source_tenant_id: &self.pair.source.tenant_id,
+            source_domains: &self.pair.source.domains,
+            rules: &self.valid.rules,
+            approval: None,
+            watermark: None,
+            groups_watermark: None,
+            group_members_digest: None,
+            dry_run: true,
+            audit,
+            progress: &cycle::progress::Untracked,
+            deadline: cycle::Deadline::of_interval(self.valid.interval),
+        }
+    }
+
+    /// The controller's own cycle, in dry run: it reads both directories and writes to neither;
+    /// with the provisioning log's records (one per action and per skip).
+    pub async fn dry_run(&self) -> (Result<CycleReport, CycleError>, Vec<Record>) {
+        let log = Collected::default();
+        let result = cycle::run(self.source.as_ref(), self.target.as_ref(), &self.input(&log)).await;
+        (result, log.take())
+    }
 }
 
 fn key(tenant: &Tenant) -> String {
@@ -181,27 +283,6 @@ fn access<'a>(
         }
     };
     Ok((setup, Access { credential, ca_bundle }))
-}
-
-/// The directory of a Tenant the gate found Ready, with the capabilities its check recorded.
-fn directory(
-    caches: &Caches<'_>,
-    credentials: &HashMap<String, Access>,
-    clients: &Clients,
-    ns: &str,
-    name: &str,
-) -> Result<Box<dyn Directory>, ConnectError> {
-    let tenant =
-        lookup::tenant(caches.tenants, ns, name).ok_or_else(|| ConnectError::TenantNotFound(name.to_owned()))?;
-    let access = credentials
-        .get(&key(&tenant))
-        .ok_or_else(|| ConnectError::SecretNotFound(format!("no credential for Tenant '{name}'")))?;
-    let capabilities = tenant
-        .status
-        .as_ref()
-        .and_then(|s| s.capabilities.clone())
-        .unwrap_or_default();
-    Setup::of(&tenant.spec)?.directory(clients, access, capabilities)
 }
 
 fn store<K>(objects: &[K]) -> Store<K>

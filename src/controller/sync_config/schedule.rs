@@ -132,3 +132,44 @@ fn spec_changed(previous: &SyncConfigurationStatus, requests: &Requests) -> bool
     )
     .is_none_or(|c| c.observed_generation != requests.generation)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::sync_config::OnDemandResult;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+    fn answered(request: &str) -> SyncConfigurationStatus {
+        SyncConfigurationStatus {
+            on_demand: Some(OnDemandResult {
+                request: request.to_owned(),
+                result: "Created".to_owned(),
+                message: String::new(),
+                time: Time(Timestamp::UNIX_EPOCH),
+            }),
+            ..SyncConfigurationStatus::default()
+        }
+    }
+
+    fn asking(value: &str) -> Requests {
+        Requests {
+            on_demand: Some(value.to_owned()),
+            ..Requests::default()
+        }
+    }
+
+    #[test]
+    fn a_new_nonce_asks_for_the_same_user_again_and_an_answered_value_is_not_run_again() {
+        let status = answered("alice@contoso.com#n1");
+        assert_eq!(asking("alice@contoso.com#n1").new_on_demand(&status), None);
+        assert_eq!(
+            asking("alice@contoso.com#n2").new_on_demand(&status),
+            Some("alice@contoso.com#n2"),
+            "a new nonce is a new request"
+        );
+        assert_eq!(
+            asking("alice@contoso.com").new_on_demand(&status),
+            Some("alice@contoso.com")
+        );
+    }
+}

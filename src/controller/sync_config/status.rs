@@ -183,6 +183,7 @@ fn pending(held: &Held) -> PendingDeletions {
     PendingDeletions {
         count: held.count,
         token: held.token.clone(),
+        names: held.names.clone(),
     }
 }
 

@@ -212,12 +212,18 @@ fn withheld_deprovisionings_are_pending_until_their_token_approves_them_once() {
         withheld_deprovisions: Some(Held {
             count: 7,
             token: "0123456789ab".into(),
+            names: vec!["ann@contoso.com".into(), "group:Sales".into()],
         }),
         ..good(true)
     };
     let status = after(&synced_once(), &ran(Ok(held), None), at(700)).status;
     let pending = status.pending_deletions.clone().expect("pending");
     assert_eq!((pending.count, pending.token.as_str()), (7, "0123456789ab"));
+    assert_eq!(
+        pending.names,
+        ["ann@contoso.com", "group:Sales"],
+        "who, for the approver"
+    );
     assert!(is(&status, "True", DeletionThresholdReason::PendingApproval));
     let message = conditions::find(&status.conditions, DeletionThresholdReason::TYPE).map(|c| c.message.clone());
     let command = "kubectl annotate syncconfig contoso-to-fabrikam xtsync.io/approve-deletions=0123456789ab";
@@ -440,6 +446,11 @@ fn outrageous() -> Outcome {
         .collect();
     report.failed = 100;
     report.attempted = 101;
+    report.withheld_deprovisions = Some(Held {
+        count: 1000,
+        token: megabyte("t"),
+        names: (0..1000).map(|i| megabyte(&i.to_string())).collect(),
+    });
     report.watermark = Some(megabyte("w"));
     let Outcome::Open(mut open) = ran(Ok(report), Some(&megabyte("r"))) else {
         unreachable!("ran() is open")
@@ -460,6 +471,8 @@ fn a_status_stays_within_its_bound_whatever_the_directory_names() {
     let bytes = serde_json::to_vec(&status).expect("serializes").len();
     assert!(bytes <= crate::controller::bounds::MAX_STATUS_BYTES, "{bytes} bytes");
     assert_eq!(status.failures.len(), crate::controller::bounds::MAX_FAILURES);
+    let pending = status.pending_deletions.as_ref().expect("pending");
+    assert_eq!(pending.names.len(), crate::controller::bounds::MAX_PENDING_NAMES);
     assert!(status.failures[0].user.ends_with("(truncated)"), "the cut is marked");
     // One cycle failing most of its writes counts towards quarantine; it does not start it.
     assert!(is(&status, "False", QuarantinedReason::WritesFailing));

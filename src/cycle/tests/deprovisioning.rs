@@ -106,6 +106,11 @@ async fn more_deprovisionings_than_the_threshold_wait_for_approval_of_that_set_o
     let held = pair.initial().await;
     let token = held.withheld_deprovisions.clone().expect("held").token;
     assert_eq!(
+        held.withheld_deprovisions.as_ref().map(|h| h.names.clone()),
+        Some(vec!["user0@contoso.com".to_owned(), "user1@contoso.com".to_owned()]),
+        "the held set, named for its approver"
+    );
+    assert_eq!(
         (held.withheld_deprovisions.map(|h| h.count), held.deprovisioned),
         (Some(2), 0)
     );

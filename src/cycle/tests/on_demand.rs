@@ -37,3 +37,29 @@ async fn on_demand_answers_not_found_out_of_scope_and_skipped() {
     assert!(skipped.message.contains(SkipReason::ConflictsWithInternalUser.as_str()));
     assert!(pair.target.take_writes().is_empty());
 }
+
+#[tokio::test]
+async fn a_request_with_a_nonce_provisions_the_user_it_names() {
+    // `<user>#<nonce>`: the nonce makes a new request of the same user (README, "Annotations").
+    let pair = Pair::all_users();
+    pair.source.put(person("a1", "alice"));
+    let created = ask(&pair, "alice@contoso.com#n1").await;
+    assert_eq!(created.result, OnDemandResult::Created, "{created:?}");
+    assert!(!created.message.contains("#n1"), "{}", created.message);
+    assert_eq!(ask(&pair, "a1#2024.05-x_1").await.result, OnDemandResult::Unchanged);
+}
+
+#[test]
+fn only_a_last_hash_followed_by_letters_digits_dots_dashes_or_underscores_is_a_nonce() {
+    use crate::cycle::on_demand::subject;
+    assert_eq!(subject("alice@contoso.com#n1"), "alice@contoso.com");
+    assert_eq!(subject("group:Sales#7"), "group:Sales");
+    assert_eq!(subject("alice@contoso.com"), "alice@contoso.com");
+    // A Graph guest's userPrincipalName is not a request with a nonce.
+    let guest = "alice_contoso.com#EXT#@fabrikam.onmicrosoft.com";
+    assert_eq!(subject(guest), guest);
+    assert_eq!(subject("alice#"), "alice#", "an empty nonce is none");
+    assert_eq!(subject("#n1"), "#n1", "a nonce of nobody is none");
+    // A userName that itself ends in such a `#…` is named with a nonce of its own.
+    assert_eq!(subject("bob#1#n2"), "bob#1");
+}

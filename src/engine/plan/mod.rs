@@ -159,15 +159,18 @@ impl Plan {
     /// Rule 8: more deprovisionings than the threshold are all held back, unless the approval
     /// names exactly this set (`xtsync.io/approve-deletions`).
     fn hold_above_threshold(&mut self, threshold: usize, approval: Option<&str>) {
-        let ids: Vec<&str> = self
+        let leaving: Vec<threshold::Leaving<'_>> = self
             .changes
             .iter()
             .filter_map(|c| match c {
-                Change::Deprovision { target } => Some(target.id.as_str()),
+                Change::Deprovision { target } => Some(threshold::Leaving {
+                    id: &target.id,
+                    name: &target.label,
+                }),
                 _ => None,
             })
             .collect();
-        match threshold::judge(&ids, threshold, approval) {
+        match threshold::judge(&leaving, threshold, approval) {
             Judgement::Within => {}
             Judgement::Approved(token) => self.approval_used = Some(token),
             Judgement::Held(held) => {
