@@ -9,7 +9,6 @@
 
 pub(crate) mod bounds;
 mod ca_bundle;
-mod connect;
 mod feed;
 mod heartbeat;
 mod lookup;
@@ -17,9 +16,10 @@ mod policy;
 pub mod preview;
 mod secrets;
 pub mod slots;
-mod status;
+mod status_writer;
 mod sync_config;
 mod tenant;
+mod tenant_directory;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -5,7 +5,7 @@
 
 use super::audit::{self, Sink};
 use super::groups::Members;
-use super::report::{CycleReport, SKIP, UserFailure};
+use super::report::{CycleReport, SKIP, UnwrittenUser};
 use crate::engine::plan::{Change, Changes, TargetRef};
 use crate::engine::vocabulary::DeprovisionAction;
 use crate::providers::{Directory, DirectoryError};
@@ -116,7 +116,7 @@ impl Ledger<'_> {
         if let DirectoryError::Refused { reason, detail } = error {
             tracing::info!(user = change.label(), reason = reason.as_str(), detail, "user skipped");
             report.skipped += 1;
-            report.keep_failures([UserFailure {
+            report.keep_failures([UnwrittenUser {
                 user: change.label().to_owned(),
                 action: SKIP,
                 reason: reason.as_str(),
@@ -131,7 +131,7 @@ impl Ledger<'_> {
         }
         tracing::warn!(user = change.label(), action = change.action(), reason = error.reason(), %error, "user write failed");
         report.failed += 1;
-        report.keep_failures([UserFailure {
+        report.keep_failures([UnwrittenUser {
             user: change.label().to_owned(),
             action: change.action(),
             reason: error.reason(),

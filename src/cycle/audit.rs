@@ -8,7 +8,7 @@ use crate::providers::DirectoryError;
 
 /// How an action ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
-pub enum Outcome {
+pub enum ActionResult {
     Success,
     Failure,
     Skipped,
@@ -27,7 +27,7 @@ pub struct Record {
     /// Each changed attribute with its value before and after: for `xtsync plan`'s reader
     /// only — the log stream gets the names, never the values (they may be personal data).
     pub values: Vec<(&'static str, Option<String>, Option<String>)>,
-    pub result: Outcome,
+    pub result: ActionResult,
     /// A skip reason or a `DirectoryError` variant name, when not a success.
     pub reason: Option<&'static str>,
     pub message: Option<String>,
@@ -101,12 +101,15 @@ pub fn of_change(change: &Change, result: &Result<Option<String>, DirectoryError
     };
     let changed_attributes = values.iter().map(|(k, _, _)| *k).collect();
     let (result, target_id, reason, message) = match result {
-        Ok(created) => (Outcome::Success, created.clone().or(target_id), None, None),
-        Err(DirectoryError::Refused { reason, detail }) => {
-            (Outcome::Skipped, target_id, Some(reason.as_str()), Some(detail.clone()))
-        }
+        Ok(created) => (ActionResult::Success, created.clone().or(target_id), None, None),
+        Err(DirectoryError::Refused { reason, detail }) => (
+            ActionResult::Skipped,
+            target_id,
+            Some(reason.as_str()),
+            Some(detail.clone()),
+        ),
         Err(error) => (
-            Outcome::Failure,
+            ActionResult::Failure,
             target_id,
             Some(error.reason()),
             Some(error.to_string()),
@@ -133,7 +136,7 @@ pub fn of_skip(skip: &Skip) -> Record {
         user_name: skip.user.clone(),
         changed_attributes: Vec::new(),
         values: Vec::new(),
-        result: Outcome::Skipped,
+        result: ActionResult::Skipped,
         reason: Some(skip.reason.as_str()),
         message: Some(skip.message.clone()),
     }

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 pub use members::Members;
 
-use super::report::{CycleError, CycleReport, GroupReport, SKIP, UserFailure};
+use super::report::{CycleError, CycleReport, GroupReport, SKIP, UnwrittenUser};
 use super::{CycleInput, audit};
 use crate::engine::groups::{self, GroupChange, GroupPlanInput, SourceGroup, TargetGroup};
 use crate::engine::plan::Skip;
@@ -123,7 +123,7 @@ fn skipped(skips: &[groups::GroupSkip], input: &CycleInput<'_>, report: &mut Cyc
             message: skip.message.clone(),
         };
         input.audit.record(audit::of_skip(&skip));
-        report.keep_failures([UserFailure {
+        report.keep_failures([UnwrittenUser {
             user: skip.user,
             action: SKIP,
             reason: skip.reason.as_str(),
@@ -168,7 +168,7 @@ fn in_scope(
         complete: true,
     };
     let mut problem = |entry: &str, reason: SkipReason, message: String| {
-        report.keep_failures([UserFailure {
+        report.keep_failures([UnwrittenUser {
             user: format!("group:{entry}"),
             action: SKIP,
             reason: reason.as_str(),

@@ -24,8 +24,8 @@ pub mod report;
 mod tests;
 
 pub use deadline::Deadline;
-pub use on_demand::{OnDemandOutcome, OnDemandResult, provision_on_demand};
-pub use report::{CycleError, CycleReport, UserFailure};
+pub use on_demand::{OnDemandOutcome, OnDemandVerdict, provision_on_demand};
+pub use report::{CycleError, CycleReport, UnwrittenUser};
 
 use tokio::sync::oneshot;
 

@@ -8,7 +8,7 @@ use crate::providers::{Directory, DirectoryError};
 
 /// The answer to `xtsync.io/provision-on-demand`; the variant name is `status.onDemand.result`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
-pub enum OnDemandResult {
+pub enum OnDemandVerdict {
     Created,
     Updated,
     Adopted,
@@ -24,12 +24,12 @@ pub enum OnDemandResult {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OnDemandOutcome {
-    pub result: OnDemandResult,
+    pub result: OnDemandVerdict,
     pub message: String,
 }
 
 impl OnDemandOutcome {
-    fn new(result: OnDemandResult, message: String) -> Self {
+    fn new(result: OnDemandVerdict, message: String) -> Self {
         OnDemandOutcome { result, message }
     }
 }
@@ -69,12 +69,12 @@ pub async fn provision_on_demand(
         .find(|u| u.id == who || u.user_name().eq_ignore_ascii_case(who))
     else {
         let message = format!("no source user has the userName or id '{who}'");
-        return Ok(OnDemandOutcome::new(OnDemandResult::NotFound, message));
+        return Ok(OnDemandOutcome::new(OnDemandVerdict::NotFound, message));
     };
     let assignments = read::assignments(source, input).await?;
     if let Some(why) = scope::exclusion(&input.rules.scope, &assignments, &user) {
         let message = format!("'{}' is not in scope: {why:?}", user.label());
-        return Ok(OnDemandOutcome::new(OnDemandResult::OutOfScope, message));
+        return Ok(OnDemandOutcome::new(OnDemandVerdict::OutOfScope, message));
     }
     let one = std::slice::from_ref(&user);
     let target_users = read::matching_target_users(target, one, input)
@@ -91,11 +91,11 @@ pub async fn provision_on_demand(
     });
     if let Some(skip) = plan.skips.first() {
         let message = format!("{}: {}", skip.reason.as_str(), skip.message);
-        return Ok(OnDemandOutcome::new(OnDemandResult::Skipped, message));
+        return Ok(OnDemandOutcome::new(OnDemandVerdict::Skipped, message));
     }
     let Some(change) = plan.changes.into_iter().next() else {
         let message = format!("'{}' is already up to date in the target", user.label());
-        return Ok(OnDemandOutcome::new(OnDemandResult::Unchanged, message));
+        return Ok(OnDemandOutcome::new(OnDemandVerdict::Unchanged, message));
     };
     if input.dry_run {
         input.audit.record(super::audit::of_change(&change, &Ok(None)));
@@ -104,7 +104,7 @@ pub async fn provision_on_demand(
             user.label(),
             change.action().to_lowercase()
         );
-        return Ok(OnDemandOutcome::new(OnDemandResult::DryRun, message));
+        return Ok(OnDemandOutcome::new(OnDemandVerdict::DryRun, message));
     }
     let (done, result) = apply_one(target, &change).await;
     let result = result.map(|()| None);
@@ -116,7 +116,7 @@ pub async fn provision_on_demand(
         }
         Err(e) => {
             let message = format!("{} '{}': {e}", change.action(), user.label());
-            OnDemandOutcome::new(OnDemandResult::Failed, message)
+            OnDemandOutcome::new(OnDemandVerdict::Failed, message)
         }
     })
 }
@@ -134,7 +134,7 @@ async fn group_on_demand(
 ) -> Result<OnDemandOutcome, CycleError> {
     if input.rules.groups.is_none() {
         let message = format!("'{group}' is a group, and groupProvisioning is not enabled");
-        return Ok(OnDemandOutcome::new(OnDemandResult::OutOfScope, message));
+        return Ok(OnDemandOutcome::new(OnDemandVerdict::OutOfScope, message));
     }
     // None of the target's users known yet: the group step reads them, with its groups.
     let members = groups::Members::of(&[], input.source_tenant_id, false);
@@ -146,29 +146,29 @@ async fn group_on_demand(
     let done = report.groups.unwrap_or_default();
     let (result, what) = if done.in_scope == 0 {
         (
-            OnDemandResult::OutOfScope,
+            OnDemandVerdict::OutOfScope,
             "is not a group of scope.groups found in the source".to_owned(),
         )
     } else if let Some(failure) = report.failures.first() {
         let result = if failure.action == super::report::SKIP {
-            OnDemandResult::Skipped
+            OnDemandVerdict::Skipped
         } else {
-            OnDemandResult::Failed
+            OnDemandVerdict::Failed
         };
         (result, format!("{}: {}", failure.reason, failure.message))
     } else if input.dry_run {
-        (OnDemandResult::DryRun, "was planned; nothing was written".to_owned())
+        (OnDemandVerdict::DryRun, "was planned; nothing was written".to_owned())
     } else if done.created > 0 {
         (
-            OnDemandResult::Created,
+            OnDemandVerdict::Created,
             format!("created with {} members", done.members_added),
         )
     } else if done.updated > 0 || done.members_added > 0 || done.members_removed > 0 {
         let changes = format!("{} members added, {} removed", done.members_added, done.members_removed);
-        (OnDemandResult::Updated, format!("updated: {changes}"))
+        (OnDemandVerdict::Updated, format!("updated: {changes}"))
     } else {
         (
-            OnDemandResult::Unchanged,
+            OnDemandVerdict::Unchanged,
             "is already up to date in the target".to_owned(),
         )
     };
@@ -176,19 +176,19 @@ async fn group_on_demand(
 }
 
 /// Writes one change; what it did on success.
-async fn apply_one(target: &dyn Directory, change: &Change) -> (OnDemandResult, Result<(), DirectoryError>) {
+async fn apply_one(target: &dyn Directory, change: &Change) -> (OnDemandVerdict, Result<(), DirectoryError>) {
     match change {
         Change::Create { attributes, .. } => {
             let created = super::creations::create(target, std::slice::from_ref(attributes))
                 .await
                 .pop()
                 .unwrap_or(Err(DirectoryError::InvalidResponse("no result".into())));
-            (OnDemandResult::Created, created.map(|_| ()))
+            (OnDemandVerdict::Created, created.map(|_| ()))
         }
-        Change::Adopt { target: t, changes, .. } => (OnDemandResult::Adopted, target.update_user(t, changes).await),
-        Change::Update { target: t, changes, .. } => (OnDemandResult::Updated, target.update_user(t, changes).await),
-        Change::Restore { target: t, changes, .. } => (OnDemandResult::Restored, target.update_user(t, changes).await),
+        Change::Adopt { target: t, changes, .. } => (OnDemandVerdict::Adopted, target.update_user(t, changes).await),
+        Change::Update { target: t, changes, .. } => (OnDemandVerdict::Updated, target.update_user(t, changes).await),
+        Change::Restore { target: t, changes, .. } => (OnDemandVerdict::Restored, target.update_user(t, changes).await),
         // On demand never deprovisions (an out-of-scope user is answered above).
-        Change::Deprovision { .. } => (OnDemandResult::Unchanged, Ok(())),
+        Change::Deprovision { .. } => (OnDemandVerdict::Unchanged, Ok(())),
     }
 }

@@ -11,7 +11,7 @@ use tokio::sync::mpsc::Receiver;
 use super::apply::{self, Ledger};
 use super::groups::Members;
 use super::progress::Phase;
-use super::report::{self, CycleError, CycleReport, UserFailure};
+use super::report::{self, CycleError, CycleReport, UnwrittenUser};
 use super::{CycleInput, audit};
 use crate::engine::plan::{Change, Plan, Planner, Source};
 use crate::engine::scope::Assignments;
@@ -174,7 +174,7 @@ impl Ledger<'_> {
         for skip in &plan.skips {
             self.audit.record(audit::of_skip(skip));
         }
-        self.report.keep_failures(plan.skips.into_iter().map(|s| UserFailure {
+        self.report.keep_failures(plan.skips.into_iter().map(|s| UnwrittenUser {
             user: s.user,
             action: report::SKIP,
             reason: s.reason.as_str(),

@@ -28,8 +28,8 @@ pub struct CycleReport {
     pub provisioned: u32,
     /// The first `KEPT_FAILURES` users skipped or failed (a cycle keeps no more per-user data
     /// than status shows and logs need; the log has every one).
-    pub failures: Vec<UserFailure>,
-    /// Users skipped or failed, by `UserFailure::action`: all of them, however many are kept.
+    pub failures: Vec<UnwrittenUser>,
+    /// Users skipped or failed, by `UnwrittenUser::action`: all of them, however many are kept.
     pub failures_by_action: std::collections::BTreeMap<&'static str, u32>,
     /// Deprovisionings held back by the threshold (rule 8), waiting for approval.
     pub withheld_deprovisions: Option<Held>,
@@ -85,7 +85,7 @@ impl CycleReport {
     }
 
     /// Counts failures, keeping the first `KEPT_FAILURES`.
-    pub fn keep_failures(&mut self, failures: impl IntoIterator<Item = UserFailure>) {
+    pub fn keep_failures(&mut self, failures: impl IntoIterator<Item = UnwrittenUser>) {
         for failure in failures {
             *self.failures_by_action.entry(failure.action).or_default() += 1;
             if self.failures.len() < KEPT_FAILURES {
@@ -102,7 +102,7 @@ impl CycleReport {
 
 /// A user the cycle skipped or failed to write.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UserFailure {
+pub struct UnwrittenUser {
     pub user: String,
     /// `Skip`, or the change that failed (`Create`, `Update`, …).
     pub action: &'static str,
@@ -114,7 +114,7 @@ pub struct UserFailure {
 /// Failures a report keeps (status shows fewer).
 pub const KEPT_FAILURES: usize = 100;
 
-/// What `UserFailure::action` says of a user that was skipped, not written.
+/// What `UnwrittenUser::action` says of a user that was skipped, not written.
 pub const SKIP: &str = "Skip";
 
 /// A cycle that could not run at all. Nothing was deprovisioned.

@@ -12,7 +12,7 @@ use super::resource::{Configs, Look, not_running};
 use super::{Format, PluginError};
 use crate::api::PROVISION_ON_DEMAND;
 use crate::controller::bounds::key;
-use crate::cycle::OnDemandResult;
+use crate::cycle::OnDemandVerdict;
 
 pub async fn command(
     cluster: &Cluster,
@@ -63,8 +63,8 @@ pub fn request(user: &str, now: Timestamp) -> String {
 /// 0: the user is provisioned and up to date (or, in a dry run, would be); 2: answered, but not
 /// provisioned (no such user, out of scope, skipped); 1: it failed.
 pub fn exit_code(result: &str) -> u8 {
-    use OnDemandResult::*;
-    let is = |r: OnDemandResult| <&str>::from(r) == result;
+    use OnDemandVerdict::*;
+    let is = |r: OnDemandVerdict| <&str>::from(r) == result;
     if [Created, Updated, Adopted, Restored, Unchanged, DryRun]
         .into_iter()
         .any(is)
@@ -93,11 +93,11 @@ mod tests {
 
     #[test]
     fn the_exit_code_says_whether_the_user_is_provisioned() {
-        assert_eq!(exit_code(OnDemandResult::Created.into()), 0);
-        assert_eq!(exit_code(OnDemandResult::Unchanged.into()), 0);
-        assert_eq!(exit_code(OnDemandResult::OutOfScope.into()), 2);
-        assert_eq!(exit_code(OnDemandResult::Skipped.into()), 2);
-        assert_eq!(exit_code(OnDemandResult::Failed.into()), 1);
+        assert_eq!(exit_code(OnDemandVerdict::Created.into()), 0);
+        assert_eq!(exit_code(OnDemandVerdict::Unchanged.into()), 0);
+        assert_eq!(exit_code(OnDemandVerdict::OutOfScope.into()), 2);
+        assert_eq!(exit_code(OnDemandVerdict::Skipped.into()), 2);
+        assert_eq!(exit_code(OnDemandVerdict::Failed.into()), 1);
         assert_eq!(exit_code("SomethingNew"), 1);
     }
 }

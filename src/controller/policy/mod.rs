@@ -14,7 +14,7 @@ use kube::{Api, ResourceExt};
 
 use self::decide::{PolicyFacts, PushOutcome};
 pub use self::mappers::{sibling_mapper, tenant_mapper};
-use super::{Context, Error, connect, lookup};
+use super::{Context, Error, lookup, tenant_directory};
 use crate::access;
 use crate::api::policy::CrossTenantAccessPolicy;
 use crate::providers::msgraph;
@@ -37,7 +37,7 @@ pub async fn reconcile(policy: Arc<CrossTenantAccessPolicy>, ctx: Arc<Context>) 
     let pushed = push_to_directory(&policy, &ns, &ctx, ready.status).await?;
     let applied = decide::applied(pushed, tenant, facts.partners);
     let (new_status, requeue) = status::next_status(&policy, ready, applied, &ctx.settings, Timestamp::now());
-    super::status::apply(
+    super::status_writer::apply(
         &Api::<CrossTenantAccessPolicy>::namespaced(ctx.client.clone(), &ns),
         &name,
         &new_status,
@@ -65,7 +65,7 @@ async fn push_to_directory(
     if !matches!(lookup::tenant_state(Some(&tenant)), crate::gate::TenantState::Ready(_)) {
         return Ok(PushOutcome::TenantNotReady);
     }
-    let client = match connect::graph_client(ctx, ns, &tenant).await? {
+    let client = match tenant_directory::graph_client(ctx, ns, &tenant).await? {
         Ok(Some(client)) => client,
         Ok(None) => return Ok(PushOutcome::NothingToPush),
         Err(problem) => return Ok(PushOutcome::Unusable(problem)),

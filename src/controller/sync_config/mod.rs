@@ -124,7 +124,7 @@ async fn write(
     }
     ctx.written.put(&uid, next.clone(), false, &ctx.configs);
     let api = Api::<SyncConfiguration>::namespaced(ctx.client.clone(), ns);
-    super::status::apply(&api, &config.name_any(), &next).await?;
+    super::status_writer::apply(&api, &config.name_any(), &next).await?;
     ctx.written.put(&uid, next, true, &ctx.configs);
     ctx.health.metrics.quarantined.set(ctx.written.quarantined());
     Ok(true)

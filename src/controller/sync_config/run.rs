@@ -6,7 +6,7 @@ use std::time::Instant;
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 
-use super::super::{Context, Error, connect};
+use super::super::{Context, Error, tenant_directory};
 use super::dereference::Dereferenced;
 use super::outcome::{Open, Ran, Step};
 use super::progress;
@@ -15,7 +15,7 @@ use super::schedule::{self, CycleKind, Decision, Requests};
 use crate::api::sync_config::{SyncConfiguration, SyncConfigurationStatus};
 use crate::cycle::audit::Sink;
 use crate::cycle::progress::{Progress, Untracked};
-use crate::cycle::{self, CycleError, CycleInput, OnDemandOutcome, OnDemandResult};
+use crate::cycle::{self, CycleError, CycleInput, OnDemandOutcome, OnDemandVerdict};
 use crate::gate::OpenPair;
 use crate::providers::Directory;
 use crate::validate::ValidSpec;
@@ -158,7 +158,7 @@ impl OpenGate<'_> {
             Err(error) => Err(error),
         };
         let answer = answer.unwrap_or_else(|error| OnDemandOutcome {
-            result: OnDemandResult::Failed,
+            result: OnDemandVerdict::Failed,
             message: error.to_string(),
         });
         let config = super::dereference::label(self.config);
@@ -168,8 +168,8 @@ impl OpenGate<'_> {
 
     async fn connect(&self, ctx: &Context) -> Result<Result<DirectoryPair, CycleError>, Error> {
         let spec = &self.config.spec;
-        let source = connect::directory(ctx, self.ns, &spec.source_ref.name).await?;
-        let target = connect::directory(ctx, self.ns, &spec.target_ref.name).await?;
+        let source = tenant_directory::directory(ctx, self.ns, &spec.source_ref.name).await?;
+        let target = tenant_directory::directory(ctx, self.ns, &spec.target_ref.name).await?;
         Ok(match (source, target) {
             (Ok(s), Ok(t)) => Ok((s, t)),
             (Err(error), _) => Err(CycleError::Unusable { role: "source", error }),

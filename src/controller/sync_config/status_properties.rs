@@ -12,7 +12,7 @@ use super::outcome::{Open, Outcome, Ran, Step};
 use super::status::{Subject, next};
 use crate::api::sync_config::{OnDemandResult as Answer, SyncConfigurationStatus};
 use crate::controller::bounds::MAX_STATUS_BYTES;
-use crate::cycle::{CycleError, CycleReport, OnDemandOutcome, OnDemandResult, UserFailure};
+use crate::cycle::{CycleError, CycleReport, OnDemandOutcome, OnDemandVerdict, UnwrittenUser};
 use crate::gate::{OpenPair, TenantFacts};
 use crate::providers::DirectoryError;
 
@@ -74,7 +74,7 @@ fn report() -> impl Strategy<Value = Result<CycleReport, CycleError>> {
             groups_watermark: Some(watermark),
             failures: failures
                 .into_iter()
-                .map(|(user, message)| UserFailure {
+                .map(|(user, message)| UnwrittenUser {
                     user,
                     action: "Create",
                     reason: crate::engine::vocabulary::SkipReason::MappingFailed.as_str(),
@@ -106,7 +106,7 @@ proptest! {
                 message: answer.clone(),
             },
             interval: Duration::from_secs(600),
-            on_demand: Some((request, OnDemandOutcome { result: OnDemandResult::Failed, message: answer })),
+            on_demand: Some((request, OnDemandOutcome { result: OnDemandVerdict::Failed, message: answer })),
             step: Step::Ran(Box::new(Ran {
                 id: "c1".into(),
                 restart: Some(restart),

@@ -437,7 +437,7 @@ fn megabyte(tag: &str) -> String {
 fn outrageous() -> Outcome {
     let mut report = good(true);
     report.failures = (0..100)
-        .map(|i| crate::cycle::UserFailure {
+        .map(|i| crate::cycle::UnwrittenUser {
             user: megabyte(&i.to_string()),
             action: "Create",
             reason: crate::engine::vocabulary::SkipReason::MappingFailed.as_str(),
@@ -458,7 +458,7 @@ fn outrageous() -> Outcome {
     open.on_demand = Some((
         megabyte("who"),
         crate::cycle::OnDemandOutcome {
-            result: crate::cycle::OnDemandResult::Failed,
+            result: crate::cycle::OnDemandVerdict::Failed,
             message: megabyte("why"),
         },
     ));

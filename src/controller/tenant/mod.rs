@@ -12,7 +12,7 @@ use kube::{Api, ResourceExt};
 
 pub(crate) use self::decide::{Checked, TenantProblem, status_after};
 pub use self::mappers::{config_map_mapper, secret_mapper};
-use super::{Context, Error, connect, status};
+use super::{Context, Error, status_writer, tenant_directory};
 use crate::api::conditions::{self, ConditionReason};
 use crate::api::reasons::TenantReadyReason;
 use crate::api::tenant::{Tenant, TenantStatus};
@@ -28,14 +28,14 @@ pub async fn reconcile(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Action,
         tracing::info!(tenant = %name, namespace = %ns, %reason, message = %problem, "tenant not ready");
     }
     let new_status = status_after(&tenant, checked, Timestamp::now());
-    status::apply(&Api::<Tenant>::namespaced(ctx.client.clone(), &ns), &name, &new_status).await?;
+    status_writer::apply(&Api::<Tenant>::namespaced(ctx.client.clone(), &ns), &name, &new_status).await?;
     observe(&ctx, &tenant, &new_status);
     Ok(Action::requeue(requeue))
 }
 
 /// The connection test. The outer error is ours (retry); the inner one is the user's (status).
 async fn check(tenant: &Tenant, ns: &str, ctx: &Context) -> Result<Checked, Error> {
-    let (setup, access) = match connect::setup_with_access(ctx, ns, tenant).await? {
+    let (setup, access) = match tenant_directory::setup_with_access(ctx, ns, tenant).await? {
         Ok(found) => found,
         Err(problem) => return Ok(TenantProblem::from(problem).into()),
     };

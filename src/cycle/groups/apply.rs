@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::super::report::{CycleReport, GroupReport, UserFailure};
+use super::super::report::{CycleReport, GroupReport, UnwrittenUser};
 use super::super::{CycleInput, audit};
 use crate::engine::anchor::Anchor;
 use crate::engine::groups::{GroupChange, TargetGroup};
@@ -74,9 +74,9 @@ fn record(
         GroupChange::Restore { target } | GroupChange::Delete { target } => (None, Some(target.clone()), Vec::new()),
     };
     let (outcome, target_id, reason, message) = match result {
-        Ok(created) => (audit::Outcome::Success, created.clone().or(target_id), None, None),
+        Ok(created) => (audit::ActionResult::Success, created.clone().or(target_id), None, None),
         Err(error) => (
-            audit::Outcome::Failure,
+            audit::ActionResult::Failure,
             target_id,
             Some(error.reason()),
             Some(error.to_string()),
@@ -143,7 +143,7 @@ fn count(
             *out.failed_by_action.entry(action).or_default() += 1;
             let label = label(change, names);
             tracing::warn!(group = label, action = action.as_str(), reason = error.reason(), %error, "group write failed");
-            report.keep_failures([UserFailure {
+            report.keep_failures([UnwrittenUser {
                 user: format!("group:{label}"),
                 action: action.as_str(),
                 reason: error.reason(),

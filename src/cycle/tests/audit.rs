@@ -3,7 +3,7 @@
 //! records as writes, even when some of them fail.
 
 use super::*;
-use crate::cycle::audit::Outcome;
+use crate::cycle::audit::ActionResult;
 use crate::providers::memory::Faults;
 
 #[tokio::test]
@@ -23,16 +23,16 @@ async fn every_write_and_skip_has_one_record_and_unchanged_users_none() {
     let writes = pair.target.take_writes();
     let mut records = pair.log.take();
     records.sort_by(|a, b| a.user_name.cmp(&b.user_name));
-    let summary: Vec<(&str, &str, Outcome)> = records
+    let summary: Vec<(&str, &str, ActionResult)> = records
         .iter()
         .map(|r| (r.user_name.as_str(), r.action, r.result))
         .collect();
     assert_eq!(
         summary,
         [
-            ("alice@contoso.com", "Create", Outcome::Success),
-            ("bob@contoso.com", "Create", Outcome::Failure),
-            ("carol@contoso.com", "Skip", Outcome::Skipped),
+            ("alice@contoso.com", "Create", ActionResult::Success),
+            ("bob@contoso.com", "Create", ActionResult::Failure),
+            ("carol@contoso.com", "Skip", ActionResult::Skipped),
         ]
     );
     let writes_recorded = records.iter().filter(|r| r.action != "Skip").count();
@@ -74,7 +74,10 @@ async fn an_update_records_the_attributes_it_changes_from_what_to_what() {
     pair.initial().await;
     let records = pair.log.take();
     assert_eq!(records.len(), 1, "{records:?}");
-    assert_eq!((records[0].action, records[0].result), ("Update", Outcome::Success));
+    assert_eq!(
+        (records[0].action, records[0].result),
+        ("Update", ActionResult::Success)
+    );
     assert_eq!(records[0].changed_attributes, ["displayName"]);
     // Old → new, for `xtsync plan`; the log stream gets only the names (`LogSink`).
     assert_eq!(

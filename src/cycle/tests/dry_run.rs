@@ -2,7 +2,7 @@
 //! plans, counts and logs as a real one would, and writes nothing to the target.
 
 use super::*;
-use crate::cycle::audit::Outcome;
+use crate::cycle::audit::ActionResult;
 
 #[tokio::test]
 async fn a_dry_run_counts_what_a_cycle_would_do_and_writes_nothing() {
@@ -22,7 +22,7 @@ async fn a_dry_run_counts_what_a_cycle_would_do_and_writes_nothing() {
     assert!(
         records
             .iter()
-            .all(|r| r.result == Outcome::Success && r.action == "Create")
+            .all(|r| r.result == ActionResult::Success && r.action == "Create")
     );
 
     // The same cycle for real does exactly what the dry run said.

@@ -288,7 +288,7 @@ async fn an_internal_user_is_recognised_by_any_of_its_addresses_in_every_kind_of
     let outcome = provision_on_demand(&pair.source, &pair.target, &pair.input(None, None), "a1")
         .await
         .expect("answered");
-    assert_eq!(outcome.result, crate::cycle::OnDemandResult::Skipped);
+    assert_eq!(outcome.result, crate::cycle::OnDemandVerdict::Skipped);
     assert!(
         outcome.message.contains("ConflictsWithInternalUser"),
         "{}",

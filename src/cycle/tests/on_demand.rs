@@ -14,11 +14,11 @@ async fn one_user_is_provisioned_on_demand_by_user_name_or_id() {
     let pair = Pair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.source.put(person("b1", "bob"));
-    assert_eq!(ask(&pair, "ALICE@contoso.com").await.result, OnDemandResult::Created);
+    assert_eq!(ask(&pair, "ALICE@contoso.com").await.result, OnDemandVerdict::Created);
     assert_eq!(pair.target.users().len(), 1, "only alice");
-    assert_eq!(ask(&pair, "a1").await.result, OnDemandResult::Unchanged);
+    assert_eq!(ask(&pair, "a1").await.result, OnDemandVerdict::Unchanged);
     pair.source.set("a1", "displayName", Some("Alice L."));
-    assert_eq!(ask(&pair, "a1").await.result, OnDemandResult::Updated);
+    assert_eq!(ask(&pair, "a1").await.result, OnDemandVerdict::Updated);
 }
 
 #[tokio::test]
@@ -30,10 +30,10 @@ async fn on_demand_answers_not_found_out_of_scope_and_skipped() {
         "own",
         &[("userName", "alice@contoso.com"), ("userType", "Member")],
     ));
-    assert_eq!(ask(&pair, "nobody").await.result, OnDemandResult::NotFound);
-    assert_eq!(ask(&pair, "b1").await.result, OnDemandResult::OutOfScope);
+    assert_eq!(ask(&pair, "nobody").await.result, OnDemandVerdict::NotFound);
+    assert_eq!(ask(&pair, "b1").await.result, OnDemandVerdict::OutOfScope);
     let skipped = ask(&pair, "a1").await;
-    assert_eq!(skipped.result, OnDemandResult::Skipped);
+    assert_eq!(skipped.result, OnDemandVerdict::Skipped);
     assert!(skipped.message.contains(SkipReason::ConflictsWithInternalUser.as_str()));
     assert!(pair.target.take_writes().is_empty());
 }
@@ -44,9 +44,9 @@ async fn a_request_with_a_nonce_provisions_the_user_it_names() {
     let pair = Pair::all_users();
     pair.source.put(person("a1", "alice"));
     let created = ask(&pair, "alice@contoso.com#n1").await;
-    assert_eq!(created.result, OnDemandResult::Created, "{created:?}");
+    assert_eq!(created.result, OnDemandVerdict::Created, "{created:?}");
     assert!(!created.message.contains("#n1"), "{}", created.message);
-    assert_eq!(ask(&pair, "a1#2024.05-x_1").await.result, OnDemandResult::Unchanged);
+    assert_eq!(ask(&pair, "a1#2024.05-x_1").await.result, OnDemandVerdict::Unchanged);
 }
 
 #[test]

@@ -127,6 +127,6 @@ async fn an_on_demand_creation_answered_500_is_looked_up_and_not_duplicated() {
     let outcome = provision_on_demand(&pair.source, &pair.target, &pair.input(None, None), "alice@contoso.com")
         .await
         .expect("answers");
-    assert_eq!(outcome.result, OnDemandResult::Created, "{}", outcome.message);
+    assert_eq!(outcome.result, OnDemandVerdict::Created, "{}", outcome.message);
     assert_eq!(pair.target.users().len(), 1);
 }

@@ -6,7 +6,7 @@ use super::verdict::{Found, explain, text};
 use crate::api::conditions::ConditionReason;
 use crate::api::reasons::ReadyReason;
 use crate::api::sync_config::SyncConfigurationSpec;
-use crate::cycle::audit::{Outcome, Record};
+use crate::cycle::audit::{ActionResult, Record};
 use crate::engine::scope::{self, Assignments};
 use crate::engine::threshold::Held;
 use crate::engine::user::User;
@@ -107,7 +107,7 @@ fn an_in_scope_user_is_told_what_matched_and_what_the_cycle_would_do() {
         user_name: "alice@contoso.com".into(),
         changed_attributes: vec!["userName", "title"],
         values: Vec::new(),
-        result: Outcome::Success,
+        result: ActionResult::Success,
         reason: None,
         message: None,
     };
@@ -136,7 +136,7 @@ fn a_skip_says_its_reason_and_a_held_deprovisioning_its_token() {
         user_name: "carol@contoso.com".into(),
         changed_attributes: Vec::new(),
         values: Vec::new(),
-        result: Outcome::Skipped,
+        result: ActionResult::Skipped,
         reason: Some(CONFLICT),
         message: Some("internal".into()),
     };
