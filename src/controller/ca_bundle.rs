@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::{Api, Client};
 
+use super::Vetted;
 use crate::api::tenant::CaBundleKind;
 use crate::providers::credential::BundleRef;
 use crate::providers::tls::CaBundle;
@@ -13,11 +14,7 @@ use crate::providers::{ConnectError, Setup};
 
 /// The CA bundle `setup` names, if any, or why it cannot be used. The outer error is the API
 /// call's (retry).
-pub async fn read(
-    client: &Client,
-    ns: &str,
-    setup: &Setup<'_>,
-) -> Result<Result<Option<CaBundle>, ConnectError>, kube::Error> {
+pub async fn read(client: &Client, ns: &str, setup: &Setup<'_>) -> Vetted<Option<CaBundle>, ConnectError, kube::Error> {
     let Some(reference) = setup.ca_bundle() else {
         return Ok(Ok(None));
     };

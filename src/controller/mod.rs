@@ -107,6 +107,11 @@ impl Context {
     }
 }
 
+/// What a step that reads the cluster found: the outer `Err` is the API's (the reconcile is
+/// retried), the inner one the user's to fix (why the object cannot be used now: it goes into
+/// status, never into a retry).
+pub type Vetted<T, Problem, ApiError = Error> = Result<Result<T, Problem>, ApiError>;
+
 /// Errors that stop a reconcile; the controller retries them. Problems of the user's making are
 /// not errors: they are conditions on the resource.
 #[derive(Debug, thiserror::Error)]

@@ -2,14 +2,14 @@
 //! cache, its provider (`providers::Setup`), its credential, its CA bundle, its recorded
 //! capabilities.
 
-use super::{Context, Error, ca_bundle, lookup, secrets};
+use super::{Context, Vetted, ca_bundle, lookup, secrets};
 use crate::api::tenant::Tenant;
 use crate::providers::msgraph::GraphClient;
 use crate::providers::{Access, ConnectError, Directory, Setup};
 
 /// The directory of Tenant `ns/name`. The outer error is the API's (retry); the inner one says
 /// why the tenant cannot be used now (it went away, its Secret went away, …).
-pub async fn directory(ctx: &Context, ns: &str, name: &str) -> Result<Result<Box<dyn Directory>, ConnectError>, Error> {
+pub async fn directory(ctx: &Context, ns: &str, name: &str) -> Vetted<Box<dyn Directory>, ConnectError> {
     let Some(tenant) = lookup::tenant(&ctx.tenants, ns, name) else {
         return Ok(Err(ConnectError::TenantNotFound(name.to_owned())));
     };
@@ -24,11 +24,7 @@ pub async fn directory(ctx: &Context, ns: &str, name: &str) -> Result<Result<Box
 }
 
 /// A Graph client for a Graph Tenant (the policy push); `None` for other providers.
-pub async fn graph_client(
-    ctx: &Context,
-    ns: &str,
-    tenant: &Tenant,
-) -> Result<Result<Option<GraphClient>, ConnectError>, Error> {
+pub async fn graph_client(ctx: &Context, ns: &str, tenant: &Tenant) -> Vetted<Option<GraphClient>, ConnectError> {
     Ok(setup_with_access(ctx, ns, tenant)
         .await?
         .and_then(|(setup, access)| setup.graph_client(&ctx.clients, &access)))
@@ -39,7 +35,7 @@ pub async fn setup_with_access<'a>(
     ctx: &Context,
     ns: &str,
     tenant: &'a Tenant,
-) -> Result<Result<(Setup<'a>, Access), ConnectError>, Error> {
+) -> Vetted<(Setup<'a>, Access), ConnectError> {
     let setup = match Setup::of(&tenant.spec) {
         Ok(setup) => setup,
         Err(problem) => return Ok(Err(problem)),

@@ -12,6 +12,7 @@ use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::jiff::Timestamp;
 use kube::{Api, Client};
 
+use super::Vetted;
 use crate::api::SecretKeyRef;
 use crate::providers::msgraph::ClientCertificate;
 use crate::providers::{Clients, ConnectError, Credential, CredentialRef, Setup};
@@ -42,7 +43,7 @@ pub async fn read_credential(
     ns: &str,
     setup: &Setup<'_>,
     clients: &Clients,
-) -> Result<Result<Credential, ConnectError>, kube::Error> {
+) -> Vetted<Credential, ConnectError, kube::Error> {
     let secret = match setup.credential().secret_name() {
         Some(name) => Api::<Secret>::namespaced(client.clone(), ns).get_opt(name).await?,
         None => None,

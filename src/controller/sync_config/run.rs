@@ -6,7 +6,7 @@ use std::time::Instant;
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 
-use super::super::{Context, Error, tenant_directory};
+use super::super::{Context, Error, Vetted, tenant_directory};
 use super::dereference::Dereferenced;
 use super::outcome::{Open, Ran, Step};
 use super::progress;
@@ -166,7 +166,7 @@ impl OpenGate<'_> {
         Ok(answer)
     }
 
-    async fn connect(&self, ctx: &Context) -> Result<Result<DirectoryPair, CycleError>, Error> {
+    async fn connect(&self, ctx: &Context) -> Vetted<DirectoryPair, CycleError> {
         let spec = &self.config.spec;
         let source = tenant_directory::directory(ctx, self.ns, &spec.source_ref.name).await?;
         let target = tenant_directory::directory(ctx, self.ns, &spec.target_ref.name).await?;

@@ -94,7 +94,7 @@ fn open(
     world: &World,
     config: &SyncConfiguration,
     clients: &Clients,
-) -> Result<Result<Opened, (String, String)>, PluginError> {
+) -> crate::controller::Vetted<Opened, (String, String), PluginError> {
     if let Some(c) = condition(config, ReadyReason::TYPE).filter(|c| {
         c.reason == ReadyReason::DuplicatePair.as_str() && c.observed_generation == config.metadata.generation
     }) {
