@@ -8,7 +8,7 @@ use super::groups::Members;
 use super::report::{CycleReport, SKIP, UnwrittenUser};
 use crate::engine::plan::{Change, Changes, TargetRef};
 use crate::engine::vocabulary::DeprovisionAction;
-use crate::providers::{Directory, DirectoryError};
+use crate::providers::directory::{Directory, DirectoryError};
 
 /// Where the results of a cycle's changes are kept: its report, the number of active users of
 /// this source in the target, and the provisioning log.

@@ -4,7 +4,7 @@
 //! Attribute values are never recorded, only their names: they may be personal data.
 
 use crate::engine::plan::{Change, Skip};
-use crate::providers::DirectoryError;
+use crate::providers::directory::DirectoryError;
 
 /// How an action ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]

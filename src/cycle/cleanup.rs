@@ -7,7 +7,7 @@ use crate::engine::plan::TargetRef;
 use crate::engine::rules::Deprovisioning;
 use crate::engine::threshold::{self, Held, Judgement};
 use crate::engine::vocabulary::DeprovisionAction;
-use crate::providers::{Directory, DirectoryError};
+use crate::providers::directory::{Directory, DirectoryError};
 
 /// What a cleanup did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

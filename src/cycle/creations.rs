@@ -10,8 +10,8 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 
 use crate::engine::user::Attributes;
+use crate::providers::directory::{Directory, DirectoryError};
 use crate::providers::retry::backoff;
-use crate::providers::{Directory, DirectoryError};
 
 /// Rounds of look-up and re-sending after the first attempt. The waits between them grow
 /// from 200 ms to the retry module's cap (30 s): about two minutes in all, so that a burst of
@@ -62,7 +62,7 @@ async fn settle(
         .collect();
     let look_ups: Vec<BoxFuture<'_, Result<Option<String>, DirectoryError>>> =
         open.iter().map(|&(_, anchor)| find(target, anchor).boxed()).collect();
-    let found = crate::providers::in_input_order(look_ups, target.concurrency()).await;
+    let found = crate::providers::directory::in_input_order(look_ups, target.concurrency()).await;
     let mut resend = Vec::new();
     for ((i, anchor), found) in open.into_iter().zip(found) {
         match found {

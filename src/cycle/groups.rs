@@ -23,7 +23,7 @@ use crate::engine::rules::GroupRules;
 use crate::engine::threshold::{self, Judgement};
 use crate::engine::vocabulary::Membership;
 use crate::engine::vocabulary::SkipReason;
-use crate::providers::Directory;
+use crate::providers::directory::Directory;
 
 /// Plans and applies the groups of `scope.groups` (when group provisioning is on); `only` one
 /// of them, named by displayName or id (provisioning on demand), which deprovisions nothing.

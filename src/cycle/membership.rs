@@ -18,7 +18,7 @@ use crate::engine::scope::Assignments;
 use crate::engine::user::User;
 use crate::engine::vocabulary::ScopeMode;
 use crate::providers::directory::with_removed;
-use crate::providers::{Directory, DirectoryError};
+use crate::providers::directory::{Directory, DirectoryError};
 
 /// Users whose membership moved that an Incremental cycle reads one by one; above this it runs
 /// as an Initial cycle (full reads of both sides) instead.

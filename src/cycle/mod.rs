@@ -30,8 +30,8 @@ pub use report::{CycleError, CycleReport, UnwrittenUser};
 use tokio::sync::oneshot;
 
 use crate::engine::rules::SyncRules;
+use crate::providers::directory::{Directory, DirectoryError};
 use crate::providers::directory::{PageSink, with_removed};
-use crate::providers::{Directory, DirectoryError};
 use progress::Phase;
 
 /// Source pages read ahead of the writes (up to 16,000 users): enough for the source read to

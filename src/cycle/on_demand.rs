@@ -4,7 +4,7 @@
 use super::{CycleError, CycleInput, CycleReport, groups, read};
 use crate::engine::plan::{self, Change, PlanInput};
 use crate::engine::scope;
-use crate::providers::{Directory, DirectoryError};
+use crate::providers::directory::{Directory, DirectoryError};
 
 /// The answer to `xtsync.io/provision-on-demand`; the variant name is `status.onDemand.result`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]

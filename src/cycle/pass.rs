@@ -16,7 +16,7 @@ use super::{CycleInput, audit};
 use crate::engine::plan::{Change, Plan, Planner, Source};
 use crate::engine::scope::Assignments;
 use crate::engine::user::User;
-use crate::providers::{Directory, DirectoryError};
+use crate::providers::directory::{Directory, DirectoryError};
 
 /// Source users planned at once: pages ready when a slice is taken go together, up to this.
 const SLICE_USERS: usize = 1000;

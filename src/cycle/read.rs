@@ -13,7 +13,7 @@ use crate::engine::mapping;
 use crate::engine::scope::Assignments;
 use crate::engine::user::User;
 use crate::engine::vocabulary::Membership;
-use crate::providers::{Directory, DirectoryError};
+use crate::providers::directory::{Directory, DirectoryError};
 
 /// Who is assigned: the listed users and the members of the listed groups.
 pub async fn assignments(source: &dyn Directory, input: &CycleInput<'_>) -> Result<Assignments, CycleError> {

@@ -3,7 +3,8 @@
 
 use crate::engine::threshold::Held;
 use crate::engine::vocabulary::GroupAction;
-use crate::providers::{ConnectError, DirectoryError};
+use crate::providers::connect_error::ConnectError;
+use crate::providers::directory::DirectoryError;
 
 /// What a cycle did. Counters follow `status.lastCycle`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

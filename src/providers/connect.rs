@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use super::budget::{Budgets, DEFAULT_CONCURRENCY};
+use super::connect_error::ConnectError;
 use super::credential::{Access, BundleRef, Credential, CredentialRef};
 use super::destination::{Destination, UrlPrefix, is_loopback};
 use super::msgraph::resource::AnchorAttribute;
@@ -65,36 +66,6 @@ fn limit(max_concurrency: Option<u32>) -> usize {
     max_concurrency
         .and_then(|n| usize::try_from(n).ok())
         .unwrap_or(DEFAULT_CONCURRENCY)
-}
-
-/// Why a Tenant's directory cannot be opened. The variant names are condition reasons.
-#[derive(Debug, thiserror::Error, strum::IntoStaticStr)]
-pub enum ConnectError {
-    #[error("Tenant '{0}' does not exist in this namespace")]
-    TenantNotFound(String),
-    /// The spec names no usable provider, or a bad `anchorAttribute`.
-    #[error("{0}")]
-    InvalidSpec(String),
-    #[error("{0}")]
-    SecretNotFound(String),
-    /// The Secret is not labelled as directory credentials, or its annotation
-    /// `xtsync.io/credentials-for` does not list where it would be sent.
-    #[error("{0}")]
-    SecretNotAllowed(String),
-    #[error("Microsoft Graph in the {0} cloud is not supported (no endpoints are known for it)")]
-    UnsupportedCloud(Cloud),
-    /// The Secret holds something that cannot be sent as a credential.
-    #[error("{0}")]
-    AuthenticationFailed(String),
-    /// The certificate Secret's `tls.crt`/`tls.key` cannot sign a client assertion.
-    #[error("{0}")]
-    InvalidCertificate(String),
-    /// The `caBundleRef` is missing or holds no certificate.
-    #[error("{0}")]
-    InvalidCABundle(String),
-    /// Workload identity towards a login or Graph endpoint the operator does not trust.
-    #[error("{0}")]
-    LoginEndpointNotTrusted(String),
 }
 
 /// Where `url` sends the credential, which the Secret must allow. Credentials go over TLS:
@@ -223,7 +194,7 @@ impl<'a> Setup<'a> {
                 let anchor =
                     AnchorAttribute::of(graph.anchor_attribute.as_deref()).map_err(ConnectError::InvalidSpec)?;
                 let endpoints = Endpoints::resolve(tenant.cloud, graph.endpoints.as_ref())
-                    .ok_or(ConnectError::UnsupportedCloud(tenant.cloud))?;
+                    .ok_or_else(|| ConnectError::UnsupportedCloud(tenant.cloud.to_string()))?;
                 Ok(Setup {
                     provider: Provider::Graph(GraphSetup {
                         spec: graph,

@@ -101,7 +101,7 @@ pub trait Directory: Send + Sync {
     async fn apply_group_changes(&self, changes: &[GroupChange]) -> Vec<Result<Option<String>, DirectoryError>> {
         let requests: Vec<BoxFuture<'_, Result<Option<String>, DirectoryError>>> =
             changes.iter().map(|change| self.apply_group_change(change)).collect();
-        super::in_input_order(requests, self.concurrency()).await
+        in_input_order(requests, self.concurrency()).await
     }
 
     /// Groups of this directory have a `description` (Graph); SCIM's core schema has none.
@@ -122,7 +122,7 @@ pub trait Directory: Send + Sync {
             .iter()
             .map(|(target, changes)| self.update_user(target, changes))
             .collect();
-        super::in_input_order(requests, self.concurrency()).await
+        in_input_order(requests, self.concurrency()).await
     }
 
     /// Deprovisions many users; one result per input, in order (see `update_users`).
@@ -135,7 +135,7 @@ pub trait Directory: Send + Sync {
             .iter()
             .map(|target| self.deprovision_user(target, action))
             .collect();
-        super::in_input_order(requests, self.concurrency()).await
+        in_input_order(requests, self.concurrency()).await
     }
 }
 
@@ -151,7 +151,7 @@ where
 {
     let requests: Vec<BoxFuture<'a, Result<bool, DirectoryError>>> = ids.iter().map(|id| read(id)).collect();
     let mut gone = HashSet::new();
-    for (id, exists) in ids.iter().zip(super::in_input_order(requests, concurrency).await) {
+    for (id, exists) in ids.iter().zip(in_input_order(requests, concurrency).await) {
         if !exists? {
             gone.insert(id.clone());
         }
@@ -281,4 +281,21 @@ impl DirectoryError {
             other => other.into(),
         }
     }
+}
+
+/// Runs `requests` with at most `concurrency` in flight, unordered (one slow request does not
+/// hold back the others), and returns the results in input order.
+pub(crate) async fn in_input_order<T>(requests: Vec<futures::future::BoxFuture<'_, T>>, concurrency: usize) -> Vec<T> {
+    use futures::{FutureExt, StreamExt};
+    let indexed: Vec<_> = requests
+        .into_iter()
+        .enumerate()
+        .map(|(i, request)| request.map(move |result| (i, result)))
+        .collect();
+    let mut results: Vec<(usize, T)> = futures::stream::iter(indexed)
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, result)| result).collect()
 }

@@ -10,8 +10,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::Notify;
 
+use super::directory::{Directory, DirectoryError};
 use super::directory::{PageSink, SourceRead};
-use super::{Directory, DirectoryError};
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::plan::{Changes, TargetRef};
 use crate::engine::user::{Attributes, User};

@@ -4,6 +4,7 @@
 pub mod body;
 pub mod budget;
 pub mod connect;
+pub mod connect_error;
 pub mod credential;
 pub mod destination;
 pub mod directory;
@@ -20,8 +21,10 @@ pub mod url_path;
 pub mod wire;
 pub mod x509;
 
-pub use connect::{Clients, ConnectError, Setup, TestError};
+pub use connect::{Clients, Setup, TestError};
+pub use connect_error::ConnectError;
 pub use credential::{Access, Credential, CredentialRef};
+pub(crate) use directory::in_input_order;
 pub use directory::{Directory, DirectoryError};
 
 use std::time::Duration;
@@ -74,23 +77,6 @@ pub(crate) fn unreachable(url: &str, error: &reqwest::Error) -> ProbeError {
 
 fn detail_suffix(detail: &Option<String>) -> String {
     detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
-}
-
-/// Runs `requests` with at most `concurrency` in flight, unordered (one slow request does not
-/// hold back the others), and returns the results in input order.
-pub(crate) async fn in_input_order<T>(requests: Vec<futures::future::BoxFuture<'_, T>>, concurrency: usize) -> Vec<T> {
-    use futures::{FutureExt, StreamExt};
-    let indexed: Vec<_> = requests
-        .into_iter()
-        .enumerate()
-        .map(|(i, request)| request.map(move |result| (i, result)))
-        .collect();
-    let mut results: Vec<(usize, T)> = futures::stream::iter(indexed)
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, result)| result).collect()
 }
 
 /// The HTTP client all providers share: rustls, timeouts, no redirects to other hosts' tokens.

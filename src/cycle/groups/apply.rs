@@ -8,7 +8,7 @@ use super::super::{CycleInput, audit};
 use crate::engine::anchor::Anchor;
 use crate::engine::groups::{GroupChange, TargetGroup};
 use crate::engine::vocabulary::GroupAction;
-use crate::providers::{Directory, DirectoryError};
+use crate::providers::directory::{Directory, DirectoryError};
 
 /// Sends the plan's `changes`, then the `deprovisions` the threshold let through.
 pub async fn all(

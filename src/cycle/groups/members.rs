@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::engine::plan::Change;
 use crate::engine::user::User;
-use crate::providers::DirectoryError;
+use crate::providers::directory::DirectoryError;
 
 /// The target users this configuration provisioned, as group memberships need them: kept up
 /// to date by the users' pass as its writes land.

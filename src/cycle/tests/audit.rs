@@ -45,7 +45,7 @@ async fn every_write_and_skip_has_one_record_and_unchanged_users_none() {
         "{:?}",
         alice.changed_attributes
     );
-    let rejected = crate::providers::DirectoryError::Rejected {
+    let rejected = crate::providers::directory::DirectoryError::Rejected {
         status: 400,
         code: None,
         detail: None,

@@ -17,7 +17,7 @@ async fn one_users_failure_never_stops_the_cycle() {
     let report = pair.initial().await;
     assert_eq!((report.created, report.failed), (2, 1), "{report:?}");
     let failure = &report.failures[0];
-    let rejected = crate::providers::DirectoryError::Rejected {
+    let rejected = crate::providers::directory::DirectoryError::Rejected {
         status: 400,
         code: None,
         detail: None,

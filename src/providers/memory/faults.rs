@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use crate::providers::DirectoryError;
+use crate::providers::directory::DirectoryError;
 
 /// Faults to inject; each makes the matching requests fail with a copy of its error.
 #[derive(Clone, Debug, Default)]
