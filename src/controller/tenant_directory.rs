@@ -5,13 +5,13 @@
 use super::{Context, Vetted, ca_bundle, lookup, secrets};
 use crate::api::tenant::Tenant;
 use crate::providers::msgraph::GraphClient;
-use crate::providers::{Access, ConnectError, Directory, Setup};
+use crate::providers::{Access, ConnectError, Directory, Setup, Unopenable};
 
 /// The directory of Tenant `ns/name`. The outer error is the API's (retry); the inner one says
 /// why the tenant cannot be used now (it went away, its Secret went away, …).
-pub async fn directory(ctx: &Context, ns: &str, name: &str) -> Vetted<Box<dyn Directory>, ConnectError> {
+pub async fn directory(ctx: &Context, ns: &str, name: &str) -> Vetted<Box<dyn Directory>, Unopenable> {
     let Some(tenant) = lookup::tenant(&ctx.tenants, ns, name) else {
-        return Ok(Err(ConnectError::TenantNotFound(name.to_owned())));
+        return Ok(Err(Unopenable::TenantNotFound(name.to_owned())));
     };
     let capabilities = tenant
         .status
@@ -20,7 +20,8 @@ pub async fn directory(ctx: &Context, ns: &str, name: &str) -> Vetted<Box<dyn Di
         .unwrap_or_default();
     Ok(setup_with_access(ctx, ns, &tenant)
         .await?
-        .and_then(|(setup, access)| setup.directory(&ctx.clients, &access, capabilities)))
+        .and_then(|(setup, access)| setup.directory(&ctx.clients, &access, capabilities))
+        .map_err(Unopenable::from))
 }
 
 /// A Graph client for a Graph Tenant (the policy push); `None` for other providers.

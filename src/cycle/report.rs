@@ -3,7 +3,7 @@
 
 use crate::engine::threshold::Held;
 use crate::engine::vocabulary::GroupAction;
-use crate::providers::connect_error::ConnectError;
+use crate::providers::connect_error::Unopenable;
 use crate::providers::directory::DirectoryError;
 
 /// What a cycle did. Counters follow `status.lastCycle`.
@@ -127,7 +127,7 @@ pub enum CycleError {
     TargetRead(DirectoryError),
     /// A Tenant of the pair cannot be used (found by the controller while connecting).
     #[error("{role} Tenant cannot be used: {error}")]
-    Unusable { role: &'static str, error: ConnectError },
+    Unusable { role: &'static str, error: Unopenable },
     /// The cycle reached its deadline (`cycle::deadline`) before it began to deprovision.
     #[error("the cycle did not end within its deadline of {}s (its interval, and at least an hour)", after.as_secs())]
     TimedOut { after: std::time::Duration },

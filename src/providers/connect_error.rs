@@ -1,11 +1,9 @@
-//! Why a Tenant's directory cannot be opened — in words the cycle's report can carry without
+//! Why a Tenant's directory cannot be opened, and why one side of a pair cannot — in words the cycle's report can carry without
 //! knowing the Kubernetes resources (docs/architecture.md, "The floors").
 
 /// Why a Tenant's directory cannot be opened. The variant names are condition reasons.
 #[derive(Debug, thiserror::Error, strum::IntoStaticStr)]
 pub enum ConnectError {
-    #[error("Tenant '{0}' does not exist in this namespace")]
-    TenantNotFound(String),
     /// The spec names no usable provider, or a bad `anchorAttribute`.
     #[error("{0}")]
     InvalidSpec(String),
@@ -30,4 +28,14 @@ pub enum ConnectError {
     /// Workload identity towards a login or Graph endpoint the operator does not trust.
     #[error("{0}")]
     LoginEndpointNotTrusted(String),
+}
+
+/// Why one side of a pair cannot be opened now: its Tenant is gone, or the Tenant is there and
+/// cannot be used. (A Tenant's own check never meets the first.)
+#[derive(Debug, thiserror::Error)]
+pub enum Unopenable {
+    #[error("Tenant '{0}' does not exist in this namespace")]
+    TenantNotFound(String),
+    #[error(transparent)]
+    Unusable(#[from] ConnectError),
 }

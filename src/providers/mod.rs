@@ -22,7 +22,7 @@ pub mod wire;
 pub mod x509;
 
 pub use connect::{Clients, Setup, TestError};
-pub use connect_error::ConnectError;
+pub use connect_error::{ConnectError, Unopenable};
 pub use credential::{Access, Credential, CredentialRef};
 pub(crate) use directory::in_input_order;
 pub use directory::{Directory, DirectoryError};

@@ -122,8 +122,7 @@ impl From<&ConnectError> for AppliedReason {
             ConnectError::AuthenticationFailed(_) | ConnectError::InvalidCertificate(_) => {
                 AppliedReason::AuthenticationFailed
             }
-            ConnectError::TenantNotFound(_)
-            | ConnectError::InvalidSpec(_)
+            ConnectError::InvalidSpec(_)
             | ConnectError::InvalidCABundle(_)
             | ConnectError::LoginEndpointNotTrusted(_) => AppliedReason::TenantNotReady,
         }

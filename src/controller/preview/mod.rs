@@ -27,7 +27,7 @@ use crate::api::{SyncConfiguration, Tenant};
 use crate::cycle::audit::{Collected, Record, Sink};
 use crate::cycle::{self, CycleError, CycleInput, CycleReport};
 use crate::gate;
-use crate::providers::{Access, Clients, ConnectError, Directory, Setup};
+use crate::providers::{Access, Clients, ConnectError, Directory, Setup, Unopenable};
 use crate::validate::ValidSpec;
 use manifests::Manifests;
 
@@ -191,9 +191,9 @@ impl World {
     }
 
     /// The directory of a Tenant the gate found Ready, with the capabilities its check recorded.
-    fn directory(&self, clients: &Clients, ns: &str, name: &str) -> Result<Box<dyn Directory>, ConnectError> {
+    fn directory(&self, clients: &Clients, ns: &str, name: &str) -> Result<Box<dyn Directory>, Unopenable> {
         let tenant =
-            lookup::tenant(&self.tenants, ns, name).ok_or_else(|| ConnectError::TenantNotFound(name.to_owned()))?;
+            lookup::tenant(&self.tenants, ns, name).ok_or_else(|| Unopenable::TenantNotFound(name.to_owned()))?;
         let access = self
             .credentials
             .get(&key(&tenant))
@@ -203,7 +203,7 @@ impl World {
             .as_ref()
             .and_then(|s| s.capabilities.clone())
             .unwrap_or_default();
-        Setup::of(&tenant.spec)?.directory(clients, access, capabilities)
+        Ok(Setup::of(&tenant.spec)?.directory(clients, access, capabilities)?)
     }
 }
 
@@ -213,7 +213,7 @@ pub enum Unopened {
     /// No cycle would run: the `Ready=False` reason and message.
     Closed(&'static str, String),
     /// A Tenant the gate found Ready cannot be used.
-    Unusable(ConnectError),
+    Unusable(Unopenable),
 }
 
 impl Opened {

@@ -2,7 +2,7 @@
 
 use crate::api::reasons::{QuarantinedReason, SyncedReason};
 use crate::cycle::CycleError;
-use crate::providers::{ConnectError, DirectoryError};
+use crate::providers::{ConnectError, DirectoryError, Unopenable};
 
 /// The `Synced` reason of a cycle that could not run.
 pub fn synced_reason(error: &CycleError) -> SyncedReason {
@@ -11,8 +11,14 @@ pub fn synced_reason(error: &CycleError) -> SyncedReason {
         CycleError::SourceRead(_) => SyncedReason::SourceReadFailed,
         CycleError::TargetRead(_) => SyncedReason::TargetReadFailed,
         CycleError::TimedOut { .. } => SyncedReason::CycleTimedOut,
-        CycleError::Unusable { error, .. } => match error {
-            ConnectError::TenantNotFound(_) => SyncedReason::TenantNotFound,
+        CycleError::Unusable {
+            error: Unopenable::TenantNotFound(_),
+            ..
+        } => SyncedReason::TenantNotFound,
+        CycleError::Unusable {
+            error: Unopenable::Unusable(error),
+            ..
+        } => match error {
             ConnectError::SecretNotFound(_) => SyncedReason::SecretNotFound,
             ConnectError::SecretNotAllowed(_) => SyncedReason::SecretNotAllowed,
             ConnectError::InvalidSpec(_)
@@ -34,8 +40,14 @@ pub(super) fn quarantined_reason(error: &CycleError) -> Option<QuarantinedReason
         CycleError::SourceRead(_) => QuarantinedReason::SourceReadFailed,
         CycleError::TargetRead(_) => QuarantinedReason::TargetReadFailed,
         CycleError::TimedOut { .. } => return None,
-        CycleError::Unusable { error, .. } => match error {
-            ConnectError::TenantNotFound(_) => QuarantinedReason::TenantNotFound,
+        CycleError::Unusable {
+            error: Unopenable::TenantNotFound(_),
+            ..
+        } => QuarantinedReason::TenantNotFound,
+        CycleError::Unusable {
+            error: Unopenable::Unusable(error),
+            ..
+        } => match error {
             ConnectError::SecretNotFound(_) => QuarantinedReason::SecretNotFound,
             ConnectError::SecretNotAllowed(_) => QuarantinedReason::SecretNotAllowed,
             ConnectError::InvalidSpec(_)
@@ -75,12 +87,12 @@ mod tests {
                 None,
             ),
             (
-                unusable(ConnectError::TenantNotFound("contoso".into())),
+                unusable(Unopenable::TenantNotFound("contoso".into())),
                 SyncedReason::TenantNotFound,
                 Some(QuarantinedReason::TenantNotFound),
             ),
             (
-                unusable(ConnectError::InvalidSpec("no provider".into())),
+                unusable(ConnectError::InvalidSpec("no provider".into()).into()),
                 SyncedReason::InvalidTenantSpec,
                 Some(QuarantinedReason::InvalidTenantSpec),
             ),

@@ -351,7 +351,7 @@ fn most_writes_failing_three_cycles_in_a_row_quarantines_and_retries_from_a_minu
 fn a_tenant_that_cannot_be_used_reports_its_own_reason() {
     let error = CycleError::Unusable {
         role: "source",
-        error: ConnectError::SecretNotFound("Secret 'contoso-scim' not found".into()),
+        error: ConnectError::SecretNotFound("Secret 'contoso-scim' not found".into()).into(),
     };
     let next = after(&synced_once(), &ran(Err(error), None), at(700)).status;
     assert!(is(&next, "False", SyncedReason::SecretNotFound));

@@ -48,9 +48,7 @@ impl From<TenantProblem> for Checked {
 impl From<&TenantProblem> for TenantReadyReason {
     fn from(problem: &TenantProblem) -> Self {
         match problem {
-            TenantProblem::Connect(ConnectError::InvalidSpec(_) | ConnectError::TenantNotFound(_)) => {
-                TenantReadyReason::InvalidSpec
-            }
+            TenantProblem::Connect(ConnectError::InvalidSpec(_)) => TenantReadyReason::InvalidSpec,
             TenantProblem::Connect(ConnectError::SecretNotFound(_)) => TenantReadyReason::SecretNotFound,
             TenantProblem::Connect(ConnectError::SecretNotAllowed(_)) => TenantReadyReason::SecretNotAllowed,
             TenantProblem::Connect(ConnectError::UnsupportedCloud(_)) => TenantReadyReason::UnsupportedCloud,
