@@ -29,6 +29,19 @@ pub enum EventReason {
     CleanupHeld,
 }
 
+/// What the operator was doing when it published an Event (the Event's `action`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+pub enum EventAction {
+    /// A sync cycle.
+    Sync,
+    /// A dry-run cycle: what a cycle would do, nothing written.
+    Plan,
+    /// Provisioning on demand (`xtsync.io/provision-on-demand`).
+    ProvisionOnDemand,
+    /// Cleanup on delete.
+    Deprovision,
+}
+
 /// The Events that tell what this reconcile did.
 pub async fn publish_outcome(ctx: &Context, config: &SyncConfiguration, outcome: &Outcome) {
     let Outcome::Open(open) = outcome else {
@@ -37,7 +50,15 @@ pub async fn publish_outcome(ctx: &Context, config: &SyncConfiguration, outcome:
     if let Some((request, answer)) = &open.on_demand {
         let note = format!("{request}: {} — {}", <&str>::from(answer.result), answer.message);
         let reason = EventReason::ProvisionedOnDemand.into();
-        publish(ctx, config, EventType::Normal, reason, "ProvisionOnDemand", &note).await;
+        publish(
+            ctx,
+            config,
+            EventType::Normal,
+            reason,
+            EventAction::ProvisionOnDemand,
+            &note,
+        )
+        .await;
     }
     let Step::Ran(ran) = &open.step else {
         return;
@@ -46,7 +67,15 @@ pub async fn publish_outcome(ctx: &Context, config: &SyncConfiguration, outcome:
         Ok(report) => publish_cycle(ctx, config, report).await,
         Err(error) => {
             let reason = synced_reason(error).into();
-            publish(ctx, config, EventType::Warning, reason, "Sync", &error.to_string()).await;
+            publish(
+                ctx,
+                config,
+                EventType::Warning,
+                reason,
+                EventAction::Sync,
+                &error.to_string(),
+            )
+            .await;
         }
     }
 }
@@ -62,7 +91,7 @@ async fn publish_cycle(ctx: &Context, config: &SyncConfiguration, report: &Cycle
             config,
             EventType::Normal,
             EventReason::CyclePlanned.into(),
-            "Plan",
+            EventAction::Plan,
             &note,
         )
         .await;
@@ -85,7 +114,15 @@ async fn publish_cycle(ctx: &Context, config: &SyncConfiguration, report: &Cycle
         "{} created, {} updated, {} adopted, {} deprovisioned, {} failed{withheld}",
         report.created, report.updated, report.adopted, report.deprovisioned, report.failed,
     );
-    publish(ctx, config, type_, EventReason::CycleCompleted.into(), "Sync", &note).await;
+    publish(
+        ctx,
+        config,
+        type_,
+        EventReason::CycleCompleted.into(),
+        EventAction::Sync,
+        &note,
+    )
+    .await;
 }
 
 pub async fn publish(
@@ -93,17 +130,36 @@ pub async fn publish(
     config: &SyncConfiguration,
     type_: EventType,
     reason: &'static str,
-    action: &str,
+    action: EventAction,
     note: &str,
 ) {
     let event = Event {
         type_,
         reason: reason.into(),
         note: Some(crate::api::conditions::bounded(note, MAX_EVENT_NOTE)),
-        action: action.into(),
+        action: <&str>::from(action).into(),
         secondary: None,
     };
     if let Err(error) = ctx.recorder.publish(&event, &config.object_ref(&())).await {
         tracing::debug!(%error, "could not publish an event");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EventAction;
+
+    #[test]
+    fn event_actions_keep_the_words_kubectl_shows() {
+        let words: Vec<&str> = [
+            EventAction::Sync,
+            EventAction::Plan,
+            EventAction::ProvisionOnDemand,
+            EventAction::Deprovision,
+        ]
+        .into_iter()
+        .map(<&str>::from)
+        .collect();
+        assert_eq!(words, ["Sync", "Plan", "ProvisionOnDemand", "Deprovision"]);
     }
 }

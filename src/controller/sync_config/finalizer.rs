@@ -12,7 +12,7 @@ use kube::runtime::events::EventType;
 use kube::{Api, ResourceExt};
 
 use super::super::{Context, Error, lookup, tenant_directory};
-use super::events::{self, EventReason};
+use super::events::{self, EventAction, EventReason};
 use super::schedule::Requests;
 use super::status;
 use crate::api::FINALIZER;
@@ -106,7 +106,7 @@ pub async fn cleanup(config: &SyncConfiguration, ns: &str, ctx: &Context, now: T
                 config,
                 EventType::Warning,
                 reason,
-                "Deprovision",
+                EventAction::Deprovision,
                 &error.to_string(),
             )
             .await;
@@ -139,7 +139,7 @@ async fn blocked(
     let next = status::cleanup_blocked(previous, why, &config.name_any(), config.metadata.generation, now);
     if super::write(ctx, config, ns, previous, next).await? {
         let reason = EventReason::CleanupBlocked.into();
-        events::publish(ctx, config, EventType::Warning, reason, "Deprovision", why).await;
+        events::publish(ctx, config, EventType::Warning, reason, EventAction::Deprovision, why).await;
     }
     Ok(Action::requeue(ctx.settings.gate_recheck))
 }
@@ -152,7 +152,15 @@ async fn finish(
     reason: EventReason,
     note: &str,
 ) -> Result<Action, Error> {
-    events::publish(ctx, config, EventType::Normal, reason.into(), "Deprovision", note).await;
+    events::publish(
+        ctx,
+        config,
+        EventType::Normal,
+        reason.into(),
+        EventAction::Deprovision,
+        note,
+    )
+    .await;
     ctx.written.forget(&config.uid().unwrap_or_default());
     set_finalizers(config, ns, ctx, others(config)).await?;
     Ok(Action::await_change())
@@ -174,7 +182,7 @@ async fn hold(
             held.count
         );
         let reason = EventReason::CleanupHeld.into();
-        events::publish(ctx, config, EventType::Warning, reason, "Deprovision", &note).await;
+        events::publish(ctx, config, EventType::Warning, reason, EventAction::Deprovision, &note).await;
     }
     Ok(Action::requeue(ctx.settings.gate_recheck))
 }
