@@ -1,8 +1,12 @@
 //! Sync throughput and memory against a real scim2-server, in one run on this machine.
 //!
 //! scim2-server is GIL-bound (≈600 creations/s whatever the concurrency), so the figure that
-//! matters is the ratio to the *floor*: the same number of plain `POST /Users` by a minimal
-//! client at the same concurrency, against the same server, in the same run.
+//! matters is the ratio to a *floor* in the same run, against the same servers
+//! (`common/floors.rs`): for an Initial cycle without Bulk, the minimal sync client (a reader of
+//! the source's pages of 1,000 and writers sending one plain `POST /Users` per user read); with
+//! Bulk, the minimal Bulk client (the same reader, writers sending Bulk requests of the size the
+//! target allows); each with C writers and with 1, the faster counting. The plain floor (N
+//! `POST /Users` without reading anything) stays as a reference.
 //!
 //! The source is a scim2-server of its own, as a source directory is another machine: the
 //! cycle reads it while it writes the target (docs/architecture.md, "One cycle, step by step").
@@ -10,10 +14,11 @@
 //! its own.
 //!
 //! For N in 1,000 and 10,000 it prints, over `XTSYNC_BENCH_REPEATS` rounds (default 3): the
-//! floor; xtsync's initial cycle without Bulk; the floor beside a plain read of the source (on
+//! plain floor; xtsync's initial cycle without Bulk; the minimal sync client with C writers and
+//! with 1; the floor beside a plain read of the source (on
 //! one machine, the source's serving of its pages slows the target's server too) and how long
 //! that read took on its own; xtsync's initial cycle with Bulk (as the server announces it);
-//! the floor again, so that each round compares xtsync with the mean of a floor before and
+//! the minimal Bulk client with C writers and with 1; the plain floor again, so that each round compares xtsync with the mean of a floor before and
 //! after it; the median of the rounds' ratios to both floors. Then a
 //! second cycle with nothing changed (writes must be 0) against a minimal client's full read
 //! of both directories, an incremental cycle after 10 changes, and the peak RSS of a process
@@ -25,6 +30,8 @@
 mod common;
 #[path = "../tests/fault_rules.rs"]
 mod fault_rules;
+#[path = "common/floors.rs"]
+mod floors;
 #[path = "common/proc_status.rs"]
 mod proc_status;
 #[path = "../tests/e2e/support/mod.rs"]
@@ -32,7 +39,6 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use serde_json::json;
 use xtsync::api::tenant::{Capabilities, ScimSoftDelete};
 use xtsync::cycle::CycleReport;
@@ -129,13 +135,33 @@ async fn main() {
 
 /// A round's measurements, in order: the plain floor brackets xtsync's cycles, and the floor
 /// beside a source read sits between them.
-const ROUND: [Writer; 5] = [
+const ROUND: [Writer; 9] = [
     Writer::Floor,
     Writer::OnePostPerUser,
+    Writer::MinimalSync { writers: Writers::Many },
+    Writer::MinimalSync { writers: Writers::One },
     Writer::FloorBesideSourceRead,
     Writer::Bulk,
+    Writer::MinimalBulk { writers: Writers::Many },
+    Writer::MinimalBulk { writers: Writers::One },
     Writer::Floor,
 ];
+
+/// How many writers a minimal sync client runs: `scim::concurrency()`, or one.
+#[derive(Clone, Copy)]
+enum Writers {
+    Many,
+    One,
+}
+
+impl Writers {
+    fn count(self) -> usize {
+        match self {
+            Writers::Many => scim::concurrency(),
+            Writers::One => 1,
+        }
+    }
+}
 
 /// Who writes the N users into an empty target.
 #[derive(Clone, Copy)]
@@ -147,6 +173,12 @@ enum Writer {
     /// (memory, caches, the host's cores), as it does in xtsync's cycle, which reads the source
     /// while it writes. The floor a sync can reach here; done when both are.
     FloorBesideSourceRead,
+    /// The minimal sync client (`floors::minimal_sync`): a reader of the source's pages and
+    /// writers sending one plain `POST /Users` per user read. The floor of `OnePostPerUser`.
+    MinimalSync { writers: Writers },
+    /// The same reader, and writers sending Bulk requests as large as the target allows. The
+    /// floor of `Bulk`.
+    MinimalBulk { writers: Writers },
     /// xtsync's Initial cycle without Bulk: one `POST` per user.
     OnePostPerUser,
     /// xtsync's Initial cycle with Bulk, as the server announces it.
@@ -158,6 +190,10 @@ impl Writer {
         match self {
             Writer::Floor => "floor (plain POST /Users):",
             Writer::FloorBesideSourceRead => "floor beside a source read:",
+            Writer::MinimalSync { writers: Writers::Many } => "minimal sync client, C writers:",
+            Writer::MinimalSync { writers: Writers::One } => "minimal sync client, 1 writer:",
+            Writer::MinimalBulk { writers: Writers::Many } => "minimal Bulk client, C writers:",
+            Writer::MinimalBulk { writers: Writers::One } => "minimal Bulk client, 1 writer:",
             Writer::OnePostPerUser => "xtsync initial cycle, no Bulk:",
             Writer::Bulk => "xtsync initial cycle, Bulk:",
         }
@@ -183,8 +219,9 @@ impl Bench<'_> {
     /// target, with its server, for the steady state.
     async fn initial_cycles(&self, repeats: usize) -> (support::Background, String) {
         let n = self.names.len();
-        // The ratios of no Bulk and Bulk to the floor, then to the floor beside a source read.
-        let mut ratios: [Vec<f64>; 4] = Default::default();
+        // The ratios of no Bulk and Bulk to their minimal clients, to the plain floor, and to the
+        // floor beside a source read.
+        let mut ratios: [Vec<f64>; 6] = Default::default();
         let mut last_bulk = None;
         for round in 1..=repeats {
             let mut took = Vec::with_capacity(ROUND.len());
@@ -199,7 +236,10 @@ impl Bench<'_> {
                 let cpu = CpuUse::start(&server, self.source_server);
                 let (wall, source_read) = self.write_all(writer, &target).await;
                 let rate = match writer {
-                    Writer::Floor | Writer::FloorBesideSourceRead => {
+                    Writer::Floor
+                    | Writer::FloorBesideSourceRead
+                    | Writer::MinimalSync { .. }
+                    | Writer::MinimalBulk { .. } => {
                         format!("{:>5.0} users/s", n as f64 / wall.as_secs_f64())
                     }
                     Writer::OnePostPerUser | Writer::Bulk => String::new(),
@@ -218,11 +258,24 @@ impl Bench<'_> {
                     last_bulk = Some((server, target));
                 }
             }
-            let [floor_before, single, beside, bulk, floor_after] = took[..] else {
+            let [
+                floor_before,
+                single,
+                sync_many,
+                sync_one,
+                beside,
+                bulk,
+                bulk_many,
+                bulk_one,
+                floor_after,
+            ] = took[..]
+            else {
                 unreachable!("a round is {} measurements", ROUND.len());
             };
             let floor = (floor_before + floor_after) / 2;
             let round_ratios = [
+                ratio(single, sync_many.min(sync_one)),
+                ratio(bulk, bulk_many.min(bulk_one)),
                 ratio(single, floor),
                 ratio(bulk, floor),
                 ratio(single, beside),
@@ -232,12 +285,17 @@ impl Bench<'_> {
                 all.push(this);
             }
             println!(
-                "N={n:>6}  round {round}/{repeats}  floor {floor:.2?} (mean of before and after): no Bulk {:.2} ×, Bulk {:.2} ×; to the floor beside a source read: {:.2} ×, {:.2} ×",
-                round_ratios[0], round_ratios[1], round_ratios[2], round_ratios[3]
+                "N={n:>6}  round {round}/{repeats}  no Bulk {:.2} × the minimal sync client, Bulk {:.2} × the minimal Bulk client; to the plain floor {floor:.2?} (mean of before and after): {:.2} ×, {:.2} ×; to the floor beside a source read: {:.2} ×, {:.2} ×",
+                round_ratios[0], round_ratios[1], round_ratios[2], round_ratios[3], round_ratios[4], round_ratios[5]
             );
         }
-        let [single, bulk, single_beside, bulk_beside] = ratios.map(|mut r| median(&mut r));
-        println!("N={n:>6}  median of {repeats} rounds: no Bulk {single:.2} × the floor, Bulk {bulk:.2} ×");
+        let [single, bulk, single_plain, bulk_plain, single_beside, bulk_beside] = ratios.map(|mut r| median(&mut r));
+        println!(
+            "N={n:>6}  median of {repeats} rounds: no Bulk {single:.2} × the minimal sync client, Bulk {bulk:.2} × the minimal Bulk client"
+        );
+        println!(
+            "N={n:>6}  median of {repeats} rounds: no Bulk {single_plain:.2} × the plain floor, Bulk {bulk_plain:.2} ×"
+        );
         println!(
             "N={n:>6}  median of {repeats} rounds: no Bulk {single_beside:.2} × the floor beside a source read, Bulk {bulk_beside:.2} ×"
         );
@@ -249,13 +307,23 @@ impl Bench<'_> {
     async fn write_all(&self, writer: Writer, target: &str) -> (Duration, Option<Duration>) {
         let started = Instant::now();
         match writer {
-            Writer::Floor => (floor(target, self.names).await, None),
+            Writer::Floor => (self.plain_posts(target).await, None),
+            Writer::MinimalSync { writers } => {
+                let writes = floors::FloorWrites::PlainPosts;
+                let took = floors::minimal_sync(self.source, target, SOURCE_TENANT_ID, writes, writers.count()).await;
+                (took, None)
+            }
+            Writer::MinimalBulk { writers } => {
+                let writes = floors::FloorWrites::Bulk(floors::bulk_max_operations(target).await);
+                let took = floors::minimal_sync(self.source, target, SOURCE_TENANT_ID, writes, writers.count()).await;
+                (took, None)
+            }
             Writer::FloorBesideSourceRead => {
                 let reading = async {
-                    let read = full_read(self.source).await;
+                    let read = floors::full_read(self.source).await;
                     (read, started.elapsed())
                 };
-                let (_, (read, read_took)) = tokio::join!(floor(target, self.names), reading);
+                let (_, (read, read_took)) = tokio::join!(self.plain_posts(target), reading);
                 assert_eq!(read, self.names.len(), "the reader took every source user");
                 (started.elapsed(), Some(read_took))
             }
@@ -265,6 +333,11 @@ impl Bench<'_> {
                 (started.elapsed(), None)
             }
         }
+    }
+
+    /// The plain floor: every user name, one `POST /Users` each.
+    async fn plain_posts(&self, target: &str) -> Duration {
+        floors::plain_posts(target, self.names, SOURCE_TENANT_ID, scim::concurrency()).await
     }
 
     /// A second cycle with nothing changed, against a plain read of both directories; then ten
@@ -277,7 +350,7 @@ impl Bench<'_> {
         let no_op = started.elapsed();
         let no_op_cpu = cpu.stop();
         let started = Instant::now();
-        let (read_source, read_target) = tokio::join!(full_read(self.source), full_read(target));
+        let (read_source, read_target) = tokio::join!(floors::full_read(self.source), floors::full_read(target));
         let both_read = started.elapsed();
         assert_eq!((read_source, read_target), (n, n));
         println!(
@@ -392,58 +465,6 @@ fn pin_this_process_to(cpu: usize) -> bool {
 
 fn ratio(a: Duration, b: Duration) -> f64 {
     a.as_secs_f64() / b.as_secs_f64()
-}
-
-/// The minimal client: one plain POST per user, `scim::concurrency()` in flight.
-async fn floor(base: &str, names: &[String]) -> Duration {
-    let http = reqwest::Client::new();
-    let started = Instant::now();
-    let requests = names.iter().map(|name| {
-        let body = json!({
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-            "userName": name,
-            "displayName": name,
-            "title": "Engineer",
-            "externalId": format!("{SOURCE_TENANT_ID}/{name}"),
-            "userType": "Member",
-            "active": true,
-        });
-        let request = http
-            .post(format!("{base}/Users"))
-            .bearer_auth(support::SCIM_TOKEN)
-            .header("Content-Type", "application/scim+json")
-            .body(body.to_string());
-        async move { request.send().await.map(|r| r.status().is_success()).unwrap_or(false) }
-    });
-    let ok = futures::stream::iter(requests)
-        .buffer_unordered(scim::concurrency())
-        .filter(|ok| futures::future::ready(*ok))
-        .count()
-        .await;
-    assert_eq!(ok, names.len(), "the floor client created every user");
-    started.elapsed()
-}
-
-/// The minimal reader: every user, in pages of 1,000, one page at a time; the number read.
-async fn full_read(base: &str) -> usize {
-    let http = reqwest::Client::new();
-    let mut read = 0;
-    loop {
-        let page: serde_json::Value = http
-            .get(format!("{base}/Users?startIndex={}&count=1000", read + 1))
-            .bearer_auth(support::SCIM_TOKEN)
-            .send()
-            .await
-            .expect("page")
-            .json()
-            .await
-            .expect("JSON page");
-        let got = page["Resources"].as_array().map_or(0, Vec::len);
-        read += got;
-        if got == 0 || read as u64 >= page["totalResults"].as_u64().unwrap_or(0) {
-            return read;
-        }
-    }
 }
 
 async fn run_cycle(source: &str, target: &str, bulk: bool) -> CycleReport {
