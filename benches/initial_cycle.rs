@@ -28,17 +28,24 @@
 //! `XTSYNC_BENCH_REPEATS=1` for a quicker run.
 
 mod common;
+#[path = "common/counting_proxy.rs"]
+mod counting_proxy;
+#[path = "common/cpu_use.rs"]
+mod cpu_use;
 #[path = "../tests/fault_rules.rs"]
 mod fault_rules;
 #[path = "common/floors.rs"]
 mod floors;
 #[path = "common/proc_status.rs"]
 mod proc_status;
+#[path = "common/request_breakdown.rs"]
+mod request_breakdown;
 #[path = "../tests/e2e/support/mod.rs"]
 mod support;
 
 use std::time::{Duration, Instant};
 
+use cpu_use::{CpuUse, pin_this_process_to, print_cpu, renice, server_pid};
 use serde_json::json;
 use xtsync::api::tenant::{Capabilities, ScimSoftDelete};
 use xtsync::cycle::CycleReport;
@@ -369,18 +376,36 @@ impl Bench<'_> {
             .take(10)
             .filter_map(|u| u["id"].as_str().map(str::to_owned))
             .collect();
+        let since = (jiff::Timestamp::now() - jiff::SignedDuration::from_secs(1)).to_string();
         for id in &changed {
             source_client.replace(id, "title", json!("Manager")).await;
         }
+        // Through counting proxies, so that the cycle's requests can be told apart.
+        let (source_proxy, target_proxy) = tokio::join!(
+            counting_proxy::start(&self.source_server.ready_line),
+            counting_proxy::start(&server.ready_line)
+        );
+        let proxied = |url: &str, ready_line: &str, proxy: &str| url.replacen(ready_line, proxy, 1);
         let started = Instant::now();
-        let incremental = run_cycle_from(self.source, target, true, second.watermark.as_deref()).await;
+        let incremental = run_cycle_from(
+            &proxied(self.source, &self.source_server.ready_line, &source_proxy.url),
+            &proxied(target, &server.ready_line, &target_proxy.url),
+            true,
+            second.watermark.as_deref(),
+        )
+        .await;
+        let took = started.elapsed();
+        let (floor, floor_changed) =
+            floors::changes_and_look_ups(self.source, target, SOURCE_TENANT_ID, &since, scim::concurrency()).await;
         println!(
-            "N={n:>6}  incremental cycle after 10 changes:  {:>8.2?}  read {} changed users, {} writes (updated {})",
-            started.elapsed(),
+            "N={n:>6}  incremental cycle after 10 changes:  {took:>8.2?}  read {} changed users, {} writes (updated {}); a minimal client's changes read and {floor_changed} look-ups {floor:.2?}, ratio {:.2}",
             incremental.updated + incremental.unchanged + incremental.skipped,
             incremental.attempted,
-            incremental.updated
+            incremental.updated,
+            ratio(took, floor)
         );
+        request_breakdown::print("source", &source_proxy.counts.take_log());
+        request_breakdown::print("target", &target_proxy.counts.take_log());
     }
 }
 
@@ -396,71 +421,6 @@ fn median(values: &mut [f64]) -> f64 {
         len if len % 2 == 1 => values[len / 2],
         len => (values[len / 2 - 1] + values[len / 2]) / 2.0,
     }
-}
-
-/// The scim2-server behind `server` (found by its port).
-fn server_pid(server: &support::Background) -> Option<u32> {
-    let port = server.ready_line.rsplit(':').next().unwrap_or_default().to_owned();
-    proc_status::pid_of(&["--port", &port])
-}
-
-/// Sets the niceness of `pid`; whether it worked.
-fn renice(pid: Option<u32>, niceness: i32) -> bool {
-    pid.is_some_and(|pid| {
-        std::process::Command::new("renice")
-            .args(["-n", &niceness.to_string(), "-p", &pid.to_string()])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
-}
-
-/// The CPU time xtsync (this process), the target's server and the source's server use
-/// during a measurement: where the two cores went.
-struct CpuUse {
-    pids: [Option<u32>; 3],
-    before: [f64; 3],
-}
-
-impl CpuUse {
-    fn start(target: &support::Background, source: &support::Background) -> CpuUse {
-        let pids = [Some(std::process::id()), server_pid(target), server_pid(source)];
-        CpuUse {
-            before: Self::now(&pids),
-            pids,
-        }
-    }
-
-    fn now(pids: &[Option<u32>; 3]) -> [f64; 3] {
-        pids.map(|pid| pid.map_or(0.0, proc_status::cpu_seconds))
-    }
-
-    /// The CPU seconds spent since `start`.
-    fn stop(&self) -> [f64; 3] {
-        let after = Self::now(&self.pids);
-        [0, 1, 2].map(|i| after[i] - self.before[i])
-    }
-
-    fn print(&self, n: usize, wall: Duration) {
-        print_cpu(self.stop(), n, wall);
-    }
-}
-
-/// Where the CPU went, and how much of the wall time the target was busy: the part of it that
-/// waited for its client, whether the floor's or xtsync.
-fn print_cpu([this, target, source]: [f64; 3], n: usize, wall: Duration) {
-    println!(
-        "          CPU: this process {this:.1} s ({:.0} µs per user), target server {target:.1} s (busy {:.0} % of the time), source server {source:.1} s",
-        this * 1e6 / n as f64,
-        target * 100.0 / wall.as_secs_f64()
-    );
-}
-
-/// Every thread of this process on CPU `cpu` (`taskset -a -p`); whether it worked.
-fn pin_this_process_to(cpu: usize) -> bool {
-    std::process::Command::new("taskset")
-        .args(["-a", "-p", "-c", &cpu.to_string(), &std::process::id().to_string()])
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 fn ratio(a: Duration, b: Duration) -> f64 {

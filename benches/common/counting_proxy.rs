@@ -4,7 +4,9 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -22,6 +24,24 @@ pub struct Counts {
     pub requests: AtomicUsize,
     /// Requests other than GET.
     pub writes: AtomicUsize,
+    /// Every request, as it came: method, path and query, and how long its answer took.
+    pub log: Mutex<Vec<Logged>>,
+}
+
+/// One request through the proxy.
+#[derive(Clone, Debug)]
+pub struct Logged {
+    pub method: String,
+    pub path_and_query: String,
+    pub took: Duration,
+}
+
+impl Counts {
+    /// The requests logged so far, and none after.
+    #[allow(dead_code)] // each bench binary compiles this module; not all of them read the log
+    pub fn take_log(&self) -> Vec<Logged> {
+        std::mem::take(&mut *self.log.lock().expect("log lock"))
+    }
 }
 
 pub struct CountingProxy {
@@ -67,8 +87,19 @@ async fn forward(
     if request.method() != hyper::Method::GET {
         counts.writes.fetch_add(1, Ordering::SeqCst);
     }
+    let method = request.method().to_string();
+    let path_and_query = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    let started = Instant::now();
     let answer = relay(request, &upstream, &http).await;
     counts.in_flight.fetch_sub(1, Ordering::SeqCst);
+    let took = started.elapsed();
+    if let Ok(mut log) = counts.log.lock() {
+        log.push(Logged {
+            method,
+            path_and_query,
+            took,
+        });
+    }
     Ok(answer.unwrap_or_else(|e| {
         let mut response = Response::new(Full::new(Bytes::from(e)));
         *response.status_mut() = hyper::StatusCode::BAD_GATEWAY;

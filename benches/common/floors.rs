@@ -122,6 +122,49 @@ pub async fn minimal_sync(
     started.elapsed()
 }
 
+/// What a minimal client reads to sync the users changed since `since` (RFC 3339): the changed
+/// users from the source (`meta.lastModified ge`, pages of 1,000), and for each one look-up of
+/// its anchor in the target, `concurrency` at a time. The time taken and the users changed.
+pub async fn changes_and_look_ups(
+    source: &str,
+    target: &str,
+    source_tenant_id: &str,
+    since: &str,
+    concurrency: usize,
+) -> (Duration, usize) {
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    let changed: Value = http
+        .get(format!("{source}/Users"))
+        .query(&[
+            ("filter", format!("meta.lastModified ge \"{since}\"")),
+            ("count", PAGE.to_string()),
+        ])
+        .bearer_auth(support::SCIM_TOKEN)
+        .send()
+        .await
+        .expect("changes")
+        .json()
+        .await
+        .expect("JSON changes");
+    let changed = changed["Resources"].as_array().cloned().unwrap_or_default();
+    let look_ups = changed.iter().map(|user| {
+        let anchor = format!("{source_tenant_id}/{}", user["id"].as_str().unwrap_or_default());
+        let request = http
+            .get(format!("{target}/Users"))
+            .query(&[("filter", format!("externalId eq \"{anchor}\""))])
+            .bearer_auth(support::SCIM_TOKEN);
+        async move { request.send().await.is_ok_and(|r| r.status().is_success()) }
+    });
+    let found = futures::stream::iter(look_ups)
+        .buffer_unordered(concurrency)
+        .filter(|ok| futures::future::ready(*ok))
+        .count()
+        .await;
+    assert_eq!(found, changed.len(), "every look-up answered");
+    (started.elapsed(), changed.len())
+}
+
 /// The most operations the target accepts in one Bulk request (its `ServiceProviderConfig`).
 pub async fn bulk_max_operations(target: &str) -> usize {
     let config: Value = reqwest::Client::new()
