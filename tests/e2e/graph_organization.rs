@@ -46,7 +46,12 @@ impl Org {
     }
 
     fn client(&self, tenant: &str) -> &GraphClient {
-        &self.clients.iter().find(|(id, _)| *id == tenant).expect("a tenant of the fake").1
+        &self
+            .clients
+            .iter()
+            .find(|(id, _)| *id == tenant)
+            .expect("a tenant of the fake")
+            .1
     }
 
     fn tenant(&self, tenant: &str, role: Role) -> Participant<'_> {
@@ -120,7 +125,10 @@ fn templates(apply_to: ApplyTo) -> Templates {
 async fn an_organization_is_created_from_nothing_and_its_members_join() {
     let org = Org::start().await;
     let applied = org
-        .apply(&[(FABRIKAM, Role::Member), (NORTHWIND, Role::Owner)], &Templates::default())
+        .apply(
+            &[(FABRIKAM, Role::Member), (NORTHWIND, Role::Owner)],
+            &Templates::default(),
+        )
         .await;
 
     let (organization, members) = org.fake.organization(CONTOSO).expect("contoso is in an organization");
@@ -128,7 +136,10 @@ async fn an_organization_is_created_from_nothing_and_its_members_join() {
     let member = |tenant: &str| members.iter().find(|m| m["tenantId"] == tenant).cloned();
     for (tenant, role) in [(CONTOSO, "owner"), (FABRIKAM, "member"), (NORTHWIND, "owner")] {
         let member = member(tenant).expect("listed");
-        assert_eq!((member["role"].as_str(), member["state"].as_str()), (Some(role), Some("active")));
+        assert_eq!(
+            (member["role"].as_str(), member["state"].as_str()),
+            (Some(role), Some("active"))
+        );
     }
     for tenant in [FABRIKAM, NORTHWIND] {
         let request = org.fake.join_request(tenant).expect("a join request");
@@ -140,7 +151,11 @@ async fn an_organization_is_created_from_nothing_and_its_members_join() {
     let writes = org.writes();
     assert_eq!(writes[0], "PUT /v1.0/tenantRelationships/multiTenantOrganization");
     assert_eq!(
-        applied.tenants.iter().map(|t| (t.tenant_id.as_str(), t.state.clone())).collect::<Vec<_>>(),
+        applied
+            .tenants
+            .iter()
+            .map(|t| (t.tenant_id.as_str(), t.state.clone()))
+            .collect::<Vec<_>>(),
         [
             (CONTOSO, MemberState::Active),
             (FABRIKAM, MemberState::Active),
@@ -161,7 +176,10 @@ async fn an_organization_already_in_place_costs_no_write() {
     let again = org.apply(&members, &wanted).await;
     assert_eq!(again.writes, 0);
     assert_eq!(org.writes(), Vec::<String>::new());
-    assert!(again.tenants.iter().all(|t| t.state == MemberState::Active), "{again:#?}");
+    assert!(
+        again.tenants.iter().all(|t| t.state == MemberState::Active),
+        "{again:#?}"
+    );
 }
 
 #[tokio::test]
@@ -175,9 +193,14 @@ async fn a_renamed_organization_and_a_changed_role_are_one_write_each() {
         description: Some("every Contoso tenant".into()),
     };
     let members = [org.tenant(FABRIKAM, Role::Owner)];
-    let applied = multitenant_org::apply(&renamed, &org.tenant(CONTOSO, Role::Owner), &members, &Templates::default())
-        .await
-        .expect("applied");
+    let applied = multitenant_org::apply(
+        &renamed,
+        &org.tenant(CONTOSO, Role::Owner),
+        &members,
+        &Templates::default(),
+    )
+    .await
+    .expect("applied");
     assert_eq!(
         org.writes(),
         [
@@ -189,7 +212,11 @@ async fn a_renamed_organization_and_a_changed_role_are_one_write_each() {
     let (organization, members) = org.fake.organization(CONTOSO).expect("organization");
     assert_eq!(organization["displayName"], "Contoso Holding");
     assert_eq!(organization["description"], "every Contoso tenant");
-    assert!(members.iter().any(|m| m["tenantId"] == FABRIKAM && m["role"] == "owner"));
+    assert!(
+        members
+            .iter()
+            .any(|m| m["tenantId"] == FABRIKAM && m["role"] == "owner")
+    );
 }
 
 #[tokio::test]
@@ -203,10 +230,9 @@ async fn a_tenant_added_joins_and_a_tenant_left_out_is_removed() {
     let (_, members) = org.fake.organization(CONTOSO).expect("organization");
     let listed: BTreeSet<&str> = members.iter().filter_map(|m| m["tenantId"].as_str()).collect();
     assert_eq!(listed, BTreeSet::from([CONTOSO, NORTHWIND]));
-    assert!(
-        org.writes()
-            .contains(&format!("DELETE /v1.0/tenantRelationships/multiTenantOrganization/tenants/{FABRIKAM}"))
-    );
+    assert!(org.writes().contains(&format!(
+        "DELETE /v1.0/tenantRelationships/multiTenantOrganization/tenants/{FABRIKAM}"
+    )));
     assert_eq!(state_of(&applied.tenants, NORTHWIND), MemberState::Active);
     assert_eq!(state_of(&applied.tenants, FABRIKAM), MemberState::NotListed);
     // The tenant that left can join another organization: its join request was reset.
@@ -218,38 +244,56 @@ async fn a_tenant_added_joins_and_a_tenant_left_out_is_removed() {
 async fn persons_partner_settings(org: &Org) {
     let client = org.client(FABRIKAM);
     let partners = client.endpoints.v1("/policies/crossTenantAccessPolicy/partners");
-    let sync = client
-        .endpoints
-        .v1(&format!("/policies/crossTenantAccessPolicy/partners/{CONTOSO}/identitySynchronization"));
+    let sync = client.endpoints.v1(&format!(
+        "/policies/crossTenantAccessPolicy/partners/{CONTOSO}/identitySynchronization"
+    ));
     let body = json!({ "tenantId": CONTOSO, "automaticUserConsentSettings": { "inboundAllowed": false, "outboundAllowed": false } });
-    client.send(Method::POST, &partners, Some(&body), false).await.expect("partner");
+    client
+        .send(Method::POST, &partners, Some(&body), false)
+        .await
+        .expect("partner");
     let body = json!({ "userSyncInbound": { "isSyncAllowed": false } });
-    client.send(Method::PUT, &sync, Some(&body), false).await.expect("identity sync");
+    client
+        .send(Method::PUT, &sync, Some(&body), false)
+        .await
+        .expect("identity sync");
 }
 
 fn consent_and_sync(org: &Org, tenant: &str, partner: &str) -> (Value, Value) {
     let (configuration, sync) = org.fake.partner(tenant, partner);
     let configuration = configuration.expect("a partner configuration");
     let sync = sync.expect("identity synchronization settings");
-    (configuration["automaticUserConsentSettings"].clone(), sync["userSyncInbound"]["isSyncAllowed"].clone())
+    (
+        configuration["automaticUserConsentSettings"].clone(),
+        sync["userSyncInbound"]["isSyncAllowed"].clone(),
+    )
 }
 
 #[tokio::test]
 async fn new_partners_leaves_a_partner_already_configured_as_it_was() {
     let org = Org::start().await;
     persons_partner_settings(&org).await;
-    org.apply(&[(FABRIKAM, Role::Member), (NORTHWIND, Role::Member)], &templates(ApplyTo::NewPartners))
-        .await;
+    org.apply(
+        &[(FABRIKAM, Role::Member), (NORTHWIND, Role::Member)],
+        &templates(ApplyTo::NewPartners),
+    )
+    .await;
 
     let (partner, identity_sync) = org.fake.templates(FABRIKAM);
     assert_eq!(partner["templateApplicationLevel"], "newPartners");
-    assert_eq!(partner["automaticUserConsentSettings"], json!({ "inboundAllowed": true, "outboundAllowed": true }));
+    assert_eq!(
+        partner["automaticUserConsentSettings"],
+        json!({ "inboundAllowed": true, "outboundAllowed": true })
+    );
     assert_eq!(identity_sync["templateApplicationLevel"], "newPartners");
     assert_eq!(identity_sync["userSyncInbound"]["isSyncAllowed"], true);
     // The person's settings for contoso stay; the new partner northwind gets the template.
     assert_eq!(
         consent_and_sync(&org, FABRIKAM, CONTOSO),
-        (json!({ "inboundAllowed": false, "outboundAllowed": false }), json!(false))
+        (
+            json!({ "inboundAllowed": false, "outboundAllowed": false }),
+            json!(false)
+        )
     );
     assert_eq!(
         consent_and_sync(&org, FABRIKAM, NORTHWIND),
@@ -270,7 +314,10 @@ async fn existing_partners_overrides_a_partner_already_configured() {
 
     let (partner, identity_sync) = org.fake.templates(FABRIKAM);
     assert_eq!(partner["templateApplicationLevel"], "newPartners,existingPartners");
-    assert_eq!(identity_sync["templateApplicationLevel"], "newPartners,existingPartners");
+    assert_eq!(
+        identity_sync["templateApplicationLevel"],
+        "newPartners,existingPartners"
+    );
     assert_eq!(
         consent_and_sync(&org, FABRIKAM, CONTOSO),
         (json!({ "inboundAllowed": true, "outboundAllowed": true }), json!(true))
@@ -302,16 +349,27 @@ async fn a_join_under_way_reads_back_pending_then_active() {
     org.fake.complete_joins();
     let read = multitenant_org::read(&owner, &members).await.expect("read");
     let fabrikam = read.iter().find(|r| r.tenant_id == FABRIKAM).expect("fabrikam");
-    assert_eq!((fabrikam.state.clone(), fabrikam.transition.clone()), (MemberState::Active, None));
+    assert_eq!(
+        (fabrikam.state.clone(), fabrikam.transition.clone()),
+        (MemberState::Active, None)
+    );
 }
 
 #[tokio::test]
 async fn a_failed_join_is_reset_and_sent_again() {
     let org = Org::start().await;
     // Fabrikam asks to join before contoso lists it: Entra fails the request.
-    let join_request = org.client(FABRIKAM).endpoints.v1("/tenantRelationships/multiTenantOrganization/joinRequest");
+    let join_request = org
+        .client(FABRIKAM)
+        .endpoints
+        .v1("/tenantRelationships/multiTenantOrganization/joinRequest");
     org.client(FABRIKAM)
-        .send(Method::PATCH, &join_request, Some(&json!({ "addedByTenantId": CONTOSO })), false)
+        .send(
+            Method::PATCH,
+            &join_request,
+            Some(&json!({ "addedByTenantId": CONTOSO })),
+            false,
+        )
         .await
         .expect("204");
     let failed = org.fake.join_request(FABRIKAM).expect("request");
@@ -339,16 +397,28 @@ async fn a_tenant_active_in_another_organization_is_reported_and_not_moved() {
         display_name: "Litware".into(),
         description: None,
     };
-    multitenant_org::apply(&theirs, &org.tenant(LITWARE, Role::Owner), &members, &Templates::default())
-        .await
-        .expect("litware's organization");
+    multitenant_org::apply(
+        &theirs,
+        &org.tenant(LITWARE, Role::Owner),
+        &members,
+        &Templates::default(),
+    )
+    .await
+    .expect("litware's organization");
     org.fake.clear_log();
 
     let applied = org.apply(&[(NORTHWIND, Role::Member)], &Templates::default()).await;
-    let northwind = applied.tenants.iter().find(|t| t.tenant_id == NORTHWIND).expect("northwind");
+    let northwind = applied
+        .tenants
+        .iter()
+        .find(|t| t.tenant_id == NORTHWIND)
+        .expect("northwind");
     assert_eq!(northwind.member_elsewhere.as_deref(), Some(LITWARE));
     assert_eq!(northwind.state, MemberState::Pending);
-    assert!(org.fake.requests(NORTHWIND).iter().all(|l| !l.is_write()), "northwind's request is left alone");
+    assert!(
+        org.fake.requests(NORTHWIND).iter().all(|l| !l.is_write()),
+        "northwind's request is left alone"
+    );
 }
 
 #[tokio::test]
@@ -372,9 +442,15 @@ async fn outside_the_global_service_nothing_is_sent() {
 async fn the_fake_answers_as_graph_documents() {
     let org = Org::start().await;
     let client = org.client(CONTOSO);
-    let url = |path: &str| client.endpoints.v1(&format!("/tenantRelationships/multiTenantOrganization{path}"));
+    let url = |path: &str| {
+        client
+            .endpoints
+            .v1(&format!("/tenantRelationships/multiTenantOrganization{path}"))
+    };
     let rejected = |result: Result<Value, DirectoryError>| match result {
-        Err(DirectoryError::Rejected { status, code, detail }) => (status, code.unwrap_or_default(), detail.unwrap_or_default()),
+        Err(DirectoryError::Rejected { status, code, detail }) => {
+            (status, code.unwrap_or_default(), detail.unwrap_or_default())
+        }
         other => panic!("expected a refusal, got {other:?}"),
     };
     // A tenant in no organization: 200, state inactive.
@@ -393,33 +469,68 @@ async fn the_fake_answers_as_graph_documents() {
     let (status, _, _) = rejected(client.send(Method::DELETE, &url(""), None, false).await);
     assert_eq!(status, 405);
     let add = json!({ "tenantId": FABRIKAM, "displayName": "Fabrikam" });
-    let added = client.send(Method::POST, &url("/tenants"), Some(&add), false).await.expect("201");
-    assert_eq!((added["state"].as_str(), added["role"].as_str()), (Some("pending"), Some("member")));
+    let added = client
+        .send(Method::POST, &url("/tenants"), Some(&add), false)
+        .await
+        .expect("201");
+    assert_eq!(
+        (added["state"].as_str(), added["role"].as_str()),
+        (Some("pending"), Some("member"))
+    );
     let (status, code, detail) = rejected(client.send(Method::POST, &url("/tenants"), Some(&add), false).await);
     assert_eq!(
-        (status, code.as_str(), detail.starts_with("Tenant is already being added")),
+        (
+            status,
+            code.as_str(),
+            detail.starts_with("Tenant is already being added")
+        ),
         (400, "Request_BadRequest", true)
     );
     let (status, _, _) = rejected(
         client
-            .send(Method::POST, &url("/tenants"), Some(&json!({ "tenantId": NORTHWIND })), false)
+            .send(
+                Method::POST,
+                &url("/tenants"),
+                Some(&json!({ "tenantId": NORTHWIND })),
+                false,
+            )
             .await,
     );
     assert_eq!(status, 400, "displayName is required");
-    let unknown = client.send(Method::GET, &url(&format!("/tenants/{LITWARE}")), None, false).await;
+    let unknown = client
+        .send(Method::GET, &url(&format!("/tenants/{LITWARE}")), None, false)
+        .await;
     assert!(matches!(unknown, Err(DirectoryError::NotFound)), "{unknown:?}");
     let member = org.client(FABRIKAM);
-    let join = member.endpoints.v1("/tenantRelationships/multiTenantOrganization/joinRequest");
-    let (status, _, _) = rejected(member.send(Method::PATCH, &join, Some(&json!({ "role": "member" })), false).await);
+    let join = member
+        .endpoints
+        .v1("/tenantRelationships/multiTenantOrganization/joinRequest");
+    let (status, _, _) = rejected(
+        member
+            .send(Method::PATCH, &join, Some(&json!({ "role": "member" })), false)
+            .await,
+    );
     assert_eq!(status, 400, "addedByTenantId is required");
     // Only owners manage the organization.
     member
-        .send(Method::PATCH, &join, Some(&json!({ "addedByTenantId": CONTOSO })), false)
+        .send(
+            Method::PATCH,
+            &join,
+            Some(&json!({ "addedByTenantId": CONTOSO })),
+            false,
+        )
         .await
         .expect("204");
     let (status, _, _) = rejected(
         member
-            .send(Method::POST, &member.endpoints.v1("/tenantRelationships/multiTenantOrganization/tenants"), Some(&add), false)
+            .send(
+                Method::POST,
+                &member
+                    .endpoints
+                    .v1("/tenantRelationships/multiTenantOrganization/tenants"),
+                Some(&add),
+                false,
+            )
             .await,
     );
     assert_eq!(status, 403);

@@ -293,18 +293,29 @@ impl FakeGraph {
         let key = state.organizations.organization_of(&tenant_id.to_ascii_lowercase())?;
         let organization = state.organizations.organizations.get(&key)?;
         let members = organization.members.values().cloned().collect();
-        Some((serde_json::json!({ "displayName": organization.display_name, "description": organization.description }), members))
+        Some((
+            serde_json::json!({ "displayName": organization.display_name, "description": organization.description }),
+            members,
+        ))
     }
 
     /// The join request record of `tenant_id`, once it has one.
     pub fn join_request(&self, tenant_id: &str) -> Option<Value> {
-        self.state().organizations.join_requests.get(&tenant_id.to_ascii_lowercase()).cloned()
+        self.state()
+            .organizations
+            .join_requests
+            .get(&tenant_id.to_ascii_lowercase())
+            .cloned()
     }
 
     /// The partner configuration and identity synchronization templates of `tenant_id`.
     pub fn templates(&self, tenant_id: &str) -> (Value, Value) {
         let mut state = self.state();
-        let templates = state.organizations.templates.entry(tenant_id.to_ascii_lowercase()).or_default();
+        let templates = state
+            .organizations
+            .templates
+            .entry(tenant_id.to_ascii_lowercase())
+            .or_default();
         (templates.partner.clone(), templates.identity_sync.clone())
     }
 
@@ -316,7 +327,9 @@ impl FakeGraph {
     /// Completes every join request waiting.
     pub fn complete_joins(&self) {
         let mut state = self.state();
-        let State { tenants, organizations, .. } = &mut *state;
+        let State {
+            tenants, organizations, ..
+        } = &mut *state;
         organizations.complete_joins(tenants);
     }
 
@@ -325,7 +338,10 @@ impl FakeGraph {
     pub fn partner(&self, tenant_id: &str, partner: &str) -> (Option<Value>, Option<Value>) {
         let partner = partner.to_ascii_lowercase();
         self.with_tenant(tenant_id, |t, _| {
-            (t.policies.partners.get(&partner).cloned(), t.policies.identity_sync.get(&partner).cloned())
+            (
+                t.policies.partners.get(&partner).cloned(),
+                t.policies.identity_sync.get(&partner).cloned(),
+            )
         })
     }
 

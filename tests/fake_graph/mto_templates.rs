@@ -58,9 +58,10 @@ impl Default for TenantTemplates {
 
 /// A `templateApplicationLevel`: flags among `none`, `newPartners`, `existingPartners`.
 fn valid_level(level: &Value) -> bool {
-    level
-        .as_str()
-        .is_some_and(|l| l.split(',').all(|f| ["none", "newPartners", "existingPartners"].contains(&f.trim())))
+    level.as_str().is_some_and(|l| {
+        l.split(',')
+            .all(|f| ["none", "newPartners", "existingPartners"].contains(&f.trim()))
+    })
 }
 
 fn has_level(template: &Value, flag: &str) -> bool {
@@ -88,7 +89,11 @@ impl TenantTemplates {
             }
             ("PATCH", []) => {
                 let Some(body) = call.body.as_object() else {
-                    return Some(Reply::error(400, "BadRequest", "The request body is not a JSON object."));
+                    return Some(Reply::error(
+                        400,
+                        "BadRequest",
+                        "The request body is not a JSON object.",
+                    ));
                 };
                 if let Some(bad) = body.keys().find(|k| !properties.contains(&k.as_str())) {
                     return Some(Reply::error(400, "BadRequest", &format!("Invalid property '{bad}'.")));
@@ -137,7 +142,10 @@ impl TenantTemplates {
                 "b2bDirectConnectOutbound": null
             })
         });
-        if has_level(&self.partner, if new_partner { "newPartners" } else { "existingPartners" }) {
+        if has_level(
+            &self.partner,
+            if new_partner { "newPartners" } else { "existingPartners" },
+        ) {
             for property in PARTNER_PROPERTIES.iter().filter(|p| **p != "templateApplicationLevel") {
                 overlay_non_null(&mut configuration[*property], &self.partner[*property]);
             }
@@ -151,7 +159,10 @@ impl TenantTemplates {
                 "userSyncInbound": { "isSyncAllowed": false }
             })
         });
-        if has_level(&self.identity_sync, if new_sync { "newPartners" } else { "existingPartners" }) {
+        if has_level(
+            &self.identity_sync,
+            if new_sync { "newPartners" } else { "existingPartners" },
+        ) {
             overlay_non_null(&mut sync["userSyncInbound"], &self.identity_sync["userSyncInbound"]);
         }
     }

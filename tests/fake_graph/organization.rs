@@ -253,7 +253,11 @@ impl Organizations {
         if let Some(refusal) = unknown_property(body, &["tenantId", "displayName", "role"]) {
             return refusal;
         }
-        let Some(added) = body["tenantId"].as_str().filter(|t| is_guid(t)).map(str::to_ascii_lowercase) else {
+        let Some(added) = body["tenantId"]
+            .as_str()
+            .filter(|t| is_guid(t))
+            .map(str::to_ascii_lowercase)
+        else {
             return bad_request("tenantId is required and must be a tenant id.");
         };
         let Some(name) = body["displayName"].as_str().filter(|n| !n.is_empty()) else {

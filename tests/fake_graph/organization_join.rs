@@ -83,8 +83,12 @@ impl Organizations {
     /// multiTenantOrganizationJoinRequestRecord": `memberState` active, the role, no
     /// `transitionDetails`), and the templates applied to every new pair.
     fn complete(&mut self, tenant: &str, key: &str, tenants: &mut BTreeMap<String, TenantState>) {
-        let Some(organization) = self.organizations.get_mut(key) else { return };
-        let Some(member) = organization.members.get_mut(tenant) else { return };
+        let Some(organization) = self.organizations.get_mut(key) else {
+            return;
+        };
+        let Some(member) = organization.members.get_mut(tenant) else {
+            return;
+        };
         let newly = member["state"] != "active";
         member["state"] = json!("active");
         if newly {

@@ -96,10 +96,12 @@ impl TransitionAnswer {
 
     /// `details` cut to what status may carry.
     pub fn kept_details(&self) -> Option<String> {
-        self.details.as_deref().map(|d| match d.char_indices().nth(DETAILS_KEPT) {
-            Some((cut, _)) => format!("{}…", &d[..cut]),
-            None => d.to_owned(),
-        })
+        self.details
+            .as_deref()
+            .map(|d| match d.char_indices().nth(DETAILS_KEPT) {
+                Some((cut, _)) => format!("{}…", &d[..cut]),
+                None => d.to_owned(),
+            })
     }
 }
 

@@ -27,8 +27,8 @@ pub use desired::{
 };
 pub use templates::users_and_groups;
 
-use answers::{JoinRequestAnswer, MemberAnswer};
 use crate::providers::DirectoryError;
+use answers::{JoinRequestAnswer, MemberAnswer};
 
 /// A tenant's state in the organization (`multiTenantOrganizationMemberState`).
 #[derive(Clone, Debug, PartialEq, Eq)]

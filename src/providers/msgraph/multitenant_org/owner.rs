@@ -31,7 +31,9 @@ pub async fn ensure_organization(client: &GraphClient, desired: &Organization) -
         if let Some(description) = &desired.description {
             body["description"] = json!(description);
         }
-        client.send_for_body(Method::PUT, &organization, Some(&body), false).await?;
+        client
+            .send_for_body(Method::PUT, &organization, Some(&body), false)
+            .await?;
         return Ok(1);
     }
     let mut changes = Map::new();
@@ -87,9 +89,7 @@ pub fn member_changes(owner_tenant_id: &str, listed: &[MemberAnswer], wanted: &[
             continue;
         }
         match listed.iter().find(|m| m.tenant().as_deref() == Some(tenant.as_str())) {
-            None => changes
-                .add
-                .push((tenant, want.display_name.to_owned(), want.role)),
+            None => changes.add.push((tenant, want.display_name.to_owned(), want.role)),
             Some(member) if member.state.as_deref() == Some("removed") => {}
             Some(member) if member.role() != Some(want.role) => changes.change_role.push((tenant, want.role)),
             Some(_) => {}
@@ -120,7 +120,12 @@ pub async fn send_member_changes(client: &GraphClient, changes: &MemberChanges) 
     for (tenant_id, role) in &changes.change_role {
         let body = json!({ "role": role.as_graph() });
         client
-            .send_for_body(Method::PATCH, &url(client, &["tenants", tenant_id])?, Some(&body), false)
+            .send_for_body(
+                Method::PATCH,
+                &url(client, &["tenants", tenant_id])?,
+                Some(&body),
+                false,
+            )
             .await?;
         writes += 1;
     }

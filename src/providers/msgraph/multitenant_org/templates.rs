@@ -97,7 +97,10 @@ fn trust_fields(trust: &InboundTrust) -> [(&'static str, Option<bool>); 3] {
     [
         ("isMfaAccepted", trust.mfa_accepted),
         ("isCompliantDeviceAccepted", trust.compliant_device_accepted),
-        ("isHybridAzureADJoinedDeviceAccepted", trust.hybrid_joined_device_accepted),
+        (
+            "isHybridAzureADJoinedDeviceAccepted",
+            trust.hybrid_joined_device_accepted,
+        ),
     ]
 }
 
