@@ -9,6 +9,10 @@
 //! Order matters in Entra: a tenant's templates are applied to its partner configurations at
 //! the moment a tenant joins, so the owner's templates are written before it adds anyone, and
 //! each member's before it joins.
+//!
+//! Permissions (application): `MultiTenantOrganization.ReadWrite.All` for the organization,
+//! its tenants and the join requests, `Policy.ReadWrite.CrossTenantAccess` for the templates
+//! (Microsoft Learn, the permissions table of each page named in the submodules).
 
 mod answers;
 mod desired;
@@ -135,7 +139,7 @@ pub fn check_clouds(owner: &Participant<'_>, members: &[Participant<'_>]) -> Res
 }
 
 /// Applies `organization`, owned by `owner` and holding `members` (every other tenant, owners
-/// included), with `templates` in every tenant.
+/// included; the owner itself, if listed, is left out), with `templates` in every tenant.
 pub async fn apply(
     organization: &Organization,
     owner: &Participant<'_>,
@@ -143,6 +147,11 @@ pub async fn apply(
     templates: &Templates,
 ) -> Result<Applied, ApplyError> {
     check_clouds(owner, members)?;
+    // The owner is in the organization by creating it: it neither is added nor joins.
+    let members: Vec<&Participant<'_>> = members
+        .iter()
+        .filter(|m| !m.tenant_id.eq_ignore_ascii_case(&owner.tenant_id))
+        .collect();
     let mut writes = owner::ensure_organization(owner.client, organization)
         .await
         .map_err(at(owner))?;
@@ -162,7 +171,7 @@ pub async fn apply(
         .map_err(at(owner))?;
 
     let mut joins = Vec::with_capacity(members.len());
-    for member in members {
+    for member in &members {
         writes += templates::apply(member.client, templates).await.map_err(at(member))?;
         let joined = join::join(member.client, &owner.tenant_id).await.map_err(at(member))?;
         writes += joined.writes;
