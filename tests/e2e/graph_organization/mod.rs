@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use xtsync::providers::DirectoryError;
 use xtsync::providers::msgraph::multitenant_org::{
     self, ApplyError, ApplyTo, Cloud, IdentitySyncTemplate, MemberState, Organization, Participant, PartnerTemplate,
     Role, Templates,
@@ -19,6 +18,9 @@ use xtsync::providers::msgraph::{GraphClient, TokenCache};
 
 use crate::fake_graph::{FakeGraph, Logged};
 use crate::manifests::{CONTOSO, FABRIKAM, GRAPH_APP, GRAPH_SECRET, NORTHWIND};
+
+mod conformance;
+mod templates;
 
 /// A fourth tenant, to own an organization of its own.
 const LITWARE: &str = "5036a0a0-a7a4-4933-9086-5dd54535dd6e";
@@ -104,7 +106,7 @@ fn state_of(applied: &[multitenant_org::Reported], tenant: &str) -> MemberState 
 }
 
 /// The templates an Organization's `partnerTemplate` maps to, for `apply_to`.
-fn templates(apply_to: ApplyTo) -> Templates {
+fn mapped_templates(apply_to: ApplyTo) -> Templates {
     Templates {
         partner: Some(PartnerTemplate {
             inbound_trust: None,
@@ -174,7 +176,7 @@ async fn an_organization_is_created_from_nothing_and_its_members_join() {
 async fn an_organization_already_in_place_costs_no_write() {
     let org = Org::start().await;
     let members = [(FABRIKAM, Role::Member), (NORTHWIND, Role::Member)];
-    let wanted = templates(ApplyTo::ExistingPartners);
+    let wanted = mapped_templates(ApplyTo::ExistingPartners);
     org.apply(&members, &wanted).await;
     org.fake.clear_log();
 
@@ -243,90 +245,6 @@ async fn a_tenant_added_joins_and_a_tenant_left_out_is_removed() {
     // The tenant that left can join another organization: its join request was reset.
     let request = org.fake.join_request(FABRIKAM).expect("join request");
     assert_eq!(request["addedByTenantId"], "00000000-0000-0000-0000-000000000000");
-}
-
-/// A partner configuration a person wrote in fabrikam for contoso before the organization.
-async fn persons_partner_settings(org: &Org) {
-    let client = org.client(FABRIKAM);
-    let partners = client.endpoints.v1("/policies/crossTenantAccessPolicy/partners");
-    let sync = client.endpoints.v1(&format!(
-        "/policies/crossTenantAccessPolicy/partners/{CONTOSO}/identitySynchronization"
-    ));
-    let body = json!({ "tenantId": CONTOSO, "automaticUserConsentSettings": { "inboundAllowed": false, "outboundAllowed": false } });
-    client
-        .send(Method::POST, &partners, Some(&body), false)
-        .await
-        .expect("partner");
-    let body = json!({ "userSyncInbound": { "isSyncAllowed": false } });
-    client
-        .send(Method::PUT, &sync, Some(&body), false)
-        .await
-        .expect("identity sync");
-}
-
-fn consent_and_sync(org: &Org, tenant: &str, partner: &str) -> (Value, Value) {
-    let (configuration, sync) = org.fake.partner(tenant, partner);
-    let configuration = configuration.expect("a partner configuration");
-    let sync = sync.expect("identity synchronization settings");
-    (
-        configuration["automaticUserConsentSettings"].clone(),
-        sync["userSyncInbound"]["isSyncAllowed"].clone(),
-    )
-}
-
-#[tokio::test]
-async fn new_partners_leaves_a_partner_already_configured_as_it_was() {
-    let org = Org::start().await;
-    persons_partner_settings(&org).await;
-    org.apply(
-        &[(FABRIKAM, Role::Member), (NORTHWIND, Role::Member)],
-        &templates(ApplyTo::NewPartners),
-    )
-    .await;
-
-    let (partner, identity_sync) = org.fake.templates(FABRIKAM);
-    assert_eq!(partner["templateApplicationLevel"], "newPartners");
-    assert_eq!(
-        partner["automaticUserConsentSettings"],
-        json!({ "inboundAllowed": true, "outboundAllowed": true })
-    );
-    assert_eq!(identity_sync["templateApplicationLevel"], "newPartners");
-    assert_eq!(identity_sync["userSyncInbound"]["isSyncAllowed"], true);
-    // The person's settings for contoso stay; the new partner northwind gets the template.
-    assert_eq!(
-        consent_and_sync(&org, FABRIKAM, CONTOSO),
-        (
-            json!({ "inboundAllowed": false, "outboundAllowed": false }),
-            json!(false)
-        )
-    );
-    assert_eq!(
-        consent_and_sync(&org, FABRIKAM, NORTHWIND),
-        (json!({ "inboundAllowed": true, "outboundAllowed": true }), json!(true))
-    );
-    assert_eq!(
-        consent_and_sync(&org, CONTOSO, FABRIKAM),
-        (json!({ "inboundAllowed": true, "outboundAllowed": true }), json!(true))
-    );
-}
-
-#[tokio::test]
-async fn existing_partners_overrides_a_partner_already_configured() {
-    let org = Org::start().await;
-    persons_partner_settings(&org).await;
-    org.apply(&[(FABRIKAM, Role::Member)], &templates(ApplyTo::ExistingPartners))
-        .await;
-
-    let (partner, identity_sync) = org.fake.templates(FABRIKAM);
-    assert_eq!(partner["templateApplicationLevel"], "newPartners,existingPartners");
-    assert_eq!(
-        identity_sync["templateApplicationLevel"],
-        "newPartners,existingPartners"
-    );
-    assert_eq!(
-        consent_and_sync(&org, FABRIKAM, CONTOSO),
-        (json!({ "inboundAllowed": true, "outboundAllowed": true }), json!(true))
-    );
 }
 
 #[tokio::test]
@@ -441,102 +359,4 @@ async fn outside_the_global_service_nothing_is_sent() {
     let refused = multitenant_org::read(&owner, &members).await;
     assert!(matches!(refused, Err(ApplyError::UnsupportedCloud { .. })));
     assert!(org.fake.log().is_empty(), "{:?}", org.fake.log());
-}
-
-#[tokio::test]
-async fn the_fake_answers_as_graph_documents() {
-    let org = Org::start().await;
-    let client = org.client(CONTOSO);
-    let url = |path: &str| {
-        client
-            .endpoints
-            .v1(&format!("/tenantRelationships/multiTenantOrganization{path}"))
-    };
-    let rejected = |result: Result<Value, DirectoryError>| match result {
-        Err(DirectoryError::Rejected { status, code, detail }) => {
-            (status, code.unwrap_or_default(), detail.unwrap_or_default())
-        }
-        other => panic!("expected a refusal, got {other:?}"),
-    };
-    // A tenant in no organization: 200, state inactive.
-    let none = client.send(Method::GET, &url(""), None, false).await.expect("200");
-    assert_eq!(none["state"], "inactive");
-    let (status, _, detail) = rejected(client.send(Method::PUT, &url(""), Some(&json!({})), false).await);
-    assert_eq!(status, 400, "{detail}");
-    let created = client
-        .send(Method::PUT, &url(""), Some(&json!({ "displayName": "Contoso" })), false)
-        .await
-        .expect("201");
-    assert_eq!(
-        created["@odata.context"],
-        "https://graph.microsoft.com/v1.0/$metadata#tenantRelationships/multiTenantOrganization/$entity"
-    );
-    let (status, _, _) = rejected(client.send(Method::DELETE, &url(""), None, false).await);
-    assert_eq!(status, 405);
-    let add = json!({ "tenantId": FABRIKAM, "displayName": "Fabrikam" });
-    let added = client
-        .send(Method::POST, &url("/tenants"), Some(&add), false)
-        .await
-        .expect("201");
-    assert_eq!(
-        (added["state"].as_str(), added["role"].as_str()),
-        (Some("pending"), Some("member"))
-    );
-    let (status, code, detail) = rejected(client.send(Method::POST, &url("/tenants"), Some(&add), false).await);
-    assert_eq!(
-        (
-            status,
-            code.as_str(),
-            detail.starts_with("Tenant is already being added")
-        ),
-        (400, "Request_BadRequest", true)
-    );
-    let (status, _, _) = rejected(
-        client
-            .send(
-                Method::POST,
-                &url("/tenants"),
-                Some(&json!({ "tenantId": NORTHWIND })),
-                false,
-            )
-            .await,
-    );
-    assert_eq!(status, 400, "displayName is required");
-    let unknown = client
-        .send(Method::GET, &url(&format!("/tenants/{LITWARE}")), None, false)
-        .await;
-    assert!(matches!(unknown, Err(DirectoryError::NotFound)), "{unknown:?}");
-    let member = org.client(FABRIKAM);
-    let join = member
-        .endpoints
-        .v1("/tenantRelationships/multiTenantOrganization/joinRequest");
-    let (status, _, _) = rejected(
-        member
-            .send(Method::PATCH, &join, Some(&json!({ "role": "member" })), false)
-            .await,
-    );
-    assert_eq!(status, 400, "addedByTenantId is required");
-    // Only owners manage the organization.
-    member
-        .send(
-            Method::PATCH,
-            &join,
-            Some(&json!({ "addedByTenantId": CONTOSO })),
-            false,
-        )
-        .await
-        .expect("204");
-    let (status, _, _) = rejected(
-        member
-            .send(
-                Method::POST,
-                &member
-                    .endpoints
-                    .v1("/tenantRelationships/multiTenantOrganization/tenants"),
-                Some(&add),
-                false,
-            )
-            .await,
-    );
-    assert_eq!(status, 403);
 }
