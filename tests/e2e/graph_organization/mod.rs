@@ -360,3 +360,52 @@ async fn outside_the_global_service_nothing_is_sent() {
     assert!(matches!(refused, Err(ApplyError::UnsupportedCloud { .. })));
     assert!(org.fake.log().is_empty(), "{:?}", org.fake.log());
 }
+
+#[tokio::test]
+async fn an_owner_that_is_a_member_of_another_organization_writes_nothing() {
+    let org = Org::start().await;
+    let theirs = Organization {
+        display_name: "Litware".into(),
+        description: None,
+    };
+    let members = [org.tenant(NORTHWIND, Role::Member)];
+    multitenant_org::apply(
+        &theirs,
+        &org.tenant(LITWARE, Role::Owner),
+        &members,
+        &Templates::default(),
+    )
+    .await
+    .expect("litware's organization");
+    org.fake.clear_log();
+
+    let members = [org.tenant(FABRIKAM, Role::Member)];
+    let refused = multitenant_org::apply(
+        &group(),
+        &org.tenant(NORTHWIND, Role::Owner),
+        &members,
+        &Templates::default(),
+    )
+    .await;
+    match refused {
+        Err(ApplyError::NotAnOwner { tenant_id }) => assert_eq!(tenant_id, NORTHWIND),
+        other => panic!("expected NotAnOwner, got {other:?}"),
+    }
+    assert_eq!(org.writes(), Vec::<String>::new());
+    let (organization, _) = org.fake.organization(LITWARE).expect("litware's organization");
+    assert_eq!(organization["displayName"], "Litware", "not renamed by a member");
+}
+
+#[tokio::test]
+async fn before_the_organization_exists_every_tenant_reads_not_listed() {
+    let org = Org::start().await;
+    let members = [org.tenant(FABRIKAM, Role::Member)];
+    let read = multitenant_org::read(&org.tenant(CONTOSO, Role::Owner), &members)
+        .await
+        .expect("read");
+    assert_eq!(
+        read.iter().map(|r| r.state.clone()).collect::<Vec<_>>(),
+        [MemberState::NotListed, MemberState::NotListed]
+    );
+    assert_eq!(org.writes(), Vec::<String>::new());
+}

@@ -106,6 +106,12 @@ pub enum ApplyError {
         "Microsoft Graph offers multitenant organizations in the global service only, not in the {cloud} cloud of tenant {tenant_id}"
     )]
     UnsupportedCloud { tenant_id: String, cloud: Cloud },
+    /// The owner is in a multitenant organization it does not own (a tenant belongs to one
+    /// organization at most, and only its owners manage it); nothing was written.
+    #[error(
+        "tenant {tenant_id} is in a multitenant organization it is not an active owner of: only that organization's owners can add it as an owner, or it can leave it"
+    )]
+    NotAnOwner { tenant_id: String },
     /// Graph refused or failed a request of this tenant.
     #[error("tenant {tenant_id}: {source}")]
     Directory {
@@ -152,24 +158,7 @@ pub async fn apply(
         .iter()
         .filter(|m| !m.tenant_id.eq_ignore_ascii_case(&owner.tenant_id))
         .collect();
-    let mut writes = owner::ensure_organization(owner.client, organization)
-        .await
-        .map_err(at(owner))?;
-    writes += templates::apply(owner.client, templates).await.map_err(at(owner))?;
-    let listed = owner::list_members(owner.client).await.map_err(at(owner))?;
-    let wanted: Vec<owner::Wanted<'_>> = members
-        .iter()
-        .map(|m| owner::Wanted {
-            tenant_id: &m.tenant_id,
-            display_name: &m.display_name,
-            role: m.role,
-        })
-        .collect();
-    let changes = owner::member_changes(&owner.tenant_id, &listed, &wanted);
-    writes += owner::send_member_changes(owner.client, &changes)
-        .await
-        .map_err(at(owner))?;
-
+    let (mut writes, listed, removed) = apply_owner(organization, owner, &members, templates).await?;
     let mut joins = Vec::with_capacity(members.len());
     for member in &members {
         writes += templates::apply(member.client, templates).await.map_err(at(member))?;
@@ -190,16 +179,55 @@ pub async fn apply(
         .collect();
     Ok(Applied {
         writes,
-        tenants: report(&owner.tenant_id, &listed, &requests, &changes.remove),
-        removed: changes.remove,
+        tenants: report(&owner.tenant_id, &listed, &requests, &removed),
+        removed,
     })
 }
 
-/// Each tenant's state as Entra reports it, without writing: the owner's list and each
-/// member's join request.
+/// The owner's part: its organization (created, or renamed when it manages it), its
+/// templates, then its list of tenants. Returns the writes sent, the list as read before its
+/// changes, and the tenants removed.
+async fn apply_owner(
+    organization: &Organization,
+    owner: &Participant<'_>,
+    members: &[&Participant<'_>],
+    templates: &Templates,
+) -> Result<(u32, Vec<MemberAnswer>, Vec<String>), ApplyError> {
+    let current = owner::read(owner.client).await.map_err(at(owner))?;
+    let mut writes = 0;
+    if !current.organization.exists() {
+        owner::create(owner.client, organization).await.map_err(at(owner))?;
+        writes += 1;
+    } else if owner::manages(&owner.tenant_id, &current.listed) {
+        writes += owner::rename(owner.client, &current.organization, organization)
+            .await
+            .map_err(at(owner))?;
+    } else {
+        return Err(ApplyError::NotAnOwner {
+            tenant_id: owner.tenant_id.clone(),
+        });
+    }
+    writes += templates::apply(owner.client, templates).await.map_err(at(owner))?;
+    let wanted: Vec<owner::Wanted<'_>> = members
+        .iter()
+        .map(|m| owner::Wanted {
+            tenant_id: &m.tenant_id,
+            display_name: &m.display_name,
+            role: m.role,
+        })
+        .collect();
+    let changes = owner::member_changes(&owner.tenant_id, &current.listed, &wanted);
+    writes += owner::send_member_changes(owner.client, &changes)
+        .await
+        .map_err(at(owner))?;
+    Ok((writes, current.listed, changes.remove))
+}
+
+/// Each tenant's state as Entra reports it, without writing: the owner's organization and
+/// list, and each member's join request.
 pub async fn read(owner: &Participant<'_>, members: &[Participant<'_>]) -> Result<Vec<Reported>, ApplyError> {
     check_clouds(owner, members)?;
-    let listed = owner::list_members(owner.client).await.map_err(at(owner))?;
+    let listed = owner::read(owner.client).await.map_err(at(owner))?.listed;
     let mut requests = Vec::with_capacity(members.len());
     for member in members {
         requests.push(join::read(member.client).await.map_err(at(member))?);

@@ -20,22 +20,53 @@ fn url(client: &GraphClient, below: &[&str]) -> Result<String, DirectoryError> {
     Ok(client.endpoints.v1_url(&segments)?.into())
 }
 
-/// Creates the organization, or brings its name and description to `desired`. Returns the
-/// writes sent (0 or 1).
-pub async fn ensure_organization(client: &GraphClient, desired: &Organization) -> Result<u32, DirectoryError> {
-    let organization = url(client, &[])?;
-    let current: OrganizationAnswer = answers::get(client, &organization).await?;
-    if !current.exists() {
-        // "Create multiTenantOrganization": PUT, `displayName` required, `description` optional.
-        let mut body = json!({ "displayName": desired.display_name });
-        if let Some(description) = &desired.description {
-            body["description"] = json!(description);
-        }
-        client
-            .send_for_body(Method::PUT, &organization, Some(&body), false)
-            .await?;
-        return Ok(1);
+/// The owner's organization as Entra has it, and the tenants it lists (none when there is no
+/// organization yet: "Get multiTenantOrganization" answers `state: inactive` then).
+pub struct Current {
+    pub organization: OrganizationAnswer,
+    pub listed: Vec<MemberAnswer>,
+}
+
+pub async fn read(client: &GraphClient) -> Result<Current, DirectoryError> {
+    let organization: OrganizationAnswer = answers::get(client, &url(client, &[])?).await?;
+    let listed = if organization.exists() {
+        list_members(client).await?
+    } else {
+        Vec::new()
+    };
+    Ok(Current { organization, listed })
+}
+
+/// `tenant` manages the organization it is in: its owners do, and only while active
+/// ("Update multiTenantOrganizationMember": only owner tenants can call it; likewise for
+/// adding and removing tenants).
+pub fn manages(tenant: &str, listed: &[MemberAnswer]) -> bool {
+    listed.iter().any(|m| {
+        m.tenant().is_some_and(|t| t.eq_ignore_ascii_case(tenant))
+            && m.role() == Some(Role::Owner)
+            && m.state.as_deref() == Some("active")
+    })
+}
+
+/// "Create multiTenantOrganization": PUT, `displayName` required, `description` optional.
+pub async fn create(client: &GraphClient, desired: &Organization) -> Result<(), DirectoryError> {
+    let mut body = json!({ "displayName": desired.display_name });
+    if let Some(description) = &desired.description {
+        body["description"] = json!(description);
     }
+    client
+        .send_for_body(Method::PUT, &url(client, &[])?, Some(&body), false)
+        .await?;
+    Ok(())
+}
+
+/// Brings the organization's name and description to `desired`; returns the writes sent (0
+/// or 1).
+pub async fn rename(
+    client: &GraphClient,
+    current: &OrganizationAnswer,
+    desired: &Organization,
+) -> Result<u32, DirectoryError> {
     let mut changes = Map::new();
     if current.display_name.as_deref() != Some(desired.display_name.as_str()) {
         changes.insert("displayName".into(), json!(desired.display_name));
@@ -49,7 +80,7 @@ pub async fn ensure_organization(client: &GraphClient, desired: &Organization) -
         return Ok(0);
     }
     client
-        .send_for_body(Method::PATCH, &organization, Some(&Value::Object(changes)), false)
+        .send_for_body(Method::PATCH, &url(client, &[])?, Some(&Value::Object(changes)), false)
         .await?;
     Ok(1)
 }
