@@ -69,6 +69,9 @@ async fn a_join_request_with_an_endless_body_or_a_novel_for_details_stays_bounde
         if path.contains("/oauth2/") {
             return token();
         }
+        if path.ends_with("/multiTenantOrganization") {
+            return Answer::json(200, json!({ "displayName": "Contoso", "state": "active" }));
+        }
         if path.contains("/tenants") {
             return Answer::json(200, json!({ "value": [{ "tenantId": OWNER, "role": "owner", "state": "active" }] }));
         }
@@ -99,7 +102,7 @@ async fn a_join_request_with_an_endless_body_or_a_novel_for_details_stays_bounde
 
     let endless = answers::get::<answers::OrganizationAnswer>(
         &client,
-        &format!("{base}/v1.0/tenantRelationships/multiTenantOrganization"),
+        &format!("{base}/v1.0/tenantRelationships/multiTenantOrganization/endless"),
     )
     .await;
     assert!(
