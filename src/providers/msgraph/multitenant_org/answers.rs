@@ -96,12 +96,15 @@ impl TransitionAnswer {
 
     /// `details` cut to what status may carry.
     pub fn kept_details(&self) -> Option<String> {
-        self.details
-            .as_deref()
-            .map(|d| match d.char_indices().nth(DETAILS_KEPT) {
-                Some((cut, _)) => format!("{}…", &d[..cut]),
-                None => d.to_owned(),
-            })
+        self.details.as_deref().map(|d| cut(d, DETAILS_KEPT))
+    }
+}
+
+/// `text`, at most `most` characters of it (an ellipsis marks a cut).
+pub fn cut(text: &str, most: usize) -> String {
+    match text.char_indices().nth(most) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
     }
 }
 
@@ -125,10 +128,12 @@ pub struct JoinRequestAnswer {
 pub const NO_TENANT: &str = "00000000-0000-0000-0000-000000000000";
 
 impl JoinRequestAnswer {
-    /// The owner this request names, in lower case; `None` before any request.
+    /// The owner this request names, in lower case; `None` before any request (or when what
+    /// it names is not a tenant id).
     pub fn owner(&self) -> Option<String> {
         self.added_by_tenant_id
             .as_deref()
+            .filter(|t| super::super::endpoints::is_object_id(t))
             .map(str::to_ascii_lowercase)
             .filter(|t| t != NO_TENANT)
     }

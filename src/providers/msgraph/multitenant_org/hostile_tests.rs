@@ -80,7 +80,7 @@ async fn a_join_request_with_an_endless_body_or_a_novel_for_details_stays_bounde
             return Answer::json(
                 200,
                 json!({ "addedByTenantId": OWNER, "memberState": "pending",
-                        "transitionDetails": { "desiredMemberState": "active", "status": "running", "details": details } }),
+                        "transitionDetails": { "desiredMemberState": "active", "status": details, "details": details } }),
             );
         }
         Answer::endless("{\"value\": [", 64 * 1024 * 1024)
@@ -98,6 +98,12 @@ async fn a_join_request_with_an_endless_body_or_a_novel_for_details_stays_bounde
         .and_then(|t| t.details.clone())
         .expect("details");
     assert!(details.chars().count() <= 513, "{} characters kept", details.len());
+    let status = read[1]
+        .transition
+        .as_ref()
+        .and_then(|t| t.status.clone())
+        .expect("status");
+    assert!(status.chars().count() <= 65, "{} characters kept", status.len());
     assert_eq!(read[1].state, MemberState::NotListed);
 
     let endless = answers::get::<answers::OrganizationAnswer>(

@@ -29,7 +29,6 @@ pub use desired::{
     ApplyTo, Cloud, IdentitySyncTemplate, InboundTrust, Organization, Participant, PartnerTemplate, Role, Templates,
     UsersAccess,
 };
-pub use templates::users_and_groups;
 
 use crate::providers::DirectoryError;
 use answers::{JoinRequestAnswer, MemberAnswer};
@@ -48,13 +47,16 @@ pub enum MemberState {
     Other(String),
 }
 
+/// The most of an enumeration value Entra answers that is kept: its names are short words.
+const VALUE_KEPT: usize = 64;
+
 impl MemberState {
     fn from_graph(state: Option<&str>) -> MemberState {
         match state {
             Some("pending") => MemberState::Pending,
             Some("active") => MemberState::Active,
             Some("removed") => MemberState::Removed,
-            Some(other) => MemberState::Other(other.to_owned()),
+            Some(other) => MemberState::Other(answers::cut(other, VALUE_KEPT)),
             None => MemberState::NotListed,
         }
     }
@@ -265,10 +267,11 @@ fn reported(
 ) -> Reported {
     let tenant = tenant_id.to_ascii_lowercase();
     let member = listed.iter().find(|m| m.tenant().as_deref() == Some(tenant.as_str()));
+    let value = |v: &Option<String>| v.as_deref().map(|v| answers::cut(v, VALUE_KEPT));
     let transition_of = |t: &answers::TransitionAnswer| Transition {
-        desired_state: t.desired_state.clone(),
-        desired_role: t.desired_role.clone(),
-        status: t.status.clone(),
+        desired_state: value(&t.desired_state),
+        desired_role: value(&t.desired_role),
+        status: value(&t.status),
         details: t.kept_details(),
     };
     let transition = member
