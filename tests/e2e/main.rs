@@ -10,6 +10,7 @@ mod fault_rules;
 mod graph;
 mod graph_credentials;
 mod graph_groups;
+mod graph_organization;
 mod groups;
 mod image;
 mod leader;

@@ -5,7 +5,9 @@
 //! `@odata.nextLink` / `@odata.deltaLink` / `@removed`, error bodies, `$batch` and
 //! `Retry-After` — and refuses what Graph refuses (advanced filters without
 //! `ConsistencyLevel`, more than 20 requests in a batch, writes to read-only settings).
-//! Several tenants live in one fake; a token names its tenant, as in Entra.
+//! Several tenants live in one fake; a token names its tenant, as in Entra. Multitenant
+//! organizations span them (`organization.rs`): an owner's organization and tenants, each
+//! tenant's join request and templates, joins completed at once unless held.
 //! Switches inject throttling and failures; a request log lets tests count what was sent.
 //! (Its crate declares `fault_rules` at the root, from `tests/fault_rules.rs`.)
 
@@ -14,7 +16,9 @@
 mod assertions;
 mod directory;
 mod groups;
+mod mto_templates;
 mod odata;
+mod organization;
 mod policy;
 mod server;
 
@@ -64,6 +68,8 @@ pub(crate) struct State {
     next_id: u64,
     /// Client authentication: issuers' keys, `jti`s seen, the clock.
     pub(crate) assertions: assertions::Assertions,
+    /// Multitenant organizations across the tenants, join requests, templates.
+    organizations: organization::Organizations,
 }
 
 impl State {
@@ -278,6 +284,65 @@ impl FakeGraph {
 
     pub fn clear_log(&self) {
         self.state().log.clear();
+    }
+
+    /// The multitenant organization `tenant_id` is active in (as its Get answers), and its
+    /// tenants (as List answers them).
+    pub fn organization(&self, tenant_id: &str) -> Option<(Value, Vec<Value>)> {
+        let state = self.state();
+        let key = state.organizations.organization_of(&tenant_id.to_ascii_lowercase())?;
+        let organization = state.organizations.organizations.get(&key)?;
+        let members = organization.members.values().cloned().collect();
+        Some((
+            serde_json::json!({ "displayName": organization.display_name, "description": organization.description }),
+            members,
+        ))
+    }
+
+    /// The join request record of `tenant_id`, once it has one.
+    pub fn join_request(&self, tenant_id: &str) -> Option<Value> {
+        self.state()
+            .organizations
+            .join_requests
+            .get(&tenant_id.to_ascii_lowercase())
+            .cloned()
+    }
+
+    /// The partner configuration and identity synchronization templates of `tenant_id`.
+    pub fn templates(&self, tenant_id: &str) -> (Value, Value) {
+        let mut state = self.state();
+        let templates = state
+            .organizations
+            .templates
+            .entry(tenant_id.to_ascii_lowercase())
+            .or_default();
+        (templates.partner.clone(), templates.identity_sync.clone())
+    }
+
+    /// Join requests wait, `notStarted`, until `complete_joins` (Entra takes up to 2 hours).
+    pub fn hold_joins(&self, hold: bool) {
+        self.state().organizations.hold_joins = hold;
+    }
+
+    /// Completes every join request waiting.
+    pub fn complete_joins(&self) {
+        let mut state = self.state();
+        let State {
+            tenants, organizations, ..
+        } = &mut *state;
+        organizations.complete_joins(tenants);
+    }
+
+    /// The partner configuration of `tenant_id` for `partner`, and its identity
+    /// synchronization settings, as Graph stores them.
+    pub fn partner(&self, tenant_id: &str, partner: &str) -> (Option<Value>, Option<Value>) {
+        let partner = partner.to_ascii_lowercase();
+        self.with_tenant(tenant_id, |t, _| {
+            (
+                t.policies.partners.get(&partner).cloned(),
+                t.policies.identity_sync.get(&partner).cloned(),
+            )
+        })
     }
 
     /// The requests of one tenant.

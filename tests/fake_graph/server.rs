@@ -241,7 +241,15 @@ fn graph(
         base,
         beta,
     };
-    let State { tenants, next_id, .. } = state;
+    let State {
+        tenants,
+        next_id,
+        organizations,
+        ..
+    } = state;
+    if let Some(reply) = organizations.handle(&tenant_id, &call, tenants) {
+        return reply;
+    }
     let Some(tenant) = tenants.get_mut(&tenant_id) else {
         return Reply::error(401, "InvalidAuthenticationToken", "Unknown tenant.");
     };

@@ -16,6 +16,7 @@ mod groups;
 mod hostile_tests;
 mod invited;
 mod lookup;
+pub mod multitenant_org;
 pub mod policy;
 pub mod probe;
 mod requests;
