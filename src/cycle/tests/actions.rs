@@ -73,6 +73,15 @@ async fn with_create_off_an_incremental_cycle_creates_nobody_either() {
 }
 
 #[tokio::test]
+async fn a_dry_run_counts_a_switched_off_action_as_skipped_not_as_done() {
+    let mut pair = alice_and_bob(switched(false, true, true));
+    pair.dry_run = true;
+    let report = pair.initial().await;
+    assert_eq!((report.created, report.skipped), (0, 2), "{report:?}");
+    assert_eq!(held_back(&pair.log.take()).len(), 2);
+}
+
+#[tokio::test]
 async fn with_update_off_updates_restores_and_adoptions_are_planned_and_not_sent() {
     let mut pair = alice_and_bob(Actions::default());
     pair.source.put(person("c1", "carol"));
