@@ -11,7 +11,7 @@ use crate::engine::expression;
 use crate::engine::filter::{self, WrittenClause};
 use crate::engine::groups;
 use crate::engine::mapping::{self, Mapping, MappingValue};
-use crate::engine::rules::{Deprovisioning, GroupRules, Scope, SyncRules};
+use crate::engine::rules::{Actions, Deprovisioning, GroupRules, Scope, SyncRules};
 use crate::engine::vocabulary::Membership;
 use crate::engine::vocabulary::{ApplyOn, DeprovisionAction, ScopeMode, UserType};
 use crate::engine::{attributes, interval};
@@ -96,6 +96,11 @@ fn rules(spec: &SyncConfigurationSpec, filter: filter::ScopingFilter, mappings: 
         deprovision: Deprovisioning {
             action: deprovision_action(spec.deprovision.action),
             threshold: usize::try_from(spec.deprovision.accidental_deletion_threshold).unwrap_or(usize::MAX),
+        },
+        actions: Actions {
+            create: spec.actions.create,
+            update: spec.actions.update,
+            deprovision: spec.actions.deprovision,
         },
         groups: None,
     }
@@ -221,6 +226,22 @@ mod tests {
         assert_eq!(valid.rules.mappings.len(), 7, "the documented defaults");
         assert_eq!(valid.rules.deprovision.threshold, 500);
         assert!(valid.rules.adopt_existing);
+        assert_eq!(valid.rules.actions, Actions::default(), "every target object action on");
+    }
+
+    #[test]
+    fn actions_left_out_stay_on() {
+        let s: SyncConfigurationSpec = serde_json::from_value(serde_json::json!({
+            "sourceRef": {"name": "contoso"},
+            "targetRef": {"name": "fabrikam"},
+            "actions": {"deprovision": false},
+        }))
+        .expect("deserializes");
+        let actions = validate(&s).expect("valid").rules.actions;
+        assert_eq!(
+            (actions.create, actions.update, actions.deprovision),
+            (true, true, false)
+        );
     }
 
     #[test]

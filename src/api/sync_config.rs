@@ -76,6 +76,11 @@ pub struct SyncConfigurationSpec {
     pub matching: Matching,
     #[serde(default)]
     pub deprovision: Deprovision,
+    /// Which target object actions are taken on users (Entra's target object actions, the
+    /// `flowTypes` Add, Update, Delete). A switched-off action is planned, logged with result
+    /// `Skipped` and reason `ActionDisabled`, and never sent. Absent: all on.
+    #[serde(default, skip_serializing_if = "Actions::all_on")]
+    pub actions: Actions,
     /// Provision the groups of `scope.groups` into the target as groups, with their synced
     /// members (README, "Groups").
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -207,6 +212,40 @@ impl Default for Matching {
 
 fn default_true() -> bool {
     true
+}
+
+/// Target object actions (Microsoft Learn, "objectMapping resource type": `flowTypes`). Groups
+/// are not affected.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+pub struct Actions {
+    /// Create target users for in-scope source users (Entra's Add).
+    #[serde(default = "default_true")]
+    pub create: bool,
+    /// Update provisioned users, adopt matching existing users and restore soft-deleted ones
+    /// (Entra's Update).
+    #[serde(default = "default_true")]
+    pub update: bool,
+    /// Deprovision users that leave scope, and on `onConfigurationDelete: Deprovision` (Entra's
+    /// Delete). `false` keeps users that leave scope; held-back deprovisionings do not count
+    /// toward `accidentalDeletionThreshold`.
+    #[serde(default = "default_true")]
+    pub deprovision: bool,
+}
+
+impl Default for Actions {
+    fn default() -> Self {
+        Actions {
+            create: true,
+            update: true,
+            deprovision: true,
+        }
+    }
+}
+
+impl Actions {
+    fn all_on(&self) -> bool {
+        *self == Actions::default()
+    }
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]

@@ -4,6 +4,7 @@
 //! Attribute values are never recorded, only their names: they may be personal data.
 
 use crate::engine::plan::{Change, Skip};
+use crate::engine::vocabulary::SkipReason;
 use crate::providers::directory::DirectoryError;
 
 /// How an action ended.
@@ -125,6 +126,21 @@ pub fn of_change(change: &Change, result: &Result<Option<String>, DirectoryError
         result,
         reason,
         message,
+    }
+}
+
+/// The record of a change held back because `spec.actions` switches its action off: the
+/// action as planned, with result `Skipped` and reason `ActionDisabled`; nothing was sent.
+pub fn of_disabled(change: &Change) -> Record {
+    let action = change.target_action().as_str();
+    Record {
+        result: ActionResult::Skipped,
+        reason: Some(SkipReason::ActionDisabled.as_str()),
+        message: Some(format!(
+            "spec.actions.{action} is false: the {} was planned and not sent",
+            change.action().to_lowercase()
+        )),
+        ..of_change(change, &Ok(None))
     }
 }
 

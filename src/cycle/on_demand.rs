@@ -4,6 +4,7 @@
 use super::{CycleError, CycleInput, CycleReport, groups, read};
 use crate::engine::plan::{self, Change, PlanInput};
 use crate::engine::scope;
+use crate::engine::vocabulary::SkipReason;
 use crate::providers::directory::{Directory, DirectoryError};
 
 /// The answer to `xtsync.io/provision-on-demand`; the variant name is `status.onDemand.result`.
@@ -91,6 +92,18 @@ pub async fn provision_on_demand(
     });
     if let Some(skip) = plan.skips.first() {
         let message = format!("{}: {}", skip.reason.as_str(), skip.message);
+        return Ok(OnDemandOutcome::new(OnDemandVerdict::Skipped, message));
+    }
+    if let Some(held) = plan.disabled.first() {
+        // In a dry run too: a switched-off action would not be made by a real one either.
+        let record = super::audit::of_disabled(held);
+        let message = format!(
+            "{}: '{}': {}",
+            SkipReason::ActionDisabled.as_str(),
+            user.label(),
+            record.message.as_deref().unwrap_or_default()
+        );
+        input.audit.record(record);
         return Ok(OnDemandOutcome::new(OnDemandVerdict::Skipped, message));
     }
     let Some(change) = plan.changes.into_iter().next() else {

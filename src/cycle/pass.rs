@@ -118,7 +118,7 @@ pub async fn run(
         unseen: ending.unseen,
         ..Plan::default()
     }
-    .settle(&gone, deprovision.threshold, input.approval);
+    .settle(&gone, input.rules.actions, deprovision.threshold, input.approval);
     ledger.report.withheld_deprovisions = settled.withheld_deprovisions.clone();
     ledger.report.approval_used = settled.approval_used.clone();
     let changes = ledger.take_plan(settled);
@@ -164,13 +164,18 @@ fn report_end(ledger: &mut Ledger<'_>, end: &ReadEnd, dry_run: bool) {
 }
 
 impl Ledger<'_> {
-    /// Counts a plan's unchanged users and logs its skips; its changes are to be applied.
+    /// Counts a plan's unchanged users and logs its skips and the changes `spec.actions` holds
+    /// back (counted as skipped, kept out of `failures`: nothing is wrong with them); its other
+    /// changes are to be applied.
     fn take_plan(&mut self, plan: Plan) -> Vec<Change> {
         let report = &mut *self.report;
         report.unchanged += plan.unchanged;
         report.in_scope += plan.in_scope;
-        let skips = plan.skips.len().try_into().unwrap_or(u32::MAX);
+        let skips = (plan.skips.len() + plan.disabled.len()).try_into().unwrap_or(u32::MAX);
         report.skipped = report.skipped.saturating_add(skips);
+        for change in &plan.disabled {
+            self.audit.record(audit::of_disabled(change));
+        }
         for skip in &plan.skips {
             self.audit.record(audit::of_skip(skip));
         }

@@ -3,7 +3,7 @@
 
 use super::filter::ScopingFilter;
 use super::mapping::Mapping;
-use super::vocabulary::{DeprovisionAction, Membership, ScopeMode, UserType};
+use super::vocabulary::{DeprovisionAction, Membership, ScopeMode, TargetAction, UserType};
 
 /// The scope, checked: modes, lists and compiled filters.
 #[derive(Clone, Debug, Default)]
@@ -32,6 +32,36 @@ impl Default for Deprovisioning {
     }
 }
 
+/// Which target object actions are taken (`spec.actions`, Entra's target object actions): a
+/// switched-off one is still planned and logged, never sent to the target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Actions {
+    pub create: bool,
+    pub update: bool,
+    pub deprovision: bool,
+}
+
+impl Default for Actions {
+    /// All on, as Entra's default flow types (Add, Update, Delete).
+    fn default() -> Self {
+        Actions {
+            create: true,
+            update: true,
+            deprovision: true,
+        }
+    }
+}
+
+impl Actions {
+    pub fn allows(self, action: TargetAction) -> bool {
+        match action {
+            TargetAction::Create => self.create,
+            TargetAction::Update => self.update,
+            TargetAction::Deprovision => self.deprovision,
+        }
+    }
+}
+
 /// Everything a cycle needs to know of its configuration.
 #[derive(Clone, Debug, Default)]
 pub struct SyncRules {
@@ -42,6 +72,8 @@ pub struct SyncRules {
     /// Adopt existing external users of the target that match (rule 5).
     pub adopt_existing: bool,
     pub deprovision: Deprovisioning,
+    /// The target object actions switched on (users only; groups are not affected).
+    pub actions: Actions,
     /// Group provisioning, when enabled: the groups of `scope.groups` go to the target too.
     pub groups: Option<GroupRules>,
 }

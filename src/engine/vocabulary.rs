@@ -67,9 +67,32 @@ pub enum SkipReason {
     /// Group provisioning: a target group has the displayName but not the anchor of a source
     /// group; it is never adopted or changed (as Entra leaves pre-existing groups alone).
     ConflictsWithExistingGroup,
+    /// The user's planned action is switched off in `spec.actions` (Entra's target object
+    /// actions): it was planned, logged, and not sent.
+    ActionDisabled,
 }
 
 impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// A target object action a configuration may take on users: Entra's `flowTypes` of an
+/// object mapping — Add, Update, Delete (Microsoft Learn, "objectMapping resource type",
+/// https://learn.microsoft.com/en-us/graph/api/resources/synchronization-objectmapping).
+/// Adopting an existing user and restoring a soft-deleted one are updates, as Entra counts a
+/// matched existing object and a restore as Update.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
+pub enum TargetAction {
+    Create,
+    Update,
+    Deprovision,
+}
+
+impl TargetAction {
+    /// The switch's name under `spec.actions`: `create`, `update` or `deprovision`.
     pub fn as_str(self) -> &'static str {
         self.into()
     }

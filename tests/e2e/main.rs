@@ -1,6 +1,7 @@
 //! End-to-end tests against a real kube-apiserver + etcd and a real scim2-server.
 //! One test per rule of docs/architecture.md rules 1–2 and per controller behaviour.
 
+mod actions;
 mod chart;
 mod credentials;
 #[path = "../fake_graph/mod.rs"]

@@ -42,13 +42,13 @@ pub(crate) async fn cycle_done(t: &TestNs, reason_ok: &[SyncedReason]) -> SyncCo
 }
 
 /// Applies the configuration with another interval: a spec change starts a cycle at once.
-async fn next_cycle(t: &TestNs, interval: &str, extra: Value) -> SyncConfigurationStatus {
+pub(crate) async fn next_cycle(t: &TestNs, interval: &str, extra: Value) -> SyncConfigurationStatus {
     t.apply(&sales_config(interval, extra)).await;
     cycle_done(t, &[SyncedReason::CycleSucceeded, SyncedReason::PartiallySynced]).await
 }
 
 /// Waits for the configuration `name` to carry the cleanup finalizer.
-async fn has_the_finalizer(t: &TestNs, name: &str) {
+pub(crate) async fn has_the_finalizer(t: &TestNs, name: &str) {
     t.eventually("the finalizer", || async {
         t.config(name)
             .await
@@ -60,7 +60,7 @@ async fn has_the_finalizer(t: &TestNs, name: &str) {
     .await;
 }
 
-async fn started(name: &str) -> TestNs {
+pub(crate) async fn started(name: &str) -> TestNs {
     let mut t = TestNs::new(name).await;
     t.start_controllers(|_| {});
     t.apply(&manifests::two_tenants(&t)).await;

@@ -13,6 +13,7 @@ use kube::{Api, ResourceExt};
 
 use super::super::{Context, Error, lookup, tenant_directory};
 use super::events::{self, EventAction, EventReason};
+use super::provisioning::{self, LogSink};
 use super::schedule::Requests;
 use super::status;
 use crate::api::FINALIZER;
@@ -21,6 +22,7 @@ use crate::api::reasons::ReadyReason;
 use crate::api::sync_config::{OnConfigurationDelete, SyncConfiguration, SyncConfigurationStatus};
 use crate::cycle::cleanup::{self, Cleanup};
 use crate::engine::threshold::Held;
+use crate::providers::directory::DirectoryError;
 use crate::validate;
 
 /// Adds the finalizer when cleanup on delete is asked for, removes it when no longer asked.
@@ -90,30 +92,74 @@ pub async fn cleanup(config: &SyncConfiguration, ns: &str, ctx: &Context, now: T
     let requests = Requests::of(config);
     let approved = requests.fresh_approval(&previous);
     let source_tenant_id = source.spec.tenant_id.to_ascii_lowercase();
-    match cleanup::clean_up(target.as_ref(), &source_tenant_id, valid.rules.deprovision, approved).await {
+    let log = cleanup_log(config, ns, ctx, &source_tenant_id, now);
+    let cleaning = cleanup::Cleaning {
+        deprovision: valid.rules.deprovision,
+        actions: valid.rules.actions,
+        audit: &log,
+    };
+    match cleanup::clean_up(target.as_ref(), &source_tenant_id, &cleaning, approved).await {
         Ok(Cleanup {
             withheld: Some(held), ..
         }) => hold(config, ns, ctx, &previous, &held, now).await,
         Ok(done) => {
-            let note = format!("{} provisioned users deprovisioned before deletion", done.deprovisioned);
-            finish(config, ns, ctx, EventReason::CleanedUp, &note).await
+            let (reason, note) = done_note(&done, valid.rules.actions.deprovision);
+            finish(config, ns, ctx, reason, &note).await
         }
-        Err(error) => {
-            tracing::warn!(config = %config.name_any(), %error, "cleanup failed; retrying");
-            let reason = EventReason::CleanupFailed.into();
-            events::publish(
-                ctx,
-                config,
-                EventType::Warning,
-                reason,
-                EventAction::Deprovision,
-                &error.to_string(),
-            )
-            .await;
-            let why = format!("the target failed the cleanup ({error})");
-            blocked(config, ns, ctx, &previous, &why, now).await?;
-            Ok(Action::requeue(Duration::from_secs(30)))
-        }
+        Err(error) => failed(config, ns, ctx, &previous, &error, now).await,
+    }
+}
+
+/// What a cleanup that ran says in its Event: how many it deprovisioned, or, with
+/// `actions.deprovision` off, how many it kept.
+fn done_note(done: &Cleanup, deprovision_on: bool) -> (EventReason, String) {
+    if deprovision_on {
+        let note = format!("{} provisioned users deprovisioned before deletion", done.deprovisioned);
+        return (EventReason::CleanedUp, note);
+    }
+    let note = format!(
+        "actions.deprovision is false: the {} provisioned users stay; nothing deprovisioned",
+        done.disabled
+    );
+    (EventReason::NothingToCleanUp, note)
+}
+
+/// The target failed the cleanup: a Warning Event, `CleanupBlocked`, and a retry.
+async fn failed(
+    config: &SyncConfiguration,
+    ns: &str,
+    ctx: &Context,
+    previous: &SyncConfigurationStatus,
+    error: &DirectoryError,
+    now: Timestamp,
+) -> Result<Action, Error> {
+    tracing::warn!(config = %config.name_any(), %error, "cleanup failed; retrying");
+    let reason = EventReason::CleanupFailed.into();
+    events::publish(
+        ctx,
+        config,
+        EventType::Warning,
+        reason,
+        EventAction::Deprovision,
+        &error.to_string(),
+    )
+    .await;
+    let why = format!("the target failed the cleanup ({error})");
+    blocked(config, ns, ctx, previous, &why, now).await?;
+    Ok(Action::requeue(Duration::from_secs(30)))
+}
+
+/// The provisioning log of a cleanup: its records go to the log stream as a cycle's do.
+fn cleanup_log(config: &SyncConfiguration, ns: &str, ctx: &Context, source_tenant_id: &str, now: Timestamp) -> LogSink {
+    let target = lookup::tenant(&ctx.tenants, ns, &config.spec.target_ref.name);
+    LogSink {
+        cycle_id: provisioning::cycle_id(config.metadata.uid.as_deref().unwrap_or_default(), now.as_millisecond()),
+        configuration: format!("{ns}/{}", config.name_any()),
+        source_tenant_id: source_tenant_id.to_owned(),
+        target_tenant_id: target
+            .map(|t| t.spec.tenant_id.to_ascii_lowercase())
+            .unwrap_or_default(),
+        dry_run: false,
     }
 }
 

@@ -145,7 +145,7 @@ async fn more_deprovisionings_than_the_threshold_wait_for_approval_of_that_set_o
 /// threshold apply to it too.
 mod cleanup_on_delete {
     use super::*;
-    use crate::cycle::cleanup::{Cleanup, clean_up};
+    use crate::cycle::cleanup::Cleanup;
 
     async fn provisioned_three() -> Pair {
         let pair = Pair::all_users();
@@ -163,9 +163,7 @@ mod cleanup_on_delete {
     #[tokio::test]
     async fn cleanup_deprovisions_only_this_sources_users() {
         let pair = provisioned_three().await;
-        let done = clean_up(&pair.target, SOURCE, pair.rules.deprovision, None)
-            .await
-            .expect("cleans up");
+        let done = pair.clean_up(None).await.expect("cleans up");
         assert_eq!(done.deprovisioned, 3);
         assert!(
             pair.target.user("t-other").is_some_and(|u| u.active()),
@@ -177,9 +175,7 @@ mod cleanup_on_delete {
     async fn cleanup_honours_deprovision_action_none() {
         let mut pair = provisioned_three().await;
         pair.rules.deprovision.action = DeprovisionAction::None;
-        let done = clean_up(&pair.target, SOURCE, pair.rules.deprovision, None)
-            .await
-            .expect("runs");
+        let done = pair.clean_up(None).await.expect("runs");
         assert_eq!(done, Cleanup::default());
         assert!(pair.target.take_writes().is_empty());
     }
@@ -188,16 +184,10 @@ mod cleanup_on_delete {
     async fn cleanup_above_the_threshold_waits_for_approval() {
         let mut pair = provisioned_three().await;
         pair.rules.deprovision.threshold = 2;
-        let held = clean_up(&pair.target, SOURCE, pair.rules.deprovision, None)
-            .await
-            .expect("runs")
-            .withheld
-            .expect("held");
+        let held = pair.clean_up(None).await.expect("runs").withheld.expect("held");
         assert_eq!(held.count, 3);
         assert!(pair.target.take_writes().is_empty());
-        let approved = clean_up(&pair.target, SOURCE, pair.rules.deprovision, Some(&held.token))
-            .await
-            .expect("runs");
+        let approved = pair.clean_up(Some(&held.token)).await.expect("runs");
         assert_eq!((approved.deprovisioned, approved.withheld), (3, None));
     }
 }

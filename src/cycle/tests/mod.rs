@@ -2,6 +2,7 @@
 //! docs/architecture.md ("The rules") that needs no apiserver, asserting what the target holds and
 //! which requests the cycle made. The whole layer runs in milliseconds.
 
+mod actions;
 mod audit;
 mod deadline;
 mod deprovisioning;
@@ -108,6 +109,16 @@ impl Pair {
             ..self.input(None, None)
         };
         run(&self.source, &self.target, &input).await
+    }
+
+    /// The cleanup on delete of this pair's configuration, logging to `log`.
+    pub async fn clean_up(&self, approval: Option<&str>) -> Result<cleanup::Cleanup, DirectoryError> {
+        let cleaning = cleanup::Cleaning {
+            deprovision: self.rules.deprovision,
+            actions: self.rules.actions,
+            audit: &self.log,
+        };
+        cleanup::clean_up(&self.target, SOURCE, &cleaning, approval).await
     }
 
     /// The target user provisioned from source user `id`.

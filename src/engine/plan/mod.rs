@@ -2,6 +2,7 @@
 //! create, adopt, update, restore, deprovision or skip — and why. Pure: the same inputs always
 //! give the same plan, and nothing here talks to a directory.
 
+mod actions;
 mod index;
 mod matching;
 #[cfg(test)]
@@ -12,7 +13,7 @@ use std::collections::{BTreeMap, HashSet};
 use super::anchor::Anchor;
 use super::attributes::WORK_EMAIL;
 use super::mapping;
-use super::rules::SyncRules;
+use super::rules::{Actions, SyncRules};
 use super::scope::{self, Assignments};
 use super::threshold::{self, Held, Judgement};
 use super::user::{Attributes, User};
@@ -117,6 +118,9 @@ pub struct Plan {
     /// Provisioned users whose source user a complete read did not show: deprovisioned only
     /// once a direct read confirms them gone (`settle`).
     pub unseen: Vec<Unseen>,
+    /// Changes planned whose action `spec.actions` switches off: logged as skipped, never sent,
+    /// and none of them in `changes` (nor counted toward the threshold).
+    pub disabled: Vec<Change>,
 }
 
 /// A provisioned user whose source user was not seen.
@@ -135,9 +139,16 @@ impl Plan {
     }
 
     /// The plan made final (rule 8): of the unseen users, those a direct read found `gone`
-    /// are deprovisioned, the others skipped — the listing missed them; then more
-    /// deprovisionings than the threshold are all held back unless `approval` names them.
-    pub fn settle(mut self, gone: &HashSet<String>, threshold: usize, approval: Option<&str>) -> Plan {
+    /// are deprovisioned, the others skipped — the listing missed them; deprovisionings that
+    /// `actions` switches off are set apart; then more deprovisionings than the threshold are all
+    /// held back unless `approval` names them.
+    pub fn settle(
+        mut self,
+        gone: &HashSet<String>,
+        actions: Actions,
+        threshold: usize,
+        approval: Option<&str>,
+    ) -> Plan {
         for unseen in std::mem::take(&mut self.unseen) {
             if gone.contains(&unseen.source_id) {
                 self.changes.push(Change::Deprovision { target: unseen.target });
@@ -152,6 +163,7 @@ impl Plan {
                 });
             }
         }
+        self.hold_disabled(actions);
         self.hold_above_threshold(threshold, approval);
         self
     }
@@ -209,6 +221,7 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
     let mut plan = planner.page(input.source);
     let ending = planner.finish(input.source_complete);
     plan.changes.extend(ending.deprovisions);
+    plan.hold_disabled(input.rules.actions);
     plan.unseen = ending.unseen;
     plan.provisioned_before = ending.provisioned_before;
     plan
@@ -290,6 +303,7 @@ impl<'a> Planner<'a> {
                 Err(skip) => plan.skips.push(skip),
             }
         }
+        plan.hold_disabled(self.rules.actions);
         plan
     }
 

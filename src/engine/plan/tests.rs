@@ -189,12 +189,14 @@ fn leaving_scope_deprovisions_and_returning_restores() {
         p.changes.is_empty() && p.unseen.len() == 1,
         "not seen: to be confirmed {p:?}"
     );
-    let confirmed = p.clone().settle(&["a1".to_owned()].into(), 500, None);
+    let confirmed = p
+        .clone()
+        .settle(&["a1".to_owned()].into(), Actions::default(), 500, None);
     assert!(
         matches!(confirmed.changes.as_slice(), [Change::Deprovision { target }] if target.id == "t1"),
         "{confirmed:?}"
     );
-    let refuted = p.settle(&Default::default(), 500, None);
+    let refuted = p.settle(&Default::default(), Actions::default(), 500, None);
     assert!(refuted.changes.is_empty());
     assert_eq!(refuted.skips[0].reason, SkipReason::NotConfirmedGone);
 

@@ -145,6 +145,21 @@ fn a_skip_says_its_reason_and_a_held_deprovisioning_its_token() {
     let next = explain(&skipped).next;
     assert_eq!(next.reason.as_deref(), Some(CONFLICT));
 
+    // A creation `spec.actions` holds back is a skip, never "create it".
+    let held_back = Record {
+        action: "Create",
+        reason: Some("ActionDisabled"),
+        message: Some("spec.actions.create is false: the create was planned and not sent".into()),
+        ..skip.clone()
+    };
+    skipped.records = vec![&held_back];
+    let next = explain(&skipped).next;
+    assert_eq!(
+        (next.action.as_str(), next.reason.as_deref()),
+        ("Skip", Some("ActionDisabled"))
+    );
+    assert!(next.why.contains("the create is planned and not sent"), "{}", next.why);
+
     let dave = person("d1", &[("userName", "dave@contoso.com"), ("active", "false")]);
     let provisioned = person("t-d1", &[("userName", "dave@contoso.com")]);
     let held = Held {

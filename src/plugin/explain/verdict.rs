@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use crate::api::sync_config::{DeprovisionAction, SyncConfigurationSpec};
-use crate::cycle::audit::Record;
+use crate::cycle::audit::{ActionResult, Record};
+use crate::cycle::report::SKIP;
 use crate::engine::filter::ScopingFilter;
 use crate::engine::scope::{Assignment, Exclusion, FilterVerdict};
 use crate::engine::threshold::Held;
@@ -263,6 +264,21 @@ fn from_record(found: &Found<'_>, record: &Record) -> Next {
         .map(|c| format!("{}: {} → {}", c.attribute, shown(&c.old), shown(&c.new)))
         .collect();
     let target = found.target.map_or(record.user_name.as_str(), User::label);
+    if record.result == ActionResult::Skipped && record.action != SKIP {
+        // Planned, and held back (`spec.actions` switches it off): a skip, with what it held.
+        let why = format!(
+            "skip it: the {} is planned and not sent: {}: {}",
+            record.action.to_lowercase(),
+            record.reason.unwrap_or_default(),
+            record.message.as_deref().unwrap_or_default()
+        );
+        return Next {
+            action: SKIP.to_owned(),
+            why,
+            reason: record.reason.map(str::to_owned),
+            changes,
+        };
+    }
     let why = match record.action {
         "Create" => format!("create it in the target with {}", record.changed_attributes.join(", ")),
         "Adopt" => format!("adopt the existing external user '{target}': {}", listed.join(", ")),
