@@ -1,0 +1,38 @@
+//! Events of an Organization: a member joined, a tenant started leaving, a tenant is gone.
+
+use kube::Resource;
+use kube::runtime::events::{Event, EventType};
+
+use crate::api::conditions::bounded;
+use crate::api::organization::Organization;
+use crate::controller::Context;
+use crate::controller::bounds::MAX_EVENT_NOTE;
+
+/// Reasons of an Organization's Events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+pub enum EventReason {
+    /// A tenant became a member: its pairs' configurations are generated.
+    MemberJoined,
+    /// A tenant is no longer a member: its configurations are being deleted.
+    MemberLeaving,
+}
+
+/// What the operator was doing (the Event's `action`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+pub enum EventAction {
+    /// Generating and deleting configurations for the members.
+    FanOut,
+}
+
+pub async fn publish(ctx: &Context, organization: &Organization, reason: EventReason, note: &str) {
+    let event = Event {
+        type_: EventType::Normal,
+        reason: <&str>::from(reason).into(),
+        note: Some(bounded(note, MAX_EVENT_NOTE)),
+        action: <&str>::from(EventAction::FanOut).into(),
+        secondary: None,
+    };
+    if let Err(error) = ctx.recorder.publish(&event, &organization.object_ref(&())).await {
+        tracing::debug!(%error, "could not publish an event");
+    }
+}
