@@ -15,6 +15,7 @@ mod image;
 mod leader;
 mod liveness;
 mod manifests;
+mod organization;
 mod plan;
 mod plugin;
 mod private_ca;
