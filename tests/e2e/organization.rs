@@ -15,7 +15,7 @@ use xtsync::api::reasons::{OrganizationReadyReason, ReadyReason, SyncedReason};
 use crate::manifests::{self, CONTOSO, FABRIKAM, Manifests, NORTHWIND};
 use crate::support::{TestNs, wait_condition, wait_ready};
 
-const ORG: &str = "group";
+pub(crate) const ORG: &str = "group";
 const MEMBERS: [&str; 3] = ["contoso", "fabrikam", "northwind"];
 
 /// An Organization of `members` (the first the Owner); `extra` merged into its spec.
@@ -42,6 +42,14 @@ fn organization(members: &[&str], extra: Value) -> Value {
     });
     manifests::merge(&mut org["spec"], extra);
     org
+}
+
+/// An Organization of contoso and fabrikam (contoso the Owner) in a hub mode.
+pub(crate) fn hub_organization(mode: &str, hub: &str) -> Value {
+    organization(
+        &MEMBERS[..2],
+        json!({ "topology": { "mode": mode, "hub": { "name": hub } } }),
+    )
 }
 
 /// Three Ready tenants whose policies let every member sync into every other, and the
@@ -292,8 +300,8 @@ async fn a_hand_edit_of_a_generated_configuration_is_put_back_and_its_annotation
     })
     .await;
     assert_eq!(
-        t.config(&name).await.metadata.resource_version,
-        version,
+        t.config(&name).await.metadata.generation,
+        generation,
         "no needless write"
     );
 }
