@@ -457,3 +457,36 @@ async fn a_pair_already_configured_by_hand_is_a_conflict_and_left_to_it() {
     until_pairs(&t, pairs(&[("contoso", "fabrikam"), ("fabrikam", "contoso")])).await;
     org_ready(&t, OrganizationReadyReason::Established).await;
 }
+
+#[tokio::test]
+async fn twelve_members_generate_their_132_configurations_and_each_becomes_ready() {
+    // README, "Organizations", Limits: what was measured.
+    let mut t = TestNs::new("org-twelve").await;
+    t.start_controllers(|_| {});
+    let names: Vec<String> = (0..12).map(|i| format!("member-{i:02}")).collect();
+    let ids: Vec<String> = (0..12).map(|i| format!("00000000-0000-4000-8000-{i:012x}")).collect();
+    let specs: Vec<(&str, &str, &str)> = names
+        .iter()
+        .zip(&ids)
+        .map(|(n, id)| (n.as_str(), id.as_str(), "Global"))
+        .collect();
+    let policies = Manifests::of(names.iter().map(|m| manifests::open_policy(m)));
+    t.apply(&manifests::tenants_with(&t, &specs).and(policies)).await;
+    let members: Vec<&str> = names.iter().map(String::as_str).collect();
+    let started = std::time::Instant::now();
+    t.apply(&organization(&members, json!({ "syncTemplate": { "interval": "1h" } })))
+        .await;
+    org_ready(&t, OrganizationReadyReason::Established).await;
+    let established = started.elapsed();
+    assert_eq!(generated_pairs(&t).await.len(), 12 * 11);
+    let api = t.api::<Organization>();
+    t.eventually("every generated configuration is Ready", || async {
+        let status = api.get(ORG).await.ok().and_then(|o| o.status).unwrap_or_default();
+        status.configurations_ready == Some(132)
+    })
+    .await;
+    println!(
+        "12 members: Established after {established:?}, 132 configurations Ready after {:?}",
+        started.elapsed()
+    );
+}

@@ -334,3 +334,19 @@ fn status_counts_configurations_per_member_and_shows_leaving_tenants() {
     let (joined, left) = status::changes(&next, &next);
     assert!(joined.is_empty() && left.is_empty(), "no news, no Events");
 }
+
+#[test]
+fn a_hundred_members_fan_out_to_every_ordered_pair_with_distinct_names() {
+    let tenants: Vec<serde_json::Value> = (0..100)
+        .map(|i| json!({ "tenantRef": { "name": format!("tenant-{i:03}") }, "role": if i == 0 { "Owner" } else { "Member" } }))
+        .collect();
+    let org = spec(json!({ "tenants": tenants, "syncTemplate": { "scope": { "mode": "AllUsers" } } }));
+    assert!(decide::problems("group", &org).is_empty());
+    let started = std::time::Instant::now();
+    let out = fan_out::fan_out("group", &org, &[], &BTreeMap::new()).expect("fan-out");
+    let took = started.elapsed();
+    assert_eq!(out.desired.len(), 100 * 99);
+    let names: std::collections::BTreeSet<&str> = out.desired.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(names.len(), out.desired.len(), "every name distinct");
+    eprintln!("fan-out of 100 members: {took:?}");
+}
