@@ -335,7 +335,39 @@ async fn northwind_leaves(test: &str, on_leave: &str) -> TestNs {
         names == 2 && status.tenants.iter().all(|m| m.name != "northwind")
     })
     .await;
+    let notes = org_events(&t).await;
+    assert!(
+        notes.contains(&(
+            "MemberJoined".to_owned(),
+            "Tenant 'northwind' joined: the configurations of its pairs are generated".to_owned()
+        )),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|(reason, note)| reason == "MemberLeaving" && note.contains("'northwind'")),
+        "{notes:?}"
+    );
     t
+}
+
+/// The Organization's Events, as (reason, note).
+async fn org_events(t: &TestNs) -> Vec<(String, String)> {
+    let events = t.kubectl(&["get", "events.events.k8s.io", "-o", "json"]).await;
+    let events: Value = serde_json::from_str(&events).expect("events JSON");
+    events["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["regarding"]["kind"] == "Organization" && e["regarding"]["name"] == ORG)
+        .map(|e| {
+            (
+                e["reason"].as_str().unwrap_or_default().to_owned(),
+                e["note"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
 }
 
 #[tokio::test]

@@ -1,8 +1,10 @@
 //! Events of an Organization: a member joined, a tenant started leaving, a tenant is gone.
 
+use k8s_openapi::api::core::v1::ObjectReference;
 use kube::Resource;
 use kube::runtime::events::{Event, EventType};
 
+use crate::api::Tenant;
 use crate::api::conditions::bounded;
 use crate::api::organization::Organization;
 use crate::controller::Context;
@@ -24,13 +26,21 @@ pub enum EventAction {
     FanOut,
 }
 
-pub async fn publish(ctx: &Context, organization: &Organization, reason: EventReason, note: &str) {
+/// An Event about `tenant` (its `related` object, so that each tenant's Events aggregate apart).
+pub async fn publish(ctx: &Context, organization: &Organization, tenant: &str, reason: EventReason, note: &str) {
+    let related = ObjectReference {
+        api_version: Some(Tenant::api_version(&()).into_owned()),
+        kind: Some(Tenant::kind(&()).into_owned()),
+        name: Some(tenant.to_owned()),
+        namespace: organization.meta().namespace.clone(),
+        ..ObjectReference::default()
+    };
     let event = Event {
         type_: EventType::Normal,
         reason: <&str>::from(reason).into(),
         note: Some(bounded(note, MAX_EVENT_NOTE)),
         action: <&str>::from(EventAction::FanOut).into(),
-        secondary: None,
+        secondary: Some(related),
     };
     if let Err(error) = ctx.recorder.publish(&event, &organization.object_ref(&())).await {
         tracing::debug!(%error, "could not publish an event");

@@ -106,11 +106,11 @@ async fn tell(ctx: &Context, organization: &Organization, previous: &Organizatio
     let (joined, left) = status::changes(previous, next);
     for tenant in joined {
         let note = format!("Tenant '{tenant}' joined: the configurations of its pairs are generated");
-        events::publish(ctx, organization, EventReason::MemberJoined, &note).await;
+        events::publish(ctx, organization, &tenant, EventReason::MemberJoined, &note).await;
     }
     for tenant in left {
         let note = format!("Tenant '{tenant}' is leaving: its generated configurations are deleted");
-        events::publish(ctx, organization, EventReason::MemberLeaving, &note).await;
+        events::publish(ctx, organization, &tenant, EventReason::MemberLeaving, &note).await;
     }
 }
 
