@@ -190,7 +190,10 @@ async fn a_mesh_of_three_generates_six_ready_configurations_and_every_source_rea
     })
     .await;
     let table = t.kubectl(&["get", "org", ORG]).await;
-    assert!(table.contains("TENANTS") && table.contains("Established"), "{table}");
+    assert!(
+        table.contains("TENANTS") && table.contains(OrganizationReadyReason::Established.as_str()),
+        "{table}"
+    );
 }
 
 #[tokio::test]
