@@ -4,11 +4,16 @@
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
-use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
+use crate::api::{CrossTenantAccessPolicy, Organization, SyncConfiguration, Tenant};
 
 /// The CRDs, in the order they should be applied.
 pub fn crds() -> Vec<CustomResourceDefinition> {
-    vec![Tenant::crd(), CrossTenantAccessPolicy::crd(), SyncConfiguration::crd()]
+    vec![
+        Tenant::crd(),
+        CrossTenantAccessPolicy::crd(),
+        SyncConfiguration::crd(),
+        Organization::crd(),
+    ]
 }
 
 /// The file under `crds/` that holds a CRD: its name, e.g. `tenants.xtsync.io.yaml`.

@@ -1,15 +1,17 @@
-//! The three custom resources of `xtsync.io/v1alpha1` (README, "The resources") and the pieces they
+//! The four custom resources of `xtsync.io/v1alpha1` (README, "The resources") and the pieces they
 //! share.
 //!
 //! Plain data only: the schema the apiserver enforces comes from these types (`xtsync crds`);
 //! every rule a schema cannot express lives in the controller and surfaces as `InvalidSpec`.
 
 pub mod conditions;
+pub mod organization;
 pub mod policy;
 pub mod reasons;
 pub mod sync_config;
 pub mod tenant;
 
+pub use organization::{Organization, OrganizationSpec, OrganizationStatus};
 pub use policy::{CrossTenantAccessPolicy, CrossTenantAccessPolicySpec, CrossTenantAccessPolicyStatus};
 pub use sync_config::{SyncConfiguration, SyncConfigurationSpec, SyncConfigurationStatus};
 pub use tenant::{Tenant, TenantSpec, TenantStatus};

@@ -208,6 +208,24 @@ reasons! {
     }
 }
 
+reasons! {
+    /// Organization `Ready`: every member Tenant is Ready and every generated configuration exists.
+    OrganizationReadyReason for "Ready" {
+        /// True: every member Tenant is Ready and every configuration the topology names exists.
+        Established,
+        /// A member's `tenantRef` names no Tenant of the namespace; the configurations of its pairs are generated and wait for it (their gate says `TenantNotReady`).
+        TenantNotFound,
+        /// A member Tenant is not Ready; the message names it and its reason.
+        TenantNotReady,
+        /// No member has `role: Owner`; nothing is generated or deleted until one has.
+        NoOwner,
+        /// The spec cannot be used (a name too long for a label, a hub missing or not a member, a member listed twice, an exclusion naming a non-member, a `syncTemplate` that does not validate); the message names the field, and nothing is generated or deleted.
+        InvalidSpec,
+        /// A pair of the topology is already configured by a SyncConfiguration the Organization did not generate (named in the message); that pair is left to it.
+        Conflict,
+    }
+}
+
 /// One condition type's reasons, for the reference.
 pub struct ReasonTable {
     pub kind: &'static str,
@@ -244,6 +262,10 @@ pub fn catalogue() -> Vec<ReasonTable> {
         table::<SyncedReason>("SyncConfiguration", "how the last cycle went"),
         table::<QuarantinedReason>("SyncConfiguration", "cycles retried on an exponential schedule"),
         table::<DeletionThresholdReason>("SyncConfiguration", "deprovisionings held for approval"),
+        table::<OrganizationReadyReason>(
+            "Organization",
+            "every member Tenant Ready, every generated configuration there",
+        ),
     ]
 }
 

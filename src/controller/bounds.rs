@@ -8,6 +8,7 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
 use crate::api::conditions::{MAX_MESSAGE, bounded};
+use crate::api::organization::OrganizationStatus;
 use crate::api::policy::CrossTenantAccessPolicyStatus;
 use crate::api::sync_config::SyncConfigurationStatus;
 use crate::api::tenant::TenantStatus;
@@ -39,6 +40,9 @@ pub const MAX_WATERMARK: usize = 32 * 1024;
 pub const MAX_EVENT_NOTE: usize = 1024;
 /// Partners Entra lists that a policy does not: named up to this many.
 const MAX_LISTED: usize = 100;
+/// An Organization's `status.tenants` lists this many (members have no cap; a listed one takes
+/// at most about 480 bytes: five times Entra's cap of 100 active tenants fits the status).
+pub const MAX_MEMBER_STATUSES: usize = 500;
 
 /// A status whose every string is within its bound.
 pub trait Bounded {
@@ -130,6 +134,18 @@ impl Bounded for CrossTenantAccessPolicyStatus {
     }
 }
 
+impl Bounded for OrganizationStatus {
+    fn bounded(mut self) -> Self {
+        self.conditions = conditions(self.conditions);
+        self.tenants.truncate(MAX_MEMBER_STATUSES);
+        for member in &mut self.tenants {
+            member.name = bounded(&member.name, MAX_NAME);
+            member.tenant_id = member.tenant_id.as_deref().map(|id| bounded(id, MAX_WORD));
+        }
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +171,24 @@ mod tests {
         assert_eq!(status.unmanaged_partners.len(), MAX_LISTED);
         let bytes = serde_json::to_vec(&status).expect("serializes").len();
         assert!(bytes <= MAX_STATUS_BYTES / 8, "{bytes} bytes");
+    }
+
+    #[test]
+    fn an_organization_of_any_size_has_a_status_within_bounds() {
+        use crate::api::organization::MemberStatus;
+        let member = MemberStatus {
+            name: "t".repeat(253),
+            tenant_id: Some("x".repeat(4096)),
+            ..MemberStatus::default()
+        };
+        let status = OrganizationStatus {
+            tenants: vec![member; 5000],
+            ..OrganizationStatus::default()
+        }
+        .bounded();
+        assert_eq!(status.tenants.len(), MAX_MEMBER_STATUSES);
+        let bytes = serde_json::to_vec(&status).expect("serializes").len();
+        assert!(bytes <= MAX_STATUS_BYTES, "{bytes} bytes");
     }
 
     #[test]

@@ -39,7 +39,12 @@ pub struct Tracked(Arc<Health>);
 
 impl Tracked {
     pub fn start(health: &Arc<Health>) -> Tracked {
-        let all = [Controller::Tenant, Controller::Policy, Controller::SyncConfiguration];
+        let all = [
+            Controller::Tenant,
+            Controller::Policy,
+            Controller::SyncConfiguration,
+            Controller::Organization,
+        ];
         health.liveness.started_controllers(&all, Instant::now());
         Tracked(health.clone())
     }

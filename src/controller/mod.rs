@@ -4,14 +4,17 @@
 //! Policy      — computes effective settings, refuses a second policy for a tenant, pushes it
 //!               to Entra for Graph tenants.
 //! SyncConfig  — dereference → validate → gate → schedule → cycle → status (`sync_config`).
+//! Organization — generates, puts back and deletes its SyncConfigurations (`organization`).
 //! Each writes the `.status` of its own kind with one server-side-apply patch; the only other
-//! write is the SyncConfiguration finalizer, and only when cleanup on delete is asked for.
+//! writes are the SyncConfiguration finalizer, only when cleanup on delete is asked for, and an
+//! Organization's own finalizer and the SyncConfigurations it generates.
 
 pub(crate) mod bounds;
 mod ca_bundle;
 mod feed;
 mod heartbeat;
 mod lookup;
+mod organization;
 mod policy;
 pub mod preview;
 mod secrets;
@@ -35,7 +38,7 @@ use kube::runtime::reflector::Store;
 use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
 use kube::{Api, Client, Resource};
 
-use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
+use crate::api::{CrossTenantAccessPolicy, Organization, SyncConfiguration, Tenant};
 use crate::ops::http::Health;
 use crate::ops::liveness::Controller;
 use feed::Feed;
@@ -78,6 +81,7 @@ pub struct Context {
     pub tenants: Store<Tenant>,
     pub policies: Store<CrossTenantAccessPolicy>,
     pub configs: Store<SyncConfiguration>,
+    pub organizations: Store<Organization>,
     /// The HTTP client and Graph token cache every provider shares.
     pub clients: crate::providers::Clients,
     /// The one Event recorder, so that repeated Events aggregate into series.
@@ -156,7 +160,8 @@ async fn ready_once_listed(ctx: Arc<Context>) {
     let _ = futures::join!(
         ctx.tenants.wait_until_ready(),
         ctx.policies.wait_until_ready(),
-        ctx.configs.wait_until_ready()
+        ctx.configs.wait_until_ready(),
+        ctx.organizations.wait_until_ready()
     );
     ctx.health.ready.store(true, std::sync::atomic::Ordering::Relaxed);
 }
@@ -177,6 +182,7 @@ pub async fn run_with(client: Client, settings: Settings, health: Arc<Health>, c
     let mut tenants = Feed::new(api::<Tenant>(&client, ns), wc.clone(), health.clone());
     let mut policies = Feed::new(api::<CrossTenantAccessPolicy>(&client, ns), wc.clone(), health.clone());
     let mut configs = Feed::new(api::<SyncConfiguration>(&client, ns), wc.clone(), health.clone());
+    let mut organizations = Feed::new(api::<Organization>(&client, ns), wc.clone(), health.clone());
 
     let ctx = Arc::new(Context {
         client: client.clone(),
@@ -184,6 +190,7 @@ pub async fn run_with(client: Client, settings: Settings, health: Arc<Health>, c
         tenants: tenants.store.clone(),
         policies: policies.store.clone(),
         configs: configs.store.clone(),
+        organizations: organizations.store.clone(),
         clients,
         recorder: recorder(&client),
         written: Default::default(),
@@ -203,18 +210,25 @@ pub async fn run_with(client: Client, settings: Settings, health: Arc<Health>, c
     let tenant_controller = tenant_controller(&mut tenants, secrets, config_maps, &ctx);
     let policy_controller = policy_controller(&mut policies, &mut tenants, &ctx);
     let config_controller = config_controller(&mut configs, &mut tenants, &mut policies, &ctx);
+    let organization_controller = organization_controller(&mut organizations, &mut tenants, &mut configs, &ctx);
 
     let readiness = async {
         ready_once_listed(ctx.clone()).await;
         tracked.listed();
     };
     let watches = async {
-        futures::join!(tenants.run(), policies.run(), configs.run(), readiness);
+        futures::join!(
+            tenants.run(),
+            policies.run(),
+            configs.run(),
+            organizations.run(),
+            readiness
+        );
     };
     tracing::info!(namespace = ns.unwrap_or("<all>"), "controllers started");
     // The watches never end by themselves; the controllers end on a signal.
     tokio::select! {
-        _ = async { futures::join!(tenant_controller, policy_controller, config_controller) } => {}
+        _ = async { futures::join!(tenant_controller, policy_controller, config_controller, organization_controller) } => {}
         _ = watches => {}
     }
     tracing::info!("controllers stopped");
@@ -318,5 +332,31 @@ fn config_controller(
         )
         .shutdown_on_signal()
         .run(taking(sync_config::reconcile, me), error_policy, ctx.clone())
+        .for_each(settled(me, health))
+}
+
+fn organization_controller(
+    organizations: &mut Feed<Organization>,
+    tenants: &mut Feed<Tenant>,
+    configs: &mut Feed<SyncConfiguration>,
+    ctx: &Arc<Context>,
+) -> impl Future<Output = ()> + use<> {
+    let (health, me) = (&ctx.health, Controller::Organization);
+    // Finalizers pass the filter: a deletion with the Organization's finalizer is work.
+    let changed = organizations.subscribe().predicate_filter(
+        predicates::generation.combine(predicates::finalizers),
+        Default::default(),
+    );
+    kube::runtime::Controller::for_stream(arriving(changed, health, me), organizations.store.clone())
+        .watches_stream(
+            tenants.subscribe(),
+            mapping(organization::tenant_mapper(ctx.organizations.clone()), health, me),
+        )
+        .watches_stream(
+            configs.subscribe(),
+            mapping(organization::config_mapper(ctx.organizations.clone()), health, me),
+        )
+        .shutdown_on_signal()
+        .run(taking(organization::reconcile, me), error_policy, ctx.clone())
         .for_each(settled(me, health))
 }

@@ -29,6 +29,7 @@ pub enum Controller {
     Tenant,
     Policy,
     SyncConfiguration,
+    Organization,
 }
 
 impl Controller {
@@ -38,12 +39,13 @@ impl Controller {
             Controller::Tenant => "Tenant",
             Controller::Policy => "CrossTenantAccessPolicy",
             Controller::SyncConfiguration => "SyncConfiguration",
+            Controller::Organization => "Organization",
         }
     }
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown controller '{0}': expected tenant, policy or syncconfiguration")]
+#[error("unknown controller '{0}': expected tenant, policy, syncconfiguration or organization")]
 pub struct UnknownController(String);
 
 impl FromStr for Controller {
@@ -54,6 +56,7 @@ impl FromStr for Controller {
             "tenant" => Ok(Controller::Tenant),
             "policy" => Ok(Controller::Policy),
             "syncconfiguration" => Ok(Controller::SyncConfiguration),
+            "organization" => Ok(Controller::Organization),
             _ => Err(UnknownController(text.to_owned())),
         }
     }

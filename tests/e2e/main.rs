@@ -17,6 +17,7 @@ mod image;
 mod leader;
 mod liveness;
 mod manifests;
+mod organization;
 mod plan;
 mod plugin;
 mod private_ca;
@@ -29,8 +30,10 @@ use std::time::Duration;
 use serde_json::json;
 
 use xtsync::api::conditions::ConditionReason;
-use xtsync::api::reasons::{AppliedReason, PolicyReadyReason, ReadyReason, SyncedReason, TenantReadyReason};
-use xtsync::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
+use xtsync::api::reasons::{
+    AppliedReason, OrganizationReadyReason, PolicyReadyReason, ReadyReason, SyncedReason, TenantReadyReason,
+};
+use xtsync::api::{CrossTenantAccessPolicy, Organization, SyncConfiguration, Tenant};
 
 use manifests::{CONTOSO, FABRIKAM, NORTHWIND};
 use support::{TestNs, wait_condition, wait_ready};
@@ -835,6 +838,7 @@ async fn every_example_applies_and_its_configurations_become_ready() {
         let private = format!("{}/{}-", t.env.scim_base, t.name);
         let graph = graph_example_fake().await;
         let mut configs = Vec::new();
+        let mut organizations = Vec::new();
         for file in files {
             let text = std::fs::read_to_string(&file).expect("manifest");
             let mut objects = Vec::new();
@@ -844,9 +848,29 @@ async fn every_example_applies_and_its_configurations_become_ready() {
                 if object["kind"] == "SyncConfiguration" {
                     configs.push(object["metadata"]["name"].as_str().expect("a name").to_owned());
                 }
+                if object["kind"] == "Organization" {
+                    organizations.push(object["metadata"]["name"].as_str().expect("a name").to_owned());
+                }
                 objects.push(object);
             }
             t.apply(&manifests::Manifests(objects)).await;
+        }
+        // An Organization's configurations are the ones it generates.
+        for organization in &organizations {
+            let org = wait_ready(
+                &t.api::<Organization>(),
+                organization,
+                "True",
+                OrganizationReadyReason::Established,
+            )
+            .await;
+            assert!(org.message.contains("configurations generated"), "{}", org.message);
+            let generated = t
+                .api::<SyncConfiguration>()
+                .list(&kube::api::ListParams::default().labels(&format!("xtsync.io/organization={organization}")))
+                .await
+                .expect("list");
+            configs.extend(generated.items.iter().filter_map(|c| c.metadata.name.clone()));
         }
         assert!(!configs.is_empty(), "{name} has no SyncConfiguration");
         for config in configs {
@@ -972,6 +996,29 @@ async fn the_charts_rbac_is_enough_for_the_operator() {
         "True",
         PolicyReadyReason::Effective,
     )
+    .await;
+    // An Organization: its finalizer, the configuration it generates, its status, its
+    // deletion (contoso → fabrikam is the quickstart's, so only fabrikam → contoso is its).
+    t.apply(&organization::hub_organization("ToHub", "contoso")).await;
+    wait_ready(
+        &t.api::<Organization>(),
+        organization::ORG,
+        "True",
+        OrganizationReadyReason::Established,
+    )
+    .await;
+    // The quickstart's policies let only contoso → fabrikam in: the generated one is gated.
+    t.config_ready("group-fabrikam-to-contoso", "False", ReadyReason::InboundSyncNotAllowed)
+        .await;
+    t.api::<Organization>()
+        .delete(organization::ORG, &Default::default())
+        .await
+        .expect("delete");
+    t.eventually("the Organization and its configuration are gone", || async {
+        let org = t.api::<Organization>().get_opt(organization::ORG).await;
+        let config = t.api::<SyncConfiguration>().get_opt("group-fabrikam-to-contoso").await;
+        matches!((org, config), (Ok(None), Ok(None)))
+    })
     .await;
 }
 

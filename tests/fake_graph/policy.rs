@@ -97,9 +97,12 @@ impl Policies {
                     return Some(Reply::error(400, "BadRequest", &format!("Invalid property '{bad}'.")));
                 }
                 if self.partners.contains_key(&tenant) {
+                    // Graph's error code for a 409 is its reason phrase, Conflict (written
+                    // through `StatusCode`: the string is also an Organization reason).
+                    let code = hyper::StatusCode::CONFLICT.canonical_reason().unwrap_or_default();
                     return Some(Reply::error(
                         409,
-                        "Conflict",
+                        code,
                         "A partner configuration for this tenant already exists.",
                     ));
                 }

@@ -1,0 +1,48 @@
+//! Events of an Organization: a member joined, a tenant started leaving, a tenant is gone.
+
+use k8s_openapi::api::core::v1::ObjectReference;
+use kube::Resource;
+use kube::runtime::events::{Event, EventType};
+
+use crate::api::Tenant;
+use crate::api::conditions::bounded;
+use crate::api::organization::Organization;
+use crate::controller::Context;
+use crate::controller::bounds::MAX_EVENT_NOTE;
+
+/// Reasons of an Organization's Events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+pub enum EventReason {
+    /// A tenant became a member: its pairs' configurations are generated.
+    MemberJoined,
+    /// A tenant is no longer a member: its configurations are being deleted.
+    MemberLeaving,
+}
+
+/// What the operator was doing (the Event's `action`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+pub enum EventAction {
+    /// Generating and deleting configurations for the members.
+    FanOut,
+}
+
+/// An Event about `tenant` (its `related` object, so that each tenant's Events aggregate apart).
+pub async fn publish(ctx: &Context, organization: &Organization, tenant: &str, reason: EventReason, note: &str) {
+    let related = ObjectReference {
+        api_version: Some(Tenant::api_version(&()).into_owned()),
+        kind: Some(Tenant::kind(&()).into_owned()),
+        name: Some(tenant.to_owned()),
+        namespace: organization.meta().namespace.clone(),
+        ..ObjectReference::default()
+    };
+    let event = Event {
+        type_: EventType::Normal,
+        reason: <&str>::from(reason).into(),
+        note: Some(bounded(note, MAX_EVENT_NOTE)),
+        action: <&str>::from(EventAction::FanOut).into(),
+        secondary: Some(related),
+    };
+    if let Err(error) = ctx.recorder.publish(&event, &organization.object_ref(&())).await {
+        tracing::debug!(%error, "could not publish an event");
+    }
+}

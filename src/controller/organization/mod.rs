@@ -1,0 +1,130 @@
+//! Organization reconciler (README, "Organizations"): dereference (member Tenants, the
+//! namespace's SyncConfigurations) → decide (`decide`, `fan_out`: pure) → apply (generated
+//! configurations created, put back or deleted) → status (`status`, pure) → write.
+//!
+//! Nothing here relies on a garbage collector: the Organization's finalizer stays until every
+//! configuration it generated is gone, and it deletes them itself.
+
+mod apply;
+mod decide;
+mod dereference;
+mod events;
+pub mod fan_out;
+mod mappers;
+mod status;
+
+use std::sync::Arc;
+
+use k8s_openapi::jiff::Timestamp;
+use kube::runtime::controller::Action;
+use kube::{Api, ResourceExt};
+
+pub use self::mappers::{config_mapper, tenant_mapper};
+use super::{Context, Error};
+use crate::api::SyncConfiguration;
+use crate::api::organization::{Organization, OrganizationStatus};
+use events::EventReason;
+use fan_out::{Existing, FanOut};
+use status::Generated;
+
+pub async fn reconcile(organization: Arc<Organization>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let ns = organization.namespace().ok_or(Error::NotNamespaced)?;
+    let name = organization.name_any();
+    let organizations = Api::<Organization>::namespaced(ctx.client.clone(), &ns);
+    let deleting = organization.metadata.deletion_timestamp.is_some();
+    if !deleting && !apply::has_finalizer(&organization) {
+        apply::set_finalizer(&organizations, &organization, true).await?;
+    }
+
+    let members = dereference::members(&ctx.tenants, &ns, &organization);
+    let existing = dereference::existing(&ctx.configs, &ctx.tenants, &ns, &organization);
+    let problems = decide::problems(&name, &organization.spec);
+    let fan_out = wanted(&ctx, &ns, &organization, &existing, &problems);
+    let applied = match &fan_out {
+        Some(fan_out) => {
+            let configs = Api::<SyncConfiguration>::namespaced(ctx.client.clone(), &ns);
+            apply::apply(&configs, &ctx.configs, &ns, &organization, fan_out).await?
+        }
+        None => apply::Applied::default(),
+    };
+    tracing::debug!(organization = %name, namespace = %ns, writes = applied.writes, waiting = applied.waiting, "configurations applied");
+    let generated = generated(&existing, &applied);
+    if deleting && generated.is_empty() {
+        apply::set_finalizer(&organizations, &organization, false).await?;
+        return Ok(Action::await_change());
+    }
+
+    let conflicts = fan_out.map(|f| f.conflicts).unwrap_or_default();
+    let ready = decide::readiness(&problems, &organization.spec, &members, &conflicts, generated.len());
+    let mut leaving: Vec<String> = fan_out::leaving(&organization.spec, &existing).into_iter().collect();
+    let current: &[decide::MemberFacts] = if deleting {
+        leaving.splice(0..0, members.iter().map(|m| m.name.clone()));
+        &[]
+    } else {
+        &members
+    };
+    let next = status::next_status(&organization, ready, current, &leaving, &generated, Timestamp::now());
+    let previous = organization.status.clone().unwrap_or_default();
+    // Every generated configuration's status change brings the Organization here: write only
+    // what changed.
+    if next != previous {
+        super::status_writer::apply(&organizations, &name, &next).await?;
+    }
+    tell(&ctx, &organization, &previous, &next).await;
+    Ok(Action::requeue(ctx.settings.gate_recheck))
+}
+
+/// What the Organization must have: everything deleted while it is being deleted (every
+/// member leaves); nothing at all while its spec is unusable (a typo must not delete a
+/// member's configurations); else the fan-out.
+fn wanted(
+    ctx: &Context,
+    ns: &str,
+    organization: &Organization,
+    existing: &[Existing],
+    problems: &[String],
+) -> Option<FanOut> {
+    if organization.metadata.deletion_timestamp.is_some() {
+        let stale = existing
+            .iter()
+            .filter(|e| e.generated.is_some())
+            .map(|e| e.name.clone());
+        return Some(FanOut {
+            stale: stale.collect(),
+            ..FanOut::default()
+        });
+    }
+    if !problems.is_empty() || !decide::has_owner(&organization.spec) {
+        return None;
+    }
+    let directories = dereference::directories(&ctx.tenants, ns, organization);
+    fan_out::fan_out(&organization.name_any(), &organization.spec, existing, &directories).ok()
+}
+
+/// Events for the members that joined and the tenants that started leaving.
+async fn tell(ctx: &Context, organization: &Organization, previous: &OrganizationStatus, next: &OrganizationStatus) {
+    let (joined, left) = status::changes(previous, next);
+    for tenant in joined {
+        let note = format!("Tenant '{tenant}' joined: the configurations of its pairs are generated");
+        events::publish(ctx, organization, &tenant, EventReason::MemberJoined, &note).await;
+    }
+    for tenant in left {
+        let note = format!("Tenant '{tenant}' is leaving: its generated configurations are deleted");
+        events::publish(ctx, organization, &tenant, EventReason::MemberLeaving, &note).await;
+    }
+}
+
+/// The generated configurations that exist after `applied`: those found, and those created.
+fn generated(existing: &[Existing], applied: &apply::Applied) -> Vec<Generated> {
+    let found = existing
+        .iter()
+        .filter_map(|e| e.generated.clone().map(|pair| Generated { pair, ready: e.ready }));
+    let created = applied.created.iter().map(|d| Generated {
+        pair: d.pair.clone(),
+        ready: false,
+    });
+    found.chain(created).collect()
+}
+
+#[cfg(test)]
+mod tests;
