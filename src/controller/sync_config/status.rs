@@ -96,7 +96,13 @@ fn claimed_after(previous: &SyncConfigurationStatus, outcome: &Outcome) -> Optio
             | ReadyReason::InboundSyncNotAllowed
             | ReadyReason::AutomaticRedemptionNotConfigured
             | ReadyReason::InboundGroupSyncNotAllowed => previous.claimed_pair.clone(),
-            _ => None,
+            ReadyReason::GateOpen
+            | ReadyReason::InvalidSpec
+            | ReadyReason::SameTenant
+            | ReadyReason::UnsupportedCloud
+            | ReadyReason::CrossCloudNotSupported
+            | ReadyReason::DuplicatePair
+            | ReadyReason::CleanupBlocked => None,
         },
     }
 }
