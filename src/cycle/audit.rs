@@ -4,6 +4,7 @@
 //! Attribute values are never recorded, only their names: they may be personal data.
 
 use crate::engine::plan::{Change, Skip};
+use crate::engine::vocabulary::{CycleAction, UserAction};
 use crate::providers::directory::DirectoryError;
 
 /// How an action ended.
@@ -17,8 +18,8 @@ pub enum ActionResult {
 /// One provisioning record (the schema is documented in the README, "Provisioning log").
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
-    /// `Create`, `Adopt`, `Update`, `Restore`, `Deprovision` or `Skip`.
-    pub action: &'static str,
+    /// A user's `Create`, `Adopt`, `Update`, `Restore`, `Deprovision`, a group's action, or `Skip`.
+    pub action: CycleAction,
     pub source_id: Option<String>,
     pub target_id: Option<String>,
     pub user_name: String,
@@ -116,7 +117,7 @@ pub fn of_change(change: &Change, result: &Result<Option<String>, DirectoryError
         ),
     };
     Record {
-        action: change.action(),
+        action: CycleAction::User(user_action(change)),
         source_id,
         target_id,
         user_name: change.label().to_owned(),
@@ -128,9 +129,20 @@ pub fn of_change(change: &Change, result: &Result<Option<String>, DirectoryError
     }
 }
 
+/// What `change` does to its user.
+pub fn user_action(change: &Change) -> UserAction {
+    match change {
+        Change::Create { .. } => UserAction::Create,
+        Change::Adopt { .. } => UserAction::Adopt,
+        Change::Update { .. } => UserAction::Update,
+        Change::Restore { .. } => UserAction::Restore,
+        Change::Deprovision { .. } => UserAction::Deprovision,
+    }
+}
+
 pub fn of_skip(skip: &Skip) -> Record {
     Record {
-        action: super::report::SKIP,
+        action: CycleAction::Skip,
         source_id: None,
         target_id: None,
         user_name: skip.user.clone(),

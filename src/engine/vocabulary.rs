@@ -92,3 +92,65 @@ impl GroupAction {
         self.into()
     }
 }
+
+/// What a cycle does to one target user (`engine::plan::Change`, one variant each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, strum::IntoStaticStr)]
+pub enum UserAction {
+    Create,
+    Adopt,
+    Update,
+    /// Bring back a deprovisioned user that is in scope again (rule 7).
+    Restore,
+    Deprovision,
+}
+
+impl UserAction {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// One action of a cycle — on a user, on a group — or a skip: its name is the `action` of a
+/// provisioning record and of `status.failures`, its `metric_label` that of the operation
+/// metrics, so the report, the log and the metrics say the same.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CycleAction {
+    User(UserAction),
+    Group(GroupAction),
+    /// A user or group the cycle did not write, with its `SkipReason`.
+    Skip,
+}
+
+impl CycleAction {
+    /// The variant name of the user or group action, or `Skip`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CycleAction::User(action) => action.into(),
+            CycleAction::Group(action) => action.as_str(),
+            CycleAction::Skip => "Skip",
+        }
+    }
+
+    /// The `action` label of `xtsync_users_total` or `xtsync_groups_total`: a restore counts
+    /// as an update.
+    pub fn metric_label(self) -> &'static str {
+        match self {
+            CycleAction::User(UserAction::Create) | CycleAction::Group(GroupAction::CreateGroup) => "create",
+            CycleAction::User(UserAction::Adopt) => "adopt",
+            CycleAction::User(UserAction::Update | UserAction::Restore)
+            | CycleAction::Group(GroupAction::UpdateGroup | GroupAction::RestoreGroup) => "update",
+            CycleAction::User(UserAction::Deprovision) | CycleAction::Group(GroupAction::DeprovisionGroup) => {
+                "deprovision"
+            }
+            CycleAction::Group(GroupAction::AddMembers) => "member_add",
+            CycleAction::Group(GroupAction::RemoveMembers) => "member_remove",
+            CycleAction::Skip => "skip",
+        }
+    }
+}
+
+impl std::fmt::Display for CycleAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

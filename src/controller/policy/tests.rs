@@ -84,9 +84,18 @@ fn applied_says_what_entra_has_and_why_not() {
 #[test]
 fn a_tenant_whose_settings_certificate_ca_bundle_or_login_endpoint_cannot_be_used_says_which() {
     let cases = [
-        (ConnectError::InvalidSpec("two credentials".into()), AppliedReason::InvalidTenantSpec),
-        (ConnectError::InvalidCertificate("expired".into()), AppliedReason::InvalidCertificate),
-        (ConnectError::InvalidCABundle("no PEM".into()), AppliedReason::InvalidCABundle),
+        (
+            ConnectError::InvalidSpec("two credentials".into()),
+            AppliedReason::InvalidTenantSpec,
+        ),
+        (
+            ConnectError::InvalidCertificate("expired".into()),
+            AppliedReason::InvalidCertificate,
+        ),
+        (
+            ConnectError::InvalidCABundle("no PEM".into()),
+            AppliedReason::InvalidCABundle,
+        ),
         (
             ConnectError::LoginEndpointNotTrusted("https://login.example".into()),
             AppliedReason::LoginEndpointNotTrusted,

@@ -364,7 +364,7 @@ impl Writer<'_> {
             .take(MAX_FAILURES)
             .map(|f| UserFailure {
                 user: f.user.clone(),
-                action: f.action.to_owned(),
+                action: f.action.as_str().to_owned(),
                 reason: f.reason.to_owned(),
                 message: f.message.clone(),
                 time: Time(completed),

@@ -439,7 +439,7 @@ fn outrageous() -> Outcome {
     report.failures = (0..100)
         .map(|i| crate::cycle::UnwrittenUser {
             user: megabyte(&i.to_string()),
-            action: "Create",
+            action: crate::engine::vocabulary::CycleAction::User(crate::engine::vocabulary::UserAction::Create),
             reason: crate::engine::vocabulary::SkipReason::MappingFailed.as_str(),
             message: megabyte("m"),
         })

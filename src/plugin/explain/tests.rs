@@ -101,7 +101,7 @@ fn an_in_scope_user_is_told_what_matched_and_what_the_cycle_would_do() {
         ],
     );
     let create = Record {
-        action: "Create",
+        action: crate::engine::vocabulary::CycleAction::User(crate::engine::vocabulary::UserAction::Create),
         source_id: Some("a1".into()),
         target_id: None,
         user_name: "alice@contoso.com".into(),
@@ -130,7 +130,7 @@ fn a_skip_says_its_reason_and_a_held_deprovisioning_its_token() {
     let valid = validate(&spec).expect("valid");
     let carol = person("c1", &[("userName", "carol@contoso.com"), ("department", "Sales")]);
     let skip = Record {
-        action: "Skip",
+        action: crate::engine::vocabulary::CycleAction::Skip,
         source_id: None,
         target_id: None,
         user_name: "carol@contoso.com".into(),

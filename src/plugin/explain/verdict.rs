@@ -1,6 +1,7 @@
 //! The explanation of one user, from what `explain` found (pure): in or out of scope and why —
 //! by the engine's own scope checks — and what the dry-run cycle would do with it.
 
+use crate::engine::vocabulary::{CycleAction, UserAction};
 use serde::Serialize;
 
 use crate::api::sync_config::{DeprovisionAction, SyncConfigurationSpec};
@@ -264,11 +265,15 @@ fn from_record(found: &Found<'_>, record: &Record) -> Next {
         .collect();
     let target = found.target.map_or(record.user_name.as_str(), User::label);
     let why = match record.action {
-        "Create" => format!("create it in the target with {}", record.changed_attributes.join(", ")),
-        "Adopt" => format!("adopt the existing external user '{target}': {}", listed.join(", ")),
-        "Update" => format!("update target user '{target}': {}", listed.join(", ")),
-        "Restore" => format!("restore target user '{target}': {}", listed.join(", ")),
-        "Deprovision" => {
+        CycleAction::User(UserAction::Create) => {
+            format!("create it in the target with {}", record.changed_attributes.join(", "))
+        }
+        CycleAction::User(UserAction::Adopt) => {
+            format!("adopt the existing external user '{target}': {}", listed.join(", "))
+        }
+        CycleAction::User(UserAction::Update) => format!("update target user '{target}': {}", listed.join(", ")),
+        CycleAction::User(UserAction::Restore) => format!("restore target user '{target}': {}", listed.join(", ")),
+        CycleAction::User(UserAction::Deprovision) => {
             let because = if found.source.is_some() {
                 "it is out of scope"
             } else {
@@ -279,14 +284,14 @@ fn from_record(found: &Found<'_>, record: &Record) -> Next {
                 found.spec.deprovision.action
             )
         }
-        _ => format!(
+        CycleAction::Skip | CycleAction::Group(_) => format!(
             "skip it: {}: {}",
             record.reason.unwrap_or_default(),
             record.message.as_deref().unwrap_or_default()
         ),
     };
     Next {
-        action: record.action.to_owned(),
+        action: record.action.as_str().to_owned(),
         why,
         reason: record.reason.map(str::to_owned),
         changes,

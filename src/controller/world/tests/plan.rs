@@ -88,8 +88,10 @@ async fn plan_does_what_the_controllers_cycle_would_do_and_writes_nothing() {
     assert_eq!(ran.created, 2, "{ran:?}");
     assert_eq!(setting.target.users().len(), 2, "the cycle wrote what the plan said");
     let actions = |records: &[crate::cycle::audit::Record]| {
-        let mut actions: Vec<(&str, Option<String>)> =
-            records.iter().map(|r| (r.action, r.source_id.clone())).collect();
+        let mut actions: Vec<(&str, Option<String>)> = records
+            .iter()
+            .map(|r| (r.action.as_str(), r.source_id.clone()))
+            .collect();
         actions.sort();
         actions
     };
