@@ -1,9 +1,11 @@
 //! The words every floor shares — api, controller, cycle, engine and providers — and that
 //! therefore belong to none of them: who may be in scope, what a user becomes, what
-//! deprovisioning does, why a user is skipped (docs/architecture.md, "The floors").
+//! deprovisioning does, why a user is skipped (docs/architecture.md, "The floors"). Those a
+//! SyncConfiguration's spec names are its schema too (`api::sync_config` uses them as they are).
 
-/// Who may be in scope (docs/reference.md, `spec.scope.mode`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+// Who may be in scope (`spec.scope.mode`). Plain comments on these four, not doc comments:
+// a doc comment would become the CRD's description of every field of the type.
+#[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ScopeMode {
     /// Only the listed users and the members of the listed groups (Entra's default).
     #[default]
@@ -11,16 +13,27 @@ pub enum ScopeMode {
     AllUsers,
 }
 
-/// The `userType` written to the target.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, strum::IntoStaticStr)]
+// The `userType` written to the target (`spec.userType`).
+#[derive(
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    strum::IntoStaticStr,
+)]
 pub enum UserType {
     #[default]
     Member,
     Guest,
 }
 
-/// What deprovisioning a target user does (rule 7).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+// What deprovisioning a target user does (rule 7, `spec.deprovision.action`).
+#[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DeprovisionAction {
     #[default]
     SoftDelete,
@@ -28,8 +41,8 @@ pub enum DeprovisionAction {
     None,
 }
 
-/// When a mapping is written.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+// When a mapping is written (`spec.attributeMappings[].applyOn`).
+#[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ApplyOn {
     #[default]
     Always,

@@ -11,7 +11,7 @@ use std::convert::Infallible;
 use kube::ResourceExt;
 
 use super::world::manifests::Manifests;
-use super::world::{CycleStart, Directories, ManifestWorld, Runnable, UnusableTenant, Verdict, World, evaluate};
+use super::world::{CycleStart, Directories, GateVerdict, ManifestWorld, Runnable, UnusableTenant, World, evaluate};
 use crate::api::SyncConfiguration;
 use crate::api::conditions::ConditionReason;
 use crate::api::reasons::ReadyReason;
@@ -119,14 +119,14 @@ pub async fn open<W: World<ApiError = Infallible>>(world: &W, config: &SyncConfi
     let ns = config.namespace().unwrap_or_default();
     let holds = config.status.as_ref().and_then(|s| s.claimed_pair.as_deref());
     let runnable = match evaluate(world, config, &ns, holds).verdict {
-        Verdict::Invalid(problems) => {
+        GateVerdict::Invalid(problems) => {
             return Err(Unopened::Closed(
                 ReadyReason::InvalidSpec.as_str(),
                 problems.to_string(),
             ));
         }
-        Verdict::Closed { closed, .. } => return Err(Unopened::Closed(closed.reason.as_str(), closed.message)),
-        Verdict::Open(runnable) => *runnable,
+        GateVerdict::Closed { closed, .. } => return Err(Unopened::Closed(closed.reason.as_str(), closed.message)),
+        GateVerdict::Open(runnable) => *runnable,
     };
     // A world of manifests reads no API: its only errors are the Tenants'.
     let Ok(connected) = runnable.connect(world).await;

@@ -30,7 +30,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
 
-use super::world::{self, Verdict};
+use super::world::{self, GateVerdict};
 use super::{Context, Error};
 use crate::api::sync_config::{SyncConfiguration, SyncConfigurationStatus};
 use crate::ops::metrics::{ConfigGauges, ObjectLabels};
@@ -54,10 +54,10 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
         generation: config.metadata.generation,
     };
     let outcome = match evaluation.verdict {
-        Verdict::Invalid(problems) => Outcome::Invalid(problems),
-        Verdict::Closed { closed, .. } => Outcome::Closed(closed),
-        Verdict::Open(runnable) if config.spec.suspend => Outcome::Suspended(runnable.pair),
-        Verdict::Open(runnable) => {
+        GateVerdict::Invalid(problems) => Outcome::Invalid(problems),
+        GateVerdict::Closed { closed, .. } => Outcome::Closed(closed),
+        GateVerdict::Open(runnable) if config.spec.suspend => Outcome::Suspended(runnable.pair),
+        GateVerdict::Open(runnable) => {
             if let Some(opened) = status::gate_opened(&previous, &runnable.pair, &subject, now) {
                 write(&ctx, &config, &ns, &previous, opened).await?;
                 previous = ctx.written.latest(&config);

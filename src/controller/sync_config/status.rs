@@ -32,7 +32,7 @@ pub struct Subject {
     pub generation: Option<i64>,
 }
 
-pub struct Next {
+pub struct NextStatus {
     pub status: SyncConfigurationStatus,
     /// When to reconcile again without an event.
     pub requeue: Duration,
@@ -46,7 +46,7 @@ pub fn next(
     subject: &Subject,
     now: Timestamp,
     recheck: Duration,
-) -> Next {
+) -> NextStatus {
     let mut status = Writer {
         status: SyncConfigurationStatus {
             observed_generation: subject.generation,
@@ -77,7 +77,7 @@ pub fn next(
         }
         Outcome::Open(open) => status.open(open, now),
     };
-    Next {
+    NextStatus {
         status: status.status.bounded(),
         requeue,
     }

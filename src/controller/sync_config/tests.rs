@@ -74,7 +74,7 @@ fn good(full: bool) -> CycleReport {
 }
 
 /// The status after one cycle at `now` of generation 1.
-fn after(previous: &SyncConfigurationStatus, outcome: &Outcome, now: Timestamp) -> status::Next {
+fn after(previous: &SyncConfigurationStatus, outcome: &Outcome, now: Timestamp) -> status::NextStatus {
     let subject = status::Subject {
         name: "contoso-to-fabrikam".into(),
         generation: Some(1),

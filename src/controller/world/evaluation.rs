@@ -22,12 +22,12 @@ use crate::validate::{self, SpecProblems, ValidSpec};
 /// What a configuration is, in its world.
 pub struct Evaluation {
     pub found: Dereferenced,
-    pub verdict: Verdict,
+    pub verdict: GateVerdict,
     refs: TenantRefs,
 }
 
 /// The spec's and the gate's answer, in rule 1's order.
-pub enum Verdict {
+pub enum GateVerdict {
     /// `InvalidSpec`: the spec's problems; the gate was not asked.
     Invalid(SpecProblems),
     /// The gate is closed: its first failing check.
@@ -54,10 +54,10 @@ pub fn evaluate<W: World>(world: &W, config: &SyncConfiguration, ns: &str, claim
         target: config.spec.target_ref.name.clone(),
     };
     let verdict = match validate::validate(&config.spec) {
-        Err(problems) => Verdict::Invalid(problems),
+        Err(problems) => GateVerdict::Invalid(problems),
         Ok(valid) => match gate::evaluate(&found.gate_input(config, claimed_pair)) {
-            Err(closed) => Verdict::Closed { valid, closed },
-            Ok(pair) => Verdict::Open(Box::new(Runnable {
+            Err(closed) => GateVerdict::Closed { valid, closed },
+            Ok(pair) => GateVerdict::Open(Box::new(Runnable {
                 pair,
                 valid,
                 source_tracks_changes: found.source_tracks_changes,
@@ -204,9 +204,9 @@ impl Evaluation {
     /// can no longer sync may still be cleaned up.
     pub async fn cleanable<W: World>(&self, world: &W) -> Vetted<Cleanable, CleanupBlocked, W::ApiError> {
         let valid = match &self.verdict {
-            Verdict::Invalid(problems) => return Ok(Err(CleanupBlocked::InvalidSpec(problems.clone()))),
-            Verdict::Closed { valid, .. } => valid,
-            Verdict::Open(runnable) => &runnable.valid,
+            GateVerdict::Invalid(problems) => return Ok(Err(CleanupBlocked::InvalidSpec(problems.clone()))),
+            GateVerdict::Closed { valid, .. } => valid,
+            GateVerdict::Open(runnable) => &runnable.valid,
         };
         let Some(source_tenant_id) = self.found.source_tenant_id.clone() else {
             return Ok(Err(CleanupBlocked::SourceTenantGone(self.refs.source.clone())));

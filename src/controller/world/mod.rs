@@ -23,7 +23,7 @@ use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
 use crate::gate::PairClaim;
 use crate::providers::{Directory, Unopenable};
 pub use evaluation::{
-    Cleanable, CleanupBlocked, CycleStart, Directories, Evaluation, Runnable, UnusableTenant, Verdict, evaluate,
+    Cleanable, CleanupBlocked, CycleStart, Directories, Evaluation, GateVerdict, Runnable, UnusableTenant, evaluate,
 };
 pub use offline::ManifestWorld;
 

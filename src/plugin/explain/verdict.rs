@@ -43,7 +43,7 @@ pub struct Explanation {
     pub source_user: Option<UserFacts>,
     pub scope: Option<ScopeFacts>,
     pub target_user: Option<UserFacts>,
-    pub next: Next,
+    pub next: NextCycleStep,
 }
 
 #[derive(Debug, Serialize)]
@@ -72,18 +72,18 @@ pub struct ScopeFacts {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Next {
+pub struct NextCycleStep {
     /// What the next cycle would do: `Create`, `Adopt`, `Update`, `Restore`, `Deprovision`,
     /// `Skip`, `Held` (a deprovisioning waiting for approval) or `None`.
     pub action: String,
     pub why: String,
     /// A skip's reason (as in `status.failures`).
     pub reason: Option<String>,
-    pub changes: Vec<Change>,
+    pub changes: Vec<AttributeChange>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Change {
+pub struct AttributeChange {
     pub attribute: String,
     pub old: Option<String>,
     pub new: Option<String>,
@@ -204,8 +204,8 @@ fn filters(found: &Found<'_>, user: &User, verdict: &FilterVerdict) -> String {
     }
 }
 
-fn next(found: &Found<'_>) -> Next {
-    let none = |why: String| Next {
+fn next(found: &Found<'_>) -> NextCycleStep {
+    let none = |why: String| NextCycleStep {
         action: "None".to_owned(),
         why,
         reason: None,
@@ -229,7 +229,7 @@ fn next(found: &Found<'_>) -> Next {
             target.label()
         )),
         Some(target) => match found.withheld.filter(|h| h.names.iter().any(|n| n == target.label())) {
-            Some(held) => Next {
+            Some(held) => NextCycleStep {
                 action: "Held".to_owned(),
                 why: format!(
                     "target user '{}' would be deprovisioned, but {} deprovisionings exceed accidentalDeletionThreshold ({}): none is applied until `kubectl xtsync approve` approves token {}",
@@ -248,11 +248,11 @@ fn next(found: &Found<'_>) -> Next {
     }
 }
 
-fn from_record(found: &Found<'_>, record: &Record) -> Next {
-    let changes: Vec<Change> = record
+fn from_record(found: &Found<'_>, record: &Record) -> NextCycleStep {
+    let changes: Vec<AttributeChange> = record
         .values
         .iter()
-        .map(|(attribute, old, new)| Change {
+        .map(|(attribute, old, new)| AttributeChange {
             attribute: (*attribute).to_owned(),
             old: old.clone(),
             new: new.clone(),
@@ -290,7 +290,7 @@ fn from_record(found: &Found<'_>, record: &Record) -> Next {
             record.message.as_deref().unwrap_or_default()
         ),
     };
-    Next {
+    NextCycleStep {
         action: record.action.as_str().to_owned(),
         why,
         reason: record.reason.map(str::to_owned),

@@ -84,7 +84,7 @@ async fn cleanup_runs_for_a_pair_whose_gate_has_closed() {
     let evaluation = setting.evaluate(&world);
     assert!(matches!(
         evaluation.verdict,
-        crate::controller::world::Verdict::Closed { .. }
+        crate::controller::world::GateVerdict::Closed { .. }
     ));
     let Ok(cleanable) = evaluation.cleanable(&world).await;
     let done = cleanable.expect("not blocked").clean_up(None).await.expect("runs");

@@ -8,7 +8,7 @@ use super::*;
 use crate::api::conditions::ConditionReason;
 use crate::api::reasons::ReadyReason;
 use crate::controller::preview::plan_of;
-use crate::controller::world::{CycleStart, Verdict};
+use crate::controller::world::{CycleStart, GateVerdict};
 use crate::cycle::audit::Collected;
 use crate::cycle::progress::Untracked;
 
@@ -57,7 +57,7 @@ async fn plan_does_what_the_controllers_cycle_would_do_and_writes_nothing() {
     assert!(setting.target.take_writes().is_empty(), "a plan writes nothing");
     assert!(setting.target.users().is_empty());
 
-    let Verdict::Open(runnable) = setting.evaluate(&world).verdict else {
+    let GateVerdict::Open(runnable) = setting.evaluate(&world).verdict else {
         panic!("the gate is open");
     };
     let Ok(connected) = runnable.connect(&world).await;
