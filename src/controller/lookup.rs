@@ -8,13 +8,22 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use super::Caches;
 use crate::api::conditions::{self, ConditionReason};
 use crate::api::reasons::{ReadyReason, TenantReadyReason};
-use crate::api::tenant::TenantSpec;
+use crate::api::tenant::{Capabilities, TenantSpec};
 use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
 use crate::engine::address;
 use crate::gate::{PairClaim, TenantFacts, TenantState};
 
 pub fn tenant(store: &Store<Tenant>, namespace: &str, name: &str) -> Option<Arc<Tenant>> {
     store.get(&ObjectRef::new(name).within(namespace))
+}
+
+/// What the Tenant's last check found its directory can do (none, before a check).
+pub fn capabilities(tenant: &Tenant) -> Capabilities {
+    tenant
+        .status
+        .as_ref()
+        .and_then(|s| s.capabilities.clone())
+        .unwrap_or_default()
 }
 
 /// What the gate needs to know of a Tenant: does it exist, and is its *current* spec Ready?

@@ -28,9 +28,8 @@ pub fn dereference<W: World>(world: &W, config: &SyncConfiguration, ns: &str) ->
     let source = world.tenant(ns, &spec.source_ref.name);
     let target = world.tenant(ns, &spec.target_ref.name);
     let source_tracks_changes = source
-        .as_ref()
-        .and_then(|t| t.status.as_ref()?.capabilities.as_ref().map(|c| c.change_tracking))
-        .unwrap_or(false);
+        .as_deref()
+        .is_some_and(|t| lookup::capabilities(t).change_tracking);
     Dereferenced {
         source: lookup::tenant_state(source.as_deref()),
         target: lookup::tenant_state(target.as_deref()),

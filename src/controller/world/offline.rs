@@ -69,11 +69,7 @@ impl ManifestWorld {
             .credentials
             .get(&key(&tenant))
             .ok_or_else(|| ConnectError::SecretNotFound(format!("no credential for Tenant '{name}'")))?;
-        let capabilities = tenant
-            .status
-            .as_ref()
-            .and_then(|s| s.capabilities.clone())
-            .unwrap_or_default();
+        let capabilities = lookup::capabilities(&tenant);
         Ok(Setup::of(&tenant.spec)?.directory(&self.clients, access, capabilities)?)
     }
 }
