@@ -13,7 +13,6 @@ use crate::engine::groups;
 use crate::engine::mapping::{self, Mapping, MappingValue};
 use crate::engine::rules::{Actions, Deprovisioning, GroupRules, Scope, SyncRules};
 use crate::engine::vocabulary::Membership;
-use crate::engine::vocabulary::{ApplyOn, DeprovisionAction, ScopeMode, UserType};
 use crate::engine::{attributes, interval};
 
 /// A spec that passed validation.
@@ -79,22 +78,16 @@ pub fn validate(spec: &SyncConfigurationSpec) -> Result<ValidSpec, SpecProblems>
 fn rules(spec: &SyncConfigurationSpec, filter: filter::ScopingFilter, mappings: Vec<Mapping>) -> SyncRules {
     SyncRules {
         scope: Scope {
-            mode: match spec.scope.mode {
-                api::ScopeMode::AssignedUsersAndGroups => ScopeMode::AssignedUsersAndGroups,
-                api::ScopeMode::AllUsers => ScopeMode::AllUsers,
-            },
+            mode: spec.scope.mode,
             users: spec.scope.users.clone(),
             groups: spec.scope.groups.clone(),
             filter,
         },
         mappings,
-        user_type: match spec.user_type {
-            api::UserType::Member => UserType::Member,
-            api::UserType::Guest => UserType::Guest,
-        },
+        user_type: spec.user_type,
         adopt_existing: spec.matching.adopt_existing,
         deprovision: Deprovisioning {
-            action: deprovision_action(spec.deprovision.action),
+            action: spec.deprovision.action,
             threshold: usize::try_from(spec.deprovision.accidental_deletion_threshold).unwrap_or(usize::MAX),
         },
         actions: Actions {
@@ -103,14 +96,6 @@ fn rules(spec: &SyncConfigurationSpec, filter: filter::ScopingFilter, mappings: 
             deprovision: spec.actions.deprovision,
         },
         groups: None,
-    }
-}
-
-fn deprovision_action(action: api::DeprovisionAction) -> DeprovisionAction {
-    match action {
-        api::DeprovisionAction::SoftDelete => DeprovisionAction::SoftDelete,
-        api::DeprovisionAction::Disable => DeprovisionAction::Disable,
-        api::DeprovisionAction::None => DeprovisionAction::None,
     }
 }
 
@@ -168,10 +153,7 @@ fn compile_with(mapping: &AttributeMapping, names: &Names) -> Result<Mapping, St
     Ok(Mapping {
         target,
         value,
-        apply_on: match mapping.apply_on {
-            api::ApplyOn::Always => ApplyOn::Always,
-            api::ApplyOn::CreateOnly => ApplyOn::CreateOnly,
-        },
+        apply_on: mapping.apply_on,
     })
 }
 
@@ -206,6 +188,7 @@ fn group_rules(spec: &SyncConfigurationSpec, problems: &mut Vec<String>) -> Opti
 mod tests {
     use super::*;
     use crate::api::sync_config::{ScopingClause, ScopingFilterGroup};
+    use crate::engine::vocabulary::ApplyOn;
 
     fn spec() -> SyncConfigurationSpec {
         serde_json::from_value(serde_json::json!({

@@ -94,6 +94,14 @@ reasons! {
         UnsupportedCloud,
         /// Graph refused the credentials.
         AuthenticationFailed,
+        /// The Tenant's directory settings cannot be used (no provider, not exactly one Graph credential, a bad `anchorAttribute`).
+        InvalidTenantSpec,
+        /// The Tenant's `clientCertificateSecretRef` Secret holds no RSA certificate and its key, or the certificate expired; nothing is sent.
+        InvalidCertificate,
+        /// The Tenant's `caBundleRef` ConfigMap or Secret, or its key, is missing or holds no PEM certificate.
+        InvalidCABundle,
+        /// The Tenant's workload identity names an `endpoints.login` the operator does not trust; the federated token is not sent.
+        LoginEndpointNotTrusted,
         /// Graph kept throttling the push.
         Throttled,
         /// Graph could not be reached.
@@ -155,8 +163,14 @@ reasons! {
         TargetReadFailed,
         /// The cycle did not end within its deadline (its interval, and at least an hour); nothing was deprovisioned; the next cycle runs as scheduled.
         CycleTimedOut,
-        /// The target refused the credentials.
+        /// A directory refused the credentials: the target while it was read, or either Tenant's directory when the cycle connected (the message says which).
         AuthenticationFailed,
+        /// A Tenant's `clientCertificateSecretRef` Secret no longer holds an RSA certificate and its key, or the certificate expired; nothing was sent.
+        InvalidCertificate,
+        /// A Tenant's `caBundleRef` ConfigMap or Secret, or its key, went away or holds no PEM certificate.
+        InvalidCABundle,
+        /// A Tenant's workload identity names an `endpoints.login` the operator does not trust; the federated token was not sent.
+        LoginEndpointNotTrusted,
         /// A referenced Tenant went away during the cycle.
         TenantNotFound,
         /// A Tenant's Secret went away during the cycle.
@@ -183,8 +197,14 @@ reasons! {
         SourceReadFailed,
         /// Reading the target failed.
         TargetReadFailed,
-        /// The target refused the credentials.
+        /// A directory refused the credentials: the target while it was read, or either Tenant's directory when the cycle connected.
         AuthenticationFailed,
+        /// A Tenant's `clientCertificateSecretRef` Secret no longer holds an RSA certificate and its key, or the certificate expired.
+        InvalidCertificate,
+        /// A Tenant's `caBundleRef` ConfigMap or Secret, or its key, went away or holds no PEM certificate.
+        InvalidCABundle,
+        /// A Tenant's workload identity names an `endpoints.login` the operator does not trust.
+        LoginEndpointNotTrusted,
         /// A referenced Tenant went away.
         TenantNotFound,
         /// A Tenant's Secret went away.

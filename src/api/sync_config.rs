@@ -9,6 +9,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::LocalRef;
+// The spec's words that every floor shares are the engine's vocabulary, used as they are.
+pub use crate::engine::vocabulary::{ApplyOn, DeprovisionAction, ScopeMode, UserType};
 
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
 #[kube(
@@ -65,7 +67,7 @@ pub struct SyncConfigurationSpec {
     pub interval: String,
     /// Which source users are in scope.
     #[serde(default)]
-    pub scope: Scope,
+    pub scope: SyncScope,
     /// The `userType` written to the target.
     #[serde(default)]
     pub user_type: UserType,
@@ -118,7 +120,7 @@ fn default_interval() -> String {
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-pub struct Scope {
+pub struct SyncScope {
     #[serde(default)]
     pub mode: ScopeMode,
     /// `userName` or id of assigned users (mode `AssignedUsersAndGroups`).
@@ -131,14 +133,6 @@ pub struct Scope {
     /// all its clauses do. Applies in both modes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub filters: Vec<ScopingFilterGroup>,
-}
-
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
-pub enum ScopeMode {
-    /// Only the listed users and the members of the listed groups (Entra's default).
-    #[default]
-    AssignedUsersAndGroups,
-    AllUsers,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
@@ -161,13 +155,6 @@ pub struct ScopingClause {
     pub value: Option<String>,
 }
 
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
-pub enum UserType {
-    #[default]
-    Member,
-    Guest,
-}
-
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AttributeMapping {
@@ -187,13 +174,6 @@ pub struct AttributeMapping {
     pub expression: Option<String>,
     #[serde(default)]
     pub apply_on: ApplyOn,
-}
-
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
-pub enum ApplyOn {
-    #[default]
-    Always,
-    CreateOnly,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
@@ -273,14 +253,6 @@ impl Default for Deprovision {
 
 fn default_threshold() -> u32 {
     500
-}
-
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
-pub enum DeprovisionAction {
-    #[default]
-    SoftDelete,
-    Disable,
-    None,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]

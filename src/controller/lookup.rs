@@ -5,15 +5,25 @@ use std::sync::Arc;
 use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
 
+use super::Caches;
 use crate::api::conditions::{self, ConditionReason};
-use crate::api::reasons::TenantReadyReason;
-use crate::api::tenant::TenantSpec;
+use crate::api::reasons::{ReadyReason, TenantReadyReason};
+use crate::api::tenant::{Capabilities, TenantSpec};
 use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
 use crate::engine::address;
-use crate::gate::{TenantFacts, TenantState};
+use crate::gate::{PairClaim, TenantFacts, TenantState};
 
 pub fn tenant(store: &Store<Tenant>, namespace: &str, name: &str) -> Option<Arc<Tenant>> {
     store.get(&ObjectRef::new(name).within(namespace))
+}
+
+/// What the Tenant's last check found its directory can do (none, before a check).
+pub fn capabilities(tenant: &Tenant) -> Capabilities {
+    tenant
+        .status
+        .as_ref()
+        .and_then(|s| s.capabilities.clone())
+        .unwrap_or_default()
 }
 
 /// What the gate needs to know of a Tenant: does it exist, and is its *current* spec Ready?
@@ -125,5 +135,48 @@ pub fn pair_of(tenants: &Store<Tenant>, config: &SyncConfiguration) -> Option<Si
         source_directory: directory_of(&source.spec),
         target_directory: directory_of(&target.spec),
         runnable: ready(&source) && ready(&target),
+    })
+}
+
+/// Every other configuration's claim on a pair (rule 2).
+pub fn claims(caches: &Caches<'_>, config: &SyncConfiguration) -> Vec<PairClaim> {
+    let own = rank(config);
+    caches
+        .configs
+        .state()
+        .iter()
+        .filter_map(|other| {
+            let other_rank = rank(other.as_ref());
+            if other_rank == own {
+                return None;
+            }
+            claim_of(caches, other, other_rank)
+        })
+        .collect()
+}
+
+/// Another configuration's claim on its pair, when it has one (rule 2): a suspended or invalid
+/// configuration claims nothing; one that holds its pair claims it whatever its Tenants'
+/// readiness; any other only while both its Tenants are Ready (it could run).
+fn claim_of(caches: &Caches<'_>, other: &SyncConfiguration, rank: (i64, String)) -> Option<PairClaim> {
+    if other.spec.suspend {
+        return None;
+    }
+    let status = other.status.as_ref();
+    let invalid = status
+        .and_then(|s| conditions::find(&s.conditions, ReadyReason::TYPE))
+        .is_some_and(|c| {
+            c.reason == ReadyReason::InvalidSpec.as_str() && c.observed_generation == other.metadata.generation
+        });
+    if invalid {
+        return None;
+    }
+    let pair = pair_of(caches.tenants, other)?;
+    let holds = status.and_then(|s| s.claimed_pair.as_deref()) == Some(pair.key().as_str());
+    (holds || pair.runnable).then_some(PairClaim {
+        rank,
+        source_directory: pair.source_directory,
+        target_directory: pair.target_directory,
+        holds,
     })
 }

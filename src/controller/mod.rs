@@ -23,6 +23,7 @@ mod status_writer;
 mod sync_config;
 mod tenant;
 mod tenant_directory;
+pub mod world;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -5,9 +5,9 @@
 
 use super::audit::{self, Sink};
 use super::groups::Members;
-use super::report::{CycleReport, SKIP, UnwrittenUser};
+use super::report::{CycleReport, UnwrittenUser};
 use crate::engine::plan::{Change, Changes, TargetRef};
-use crate::engine::vocabulary::DeprovisionAction;
+use crate::engine::vocabulary::{CycleAction, DeprovisionAction};
 use crate::providers::directory::{Directory, DirectoryError};
 
 /// Where the results of a cycle's changes are kept: its report, the number of active users of
@@ -118,7 +118,7 @@ impl Ledger<'_> {
             report.skipped += 1;
             report.keep_failures([UnwrittenUser {
                 user: change.label().to_owned(),
-                action: SKIP,
+                action: CycleAction::Skip,
                 reason: reason.as_str(),
                 message: detail,
             }]);
@@ -129,11 +129,12 @@ impl Ledger<'_> {
             DirectoryError::Throttled { .. } => report.throttled += 1,
             _ => {}
         }
-        tracing::warn!(user = change.label(), action = change.action(), reason = error.reason(), %error, "user write failed");
+        let action = CycleAction::User(audit::user_action(change));
+        tracing::warn!(user = change.label(), %action, reason = error.reason(), %error, "user write failed");
         report.failed += 1;
         report.keep_failures([UnwrittenUser {
             user: change.label().to_owned(),
-            action: change.action(),
+            action,
             reason: error.reason(),
             message: error.to_string(),
         }]);

@@ -4,7 +4,7 @@
 //! Attribute values are never recorded, only their names: they may be personal data.
 
 use crate::engine::plan::{Change, Skip};
-use crate::engine::vocabulary::SkipReason;
+use crate::engine::vocabulary::{CycleAction, SkipReason, UserAction};
 use crate::providers::directory::DirectoryError;
 
 /// How an action ended.
@@ -18,8 +18,8 @@ pub enum ActionResult {
 /// One provisioning record (the schema is documented in the README, "Provisioning log").
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
-    /// `Create`, `Adopt`, `Update`, `Restore`, `Deprovision` or `Skip`.
-    pub action: &'static str,
+    /// A user's `Create`, `Adopt`, `Update`, `Restore`, `Deprovision`, a group's action, or `Skip`.
+    pub action: CycleAction,
     pub source_id: Option<String>,
     pub target_id: Option<String>,
     pub user_name: String,
@@ -117,7 +117,7 @@ pub fn of_change(change: &Change, result: &Result<Option<String>, DirectoryError
         ),
     };
     Record {
-        action: change.action(),
+        action: CycleAction::User(user_action(change)),
         source_id,
         target_id,
         user_name: change.label().to_owned(),
@@ -138,15 +138,26 @@ pub fn of_disabled(change: &Change) -> Record {
         reason: Some(SkipReason::ActionDisabled.as_str()),
         message: Some(format!(
             "spec.actions.{action} is false: the {} was planned and not sent",
-            change.action().to_lowercase()
+            user_action(change).as_str().to_lowercase()
         )),
         ..of_change(change, &Ok(None))
     }
 }
 
+/// What `change` does to its user.
+pub fn user_action(change: &Change) -> UserAction {
+    match change {
+        Change::Create { .. } => UserAction::Create,
+        Change::Adopt { .. } => UserAction::Adopt,
+        Change::Update { .. } => UserAction::Update,
+        Change::Restore { .. } => UserAction::Restore,
+        Change::Deprovision { .. } => UserAction::Deprovision,
+    }
+}
+
 pub fn of_skip(skip: &Skip) -> Record {
     Record {
-        action: super::report::SKIP,
+        action: CycleAction::Skip,
         source_id: None,
         target_id: None,
         user_name: skip.user.clone(),

@@ -15,12 +15,13 @@ use std::collections::HashMap;
 
 pub use members::Members;
 
-use super::report::{CycleError, CycleReport, GroupReport, SKIP, UnwrittenUser};
+use super::report::{CycleError, CycleReport, GroupReport, UnwrittenUser};
 use super::{CycleInput, audit};
 use crate::engine::groups::{self, GroupChange, GroupPlanInput, SourceGroup, TargetGroup};
 use crate::engine::plan::Skip;
 use crate::engine::rules::GroupRules;
 use crate::engine::threshold::{self, Judgement};
+use crate::engine::vocabulary::CycleAction;
 use crate::engine::vocabulary::Membership;
 use crate::engine::vocabulary::SkipReason;
 use crate::providers::directory::Directory;
@@ -125,7 +126,7 @@ fn skipped(skips: &[groups::GroupSkip], input: &CycleInput<'_>, report: &mut Cyc
         input.audit.record(audit::of_skip(&skip));
         report.keep_failures([UnwrittenUser {
             user: skip.user,
-            action: SKIP,
+            action: CycleAction::Skip,
             reason: skip.reason.as_str(),
             message: skip.message,
         }]);
@@ -170,7 +171,7 @@ fn in_scope(
     let mut problem = |entry: &str, reason: SkipReason, message: String| {
         report.keep_failures([UnwrittenUser {
             user: format!("group:{entry}"),
-            action: SKIP,
+            action: CycleAction::Skip,
             reason: reason.as_str(),
             message,
         }]);

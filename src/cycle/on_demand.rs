@@ -4,7 +4,7 @@
 use super::{CycleError, CycleInput, CycleReport, groups, read};
 use crate::engine::plan::{self, Change, PlanInput};
 use crate::engine::scope;
-use crate::engine::vocabulary::SkipReason;
+use crate::engine::vocabulary::{CycleAction, SkipReason};
 use crate::providers::directory::{Directory, DirectoryError};
 
 /// The answer to `xtsync.io/provision-on-demand`; the variant name is `status.onDemand.result`.
@@ -115,7 +115,7 @@ pub async fn provision_on_demand(
         let message = format!(
             "dry run: '{}' would be {}; nothing was written",
             user.label(),
-            change.action().to_lowercase()
+            super::audit::user_action(&change).as_str().to_lowercase()
         );
         return Ok(OnDemandOutcome::new(OnDemandVerdict::DryRun, message));
     }
@@ -128,7 +128,11 @@ pub async fn provision_on_demand(
             OnDemandOutcome::new(done, message)
         }
         Err(e) => {
-            let message = format!("{} '{}': {e}", change.action(), user.label());
+            let message = format!(
+                "{} '{}': {e}",
+                super::audit::user_action(&change).as_str(),
+                user.label()
+            );
             OnDemandOutcome::new(OnDemandVerdict::Failed, message)
         }
     })
@@ -163,7 +167,7 @@ async fn group_on_demand(
             "is not a group of scope.groups found in the source".to_owned(),
         )
     } else if let Some(failure) = report.failures.first() {
-        let result = if failure.action == super::report::SKIP {
+        let result = if failure.action == CycleAction::Skip {
             OnDemandVerdict::Skipped
         } else {
             OnDemandVerdict::Failed

@@ -11,11 +11,12 @@ use tokio::sync::mpsc::Receiver;
 use super::apply::{self, Ledger};
 use super::groups::Members;
 use super::progress::Phase;
-use super::report::{self, CycleError, CycleReport, UnwrittenUser};
+use super::report::{CycleError, CycleReport, UnwrittenUser};
 use super::{CycleInput, audit};
 use crate::engine::plan::{Change, Plan, Planner, Source};
 use crate::engine::scope::Assignments;
 use crate::engine::user::User;
+use crate::engine::vocabulary::CycleAction;
 use crate::providers::directory::{Directory, DirectoryError};
 
 /// Source users planned at once: pages ready when a slice is taken go together, up to this.
@@ -181,7 +182,7 @@ impl Ledger<'_> {
         }
         self.report.keep_failures(plan.skips.into_iter().map(|s| UnwrittenUser {
             user: s.user,
-            action: report::SKIP,
+            action: CycleAction::Skip,
             reason: s.reason.as_str(),
             message: s.message,
         }));

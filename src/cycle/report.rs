@@ -2,7 +2,7 @@
 //! skipped, and the errors that stop a cycle before it writes anything.
 
 use crate::engine::threshold::Held;
-use crate::engine::vocabulary::GroupAction;
+use crate::engine::vocabulary::{CycleAction, GroupAction};
 use crate::providers::connect_error::Unopenable;
 use crate::providers::directory::DirectoryError;
 
@@ -31,7 +31,7 @@ pub struct CycleReport {
     /// than status shows and logs need; the log has every one).
     pub failures: Vec<UnwrittenUser>,
     /// Users skipped or failed, by `UnwrittenUser::action`: all of them, however many are kept.
-    pub failures_by_action: std::collections::BTreeMap<&'static str, u32>,
+    pub failures_by_action: std::collections::BTreeMap<CycleAction, u32>,
     /// Deprovisionings held back by the threshold (rule 8), waiting for approval.
     pub withheld_deprovisions: Option<Held>,
     /// The approval token the cycle's deprovisionings consumed.
@@ -105,8 +105,8 @@ impl CycleReport {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnwrittenUser {
     pub user: String,
-    /// `Skip`, or the change that failed (`Create`, `Update`, …).
-    pub action: &'static str,
+    /// `Skip`, or the change that failed (`Create`, `Update`, `CreateGroup`, …).
+    pub action: CycleAction,
     /// A `SkipReason` or a `DirectoryError` variant name.
     pub reason: &'static str,
     pub message: String,
@@ -114,9 +114,6 @@ pub struct UnwrittenUser {
 
 /// Failures a report keeps (status shows fewer).
 pub const KEPT_FAILURES: usize = 100;
-
-/// What `UnwrittenUser::action` says of a user that was skipped, not written.
-pub const SKIP: &str = "Skip";
 
 /// A cycle that could not run at all. Nothing was deprovisioned.
 #[derive(Debug, thiserror::Error)]

@@ -1,9 +1,11 @@
 //! The words every floor shares — api, controller, cycle, engine and providers — and that
 //! therefore belong to none of them: who may be in scope, what a user becomes, what
-//! deprovisioning does, why a user is skipped (docs/architecture.md, "The floors").
+//! deprovisioning does, why a user is skipped (docs/architecture.md, "The floors"). Those a
+//! SyncConfiguration's spec names are its schema too (`api::sync_config` uses them as they are).
 
-/// Who may be in scope (docs/reference.md, `spec.scope.mode`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+// Who may be in scope (`spec.scope.mode`). Plain comments on these four, not doc comments:
+// a doc comment would become the CRD's description of every field of the type.
+#[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ScopeMode {
     /// Only the listed users and the members of the listed groups (Entra's default).
     #[default]
@@ -11,16 +13,27 @@ pub enum ScopeMode {
     AllUsers,
 }
 
-/// The `userType` written to the target.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, strum::IntoStaticStr)]
+// The `userType` written to the target (`spec.userType`).
+#[derive(
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    strum::IntoStaticStr,
+)]
 pub enum UserType {
     #[default]
     Member,
     Guest,
 }
 
-/// What deprovisioning a target user does (rule 7).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+// What deprovisioning a target user does (rule 7, `spec.deprovision.action`).
+#[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DeprovisionAction {
     #[default]
     SoftDelete,
@@ -28,8 +41,8 @@ pub enum DeprovisionAction {
     None,
 }
 
-/// When a mapping is written.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+// When a mapping is written (`spec.attributeMappings[].applyOn`).
+#[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ApplyOn {
     #[default]
     Always,
@@ -113,5 +126,67 @@ pub enum GroupAction {
 impl GroupAction {
     pub fn as_str(self) -> &'static str {
         self.into()
+    }
+}
+
+/// What a cycle does to one target user (`engine::plan::Change`, one variant each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, strum::IntoStaticStr)]
+pub enum UserAction {
+    Create,
+    Adopt,
+    Update,
+    /// Bring back a deprovisioned user that is in scope again (rule 7).
+    Restore,
+    Deprovision,
+}
+
+impl UserAction {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// One action of a cycle — on a user, on a group — or a skip: its name is the `action` of a
+/// provisioning record and of `status.failures`, its `metric_label` that of the operation
+/// metrics, so the report, the log and the metrics say the same.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CycleAction {
+    User(UserAction),
+    Group(GroupAction),
+    /// A user or group the cycle did not write, with its `SkipReason`.
+    Skip,
+}
+
+impl CycleAction {
+    /// The variant name of the user or group action, or `Skip`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CycleAction::User(action) => action.into(),
+            CycleAction::Group(action) => action.as_str(),
+            CycleAction::Skip => "Skip",
+        }
+    }
+
+    /// The `action` label of `xtsync_users_total` or `xtsync_groups_total`: a restore counts
+    /// as an update.
+    pub fn metric_label(self) -> &'static str {
+        match self {
+            CycleAction::User(UserAction::Create) | CycleAction::Group(GroupAction::CreateGroup) => "create",
+            CycleAction::User(UserAction::Adopt) => "adopt",
+            CycleAction::User(UserAction::Update | UserAction::Restore)
+            | CycleAction::Group(GroupAction::UpdateGroup | GroupAction::RestoreGroup) => "update",
+            CycleAction::User(UserAction::Deprovision) | CycleAction::Group(GroupAction::DeprovisionGroup) => {
+                "deprovision"
+            }
+            CycleAction::Group(GroupAction::AddMembers) => "member_add",
+            CycleAction::Group(GroupAction::RemoveMembers) => "member_remove",
+            CycleAction::Skip => "skip",
+        }
+    }
+}
+
+impl std::fmt::Display for CycleAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }

@@ -11,7 +11,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::cycle::{CycleError, CycleReport};
-use crate::engine::vocabulary::GroupAction;
+use crate::engine::vocabulary::{CycleAction, GroupAction, UserAction};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReconcileLabels {
@@ -189,31 +189,56 @@ impl Metrics {
             "partial"
         };
         self.cycle(kind, result, took);
-        let failed = |actions: &[&str]| {
-            actions
+        // Failures by the metric's action label: a failed restore is a failed update.
+        let failed = |label: &str| {
+            report
+                .failures_by_action
                 .iter()
-                .filter_map(|a| report.failures_by_action.get(a))
+                .filter(|(action, _)| matches!(action, CycleAction::User(_)) && action.metric_label() == label)
+                .map(|(_, count)| count)
                 .sum::<u32>()
         };
-        self.user_operations("create", report.created, failed(&["Create"]));
-        self.user_operations("update", report.updated, failed(&["Update", "Restore"]));
-        self.user_operations("adopt", report.adopted, failed(&["Adopt"]));
-        self.user_operations("deprovision", report.deprovisioned, failed(&["Deprovision"]));
-        self.user_operations("skip", report.skipped, 0);
+        for (action, succeeded) in [
+            (UserAction::Create, report.created),
+            (UserAction::Update, report.updated),
+            (UserAction::Adopt, report.adopted),
+            (UserAction::Deprovision, report.deprovisioned),
+        ] {
+            let action = CycleAction::User(action);
+            self.user_operations(action, succeeded, failed(action.metric_label()));
+        }
+        self.user_operations(CycleAction::Skip, report.skipped, 0);
         if let Some(g) = &report.groups {
             let failed = |action: GroupAction| g.failed_by_action.get(&action).copied().unwrap_or(0);
             for (action, succeeded, failed) in [
-                ("create", g.created, failed(GroupAction::CreateGroup)),
+                (GroupAction::CreateGroup, g.created, failed(GroupAction::CreateGroup)),
                 (
-                    "update",
+                    GroupAction::UpdateGroup,
                     g.updated,
                     failed(GroupAction::UpdateGroup) + failed(GroupAction::RestoreGroup),
                 ),
-                ("deprovision", g.deprovisioned, failed(GroupAction::DeprovisionGroup)),
-                ("member_add", g.members_added, failed(GroupAction::AddMembers)),
-                ("member_remove", g.members_removed, failed(GroupAction::RemoveMembers)),
+                (
+                    GroupAction::DeprovisionGroup,
+                    g.deprovisioned,
+                    failed(GroupAction::DeprovisionGroup),
+                ),
+                (
+                    GroupAction::AddMembers,
+                    g.members_added,
+                    failed(GroupAction::AddMembers),
+                ),
+                (
+                    GroupAction::RemoveMembers,
+                    g.members_removed,
+                    failed(GroupAction::RemoveMembers),
+                ),
             ] {
-                operations(&self.groups, action, succeeded, failed);
+                operations(
+                    &self.groups,
+                    CycleAction::Group(action).metric_label(),
+                    succeeded,
+                    failed,
+                );
             }
         }
     }
@@ -255,8 +280,8 @@ impl Metrics {
         }
     }
 
-    pub fn user_operations(&self, action: &'static str, succeeded: u32, failed: u32) {
-        operations(&self.users, action, succeeded, failed);
+    pub fn user_operations(&self, action: CycleAction, succeeded: u32, failed: u32) {
+        operations(&self.users, action.metric_label(), succeeded, failed);
     }
 }
 
@@ -279,7 +304,7 @@ mod tests {
         let m = Metrics::default();
         m.reconciled("SyncConfiguration", true);
         m.cycle("Initial", "succeeded", Duration::from_millis(120));
-        m.user_operations("create", 3, 1);
+        m.user_operations(CycleAction::User(UserAction::Create), 3, 1);
         m.quarantined.set(2);
         let text = m.encode();
         assert!(
@@ -296,6 +321,36 @@ mod tests {
         );
         assert!(text.contains("xtsync_quarantined_configurations 2"), "{text}");
         assert!(text.contains("xtsync_cycle_duration_seconds_bucket"), "{text}");
+    }
+
+    #[test]
+    fn a_cycles_failures_count_under_the_action_the_report_names_a_restore_as_an_update() {
+        let m = Metrics::default();
+        let mut report = CycleReport {
+            updated: 2,
+            failed: 3,
+            ..CycleReport::default()
+        };
+        let failure = |action| crate::cycle::UnwrittenUser {
+            user: "alice@contoso.com".into(),
+            action: CycleAction::User(action),
+            reason: crate::providers::DirectoryError::NotFound.reason(),
+            message: "not found".into(),
+        };
+        report.keep_failures([
+            failure(UserAction::Update),
+            failure(UserAction::Restore),
+            failure(UserAction::Create),
+        ]);
+        m.record_cycle(true, &Ok(report), Duration::from_secs(1));
+        let text = m.encode();
+        for line in [
+            r#"xtsync_users_total{action="update",result="succeeded"} 2"#,
+            r#"xtsync_users_total{action="update",result="failed"} 2"#,
+            r#"xtsync_users_total{action="create",result="failed"} 1"#,
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_BODY: usize = 1024;
 
 #[derive(Debug, thiserror::Error)]
-pub enum ProbeError {
+pub enum UrlProbeError {
     #[error("'{0}' is not an http(s) URL")]
     InvalidUrl(String),
     #[error("cannot build the HTTP client: {0}")]
@@ -32,10 +32,10 @@ pub enum ProbeError {
 }
 
 /// GETs `url`; its status and the start of its body on a 2xx answer, else why not.
-pub async fn probe(url: &str, timeout: Duration) -> Result<String, ProbeError> {
-    let parsed = reqwest::Url::parse(url).map_err(|_| ProbeError::InvalidUrl(url.to_owned()))?;
+pub async fn probe(url: &str, timeout: Duration) -> Result<String, UrlProbeError> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| UrlProbeError::InvalidUrl(url.to_owned()))?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(ProbeError::InvalidUrl(url.to_owned()));
+        return Err(UrlProbeError::InvalidUrl(url.to_owned()));
     }
     let client = reqwest::Client::builder()
         .redirect(Policy::none())
@@ -43,7 +43,7 @@ pub async fn probe(url: &str, timeout: Duration) -> Result<String, ProbeError> {
         .timeout(timeout)
         .tcp_nodelay(true)
         .build()
-        .map_err(ProbeError::Client)?;
+        .map_err(UrlProbeError::Client)?;
     let exchange = async {
         let mut response = client.get(parsed).send().await?;
         let status = response.status();
@@ -58,19 +58,19 @@ pub async fn probe(url: &str, timeout: Duration) -> Result<String, ProbeError> {
     };
     let (status, body) = match tokio::time::timeout(timeout, exchange).await {
         Err(_) => {
-            return Err(ProbeError::TimedOut {
+            return Err(UrlProbeError::TimedOut {
                 url: url.to_owned(),
                 timeout,
             });
         }
         Ok(Err(source)) if source.is_timeout() => {
-            return Err(ProbeError::TimedOut {
+            return Err(UrlProbeError::TimedOut {
                 url: url.to_owned(),
                 timeout,
             });
         }
         Ok(Err(source)) => {
-            return Err(ProbeError::Unreachable {
+            return Err(UrlProbeError::Unreachable {
                 url: url.to_owned(),
                 reason: causes(&source),
             });
@@ -78,7 +78,7 @@ pub async fn probe(url: &str, timeout: Duration) -> Result<String, ProbeError> {
         Ok(Ok(answer)) => answer,
     };
     if !status.is_success() {
-        return Err(ProbeError::Status {
+        return Err(UrlProbeError::Status {
             url: url.to_owned(),
             status,
             body,
@@ -162,7 +162,7 @@ mod tests {
         .await;
         let error = probe(&url, Duration::from_secs(5)).await.expect_err("fails");
         assert!(
-            matches!(error, ProbeError::Status { status, .. } if status == 302),
+            matches!(error, UrlProbeError::Status { status, .. } if status == 302),
             "{error}"
         );
     }
@@ -172,7 +172,7 @@ mod tests {
         let url = server(None).await;
         let started = std::time::Instant::now();
         let error = probe(&url, Duration::from_millis(300)).await.expect_err("fails");
-        assert!(matches!(error, ProbeError::TimedOut { .. }), "{error}");
+        assert!(matches!(error, UrlProbeError::TimedOut { .. }), "{error}");
         assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
     }
 
@@ -186,8 +186,8 @@ mod tests {
         let url = server(Some(answer)).await;
         let error = probe(&url, Duration::from_millis(500)).await.expect_err("fails");
         match error {
-            ProbeError::Status { body, .. } => assert!(body.len() <= MAX_BODY, "{}", body.len()),
-            ProbeError::TimedOut { .. } => {}
+            UrlProbeError::Status { body, .. } => assert!(body.len() <= MAX_BODY, "{}", body.len()),
+            UrlProbeError::TimedOut { .. } => {}
             other => panic!("{other}"),
         }
     }
@@ -200,11 +200,11 @@ mod tests {
         let error = probe(&format!("http://127.0.0.1:{port}/readyz"), Duration::from_secs(5))
             .await
             .expect_err("fails");
-        assert!(matches!(error, ProbeError::Unreachable { .. }), "{error}");
+        assert!(matches!(error, UrlProbeError::Unreachable { .. }), "{error}");
         assert!(error.to_string().contains("refused"), "says why: {error}");
         assert!(matches!(
             probe("xtsync-metrics:8080/readyz", Duration::from_secs(1)).await,
-            Err(ProbeError::InvalidUrl(_))
+            Err(UrlProbeError::InvalidUrl(_))
         ));
     }
 }

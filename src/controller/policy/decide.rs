@@ -68,70 +68,62 @@ pub enum PushOutcome {
 /// `Applied`, with the partners Entra has that the policy does not list; `None` when there is
 /// nothing to push.
 pub fn applied(outcome: PushOutcome, tenant: &str, partners: usize) -> Option<(Verdict, Vec<String>)> {
-    let not_applied = |reason: AppliedReason, message: String| Some((Verdict::falsity(reason, message), Vec::new()));
-    match outcome {
-        PushOutcome::NothingToPush => None,
-        PushOutcome::PolicyNotReady => not_applied(
-            AppliedReason::PolicyNotReady,
-            "the policy is not Ready; nothing is pushed to Entra".into(),
-        ),
-        PushOutcome::TenantNotReady => not_applied(
-            AppliedReason::TenantNotReady,
-            format!("Tenant '{tenant}' is not Ready; the policy is pushed once it is"),
-        ),
-        PushOutcome::Unusable(problem) => not_applied(AppliedReason::from(&problem), problem.to_string()),
+    let reason = applied_reason(&outcome)?;
+    let message = match &outcome {
+        PushOutcome::NothingToPush => return None,
+        PushOutcome::PolicyNotReady => "the policy is not Ready; nothing is pushed to Entra".to_owned(),
+        PushOutcome::TenantNotReady => format!("Tenant '{tenant}' is not Ready; the policy is pushed once it is"),
+        PushOutcome::Unusable(problem) => problem.to_string(),
         PushOutcome::Pushed(pushed) => {
             let unmanaged = match pushed.unmanaged_partners.len() {
                 0 => String::new(),
                 n => format!("; {n} partner(s) configured in Entra and not listed here are left alone"),
             };
-            let message = format!("Entra has these settings for {partners} listed partner(s){unmanaged}");
-            Some((
-                Verdict::truth(AppliedReason::Applied, message),
-                pushed.unmanaged_partners,
-            ))
+            format!("Entra has these settings for {partners} listed partner(s){unmanaged}")
         }
-        PushOutcome::Failed(PushError::NotRepresentable(message)) => {
-            not_applied(AppliedReason::NotRepresentable, message)
-        }
+        PushOutcome::Failed(PushError::NotRepresentable(message)) => message.clone(),
         PushOutcome::Failed(PushError::Directory(DirectoryError::Rejected {
             status: 403,
             code,
             detail,
-        })) => not_applied(
-            AppliedReason::Forbidden,
-            format!(
-                "Entra refused the change ({}: {}); the app needs the application permission Policy.ReadWrite.CrossTenantAccess",
-                code.unwrap_or_default(),
-                detail.unwrap_or_default()
-            ),
+        })) => format!(
+            "Entra refused the change ({}: {}); the app needs the application permission Policy.ReadWrite.CrossTenantAccess",
+            code.as_deref().unwrap_or_default(),
+            detail.as_deref().unwrap_or_default()
         ),
-        PushOutcome::Failed(PushError::Directory(e)) => not_applied(
-            AppliedReason::from(&e),
-            format!("pushing the settings to Entra failed: {e}"),
-        ),
-    }
+        PushOutcome::Failed(PushError::Directory(e)) => format!("pushing the settings to Entra failed: {e}"),
+    };
+    Some(match outcome {
+        PushOutcome::Pushed(pushed) => (Verdict::truth(reason, message), pushed.unmanaged_partners),
+        PushOutcome::NothingToPush
+        | PushOutcome::PolicyNotReady
+        | PushOutcome::TenantNotReady
+        | PushOutcome::Unusable(_)
+        | PushOutcome::Failed(_) => (Verdict::falsity(reason, message), Vec::new()),
+    })
 }
 
-impl From<&ConnectError> for AppliedReason {
-    fn from(problem: &ConnectError) -> Self {
-        match problem {
+/// The `Applied` reason of a push's outcome, each cause its own; `None` when there is nothing
+/// to push.
+fn applied_reason(outcome: &PushOutcome) -> Option<AppliedReason> {
+    Some(match outcome {
+        PushOutcome::NothingToPush => return None,
+        PushOutcome::PolicyNotReady => AppliedReason::PolicyNotReady,
+        PushOutcome::TenantNotReady => AppliedReason::TenantNotReady,
+        PushOutcome::Pushed(_) => AppliedReason::Applied,
+        PushOutcome::Unusable(problem) => match problem {
             ConnectError::SecretNotFound(_) => AppliedReason::SecretNotFound,
             ConnectError::SecretNotAllowed(_) => AppliedReason::SecretNotAllowed,
             ConnectError::UnsupportedCloud(_) => AppliedReason::UnsupportedCloud,
-            ConnectError::AuthenticationFailed(_) | ConnectError::InvalidCertificate(_) => {
-                AppliedReason::AuthenticationFailed
-            }
-            ConnectError::InvalidSpec(_)
-            | ConnectError::InvalidCABundle(_)
-            | ConnectError::LoginEndpointNotTrusted(_) => AppliedReason::TenantNotReady,
-        }
-    }
-}
-
-impl From<&DirectoryError> for AppliedReason {
-    fn from(error: &DirectoryError) -> Self {
-        match error {
+            ConnectError::AuthenticationFailed(_) => AppliedReason::AuthenticationFailed,
+            ConnectError::InvalidSpec(_) => AppliedReason::InvalidTenantSpec,
+            ConnectError::InvalidCertificate(_) => AppliedReason::InvalidCertificate,
+            ConnectError::InvalidCABundle(_) => AppliedReason::InvalidCABundle,
+            ConnectError::LoginEndpointNotTrusted(_) => AppliedReason::LoginEndpointNotTrusted,
+        },
+        PushOutcome::Failed(PushError::NotRepresentable(_)) => AppliedReason::NotRepresentable,
+        PushOutcome::Failed(PushError::Directory(error)) => match error {
+            DirectoryError::Rejected { status: 403, .. } => AppliedReason::Forbidden,
             DirectoryError::AuthenticationFailed { .. } => AppliedReason::AuthenticationFailed,
             DirectoryError::Throttled { .. } => AppliedReason::Throttled,
             DirectoryError::Unreachable(_) => AppliedReason::Unreachable,
@@ -141,6 +133,6 @@ impl From<&DirectoryError> for AppliedReason {
             | DirectoryError::Unsupported(_)
             | DirectoryError::NotFound => AppliedReason::Rejected,
             DirectoryError::InvalidResponse(_) | DirectoryError::Stopped => AppliedReason::InvalidResponse,
-        }
-    }
+        },
+    })
 }

@@ -82,6 +82,33 @@ fn applied_says_what_entra_has_and_why_not() {
 }
 
 #[test]
+fn a_tenant_whose_settings_certificate_ca_bundle_or_login_endpoint_cannot_be_used_says_which() {
+    let cases = [
+        (
+            ConnectError::InvalidSpec("two credentials".into()),
+            AppliedReason::InvalidTenantSpec,
+        ),
+        (
+            ConnectError::InvalidCertificate("expired".into()),
+            AppliedReason::InvalidCertificate,
+        ),
+        (
+            ConnectError::InvalidCABundle("no PEM".into()),
+            AppliedReason::InvalidCABundle,
+        ),
+        (
+            ConnectError::LoginEndpointNotTrusted("https://login.example".into()),
+            AppliedReason::LoginEndpointNotTrusted,
+        ),
+    ];
+    for (problem, reason) in cases {
+        let message = problem.to_string();
+        let (verdict, _) = decide::applied(PushOutcome::Unusable(problem), "contoso", 2).expect("applied");
+        assert_eq!(verdict.reason, reason.as_str(), "{message}");
+    }
+}
+
+#[test]
 fn a_failed_push_is_retried_sooner_and_a_tenant_without_push_has_no_applied_condition() {
     let settings = Settings {
         tenant_recheck: Duration::from_secs(300),

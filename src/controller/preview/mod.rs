@@ -4,32 +4,20 @@
 //! from the manifests instead of watches), and the cycle is the controller's own, in dry run:
 //! it reads both directories and writes to neither.
 
-pub mod manifests;
 pub mod output;
 
-use std::collections::HashMap;
+use std::convert::Infallible;
 
-use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
-use kube::runtime::reflector::Store;
-use kube::runtime::reflector::store::Writer;
-use kube::runtime::watcher;
 
-use super::ca_bundle;
-use super::secrets::credential_of;
-use super::sync_config::dereference;
-use super::tenant::{Checked, TenantProblem, status_after};
-use super::{Caches, lookup};
+use super::world::manifests::Manifests;
+use super::world::{CycleStart, Directories, GateVerdict, ManifestWorld, Runnable, UnusableTenant, World, evaluate};
+use crate::api::SyncConfiguration;
 use crate::api::conditions::ConditionReason;
 use crate::api::reasons::ReadyReason;
-use crate::api::tenant::CaBundleKind;
-use crate::api::{SyncConfiguration, Tenant};
-use crate::cycle::audit::{Collected, Record, Sink};
-use crate::cycle::{self, CycleError, CycleInput, CycleReport};
-use crate::gate;
-use crate::providers::{Access, Clients, ConnectError, Directory, Setup, Unopenable};
-use crate::validate::ValidSpec;
-use manifests::Manifests;
+use crate::cycle::audit::{Collected, Record};
+use crate::cycle::{CycleError, CycleReport};
+use crate::providers::Clients;
 
 /// What one configuration's next Initial cycle would do, or why none would run.
 pub struct ConfigPlan {
@@ -73,138 +61,47 @@ pub async fn command(files: &[std::path::PathBuf], json: bool, detailed: bool) -
 
 /// Plans every SyncConfiguration of `manifests`.
 pub async fn plan(manifests: &Manifests, clients: &Clients) -> Vec<ConfigPlan> {
-    let world = World::of(manifests, clients).await;
+    let world = ManifestWorld::of(manifests, clients).await;
     let mut plans = Vec::new();
     for config in &manifests.configs {
-        plans.push(world.plan(config, clients).await);
+        plans.push(plan_of(&world, config).await);
     }
     plans
 }
 
-/// The objects of some manifests as the controller would see them: the Tenants checked as the
-/// Tenant controller checks them (`Ready`, capabilities), in the stores the gate reads, and the
-/// credential each Tenant's Secret holds.
-pub struct World {
-    tenants: Store<Tenant>,
-    policies: Store<crate::api::CrossTenantAccessPolicy>,
-    configs: Store<SyncConfiguration>,
-    credentials: HashMap<String, Access>,
+/// What the configuration's next Initial cycle would do, or why none would run.
+pub async fn plan_of<W: World<ApiError = Infallible>>(world: &W, config: &SyncConfiguration) -> ConfigPlan {
+    let mut plan = ConfigPlan {
+        configuration: format!("{}/{}", config.namespace().unwrap_or_default(), config.name_any()),
+        closed: None,
+        error: None,
+        report: None,
+        records: Vec::new(),
+    };
+    let opened = match open(world, config).await {
+        Ok(opened) => opened,
+        Err(Unopened::Closed(reason, message)) => {
+            plan.closed = Some((reason, message));
+            return plan;
+        }
+        Err(Unopened::Unusable(unusable)) => {
+            plan.error = Some(unusable.error.to_string());
+            return plan;
+        }
+    };
+    let (result, records) = opened.dry_run().await;
+    match result {
+        Ok(report) => plan.report = Some(report),
+        Err(error) => plan.error = Some(format!("{error}; a cycle would write nothing")),
+    }
+    plan.records = records;
+    plan
 }
 
 /// A configuration whose gate is open, and its two directories.
 pub struct Opened {
-    pub pair: gate::OpenPair,
-    pub valid: ValidSpec,
-    pub source: Box<dyn Directory>,
-    pub target: Box<dyn Directory>,
-}
-
-impl World {
-    pub async fn of(manifests: &Manifests, clients: &Clients) -> World {
-        let now = Timestamp::now();
-        let mut credentials: HashMap<String, Access> = HashMap::new();
-        let mut tenants = Writer::<Tenant>::default();
-        for tenant in &manifests.tenants {
-            let checked = match access(manifests, tenant, clients, now) {
-                Ok((setup, access)) => {
-                    let probed = setup.probe(clients, &access).await.map_err(TenantProblem::from);
-                    let credential_expiry = access.credential.expiry();
-                    credentials.insert(key(tenant), access);
-                    Checked {
-                        result: probed,
-                        credential_expiry,
-                    }
-                }
-                Err(problem) => TenantProblem::from(problem).into(),
-            };
-            let mut checked_tenant = tenant.clone();
-            checked_tenant.status = Some(status_after(tenant, checked, now));
-            tenants.apply_watcher_event(&watcher::Event::Apply(checked_tenant));
-        }
-        World {
-            tenants: tenants.as_reader(),
-            policies: store(&manifests.policies),
-            configs: store(&manifests.configs),
-            credentials,
-        }
-    }
-
-    fn caches(&self) -> Caches<'_> {
-        Caches {
-            tenants: &self.tenants,
-            policies: &self.policies,
-            configs: &self.configs,
-        }
-    }
-
-    /// What the configuration's next Initial cycle would do, or why none would run.
-    pub async fn plan(&self, config: &SyncConfiguration, clients: &Clients) -> ConfigPlan {
-        let mut plan = ConfigPlan {
-            configuration: format!("{}/{}", config.namespace().unwrap_or_default(), config.name_any()),
-            closed: None,
-            error: None,
-            report: None,
-            records: Vec::new(),
-        };
-        let opened = match self.open(config, clients) {
-            Ok(opened) => opened,
-            Err(Unopened::Closed(reason, message)) => {
-                plan.closed = Some((reason, message));
-                return plan;
-            }
-            Err(Unopened::Unusable(error)) => {
-                plan.error = Some(error.to_string());
-                return plan;
-            }
-        };
-        let (result, records) = opened.dry_run().await;
-        match result {
-            Ok(report) => plan.report = Some(report),
-            Err(error) => plan.error = Some(format!("{error}; a cycle would write nothing")),
-        }
-        plan.records = records;
-        plan
-    }
-
-    /// The configuration validated, its gate evaluated as the controller evaluates it (with
-    /// the pair it holds, when its status says so) and, when open, its directories opened.
-    pub fn open(&self, config: &SyncConfiguration, clients: &Clients) -> Result<Opened, Unopened> {
-        let ns = config.namespace().unwrap_or_default();
-        let valid = crate::validate::validate(&config.spec)
-            .map_err(|problems| Unopened::Closed(ReadyReason::InvalidSpec.as_str(), problems.0.join("; ")))?;
-        let caches = self.caches();
-        let found = dereference::dereference(config, &ns, &caches);
-        let holds = config.status.as_ref().and_then(|s| s.claimed_pair.as_deref());
-        let pair = gate::evaluate(&found.gate_input(config, holds))
-            .map_err(|closed| Unopened::Closed(closed.reason.as_str(), closed.message))?;
-        let source = self.directory(clients, &ns, &config.spec.source_ref.name);
-        let target = self.directory(clients, &ns, &config.spec.target_ref.name);
-        match (source, target) {
-            (Ok(source), Ok(target)) => Ok(Opened {
-                pair,
-                valid,
-                source,
-                target,
-            }),
-            (Err(error), _) | (_, Err(error)) => Err(Unopened::Unusable(error)),
-        }
-    }
-
-    /// The directory of a Tenant the gate found Ready, with the capabilities its check recorded.
-    fn directory(&self, clients: &Clients, ns: &str, name: &str) -> Result<Box<dyn Directory>, Unopenable> {
-        let tenant =
-            lookup::tenant(&self.tenants, ns, name).ok_or_else(|| Unopenable::TenantNotFound(name.to_owned()))?;
-        let access = self
-            .credentials
-            .get(&key(&tenant))
-            .ok_or_else(|| ConnectError::SecretNotFound(format!("no credential for Tenant '{name}'")))?;
-        let capabilities = tenant
-            .status
-            .as_ref()
-            .and_then(|s| s.capabilities.clone())
-            .unwrap_or_default();
-        Ok(Setup::of(&tenant.spec)?.directory(clients, access, capabilities)?)
-    }
+    pub runnable: Runnable,
+    pub directories: Directories,
 }
 
 /// Why a configuration's directories were not opened.
@@ -213,88 +110,43 @@ pub enum Unopened {
     /// No cycle would run: the `Ready=False` reason and message.
     Closed(&'static str, String),
     /// A Tenant the gate found Ready cannot be used.
-    Unusable(Unopenable),
+    Unusable(UnusableTenant),
+}
+
+/// The configuration evaluated as the controller evaluates it (with the pair it holds, when
+/// its status says so) and, when its gate is open, its directories opened.
+pub async fn open<W: World<ApiError = Infallible>>(world: &W, config: &SyncConfiguration) -> Result<Opened, Unopened> {
+    let ns = config.namespace().unwrap_or_default();
+    let holds = config.status.as_ref().and_then(|s| s.claimed_pair.as_deref());
+    let runnable = match evaluate(world, config, &ns, holds).verdict {
+        GateVerdict::Invalid(problems) => {
+            return Err(Unopened::Closed(
+                ReadyReason::InvalidSpec.as_str(),
+                problems.to_string(),
+            ));
+        }
+        GateVerdict::Closed { closed, .. } => return Err(Unopened::Closed(closed.reason.as_str(), closed.message)),
+        GateVerdict::Open(runnable) => *runnable,
+    };
+    // A world of manifests reads no API: its only errors are the Tenants'.
+    let Ok(connected) = runnable.connect(world).await;
+    match connected {
+        Ok(directories) => Ok(Opened { runnable, directories }),
+        Err(unusable) => Err(Unopened::Unusable(unusable)),
+    }
 }
 
 impl Opened {
-    /// The input of a dry run: an Initial cycle (no watermark), no approval, nothing written.
-    pub fn input<'a>(&'a self, audit: &'a dyn Sink) -> CycleInput<'a> {
-        CycleInput {
-            source_tenant_id: &self.pair.source.tenant_id,
-            source_domains: &self.pair.source.domains,
-            rules: &self.valid.rules,
-            approval: None,
-            watermark: None,
-            groups_watermark: None,
-            group_members_digest: None,
-            dry_run: true,
-            audit,
-            progress: &cycle::progress::Untracked,
-            deadline: cycle::Deadline::of_interval(self.valid.interval),
-        }
-    }
-
     /// The controller's own cycle, in dry run: it reads both directories and writes to neither;
     /// with the provisioning log's records (one per action and per skip).
     pub async fn dry_run(&self) -> (Result<CycleReport, CycleError>, Vec<Record>) {
         let log = Collected::default();
-        let result = cycle::run(self.source.as_ref(), self.target.as_ref(), &self.input(&log)).await;
+        let result = self
+            .runnable
+            .run_cycle(&self.directories, CycleStart::dry_run(&log))
+            .await;
         (result, log.take())
     }
-}
-
-fn key(tenant: &Tenant) -> String {
-    format!("{}/{}", tenant.namespace().unwrap_or_default(), tenant.name_any())
-}
-
-/// The Tenant's provider, credential and CA bundle, from the Secrets and ConfigMaps among the
-/// manifests.
-fn access<'a>(
-    manifests: &Manifests,
-    tenant: &'a Tenant,
-    clients: &Clients,
-    now: Timestamp,
-) -> Result<(Setup<'a>, Access), ConnectError> {
-    let setup = Setup::of(&tenant.spec)?;
-    let ns = tenant.namespace().unwrap_or_default();
-    let in_ns = |meta: &kube::api::ObjectMeta, name: &str| {
-        meta.namespace.as_deref() == Some(ns.as_str()) && meta.name.as_deref() == Some(name)
-    };
-    let secret = |name: &str| manifests.secrets.iter().find(|s| in_ns(&s.metadata, name));
-    let credential = credential_of(
-        setup.credential().secret_name().and_then(secret),
-        &ns,
-        &setup,
-        clients,
-        now,
-    )?;
-    let ca_bundle = match setup.ca_bundle() {
-        None => None,
-        Some(reference) => {
-            let data = match reference.bundle.kind {
-                CaBundleKind::Secret => secret(&reference.bundle.name).map(ca_bundle::secret_data),
-                CaBundleKind::ConfigMap => manifests
-                    .config_maps
-                    .iter()
-                    .find(|c| in_ns(&c.metadata, &reference.bundle.name))
-                    .map(ca_bundle::config_map_data),
-            };
-            Some(ca_bundle::bundle_of(reference, &ns, data.as_ref())?)
-        }
-    };
-    Ok((setup, Access { credential, ca_bundle }))
-}
-
-fn store<K>(objects: &[K]) -> Store<K>
-where
-    K: kube::Resource + Clone + 'static,
-    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
-{
-    let mut writer = Writer::<K>::default();
-    for object in objects {
-        writer.apply_watcher_event(&watcher::Event::Apply(object.clone()));
-    }
-    writer.as_reader()
 }
 
 #[cfg(test)]

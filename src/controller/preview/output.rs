@@ -2,6 +2,7 @@
 //! README, "Before and after"), and the exit code (`terraform plan`'s, with
 //! `--detailed-exitcode`: 0 no changes, 2 changes pending; 1 an error either way).
 
+use crate::engine::vocabulary::{CycleAction, UserAction};
 use serde_json::{Value, json};
 
 use super::ConfigPlan;
@@ -40,7 +41,7 @@ fn summary(report: &CycleReport) -> Value {
 
 fn action(record: &Record) -> Value {
     json!({
-        "action": record.action,
+        "action": record.action.as_str(),
         "userName": record.user_name,
         "sourceId": record.source_id,
         "targetId": record.target_id,
@@ -92,7 +93,7 @@ pub fn table(plans: &[ConfigPlan]) -> String {
         for record in &plan.records {
             let detail = match (record.reason, &record.message) {
                 (Some(reason), Some(message)) => format!("{reason}: {message}"),
-                _ if record.action == "Create" => record.changed_attributes.join(", "),
+                _ if record.action == CycleAction::User(UserAction::Create) => record.changed_attributes.join(", "),
                 _ => record
                     .values
                     .iter()

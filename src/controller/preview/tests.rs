@@ -7,8 +7,8 @@ use crate::api::conditions::ConditionReason;
 use crate::api::reasons::{ReadyReason, TenantReadyReason};
 use crate::providers::Clients;
 
-use super::manifests::Manifests;
 use super::plan;
+use crate::controller::world::manifests::Manifests;
 
 /// Two SCIM Tenants at `base`, their Secrets labelled but allowed elsewhere, and a
 /// configuration between them.

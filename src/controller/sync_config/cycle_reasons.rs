@@ -21,13 +21,12 @@ pub fn synced_reason(error: &CycleError) -> SyncedReason {
         } => match error {
             ConnectError::SecretNotFound(_) => SyncedReason::SecretNotFound,
             ConnectError::SecretNotAllowed(_) => SyncedReason::SecretNotAllowed,
-            ConnectError::InvalidSpec(_)
-            | ConnectError::InvalidCABundle(_)
-            | ConnectError::LoginEndpointNotTrusted(_) => SyncedReason::InvalidTenantSpec,
+            ConnectError::InvalidSpec(_) => SyncedReason::InvalidTenantSpec,
+            ConnectError::InvalidCABundle(_) => SyncedReason::InvalidCABundle,
+            ConnectError::LoginEndpointNotTrusted(_) => SyncedReason::LoginEndpointNotTrusted,
             ConnectError::UnsupportedCloud(_) => SyncedReason::UnsupportedCloud,
-            ConnectError::AuthenticationFailed(_) | ConnectError::InvalidCertificate(_) => {
-                SyncedReason::AuthenticationFailed
-            }
+            ConnectError::AuthenticationFailed(_) => SyncedReason::AuthenticationFailed,
+            ConnectError::InvalidCertificate(_) => SyncedReason::InvalidCertificate,
         },
     }
 }
@@ -50,13 +49,12 @@ pub(super) fn quarantined_reason(error: &CycleError) -> Option<QuarantinedReason
         } => match error {
             ConnectError::SecretNotFound(_) => QuarantinedReason::SecretNotFound,
             ConnectError::SecretNotAllowed(_) => QuarantinedReason::SecretNotAllowed,
-            ConnectError::InvalidSpec(_)
-            | ConnectError::InvalidCABundle(_)
-            | ConnectError::LoginEndpointNotTrusted(_) => QuarantinedReason::InvalidTenantSpec,
+            ConnectError::InvalidSpec(_) => QuarantinedReason::InvalidTenantSpec,
+            ConnectError::InvalidCABundle(_) => QuarantinedReason::InvalidCABundle,
+            ConnectError::LoginEndpointNotTrusted(_) => QuarantinedReason::LoginEndpointNotTrusted,
             ConnectError::UnsupportedCloud(_) => QuarantinedReason::UnsupportedCloud,
-            ConnectError::AuthenticationFailed(_) | ConnectError::InvalidCertificate(_) => {
-                QuarantinedReason::AuthenticationFailed
-            }
+            ConnectError::AuthenticationFailed(_) => QuarantinedReason::AuthenticationFailed,
+            ConnectError::InvalidCertificate(_) => QuarantinedReason::InvalidCertificate,
         },
     })
 }
@@ -100,6 +98,35 @@ mod tests {
         for (error, synced, quarantined) in cases {
             assert_eq!(synced_reason(&error), synced, "{error}");
             assert_eq!(quarantined_reason(&error), quarantined, "{error}");
+        }
+    }
+
+    #[test]
+    fn a_tenant_whose_certificate_ca_bundle_or_login_endpoint_became_unusable_says_so() {
+        let unusable = |error: ConnectError| CycleError::Unusable {
+            role: "target",
+            error: error.into(),
+        };
+        let cases = [
+            (
+                unusable(ConnectError::InvalidCertificate("expired".into())),
+                SyncedReason::InvalidCertificate,
+                QuarantinedReason::InvalidCertificate,
+            ),
+            (
+                unusable(ConnectError::InvalidCABundle("no PEM".into())),
+                SyncedReason::InvalidCABundle,
+                QuarantinedReason::InvalidCABundle,
+            ),
+            (
+                unusable(ConnectError::LoginEndpointNotTrusted("https://login.example".into())),
+                SyncedReason::LoginEndpointNotTrusted,
+                QuarantinedReason::LoginEndpointNotTrusted,
+            ),
+        ];
+        for (error, synced, quarantined) in cases {
+            assert_eq!(synced_reason(&error), synced, "{error}");
+            assert_eq!(quarantined_reason(&error), Some(quarantined), "{error}");
         }
     }
 }

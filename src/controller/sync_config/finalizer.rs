@@ -1,7 +1,9 @@
 //! The finalizer `xtsync.io/cleanup`: present only while `onConfigurationDelete: Deprovision`
 //! asks for cleanup, and the cleanup it guards. Only the pair's active configuration, one that
 //! held its pair and ran cycles, may clean up: a duplicate's users are the holder's. When the
-//! active configuration cannot clean up, the deletion waits (`CleanupBlocked`).
+//! active configuration cannot clean up, the deletion waits (`CleanupBlocked`). What a cleanup
+//! needs (a valid spec, the source Tenant, the target opened) is the shared evaluation's
+//! answer (`controller::world`); this module only decides what to do with it.
 
 use std::time::Duration;
 
@@ -11,7 +13,8 @@ use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 use kube::{Api, ResourceExt};
 
-use super::super::{Context, Error, lookup, tenant_directory};
+use super::super::{Context, Error};
+use super::super::{lookup, world};
 use super::events::{self, EventAction, EventReason};
 use super::provisioning::{self, LogSink};
 use super::schedule::Requests;
@@ -20,10 +23,9 @@ use crate::api::FINALIZER;
 use crate::api::conditions::{self, ConditionReason};
 use crate::api::reasons::ReadyReason;
 use crate::api::sync_config::{OnConfigurationDelete, SyncConfiguration, SyncConfigurationStatus};
-use crate::cycle::cleanup::{self, Cleanup};
+use crate::cycle::cleanup::Cleanup;
 use crate::engine::threshold::Held;
 use crate::providers::directory::DirectoryError;
-use crate::validate;
 
 /// Adds the finalizer when cleanup on delete is asked for, removes it when no longer asked.
 pub async fn reconcile(config: &SyncConfiguration, ns: &str, ctx: &Context) -> Result<(), Error> {
@@ -56,54 +58,20 @@ pub async fn cleanup(config: &SyncConfiguration, ns: &str, ctx: &Context, now: T
             "it never held its pair of directories through a cycle, so it provisioned nobody; nothing deprovisioned";
         return finish(config, ns, ctx, EventReason::NothingToCleanUp, note).await;
     }
-    let valid = match validate::validate(&config.spec) {
-        Ok(valid) => valid,
-        Err(problems) => {
-            return blocked(
-                config,
-                ns,
-                ctx,
-                &previous,
-                &format!("the spec is invalid ({problems})"),
-                now,
-            )
-            .await;
-        }
-    };
-    let source_name = &config.spec.source_ref.name;
-    let Some(source) = lookup::tenant(&ctx.tenants, ns, source_name) else {
-        let why = format!("source Tenant '{source_name}' is gone, and its tenant id names the users to deprovision");
-        return blocked(config, ns, ctx, &previous, &why, now).await;
-    };
-    let target = match tenant_directory::directory(ctx, ns, &config.spec.target_ref.name).await? {
-        Ok(target) => target,
-        Err(error) => {
-            return blocked(
-                config,
-                ns,
-                ctx,
-                &previous,
-                &format!("the target cannot be used: {error}"),
-                now,
-            )
-            .await;
-        }
+    let evaluation = world::evaluate(ctx, config, ns, previous.claimed_pair.as_deref());
+    let cleanable = match evaluation.cleanable(ctx).await? {
+        Ok(cleanable) => cleanable,
+        Err(why) => return blocked(config, ns, ctx, &previous, &why.to_string(), now).await,
     };
     let requests = Requests::of(config);
     let approved = requests.fresh_approval(&previous);
-    let source_tenant_id = source.spec.tenant_id.to_ascii_lowercase();
-    let log = cleanup_log(config, ns, ctx, &source_tenant_id, now);
-    let cleaning = cleanup::Cleaning {
-        deprovision: valid.rules.deprovision,
-        actions: valid.rules.actions,
-        audit: &log,
-    };
-    match cleanup::clean_up(target.as_ref(), &source_tenant_id, &cleaning, approved).await {
+    let log = cleanup_log(config, ns, ctx, cleanable.source_tenant_id(), now);
+    match cleanable.clean_up(approved, &log).await {
         Ok(Cleanup {
             withheld: Some(held), ..
         }) => hold(config, ns, ctx, &previous, &held, now).await,
         Ok(done) => {
-            let (reason, note) = done_note(&done, valid.rules.actions.deprovision);
+            let (reason, note) = done_note(&done, cleanable.deprovisions());
             finish(config, ns, ctx, reason, &note).await
         }
         Err(error) => failed(config, ns, ctx, &previous, &error, now).await,

@@ -1,14 +1,13 @@
 //! The SyncConfiguration reconciler, one step per module (docs/architecture.md,
 //! "One cycle, step by step"):
 //!
-//! `dereference` (Tenants, policies, sibling claims from the caches) → `crate::validate`
-//! (`InvalidSpec`) → `crate::gate` (may this pair sync?) → `run` (on demand, then the cycle
+//! `controller::world::evaluate` (dereference through the caches → `crate::validate`
+//! (`InvalidSpec`) → `crate::gate`: may this pair sync?) → `run` (on demand, then the cycle
 //! `schedule` asks for) → `status` (the next status, pure) → one server-side-apply write.
 //! `finalizer` guards cleanup on delete, `events` tell what happened, `mappers` turn other
 //! objects' watch events into reconciles, `written` remembers statuses newer than the cache.
 
 mod cycle_reasons;
-pub(super) mod dereference;
 mod events;
 mod finalizer;
 mod mappers;
@@ -31,10 +30,10 @@ use k8s_openapi::jiff::Timestamp;
 use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
 
+use super::world::{self, GateVerdict};
 use super::{Context, Error};
 use crate::api::sync_config::{SyncConfiguration, SyncConfigurationStatus};
 use crate::ops::metrics::{ConfigGauges, ObjectLabels};
-use crate::{gate, validate};
 pub use mappers::{policy_mapper, sibling_mapper, tenant_mapper};
 use outcome::Outcome;
 pub use written::WrittenStatuses;
@@ -49,41 +48,42 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
     finalizer::reconcile(&config, &ns, &ctx).await?;
 
     let mut previous = ctx.written.latest(&config);
-    let found = dereference::dereference(&config, &ns, &ctx.caches());
+    let evaluation = world::evaluate(ctx.as_ref(), &config, &ns, previous.claimed_pair.as_deref());
     let subject = status::Subject {
         name: config.name_any(),
         generation: config.metadata.generation,
     };
-    let outcome = match validate::validate(&config.spec) {
-        Err(problems) => Outcome::Invalid(problems),
-        Ok(valid) => match gate::evaluate(&found.gate_input(&config, previous.claimed_pair.as_deref())) {
-            Err(closed) => Outcome::Closed(closed),
-            Ok(pair) if config.spec.suspend => Outcome::Suspended(pair),
-            Ok(pair) => {
-                if let Some(opened) = status::gate_opened(&previous, &pair, &subject, now) {
-                    write(&ctx, &config, &ns, &previous, opened).await?;
-                    previous = ctx.written.latest(&config);
-                }
-                let gate = run::OpenGate {
-                    config: &config,
-                    ns: &ns,
-                    pair,
-                    valid,
-                    previous: &previous,
-                    found: &found,
-                };
-                Outcome::Open(Box::new(gate.run(&ctx, now).await?))
+    let outcome = match evaluation.verdict {
+        GateVerdict::Invalid(problems) => Outcome::Invalid(problems),
+        GateVerdict::Closed { closed, .. } => Outcome::Closed(closed),
+        GateVerdict::Open(runnable) if config.spec.suspend => Outcome::Suspended(runnable.pair),
+        GateVerdict::Open(runnable) => {
+            if let Some(opened) = status::gate_opened(&previous, &runnable.pair, &subject, now) {
+                write(&ctx, &config, &ns, &previous, opened).await?;
+                previous = ctx.written.latest(&config);
             }
-        },
+            let gate = run::OpenGate {
+                config: &config,
+                ns: &ns,
+                runnable: *runnable,
+                previous: &previous,
+            };
+            Outcome::Open(Box::new(gate.run(&ctx, now).await?))
+        }
     };
     if let Outcome::Invalid(problems) = &outcome {
-        tracing::debug!(config = %dereference::label(&config), %problems, "invalid spec");
+        tracing::debug!(config = %label(&config), %problems, "invalid spec");
     }
     events::publish_outcome(&ctx, &config, &outcome).await;
     let next = status::next(&previous, &outcome, &subject, now, ctx.settings.gate_recheck);
     write(&ctx, &config, &ns, &previous, next.status).await?;
     observe(&ctx);
     Ok(Action::requeue(next.requeue.max(Duration::from_secs(1))))
+}
+
+/// `namespace/name`, for logs.
+fn label(config: &SyncConfiguration) -> String {
+    format!("{}/{}", config.namespace().unwrap_or_default(), config.name_any())
 }
 
 /// The alerts' gauges of every configuration in the cache, as last written.

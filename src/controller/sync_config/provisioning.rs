@@ -25,7 +25,7 @@ impl Sink for LogSink {
             configuration = %self.configuration,
             sourceTenantId = %self.source_tenant_id,
             targetTenantId = %self.target_tenant_id,
-            action = record.action,
+            action = record.action.as_str(),
             sourceId = record.source_id.as_deref().unwrap_or_default(),
             targetId = record.target_id.as_deref().unwrap_or_default(),
             userName = %record.user_name,

@@ -6,8 +6,8 @@ use std::time::Instant;
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 
-use super::super::{Context, Error, Vetted, tenant_directory};
-use super::dereference::Dereferenced;
+use super::super::world::{CycleStart, Runnable};
+use super::super::{Context, Error};
 use super::outcome::{Open, Ran, Step};
 use super::progress;
 use super::provisioning::{self, LogSink};
@@ -15,19 +15,14 @@ use super::schedule::{self, CycleKind, Decision, Requests};
 use crate::api::sync_config::{SyncConfiguration, SyncConfigurationStatus};
 use crate::cycle::audit::Sink;
 use crate::cycle::progress::{Progress, Untracked};
-use crate::cycle::{self, CycleError, CycleInput, OnDemandOutcome, OnDemandVerdict};
-use crate::gate::OpenPair;
-use crate::providers::Directory;
-use crate::validate::ValidSpec;
+use crate::cycle::{CycleError, OnDemandOutcome, OnDemandVerdict};
 
 /// What a reconcile does with an open gate.
 pub struct OpenGate<'a> {
     pub config: &'a SyncConfiguration,
     pub ns: &'a str,
-    pub pair: OpenPair,
-    pub valid: ValidSpec,
+    pub runnable: Runnable,
     pub previous: &'a SyncConfigurationStatus,
-    pub found: &'a Dereferenced,
 }
 
 impl OpenGate<'_> {
@@ -40,8 +35,8 @@ impl OpenGate<'_> {
         let decision = schedule::decide(
             self.previous,
             &requests,
-            self.valid.interval,
-            self.found.source_tracks_changes,
+            self.runnable.valid.interval,
+            self.runnable.source_tracks_changes,
             now,
         );
         let step = match decision {
@@ -49,24 +44,22 @@ impl OpenGate<'_> {
             Decision::Run { kind, restart } => Step::Ran(Box::new(self.cycle(ctx, &requests, kind, restart).await?)),
         };
         Ok(Open {
-            pair: self.pair,
-            interval: self.valid.interval,
+            interval: self.runnable.valid.interval,
+            pair: self.runnable.pair,
             on_demand,
             step,
         })
     }
 
-    fn input<'w>(
+    /// Where a cycle (or an on-demand answer) starts: after `watermark` (`None`: read in full).
+    fn start<'w>(
         &'w self,
         approval: Option<&'w str>,
         watermark: Option<&'w str>,
         audit: &'w dyn Sink,
         progress: &'w dyn Progress,
-    ) -> CycleInput<'w> {
-        CycleInput {
-            source_tenant_id: &self.pair.source.tenant_id,
-            source_domains: &self.pair.source.domains,
-            rules: &self.valid.rules,
+    ) -> CycleStart<'w> {
+        CycleStart {
             approval,
             watermark,
             groups_watermark: watermark.and(self.previous.groups_watermark.as_deref()),
@@ -74,7 +67,6 @@ impl OpenGate<'_> {
             dry_run: self.config.spec.dry_run,
             audit,
             progress,
-            deadline: cycle::Deadline::of_interval(self.valid.interval),
         }
     }
 
@@ -86,8 +78,8 @@ impl OpenGate<'_> {
                 Timestamp::now().as_millisecond(),
             ),
             configuration: format!("{}/{}", self.ns, self.config.name_any()),
-            source_tenant_id: self.pair.source.tenant_id.clone(),
-            target_tenant_id: self.pair.target.tenant_id.clone(),
+            source_tenant_id: self.runnable.pair.source.tenant_id.clone(),
+            target_tenant_id: self.runnable.pair.target.tenant_id.clone(),
             dry_run: self.config.spec.dry_run,
         }
     }
@@ -122,12 +114,12 @@ impl OpenGate<'_> {
         let id = log.cycle_id.clone();
         let api = kube::Api::<SyncConfiguration>::namespaced(ctx.client.clone(), self.ns);
         let (progress, following) = progress::follow(api, self.config.name_any());
-        let result = match self.connect(ctx).await? {
-            Ok((source, target)) => {
-                let input = self.input(approval, watermark, &log, &progress);
-                cycle::run(source.as_ref(), target.as_ref(), &input).await
+        let result = match self.runnable.connect(ctx).await? {
+            Ok(directories) => {
+                let start = self.start(approval, watermark, &log, &progress);
+                self.runnable.run_cycle(&directories, start).await
             }
-            Err(error) => Err(error),
+            Err(unusable) => Err(unusable.into()),
         };
         // The cycle ended: `status.progress` is removed before the status says so.
         drop(progress);
@@ -137,7 +129,7 @@ impl OpenGate<'_> {
             .metrics
             .record_cycle(kind == CycleKind::Initial, &result, running.elapsed());
         if let Err(error) = &result {
-            let config = super::dereference::label(self.config);
+            let config = super::label(self.config);
             tracing::warn!(%config, %error, "cycle failed; nothing was deprovisioned");
         }
         Ok(Ran {
@@ -149,33 +141,20 @@ impl OpenGate<'_> {
     }
 
     async fn on_demand(&self, ctx: &Context, who: &str) -> Result<OnDemandOutcome, Error> {
-        let answer = match self.connect(ctx).await? {
-            Ok((source, target)) => {
+        let answer = match self.runnable.connect(ctx).await? {
+            Ok(directories) => {
                 let log = self.log();
-                let input = self.input(None, None, &log, &Untracked);
-                cycle::provision_on_demand(source.as_ref(), target.as_ref(), &input, who).await
+                let start = self.start(None, None, &log, &Untracked);
+                self.runnable.provision_on_demand(&directories, start, who).await
             }
-            Err(error) => Err(error),
+            Err(unusable) => Err(CycleError::from(unusable)),
         };
         let answer = answer.unwrap_or_else(|error| OnDemandOutcome {
             result: OnDemandVerdict::Failed,
             message: error.to_string(),
         });
-        let config = super::dereference::label(self.config);
+        let config = super::label(self.config);
         tracing::info!(%config, request = who, result = <&str>::from(answer.result), "provisioned on demand");
         Ok(answer)
     }
-
-    async fn connect(&self, ctx: &Context) -> Vetted<DirectoryPair, CycleError> {
-        let spec = &self.config.spec;
-        let source = tenant_directory::directory(ctx, self.ns, &spec.source_ref.name).await?;
-        let target = tenant_directory::directory(ctx, self.ns, &spec.target_ref.name).await?;
-        Ok(match (source, target) {
-            (Ok(s), Ok(t)) => Ok((s, t)),
-            (Err(error), _) => Err(CycleError::Unusable { role: "source", error }),
-            (_, Err(error)) => Err(CycleError::Unusable { role: "target", error }),
-        })
-    }
 }
-
-type DirectoryPair = (Box<dyn Directory>, Box<dyn Directory>);

@@ -32,7 +32,7 @@ pub struct Subject {
     pub generation: Option<i64>,
 }
 
-pub struct Next {
+pub struct NextStatus {
     pub status: SyncConfigurationStatus,
     /// When to reconcile again without an event.
     pub requeue: Duration,
@@ -46,7 +46,7 @@ pub fn next(
     subject: &Subject,
     now: Timestamp,
     recheck: Duration,
-) -> Next {
+) -> NextStatus {
     let mut status = Writer {
         status: SyncConfigurationStatus {
             observed_generation: subject.generation,
@@ -77,7 +77,7 @@ pub fn next(
         }
         Outcome::Open(open) => status.open(open, now),
     };
-    Next {
+    NextStatus {
         status: status.status.bounded(),
         requeue,
     }
@@ -96,7 +96,13 @@ fn claimed_after(previous: &SyncConfigurationStatus, outcome: &Outcome) -> Optio
             | ReadyReason::InboundSyncNotAllowed
             | ReadyReason::AutomaticRedemptionNotConfigured
             | ReadyReason::InboundGroupSyncNotAllowed => previous.claimed_pair.clone(),
-            _ => None,
+            ReadyReason::GateOpen
+            | ReadyReason::InvalidSpec
+            | ReadyReason::SameTenant
+            | ReadyReason::UnsupportedCloud
+            | ReadyReason::CrossCloudNotSupported
+            | ReadyReason::DuplicatePair
+            | ReadyReason::CleanupBlocked => None,
         },
     }
 }
@@ -358,7 +364,7 @@ impl Writer<'_> {
             .take(MAX_FAILURES)
             .map(|f| UserFailure {
                 user: f.user.clone(),
-                action: f.action.to_owned(),
+                action: f.action.as_str().to_owned(),
                 reason: f.reason.to_owned(),
                 message: f.message.clone(),
                 time: Time(completed),

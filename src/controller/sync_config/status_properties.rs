@@ -76,7 +76,7 @@ fn report() -> impl Strategy<Value = Result<CycleReport, CycleError>> {
                 .into_iter()
                 .map(|(user, message)| UnwrittenUser {
                     user,
-                    action: "Create",
+                    action: crate::engine::vocabulary::CycleAction::User(crate::engine::vocabulary::UserAction::Create),
                     reason: crate::engine::vocabulary::SkipReason::MappingFailed.as_str(),
                     message,
                 })

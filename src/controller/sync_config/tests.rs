@@ -74,7 +74,7 @@ fn good(full: bool) -> CycleReport {
 }
 
 /// The status after one cycle at `now` of generation 1.
-fn after(previous: &SyncConfigurationStatus, outcome: &Outcome, now: Timestamp) -> status::Next {
+fn after(previous: &SyncConfigurationStatus, outcome: &Outcome, now: Timestamp) -> status::NextStatus {
     let subject = status::Subject {
         name: "contoso-to-fabrikam".into(),
         generation: Some(1),
@@ -439,7 +439,7 @@ fn outrageous() -> Outcome {
     report.failures = (0..100)
         .map(|i| crate::cycle::UnwrittenUser {
             user: megabyte(&i.to_string()),
-            action: "Create",
+            action: crate::engine::vocabulary::CycleAction::User(crate::engine::vocabulary::UserAction::Create),
             reason: crate::engine::vocabulary::SkipReason::MappingFailed.as_str(),
             message: megabyte("m"),
         })

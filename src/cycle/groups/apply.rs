@@ -7,7 +7,7 @@ use super::super::report::{CycleReport, GroupReport, UnwrittenUser};
 use super::super::{CycleInput, audit};
 use crate::engine::anchor::Anchor;
 use crate::engine::groups::{GroupChange, TargetGroup};
-use crate::engine::vocabulary::GroupAction;
+use crate::engine::vocabulary::{CycleAction, GroupAction};
 use crate::providers::directory::{Directory, DirectoryError};
 
 /// Sends the plan's `changes`, then the `deprovisions` the threshold let through.
@@ -83,7 +83,7 @@ fn record(
         ),
     };
     audit::Record {
-        action: action(change, deprovision).as_str(),
+        action: CycleAction::Group(action(change, deprovision)),
         source_id,
         target_id,
         user_name: format!("group:{}", label(change, names)),
@@ -145,7 +145,7 @@ fn count(
             tracing::warn!(group = label, action = action.as_str(), reason = error.reason(), %error, "group write failed");
             report.keep_failures([UnwrittenUser {
                 user: format!("group:{label}"),
-                action: action.as_str(),
+                action: CycleAction::Group(action),
                 reason: error.reason(),
                 message: error.to_string(),
             }]);

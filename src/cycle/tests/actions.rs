@@ -23,7 +23,7 @@ fn held_back(log: &[Record]) -> Vec<(&'static str, String)> {
     log.iter()
         .filter(|r| r.reason == Some(SkipReason::ActionDisabled.as_str()))
         .inspect(|r| assert_eq!(r.result, ActionResult::Skipped, "{r:?}"))
-        .map(|r| (r.action, r.user_name.clone()))
+        .map(|r| (r.action.as_str(), r.user_name.clone()))
         .collect()
 }
 

@@ -25,7 +25,7 @@ async fn every_write_and_skip_has_one_record_and_unchanged_users_none() {
     records.sort_by(|a, b| a.user_name.cmp(&b.user_name));
     let summary: Vec<(&str, &str, ActionResult)> = records
         .iter()
-        .map(|r| (r.user_name.as_str(), r.action, r.result))
+        .map(|r| (r.user_name.as_str(), r.action.as_str(), r.result))
         .collect();
     assert_eq!(
         summary,
@@ -35,7 +35,7 @@ async fn every_write_and_skip_has_one_record_and_unchanged_users_none() {
             ("carol@contoso.com", "Skip", ActionResult::Skipped),
         ]
     );
-    let writes_recorded = records.iter().filter(|r| r.action != "Skip").count();
+    let writes_recorded = records.iter().filter(|r| r.action.as_str() != "Skip").count();
     assert_eq!(writes_recorded, writes.len(), "one record per write sent: {writes:?}");
     let alice = &records[0];
     assert_eq!(alice.source_id.as_deref(), Some("a1"));
@@ -56,7 +56,12 @@ async fn every_write_and_skip_has_one_record_and_unchanged_users_none() {
     // Nothing changed: no records.
     pair.target.set_faults(Faults::default());
     pair.initial().await;
-    let again: Vec<_> = pair.log.take().into_iter().filter(|r| r.action != "Skip").collect();
+    let again: Vec<_> = pair
+        .log
+        .take()
+        .into_iter()
+        .filter(|r| r.action.as_str() != "Skip")
+        .collect();
     assert_eq!(
         again.iter().map(|r| r.user_name.as_str()).collect::<Vec<_>>(),
         ["bob@contoso.com"],
@@ -75,7 +80,7 @@ async fn an_update_records_the_attributes_it_changes_from_what_to_what() {
     let records = pair.log.take();
     assert_eq!(records.len(), 1, "{records:?}");
     assert_eq!(
-        (records[0].action, records[0].result),
+        (records[0].action.as_str(), records[0].result),
         ("Update", ActionResult::Success)
     );
     assert_eq!(records[0].changed_attributes, ["displayName"]);

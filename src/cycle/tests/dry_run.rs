@@ -22,7 +22,7 @@ async fn a_dry_run_counts_what_a_cycle_would_do_and_writes_nothing() {
     assert!(
         records
             .iter()
-            .all(|r| r.result == ActionResult::Success && r.action == "Create")
+            .all(|r| r.result == ActionResult::Success && r.action.as_str() == "Create")
     );
 
     // The same cycle for real does exactly what the dry run said.

@@ -24,7 +24,7 @@ async fn one_users_failure_never_stops_the_cycle() {
     }
     .reason();
     assert_eq!(
-        (failure.user.as_str(), failure.action, failure.reason),
+        (failure.user.as_str(), failure.action.as_str(), failure.reason),
         ("bob@contoso.com", "Create", rejected)
     );
     assert!(!report.mostly_failed(), "one of three failed");

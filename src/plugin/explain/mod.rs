@@ -21,8 +21,9 @@ use crate::api::reasons::ReadyReason;
 use crate::api::sync_config::GroupMembership;
 use crate::api::tenant::CaBundleKind;
 use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
-use crate::controller::preview::manifests::Manifests;
-use crate::controller::preview::{Opened, Unopened, World};
+use crate::controller::preview::{self, Opened, Unopened};
+use crate::controller::world::manifests::Manifests;
+use crate::controller::world::{CycleStart, ManifestWorld};
 use crate::cycle::audit::{Discard, Record};
 use crate::cycle::{CycleReport, read};
 use crate::engine::anchor::Anchor;
@@ -37,9 +38,9 @@ pub async fn command(cluster: &Cluster, name: &str, user: &str, output: Format) 
     let config = Configs::of(cluster).get(name).await?;
     let manifests = from_cluster(cluster, &config).await?;
     let clients = Clients::new().map_err(|e| PluginError::NotDone(e.to_string()))?;
-    let world = World::of(&manifests, &clients).await;
+    let world = ManifestWorld::of(&manifests, &clients).await;
     let configuration = format!("{}/{name}", cluster.namespace);
-    let explained = match open(&world, &config, &clients)? {
+    let explained = match open(&world, &config).await? {
         Err((reason, message)) => verdict::explain(&Found {
             closed: Some((reason, message)),
             ..found(configuration, user, &config)
@@ -90,20 +91,22 @@ fn read_failed(error: DirectoryError) -> PluginError {
 /// The configuration's gate as `xtsync plan` evaluates it — except that another
 /// configuration's claim on the pair is known only to the controller, which says so in
 /// `Ready` (`DuplicatePair`): the cluster-wide claims are not read here.
-fn open(
-    world: &World,
+async fn open(
+    world: &ManifestWorld,
     config: &SyncConfiguration,
-    clients: &Clients,
 ) -> crate::controller::Vetted<Opened, (String, String), PluginError> {
     if let Some(c) = condition(config, ReadyReason::TYPE).filter(|c| {
         c.reason == ReadyReason::DuplicatePair.as_str() && c.observed_generation == config.metadata.generation
     }) {
         return Ok(Err((c.reason.clone(), c.message.clone())));
     }
-    match world.open(config, clients) {
+    match preview::open(world, config).await {
         Ok(opened) => Ok(Ok(opened)),
         Err(Unopened::Closed(reason, message)) => Ok(Err((reason.to_owned(), message))),
-        Err(Unopened::Unusable(error)) => Err(PluginError::NotDone(format!("a Tenant cannot be used: {error}"))),
+        Err(Unopened::Unusable(unusable)) => Err(PluginError::NotDone(format!(
+            "a Tenant cannot be used: {}",
+            unusable.error
+        ))),
     }
 }
 
@@ -175,41 +178,46 @@ struct Looked {
 /// anchor; for a user gone from the source, a target user of that name provisioned from this
 /// source), and, for a member of `scope.groups`, which of them.
 async fn look_up(opened: &Opened, config: &SyncConfiguration, who: &str) -> Result<Looked, DirectoryError> {
-    let source_tenant = &opened.pair.source.tenant_id;
-    let by_name = opened.source.find_users("userName", who).await?;
+    let source_tenant = &opened.runnable.pair.source.tenant_id;
+    let source_directory = opened.directories.source.as_ref();
+    let target_directory = opened.directories.target.as_ref();
+    let by_name = source_directory.find_users("userName", who).await?;
     let source = match by_name.into_iter().find(|u| u.user_name().eq_ignore_ascii_case(who)) {
         Some(user) => Some(user),
-        None => opened.source.read_users(&[who.to_owned()]).await?.into_iter().next(),
+        None => source_directory.read_users(&[who.to_owned()]).await?.into_iter().next(),
     };
-    let input = opened.input(&Discard);
-    let assignments = read::assignments(opened.source.as_ref(), &input)
+    let input = opened.runnable.input(CycleStart::dry_run(&Discard));
+    let assignments = read::assignments(source_directory, &input)
         .await
         .map_err(|e| DirectoryError::InvalidResponse(e.to_string()))?;
     let target = match &source {
         Some(user) => {
             let anchor = Anchor::new(source_tenant, &user.id).to_string();
-            opened
-                .target
+            target_directory
                 .find_users("externalId", &anchor)
                 .await?
                 .into_iter()
                 .next()
         }
-        None => opened.target.find_users("userName", who).await?.into_iter().find(|u| {
-            u.anchor()
-                .is_some_and(|a| a.tenant_id == source_tenant.to_ascii_lowercase())
-        }),
+        None => target_directory
+            .find_users("userName", who)
+            .await?
+            .into_iter()
+            .find(|u| {
+                u.anchor()
+                    .is_some_and(|a| a.tenant_id == source_tenant.to_ascii_lowercase())
+            }),
     };
     let mut member_of = Vec::new();
     if let Some(user) = source.as_ref().filter(|u| assignments.group_members.contains(&u.id)) {
         // As the cycle reads assignments: nested groups' members too under `Transitive`.
         let transitive = transitive(config);
-        for group in &opened.valid.rules.scope.groups {
+        for group in &opened.runnable.valid.rules.scope.groups {
             let one = std::slice::from_ref(group);
             let members = if transitive {
-                opened.source.transitive_group_members(one).await?
+                source_directory.transitive_group_members(one).await?
             } else {
-                opened.source.group_members(one).await?
+                source_directory.group_members(one).await?
             };
             if members.contains(&user.id) {
                 member_of.push(group.clone());
@@ -237,7 +245,7 @@ impl Looked {
     /// The user's part of the dry run: its scope by the engine's checks, the records that
     /// name it (by source id, by its target user's id, or by name for a skip), what was held.
     fn fill<'a>(&'a self, found: &mut Found<'a>, opened: &'a Opened, records: &'a [Record], report: &'a CycleReport) {
-        let rules = &opened.valid.rules;
+        let rules = &opened.runnable.valid.rules;
         found.source = self.source.as_ref();
         found.target = self.target.as_ref();
         found.filter = Some(&rules.scope.filter);

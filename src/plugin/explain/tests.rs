@@ -10,6 +10,7 @@ use crate::cycle::audit::{ActionResult, Record};
 use crate::engine::scope::{self, Assignments};
 use crate::engine::threshold::Held;
 use crate::engine::user::User;
+use crate::engine::vocabulary::{CycleAction, UserAction};
 use crate::validate::{ValidSpec, validate};
 
 /// A skip reason, as `status.failures` and the provisioning log spell it.
@@ -101,7 +102,7 @@ fn an_in_scope_user_is_told_what_matched_and_what_the_cycle_would_do() {
         ],
     );
     let create = Record {
-        action: "Create",
+        action: crate::engine::vocabulary::CycleAction::User(crate::engine::vocabulary::UserAction::Create),
         source_id: Some("a1".into()),
         target_id: None,
         user_name: "alice@contoso.com".into(),
@@ -130,7 +131,7 @@ fn a_skip_says_its_reason_and_a_held_deprovisioning_its_token() {
     let valid = validate(&spec).expect("valid");
     let carol = person("c1", &[("userName", "carol@contoso.com"), ("department", "Sales")]);
     let skip = Record {
-        action: "Skip",
+        action: crate::engine::vocabulary::CycleAction::Skip,
         source_id: None,
         target_id: None,
         user_name: "carol@contoso.com".into(),
@@ -147,7 +148,7 @@ fn a_skip_says_its_reason_and_a_held_deprovisioning_its_token() {
 
     // A creation `spec.actions` holds back is a skip, never "create it".
     let held_back = Record {
-        action: "Create",
+        action: CycleAction::User(UserAction::Create),
         reason: Some("ActionDisabled"),
         message: Some("spec.actions.create is false: the create was planned and not sent".into()),
         ..skip.clone()

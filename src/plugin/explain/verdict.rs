@@ -1,11 +1,11 @@
 //! The explanation of one user, from what `explain` found (pure): in or out of scope and why —
 //! by the engine's own scope checks — and what the dry-run cycle would do with it.
 
+use crate::engine::vocabulary::{CycleAction, UserAction};
 use serde::Serialize;
 
 use crate::api::sync_config::{DeprovisionAction, SyncConfigurationSpec};
 use crate::cycle::audit::{ActionResult, Record};
-use crate::cycle::report::SKIP;
 use crate::engine::filter::ScopingFilter;
 use crate::engine::scope::{Assignment, Exclusion, FilterVerdict};
 use crate::engine::threshold::Held;
@@ -43,7 +43,7 @@ pub struct Explanation {
     pub source_user: Option<UserFacts>,
     pub scope: Option<ScopeFacts>,
     pub target_user: Option<UserFacts>,
-    pub next: Next,
+    pub next: NextCycleStep,
 }
 
 #[derive(Debug, Serialize)]
@@ -72,18 +72,18 @@ pub struct ScopeFacts {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Next {
+pub struct NextCycleStep {
     /// What the next cycle would do: `Create`, `Adopt`, `Update`, `Restore`, `Deprovision`,
     /// `Skip`, `Held` (a deprovisioning waiting for approval) or `None`.
     pub action: String,
     pub why: String,
     /// A skip's reason (as in `status.failures`).
     pub reason: Option<String>,
-    pub changes: Vec<Change>,
+    pub changes: Vec<AttributeChange>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Change {
+pub struct AttributeChange {
     pub attribute: String,
     pub old: Option<String>,
     pub new: Option<String>,
@@ -204,8 +204,8 @@ fn filters(found: &Found<'_>, user: &User, verdict: &FilterVerdict) -> String {
     }
 }
 
-fn next(found: &Found<'_>) -> Next {
-    let none = |why: String| Next {
+fn next(found: &Found<'_>) -> NextCycleStep {
+    let none = |why: String| NextCycleStep {
         action: "None".to_owned(),
         why,
         reason: None,
@@ -229,7 +229,7 @@ fn next(found: &Found<'_>) -> Next {
             target.label()
         )),
         Some(target) => match found.withheld.filter(|h| h.names.iter().any(|n| n == target.label())) {
-            Some(held) => Next {
+            Some(held) => NextCycleStep {
                 action: "Held".to_owned(),
                 why: format!(
                     "target user '{}' would be deprovisioned, but {} deprovisionings exceed accidentalDeletionThreshold ({}): none is applied until `kubectl xtsync approve` approves token {}",
@@ -248,11 +248,11 @@ fn next(found: &Found<'_>) -> Next {
     }
 }
 
-fn from_record(found: &Found<'_>, record: &Record) -> Next {
-    let changes: Vec<Change> = record
+fn from_record(found: &Found<'_>, record: &Record) -> NextCycleStep {
+    let changes: Vec<AttributeChange> = record
         .values
         .iter()
-        .map(|(attribute, old, new)| Change {
+        .map(|(attribute, old, new)| AttributeChange {
             attribute: (*attribute).to_owned(),
             old: old.clone(),
             new: new.clone(),
@@ -264,27 +264,31 @@ fn from_record(found: &Found<'_>, record: &Record) -> Next {
         .map(|c| format!("{}: {} → {}", c.attribute, shown(&c.old), shown(&c.new)))
         .collect();
     let target = found.target.map_or(record.user_name.as_str(), User::label);
-    if record.result == ActionResult::Skipped && record.action != SKIP {
+    if record.result == ActionResult::Skipped && record.action != CycleAction::Skip {
         // Planned, and held back (`spec.actions` switches it off): a skip, with what it held.
         let why = format!(
             "skip it: the {} is planned and not sent: {}: {}",
-            record.action.to_lowercase(),
+            record.action.as_str().to_lowercase(),
             record.reason.unwrap_or_default(),
             record.message.as_deref().unwrap_or_default()
         );
-        return Next {
-            action: SKIP.to_owned(),
+        return NextCycleStep {
+            action: CycleAction::Skip.as_str().to_owned(),
             why,
             reason: record.reason.map(str::to_owned),
             changes,
         };
     }
     let why = match record.action {
-        "Create" => format!("create it in the target with {}", record.changed_attributes.join(", ")),
-        "Adopt" => format!("adopt the existing external user '{target}': {}", listed.join(", ")),
-        "Update" => format!("update target user '{target}': {}", listed.join(", ")),
-        "Restore" => format!("restore target user '{target}': {}", listed.join(", ")),
-        "Deprovision" => {
+        CycleAction::User(UserAction::Create) => {
+            format!("create it in the target with {}", record.changed_attributes.join(", "))
+        }
+        CycleAction::User(UserAction::Adopt) => {
+            format!("adopt the existing external user '{target}': {}", listed.join(", "))
+        }
+        CycleAction::User(UserAction::Update) => format!("update target user '{target}': {}", listed.join(", ")),
+        CycleAction::User(UserAction::Restore) => format!("restore target user '{target}': {}", listed.join(", ")),
+        CycleAction::User(UserAction::Deprovision) => {
             let because = if found.source.is_some() {
                 "it is out of scope"
             } else {
@@ -295,14 +299,14 @@ fn from_record(found: &Found<'_>, record: &Record) -> Next {
                 found.spec.deprovision.action
             )
         }
-        _ => format!(
+        CycleAction::Skip | CycleAction::Group(_) => format!(
             "skip it: {}: {}",
             record.reason.unwrap_or_default(),
             record.message.as_deref().unwrap_or_default()
         ),
     };
-    Next {
-        action: record.action.to_owned(),
+    NextCycleStep {
+        action: record.action.as_str().to_owned(),
         why,
         reason: record.reason.map(str::to_owned),
         changes,

@@ -1,0 +1,63 @@
+//! The world a SyncConfiguration is evaluated against, and the one evaluation every front-end
+//! calls (docs/architecture.md, "One cycle, step by step").
+//!
+//! A `World` looks up Tenants, policies and the other configurations' claims on pairs, and
+//! opens a Tenant's directory. It is implemented once for the cluster (`cluster`: the watch
+//! caches and the client of `Context`) and once for manifests (`offline`: the objects of
+//! `xtsync plan`'s files, each Tenant checked as the Tenant controller checks it).
+//! `evaluation` runs dereference → validate → gate over a world and yields what the cycle, the
+//! cleanup on delete and the dry run need; `reconcile`, the finalizer and `xtsync plan` only
+//! decide what to do with its answer.
+
+mod cluster;
+mod dereference;
+mod evaluation;
+pub mod manifests;
+mod offline;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use super::{Caches, Vetted, lookup};
+use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
+use crate::gate::PairClaim;
+use crate::providers::{Directory, Unopenable};
+pub use evaluation::{
+    Cleanable, CleanupBlocked, CycleStart, Directories, Evaluation, GateVerdict, Runnable, UnusableTenant, evaluate,
+};
+pub use offline::ManifestWorld;
+
+#[cfg(test)]
+mod tests;
+
+/// What an evaluation looks up and opens.
+pub trait World: Sync {
+    /// What a look-up of the world can fail with (the cluster's API; manifests cannot fail).
+    type ApiError;
+
+    /// The Tenants, policies and SyncConfigurations the world holds.
+    fn caches(&self) -> Caches<'_>;
+
+    /// The directory of Tenant `ns/name`, with the capabilities its check recorded. The outer
+    /// error is the API's (retry); the inner one says why the Tenant cannot be used now. Shared
+    /// (`Arc`), so that a world may hand one directory to every evaluation that opens it.
+    fn open_directory(
+        &self,
+        ns: &str,
+        name: &str,
+    ) -> impl Future<Output = Vetted<Arc<dyn Directory>, Unopenable, Self::ApiError>> + Send;
+
+    fn tenant(&self, ns: &str, name: &str) -> Option<Arc<Tenant>> {
+        lookup::tenant(self.caches().tenants, ns, name)
+    }
+
+    /// The policy in force for Tenant `ns/name`: the oldest of those that claim it.
+    fn policy_in_force(&self, ns: &str, tenant_name: &str) -> Option<Arc<CrossTenantAccessPolicy>> {
+        lookup::policy_in_force(self.caches().policies, ns, tenant_name)
+    }
+
+    /// Every other configuration's claim on a pair (rule 2).
+    fn claims(&self, config: &SyncConfiguration) -> Vec<PairClaim> {
+        lookup::claims(&self.caches(), config)
+    }
+}

@@ -1,0 +1,146 @@
+//! Manifests as a world (`xtsync plan`, `kubectl xtsync explain`): the objects of some files as
+//! the controller would see them — each Tenant checked as the Tenant controller checks it
+//! (`Ready`, capabilities), in stores like the watch caches — and the credential each Tenant's
+//! Secret among the manifests holds.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use k8s_openapi::jiff::Timestamp;
+use kube::ResourceExt;
+use kube::runtime::reflector::Store;
+use kube::runtime::reflector::store::Writer;
+use kube::runtime::watcher;
+
+use super::World;
+use super::manifests::Manifests;
+use crate::api::tenant::CaBundleKind;
+use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
+use crate::controller::ca_bundle;
+use crate::controller::secrets::credential_of;
+use crate::controller::tenant::{Checked, TenantProblem, status_after};
+use crate::controller::{Caches, Vetted, lookup};
+use crate::providers::{Access, Clients, ConnectError, Directory, Setup, Unopenable};
+
+pub struct ManifestWorld {
+    tenants: Store<Tenant>,
+    policies: Store<CrossTenantAccessPolicy>,
+    configs: Store<SyncConfiguration>,
+    credentials: HashMap<String, Access>,
+    clients: Clients,
+}
+
+impl ManifestWorld {
+    pub async fn of(manifests: &Manifests, clients: &Clients) -> ManifestWorld {
+        let now = Timestamp::now();
+        let mut credentials: HashMap<String, Access> = HashMap::new();
+        let mut tenants = Writer::<Tenant>::default();
+        for tenant in &manifests.tenants {
+            let checked = match access(manifests, tenant, clients, now) {
+                Ok((setup, access)) => {
+                    let probed = setup.probe(clients, &access).await.map_err(TenantProblem::from);
+                    let credential_expiry = access.credential.expiry();
+                    credentials.insert(key(tenant), access);
+                    Checked {
+                        result: probed,
+                        credential_expiry,
+                    }
+                }
+                Err(problem) => TenantProblem::from(problem).into(),
+            };
+            let mut checked_tenant = tenant.clone();
+            checked_tenant.status = Some(status_after(tenant, checked, now));
+            tenants.apply_watcher_event(&watcher::Event::Apply(checked_tenant));
+        }
+        ManifestWorld {
+            tenants: tenants.as_reader(),
+            policies: store(&manifests.policies),
+            configs: store(&manifests.configs),
+            credentials,
+            clients: clients.clone(),
+        }
+    }
+
+    /// The directory of a Tenant among the manifests, with the capabilities its check recorded.
+    fn directory(&self, ns: &str, name: &str) -> Result<Box<dyn Directory>, Unopenable> {
+        let tenant =
+            lookup::tenant(&self.tenants, ns, name).ok_or_else(|| Unopenable::TenantNotFound(name.to_owned()))?;
+        let access = self
+            .credentials
+            .get(&key(&tenant))
+            .ok_or_else(|| ConnectError::SecretNotFound(format!("no credential for Tenant '{name}'")))?;
+        let capabilities = lookup::capabilities(&tenant);
+        Ok(Setup::of(&tenant.spec)?.directory(&self.clients, access, capabilities)?)
+    }
+}
+
+impl World for ManifestWorld {
+    type ApiError = std::convert::Infallible;
+
+    fn caches(&self) -> Caches<'_> {
+        Caches {
+            tenants: &self.tenants,
+            policies: &self.policies,
+            configs: &self.configs,
+        }
+    }
+
+    async fn open_directory(&self, ns: &str, name: &str) -> Vetted<Arc<dyn Directory>, Unopenable, Self::ApiError> {
+        Ok(self.directory(ns, name).map(Arc::from))
+    }
+}
+
+fn key(tenant: &Tenant) -> String {
+    format!("{}/{}", tenant.namespace().unwrap_or_default(), tenant.name_any())
+}
+
+/// The Tenant's provider, credential and CA bundle, from the Secrets and ConfigMaps among the
+/// manifests.
+fn access<'a>(
+    manifests: &Manifests,
+    tenant: &'a Tenant,
+    clients: &Clients,
+    now: Timestamp,
+) -> Result<(Setup<'a>, Access), ConnectError> {
+    let setup = Setup::of(&tenant.spec)?;
+    let ns = tenant.namespace().unwrap_or_default();
+    let in_ns = |meta: &kube::api::ObjectMeta, name: &str| {
+        meta.namespace.as_deref() == Some(ns.as_str()) && meta.name.as_deref() == Some(name)
+    };
+    let secret = |name: &str| manifests.secrets.iter().find(|s| in_ns(&s.metadata, name));
+    let credential = credential_of(
+        setup.credential().secret_name().and_then(secret),
+        &ns,
+        &setup,
+        clients,
+        now,
+    )?;
+    let ca_bundle = match setup.ca_bundle() {
+        None => None,
+        Some(reference) => {
+            let data = match reference.bundle.kind {
+                CaBundleKind::Secret => secret(&reference.bundle.name).map(ca_bundle::secret_data),
+                CaBundleKind::ConfigMap => manifests
+                    .config_maps
+                    .iter()
+                    .find(|c| in_ns(&c.metadata, &reference.bundle.name))
+                    .map(ca_bundle::config_map_data),
+            };
+            Some(ca_bundle::bundle_of(reference, &ns, data.as_ref())?)
+        }
+    };
+    Ok((setup, Access { credential, ca_bundle }))
+}
+
+/// A store filled with `objects`, as a watch's first list fills a cache.
+pub(super) fn store<K>(objects: &[K]) -> Store<K>
+where
+    K: kube::Resource + Clone + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+{
+    let mut writer = Writer::<K>::default();
+    for object in objects {
+        writer.apply_watcher_event(&watcher::Event::Apply(object.clone()));
+    }
+    writer.as_reader()
+}
