@@ -1,15 +1,25 @@
-//! From a Tenant the cluster knows to a live `Directory` or Graph client: the Tenant from the
+//! From a Tenant the cluster knows to a live directory, in the role a cycle needs, or a Graph client: the Tenant from the
 //! cache, its provider (`providers::Setup`), its credential, its CA bundle, its recorded
 //! capabilities.
 
 use super::{Context, Vetted, ca_bundle, lookup, secrets};
 use crate::api::tenant::Tenant;
 use crate::providers::msgraph::GraphClient;
-use crate::providers::{Access, ConnectError, Directory, Setup, Unopenable};
+use crate::providers::{Access, ConnectError, OpenedDirectory, Setup, SourceDirectory, TargetDirectory, Unopenable};
+
+/// The directory of Tenant `ns/name`, read as a source.
+pub async fn source(ctx: &Context, ns: &str, name: &str) -> Vetted<Box<dyn SourceDirectory>, Unopenable> {
+    Ok(directory(ctx, ns, name).await?.map(OpenedDirectory::into_source))
+}
+
+/// The directory of Tenant `ns/name`, written as a target.
+pub async fn target(ctx: &Context, ns: &str, name: &str) -> Vetted<Box<dyn TargetDirectory>, Unopenable> {
+    Ok(directory(ctx, ns, name).await?.map(OpenedDirectory::into_target))
+}
 
 /// The directory of Tenant `ns/name`. The outer error is the API's (retry); the inner one says
 /// why the tenant cannot be used now (it went away, its Secret went away, …).
-pub async fn directory(ctx: &Context, ns: &str, name: &str) -> Vetted<Box<dyn Directory>, Unopenable> {
+async fn directory(ctx: &Context, ns: &str, name: &str) -> Vetted<OpenedDirectory, Unopenable> {
     let Some(tenant) = lookup::tenant(&ctx.tenants, ns, name) else {
         return Ok(Err(Unopenable::TenantNotFound(name.to_owned())));
     };

@@ -2,7 +2,7 @@
 //! exist. `Setup::of` checks what the spec alone can tell (exactly one provider, exactly one
 //! Graph credential, a usable `anchorAttribute`, known Graph endpoints); the caller then reads
 //! the credential it names (`credential`, `ca_bundle`) and either tests the connection
-//! (`probe`) or opens the `Directory` a cycle uses.
+//! (`probe`) or opens the directory a cycle reads or writes (`OpenedDirectory`).
 
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ use super::msgraph::resource::AnchorAttribute;
 use super::msgraph::{ClientCredential, Credentials, Endpoints, Federation, GraphClient, GraphDirectory, TokenCache};
 use super::scim::ScimClient;
 use super::tls::TrustingClients;
-use super::{Directory, DirectoryError, ProbeError};
+use super::{DirectoryError, ProbeError, SourceDirectory, TargetDirectory};
 use crate::api::tenant::{
     Capabilities, Cloud, GraphDirectory as GraphSpec, GraphEndpoints, ScimDirectory as ScimSpec, TenantSpec,
 };
@@ -280,13 +280,13 @@ impl<'a> Setup<'a> {
         }
     }
 
-    /// The directory a cycle reads and writes, with the capabilities the Tenant recorded.
+    /// The directory a cycle reads or writes, with the capabilities the Tenant recorded.
     pub fn directory(
         &self,
         clients: &Clients,
         access: &Access,
         capabilities: Capabilities,
-    ) -> Result<Box<dyn Directory>, ConnectError> {
+    ) -> Result<OpenedDirectory, ConnectError> {
         match &self.provider {
             Provider::Scim(scim) => {
                 let key = format!("scim {}", scim.url.trim_end_matches('/'));
@@ -298,7 +298,7 @@ impl<'a> Setup<'a> {
                     capabilities,
                     scim.soft_delete,
                 )
-                .map(|c| Box::new(c.with_budget(budget)) as Box<dyn Directory>)
+                .map(|c| OpenedDirectory::Scim(c.with_budget(budget)))
                 .map_err(|e| match e {
                     DirectoryError::AuthenticationFailed { .. } => {
                         ConnectError::AuthenticationFailed("the token is not a valid HTTP header value".into())
@@ -314,7 +314,7 @@ impl<'a> Setup<'a> {
                 );
                 let budget = clients.budgets.of(&key, limit(graph.spec.max_concurrency));
                 let client = graph.client(clients, access)?.with_budget(budget);
-                Ok(Box::new(GraphDirectory::new(client, graph.anchor, true)))
+                Ok(OpenedDirectory::Graph(GraphDirectory::new(client, graph.anchor, true)))
             }
         }
     }
@@ -324,6 +324,29 @@ impl<'a> Setup<'a> {
         match &self.provider {
             Provider::Graph(graph) => graph.client(clients, access).map(Some),
             Provider::Scim(_) => Ok(None),
+        }
+    }
+}
+
+/// A Tenant's directory, opened. Every provider reads as a source and writes as a target; the
+/// caller takes the role it needs (docs/architecture.md, "The floors").
+pub enum OpenedDirectory {
+    Scim(ScimClient),
+    Graph(GraphDirectory),
+}
+
+impl OpenedDirectory {
+    pub fn into_source(self) -> Box<dyn SourceDirectory> {
+        match self {
+            OpenedDirectory::Scim(scim) => Box::new(scim),
+            OpenedDirectory::Graph(graph) => Box::new(graph),
+        }
+    }
+
+    pub fn into_target(self) -> Box<dyn TargetDirectory> {
+        match self {
+            OpenedDirectory::Scim(scim) => Box::new(scim),
+            OpenedDirectory::Graph(graph) => Box::new(graph),
         }
     }
 }

@@ -27,7 +27,9 @@ use crate::api::{SyncConfiguration, Tenant};
 use crate::cycle::audit::{Collected, Record, Sink};
 use crate::cycle::{self, CycleError, CycleInput, CycleReport};
 use crate::gate;
-use crate::providers::{Access, Clients, ConnectError, Directory, Setup, Unopenable};
+use crate::providers::{
+    Access, Clients, ConnectError, OpenedDirectory, Setup, SourceDirectory, TargetDirectory, Unopenable,
+};
 use crate::validate::ValidSpec;
 use manifests::Manifests;
 
@@ -95,8 +97,8 @@ pub struct World {
 pub struct Opened {
     pub pair: gate::OpenPair,
     pub valid: ValidSpec,
-    pub source: Box<dyn Directory>,
-    pub target: Box<dyn Directory>,
+    pub source: Box<dyn SourceDirectory>,
+    pub target: Box<dyn TargetDirectory>,
 }
 
 impl World {
@@ -183,15 +185,15 @@ impl World {
             (Ok(source), Ok(target)) => Ok(Opened {
                 pair,
                 valid,
-                source,
-                target,
+                source: source.into_source(),
+                target: target.into_target(),
             }),
             (Err(error), _) | (_, Err(error)) => Err(Unopened::Unusable(error)),
         }
     }
 
     /// The directory of a Tenant the gate found Ready, with the capabilities its check recorded.
-    fn directory(&self, clients: &Clients, ns: &str, name: &str) -> Result<Box<dyn Directory>, Unopenable> {
+    fn directory(&self, clients: &Clients, ns: &str, name: &str) -> Result<OpenedDirectory, Unopenable> {
         let tenant =
             lookup::tenant(&self.tenants, ns, name).ok_or_else(|| Unopenable::TenantNotFound(name.to_owned()))?;
         let access = self

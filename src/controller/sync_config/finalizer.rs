@@ -73,7 +73,7 @@ pub async fn cleanup(config: &SyncConfiguration, ns: &str, ctx: &Context, now: T
         let why = format!("source Tenant '{source_name}' is gone, and its tenant id names the users to deprovision");
         return blocked(config, ns, ctx, &previous, &why, now).await;
     };
-    let target = match tenant_directory::directory(ctx, ns, &config.spec.target_ref.name).await? {
+    let target = match tenant_directory::target(ctx, ns, &config.spec.target_ref.name).await? {
         Ok(target) => target,
         Err(error) => {
             return blocked(

@@ -17,7 +17,7 @@ use crate::cycle::audit::Sink;
 use crate::cycle::progress::{Progress, Untracked};
 use crate::cycle::{self, CycleError, CycleInput, OnDemandOutcome, OnDemandVerdict};
 use crate::gate::OpenPair;
-use crate::providers::Directory;
+use crate::providers::{SourceDirectory, TargetDirectory};
 use crate::validate::ValidSpec;
 
 /// What a reconcile does with an open gate.
@@ -168,8 +168,8 @@ impl OpenGate<'_> {
 
     async fn connect(&self, ctx: &Context) -> Vetted<DirectoryPair, CycleError> {
         let spec = &self.config.spec;
-        let source = tenant_directory::directory(ctx, self.ns, &spec.source_ref.name).await?;
-        let target = tenant_directory::directory(ctx, self.ns, &spec.target_ref.name).await?;
+        let source = tenant_directory::source(ctx, self.ns, &spec.source_ref.name).await?;
+        let target = tenant_directory::target(ctx, self.ns, &spec.target_ref.name).await?;
         Ok(match (source, target) {
             (Ok(s), Ok(t)) => Ok((s, t)),
             (Err(error), _) => Err(CycleError::Unusable { role: "source", error }),
@@ -178,4 +178,4 @@ impl OpenGate<'_> {
     }
 }
 
-type DirectoryPair = (Box<dyn Directory>, Box<dyn Directory>);
+type DirectoryPair = (Box<dyn SourceDirectory>, Box<dyn TargetDirectory>);

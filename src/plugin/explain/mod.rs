@@ -176,11 +176,7 @@ struct Looked {
 /// source), and, for a member of `scope.groups`, which of them.
 async fn look_up(opened: &Opened, config: &SyncConfiguration, who: &str) -> Result<Looked, DirectoryError> {
     let source_tenant = &opened.pair.source.tenant_id;
-    let by_name = opened.source.find_users("userName", who).await?;
-    let source = match by_name.into_iter().find(|u| u.user_name().eq_ignore_ascii_case(who)) {
-        Some(user) => Some(user),
-        None => opened.source.read_users(&[who.to_owned()]).await?.into_iter().next(),
-    };
+    let source = opened.source.find_user(who).await?;
     let input = opened.input(&Discard);
     let assignments = read::assignments(opened.source.as_ref(), &input)
         .await

@@ -1,4 +1,4 @@
-//! Microsoft Graph as a `Directory` (README, "Microsoft Graph (Entra) tenants"): OAuth2 client
+//! Microsoft Graph as a source and a target directory (README, "Microsoft Graph (Entra) tenants"): OAuth2 client
 //! credentials (a secret, a certificate or workload identity federation), the users delta query for reads, invitations for creations, PATCH/DELETE/restore
 //! for the rest, JSON batching, and Graph's throttling. Also the Tenant connection test and the
 //! push of a `CrossTenantAccessPolicy` into Entra.
@@ -24,6 +24,8 @@ pub mod resource;
 mod scope_tests;
 #[cfg(test)]
 mod segment_tests;
+mod source;
+mod target;
 pub mod wire;
 
 pub use auth::{ClientCredential, Credentials, TokenCache};

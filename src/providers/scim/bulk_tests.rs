@@ -6,7 +6,7 @@ use serde_json::json;
 use super::ScimClient;
 use crate::api::tenant::{Capabilities, ScimSoftDelete};
 use crate::providers::hostile::{self, Answer};
-use crate::providers::{Directory, DirectoryError};
+use crate::providers::{DirectoryError, TargetDirectory};
 
 /// A client of a server that announces Bulk.
 fn bulk_client(base: &str) -> ScimClient {

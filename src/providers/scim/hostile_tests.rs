@@ -6,7 +6,7 @@ use serde_json::json;
 use super::ScimClient;
 use crate::api::tenant::{Capabilities, ScimSoftDelete};
 use crate::providers::hostile::{self, Answer, plain_client};
-use crate::providers::{Directory, DirectoryError};
+use crate::providers::{DirectoryError, SourceDirectory, TargetDirectory};
 
 pub(super) async fn client(handler: impl Fn(&str, &str) -> Answer + Send + Sync + 'static) -> ScimClient {
     let (base, _) = hostile::serve(handler).await;

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::ScimClient;
 use crate::api::tenant::{Capabilities, ScimSoftDelete};
-use crate::providers::Directory;
+use crate::providers::SourceDirectory;
 use crate::providers::hostile::{self, Answer};
 
 /// A user of the fake directory: id, `meta.lastModified`, `meta.version`.

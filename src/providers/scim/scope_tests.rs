@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::hostile_tests::client;
 use crate::providers::hostile::Answer;
-use crate::providers::{Directory, DirectoryError};
+use crate::providers::{DirectoryError, SourceDirectory};
 
 fn failure(read: Result<std::collections::HashSet<String>, DirectoryError>) -> String {
     match read {
