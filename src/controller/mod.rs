@@ -14,6 +14,7 @@ mod heartbeat;
 mod lookup;
 mod policy;
 pub mod preview;
+pub mod provider_settings;
 mod secrets;
 pub mod slots;
 mod status_writer;

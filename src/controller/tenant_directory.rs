@@ -2,9 +2,10 @@
 //! cache, its provider (`providers::Setup`), its credential, its CA bundle, its recorded
 //! capabilities.
 
-use super::{Context, Vetted, ca_bundle, lookup, secrets};
+use super::{Context, Vetted, ca_bundle, lookup, provider_settings, secrets};
 use crate::api::tenant::Tenant;
 use crate::providers::msgraph::GraphClient;
+use crate::providers::settings::DirectoryFeatures;
 use crate::providers::{Access, ConnectError, OpenedDirectory, Setup, SourceDirectory, TargetDirectory, Unopenable};
 
 /// The directory of Tenant `ns/name`, read as a source.
@@ -26,7 +27,8 @@ async fn directory(ctx: &Context, ns: &str, name: &str) -> Vetted<OpenedDirector
     let capabilities = tenant
         .status
         .as_ref()
-        .and_then(|s| s.capabilities.clone())
+        .and_then(|s| s.capabilities.as_ref())
+        .map(DirectoryFeatures::from)
         .unwrap_or_default();
     Ok(setup_with_access(ctx, ns, &tenant)
         .await?
@@ -42,12 +44,8 @@ pub async fn graph_client(ctx: &Context, ns: &str, tenant: &Tenant) -> Vetted<Op
 }
 
 /// The Tenant's provider, checked, with its credential and CA bundle read.
-pub async fn setup_with_access<'a>(
-    ctx: &Context,
-    ns: &str,
-    tenant: &'a Tenant,
-) -> Vetted<(Setup<'a>, Access), ConnectError> {
-    let setup = match Setup::of(&tenant.spec) {
+pub async fn setup_with_access(ctx: &Context, ns: &str, tenant: &Tenant) -> Vetted<(Setup, Access), ConnectError> {
+    let setup = match provider_settings::setup(&tenant.spec) {
         Ok(setup) => setup,
         Err(problem) => return Ok(Err(problem)),
     };

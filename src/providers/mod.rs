@@ -16,6 +16,7 @@ pub mod memory;
 pub mod msgraph;
 pub mod retry;
 pub mod scim;
+pub mod settings;
 pub mod tls;
 pub mod url_path;
 pub mod wire;

@@ -15,18 +15,20 @@ use kube::runtime::reflector::Store;
 use kube::runtime::reflector::store::Writer;
 use kube::runtime::watcher;
 
-use super::ca_bundle;
 use super::secrets::credential_of;
 use super::sync_config::dereference;
 use super::tenant::{Checked, TenantProblem, status_after};
 use super::{Caches, lookup};
+use super::{ca_bundle, provider_settings};
 use crate::api::conditions::ConditionReason;
 use crate::api::reasons::ReadyReason;
-use crate::api::tenant::CaBundleKind;
+use crate::api::tenant::Capabilities;
 use crate::api::{SyncConfiguration, Tenant};
 use crate::cycle::audit::{Collected, Record, Sink};
 use crate::cycle::{self, CycleError, CycleInput, CycleReport};
 use crate::gate;
+use crate::providers::settings::CaBundleHolder;
+use crate::providers::settings::DirectoryFeatures;
 use crate::providers::{
     Access, Clients, ConnectError, OpenedDirectory, Setup, SourceDirectory, TargetDirectory, Unopenable,
 };
@@ -109,7 +111,11 @@ impl World {
         for tenant in &manifests.tenants {
             let checked = match access(manifests, tenant, clients, now) {
                 Ok((setup, access)) => {
-                    let probed = setup.probe(clients, &access).await.map_err(TenantProblem::from);
+                    let probed = setup
+                        .probe(clients, &access)
+                        .await
+                        .map(Capabilities::from)
+                        .map_err(TenantProblem::from);
                     let credential_expiry = access.credential.expiry();
                     credentials.insert(key(tenant), access);
                     Checked {
@@ -203,9 +209,10 @@ impl World {
         let capabilities = tenant
             .status
             .as_ref()
-            .and_then(|s| s.capabilities.clone())
+            .and_then(|s| s.capabilities.as_ref())
+            .map(DirectoryFeatures::from)
             .unwrap_or_default();
-        Ok(Setup::of(&tenant.spec)?.directory(clients, access, capabilities)?)
+        Ok(provider_settings::setup(&tenant.spec)?.directory(clients, access, capabilities)?)
     }
 }
 
@@ -256,8 +263,8 @@ fn access<'a>(
     tenant: &'a Tenant,
     clients: &Clients,
     now: Timestamp,
-) -> Result<(Setup<'a>, Access), ConnectError> {
-    let setup = Setup::of(&tenant.spec)?;
+) -> Result<(Setup, Access), ConnectError> {
+    let setup = provider_settings::setup(&tenant.spec)?;
     let ns = tenant.namespace().unwrap_or_default();
     let in_ns = |meta: &kube::api::ObjectMeta, name: &str| {
         meta.namespace.as_deref() == Some(ns.as_str()) && meta.name.as_deref() == Some(name)
@@ -273,9 +280,9 @@ fn access<'a>(
     let ca_bundle = match setup.ca_bundle() {
         None => None,
         Some(reference) => {
-            let data = match reference.bundle.kind {
-                CaBundleKind::Secret => secret(&reference.bundle.name).map(ca_bundle::secret_data),
-                CaBundleKind::ConfigMap => manifests
+            let data = match reference.bundle.holder {
+                CaBundleHolder::Secret => secret(&reference.bundle.name).map(ca_bundle::secret_data),
+                CaBundleHolder::ConfigMap => manifests
                     .config_maps
                     .iter()
                     .find(|c| in_ns(&c.metadata, &reference.bundle.name))

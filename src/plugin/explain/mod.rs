@@ -19,16 +19,17 @@ use super::{Format, PluginError};
 use crate::api::conditions::ConditionReason;
 use crate::api::reasons::ReadyReason;
 use crate::api::sync_config::GroupMembership;
-use crate::api::tenant::CaBundleKind;
 use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
 use crate::controller::preview::manifests::Manifests;
 use crate::controller::preview::{Opened, Unopened, World};
+use crate::controller::provider_settings;
 use crate::cycle::audit::{Discard, Record};
 use crate::cycle::{CycleReport, read};
 use crate::engine::anchor::Anchor;
 use crate::engine::scope;
 use crate::engine::user::User;
-use crate::providers::{Clients, DirectoryError, Setup};
+use crate::providers::settings::CaBundleHolder;
+use crate::providers::{Clients, DirectoryError};
 use verdict::Found;
 
 pub async fn command(cluster: &Cluster, name: &str, user: &str, output: Format) -> Result<u8, PluginError> {
@@ -132,15 +133,15 @@ async fn from_cluster(cluster: &Cluster, config: &SyncConfiguration) -> Result<M
         let Some(tenant) = tenants_api.get_opt(name).await? else {
             continue;
         };
-        if let Ok(setup) = Setup::of(&tenant.spec) {
+        if let Ok(setup) = provider_settings::setup(&tenant.spec) {
             // The credential Secret and the CA bundle (a Secret or a ConfigMap), as `plan`
             // finds them among manifests.
             let credential = setup.credential();
             let mut secrets: Vec<&str> = credential.secret_name().into_iter().collect();
             if let Some(reference) = setup.ca_bundle() {
-                match reference.bundle.kind {
-                    CaBundleKind::Secret => secrets.push(&reference.bundle.name),
-                    CaBundleKind::ConfigMap => {
+                match reference.bundle.holder {
+                    CaBundleHolder::Secret => secrets.push(&reference.bundle.name),
+                    CaBundleHolder::ConfigMap => {
                         let config_maps = Api::<ConfigMap>::namespaced(cluster.client.clone(), ns);
                         if let Some(found) = config_maps.get_opt(&reference.bundle.name).await? {
                             manifests.config_maps.push(found);

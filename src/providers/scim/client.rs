@@ -7,8 +7,8 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, IF_MATCH
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::api::tenant::{Capabilities, ScimSoftDelete};
 use crate::providers::retry::{self, Attempt, Pacer, retry_after};
+use crate::providers::settings::{DirectoryFeatures, ScimDeletion};
 use crate::providers::{DirectoryError, InFlightLimit, describe};
 
 const SCIM_JSON: &str = "application/scim+json";
@@ -22,8 +22,8 @@ pub struct ScimClient {
     /// The Tenant's `spec.directory.scim.url`; request URLs are built below it (`url_path`).
     base: reqwest::Url,
     auth: HeaderValue,
-    pub(super) capabilities: Capabilities,
-    pub(super) soft_delete: ScimSoftDelete,
+    pub(super) capabilities: DirectoryFeatures,
+    pub(super) deletion: ScimDeletion,
     /// One pace for every request of this client: a client lives for one cycle.
     pub(super) pacer: Pacer,
 }
@@ -33,8 +33,8 @@ impl ScimClient {
         http: reqwest::Client,
         base_url: &str,
         token: &str,
-        capabilities: Capabilities,
-        soft_delete: ScimSoftDelete,
+        capabilities: DirectoryFeatures,
+        deletion: ScimDeletion,
     ) -> Result<Self, DirectoryError> {
         let mut auth = HeaderValue::from_str(&format!("Bearer {token}"))
             .map_err(|_| DirectoryError::AuthenticationFailed { status: 0 })?;
@@ -46,7 +46,7 @@ impl ScimClient {
             base,
             auth,
             capabilities,
-            soft_delete,
+            deletion,
             pacer: Pacer::default(),
         })
     }

@@ -5,20 +5,20 @@
 use serde_json::json;
 
 use super::ScimClient;
-use crate::api::tenant::{Capabilities, ScimSoftDelete};
 use crate::engine::groups::GroupChange;
 use crate::engine::plan::{Changes, TargetRef};
 use crate::engine::vocabulary::DeprovisionAction;
 use crate::providers::hostile::{self, Answer};
+use crate::providers::settings::{DirectoryFeatures, ScimDeletion};
 use crate::providers::{DirectoryError, SourceDirectory, TargetDirectory};
 
 /// A client of `base` that patches and deletes for good, so that every write names its user.
 fn deleting_client(base: &str) -> ScimClient {
-    let capabilities = Capabilities {
+    let capabilities = DirectoryFeatures {
         patch: true,
-        ..Capabilities::default()
+        ..DirectoryFeatures::default()
     };
-    ScimClient::new(hostile::http(), base, "t", capabilities, ScimSoftDelete::Delete).expect("client")
+    ScimClient::new(hostile::http(), base, "t", capabilities, ScimDeletion::Delete).expect("client")
 }
 
 fn target(id: &str) -> TargetRef {

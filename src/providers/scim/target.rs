@@ -11,13 +11,13 @@ use serde_json::{Value, json};
 use super::client::{ScimClient, rejected};
 use super::filter::literal;
 use super::resource;
-use crate::api::tenant::ScimSoftDelete;
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::groups::{GroupChange, TargetGroup};
 use crate::engine::plan::{Changes, TargetRef};
 use crate::engine::user::{Attributes, User};
 use crate::engine::vocabulary::DeprovisionAction;
 use crate::providers::directory::one_group_change_at_a_time;
+use crate::providers::settings::ScimDeletion;
 use crate::providers::{DirectoryError, TargetDirectory};
 
 const BULK_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
@@ -86,9 +86,9 @@ impl TargetDirectory for ScimClient {
     }
 
     async fn deprovision_user(&self, target: &TargetRef, action: DeprovisionAction) -> Result<(), DirectoryError> {
-        match (action, self.soft_delete) {
+        match (action, self.deletion) {
             (DeprovisionAction::None, _) => Ok(()),
-            (DeprovisionAction::SoftDelete, ScimSoftDelete::Delete) => {
+            (DeprovisionAction::SoftDelete, ScimDeletion::Delete) => {
                 let url = self.url(&["Users", &target.id])?;
                 match self
                     .send(Method::DELETE, url.as_str(), None, target.version.as_deref())
