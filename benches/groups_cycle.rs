@@ -24,9 +24,9 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use serde_json::json;
-use xtsync::api::tenant::{Capabilities, ScimSoftDelete};
+use xtsync::providers::settings::{DirectoryFeatures, ScimDeletion};
 use xtsync::cycle::CycleReport;
-use xtsync::providers::Directory;
+use xtsync::providers::{SourceDirectory, TargetDirectory};
 use xtsync::providers::msgraph::GraphDirectory;
 use xtsync::providers::msgraph::resource::AnchorAttribute;
 use xtsync::providers::scim::ScimClient;
@@ -130,8 +130,8 @@ async fn over_graph(groups: usize, members: usize) {
 
 /// The Initial cycle, then one with nothing changed, with the target's requests of each.
 async fn measure(
-    source: &dyn Directory,
-    target: &dyn Directory,
+    source: &dyn SourceDirectory,
+    target: &dyn TargetDirectory,
     names: &[String],
     users: usize,
     count: impl Fn() -> (usize, usize),
@@ -172,7 +172,7 @@ async fn measure(
 }
 
 fn scim_client(url: &str) -> ScimClient {
-    let capabilities = Capabilities {
+    let capabilities = DirectoryFeatures {
         patch: true,
         bulk: true,
         filter: true,
@@ -185,14 +185,14 @@ fn scim_client(url: &str) -> ScimClient {
         url,
         support::SCIM_TOKEN,
         capabilities,
-        ScimSoftDelete::Deactivate,
+        ScimDeletion::Deactivate,
     )
     .expect("client")
 }
 
 async fn run_cycle(
-    source: &dyn Directory,
-    target: &dyn Directory,
+    source: &dyn SourceDirectory,
+    target: &dyn TargetDirectory,
     groups: &[String],
     previous: Option<&CycleReport>,
 ) -> CycleReport {

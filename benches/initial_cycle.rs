@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use serde_json::json;
-use xtsync::api::tenant::{Capabilities, ScimSoftDelete};
+use xtsync::providers::settings::{DirectoryFeatures, ScimDeletion};
 use xtsync::cycle::CycleReport;
 use xtsync::providers::scim::{self, ScimClient};
 
@@ -451,7 +451,7 @@ async fn run_cycle(source: &str, target: &str, bulk: bool) -> CycleReport {
 }
 
 async fn run_cycle_from(source: &str, target: &str, bulk: bool, watermark: Option<&str>) -> CycleReport {
-    let capabilities = Capabilities {
+    let capabilities = DirectoryFeatures {
         patch: true,
         bulk,
         filter: true,
@@ -466,7 +466,7 @@ async fn run_cycle_from(source: &str, target: &str, bulk: bool, watermark: Optio
             url,
             support::SCIM_TOKEN,
             capabilities.clone(),
-            ScimSoftDelete::Deactivate,
+            ScimDeletion::Deactivate,
         )
         .expect("client")
     };

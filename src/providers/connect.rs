@@ -120,7 +120,8 @@ pub struct Setup {
 
 enum Provider {
     Scim(ScimSettings),
-    Graph(GraphSetup),
+    // Boxed: a Graph setup holds far more than a SCIM one.
+    Graph(Box<GraphSetup>),
 }
 
 pub struct GraphSetup {
@@ -214,14 +215,14 @@ impl Setup {
                 let endpoints = Endpoints::resolve(cloud, graph.endpoints.as_ref())
                     .ok_or_else(|| ConnectError::UnsupportedCloud(cloud.to_string()))?;
                 Ok(Setup {
-                    provider: Provider::Graph(GraphSetup {
+                    provider: Provider::Graph(Box::new(GraphSetup {
                         settings: graph,
                         tenant_id,
                         cloud,
                         endpoints,
                         anchor,
                         credential,
-                    }),
+                    })),
                     destinations,
                 })
             }

@@ -258,9 +258,9 @@ fn key(tenant: &Tenant) -> String {
 
 /// The Tenant's provider, credential and CA bundle, from the Secrets and ConfigMaps among the
 /// manifests.
-fn access<'a>(
+fn access(
     manifests: &Manifests,
-    tenant: &'a Tenant,
+    tenant: &Tenant,
     clients: &Clients,
     now: Timestamp,
 ) -> Result<(Setup, Access), ConnectError> {
