@@ -24,12 +24,12 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use serde_json::json;
-use xtsync::providers::settings::{DirectoryFeatures, ScimDeletion};
 use xtsync::cycle::CycleReport;
-use xtsync::providers::{SourceDirectory, TargetDirectory};
 use xtsync::providers::msgraph::GraphDirectory;
 use xtsync::providers::msgraph::resource::AnchorAttribute;
 use xtsync::providers::scim::ScimClient;
+use xtsync::providers::settings::{DirectoryFeatures, ScimDeletion};
+use xtsync::providers::{SourceDirectory, TargetDirectory};
 
 const SOURCE_TENANT_ID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 

@@ -34,9 +34,9 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use serde_json::json;
-use xtsync::providers::settings::{DirectoryFeatures, ScimDeletion};
 use xtsync::cycle::CycleReport;
 use xtsync::providers::scim::{self, ScimClient};
+use xtsync::providers::settings::{DirectoryFeatures, ScimDeletion};
 
 const SOURCE_TENANT_ID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 

@@ -16,6 +16,8 @@ mod groups;
 mod hostile_tests;
 mod invited;
 mod lookup;
+#[cfg(test)]
+mod on_demand_tests;
 pub mod policy;
 pub mod probe;
 mod requests;
