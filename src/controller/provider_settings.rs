@@ -14,7 +14,7 @@ use crate::api::tenant::{
 use crate::providers::msgraph::policy::{B2bAccess, EntraPartner, EntraPolicy};
 use crate::providers::settings::{
     CaBundleHolder, CaBundleLocation, DirectoryFeatures, DirectorySettings, EndpointOverrides, GraphSettings,
-    NationalCloud, ProviderSettings, ScimDeletion, ScimSettings, SecretKeyLocation,
+    NationalCloud, ProviderSettings, ScimDeletion, ScimSettings, SecretKeyLocation, WorkloadIdentitySettings,
 };
 use crate::providers::{ConnectError, Setup};
 
@@ -60,7 +60,9 @@ fn graph_settings(graph: &GraphDirectory) -> GraphSettings {
         client_id: graph.client_id.clone(),
         client_secret: graph.client_secret_ref.as_ref().map(secret_key),
         client_certificate_secret: graph.client_certificate_secret_ref.as_ref().map(|r| r.name.clone()),
-        workload_identity: graph.workload_identity.as_ref().map(|w| w.client_id.clone()),
+        workload_identity: graph.workload_identity.as_ref().map(|w| WorkloadIdentitySettings {
+            client_id: w.client_id.clone(),
+        }),
         ca_bundle: graph.ca_bundle_ref.as_ref().map(ca_bundle),
         endpoints: graph.endpoints.as_ref().map(endpoint_overrides),
         anchor_attribute: graph.anchor_attribute.clone(),

@@ -147,7 +147,11 @@ impl GraphSetup {
             Credential::Token(secret) => (app.clone(), ClientCredential::Secret(secret.clone())),
             Credential::Certificate(certificate) => (app.clone(), ClientCredential::Certificate(certificate.clone())),
             Credential::Federated => {
-                let client_id = self.settings.workload_identity.clone().flatten();
+                let client_id = self
+                    .settings
+                    .workload_identity
+                    .as_ref()
+                    .and_then(|w| w.client_id.clone());
                 (
                     client_id.unwrap_or_else(|| app.clone()),
                     ClientCredential::Federated(clients.federation.clone()),

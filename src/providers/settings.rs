@@ -51,14 +51,20 @@ pub struct GraphSettings {
     pub client_secret: Option<SecretKeyLocation>,
     /// The name of a `kubernetes.io/tls` Secret holding the app's certificate and key.
     pub client_certificate_secret: Option<String>,
-    /// The operator's federated token, with the client id it is registered on when that is not
-    /// `client_id` (`Some(None)`: `client_id`).
-    pub workload_identity: Option<Option<String>>,
+    /// The operator's federated token as the credential.
+    pub workload_identity: Option<WorkloadIdentitySettings>,
     pub ca_bundle: Option<CaBundleLocation>,
     pub endpoints: Option<EndpointOverrides>,
     /// The attribute that holds the anchor (`None`: the provider's default).
     pub anchor_attribute: Option<String>,
     pub max_concurrency: Option<u32>,
+}
+
+/// Workload identity federation: the operator's own federated token is the client assertion.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WorkloadIdentitySettings {
+    /// The client id the federated credential is registered on, when it is not the app's.
+    pub client_id: Option<String>,
 }
 
 /// The national cloud of an Entra tenant (Microsoft Learn, "National clouds").
