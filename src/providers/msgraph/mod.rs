@@ -28,6 +28,7 @@ mod scope_tests;
 mod segment_tests;
 mod source;
 mod target;
+mod target_groups;
 pub mod wire;
 
 pub use auth::{ClientCredential, Credentials, TokenCache};
