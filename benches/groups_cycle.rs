@@ -24,12 +24,12 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use serde_json::json;
-use xtsync::api::tenant::{Capabilities, ScimSoftDelete};
 use xtsync::cycle::CycleReport;
-use xtsync::providers::Directory;
 use xtsync::providers::msgraph::GraphDirectory;
 use xtsync::providers::msgraph::resource::AnchorAttribute;
 use xtsync::providers::scim::ScimClient;
+use xtsync::providers::settings::{DirectoryFeatures, ScimDeletion};
+use xtsync::providers::{SourceDirectory, TargetDirectory};
 
 const SOURCE_TENANT_ID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 
@@ -130,8 +130,8 @@ async fn over_graph(groups: usize, members: usize) {
 
 /// The Initial cycle, then one with nothing changed, with the target's requests of each.
 async fn measure(
-    source: &dyn Directory,
-    target: &dyn Directory,
+    source: &dyn SourceDirectory,
+    target: &dyn TargetDirectory,
     names: &[String],
     users: usize,
     count: impl Fn() -> (usize, usize),
@@ -172,7 +172,7 @@ async fn measure(
 }
 
 fn scim_client(url: &str) -> ScimClient {
-    let capabilities = Capabilities {
+    let capabilities = DirectoryFeatures {
         patch: true,
         bulk: true,
         filter: true,
@@ -185,14 +185,14 @@ fn scim_client(url: &str) -> ScimClient {
         url,
         support::SCIM_TOKEN,
         capabilities,
-        ScimSoftDelete::Deactivate,
+        ScimDeletion::Deactivate,
     )
     .expect("client")
 }
 
 async fn run_cycle(
-    source: &dyn Directory,
-    target: &dyn Directory,
+    source: &dyn SourceDirectory,
+    target: &dyn TargetDirectory,
     groups: &[String],
     previous: Option<&CycleReport>,
 ) -> CycleReport {

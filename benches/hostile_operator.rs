@@ -29,9 +29,6 @@ mod support;
 mod providers {
     pub use xtsync::providers::*;
 }
-mod api {
-    pub use xtsync::api::*;
-}
 
 use std::time::{Duration, Instant};
 

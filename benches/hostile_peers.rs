@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use xtsync::providers::Directory;
+use xtsync::providers::TargetDirectory;
 use xtsync::providers::msgraph::GraphDirectory;
 use xtsync::providers::msgraph::resource::AnchorAttribute;
 use xtsync::providers::scim;
@@ -23,9 +23,6 @@ mod proc_status;
 /// What `hostile` names as its crate's.
 mod providers {
     pub use xtsync::providers::*;
-}
-mod api {
-    pub use xtsync::api::*;
 }
 
 use hostile::{graph_client, plain_client as scim_client};

@@ -47,9 +47,9 @@ use std::time::{Duration, Instant};
 
 use cpu_use::{CpuUse, pin_this_process_to, print_cpu, renice, server_pid};
 use serde_json::json;
-use xtsync::api::tenant::{Capabilities, ScimSoftDelete};
 use xtsync::cycle::CycleReport;
 use xtsync::providers::scim::{self, ScimClient};
+use xtsync::providers::settings::{DirectoryFeatures, ScimDeletion};
 
 const SOURCE_TENANT_ID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 
@@ -432,7 +432,7 @@ async fn run_cycle(source: &str, target: &str, bulk: bool) -> CycleReport {
 }
 
 async fn run_cycle_from(source: &str, target: &str, bulk: bool, watermark: Option<&str>) -> CycleReport {
-    let capabilities = Capabilities {
+    let capabilities = DirectoryFeatures {
         patch: true,
         bulk,
         filter: true,
@@ -447,7 +447,7 @@ async fn run_cycle_from(source: &str, target: &str, bulk: bool, watermark: Optio
             url,
             support::SCIM_TOKEN,
             capabilities.clone(),
-            ScimSoftDelete::Deactivate,
+            ScimDeletion::Deactivate,
         )
         .expect("client")
     };

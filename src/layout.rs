@@ -190,3 +190,24 @@ fn the_core_names_nothing_of_kubernetes_nor_anything_outside_itself() {
     }
     assert!(offenders.is_empty(), "{offenders:#?}");
 }
+
+/// The providers take their own settings (`providers::settings`): only the controller turns
+/// the resources into them (`controller::provider_settings`), so that a provider is used and
+/// tested without the Kubernetes API types. Tests included: they build providers the same way.
+#[test]
+fn the_providers_name_nothing_of_the_resources() {
+    let sources = Sources::read(&root().join("src"));
+    let mut offenders: Vec<String> = sources
+        .references()
+        .into_iter()
+        .filter(|(module, _)| module.first().is_some_and(|m| m == "providers"))
+        .filter(|(_, named)| named.iter().any(|m| m.first().is_some_and(|n| n == "api")))
+        .map(|(module, _)| format!("{} names api", module.join("::")))
+        .collect();
+    for path in rust_files(&root().join("src").join("providers")) {
+        if imports::blank_comments_and_literals(&read(&path)).contains("crate::api") {
+            offenders.push(format!("{} names crate::api", path.display()));
+        }
+    }
+    assert!(offenders.is_empty(), "{offenders:#?}");
+}

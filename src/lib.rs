@@ -3,7 +3,8 @@
 //! The pipeline, one module per stage:
 //! `api` (resources) → `controller` (watches, dereference, status) → `validate` (the spec, in
 //! the engine's terms) → `gate` (may this pair sync?) → `cycle` (read → `engine` plan → apply)
-//! → `providers` (SCIM, Microsoft Graph, behind one `Directory` trait).
+//! → `providers` (SCIM, Microsoft Graph, each read as a `SourceDirectory` and written as a
+//! `TargetDirectory`).
 
 #![warn(clippy::too_many_lines)]
 

@@ -3,14 +3,14 @@
 use serde_json::json;
 use xtsync::api::sync_config::SyncConfigurationSpec;
 use xtsync::cycle::{self, CycleInput, CycleReport};
-use xtsync::providers::Directory;
+use xtsync::providers::{SourceDirectory, TargetDirectory};
 
 /// A cycle of an `AllUsers` configuration with the default mappings: Initial without a
 /// watermark, Incremental from one. Every write must succeed.
 #[allow(dead_code)] // each bench binary compiles this module; not all of them use every part
 pub async fn all_users_cycle(
-    source: &dyn Directory,
-    target: &dyn Directory,
+    source: &dyn SourceDirectory,
+    target: &dyn TargetDirectory,
     source_tenant_id: &str,
     watermark: Option<&str>,
 ) -> CycleReport {
@@ -21,8 +21,8 @@ pub async fn all_users_cycle(
 /// A cycle of the configuration whose spec is `spec` (the refs are added), from
 /// `[watermark, groups_watermark, group_members_digest]`. Every write must succeed.
 pub async fn cycle_of(
-    source: &dyn Directory,
-    target: &dyn Directory,
+    source: &dyn SourceDirectory,
+    target: &dyn TargetDirectory,
     source_tenant_id: &str,
     mut spec: serde_json::Value,
     [watermark, groups_watermark, group_members_digest]: [Option<&str>; 3],

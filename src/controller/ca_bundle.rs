@@ -7,24 +7,24 @@ use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::{Api, Client};
 
 use super::Vetted;
-use crate::api::tenant::CaBundleKind;
 use crate::providers::credential::BundleRef;
+use crate::providers::settings::CaBundleHolder;
 use crate::providers::tls::CaBundle;
 use crate::providers::{ConnectError, Setup};
 
 /// The CA bundle `setup` names, if any, or why it cannot be used. The outer error is the API
 /// call's (retry).
-pub async fn read(client: &Client, ns: &str, setup: &Setup<'_>) -> Vetted<Option<CaBundle>, ConnectError, kube::Error> {
+pub async fn read(client: &Client, ns: &str, setup: &Setup) -> Vetted<Option<CaBundle>, ConnectError, kube::Error> {
     let Some(reference) = setup.ca_bundle() else {
         return Ok(Ok(None));
     };
     let name = &reference.bundle.name;
-    let data = match reference.bundle.kind {
-        CaBundleKind::ConfigMap => Api::<ConfigMap>::namespaced(client.clone(), ns)
+    let data = match reference.bundle.holder {
+        CaBundleHolder::ConfigMap => Api::<ConfigMap>::namespaced(client.clone(), ns)
             .get_opt(name)
             .await?
             .map(|c| config_map_data(&c)),
-        CaBundleKind::Secret => Api::<Secret>::namespaced(client.clone(), ns)
+        CaBundleHolder::Secret => Api::<Secret>::namespaced(client.clone(), ns)
             .get_opt(name)
             .await?
             .map(|s| secret_data(&s)),
@@ -66,9 +66,9 @@ pub fn bundle_of(
     data: Option<&BTreeMap<String, Vec<u8>>>,
 ) -> Result<CaBundle, ConnectError> {
     let BundleRef { field, bundle } = reference;
-    let kind = match bundle.kind {
-        CaBundleKind::ConfigMap => "ConfigMap",
-        CaBundleKind::Secret => "Secret",
+    let kind = match bundle.holder {
+        CaBundleHolder::ConfigMap => "ConfigMap",
+        CaBundleHolder::Secret => "Secret",
     };
     let object = format!("{kind} '{}'", bundle.name);
     let Some(data) = data else {
@@ -86,12 +86,12 @@ pub fn bundle_of(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::tenant::CaBundleRef;
+    use crate::providers::settings::CaBundleLocation;
 
     #[test]
     fn a_missing_or_malformed_bundle_names_its_field_and_what_is_wrong() {
-        let bundle = CaBundleRef {
-            kind: CaBundleKind::ConfigMap,
+        let bundle = CaBundleLocation {
+            holder: CaBundleHolder::ConfigMap,
             name: "corp-ca".into(),
             key: "ca.crt".into(),
         };

@@ -17,6 +17,7 @@ mod lookup;
 mod organization;
 mod policy;
 pub mod preview;
+pub mod provider_settings;
 mod secrets;
 pub mod slots;
 mod status_writer;

@@ -8,7 +8,7 @@ use super::groups::Members;
 use super::report::{CycleReport, UnwrittenUser};
 use crate::engine::plan::{Change, Changes, TargetRef};
 use crate::engine::vocabulary::{CycleAction, DeprovisionAction};
-use crate::providers::directory::{Directory, DirectoryError};
+use crate::providers::directory::{DirectoryError, TargetDirectory};
 
 /// Where the results of a cycle's changes are kept: its report, the number of active users of
 /// this source in the target, and the provisioning log.
@@ -24,7 +24,7 @@ pub struct Ledger<'a> {
 pub type Applied = (Change, Result<Option<String>, DirectoryError>);
 
 /// Sends `changes` to the target; one result per change.
-pub async fn send(target: &dyn Directory, changes: Vec<Change>, action: DeprovisionAction) -> Vec<Applied> {
+pub async fn send(target: &dyn TargetDirectory, changes: Vec<Change>, action: DeprovisionAction) -> Vec<Applied> {
     let (creates, others): (Vec<Change>, Vec<Change>) =
         changes.into_iter().partition(|c| matches!(c, Change::Create { .. }));
     let attributes: Vec<_> = creates

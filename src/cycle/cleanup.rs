@@ -9,7 +9,7 @@ use crate::engine::plan::{Change, TargetRef};
 use crate::engine::rules::{Actions, Deprovisioning};
 use crate::engine::threshold::{self, Held, Judgement};
 use crate::engine::vocabulary::DeprovisionAction;
-use crate::providers::directory::{Directory, DirectoryError};
+use crate::providers::directory::{DirectoryError, TargetDirectory};
 
 /// What a cleanup did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -32,7 +32,7 @@ pub struct Cleaning<'a> {
 /// Deprovisions the active target users anchored to this source. A failure is returned, so
 /// the finalizer stays and the cleanup is retried.
 pub async fn clean_up(
-    target: &dyn Directory,
+    target: &dyn TargetDirectory,
     source_tenant_id: &str,
     cleaning: &Cleaning<'_>,
     approval: Option<&str>,

@@ -10,7 +10,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 
 use crate::engine::user::Attributes;
-use crate::providers::directory::{Directory, DirectoryError};
+use crate::providers::directory::{DirectoryError, TargetDirectory};
 use crate::providers::retry::backoff;
 
 /// Rounds of look-up and re-sending after the first attempt. The waits between them grow
@@ -23,7 +23,7 @@ const ANCHOR: &str = "externalId";
 
 /// Creates `users`; one result (the new id) per input, in order. Creations whose answer left
 /// their outcome open are settled as described above.
-pub async fn create(target: &dyn Directory, users: &[Attributes]) -> Vec<Result<String, DirectoryError>> {
+pub async fn create(target: &dyn TargetDirectory, users: &[Attributes]) -> Vec<Result<String, DirectoryError>> {
     let mut results = target.create_users(users).await;
     let mut round = 0;
     loop {
@@ -50,7 +50,7 @@ pub async fn create(target: &dyn Directory, users: &[Attributes]) -> Vec<Result<
 /// returns those not found, which may be sent again. A user whose look-up failed keeps its
 /// error and is not sent again: without the read, a second creation could be a duplicate.
 async fn settle(
-    target: &dyn Directory,
+    target: &dyn TargetDirectory,
     users: &[Attributes],
     results: &mut [Result<String, DirectoryError>],
 ) -> Vec<usize> {
@@ -75,7 +75,7 @@ async fn settle(
 }
 
 /// The id of the active user that carries `anchor`, if there is one.
-async fn find(target: &dyn Directory, anchor: &str) -> Result<Option<String>, DirectoryError> {
+async fn find(target: &dyn TargetDirectory, anchor: &str) -> Result<Option<String>, DirectoryError> {
     let found = target.find_users(ANCHOR, anchor).await?;
     Ok(found.into_iter().find(|u| !u.deleted).map(|u| u.id))
 }

@@ -24,13 +24,13 @@ use crate::engine::threshold::{self, Judgement};
 use crate::engine::vocabulary::CycleAction;
 use crate::engine::vocabulary::Membership;
 use crate::engine::vocabulary::SkipReason;
-use crate::providers::directory::Directory;
+use crate::providers::directory::{SourceDirectory, TargetDirectory};
 
 /// Plans and applies the groups of `scope.groups` (when group provisioning is on); `only` one
 /// of them, named by displayName or id (provisioning on demand), which deprovisions nothing.
 pub async fn run(
-    source: &dyn Directory,
-    target: &dyn Directory,
+    source: &dyn SourceDirectory,
+    target: &dyn TargetDirectory,
     input: &CycleInput<'_>,
     members: &Members,
     report: &mut CycleReport,

@@ -18,7 +18,7 @@ use crate::engine::scope::Assignments;
 use crate::engine::user::User;
 use crate::engine::vocabulary::ScopeMode;
 use crate::providers::directory::with_removed;
-use crate::providers::directory::{Directory, DirectoryError};
+use crate::providers::directory::{DirectoryError, SourceDirectory};
 
 /// Users whose membership moved that an Incremental cycle reads one by one; above this it runs
 /// as an Initial cycle (full reads of both sides) instead.
@@ -85,7 +85,7 @@ pub fn moved(target: &[User], assignments: &Assignments, input: &CycleInput<'_>,
 /// The users of `moved` as direct reads find them. One who left and is not found is gone: she
 /// joins as a deleted user, whom the plan deprovisions; a member not found is no user (a nested
 /// group on SCIM) and is left out.
-pub async fn read(source: &dyn Directory, moved: &Moved) -> Result<Vec<User>, DirectoryError> {
+pub async fn read(source: &dyn SourceDirectory, moved: &Moved) -> Result<Vec<User>, DirectoryError> {
     let ids: Vec<String> = moved.joined.iter().chain(&moved.left).cloned().collect();
     if ids.is_empty() {
         return Ok(Vec::new());

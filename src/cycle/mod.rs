@@ -1,4 +1,4 @@
-//! One sync cycle over two `Directory`s: read → plan → apply (docs/architecture.md, rules 3–9).
+//! One sync cycle from a `SourceDirectory` to a `TargetDirectory`: read → plan → apply (docs/architecture.md, rules 3–9).
 //! Knows nothing of Kubernetes: the controller decides when a cycle runs and writes what it
 //! reports.
 //!
@@ -30,7 +30,7 @@ pub use report::{CycleError, CycleReport, UnwrittenUser};
 use tokio::sync::oneshot;
 
 use crate::engine::rules::SyncRules;
-use crate::providers::directory::{Directory, DirectoryError};
+use crate::providers::directory::{DirectoryError, SourceDirectory, TargetDirectory};
 use crate::providers::directory::{PageSink, with_removed};
 use progress::Phase;
 
@@ -72,8 +72,8 @@ pub struct CycleInput<'a> {
 }
 
 pub async fn run(
-    source: &dyn Directory,
-    target: &dyn Directory,
+    source: &dyn SourceDirectory,
+    target: &dyn TargetDirectory,
     input: &CycleInput<'_>,
 ) -> Result<CycleReport, CycleError> {
     input.progress.report(Phase::Reading, 0, 0);
@@ -90,8 +90,8 @@ pub async fn run(
 /// and each page is applied as soon as the target's index is there (docs/architecture.md,
 /// "One cycle, step by step").
 async fn initial(
-    source: &dyn Directory,
-    target: &dyn Directory,
+    source: &dyn SourceDirectory,
+    target: &dyn TargetDirectory,
     input: &CycleInput<'_>,
 ) -> Result<CycleReport, CycleError> {
     let (sink, pages) = PageSink::channel(PAGES_AHEAD);
@@ -126,8 +126,8 @@ async fn initial(
 /// An Incremental cycle: the changed source users, then only the target users they match —
 /// or, when there are many, or change tracking started over, the whole target.
 async fn incremental(
-    source: &dyn Directory,
-    target: &dyn Directory,
+    source: &dyn SourceDirectory,
+    target: &dyn TargetDirectory,
     input: &CycleInput<'_>,
     watermark: &str,
 ) -> Result<CycleReport, CycleError> {
@@ -176,8 +176,8 @@ async fn incremental(
 /// them, not only those an Incremental cycle's changed users match (the group step reads the
 /// rest if it has a group to plan).
 async fn users_then_groups(
-    source: &dyn Directory,
-    target: &dyn Directory,
+    source: &dyn SourceDirectory,
+    target: &dyn TargetDirectory,
     input: &CycleInput<'_>,
     against: pass::Against<'_>,
     pages: tokio::sync::mpsc::Receiver<Vec<crate::engine::user::User>>,

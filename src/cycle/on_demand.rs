@@ -5,7 +5,7 @@ use super::{CycleError, CycleInput, CycleReport, groups, read};
 use crate::engine::plan::{self, Change, PlanInput};
 use crate::engine::scope;
 use crate::engine::vocabulary::{CycleAction, SkipReason};
-use crate::providers::directory::{Directory, DirectoryError};
+use crate::providers::directory::{DirectoryError, SourceDirectory, TargetDirectory};
 
 /// The answer to `xtsync.io/provision-on-demand`; the variant name is `status.onDemand.result`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
@@ -55,8 +55,8 @@ pub fn subject(request: &str) -> &str {
 /// Answers the request `request` (see [`subject`]): the one source user it names (userName or
 /// id) has its own plan computed against the target, and applied.
 pub async fn provision_on_demand(
-    source: &dyn Directory,
-    target: &dyn Directory,
+    source: &dyn SourceDirectory,
+    target: &dyn TargetDirectory,
     input: &CycleInput<'_>,
     request: &str,
 ) -> Result<OnDemandOutcome, CycleError> {
@@ -64,11 +64,8 @@ pub async fn provision_on_demand(
     if let Some(group) = who.strip_prefix(GROUP_PREFIX) {
         return group_on_demand(source, target, input, group.trim()).await;
     }
-    let users = source.list_users().await.map_err(CycleError::SourceRead)?;
-    let Some(user) = users
-        .into_iter()
-        .find(|u| u.id == who || u.user_name().eq_ignore_ascii_case(who))
-    else {
+    // One look-up, never a listing of the source: on demand answers at once whatever its size.
+    let Some(user) = source.find_user(who).await.map_err(CycleError::SourceRead)? else {
         let message = format!("no source user has the userName or id '{who}'");
         return Ok(OnDemandOutcome::new(OnDemandVerdict::NotFound, message));
     };
@@ -144,8 +141,8 @@ pub const GROUP_PREFIX: &str = "group:";
 /// Provisions one group of `scope.groups` now (group provisioning): created or brought up to
 /// date with the members this configuration already provisioned; nothing is deprovisioned.
 async fn group_on_demand(
-    source: &dyn Directory,
-    target: &dyn Directory,
+    source: &dyn SourceDirectory,
+    target: &dyn TargetDirectory,
     input: &CycleInput<'_>,
     group: &str,
 ) -> Result<OnDemandOutcome, CycleError> {
@@ -193,7 +190,7 @@ async fn group_on_demand(
 }
 
 /// Writes one change; what it did on success.
-async fn apply_one(target: &dyn Directory, change: &Change) -> (OnDemandVerdict, Result<(), DirectoryError>) {
+async fn apply_one(target: &dyn TargetDirectory, change: &Change) -> (OnDemandVerdict, Result<(), DirectoryError>) {
     match change {
         Change::Create { attributes, .. } => {
             let created = super::creations::create(target, std::slice::from_ref(attributes))

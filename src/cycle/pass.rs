@@ -17,7 +17,7 @@ use crate::engine::plan::{Change, Plan, Planner, Source};
 use crate::engine::scope::Assignments;
 use crate::engine::user::User;
 use crate::engine::vocabulary::CycleAction;
-use crate::providers::directory::{Directory, DirectoryError};
+use crate::providers::directory::{DirectoryError, SourceDirectory, TargetDirectory};
 
 /// Source users planned at once: pages ready when a slice is taken go together, up to this.
 const SLICE_USERS: usize = 1000;
@@ -51,8 +51,8 @@ impl<'a> Against<'a> {
 }
 
 pub async fn run(
-    source: &dyn Directory,
-    target: &dyn Directory,
+    source: &dyn SourceDirectory,
+    target: &dyn TargetDirectory,
     input: &CycleInput<'_>,
     against: Against<'_>,
     mut pages: Receiver<Vec<User>>,
@@ -132,7 +132,7 @@ pub async fn run(
 /// The deprovisionings the threshold let through, sent (or, in a dry run, pretended) — unless
 /// the cycle's deadline has passed: then none.
 async fn send_deprovisionings(
-    target: &dyn Directory,
+    target: &dyn TargetDirectory,
     input: &CycleInput<'_>,
     changes: Vec<Change>,
 ) -> Result<Vec<apply::Applied>, CycleError> {

@@ -13,10 +13,10 @@ use crate::engine::mapping;
 use crate::engine::scope::Assignments;
 use crate::engine::user::User;
 use crate::engine::vocabulary::Membership;
-use crate::providers::directory::{Directory, DirectoryError};
+use crate::providers::directory::{DirectoryError, SourceDirectory, TargetDirectory};
 
 /// Who is assigned: the listed users and the members of the listed groups.
-pub async fn assignments(source: &dyn Directory, input: &CycleInput<'_>) -> Result<Assignments, CycleError> {
+pub async fn assignments(source: &dyn SourceDirectory, input: &CycleInput<'_>) -> Result<Assignments, CycleError> {
     let scope = &input.rules.scope;
     // With `Transitive` group provisioning, members of nested groups are members too: a
     // target group cannot hold a user who is not provisioned.
@@ -39,7 +39,7 @@ pub async fn assignments(source: &dyn Directory, input: &CycleInput<'_>) -> Resu
 /// The source tenant's domains, compared form: its `spec.domains` and those its directory
 /// verified (only asked when adoption is on). A directory that cannot answer leaves the spec's:
 /// fewer users are adopted, none wrongly.
-pub async fn source_domains(source: &dyn Directory, input: &CycleInput<'_>) -> Vec<String> {
+pub async fn source_domains(source: &dyn SourceDirectory, input: &CycleInput<'_>) -> Vec<String> {
     if !input.rules.adopt_existing {
         return input.source_domains.to_vec();
     }
@@ -56,7 +56,7 @@ pub async fn source_domains(source: &dyn Directory, input: &CycleInput<'_>) -> V
 /// changed source users: those anchored to them, and those their userName or email would match
 /// (adoption and conflicts). A few lookups per changed user instead of a full read.
 pub async fn matching_target_users(
-    target: &dyn Directory,
+    target: &dyn TargetDirectory,
     changed: &[User],
     input: &CycleInput<'_>,
 ) -> Result<Vec<User>, DirectoryError> {

@@ -80,7 +80,7 @@ fn module_of(src: &Path, path: &Path) -> Option<Module> {
 }
 
 /// Comments, string and character literals replaced by spaces: what is left is code.
-fn blank_comments_and_literals(text: &str) -> String {
+pub(super) fn blank_comments_and_literals(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;

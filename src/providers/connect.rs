@@ -1,8 +1,8 @@
-//! From a Tenant's `spec.directory` to a provider: the one place that knows which providers
-//! exist. `Setup::of` checks what the spec alone can tell (exactly one provider, exactly one
+//! From a Tenant's directory settings (`settings.rs`) to a provider: the one place that knows
+//! which providers exist. `Setup::of` checks what the settings alone can tell (exactly one provider, exactly one
 //! Graph credential, a usable `anchorAttribute`, known Graph endpoints); the caller then reads
 //! the credential it names (`credential`, `ca_bundle`) and either tests the connection
-//! (`probe`) or opens the `Directory` a cycle uses.
+//! (`probe`) or opens the directory a cycle reads or writes (`OpenedDirectory`).
 
 use std::sync::Arc;
 
@@ -13,11 +13,12 @@ use super::destination::{Destination, UrlPrefix, is_loopback};
 use super::msgraph::resource::AnchorAttribute;
 use super::msgraph::{ClientCredential, Credentials, Endpoints, Federation, GraphClient, GraphDirectory, TokenCache};
 use super::scim::ScimClient;
-use super::tls::TrustingClients;
-use super::{Directory, DirectoryError, ProbeError};
-use crate::api::tenant::{
-    Capabilities, Cloud, GraphDirectory as GraphSpec, GraphEndpoints, ScimDirectory as ScimSpec, TenantSpec,
+use super::settings::{
+    DirectoryFeatures, DirectorySettings, EndpointOverrides, GraphSettings, NationalCloud, ProviderSettings,
+    ScimSettings, SecretKeyLocation,
 };
+use super::tls::TrustingClients;
+use super::{DirectoryError, ProbeError, SourceDirectory, TargetDirectory};
 
 /// What every provider shares: one HTTP client (connection pools) and one per private CA,
 /// Graph's token cache, the operator's federated token, and one budget per directory
@@ -84,7 +85,10 @@ fn checked_destination(field: &'static str, url: &str) -> Result<Destination, Co
 /// Where a Graph Tenant's credential goes that needs the Secret's permission: an overridden endpoint,
 /// unless it is under the cloud's own one (the app registration's secret belongs there;
 /// Microsoft Learn, "National clouds").
-fn graph_destinations(cloud: Cloud, overrides: Option<&GraphEndpoints>) -> Result<Vec<Destination>, ConnectError> {
+fn graph_destinations(
+    cloud: NationalCloud,
+    overrides: Option<&EndpointOverrides>,
+) -> Result<Vec<Destination>, ConnectError> {
     let defaults = Endpoints::resolve(cloud, None);
     let login = overrides.and_then(|e| e.login.as_deref()).map(|url| {
         let default = defaults.as_ref().map(|d| d.login.as_str());
@@ -108,44 +112,54 @@ fn graph_destinations(cloud: Cloud, overrides: Option<&GraphEndpoints>) -> Resul
     Ok(destinations)
 }
 
-/// A Tenant's provider, checked as far as the spec allows, and where its credential goes.
-pub struct Setup<'a> {
-    provider: Provider<'a>,
+/// A Tenant's provider, checked as far as its settings allow, and where its credential goes.
+pub struct Setup {
+    provider: Provider,
     destinations: Vec<Destination>,
 }
 
-enum Provider<'a> {
-    Scim(&'a ScimSpec),
-    Graph(GraphSetup<'a>),
+enum Provider {
+    Scim(ScimSettings),
+    // Boxed: a Graph setup holds far more than a SCIM one.
+    Graph(Box<GraphSetup>),
 }
 
-pub struct GraphSetup<'a> {
-    spec: &'a GraphSpec,
-    tenant_id: &'a str,
-    cloud: Cloud,
+pub struct GraphSetup {
+    settings: GraphSettings,
+    tenant_id: String,
+    cloud: NationalCloud,
     endpoints: Endpoints,
     anchor: AnchorAttribute,
-    credential: CredentialRef<'a>,
+    credential: GraphCredential,
 }
 
-impl GraphSetup<'_> {
+/// The one credential a Graph Tenant names.
+enum GraphCredential {
+    Secret(SecretKeyLocation),
+    Certificate(String),
+    WorkloadIdentity,
+}
+
+impl GraphSetup {
     fn client(&self, clients: &Clients, access: &Access) -> Result<GraphClient, ConnectError> {
+        let app = &self.settings.client_id;
         let (client_id, secret) = match &access.credential {
-            Credential::Token(secret) => (self.spec.client_id.clone(), ClientCredential::Secret(secret.clone())),
-            Credential::Certificate(certificate) => (
-                self.spec.client_id.clone(),
-                ClientCredential::Certificate(certificate.clone()),
-            ),
+            Credential::Token(secret) => (app.clone(), ClientCredential::Secret(secret.clone())),
+            Credential::Certificate(certificate) => (app.clone(), ClientCredential::Certificate(certificate.clone())),
             Credential::Federated => {
-                let client_id = self.spec.workload_identity.as_ref().and_then(|w| w.client_id.clone());
+                let client_id = self
+                    .settings
+                    .workload_identity
+                    .as_ref()
+                    .and_then(|w| w.client_id.clone());
                 (
-                    client_id.unwrap_or_else(|| self.spec.client_id.clone()),
+                    client_id.unwrap_or_else(|| app.clone()),
                     ClientCredential::Federated(clients.federation.clone()),
                 )
             }
         };
         let credentials = Credentials {
-            tenant_id: self.tenant_id.to_owned(),
+            tenant_id: self.tenant_id.clone(),
             client_id,
             secret,
         };
@@ -156,60 +170,66 @@ impl GraphSetup<'_> {
             clients.graph_tokens.clone(),
         );
         // Directory extensions are named after the app registration, whoever authenticates.
-        Ok(client.with_app_id(&self.spec.client_id))
+        Ok(client.with_app_id(app))
     }
 }
 
 /// The one credential a Graph Tenant names, or why it names not exactly one.
-fn graph_credential(spec: &GraphSpec) -> Result<CredentialRef<'_>, ConnectError> {
-    let named: Vec<CredentialRef<'_>> = [
-        spec.client_secret_ref.as_ref().map(CredentialRef::SecretKey),
-        spec.client_certificate_secret_ref
+fn graph_credential(settings: &GraphSettings) -> Result<GraphCredential, ConnectError> {
+    let named: Vec<GraphCredential> = [
+        settings.client_secret.clone().map(GraphCredential::Secret),
+        settings
+            .client_certificate_secret
+            .clone()
+            .map(GraphCredential::Certificate),
+        settings
+            .workload_identity
             .as_ref()
-            .map(|r| CredentialRef::TlsSecret(r.name.as_str())),
-        spec.workload_identity.as_ref().map(|_| CredentialRef::WorkloadIdentity),
+            .map(|_| GraphCredential::WorkloadIdentity),
     ]
     .into_iter()
     .flatten()
     .collect();
-    match named.as_slice() {
-        [one] => Ok(*one),
-        none_or_many => Err(ConnectError::InvalidSpec(format!(
-            "spec.directory.msgraph must set exactly one of clientSecretRef, clientCertificateSecretRef and workloadIdentity ({} set)",
-            none_or_many.len()
+    let count = named.len();
+    match <[GraphCredential; 1]>::try_from(named) {
+        Ok([one]) => Ok(one),
+        Err(_) => Err(ConnectError::InvalidSpec(format!(
+            "spec.directory.msgraph must set exactly one of clientSecretRef, clientCertificateSecretRef and workloadIdentity ({count} set)"
         ))),
     }
 }
 
-impl<'a> Setup<'a> {
-    pub fn of(tenant: &'a TenantSpec) -> Result<Setup<'a>, ConnectError> {
-        match (&tenant.directory.scim, &tenant.directory.msgraph) {
-            (Some(scim), None) => Ok(Setup {
+impl Setup {
+    pub fn of(settings: DirectorySettings) -> Result<Setup, ConnectError> {
+        let DirectorySettings {
+            tenant_id,
+            cloud,
+            provider,
+        } = settings;
+        match provider {
+            ProviderSettings::Scim(scim) => Ok(Setup {
                 destinations: vec![checked_destination("spec.directory.scim.url", &scim.url)?],
                 provider: Provider::Scim(scim),
             }),
-            (None, Some(graph)) => {
-                let credential = graph_credential(graph)?;
-                let destinations = graph_destinations(tenant.cloud, graph.endpoints.as_ref())?;
+            ProviderSettings::Graph(graph) => {
+                let credential = graph_credential(&graph)?;
+                let destinations = graph_destinations(cloud, graph.endpoints.as_ref())?;
                 let anchor =
                     AnchorAttribute::of(graph.anchor_attribute.as_deref()).map_err(ConnectError::InvalidSpec)?;
-                let endpoints = Endpoints::resolve(tenant.cloud, graph.endpoints.as_ref())
-                    .ok_or_else(|| ConnectError::UnsupportedCloud(tenant.cloud.to_string()))?;
+                let endpoints = Endpoints::resolve(cloud, graph.endpoints.as_ref())
+                    .ok_or_else(|| ConnectError::UnsupportedCloud(cloud.to_string()))?;
                 Ok(Setup {
-                    provider: Provider::Graph(GraphSetup {
-                        spec: graph,
-                        tenant_id: &tenant.tenant_id,
-                        cloud: tenant.cloud,
+                    provider: Provider::Graph(Box::new(GraphSetup {
+                        settings: graph,
+                        tenant_id,
+                        cloud,
                         endpoints,
                         anchor,
                         credential,
-                    }),
+                    })),
                     destinations,
                 })
             }
-            _ => Err(ConnectError::InvalidSpec(
-                "spec.directory must set exactly one of scim or msgraph".into(),
-            )),
         }
     }
 
@@ -220,21 +240,25 @@ impl<'a> Setup<'a> {
     }
 
     /// Where the credential is to be found.
-    pub fn credential(&self) -> CredentialRef<'a> {
+    pub fn credential(&self) -> CredentialRef<'_> {
         match &self.provider {
-            Provider::Scim(scim) => CredentialRef::SecretKey(&scim.auth.bearer_token_secret_ref),
-            Provider::Graph(graph) => graph.credential,
+            Provider::Scim(scim) => CredentialRef::SecretKey(&scim.bearer_token),
+            Provider::Graph(graph) => match &graph.credential {
+                GraphCredential::Secret(key) => CredentialRef::SecretKey(key),
+                GraphCredential::Certificate(name) => CredentialRef::TlsSecret(name),
+                GraphCredential::WorkloadIdentity => CredentialRef::WorkloadIdentity,
+            },
         }
     }
 
     /// The CA bundle the Tenant trusts besides the public roots, if any.
-    pub fn ca_bundle(&self) -> Option<BundleRef<'a>> {
+    pub fn ca_bundle(&self) -> Option<BundleRef<'_>> {
         match &self.provider {
-            Provider::Scim(scim) => scim.ca_bundle_ref.as_ref().map(|bundle| BundleRef {
+            Provider::Scim(scim) => scim.ca_bundle.as_ref().map(|bundle| BundleRef {
                 field: "spec.directory.scim.caBundleRef",
                 bundle,
             }),
-            Provider::Graph(graph) => graph.spec.ca_bundle_ref.as_ref().map(|bundle| BundleRef {
+            Provider::Graph(graph) => graph.settings.ca_bundle.as_ref().map(|bundle| BundleRef {
                 field: "spec.directory.msgraph.caBundleRef",
                 bundle,
             }),
@@ -269,7 +293,7 @@ impl<'a> Setup<'a> {
     }
 
     /// The connection test of the Tenant controller; the capabilities the directory announced.
-    pub async fn probe(&self, clients: &Clients, access: &Access) -> Result<Capabilities, TestError> {
+    pub async fn probe(&self, clients: &Clients, access: &Access) -> Result<DirectoryFeatures, TestError> {
         match &self.provider {
             Provider::Scim(scim) => {
                 let http = clients.http_for(access)?;
@@ -280,13 +304,13 @@ impl<'a> Setup<'a> {
         }
     }
 
-    /// The directory a cycle reads and writes, with the capabilities the Tenant recorded.
+    /// The directory a cycle reads or writes, with the capabilities the Tenant recorded.
     pub fn directory(
         &self,
         clients: &Clients,
         access: &Access,
-        capabilities: Capabilities,
-    ) -> Result<Box<dyn Directory>, ConnectError> {
+        capabilities: DirectoryFeatures,
+    ) -> Result<OpenedDirectory, ConnectError> {
         match &self.provider {
             Provider::Scim(scim) => {
                 let key = format!("scim {}", scim.url.trim_end_matches('/'));
@@ -296,9 +320,9 @@ impl<'a> Setup<'a> {
                     &scim.url,
                     bearer(access)?,
                     capabilities,
-                    scim.soft_delete,
+                    scim.deletion,
                 )
-                .map(|c| Box::new(c.with_budget(budget)) as Box<dyn Directory>)
+                .map(|c| OpenedDirectory::Scim(c.with_budget(budget)))
                 .map_err(|e| match e {
                     DirectoryError::AuthenticationFailed { .. } => {
                         ConnectError::AuthenticationFailed("the token is not a valid HTTP header value".into())
@@ -312,9 +336,9 @@ impl<'a> Setup<'a> {
                     graph.endpoints.graph,
                     graph.tenant_id.to_ascii_lowercase()
                 );
-                let budget = clients.budgets.of(&key, limit(graph.spec.max_concurrency));
+                let budget = clients.budgets.of(&key, limit(graph.settings.max_concurrency));
                 let client = graph.client(clients, access)?.with_budget(budget);
-                Ok(Box::new(GraphDirectory::new(client, graph.anchor, true)))
+                Ok(OpenedDirectory::Graph(GraphDirectory::new(client, graph.anchor, true)))
             }
         }
     }
@@ -324,6 +348,29 @@ impl<'a> Setup<'a> {
         match &self.provider {
             Provider::Graph(graph) => graph.client(clients, access).map(Some),
             Provider::Scim(_) => Ok(None),
+        }
+    }
+}
+
+/// A Tenant's directory, opened. Every provider reads as a source and writes as a target; the
+/// caller takes the role it needs (docs/architecture.md, "The floors").
+pub enum OpenedDirectory {
+    Scim(ScimClient),
+    Graph(GraphDirectory),
+}
+
+impl OpenedDirectory {
+    pub fn into_source(self) -> Box<dyn SourceDirectory> {
+        match self {
+            OpenedDirectory::Scim(scim) => Box::new(scim),
+            OpenedDirectory::Graph(graph) => Box::new(graph),
+        }
+    }
+
+    pub fn into_target(self) -> Box<dyn TargetDirectory> {
+        match self {
+            OpenedDirectory::Scim(scim) => Box::new(scim),
+            OpenedDirectory::Graph(graph) => Box::new(graph),
         }
     }
 }

@@ -7,15 +7,14 @@ use std::sync::Arc;
 use k8s_openapi::jiff::Timestamp;
 
 use super::msgraph::ClientCertificate;
+use super::settings::{CaBundleLocation, SecretKeyLocation};
 use super::tls::CaBundle;
-use crate::api::SecretKeyRef;
-use crate::api::tenant::CaBundleRef;
 
 /// Where a Tenant's credential is to be found.
 #[derive(Clone, Copy, Debug)]
 pub enum CredentialRef<'a> {
     /// A key of a labelled Secret: a SCIM bearer token, a Graph client secret.
-    SecretKey(&'a SecretKeyRef),
+    SecretKey(&'a SecretKeyLocation),
     /// A labelled `kubernetes.io/tls` Secret: a Graph app's certificate and key.
     TlsSecret(&'a str),
     /// The operator's own federated token; no Secret.
@@ -75,5 +74,5 @@ impl Access {
 #[derive(Clone, Copy, Debug)]
 pub struct BundleRef<'a> {
     pub field: &'static str,
-    pub bundle: &'a CaBundleRef,
+    pub bundle: &'a CaBundleLocation,
 }

@@ -1,5 +1,7 @@
-//! The one interface the sync engine uses to read and write a directory. A provider (SCIM,
-//! Microsoft Graph) is a `Box<dyn Directory>`; the cycle never knows which one it talks to.
+//! The two roles a directory plays in a cycle (docs/architecture.md, "The floors"): read as a
+//! source (`SourceDirectory`) and written as a target (`TargetDirectory`). A provider
+//! implements the roles it can; the cycle asks for the one it needs, and never knows which
+//! provider (SCIM, Microsoft Graph, the in-memory directory of the tests) answers.
 
 use std::collections::HashSet;
 
@@ -12,11 +14,19 @@ use crate::engine::user::{Attributes, User};
 use crate::engine::vocabulary::DeprovisionAction;
 use crate::engine::vocabulary::SkipReason;
 
-#[async_trait]
-pub trait Directory: Send + Sync {
-    /// Every user, all pages. An error means the read is incomplete: nothing may be deleted.
-    async fn list_users(&self) -> Result<Vec<User>, DirectoryError>;
+/// What both roles share: how many requests a client of the directory sends at once.
+pub trait InFlightLimit: Send + Sync {
+    /// Requests this client sends at once: its directory's budget (the Tenant's
+    /// `maxConcurrency`), shared with every other client of that directory.
+    fn concurrency(&self) -> usize {
+        super::budget::DEFAULT_CONCURRENCY
+    }
+}
 
+/// A directory read as the source of a configuration: its users and changes, one user by
+/// name or id, the evidence a deprovisioning waits for, and the groups of `scope.groups`.
+#[async_trait]
+pub trait SourceDirectory: InFlightLimit {
     /// Reads the source: every user (`since` is `None`), or the users changed since a watermark
     /// this method returned earlier. The answer carries the next watermark.
     async fn read_source(&self, since: Option<&str>) -> Result<SourceRead, DirectoryError>;
@@ -32,13 +42,20 @@ pub trait Directory: Send + Sync {
         Ok(read.watermark)
     }
 
-    /// Users whose `attribute` (`externalId`, `userName` or the work email) equals `value`.
-    async fn find_users(&self, attribute: &str, value: &str) -> Result<Vec<User>, DirectoryError>;
+    /// The one user `who` names, without listing the directory (rule 11): the user whose
+    /// userName is `who` (compared without regard to case), else the user whose id is `who`
+    /// (a direct read). `None` when neither exists.
+    async fn find_user(&self, who: &str) -> Result<Option<User>, DirectoryError>;
 
     /// Of these users, which are gone: a direct read of each (SCIM `GET /Users/{id}`, Graph
     /// `GET /users/{id}`) answered 404. A user a listing did not show is deprovisioned only on
     /// this evidence (rule 8): offset paging can miss users and still look complete.
     async fn confirm_gone(&self, ids: &[String]) -> Result<HashSet<String>, DirectoryError>;
+
+    /// These users as a direct read of each finds them (SCIM `GET /Users/{id}`, Graph
+    /// `GET /users/{id}`); a user the directory answers 404 for is left out. Any other failure
+    /// fails the whole read.
+    async fn read_users(&self, ids: &[String]) -> Result<Vec<User>, DirectoryError>;
 
     /// The domains the directory itself has verified as its own (Graph: `GET /domains`); an
     /// address in one of them belongs to one of its users. A directory without that notion
@@ -46,10 +63,6 @@ pub trait Directory: Send + Sync {
     async fn verified_domains(&self) -> Result<Vec<String>, DirectoryError> {
         Ok(Vec::new())
     }
-    /// These users as a direct read of each finds them (SCIM `GET /Users/{id}`, Graph
-    /// `GET /users/{id}`); a user the directory answers 404 for is left out. Any other failure
-    /// fails the whole read.
-    async fn read_users(&self, ids: &[String]) -> Result<Vec<User>, DirectoryError>;
 
     /// Ids of the members of the named groups (by displayName, or by id).
     async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError>;
@@ -61,6 +74,22 @@ pub trait Directory: Send + Sync {
         self.group_members(groups).await
     }
 
+    /// Reads the source's groups, with their direct members: all of them (`since` is `None`),
+    /// or those changed since a watermark this method returned earlier. Directories that
+    /// cannot tell read all.
+    async fn read_groups(&self, since: Option<&str>) -> Result<GroupRead, DirectoryError>;
+}
+
+/// A directory written as the target of a configuration: its users indexed and looked up,
+/// created, updated and deprovisioned; its groups listed and changed.
+#[async_trait]
+pub trait TargetDirectory: InFlightLimit {
+    /// Every user, all pages. An error means the read is incomplete: nothing may be deleted.
+    async fn list_users(&self) -> Result<Vec<User>, DirectoryError>;
+
+    /// Users whose `attribute` (`externalId`, `userName` or the work email) equals `value`.
+    async fn find_users(&self, attribute: &str, value: &str) -> Result<Vec<User>, DirectoryError>;
+
     /// Creates users; one result (the new id) per input, in order. Providers may batch.
     async fn create_users(&self, users: &[Attributes]) -> Vec<Result<String, DirectoryError>>;
 
@@ -70,50 +99,6 @@ pub trait Directory: Send + Sync {
 
     /// Disables or soft-deletes a user.
     async fn deprovision_user(&self, target: &TargetRef, action: DeprovisionAction) -> Result<(), DirectoryError>;
-
-    /// Every group, with its direct members (users and groups, by id) and, on groups xtsync
-    /// provisioned, the anchor (`external_id`). An error means the read is incomplete: no
-    /// group may be deprovisioned and no member removed.
-    async fn list_groups(&self) -> Result<Vec<TargetGroup>, DirectoryError> {
-        Err(DirectoryError::Unsupported("groups"))
-    }
-
-    /// Reads the source's groups: all of them (`since` is `None`), or those changed since a
-    /// watermark this method returned earlier. Directories that cannot tell read all.
-    async fn read_groups(&self, since: Option<&str>) -> Result<GroupRead, DirectoryError> {
-        let _ = since;
-        Ok(GroupRead {
-            groups: self.list_groups().await?,
-            watermark: None,
-            full: true,
-        })
-    }
-
-    /// Makes one change to a group; `Ok(Some(id))` for a created group. A provider implements
-    /// this or `apply_group_changes` (Graph: only the batched one).
-    async fn apply_group_change(&self, change: &GroupChange) -> Result<Option<String>, DirectoryError> {
-        let _ = change;
-        Err(DirectoryError::Unsupported("groups"))
-    }
-
-    /// Makes changes to groups; one result per input, in order. By default
-    /// `apply_group_change` with `concurrency()` in flight; providers that batch do better.
-    async fn apply_group_changes(&self, changes: &[GroupChange]) -> Vec<Result<Option<String>, DirectoryError>> {
-        let requests: Vec<BoxFuture<'_, Result<Option<String>, DirectoryError>>> =
-            changes.iter().map(|change| self.apply_group_change(change)).collect();
-        in_input_order(requests, self.concurrency()).await
-    }
-
-    /// Groups of this directory have a `description` (Graph); SCIM's core schema has none.
-    fn holds_group_description(&self) -> bool {
-        false
-    }
-
-    /// Requests this client sends at once: its directory's budget (the Tenant's
-    /// `maxConcurrency`), shared with every other client of that directory.
-    fn concurrency(&self) -> usize {
-        super::budget::DEFAULT_CONCURRENCY
-    }
 
     /// Updates many users; one result per input, in order. By default `update_user` with
     /// `concurrency()` in flight; providers that batch do better.
@@ -137,6 +122,34 @@ pub trait Directory: Send + Sync {
             .collect();
         in_input_order(requests, self.concurrency()).await
     }
+
+    /// Every group, with its direct members (users and groups, by id) and, on groups xtsync
+    /// provisioned, the anchor (`external_id`). An error means the read is incomplete: no
+    /// group may be deprovisioned and no member removed.
+    async fn list_groups(&self) -> Result<Vec<TargetGroup>, DirectoryError>;
+
+    /// Makes changes to groups; one result per input, in order: `Ok(Some(id))` for a created
+    /// group. A provider without batching sends them one by one (`one_group_change_at_a_time`).
+    async fn apply_group_changes(&self, changes: &[GroupChange]) -> Vec<Result<Option<String>, DirectoryError>>;
+
+    /// Groups of this directory have a `description` (Graph); SCIM's core schema has none.
+    fn holds_group_description(&self) -> bool {
+        false
+    }
+}
+
+/// `apply_group_changes` for a directory that takes one group change per request: `apply`
+/// each, with at most `concurrency` in flight.
+pub(crate) async fn one_group_change_at_a_time<'a, F>(
+    changes: &'a [GroupChange],
+    concurrency: usize,
+    apply: F,
+) -> Vec<Result<Option<String>, DirectoryError>>
+where
+    F: Fn(&'a GroupChange) -> BoxFuture<'a, Result<Option<String>, DirectoryError>>,
+{
+    let requests: Vec<BoxFuture<'a, Result<Option<String>, DirectoryError>>> = changes.iter().map(apply).collect();
+    in_input_order(requests, concurrency).await
 }
 
 /// `confirm_gone` by one direct read per user, `read` answering whether the user exists; with
@@ -252,7 +265,7 @@ pub enum DirectoryError {
     /// was not made, and the user is skipped with `reason` as a plan would skip it.
     #[error("{detail}")]
     Refused { reason: SkipReason, detail: String },
-    /// The provider cannot do this (e.g. groups on a provider without them).
+    /// The directory cannot make this change (a SCIM directory cannot restore a deleted group).
     #[error("not supported by this directory: {0}")]
     Unsupported(&'static str),
     /// The cycle stopped taking the pages of a read (it failed on the other side).

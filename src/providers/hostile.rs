@@ -69,20 +69,26 @@ pub fn http() -> reqwest::Client {
 /// A SCIM client of the server at `base` that announces nothing (no PATCH, no Bulk, no
 /// filtering).
 pub fn plain_client(base: &str) -> crate::providers::scim::ScimClient {
-    use crate::api::tenant::{Capabilities, ScimSoftDelete};
-    crate::providers::scim::ScimClient::new(http(), base, "t", Capabilities::default(), ScimSoftDelete::Deactivate)
-        .expect("client")
+    use crate::providers::settings::{DirectoryFeatures, ScimDeletion};
+    crate::providers::scim::ScimClient::new(
+        http(),
+        base,
+        "t",
+        DirectoryFeatures::default(),
+        ScimDeletion::Deactivate,
+    )
+    .expect("client")
 }
 
 /// A Graph client of the fake Graph at `base` (login and Graph endpoints alike).
 pub fn graph_client(base: &str) -> crate::providers::msgraph::GraphClient {
-    use crate::api::tenant::{Cloud, GraphEndpoints};
     use crate::providers::msgraph::{ClientCredential, Credentials, Endpoints, GraphClient};
-    let overrides = GraphEndpoints {
+    use crate::providers::settings::{EndpointOverrides, NationalCloud};
+    let overrides = EndpointOverrides {
         login: Some(base.to_owned()),
         graph: Some(base.to_owned()),
     };
-    let endpoints = Endpoints::resolve(Cloud::Global, Some(&overrides)).expect("endpoints");
+    let endpoints = Endpoints::resolve(NationalCloud::Global, Some(&overrides)).expect("endpoints");
     let credentials = Credentials {
         tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
         client_id: "app".into(),

@@ -3,27 +3,33 @@
 //! wrote in milliseconds. It behaves like a small SCIM server: unique userNames (409), PATCH
 //! semantics for updates, `active=false` for deprovisioning.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use tokio::sync::Notify;
 
-use super::directory::{Directory, DirectoryError};
-use super::directory::{PageSink, SourceRead};
-use crate::engine::attributes::WORK_EMAIL;
-use crate::engine::plan::{Changes, TargetRef};
+use super::directory::{DirectoryError, InFlightLimit};
+use crate::engine::groups::TargetGroup;
+use crate::engine::plan::Changes;
 use crate::engine::user::{Attributes, User};
 use crate::engine::vocabulary::DeprovisionAction;
 
 mod faults;
+mod groups;
+mod source;
+mod target;
 pub use faults::{Burst, FaultKind, Faults};
 
 /// One request a cycle made.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
     ListUsers,
+    ListGroups,
+    /// One user looked up by userName or id (provisioning on demand).
+    FindUser {
+        who: String,
+    },
     ReadSource {
         since: Option<String>,
     },
@@ -54,13 +60,17 @@ pub enum Request {
         id: String,
         action: DeprovisionAction,
     },
+    /// A change to a group, by the group it names (its id, or the name of a new one).
+    ChangeGroup {
+        group: String,
+    },
 }
 
 impl Request {
     pub fn is_write(&self) -> bool {
         matches!(
             self,
-            Request::Create { .. } | Request::Update { .. } | Request::Deprovision { .. }
+            Request::Create { .. } | Request::Update { .. } | Request::Deprovision { .. } | Request::ChangeGroup { .. }
         )
     }
 }
@@ -68,8 +78,8 @@ impl Request {
 #[derive(Default)]
 struct State {
     users: BTreeMap<String, User>,
-    /// displayName → member ids.
-    groups: HashMap<String, Vec<String>>,
+    /// Groups by id; a group a test sets has its displayName for id.
+    groups: BTreeMap<String, TargetGroup>,
     /// Ids removed since the start (what a delta read reports as `@removed`).
     removed: Vec<(u64, String)>,
     clock: u64,
@@ -153,8 +163,18 @@ impl MemoryDirectory {
     }
 
     pub fn set_group(&self, name: &str, members: &[&str]) {
-        let members = members.iter().map(|m| (*m).to_owned()).collect();
-        self.state().groups.insert(name.to_owned(), members);
+        let group = TargetGroup {
+            id: name.to_owned(),
+            display_name: name.to_owned(),
+            members: members.iter().map(|m| (*m).to_owned()).collect(),
+            ..TargetGroup::default()
+        };
+        self.state().groups.insert(name.to_owned(), group);
+    }
+
+    /// The group with this id, as the directory holds it now.
+    pub fn group(&self, id: &str) -> Option<TargetGroup> {
+        self.state().groups.get(id).cloned()
     }
 
     /// Full source reads come in pages of `size` users (by id).
@@ -222,6 +242,9 @@ impl MemoryDirectory {
         self.take_log().into_iter().filter(Request::is_write).collect()
     }
 }
+
+/// As many requests at once as a directory allows by default.
+impl InFlightLimit for MemoryDirectory {}
 
 fn stamp(clock: u64) -> String {
     format!("{clock:012}")
@@ -303,171 +326,6 @@ impl State {
             };
         }
         user.modified = Some(stamp(clock));
-        answer.map_or(Ok(()), Err)
-    }
-}
-
-#[async_trait]
-impl Directory for MemoryDirectory {
-    async fn list_users(&self) -> Result<Vec<User>, DirectoryError> {
-        self.take_read_time().await;
-        let mut state = self.state();
-        state.read(Request::ListUsers)?;
-        let unlisted = &state.faults.unlisted;
-        Ok(state
-            .users
-            .values()
-            .filter(|u| !unlisted.contains(&u.id))
-            .cloned()
-            .collect())
-    }
-
-    async fn read_source(&self, since: Option<&str>) -> Result<SourceRead, DirectoryError> {
-        self.take_read_time().await;
-        let mut state = self.state();
-        state.read(Request::ReadSource {
-            since: since.map(str::to_owned),
-        })?;
-        let after = |modified: &str| since.is_none_or(|s| modified > s);
-        let users = state
-            .users
-            .values()
-            .filter(|u| !state.faults.unlisted.contains(&u.id))
-            .filter(|u| u.modified.as_deref().is_some_and(after))
-            .cloned()
-            .collect();
-        let removed = match since {
-            None => Vec::new(),
-            Some(_) => state
-                .removed
-                .iter()
-                .filter(|(at, _)| after(&stamp(*at)))
-                .map(|(_, id)| id.clone())
-                .collect(),
-        };
-        Ok(SourceRead {
-            users,
-            removed,
-            watermark: Some(stamp(state.clock)),
-            full: false,
-        })
-    }
-
-    async fn read_source_pages(&self, pages: &PageSink) -> Result<Option<String>, DirectoryError> {
-        let read = self.read_source(None).await?;
-        let (paging, fail_after) = {
-            let state = self.state();
-            (state.paging.clone(), state.faults.read_fails_after_pages)
-        };
-        let Some(paging) = paging else {
-            pages.send(read.users).await?;
-            return Ok(read.watermark);
-        };
-        let chunks: Vec<Vec<User>> = read.users.chunks(paging.size).map(<[User]>::to_vec).collect();
-        for (i, page) in chunks.into_iter().enumerate() {
-            if fail_after == Some(i) {
-                return Err(FaultKind::Unreachable.error());
-            }
-            if let Some(gate) = paging.between.as_ref().filter(|_| i > 0) {
-                tokio::time::timeout(GATE_TIMEOUT, gate.notified())
-                    .await
-                    .map_err(|_| DirectoryError::Unreachable("the page gate was never opened".into()))?;
-            }
-            pages.send(page).await?;
-        }
-        Ok(read.watermark)
-    }
-
-    async fn find_users(&self, attribute: &str, value: &str) -> Result<Vec<User>, DirectoryError> {
-        let mut state = self.state();
-        state.read(Request::FindUsers {
-            attribute: attribute.to_owned(),
-            value: value.to_owned(),
-        })?;
-        if let Some(fault) = state.faults.look_ups {
-            return Err(fault.error());
-        }
-        let matches = |u: &User| match attribute {
-            // As SCIM's `emails.value eq`: any of the user's emails (and, as Graph's lookup,
-            // any other address).
-            WORK_EMAIL => u
-                .email()
-                .into_iter()
-                .chain(u.other_addresses.iter().map(String::as_str))
-                .any(|e| e.eq_ignore_ascii_case(value)),
-            "userName" => u.user_name().eq_ignore_ascii_case(value),
-            _ => u.get(attribute) == Some(value),
-        };
-        Ok(state.users.values().filter(|u| matches(u)).cloned().collect())
-    }
-
-    async fn verified_domains(&self) -> Result<Vec<String>, DirectoryError> {
-        Ok(self.state().verified_domains.clone())
-    }
-
-    async fn confirm_gone(&self, ids: &[String]) -> Result<HashSet<String>, DirectoryError> {
-        self.take_read_time().await;
-        let mut state = self.state();
-        let mut sorted = ids.to_vec();
-        sorted.sort();
-        state.read(Request::ConfirmGone { ids: sorted })?;
-        Ok(ids
-            .iter()
-            .filter(|id| !state.users.contains_key(*id))
-            .cloned()
-            .collect())
-    }
-
-    async fn read_users(&self, ids: &[String]) -> Result<Vec<User>, DirectoryError> {
-        let mut state = self.state();
-        let mut sorted = ids.to_vec();
-        sorted.sort();
-        state.read(Request::ReadUsers { ids: sorted })?;
-        if let Some(fault) = state.faults.user_reads {
-            return Err(fault.error());
-        }
-        Ok(ids.iter().filter_map(|id| state.users.get(id)).cloned().collect())
-    }
-
-    async fn group_members(&self, groups: &[String]) -> Result<HashSet<String>, DirectoryError> {
-        let mut state = self.state();
-        state.read(Request::GroupMembers {
-            groups: groups.to_vec(),
-        })?;
-        if let Some(fault) = state.faults.groups {
-            return Err(fault.error());
-        }
-        // As the providers: a group not found is a failed read, never an empty group.
-        let mut members = HashSet::new();
-        for group in groups {
-            let found = state.groups.get(group).ok_or_else(|| {
-                DirectoryError::InvalidResponse(format!("assigned group '{group}' not found in the source"))
-            })?;
-            members.extend(found.iter().cloned());
-        }
-        Ok(members)
-    }
-
-    async fn create_users(&self, users: &[Attributes]) -> Vec<Result<String, DirectoryError>> {
-        let mut state = self.state();
-        users.iter().map(|a| state.create(a)).collect()
-    }
-
-    async fn update_user(&self, target: &TargetRef, changes: &Changes) -> Result<(), DirectoryError> {
-        self.state().update(&target.id, changes)
-    }
-
-    async fn deprovision_user(&self, target: &TargetRef, action: DeprovisionAction) -> Result<(), DirectoryError> {
-        let mut state = self.state();
-        let request = Request::Deprovision {
-            id: target.id.clone(),
-            action,
-        };
-        let answer = state.write(request, &target.id)?;
-        if action != DeprovisionAction::None {
-            let user = state.users.get_mut(&target.id).ok_or(DirectoryError::NotFound)?;
-            user.attributes.insert("active", "false".into());
-        }
         answer.map_or(Ok(()), Err)
     }
 }

@@ -1,5 +1,5 @@
-//! Directory providers behind one trait (`Directory`), plus the connection test the Tenant
-//! controller runs.
+//! Directory providers behind two roles (`SourceDirectory`, `TargetDirectory`), plus the
+//! connection test the Tenant controller runs.
 
 pub mod body;
 pub mod budget;
@@ -16,16 +16,17 @@ pub mod memory;
 pub mod msgraph;
 pub mod retry;
 pub mod scim;
+pub mod settings;
 pub mod tls;
 pub mod url_path;
 pub mod wire;
 pub mod x509;
 
-pub use connect::{Clients, Setup, TestError};
+pub use connect::{Clients, OpenedDirectory, Setup, TestError};
 pub use connect_error::{ConnectError, Unopenable};
 pub use credential::{Access, Credential, CredentialRef};
 pub(crate) use directory::in_input_order;
-pub use directory::{Directory, DirectoryError};
+pub use directory::{DirectoryError, InFlightLimit, SourceDirectory, TargetDirectory};
 
 use std::time::Duration;
 

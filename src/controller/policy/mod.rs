@@ -14,7 +14,7 @@ use kube::{Api, ResourceExt};
 
 use self::decide::{PolicyFacts, PushOutcome};
 pub use self::mappers::{sibling_mapper, tenant_mapper};
-use super::{Context, Error, lookup, tenant_directory};
+use super::{Context, Error, lookup, provider_settings, tenant_directory};
 use crate::access;
 use crate::api::policy::CrossTenantAccessPolicy;
 use crate::providers::msgraph;
@@ -70,15 +70,17 @@ async fn push_to_directory(
         Ok(None) => return Ok(PushOutcome::NothingToPush),
         Err(problem) => return Ok(PushOutcome::Unusable(problem)),
     };
-    Ok(match msgraph::policy::push(&client, &policy.spec).await {
-        Ok(pushed) => {
-            if pushed.writes > 0 {
-                tracing::info!(policy = %policy.name_any(), namespace = ns, writes = pushed.writes, "cross-tenant access settings pushed to Entra");
+    Ok(
+        match msgraph::policy::push(&client, &provider_settings::entra_policy(&policy.spec)).await {
+            Ok(pushed) => {
+                if pushed.writes > 0 {
+                    tracing::info!(policy = %policy.name_any(), namespace = ns, writes = pushed.writes, "cross-tenant access settings pushed to Entra");
+                }
+                PushOutcome::Pushed(pushed)
             }
-            PushOutcome::Pushed(pushed)
-        }
-        Err(error) => PushOutcome::Failed(error),
-    })
+            Err(error) => PushOutcome::Failed(error),
+        },
+    )
 }
 
 #[cfg(test)]

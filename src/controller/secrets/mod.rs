@@ -13,8 +13,8 @@ use k8s_openapi::jiff::Timestamp;
 use kube::{Api, Client};
 
 use super::Vetted;
-use crate::api::SecretKeyRef;
 use crate::providers::msgraph::ClientCertificate;
+use crate::providers::settings::SecretKeyLocation;
 use crate::providers::{Clients, ConnectError, Credential, CredentialRef, Setup};
 
 /// Why a Secret cannot be used (a message for a condition).
@@ -41,7 +41,7 @@ impl From<SecretProblem> for ConnectError {
 pub async fn read_credential(
     client: &Client,
     ns: &str,
-    setup: &Setup<'_>,
+    setup: &Setup,
     clients: &Clients,
 ) -> Vetted<Credential, ConnectError, kube::Error> {
     let secret = match setup.credential().secret_name() {
@@ -56,7 +56,7 @@ pub async fn read_credential(
 pub fn credential_of(
     secret: Option<&Secret>,
     ns: &str,
-    setup: &Setup<'_>,
+    setup: &Setup,
     clients: &Clients,
     now: Timestamp,
 ) -> Result<Credential, ConnectError> {
@@ -84,12 +84,7 @@ pub fn credential_of(
 }
 
 /// `secret`, when it exists and may be used where `setup` would send it.
-fn allowed<'s>(
-    secret: Option<&'s Secret>,
-    ns: &str,
-    setup: &Setup<'_>,
-    name: &str,
-) -> Result<&'s Secret, SecretProblem> {
+fn allowed<'s>(secret: Option<&'s Secret>, ns: &str, setup: &Setup, name: &str) -> Result<&'s Secret, SecretProblem> {
     let Some(secret) = secret else {
         return Err(SecretProblem::NotFound(format!(
             "Secret '{name}' not found in namespace '{ns}'"
@@ -122,8 +117,8 @@ fn read_value(secret: &Secret, key: &str) -> Option<Vec<u8>> {
 pub fn key_of(
     secret: Option<&Secret>,
     ns: &str,
-    setup: &Setup<'_>,
-    key_ref: &SecretKeyRef,
+    setup: &Setup,
+    key_ref: &SecretKeyLocation,
 ) -> Result<String, SecretProblem> {
     let name = &key_ref.name;
     let secret = allowed(secret, ns, setup, name)?;

@@ -6,8 +6,9 @@ use serde_json::{Value, json};
 
 use super::{SecretProblem, credential_of, key_of};
 use crate::api::TenantSpec;
+use crate::controller::provider_settings;
 use crate::providers::msgraph::Federation;
-use crate::providers::{Clients, ConnectError, Credential, CredentialRef, Setup};
+use crate::providers::{Clients, ConnectError, Credential, CredentialRef};
 
 fn scim_spec(url: &str) -> TenantSpec {
     spec(json!({ "scim": {
@@ -48,7 +49,7 @@ fn secret(annotation: Option<&str>) -> Secret {
 }
 
 fn key(secret: &Secret, spec: &TenantSpec) -> Result<String, SecretProblem> {
-    let setup = Setup::of(spec).expect("a usable spec");
+    let setup = provider_settings::setup(spec).expect("a usable spec");
     let CredentialRef::SecretKey(key_ref) = setup.credential() else {
         panic!("a Secret key credential");
     };
@@ -177,7 +178,7 @@ fn graph_with(credential: Value, endpoints: Value) -> TenantSpec {
 }
 
 fn invalid_spec(spec: &TenantSpec) -> String {
-    match Setup::of(spec) {
+    match provider_settings::setup(spec) {
         Err(ConnectError::InvalidSpec(message)) => message,
         Err(other) => panic!("expected InvalidSpec, got {other:?}"),
         Ok(_) => panic!("expected InvalidSpec, got a setup"),
@@ -201,7 +202,7 @@ fn a_graph_tenant_names_exactly_one_credential() {
         "{two}"
     );
     for one in [secret, certificate, json!({ "workloadIdentity": {} })] {
-        assert!(Setup::of(&graph_with(one, json!({}))).is_ok());
+        assert!(provider_settings::setup(&graph_with(one, json!({}))).is_ok());
     }
 }
 
@@ -229,7 +230,7 @@ fn certificate_credential(secret: Option<&Secret>) -> Result<Credential, Connect
         json!({ "clientCertificateSecretRef": { "name": "contoso-cert" } }),
         json!({}),
     );
-    let setup = Setup::of(&spec).expect("a usable spec");
+    let setup = provider_settings::setup(&spec).expect("a usable spec");
     let clients = Clients::new().expect("clients");
     let now = "2026-12-01T00:00:00Z".parse().expect("a time");
     credential_of(secret, "tenants", &setup, &clients, now)
@@ -284,7 +285,7 @@ fn the_federated_token_never_goes_to_an_endpoint_only_the_tenant_names() {
     let clients = Clients::new().expect("clients").with_federation(federation);
     let federated = |endpoints: Value| {
         let spec = graph_with(workload.clone(), endpoints);
-        let setup = Setup::of(&spec).expect("a usable spec");
+        let setup = provider_settings::setup(&spec).expect("a usable spec");
         credential_of(None, "tenants", &setup, &clients, k8s_openapi::jiff::Timestamp::now())
     };
     assert!(matches!(federated(json!({})), Ok(Credential::Federated)));

@@ -5,8 +5,10 @@ use kube::ResourceExt;
 use kube::api::PartialObjectMeta;
 use kube::runtime::reflector::{ObjectRef, Store};
 
-use crate::api::tenant::{CaBundleKind, Tenant};
+use crate::api::tenant::Tenant;
+use crate::controller::provider_settings;
 use crate::providers::Setup;
+use crate::providers::settings::CaBundleHolder;
 
 /// A ConfigMap changed (or appeared, or went away): check again the Tenants of its namespace
 /// whose `caBundleRef` names it, so that a renewed CA takes effect at once.
@@ -17,7 +19,7 @@ pub fn config_map_mapper(
         naming(&tenants, &config_map, |setup, name| {
             setup
                 .ca_bundle()
-                .is_some_and(|b| b.bundle.kind == CaBundleKind::ConfigMap && b.bundle.name == name)
+                .is_some_and(|b| b.bundle.holder == CaBundleHolder::ConfigMap && b.bundle.name == name)
         })
     }
 }
@@ -32,7 +34,7 @@ pub fn secret_mapper(
             setup.credential().secret_name() == Some(name)
                 || setup
                     .ca_bundle()
-                    .is_some_and(|b| b.bundle.kind == CaBundleKind::Secret && b.bundle.name == name)
+                    .is_some_and(|b| b.bundle.holder == CaBundleHolder::Secret && b.bundle.name == name)
         })
     }
 }
@@ -41,7 +43,7 @@ pub fn secret_mapper(
 fn naming<K: ResourceExt>(
     tenants: &Store<Tenant>,
     object: &K,
-    names: impl Fn(&Setup<'_>, &str) -> bool,
+    names: impl Fn(&Setup, &str) -> bool,
 ) -> Vec<ObjectRef<Tenant>> {
     let (Some(ns), name) = (object.namespace(), object.name_any()) else {
         return Vec::new();
@@ -50,7 +52,8 @@ fn naming<K: ResourceExt>(
         .state()
         .into_iter()
         .filter(|t| {
-            t.namespace().as_deref() == Some(ns.as_str()) && Setup::of(&t.spec).is_ok_and(|setup| names(&setup, &name))
+            t.namespace().as_deref() == Some(ns.as_str())
+                && provider_settings::setup(&t.spec).is_ok_and(|setup| names(&setup, &name))
         })
         .map(|t| ObjectRef::from_obj(t.as_ref()))
         .collect()

@@ -15,7 +15,7 @@ pub use self::mappers::{config_map_mapper, secret_mapper};
 use super::{Context, Error, status_writer, tenant_directory};
 use crate::api::conditions::{self, ConditionReason};
 use crate::api::reasons::TenantReadyReason;
-use crate::api::tenant::{Tenant, TenantStatus};
+use crate::api::tenant::{Capabilities, Tenant, TenantStatus};
 use crate::ops::metrics::ObjectLabels;
 
 pub async fn reconcile(tenant: Arc<Tenant>, ctx: Arc<Context>) -> Result<Action, Error> {
@@ -40,7 +40,11 @@ async fn check(tenant: &Tenant, ns: &str, ctx: &Context) -> Result<Checked, Erro
         Err(problem) => return Ok(TenantProblem::from(problem).into()),
     };
     Ok(Checked {
-        result: setup.probe(&ctx.clients, &access).await.map_err(TenantProblem::from),
+        result: setup
+            .probe(&ctx.clients, &access)
+            .await
+            .map(Capabilities::from)
+            .map_err(TenantProblem::from),
         credential_expiry: access.credential.expiry(),
     })
 }

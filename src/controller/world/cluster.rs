@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::World;
 use crate::controller::{Caches, Context, Error, Vetted, tenant_directory};
-use crate::providers::{Directory, Unopenable};
+use crate::providers::{SourceDirectory, TargetDirectory, Unopenable};
 
 impl World for Context {
     type ApiError = Error;
@@ -14,7 +14,11 @@ impl World for Context {
         Context::caches(self)
     }
 
-    async fn open_directory(&self, ns: &str, name: &str) -> Vetted<Arc<dyn Directory>, Unopenable> {
-        Ok(tenant_directory::directory(self, ns, name).await?.map(Arc::from))
+    async fn open_source(&self, ns: &str, name: &str) -> Vetted<Arc<dyn SourceDirectory>, Unopenable> {
+        Ok(tenant_directory::source(self, ns, name).await?.map(Arc::from))
+    }
+
+    async fn open_target(&self, ns: &str, name: &str) -> Vetted<Arc<dyn TargetDirectory>, Unopenable> {
+        Ok(tenant_directory::target(self, ns, name).await?.map(Arc::from))
     }
 }

@@ -16,7 +16,7 @@ use crate::cycle::progress::{Progress, Untracked};
 use crate::cycle::{self, CycleError, CycleInput, CycleReport, OnDemandOutcome};
 use crate::engine::rules::{Actions, Deprovisioning};
 use crate::gate::{self, Closed, OpenPair};
-use crate::providers::{Directory, DirectoryError, Unopenable};
+use crate::providers::{DirectoryError, SourceDirectory, TargetDirectory, Unopenable};
 use crate::validate::{self, SpecProblems, ValidSpec};
 
 /// What a configuration is, in its world.
@@ -106,8 +106,8 @@ impl<'a> CycleStart<'a> {
 
 /// Both directories of an open pair.
 pub struct Directories {
-    pub source: Arc<dyn Directory>,
-    pub target: Arc<dyn Directory>,
+    pub source: Arc<dyn SourceDirectory>,
+    pub target: Arc<dyn TargetDirectory>,
 }
 
 /// A Tenant of an open pair cannot be used now.
@@ -146,8 +146,8 @@ impl Runnable {
 
     /// Opens both directories, the source first.
     pub async fn connect<W: World>(&self, world: &W) -> Vetted<Directories, UnusableTenant, W::ApiError> {
-        let source = world.open_directory(&self.refs.ns, &self.refs.source).await?;
-        let target = world.open_directory(&self.refs.ns, &self.refs.target).await?;
+        let source = world.open_source(&self.refs.ns, &self.refs.source).await?;
+        let target = world.open_target(&self.refs.ns, &self.refs.target).await?;
         Ok(match (source, target) {
             (Ok(source), Ok(target)) => Ok(Directories { source, target }),
             (Err(error), _) => Err(UnusableTenant { role: "source", error }),
@@ -193,7 +193,7 @@ pub enum CleanupBlocked {
 /// A cleanup on delete that can run: the target opened, the source tenant that names the users,
 /// and the spec's deprovisioning.
 pub struct Cleanable {
-    target: Arc<dyn Directory>,
+    target: Arc<dyn TargetDirectory>,
     source_tenant_id: String,
     deprovision: Deprovisioning,
     actions: Actions,
@@ -212,7 +212,7 @@ impl Evaluation {
         let Some(source_tenant_id) = self.found.source_tenant_id.clone() else {
             return Ok(Err(CleanupBlocked::SourceTenantGone(self.refs.source.clone())));
         };
-        Ok(match world.open_directory(&self.refs.ns, &self.refs.target).await? {
+        Ok(match world.open_target(&self.refs.ns, &self.refs.target).await? {
             Ok(target) => Ok(Cleanable {
                 target,
                 source_tenant_id,

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use super::{Caches, Vetted, lookup};
 use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
 use crate::gate::PairClaim;
-use crate::providers::{Directory, Unopenable};
+use crate::providers::{SourceDirectory, TargetDirectory, Unopenable};
 pub use evaluation::{
     Cleanable, CleanupBlocked, CycleStart, Directories, Evaluation, GateVerdict, Runnable, UnusableTenant, evaluate,
 };
@@ -38,14 +38,22 @@ pub trait World: Sync {
     /// The Tenants, policies and SyncConfigurations the world holds.
     fn caches(&self) -> Caches<'_>;
 
-    /// The directory of Tenant `ns/name`, with the capabilities its check recorded. The outer
-    /// error is the API's (retry); the inner one says why the Tenant cannot be used now. Shared
-    /// (`Arc`), so that a world may hand one directory to every evaluation that opens it.
-    fn open_directory(
+    /// The directory of Tenant `ns/name` in the source role, with the capabilities its check
+    /// recorded. The outer error is the API's (retry); the inner one says why the Tenant cannot
+    /// be used now. Shared (`Arc`), so that a world may hand one directory to every evaluation
+    /// that opens it.
+    fn open_source(
         &self,
         ns: &str,
         name: &str,
-    ) -> impl Future<Output = Vetted<Arc<dyn Directory>, Unopenable, Self::ApiError>> + Send;
+    ) -> impl Future<Output = Vetted<Arc<dyn SourceDirectory>, Unopenable, Self::ApiError>> + Send;
+
+    /// The directory of Tenant `ns/name` in the target role; as `open_source`.
+    fn open_target(
+        &self,
+        ns: &str,
+        name: &str,
+    ) -> impl Future<Output = Vetted<Arc<dyn TargetDirectory>, Unopenable, Self::ApiError>> + Send;
 
     fn tenant(&self, ns: &str, name: &str) -> Option<Arc<Tenant>> {
         lookup::tenant(self.caches().tenants, ns, name)

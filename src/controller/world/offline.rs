@@ -14,13 +14,16 @@ use kube::runtime::watcher;
 
 use super::World;
 use super::manifests::Manifests;
-use crate::api::tenant::CaBundleKind;
+use crate::api::tenant::Capabilities;
 use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
 use crate::controller::ca_bundle;
 use crate::controller::secrets::credential_of;
 use crate::controller::tenant::{Checked, TenantProblem, status_after};
-use crate::controller::{Caches, Vetted, lookup};
-use crate::providers::{Access, Clients, ConnectError, Directory, Setup, Unopenable};
+use crate::controller::{Caches, Vetted, lookup, provider_settings};
+use crate::providers::settings::{CaBundleHolder, DirectoryFeatures};
+use crate::providers::{
+    Access, Clients, ConnectError, OpenedDirectory, Setup, SourceDirectory, TargetDirectory, Unopenable,
+};
 
 pub struct ManifestWorld {
     tenants: Store<Tenant>,
@@ -38,7 +41,11 @@ impl ManifestWorld {
         for tenant in &manifests.tenants {
             let checked = match access(manifests, tenant, clients, now) {
                 Ok((setup, access)) => {
-                    let probed = setup.probe(clients, &access).await.map_err(TenantProblem::from);
+                    let probed = setup
+                        .probe(clients, &access)
+                        .await
+                        .map(Capabilities::from)
+                        .map_err(TenantProblem::from);
                     let credential_expiry = access.credential.expiry();
                     credentials.insert(key(tenant), access);
                     Checked {
@@ -62,15 +69,15 @@ impl ManifestWorld {
     }
 
     /// The directory of a Tenant among the manifests, with the capabilities its check recorded.
-    fn directory(&self, ns: &str, name: &str) -> Result<Box<dyn Directory>, Unopenable> {
+    fn directory(&self, ns: &str, name: &str) -> Result<OpenedDirectory, Unopenable> {
         let tenant =
             lookup::tenant(&self.tenants, ns, name).ok_or_else(|| Unopenable::TenantNotFound(name.to_owned()))?;
         let access = self
             .credentials
             .get(&key(&tenant))
             .ok_or_else(|| ConnectError::SecretNotFound(format!("no credential for Tenant '{name}'")))?;
-        let capabilities = lookup::capabilities(&tenant);
-        Ok(Setup::of(&tenant.spec)?.directory(&self.clients, access, capabilities)?)
+        let capabilities = DirectoryFeatures::from(&lookup::capabilities(&tenant));
+        Ok(provider_settings::setup(&tenant.spec)?.directory(&self.clients, access, capabilities)?)
     }
 }
 
@@ -85,8 +92,12 @@ impl World for ManifestWorld {
         }
     }
 
-    async fn open_directory(&self, ns: &str, name: &str) -> Vetted<Arc<dyn Directory>, Unopenable, Self::ApiError> {
-        Ok(self.directory(ns, name).map(Arc::from))
+    async fn open_source(&self, ns: &str, name: &str) -> Vetted<Arc<dyn SourceDirectory>, Unopenable, Self::ApiError> {
+        Ok(self.directory(ns, name).map(|opened| Arc::from(opened.into_source())))
+    }
+
+    async fn open_target(&self, ns: &str, name: &str) -> Vetted<Arc<dyn TargetDirectory>, Unopenable, Self::ApiError> {
+        Ok(self.directory(ns, name).map(|opened| Arc::from(opened.into_target())))
     }
 }
 
@@ -96,13 +107,13 @@ fn key(tenant: &Tenant) -> String {
 
 /// The Tenant's provider, credential and CA bundle, from the Secrets and ConfigMaps among the
 /// manifests.
-fn access<'a>(
+fn access(
     manifests: &Manifests,
-    tenant: &'a Tenant,
+    tenant: &Tenant,
     clients: &Clients,
     now: Timestamp,
-) -> Result<(Setup<'a>, Access), ConnectError> {
-    let setup = Setup::of(&tenant.spec)?;
+) -> Result<(Setup, Access), ConnectError> {
+    let setup = provider_settings::setup(&tenant.spec)?;
     let ns = tenant.namespace().unwrap_or_default();
     let in_ns = |meta: &kube::api::ObjectMeta, name: &str| {
         meta.namespace.as_deref() == Some(ns.as_str()) && meta.name.as_deref() == Some(name)
@@ -118,9 +129,9 @@ fn access<'a>(
     let ca_bundle = match setup.ca_bundle() {
         None => None,
         Some(reference) => {
-            let data = match reference.bundle.kind {
-                CaBundleKind::Secret => secret(&reference.bundle.name).map(ca_bundle::secret_data),
-                CaBundleKind::ConfigMap => manifests
+            let data = match reference.bundle.holder {
+                CaBundleHolder::Secret => secret(&reference.bundle.name).map(ca_bundle::secret_data),
+                CaBundleHolder::ConfigMap => manifests
                     .config_maps
                     .iter()
                     .find(|c| in_ns(&c.metadata, &reference.bundle.name))

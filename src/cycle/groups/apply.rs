@@ -8,11 +8,11 @@ use super::super::{CycleInput, audit};
 use crate::engine::anchor::Anchor;
 use crate::engine::groups::{GroupChange, TargetGroup};
 use crate::engine::vocabulary::{CycleAction, GroupAction};
-use crate::providers::directory::{Directory, DirectoryError};
+use crate::providers::directory::{DirectoryError, TargetDirectory};
 
 /// Sends the plan's `changes`, then the `deprovisions` the threshold let through.
 pub async fn all(
-    target: &dyn Directory,
+    target: &dyn TargetDirectory,
     input: &CycleInput<'_>,
     changes: Vec<GroupChange>,
     deprovisions: Vec<GroupChange>,

@@ -8,6 +8,7 @@ mod deadline;
 mod deprovisioning;
 mod dry_run;
 mod failures;
+mod groups;
 mod incremental;
 mod matching;
 mod on_demand;

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::engine::vocabulary::SkipReason;
+use crate::providers::memory::Request;
 
 async fn ask(pair: &Pair, who: &str) -> OnDemandOutcome {
     provision_on_demand(&pair.source, &pair.target, &pair.input(None, None), who)
@@ -19,6 +20,24 @@ async fn one_user_is_provisioned_on_demand_by_user_name_or_id() {
     assert_eq!(ask(&pair, "a1").await.result, OnDemandVerdict::Unchanged);
     pair.source.set("a1", "displayName", Some("Alice L."));
     assert_eq!(ask(&pair, "a1").await.result, OnDemandVerdict::Updated);
+}
+
+#[tokio::test]
+async fn on_demand_looks_one_user_up_and_never_lists_the_source() {
+    let pair = Pair::all_users();
+    pair.source.put(person("a1", "alice"));
+    pair.source.put(person("b1", "bob"));
+    pair.source.take_log();
+    assert_eq!(ask(&pair, "alice@contoso.com").await.result, OnDemandVerdict::Created);
+    assert_eq!(ask(&pair, "b1").await.result, OnDemandVerdict::Created);
+    assert_eq!(ask(&pair, "nobody").await.result, OnDemandVerdict::NotFound);
+    let listings: Vec<Request> = pair
+        .source
+        .take_log()
+        .into_iter()
+        .filter(|r| matches!(r, Request::ListUsers | Request::ReadSource { .. }))
+        .collect();
+    assert_eq!(listings, [], "on demand listed the source");
 }
 
 #[tokio::test]

@@ -19,9 +19,9 @@ use super::{Format, PluginError};
 use crate::api::conditions::ConditionReason;
 use crate::api::reasons::ReadyReason;
 use crate::api::sync_config::GroupMembership;
-use crate::api::tenant::CaBundleKind;
 use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
 use crate::controller::preview::{self, Opened, Unopened};
+use crate::controller::provider_settings;
 use crate::controller::world::manifests::Manifests;
 use crate::controller::world::{CycleStart, ManifestWorld};
 use crate::cycle::audit::{Discard, Record};
@@ -29,7 +29,8 @@ use crate::cycle::{CycleReport, read};
 use crate::engine::anchor::Anchor;
 use crate::engine::scope;
 use crate::engine::user::User;
-use crate::providers::{Clients, DirectoryError, Setup};
+use crate::providers::settings::CaBundleHolder;
+use crate::providers::{Clients, DirectoryError};
 use verdict::Found;
 
 pub async fn command(cluster: &Cluster, name: &str, user: &str, output: Format) -> Result<u8, PluginError> {
@@ -135,15 +136,15 @@ async fn from_cluster(cluster: &Cluster, config: &SyncConfiguration) -> Result<M
         let Some(tenant) = tenants_api.get_opt(name).await? else {
             continue;
         };
-        if let Ok(setup) = Setup::of(&tenant.spec) {
+        if let Ok(setup) = provider_settings::setup(&tenant.spec) {
             // The credential Secret and the CA bundle (a Secret or a ConfigMap), as `plan`
             // finds them among manifests.
             let credential = setup.credential();
             let mut secrets: Vec<&str> = credential.secret_name().into_iter().collect();
             if let Some(reference) = setup.ca_bundle() {
-                match reference.bundle.kind {
-                    CaBundleKind::Secret => secrets.push(&reference.bundle.name),
-                    CaBundleKind::ConfigMap => {
+                match reference.bundle.holder {
+                    CaBundleHolder::Secret => secrets.push(&reference.bundle.name),
+                    CaBundleHolder::ConfigMap => {
                         let config_maps = Api::<ConfigMap>::namespaced(cluster.client.clone(), ns);
                         if let Some(found) = config_maps.get_opt(&reference.bundle.name).await? {
                             manifests.config_maps.push(found);
@@ -181,11 +182,7 @@ async fn look_up(opened: &Opened, config: &SyncConfiguration, who: &str) -> Resu
     let source_tenant = &opened.runnable.pair.source.tenant_id;
     let source_directory = opened.directories.source.as_ref();
     let target_directory = opened.directories.target.as_ref();
-    let by_name = source_directory.find_users("userName", who).await?;
-    let source = match by_name.into_iter().find(|u| u.user_name().eq_ignore_ascii_case(who)) {
-        Some(user) => Some(user),
-        None => source_directory.read_users(&[who.to_owned()]).await?.into_iter().next(),
-    };
+    let source = source_directory.find_user(who).await?;
     let input = opened.runnable.input(CycleStart::dry_run(&Discard));
     let assignments = read::assignments(source_directory, &input)
         .await

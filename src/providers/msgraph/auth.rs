@@ -270,7 +270,7 @@ mod tests {
     #[test]
     fn tokens_are_cached_per_secret_and_renewed_early() {
         let cache = TokenCache::default();
-        let endpoints = Endpoints::resolve(crate::api::tenant::Cloud::Global, None).expect("endpoints");
+        let endpoints = Endpoints::resolve(crate::providers::settings::NationalCloud::Global, None).expect("endpoints");
         let key = TokenCache::key(&endpoints, &credentials("s1"));
         cache.put(key.clone(), "token".into(), Duration::from_secs(3599));
         assert_eq!(cache.get(&key).as_deref(), Some("token"));

@@ -3,7 +3,7 @@
 
 use reqwest::Url;
 
-use crate::api::tenant::{Cloud, GraphEndpoints};
+use crate::providers::settings::{EndpointOverrides, NationalCloud};
 use crate::providers::{DirectoryError, url_path};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,11 +17,11 @@ pub struct Endpoints {
 impl Endpoints {
     /// The endpoints of `cloud` with `overrides` applied. `None` when the cloud has no
     /// supported defaults (21Vianet) and nothing overrides them.
-    pub fn resolve(cloud: Cloud, overrides: Option<&GraphEndpoints>) -> Option<Endpoints> {
+    pub fn resolve(cloud: NationalCloud, overrides: Option<&EndpointOverrides>) -> Option<Endpoints> {
         let defaults = match cloud {
-            Cloud::Global => Some(("https://login.microsoftonline.com", "https://graph.microsoft.com")),
-            Cloud::USGovernment => Some(("https://login.microsoftonline.us", "https://graph.microsoft.us")),
-            Cloud::China21Vianet => None,
+            NationalCloud::Global => Some(("https://login.microsoftonline.com", "https://graph.microsoft.com")),
+            NationalCloud::USGovernment => Some(("https://login.microsoftonline.us", "https://graph.microsoft.us")),
+            NationalCloud::China21Vianet => None,
         };
         let login = overrides.and_then(|o| o.login.as_deref()).or(defaults.map(|d| d.0))?;
         let graph = overrides.and_then(|o| o.graph.as_deref()).or(defaults.map(|d| d.1))?;
@@ -77,46 +77,46 @@ mod tests {
 
     #[test]
     fn endpoints_follow_the_cloud() {
-        let global = Endpoints::resolve(Cloud::Global, None).expect("global");
+        let global = Endpoints::resolve(NationalCloud::Global, None).expect("global");
         assert_eq!(
             global.token_url("t"),
             "https://login.microsoftonline.com/t/oauth2/v2.0/token"
         );
         assert_eq!(global.scope(), "https://graph.microsoft.com/.default");
-        let gov = Endpoints::resolve(Cloud::USGovernment, None).expect("gov");
+        let gov = Endpoints::resolve(NationalCloud::USGovernment, None).expect("gov");
         assert_eq!(gov.login, "https://login.microsoftonline.us");
         assert_eq!(gov.v1("/users"), "https://graph.microsoft.us/v1.0/users");
         let user = gov.v1_url(&["users", "a/b"]).expect("url");
         assert_eq!(user.as_str(), "https://graph.microsoft.us/v1.0/users/a%2Fb");
         let sync = gov.beta_url(&["policies", "x?y"]).expect("url");
         assert_eq!(sync.as_str(), "https://graph.microsoft.us/beta/policies/x%3Fy");
-        assert_eq!(Endpoints::resolve(Cloud::China21Vianet, None), None);
+        assert_eq!(Endpoints::resolve(NationalCloud::China21Vianet, None), None);
     }
 
     #[test]
     fn overrides_win_field_by_field() {
-        let overrides = GraphEndpoints {
+        let overrides = EndpointOverrides {
             login: None,
             graph: Some("http://127.0.0.1:9/".into()),
         };
-        let e = Endpoints::resolve(Cloud::USGovernment, Some(&overrides)).expect("endpoints");
+        let e = Endpoints::resolve(NationalCloud::USGovernment, Some(&overrides)).expect("endpoints");
         assert_eq!(e.login, "https://login.microsoftonline.us");
         assert_eq!(e.graph, "http://127.0.0.1:9");
-        let proxied = GraphEndpoints {
+        let proxied = EndpointOverrides {
             login: None,
             graph: Some("https://proxy.example/graph/".into()),
         };
-        let e = Endpoints::resolve(Cloud::Global, Some(&proxied)).expect("endpoints");
+        let e = Endpoints::resolve(NationalCloud::Global, Some(&proxied)).expect("endpoints");
         let batch = e.v1_url(&["$batch"]).expect("url");
         assert_eq!(
             batch.as_str(),
             "https://proxy.example/graph/v1.0/$batch",
             "below the endpoint's path"
         );
-        let both = GraphEndpoints {
+        let both = EndpointOverrides {
             login: Some("http://127.0.0.1:9".into()),
             graph: Some("http://127.0.0.1:9".into()),
         };
-        assert!(Endpoints::resolve(Cloud::China21Vianet, Some(&both)).is_some());
+        assert!(Endpoints::resolve(NationalCloud::China21Vianet, Some(&both)).is_some());
     }
 }

@@ -7,8 +7,8 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use crate::api::tenant::Cloud;
 use crate::providers::destination::UrlPrefix;
+use crate::providers::settings::NationalCloud;
 
 use super::endpoints::Endpoints;
 
@@ -67,7 +67,7 @@ impl Federation {
 
     /// May the federated token (or the access token it buys) go to `endpoint`, the login or
     /// Graph endpoint of a Tenant in `cloud`?
-    pub fn trusts(&self, cloud: Cloud, endpoint: &str) -> bool {
+    pub fn trusts(&self, cloud: NationalCloud, endpoint: &str) -> bool {
         let Some(url) = reqwest::Url::parse(endpoint).ok().and_then(|u| UrlPrefix::of(&u)) else {
             return false;
         };
@@ -108,18 +108,18 @@ mod tests {
             &["http://127.0.0.1:8443/, https://proxy.example/login".into()],
         )
         .expect("trusted entries parse");
-        assert!(federation.trusts(Cloud::Global, "https://login.microsoftonline.com"));
+        assert!(federation.trusts(NationalCloud::Global, "https://login.microsoftonline.com"));
         assert!(
-            !federation.trusts(Cloud::Global, "https://login.microsoftonline.us"),
+            !federation.trusts(NationalCloud::Global, "https://login.microsoftonline.us"),
             "another cloud's"
         );
-        assert!(federation.trusts(Cloud::USGovernment, "https://login.microsoftonline.us/"));
-        assert!(federation.trusts(Cloud::Global, "https://graph.microsoft.com"));
-        assert!(federation.trusts(Cloud::Global, "http://127.0.0.1:8443"));
-        assert!(federation.trusts(Cloud::Global, "https://proxy.example/login"));
-        assert!(!federation.trusts(Cloud::Global, "https://proxy.example/loginx"));
-        assert!(!federation.trusts(Cloud::Global, "https://login.microsoftonline.com.evil.example"));
-        assert!(!federation.trusts(Cloud::China21Vianet, "https://attacker.example"));
+        assert!(federation.trusts(NationalCloud::USGovernment, "https://login.microsoftonline.us/"));
+        assert!(federation.trusts(NationalCloud::Global, "https://graph.microsoft.com"));
+        assert!(federation.trusts(NationalCloud::Global, "http://127.0.0.1:8443"));
+        assert!(federation.trusts(NationalCloud::Global, "https://proxy.example/login"));
+        assert!(!federation.trusts(NationalCloud::Global, "https://proxy.example/loginx"));
+        assert!(!federation.trusts(NationalCloud::Global, "https://login.microsoftonline.com.evil.example"));
+        assert!(!federation.trusts(NationalCloud::China21Vianet, "https://attacker.example"));
         assert!(Federation::new(PathBuf::new(), &["login.example".into()]).is_err());
         assert!(Federation::new(PathBuf::new(), &["http://proxy.example".into()]).is_err());
     }

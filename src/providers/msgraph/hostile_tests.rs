@@ -10,7 +10,7 @@ use super::client::{BatchRequest, GraphClient};
 use super::directory::GraphDirectory;
 use super::resource::AnchorAttribute;
 use crate::providers::hostile::{self, Answer, graph_client as client_of, token};
-use crate::providers::{Directory, DirectoryError};
+use crate::providers::{DirectoryError, TargetDirectory};
 
 #[tokio::test]
 async fn a_next_link_that_loops_fails_the_read_in_bounded_time() {

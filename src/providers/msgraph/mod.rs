@@ -1,4 +1,4 @@
-//! Microsoft Graph as a `Directory` (README, "Microsoft Graph (Entra) tenants"): OAuth2 client
+//! Microsoft Graph as a source and a target directory (README, "Microsoft Graph (Entra) tenants"): OAuth2 client
 //! credentials (a secret, a certificate or workload identity federation), the users delta query for reads, invitations for creations, PATCH/DELETE/restore
 //! for the rest, JSON batching, and Graph's throttling. Also the Tenant connection test and the
 //! push of a `CrossTenantAccessPolicy` into Entra.
@@ -17,6 +17,8 @@ mod hostile_tests;
 mod invited;
 mod lookup;
 pub mod multitenant_org;
+#[cfg(test)]
+mod on_demand_tests;
 pub mod policy;
 pub mod probe;
 mod requests;
@@ -25,6 +27,9 @@ pub mod resource;
 mod scope_tests;
 #[cfg(test)]
 mod segment_tests;
+mod source;
+mod target;
+mod target_groups;
 pub mod wire;
 
 pub use auth::{ClientCredential, Credentials, TokenCache};

@@ -10,9 +10,42 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::client::GraphClient;
-use crate::access;
-use crate::api::policy::{CrossTenantAccessPolicySpec, EffectiveB2bCollaboration, EffectivePartnerPolicy};
 use crate::providers::DirectoryError;
+
+/// A cross-tenant access policy as Entra takes it; the controller builds it from the
+/// `CrossTenantAccessPolicy` (`controller::provider_settings`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EntraPolicy {
+    /// The default's B2B collaboration, when the policy sets it.
+    pub default_b2b: Option<B2bAccess>,
+    /// Every listed partner, its settings merged with the default's.
+    pub partners: Vec<EntraPartner>,
+}
+
+/// One partner's effective settings, and which of them the policy sets (only those are
+/// written: Entra keeps the rest as its administrators left them).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EntraPartner {
+    pub tenant_id: String,
+    pub allow_users_sync: bool,
+    pub allow_groups_sync: bool,
+    pub inbound_redemption: bool,
+    pub outbound_redemption: bool,
+    pub b2b: B2bAccess,
+    /// The partner or the default sets B2B collaboration.
+    pub b2b_configured: bool,
+    /// The partner or the default sets `allowGroupsSync`.
+    pub groups_configured: bool,
+}
+
+/// Who B2B collaboration lets in: nobody (`allowed: false`), everybody, the users of
+/// `include`, or everybody but those of `exclude`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct B2bAccess {
+    pub allowed: bool,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+}
 
 /// Where the cross-tenant access settings are ("crossTenantAccessPolicy resource type").
 const POLICY: [&str; 2] = ["policies", "crossTenantAccessPolicy"];
@@ -47,7 +80,7 @@ pub enum PushError {
 }
 
 /// Entra's `usersAndGroups` for B2B collaboration: an allow list, a block list, or all users.
-pub fn users_and_groups(b2b: &EffectiveB2bCollaboration) -> Result<Value, String> {
+pub fn users_and_groups(b2b: &B2bAccess) -> Result<Value, String> {
     let targets = |ids: &[String]| -> Vec<Value> {
         ids.iter()
             .map(|id| json!({ "target": id, "targetType": "user" }))
@@ -101,19 +134,19 @@ fn b2b_inbound(current: Option<&Value>, users_and_groups: Value) -> Value {
 /// The changes a partner needs (`None`: none), from what Entra has (`None`: no partner yet).
 pub fn partner_changes(
     current: Option<&Value>,
-    effective: &EffectivePartnerPolicy,
+    effective: &EntraPartner,
     b2b_configured: bool,
 ) -> Result<Option<Value>, String> {
     let mut patch = serde_json::Map::new();
     let consent = json!({
-        "inboundAllowed": effective.inbound.automatically_redeem_invitations,
-        "outboundAllowed": effective.outbound.automatically_redeem_invitations,
+        "inboundAllowed": effective.inbound_redemption,
+        "outboundAllowed": effective.outbound_redemption,
     });
     if current.and_then(|c| c.get("automaticUserConsentSettings")) != Some(&consent) {
         patch.insert("automaticUserConsentSettings".into(), consent);
     }
     if b2b_configured {
-        let desired = users_and_groups(&effective.inbound.b2b_collaboration)?;
+        let desired = users_and_groups(&effective.b2b)?;
         let existing = current.and_then(|c| c.get("b2bCollaborationInbound"));
         if !same_users_and_groups(existing.and_then(|e| e.get("usersAndGroups")), &desired) {
             patch.insert("b2bCollaborationInbound".into(), b2b_inbound(existing, desired));
@@ -122,20 +155,15 @@ pub fn partner_changes(
     Ok((!patch.is_empty()).then_some(Value::Object(patch)))
 }
 
-/// Pushes `spec` into the tenant behind `client`.
-pub async fn push(client: &GraphClient, spec: &CrossTenantAccessPolicySpec) -> Result<Pushed, PushError> {
+/// Pushes `policy` into the tenant behind `client`.
+pub async fn push(client: &GraphClient, policy: &EntraPolicy) -> Result<Pushed, PushError> {
     let mut pushed = Pushed::default();
     let url = |below: &[&str]| policy_url(client, below, false);
 
     // The default: only B2B collaboration can be set there (automatic redemption is read-only
     // in Entra's default configuration, and identity synchronization exists per partner).
-    if let Some(b2b) = &spec.default.inbound.b2b_collaboration {
-        let effective = EffectiveB2bCollaboration {
-            allowed: b2b.allowed.unwrap_or(true),
-            include: b2b.users.as_ref().map(|u| u.include.clone()).unwrap_or_default(),
-            exclude: b2b.users.as_ref().map(|u| u.exclude.clone()).unwrap_or_default(),
-        };
-        let desired = users_and_groups(&effective).map_err(PushError::NotRepresentable)?;
+    if let Some(effective) = &policy.default_b2b {
+        let desired = users_and_groups(effective).map_err(PushError::NotRepresentable)?;
         let current = client.send(Method::GET, &url(&["default"])?, None, false).await?;
         let existing = current.get("b2bCollaborationInbound");
         if !same_users_and_groups(existing.and_then(|e| e.get("usersAndGroups")), &desired) {
@@ -149,17 +177,12 @@ pub async fn push(client: &GraphClient, spec: &CrossTenantAccessPolicySpec) -> R
 
     let (partners, _) = client.list_all(&url(&["partners"])?, false).await?;
     let tenant_of = |p: &Value| p.get("tenantId").and_then(Value::as_str).map(str::to_ascii_lowercase);
-    for effective in access::effective_partners(spec) {
-        let listed = spec
-            .partners
-            .iter()
-            .find(|p| p.tenant_id.eq_ignore_ascii_case(&effective.tenant_id));
-        let b2b_configured = listed.is_some_and(|p| p.inbound.b2b_collaboration.is_some())
-            || spec.default.inbound.b2b_collaboration.is_some();
+    for effective in &policy.partners {
         let current = partners
             .iter()
             .find(|p| tenant_of(p).as_deref() == Some(effective.tenant_id.as_str()));
-        let changes = partner_changes(current, &effective, b2b_configured).map_err(PushError::NotRepresentable)?;
+        let changes =
+            partner_changes(current, effective, effective.b2b_configured).map_err(PushError::NotRepresentable)?;
         match (current, changes) {
             (_, None) => {}
             (Some(_), Some(patch)) => {
@@ -181,14 +204,12 @@ pub async fn push(client: &GraphClient, spec: &CrossTenantAccessPolicySpec) -> R
                 pushed.writes += 1;
             }
         }
-        let groups_configured = listed.is_some_and(|p| p.inbound.allow_groups_sync.is_some())
-            || spec.default.inbound.allow_groups_sync.is_some();
-        pushed.writes += push_identity_sync(client, &effective, groups_configured).await?;
+        pushed.writes += push_identity_sync(client, effective).await?;
     }
     pushed.unmanaged_partners = partners
         .iter()
         .filter_map(tenant_of)
-        .filter(|t| !spec.partners.iter().any(|p| p.tenant_id.eq_ignore_ascii_case(t)))
+        .filter(|t| !policy.partners.iter().any(|p| p.tenant_id.eq_ignore_ascii_case(t)))
         .collect();
     pushed.unmanaged_partners.sort();
     Ok(pushed)
@@ -197,11 +218,8 @@ pub async fn push(client: &GraphClient, spec: &CrossTenantAccessPolicySpec) -> R
 /// Entra's identity synchronization settings for one partner: `userSyncInbound`, and
 /// `groupSyncInbound` when the policy sets `allowGroupsSync` — which only Graph's beta holds,
 /// so only then is the beta endpoint used. Returns the writes sent (0 or 1).
-async fn push_identity_sync(
-    client: &GraphClient,
-    effective: &EffectivePartnerPolicy,
-    groups_configured: bool,
-) -> Result<u32, PushError> {
+async fn push_identity_sync(client: &GraphClient, effective: &EntraPartner) -> Result<u32, PushError> {
+    let groups_configured = effective.groups_configured;
     let below = ["partners", effective.tenant_id.as_str(), "identitySynchronization"];
     let sync_url = policy_url(client, &below, groups_configured)?;
     let current = match client.send(Method::GET, &sync_url, None, false).await {
@@ -215,8 +233,8 @@ async fn push_identity_sync(
             .and_then(|v| v.pointer(pointer))
             .and_then(Value::as_bool)
     };
-    let users = effective.inbound.allow_users_sync;
-    let groups = effective.inbound.allow_groups_sync;
+    let users = effective.allow_users_sync;
+    let groups = effective.allow_groups_sync;
     let in_force = allowed("/userSyncInbound/isSyncAllowed") == Some(users)
         && (!groups_configured || allowed("/groupSyncInbound/isSyncAllowed") == Some(groups));
     if in_force {
@@ -233,25 +251,21 @@ async fn push_identity_sync(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::policy::{EffectiveInbound, EffectiveOutbound};
 
-    fn effective(redeem_in: bool, redeem_out: bool, b2b: EffectiveB2bCollaboration) -> EffectivePartnerPolicy {
-        EffectivePartnerPolicy {
+    fn effective(redeem_in: bool, redeem_out: bool, b2b: B2bAccess) -> EntraPartner {
+        EntraPartner {
             tenant_id: "9188040d-6c67-4c5b-b112-36a304b66dad".into(),
-            inbound: EffectiveInbound {
-                allow_users_sync: true,
-                allow_groups_sync: false,
-                automatically_redeem_invitations: redeem_in,
-                b2b_collaboration: b2b,
-            },
-            outbound: EffectiveOutbound {
-                automatically_redeem_invitations: redeem_out,
-            },
+            allow_users_sync: true,
+            allow_groups_sync: false,
+            inbound_redemption: redeem_in,
+            outbound_redemption: redeem_out,
+            b2b,
+            ..EntraPartner::default()
         }
     }
 
-    fn b2b(allowed: bool, include: &[&str], exclude: &[&str]) -> EffectiveB2bCollaboration {
-        EffectiveB2bCollaboration {
+    fn b2b(allowed: bool, include: &[&str], exclude: &[&str]) -> B2bAccess {
+        B2bAccess {
             allowed,
             include: include.iter().map(|s| (*s).to_owned()).collect(),
             exclude: exclude.iter().map(|s| (*s).to_owned()).collect(),

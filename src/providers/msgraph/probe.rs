@@ -6,10 +6,10 @@ use reqwest::Method;
 use serde_json::Value;
 
 use super::client::GraphClient;
-use crate::api::tenant::Capabilities;
+use crate::providers::settings::DirectoryFeatures;
 use crate::providers::{DirectoryError, ProbeError, url_path};
 
-pub async fn probe(client: &GraphClient) -> Result<Capabilities, ProbeError> {
+pub async fn probe(client: &GraphClient) -> Result<DirectoryFeatures, ProbeError> {
     client.authorization().await?;
     let url = organization_url(client).map_err(|e| ProbeError::InvalidResponse {
         url: client.endpoints.graph.clone(),
@@ -61,7 +61,7 @@ pub async fn probe(client: &GraphClient) -> Result<Capabilities, ProbeError> {
         });
     }
     // Graph filters, batches (20 a request), patches and tracks changes (delta); no ETags on users.
-    Ok(Capabilities {
+    Ok(DirectoryFeatures {
         patch: true,
         bulk: true,
         filter: true,

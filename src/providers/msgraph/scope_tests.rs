@@ -7,7 +7,7 @@ use super::directory::GraphDirectory;
 use super::resource::AnchorAttribute;
 use crate::providers::hostile::{self, Answer};
 use crate::providers::hostile::{graph_client as client_of, token};
-use crate::providers::{Directory, DirectoryError};
+use crate::providers::{DirectoryError, SourceDirectory};
 
 const SALES_1: &str = "0b7c8a3e-0000-4000-8000-000000000001";
 const SALES_2: &str = "0b7c8a3e-0000-4000-8000-000000000002";

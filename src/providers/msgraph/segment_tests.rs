@@ -10,7 +10,7 @@ use crate::engine::groups::GroupChange;
 use crate::engine::plan::{Changes, TargetRef};
 use crate::engine::vocabulary::DeprovisionAction;
 use crate::providers::hostile::{self, Answer, graph_client, token};
-use crate::providers::{Directory, DirectoryError};
+use crate::providers::{DirectoryError, TargetDirectory};
 
 fn directory(base: &str, batching: bool) -> GraphDirectory {
     let anchor = AnchorAttribute::of(None).expect("default anchor");

@@ -4,18 +4,18 @@
 use serde_json::json;
 
 use super::ScimClient;
-use crate::api::tenant::{Capabilities, ScimSoftDelete};
 use crate::providers::hostile::{self, Answer};
-use crate::providers::{Directory, DirectoryError};
+use crate::providers::settings::{DirectoryFeatures, ScimDeletion};
+use crate::providers::{DirectoryError, TargetDirectory};
 
 /// A client of a server that announces Bulk.
 fn bulk_client(base: &str) -> ScimClient {
-    let capabilities = Capabilities {
+    let capabilities = DirectoryFeatures {
         bulk: true,
         filter: true,
-        ..Capabilities::default()
+        ..DirectoryFeatures::default()
     };
-    ScimClient::new(hostile::http(), base, "t", capabilities, ScimSoftDelete::Deactivate).expect("client")
+    ScimClient::new(hostile::http(), base, "t", capabilities, ScimDeletion::Deactivate).expect("client")
 }
 
 fn users(names: &[&str]) -> Vec<crate::engine::user::Attributes> {

@@ -7,7 +7,7 @@ use futures::future::BoxFuture;
 use super::client::ScimClient;
 use super::resource;
 use crate::engine::user::User;
-use crate::providers::{Directory, DirectoryError};
+use crate::providers::{DirectoryError, InFlightLimit};
 
 impl ScimClient {
     /// These users as `GET /Users/{id}` finds them; one answered 404 is left out.

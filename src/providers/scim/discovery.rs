@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 
 use super::wire::PageOf;
-use crate::api::tenant::Capabilities;
+use crate::providers::settings::DirectoryFeatures;
 use crate::providers::{ProbeError, body, url_path, wire};
 
 const SCIM_JSON: &str = "application/scim+json, application/json";
@@ -52,7 +52,7 @@ struct ScimError {
 
 /// Tests the connection to the SCIM service provider at `base_url` with `token`, and returns
 /// what it supports.
-pub async fn probe(http: &reqwest::Client, base_url: &str, token: &str) -> Result<Capabilities, ProbeError> {
+pub async fn probe(http: &reqwest::Client, base_url: &str, token: &str) -> Result<DirectoryFeatures, ProbeError> {
     let not_a_base = |what: String| ProbeError::InvalidResponse {
         url: base_url.to_owned(),
         what,
@@ -85,7 +85,7 @@ pub async fn probe(http: &reqwest::Client, base_url: &str, token: &str) -> Resul
         });
     }
 
-    Ok(Capabilities {
+    Ok(DirectoryFeatures {
         patch: config.patch.supported,
         bulk: config.bulk.supported,
         filter: config.filter.supported,

@@ -21,7 +21,7 @@ pub use super::wire::ScimGroup;
 use crate::engine::digest;
 use crate::engine::groups::{GroupChange, TargetGroup};
 use crate::providers::directory::GroupRead;
-use crate::providers::{Directory, DirectoryError};
+use crate::providers::{DirectoryError, InFlightLimit};
 
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 

@@ -4,22 +4,22 @@
 use serde_json::json;
 
 use super::ScimClient;
-use crate::api::tenant::{Capabilities, ScimSoftDelete};
 use crate::providers::hostile::{self, Answer, plain_client};
-use crate::providers::{Directory, DirectoryError};
+use crate::providers::settings::{DirectoryFeatures, ScimDeletion};
+use crate::providers::{DirectoryError, SourceDirectory, TargetDirectory};
 
 pub(super) async fn client(handler: impl Fn(&str, &str) -> Answer + Send + Sync + 'static) -> ScimClient {
     let (base, _) = hostile::serve(handler).await;
-    let capabilities = Capabilities {
+    let capabilities = DirectoryFeatures {
         patch: true,
         filter: true,
-        ..Capabilities::default()
+        ..DirectoryFeatures::default()
     };
     client_announcing(&base, capabilities)
 }
 
-fn client_announcing(base: &str, capabilities: Capabilities) -> ScimClient {
-    ScimClient::new(hostile::http(), base, "t", capabilities, ScimSoftDelete::Deactivate).expect("client")
+fn client_announcing(base: &str, capabilities: DirectoryFeatures) -> ScimClient {
+    ScimClient::new(hostile::http(), base, "t", capabilities, ScimDeletion::Deactivate).expect("client")
 }
 
 fn one_user() -> crate::engine::user::Attributes {

@@ -8,9 +8,9 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use super::ScimClient;
-use crate::api::tenant::{Capabilities, ScimSoftDelete};
-use crate::providers::Directory;
+use crate::providers::SourceDirectory;
 use crate::providers::hostile::{self, Answer};
+use crate::providers::settings::{DirectoryFeatures, ScimDeletion};
 
 /// A user of the fake directory: id, `meta.lastModified`, `meta.version`.
 type Entry = (&'static str, &'static str, u32);
@@ -48,12 +48,11 @@ async fn directory(
         )
     })
     .await;
-    let capabilities = Capabilities {
+    let capabilities = DirectoryFeatures {
         filter: true,
-        ..Capabilities::default()
+        ..DirectoryFeatures::default()
     };
-    let client =
-        ScimClient::new(hostile::http(), &base, "t", capabilities, ScimSoftDelete::Deactivate).expect("client");
+    let client = ScimClient::new(hostile::http(), &base, "t", capabilities, ScimDeletion::Deactivate).expect("client");
     (client, state)
 }
 

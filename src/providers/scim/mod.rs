@@ -13,12 +13,16 @@ mod hostile_tests;
 mod incremental_tests;
 pub mod listing;
 mod members;
+#[cfg(test)]
+mod on_demand_tests;
 mod reads;
 pub mod resource;
 #[cfg(test)]
 mod scope_tests;
 #[cfg(test)]
 mod segment_tests;
+mod source;
+mod target;
 mod watermark;
 pub mod wire;
 

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::hostile_tests::client;
 use crate::providers::hostile::Answer;
-use crate::providers::{Directory, DirectoryError};
+use crate::providers::{DirectoryError, SourceDirectory};
 
 fn failure(read: Result<std::collections::HashSet<String>, DirectoryError>) -> String {
     match read {
@@ -119,8 +119,8 @@ async fn a_user_id_from_an_anchor_is_read_as_one_path_segment() {
         crate::providers::hostile::http(),
         &base,
         "t",
-        crate::api::tenant::Capabilities::default(),
-        crate::api::tenant::ScimSoftDelete::Deactivate,
+        crate::providers::settings::DirectoryFeatures::default(),
+        crate::providers::settings::ScimDeletion::Deactivate,
     )
     .expect("client");
     let found = scim.read_users(&["../Groups/g1?x=1".into()]).await.expect("read");

@@ -5,20 +5,20 @@
 use serde_json::json;
 
 use super::ScimClient;
-use crate::api::tenant::{Capabilities, ScimSoftDelete};
 use crate::engine::groups::GroupChange;
 use crate::engine::plan::{Changes, TargetRef};
 use crate::engine::vocabulary::DeprovisionAction;
 use crate::providers::hostile::{self, Answer};
-use crate::providers::{Directory, DirectoryError};
+use crate::providers::settings::{DirectoryFeatures, ScimDeletion};
+use crate::providers::{DirectoryError, SourceDirectory, TargetDirectory};
 
 /// A client of `base` that patches and deletes for good, so that every write names its user.
 fn deleting_client(base: &str) -> ScimClient {
-    let capabilities = Capabilities {
+    let capabilities = DirectoryFeatures {
         patch: true,
-        ..Capabilities::default()
+        ..DirectoryFeatures::default()
     };
-    ScimClient::new(hostile::http(), base, "t", capabilities, ScimSoftDelete::Delete).expect("client")
+    ScimClient::new(hostile::http(), base, "t", capabilities, ScimDeletion::Delete).expect("client")
 }
 
 fn target(id: &str) -> TargetRef {
@@ -52,7 +52,7 @@ async fn a_target_id_is_sent_as_one_escaped_segment_below_the_base() {
     let delete = GroupChange::Delete {
         target: "g/../h".into(),
     };
-    scim.apply_group_change(&delete).await.expect("sent");
+    scim.group_change(&delete).await.expect("sent");
     assert_eq!(
         requests(&log),
         [
@@ -98,7 +98,7 @@ async fn an_id_that_cannot_be_one_segment_is_refused_and_nothing_is_sent() {
                 members: ["u1".to_owned()].into(),
             },
         ] {
-            named(scim.apply_group_change(&change).await.expect_err("refused"));
+            named(scim.group_change(&change).await.expect_err("refused"));
         }
         named(scim.read_users(&[id.to_owned()]).await.expect_err("refused"));
         // Never taken for gone on such evidence: its user is not deprovisioned.

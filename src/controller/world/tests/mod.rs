@@ -21,7 +21,7 @@ use crate::controller::{Caches, Vetted};
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::user::User;
 use crate::providers::memory::MemoryDirectory;
-use crate::providers::{Directory, Unopenable};
+use crate::providers::{SourceDirectory, TargetDirectory, Unopenable};
 
 pub const CONTOSO: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 pub const FABRIKAM: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
@@ -46,9 +46,16 @@ impl World for MemoryWorld {
         }
     }
 
-    async fn open_directory(&self, _ns: &str, name: &str) -> Vetted<Arc<dyn Directory>, Unopenable, Infallible> {
+    async fn open_source(&self, _ns: &str, name: &str) -> Vetted<Arc<dyn SourceDirectory>, Unopenable, Infallible> {
         Ok(match self.directories.get(name) {
-            Some(directory) => Ok(directory.clone() as Arc<dyn Directory>),
+            Some(directory) => Ok(directory.clone() as Arc<dyn SourceDirectory>),
+            None => Err(Unopenable::TenantNotFound(name.to_owned())),
+        })
+    }
+
+    async fn open_target(&self, _ns: &str, name: &str) -> Vetted<Arc<dyn TargetDirectory>, Unopenable, Infallible> {
+        Ok(match self.directories.get(name) {
+            Some(directory) => Ok(directory.clone() as Arc<dyn TargetDirectory>),
             None => Err(Unopenable::TenantNotFound(name.to_owned())),
         })
     }
