@@ -54,17 +54,41 @@ pub async fn source_domains(source: &dyn SourceDirectory, input: &CycleInput<'_>
 
 /// For an incremental cycle (or one user on demand), the target users that may matter to the
 /// changed source users: those anchored to them, and those their userName or email would match
-/// (adoption and conflicts). A few lookups per changed user instead of a full read.
+/// (adoption and conflicts). A few look-ups per changed user instead of a full read — and only
+/// one for a user already provisioned whose userName and email stay as they are: rule 5 compares
+/// a user with the target's other users only when it is created, adopted or renamed
+/// (`engine::plan`), so its anchor is all the plan needs of the target.
 pub async fn matching_target_users(
     target: &dyn TargetDirectory,
     changed: &[User],
     input: &CycleInput<'_>,
 ) -> Result<Vec<User>, DirectoryError> {
+    let anchors: Vec<(&'static str, String)> = changed
+        .iter()
+        .map(|user| ("externalId", Anchor::new(input.source_tenant_id, &user.id).to_string()))
+        .collect();
+    let mut users = look_up(target, &anchors).await?;
     let mut lookups: Vec<(&'static str, String)> = Vec::new();
-    for user in changed {
+    for user in changed.iter().filter(|user| !user.deleted) {
         let anchor = Anchor::new(input.source_tenant_id, &user.id);
-        lookups.push(("externalId", anchor.to_string()));
-        if user.deleted {
+        let provisioned = users.iter().find(|t| {
+            t.get("externalId")
+                .and_then(Anchor::split)
+                .is_some_and(|(tenant, source_id)| {
+                    tenant.eq_ignore_ascii_case(input.source_tenant_id) && source_id == user.id
+                })
+        });
+        let rules = input.rules;
+        let creating = provisioned.is_none();
+        let Ok(desired) = mapping::desired(&rules.mappings, user, &anchor, rules.user_type, creating) else {
+            continue;
+        };
+        let keeps_addresses = provisioned.is_some_and(|existing| {
+            ["userName", WORK_EMAIL]
+                .iter()
+                .all(|k| desired.get(k).is_none_or(|want| existing.get(k) == Some(want.as_str())))
+        });
+        if keeps_addresses {
             continue;
         }
         // Rule 5 compares the desired userName and email with every address of the target's
@@ -72,18 +96,30 @@ pub async fn matching_target_users(
         // Graph's other addresses). A server's `eq` may compare case or Unicode forms exactly:
         // the value is looked up in each form `lookup_forms` lists, and the plan compares what
         // comes back in compared form.
-        if let Ok(desired) = mapping::desired(&input.rules.mappings, user, &anchor, input.rules.user_type, true) {
-            for value in ["userName", WORK_EMAIL].iter().filter_map(|k| desired.get(k)) {
-                for form in address::lookup_forms(value) {
-                    for attribute in ["userName", WORK_EMAIL] {
-                        if !lookups.iter().any(|(a, v)| *a == attribute && *v == form) {
-                            lookups.push((attribute, form.clone()));
-                        }
+        for value in ["userName", WORK_EMAIL].iter().filter_map(|k| desired.get(k)) {
+            for form in address::lookup_forms(value) {
+                for attribute in ["userName", WORK_EMAIL] {
+                    if !lookups.iter().any(|(a, v)| *a == attribute && *v == form) {
+                        lookups.push((attribute, form.clone()));
                     }
                 }
             }
         }
     }
+    for user in look_up(target, &lookups).await? {
+        if !users.iter().any(|u| u.id == user.id) {
+            users.push(user);
+        }
+    }
+    Ok(users)
+}
+
+/// The target users each `(attribute, value)` finds, `concurrency` look-ups at a time, each
+/// user once.
+async fn look_up(
+    target: &dyn TargetDirectory,
+    lookups: &[(&'static str, String)],
+) -> Result<Vec<User>, DirectoryError> {
     let requests: Vec<BoxFuture<'_, Result<Vec<User>, DirectoryError>>> = lookups
         .iter()
         .map(|(attribute, value)| target.find_users(attribute, value).boxed())
