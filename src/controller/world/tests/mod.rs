@@ -12,7 +12,7 @@ use std::sync::Arc;
 use kube::runtime::reflector::Store;
 use serde_json::{Value, json};
 
-use super::offline::store;
+use super::store;
 use super::{Evaluation, World, evaluate};
 use crate::api::conditions::ConditionReason;
 use crate::api::reasons::TenantReadyReason;
