@@ -188,4 +188,6 @@ impl Opened {
 }
 
 #[cfg(test)]
+mod output_tests;
+#[cfg(test)]
 mod tests;

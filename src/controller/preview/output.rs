@@ -163,8 +163,8 @@ impl<W: Write + Send> Printer<W> {
         });
     }
 
-    /// The end of the plan; the first write error, if any.
-    pub fn finish(self, changes_pending: bool) -> std::io::Result<()> {
+    /// The end of the plan: the writer back, flushed, or the first write error.
+    pub fn finish(self, changes_pending: bool) -> std::io::Result<W> {
         self.write(|state| match self.format {
             Format::Table => String::new(),
             Format::Json if state.configurations == 0 => format!("],\n  \"changesPending\": {changes_pending}\n}}\n"),
@@ -174,10 +174,17 @@ impl<W: Write + Send> Printer<W> {
             .state
             .into_inner()
             .map_err(|_| std::io::Error::other("the printer was poisoned"))?;
-        match state.failed.take() {
-            Some(error) => Err(error),
-            None => state.out.flush(),
+        if let Some(error) = state.failed.take() {
+            return Err(error);
         }
+        state.out.flush()?;
+        Ok(state.out)
+    }
+
+    /// Table: the records held back for the width now.
+    #[cfg(test)]
+    pub fn held(&self) -> usize {
+        self.state.lock().map(|s| s.held.len()).unwrap_or_default()
     }
 }
 
