@@ -128,8 +128,19 @@ impl<W: Write + Send> Printer<W> {
         });
     }
 
-    /// The configuration is planned (or not): the rest of it.
+    /// The configuration is planned (or not): the rest of it, flushed, so that a reader sees
+    /// each configuration as soon as it is planned.
     pub fn end(&self, plan: &ConfigPlan) {
+        self.write_end(plan);
+        if let Ok(mut state) = self.state.lock()
+            && state.failed.is_none()
+            && let Err(error) = state.out.flush()
+        {
+            state.failed = Some(error);
+        }
+    }
+
+    fn write_end(&self, plan: &ConfigPlan) {
         self.write(|state| match self.format {
             Format::Table => {
                 let mut text = release(state);
