@@ -3,7 +3,8 @@
 //! pending (README, "Before and after: plan, dry run and the provisioning log").
 
 use serde_json::{Value, json};
-use xtsync::api::reasons::SyncedReason;
+use xtsync::api::conditions::ConditionReason;
+use xtsync::api::reasons::{OrganizationReadyReason, SyncedReason};
 
 use crate::manifests::{self, CONTOSO, FABRIKAM, Manifests, NORTHWIND};
 use crate::support::{Manifest, TestNs};
@@ -164,7 +165,11 @@ async fn plan_of_an_organization_lists_the_configurations_it_would_generate_and_
     assert_eq!(code, 2, "changes pending: {planned:#}");
     let organization = &planned["organizations"][0];
     assert_eq!(organization["name"], "default/group", "{organization:#}");
-    assert_eq!(organization["reason"], "Established", "{organization:#}");
+    assert_eq!(
+        organization["reason"],
+        OrganizationReadyReason::Established.as_str(),
+        "{organization:#}"
+    );
     let mut expected = Vec::new();
     for source in members {
         for target in members.iter().filter(|t| **t != source) {

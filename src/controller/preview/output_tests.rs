@@ -80,7 +80,7 @@ fn the_json_written_record_by_record_is_the_documented_document() {
         "configurations": [
             { "name": "default/contoso-to-fabrikam", "ready": true, "reason": null, "message": null, "error": null,
               "summary": summary(2), "actions": [action("alice@contoso.com"), action("bob@contoso.com")] },
-            { "name": "default/closed", "ready": false, "reason": "InboundSyncNotAllowed", "message": "no",
+            { "name": "default/closed", "ready": false, "reason": ReadyReason::InboundSyncNotAllowed.as_str(), "message": "no",
               "error": null, "summary": null, "actions": [] },
         ],
     });
