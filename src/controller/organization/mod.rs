@@ -5,9 +5,9 @@
 //! Nothing here relies on a garbage collector: the Organization's finalizer stays until every
 //! configuration it generated is gone, and it deletes them itself.
 
-mod apply;
-mod decide;
-mod dereference;
+pub(super) mod apply;
+pub(super) mod decide;
+pub(super) mod dereference;
 mod events;
 pub mod fan_out;
 mod mappers;

@@ -1,6 +1,6 @@
 //! The manifests `xtsync plan` reads: YAML or JSON files, or folders of them, with any number
-//! of documents each; Tenants, CrossTenantAccessPolicies, SyncConfigurations and the Secrets
-//! and ConfigMaps (CA bundles) they use (other kinds are passed over). Objects without a namespace are in `default`, as
+//! of documents each; Tenants, CrossTenantAccessPolicies, SyncConfigurations, Organizations and
+//! the Secrets and ConfigMaps (CA bundles) they use (other kinds are passed over). Objects without a namespace are in `default`, as
 //! `kubectl apply` would put them; their order stands in for creation time ("the oldest wins").
 
 use std::path::{Path, PathBuf};
@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde_json::Value;
 
-use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
+use crate::api::{CrossTenantAccessPolicy, Organization, SyncConfiguration, Tenant};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
@@ -30,6 +30,7 @@ pub struct Manifests {
     pub tenants: Vec<Tenant>,
     pub policies: Vec<CrossTenantAccessPolicy>,
     pub configs: Vec<SyncConfiguration>,
+    pub organizations: Vec<Organization>,
     pub secrets: Vec<Secret>,
     pub config_maps: Vec<ConfigMap>,
 }
@@ -65,12 +66,24 @@ impl Manifests {
         Ok(manifests)
     }
 
+    /// How many objects were read: what is made from them (an Organization's configurations)
+    /// comes after them, as created later.
+    pub fn count(&self) -> usize {
+        self.tenants.len()
+            + self.policies.len()
+            + self.configs.len()
+            + self.organizations.len()
+            + self.secrets.len()
+            + self.config_maps.len()
+    }
+
     fn add(&mut self, value: Value) -> Result<(), String> {
-        let order = self.tenants.len() + self.policies.len() + self.configs.len() + self.secrets.len();
+        let order = self.count();
         match value.get("kind").and_then(Value::as_str) {
             Some("Tenant") => self.tenants.push(object(value, order)?),
             Some("CrossTenantAccessPolicy") => self.policies.push(object(value, order)?),
             Some("SyncConfiguration") => self.configs.push(object(value, order)?),
+            Some("Organization") => self.organizations.push(object(value, order)?),
             Some("Secret") => self.secrets.push(object(value, order)?),
             Some("ConfigMap") => self.config_maps.push(object(value, order)?),
             _ => {}

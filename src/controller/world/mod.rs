@@ -12,11 +12,16 @@
 mod cluster;
 mod dereference;
 mod evaluation;
+pub mod generated;
 pub mod manifests;
 mod offline;
 
 use std::future::Future;
 use std::sync::Arc;
+
+use kube::runtime::reflector::Store;
+use kube::runtime::reflector::store::Writer;
+use kube::runtime::watcher;
 
 use super::{Caches, Vetted, lookup};
 use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
@@ -68,4 +73,17 @@ pub trait World: Sync {
     fn claims(&self, config: &SyncConfiguration) -> Vec<PairClaim> {
         lookup::claims(&self.caches(), config)
     }
+}
+
+/// A store filled with `objects`, as a watch's first list fills a cache.
+pub(crate) fn store<K>(objects: &[K]) -> Store<K>
+where
+    K: kube::Resource + Clone + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+{
+    let mut writer = Writer::<K>::default();
+    for object in objects {
+        writer.apply_watcher_event(&watcher::Event::Apply(object.clone()));
+    }
+    writer.as_reader()
 }

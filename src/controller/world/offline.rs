@@ -1,7 +1,8 @@
 //! Manifests as a world (`xtsync plan`, `kubectl xtsync explain`): the objects of some files as
 //! the controller would see them — each Tenant checked as the Tenant controller checks it
 //! (`Ready`, capabilities), in stores like the watch caches — and the credential each Tenant's
-//! Secret among the manifests holds.
+//! Secret among the manifests holds. The Organizations among them have fanned out
+//! (`generated`): the world holds the configurations they would generate as if created.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,8 +13,9 @@ use kube::runtime::reflector::Store;
 use kube::runtime::reflector::store::Writer;
 use kube::runtime::watcher;
 
-use super::World;
+use super::generated::{self, Generation};
 use super::manifests::Manifests;
+use super::{World, store};
 use crate::api::tenant::Capabilities;
 use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
 use crate::controller::ca_bundle;
@@ -29,6 +31,9 @@ pub struct ManifestWorld {
     tenants: Store<Tenant>,
     policies: Store<CrossTenantAccessPolicy>,
     configs: Store<SyncConfiguration>,
+    /// The configurations to plan: the manifests', then those the Organizations generate.
+    planned: Vec<SyncConfiguration>,
+    generations: Vec<Generation>,
     credentials: HashMap<String, Access>,
     clients: Clients,
 }
@@ -59,13 +64,33 @@ impl ManifestWorld {
             checked_tenant.status = Some(status_after(tenant, checked, now));
             tenants.apply_watcher_event(&watcher::Event::Apply(checked_tenant));
         }
+        let tenants = tenants.as_reader();
+        let (planned, generations) = generated::generate(
+            &manifests.organizations,
+            &tenants,
+            manifests.configs.clone(),
+            manifests.count(),
+        );
         ManifestWorld {
-            tenants: tenants.as_reader(),
+            tenants,
             policies: store(&manifests.policies),
-            configs: store(&manifests.configs),
+            configs: store(&planned),
+            planned,
+            generations,
             credentials,
             clients: clients.clone(),
         }
+    }
+
+    /// Every SyncConfiguration the world holds, in plan order: the manifests', then the ones
+    /// each Organization generates.
+    pub fn configurations(&self) -> &[SyncConfiguration] {
+        &self.planned
+    }
+
+    /// What each Organization of the manifests generates.
+    pub fn generations(&self) -> &[Generation] {
+        &self.generations
     }
 
     /// The directory of a Tenant among the manifests, with the capabilities its check recorded.
@@ -141,17 +166,4 @@ fn access(
         }
     };
     Ok((setup, Access { credential, ca_bundle }))
-}
-
-/// A store filled with `objects`, as a watch's first list fills a cache.
-pub(super) fn store<K>(objects: &[K]) -> Store<K>
-where
-    K: kube::Resource + Clone + 'static,
-    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
-{
-    let mut writer = Writer::<K>::default();
-    for object in objects {
-        writer.apply_watcher_event(&watcher::Event::Apply(object.clone()));
-    }
-    writer.as_reader()
 }

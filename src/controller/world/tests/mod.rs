@@ -3,6 +3,7 @@
 //! Tenants open in-memory directories (`providers::memory`). Milliseconds, no apiserver.
 
 mod cleanup;
+mod organization;
 mod plan;
 
 use std::collections::HashMap;
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use kube::runtime::reflector::Store;
 use serde_json::{Value, json};
 
-use super::offline::store;
+use super::store;
 use super::{Evaluation, World, evaluate};
 use crate::api::conditions::ConditionReason;
 use crate::api::reasons::TenantReadyReason;
@@ -118,6 +119,11 @@ impl Setting {
     }
 
     pub fn world(&self) -> MemoryWorld {
+        self.world_of(std::slice::from_ref(&self.config))
+    }
+
+    /// The world with `configs` instead of the one configuration.
+    pub fn world_of(&self, configs: &[SyncConfiguration]) -> MemoryWorld {
         let mut directories = HashMap::new();
         for tenant in &self.tenants {
             let name = tenant.metadata.name.clone().unwrap_or_default();
@@ -127,7 +133,7 @@ impl Setting {
         MemoryWorld {
             tenants: store(&self.tenants),
             policies: store(&self.policies),
-            configs: store(std::slice::from_ref(&self.config)),
+            configs: store(configs),
             directories,
         }
     }

@@ -9,7 +9,7 @@ use crate::api::conditions::ConditionReason;
 use crate::api::reasons::ReadyReason;
 use crate::controller::preview::plan_of;
 use crate::controller::world::{CycleStart, GateVerdict};
-use crate::cycle::audit::Collected;
+use crate::cycle::audit::{Collected, Discard};
 use crate::cycle::progress::Untracked;
 
 #[tokio::test]
@@ -17,17 +17,18 @@ async fn plan_of_a_closed_gate_gives_its_reason_and_reads_no_directory() {
     let mut setting = Setting::new(json!({}));
     setting.policies.clear();
     setting.source.put(person("u1", "alice"));
-    let plan = plan_of(&setting.world(), &setting.config).await;
+    let records = Collected::default();
+    let plan = plan_of(&setting.world(), &setting.config, &records).await;
     let (reason, message) = plan.closed.expect("no cycle would run");
     assert_eq!(reason, ReadyReason::InboundSyncNotAllowed.as_str(), "{message}");
-    assert!(plan.report.is_none() && plan.records.is_empty());
+    assert!(plan.report.is_none() && records.take().is_empty());
     assert!(setting.source.take_log().is_empty() && setting.target.take_log().is_empty());
 }
 
 #[tokio::test]
 async fn plan_of_an_invalid_spec_names_the_field() {
     let setting = Setting::new(json!({ "interval": "soon" }));
-    let plan = plan_of(&setting.world(), &setting.config).await;
+    let plan = plan_of(&setting.world(), &setting.config, &Discard).await;
     let (reason, message) = plan.closed.expect("no cycle would run");
     assert_eq!(reason, ReadyReason::InvalidSpec.as_str());
     assert!(message.contains("spec.interval"), "{message}");
@@ -36,7 +37,7 @@ async fn plan_of_an_invalid_spec_names_the_field() {
 #[tokio::test]
 async fn plan_of_a_configuration_whose_target_tenant_is_gone_is_closed_by_the_gate() {
     let setting = Setting::new(json!({})).without_tenant("fabrikam");
-    let plan = plan_of(&setting.world(), &setting.config).await;
+    let plan = plan_of(&setting.world(), &setting.config, &Discard).await;
     let (reason, _) = plan.closed.expect("no cycle would run");
     assert_eq!(reason, ReadyReason::TenantNotReady.as_str());
 }
@@ -51,7 +52,8 @@ async fn plan_does_what_the_controllers_cycle_would_do_and_writes_nothing() {
     setting.source.put(guest);
     let world = setting.world();
 
-    let plan = plan_of(&world, &setting.config).await;
+    let records = Collected::default();
+    let plan = plan_of(&world, &setting.config, &records).await;
     assert_eq!(plan.error, None);
     let planned = plan.report.expect("a dry run ran");
     assert!(setting.target.take_writes().is_empty(), "a plan writes nothing");
@@ -95,5 +97,5 @@ async fn plan_does_what_the_controllers_cycle_would_do_and_writes_nothing() {
         actions.sort();
         actions
     };
-    assert_eq!(actions(&plan.records), actions(&log.take()));
+    assert_eq!(actions(&records.take()), actions(&log.take()));
 }
