@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde_json::Value;
 
-use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
+use crate::api::{CrossTenantAccessPolicy, Organization, SyncConfiguration, Tenant};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
@@ -30,6 +30,7 @@ pub struct Manifests {
     pub tenants: Vec<Tenant>,
     pub policies: Vec<CrossTenantAccessPolicy>,
     pub configs: Vec<SyncConfiguration>,
+    pub organizations: Vec<Organization>,
     pub secrets: Vec<Secret>,
     pub config_maps: Vec<ConfigMap>,
 }
@@ -66,11 +67,16 @@ impl Manifests {
     }
 
     fn add(&mut self, value: Value) -> Result<(), String> {
-        let order = self.tenants.len() + self.policies.len() + self.configs.len() + self.secrets.len();
+        let order = self.tenants.len()
+            + self.policies.len()
+            + self.configs.len()
+            + self.organizations.len()
+            + self.secrets.len();
         match value.get("kind").and_then(Value::as_str) {
             Some("Tenant") => self.tenants.push(object(value, order)?),
             Some("CrossTenantAccessPolicy") => self.policies.push(object(value, order)?),
             Some("SyncConfiguration") => self.configs.push(object(value, order)?),
+            Some("Organization") => self.organizations.push(object(value, order)?),
             Some("Secret") => self.secrets.push(object(value, order)?),
             Some("ConfigMap") => self.config_maps.push(object(value, order)?),
             _ => {}

@@ -15,7 +15,7 @@ use kube::runtime::watcher;
 use super::World;
 use super::manifests::Manifests;
 use crate::api::tenant::Capabilities;
-use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
+use crate::api::{CrossTenantAccessPolicy, Organization, SyncConfiguration, Tenant};
 use crate::controller::ca_bundle;
 use crate::controller::secrets::credential_of;
 use crate::controller::tenant::{Checked, TenantProblem, status_after};
@@ -29,6 +29,7 @@ pub struct ManifestWorld {
     tenants: Store<Tenant>,
     policies: Store<CrossTenantAccessPolicy>,
     configs: Store<SyncConfiguration>,
+    organizations: Store<Organization>,
     credentials: HashMap<String, Access>,
     clients: Clients,
 }
@@ -63,6 +64,7 @@ impl ManifestWorld {
             tenants: tenants.as_reader(),
             policies: store(&manifests.policies),
             configs: store(&manifests.configs),
+            organizations: store(&manifests.organizations),
             credentials,
             clients: clients.clone(),
         }
@@ -89,6 +91,7 @@ impl World for ManifestWorld {
             tenants: &self.tenants,
             policies: &self.policies,
             configs: &self.configs,
+            organizations: &self.organizations,
         }
     }
 

@@ -3,6 +3,7 @@
 //! Tenants open in-memory directories (`providers::memory`). Milliseconds, no apiserver.
 
 mod cleanup;
+mod organizations;
 mod plan;
 
 use std::collections::HashMap;
@@ -16,7 +17,7 @@ use super::offline::store;
 use super::{Evaluation, World, evaluate};
 use crate::api::conditions::ConditionReason;
 use crate::api::reasons::TenantReadyReason;
-use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
+use crate::api::{CrossTenantAccessPolicy, Organization, SyncConfiguration, Tenant};
 use crate::controller::{Caches, Vetted};
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::user::User;
@@ -32,6 +33,7 @@ pub struct MemoryWorld {
     tenants: Store<Tenant>,
     policies: Store<CrossTenantAccessPolicy>,
     configs: Store<SyncConfiguration>,
+    organizations: Store<Organization>,
     directories: HashMap<String, Arc<MemoryDirectory>>,
 }
 
@@ -43,6 +45,7 @@ impl World for MemoryWorld {
             tenants: &self.tenants,
             policies: &self.policies,
             configs: &self.configs,
+            organizations: &self.organizations,
         }
     }
 
@@ -67,6 +70,7 @@ pub struct Setting {
     pub tenants: Vec<Tenant>,
     pub policies: Vec<CrossTenantAccessPolicy>,
     pub config: SyncConfiguration,
+    pub organizations: Vec<Organization>,
     pub source: Arc<MemoryDirectory>,
     pub target: Arc<MemoryDirectory>,
 }
@@ -106,6 +110,7 @@ impl Setting {
                     "creationTimestamp": "2026-01-01T00:00:00Z" },
                 "spec": base,
             })),
+            organizations: Vec::new(),
             source: Arc::new(MemoryDirectory::new()),
             target: Arc::new(MemoryDirectory::new()),
         }
@@ -128,6 +133,7 @@ impl Setting {
             tenants: store(&self.tenants),
             policies: store(&self.policies),
             configs: store(std::slice::from_ref(&self.config)),
+            organizations: store(&self.organizations),
             directories,
         }
     }
