@@ -134,7 +134,7 @@ fn a_field_the_template_leaves_out_inherits_the_members_default_in_a_new_entry()
         "default": { "inbound": { "allowGroupsSync": true }, "outbound": { "automaticallyRedeemInvitations": true } },
     }));
     let inbound_only = template("group", json!({ "inbound": { "allowUsersSync": true } }));
-    let entry = overlay(Some(&own), &[inbound_only.clone()]).for_partner(FABRIKAM);
+    let entry = overlay(Some(&own), std::slice::from_ref(&inbound_only)).for_partner(FABRIKAM);
     assert!(entry.inbound.allow_users_sync);
     assert!(entry.inbound.allow_groups_sync, "the default's");
     assert!(entry.outbound.automatically_redeem_invitations, "the default's");
