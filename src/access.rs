@@ -1,6 +1,10 @@
 //! Effective cross-tenant access: a policy's default merged into each partner, field by field,
 //! as Entra does ("a partner setting that is not configured inherits the default").
 
+mod overlay;
+
+pub use overlay::{EffectivePolicy, EntrySource, KeptField, OrganizationTemplate, overlay};
+
 use crate::api::policy::{
     B2bCollaboration, CrossTenantAccessPolicySpec, EffectiveB2bCollaboration, EffectiveInbound, EffectiveOutbound,
     EffectivePartnerPolicy, InboundSettings, OutboundSettings,
@@ -17,6 +21,8 @@ pub fn effective_for(spec: &CrossTenantAccessPolicySpec, partner_tenant_id: &str
     let empty_out = OutboundSettings::default();
     EffectivePartnerPolicy {
         tenant_id: partner_tenant_id.to_ascii_lowercase(),
+        origin: Default::default(),
+        organization: None,
         inbound: merge_inbound(partner.map_or(&empty_in, |p| &p.inbound), &spec.default.inbound),
         outbound: merge_outbound(partner.map_or(&empty_out, |p| &p.outbound), &spec.default.outbound),
     }
@@ -91,7 +97,7 @@ fn merge_b2b(partner: Option<&B2bCollaboration>, default: Option<&B2bCollaborati
 }
 
 impl CrossTenantAccessPolicySpec {
-    fn default_for_missing() -> Self {
+    pub(crate) fn default_for_missing() -> Self {
         CrossTenantAccessPolicySpec {
             tenant_ref: Default::default(),
             default: Default::default(),

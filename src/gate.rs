@@ -4,8 +4,7 @@
 //! The spec itself (`InvalidSpec`, first in that order) is validated one step earlier, so a
 //! gate only ever sees a valid configuration.
 
-use crate::access;
-use crate::api::policy::CrossTenantAccessPolicySpec;
+use crate::access::{self, EffectivePolicy, EntrySource};
 use crate::api::reasons::ReadyReason;
 use crate::api::tenant::Cloud;
 
@@ -86,10 +85,11 @@ pub struct GateInput<'a> {
     pub claims: &'a [PairClaim],
     /// The pair this configuration held when its status was last written, if any.
     pub claimed_pair: Option<&'a str>,
-    /// The target tenant's policy (its inbound side applies), if any.
-    pub target_policy: Option<&'a CrossTenantAccessPolicySpec>,
-    /// The source tenant's policy (its outbound side applies), if any.
-    pub source_policy: Option<&'a CrossTenantAccessPolicySpec>,
+    /// The target tenant's effective settings (its inbound side applies): its policy, if any,
+    /// with its Organizations' partner templates (`access::overlay`).
+    pub target_policy: Option<&'a EffectivePolicy>,
+    /// The source tenant's effective settings (its outbound side applies).
+    pub source_policy: Option<&'a EffectivePolicy>,
     /// `groupProvisioning.enabled`: the target must also allow group sync.
     pub provisions_groups: bool,
 }
@@ -218,15 +218,11 @@ fn first_of_its_pair(input: &GateInput<'_>, pair: &OpenPair) -> Result<(), Close
 /// target; a missing policy means the defaults, which deny.
 fn policies_allow(input: &GateInput<'_>, pair: &OpenPair) -> Result<(), Closed> {
     let (source, target) = (&pair.source.tenant_id, &pair.target.tenant_id);
-    let policy_name = |p: Option<&CrossTenantAccessPolicySpec>| match p {
-        Some(_) => "its CrossTenantAccessPolicy",
-        None => "it has no CrossTenantAccessPolicy, so the defaults apply, and they deny; its policy",
-    };
     let inbound = input
         .target_policy
-        .map_or_else(|| access::no_policy(source), |p| access::effective_for(p, source))
+        .map_or_else(|| access::no_policy(source), |p| p.for_partner(source))
         .inbound;
-    let target_policy = policy_name(input.target_policy);
+    let target_policy = settings_named(input.target_policy, source);
     if !inbound.allow_users_sync {
         return closed(
             ReadyReason::InboundSyncNotAllowed,
@@ -247,7 +243,7 @@ fn policies_allow(input: &GateInput<'_>, pair: &OpenPair) -> Result<(), Closed> 
     }
     let outbound = input
         .source_policy
-        .map_or_else(|| access::no_policy(target), |p| access::effective_for(p, target))
+        .map_or_else(|| access::no_policy(target), |p| p.for_partner(target))
         .outbound;
     if !outbound.automatically_redeem_invitations {
         return closed(
@@ -255,7 +251,7 @@ fn policies_allow(input: &GateInput<'_>, pair: &OpenPair) -> Result<(), Closed> 
             format!(
                 "source '{}' does not redeem invitations to {target} automatically: {} must set outbound.automaticallyRedeemInvitations for this partner",
                 input.source_name,
-                policy_name(input.source_policy)
+                settings_named(input.source_policy, target)
             ),
         );
     }
@@ -269,6 +265,25 @@ fn policies_allow(input: &GateInput<'_>, pair: &OpenPair) -> Result<(), Closed> 
         );
     }
     Ok(())
+}
+
+/// Where a tenant's settings for `partner` come from, in the words of a gate message.
+fn settings_named(policy: Option<&EffectivePolicy>, partner: &str) -> String {
+    let Some(policy) = policy else {
+        return "it has no CrossTenantAccessPolicy, so the defaults apply, and they deny; its policy".to_owned();
+    };
+    match (policy.source_of(partner), policy.own_policy) {
+        (Some(EntrySource::Organization(org)), true) => {
+            format!(
+                "the partnerTemplate of Organization '{org}' (or, for a field it leaves out, its CrossTenantAccessPolicy's default)"
+            )
+        }
+        (Some(EntrySource::Organization(org)), false) => format!(
+            "it has no CrossTenantAccessPolicy and a field the partnerTemplate of Organization '{org}' leaves out denies; that template or its policy"
+        ),
+        (_, true) => "its CrossTenantAccessPolicy".to_owned(),
+        (_, false) => "it has no CrossTenantAccessPolicy, so the defaults apply, and they deny; its policy".to_owned(),
+    }
 }
 
 fn ready_tenant(role: &str, name: &str, state: &TenantState) -> Result<TenantFacts, Closed> {

@@ -118,7 +118,9 @@ pub struct CrossTenantAccessPolicyStatus {
     /// `Ready`: the policy is valid and is the only one for its tenant.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
-    /// The default merged into each listed partner.
+    /// The settings in force for each partner entry: the default merged into each listed
+    /// partner, and the entries the `partnerTemplate` of an Organization the tenant is a member
+    /// of adds or overrides, each with its origin.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub effective: Vec<EffectivePartnerPolicy>,
     /// Number of listed partners.
@@ -135,8 +137,27 @@ pub struct CrossTenantAccessPolicyStatus {
 #[serde(rename_all = "camelCase")]
 pub struct EffectivePartnerPolicy {
     pub tenant_id: String,
+    /// Where the entry comes from: the policy's own `partners`, or an Organization's
+    /// `partnerTemplate`.
+    #[serde(default)]
+    pub origin: EntryOrigin,
+    /// The Organization whose `partnerTemplate` made or overrode the entry (origin
+    /// `Organization`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
     pub inbound: EffectiveInbound,
     pub outbound: EffectiveOutbound,
+}
+
+/// Where an effective partner entry comes from (README, "Organizations").
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum EntryOrigin {
+    /// The policy's own `partners` entry (or, for a partner not listed, its `default`).
+    #[default]
+    Policy,
+    /// An Organization's `partnerTemplate`: an entry the policy does not have, or, with
+    /// `applyTo: ExistingPartners`, one whose fields the template overrides.
+    Organization,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]

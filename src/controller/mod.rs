@@ -101,6 +101,8 @@ pub struct Caches<'a> {
     pub tenants: &'a Store<Tenant>,
     pub policies: &'a Store<CrossTenantAccessPolicy>,
     pub configs: &'a Store<SyncConfiguration>,
+    /// Organizations: their partner templates are part of the settings in force.
+    pub organizations: &'a Store<Organization>,
 }
 
 impl Context {
@@ -109,6 +111,7 @@ impl Context {
             tenants: &self.tenants,
             policies: &self.policies,
             configs: &self.configs,
+            organizations: &self.organizations,
         }
     }
 }
@@ -210,8 +213,8 @@ pub async fn run_with(client: Client, settings: Settings, health: Arc<Health>, c
     let secrets = watcher(api::<PartialObjectMeta<Secret>>(&client, ns), wc.clone());
     let config_maps = watcher(api::<PartialObjectMeta<ConfigMap>>(&client, ns), wc.clone());
     let tenant_controller = tenant_controller(&mut tenants, secrets, config_maps, &ctx);
-    let policy_controller = policy_controller(&mut policies, &mut tenants, &ctx);
-    let config_controller = config_controller(&mut configs, &mut tenants, &mut policies, &ctx);
+    let policy_controller = policy_controller(&mut policies, &mut tenants, &mut organizations, &mut configs, &ctx);
+    let config_controller = config_controller(&mut configs, &mut tenants, &mut policies, &mut organizations, &ctx);
     let organization_controller = organization_controller(&mut organizations, &mut tenants, &mut configs, &ctx);
 
     let readiness = async {
@@ -278,6 +281,8 @@ where
 fn policy_controller(
     policies: &mut Feed<CrossTenantAccessPolicy>,
     tenants: &mut Feed<Tenant>,
+    organizations: &mut Feed<Organization>,
+    configs: &mut Feed<SyncConfiguration>,
     ctx: &Arc<Context>,
 ) -> impl Future<Output = ()> + use<> {
     let (health, me) = (&ctx.health, Controller::Policy);
@@ -299,6 +304,18 @@ fn policy_controller(
         tenants.subscribe(),
         mapping(policy::tenant_mapper(ctx.policies.clone()), health, me),
     )
+    .watches_stream(
+        organization_specs(organizations.subscribe()),
+        mapping(policy::organization_mapper(ctx.policies.clone()), health, me),
+    )
+    .watches_stream(
+        configs.subscribe(),
+        mapping(
+            policy::leaving_config_mapper(ctx.policies.clone(), ctx.organizations.clone()),
+            health,
+            me,
+        ),
+    )
     .shutdown_on_signal()
     .run(taking(policy::reconcile, me), error_policy, ctx.clone())
     .for_each(settled(me, health))
@@ -308,6 +325,7 @@ fn config_controller(
     configs: &mut Feed<SyncConfiguration>,
     tenants: &mut Feed<Tenant>,
     policies: &mut Feed<CrossTenantAccessPolicy>,
+    organizations: &mut Feed<Organization>,
     ctx: &Arc<Context>,
 ) -> impl Future<Output = ()> + use<> {
     let (health, me) = (&ctx.health, Controller::SyncConfiguration);
@@ -332,9 +350,29 @@ fn config_controller(
             policies.subscribe(),
             mapping(sync_config::policy_mapper(ctx.configs.clone()), health, me),
         )
+        .watches_stream(
+            organization_specs(organizations.subscribe()),
+            mapping(sync_config::organization_mapper(ctx.configs.clone()), health, me),
+        )
+        .watches_stream(
+            configs.subscribe(),
+            mapping(sync_config::leaving_config_mapper(ctx.clone()), health, me),
+        )
         .shutdown_on_signal()
         .run(taking(sync_config::reconcile, me), error_policy, ctx.clone())
         .for_each(settled(me, health))
+}
+
+/// Organizations whose spec changed (their partner template, their members), or that are
+/// being deleted: what the policies and configurations of their tenants read of them.
+fn organization_specs<S>(organizations: S) -> impl Stream<Item = Result<Organization, watcher::Error>> + Send + use<S>
+where
+    S: Stream<Item = Result<Organization, watcher::Error>> + Send + 'static,
+{
+    organizations.predicate_filter(
+        predicates::generation.combine(predicates::finalizers),
+        Default::default(),
+    )
 }
 
 fn organization_controller(

@@ -1,5 +1,6 @@
 //! The gate's checks, one test per rule, named after it.
 use super::*;
+use crate::api::policy::CrossTenantAccessPolicySpec;
 
 const CONTOSO: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const FABRIKAM: &str = "11111111-2222-3333-4444-555555555555";
@@ -31,6 +32,9 @@ struct Case {
     claimed_pair: Option<String>,
     target_policy: Option<CrossTenantAccessPolicySpec>,
     source_policy: Option<CrossTenantAccessPolicySpec>,
+    /// Organizations' templates for the target and the source (`access::overlay`).
+    target_templates: Vec<access::OrganizationTemplate>,
+    source_templates: Vec<access::OrganizationTemplate>,
     provisions_groups: bool,
 }
 
@@ -45,10 +49,17 @@ impl Case {
             target_policy: Some(allowing(CONTOSO, true, true, false)),
             source_policy: Some(allowing(FABRIKAM, false, false, true)),
             provisions_groups: false,
+            target_templates: Vec::new(),
+            source_templates: Vec::new(),
         }
     }
 
     fn run(&self) -> Result<OpenPair, Closed> {
+        let effective = |own: Option<&CrossTenantAccessPolicySpec>, templates: &[access::OrganizationTemplate]| {
+            (own.is_some() || !templates.is_empty()).then(|| access::overlay(own, templates))
+        };
+        let target_policy = effective(self.target_policy.as_ref(), &self.target_templates);
+        let source_policy = effective(self.source_policy.as_ref(), &self.source_templates);
         evaluate(&GateInput {
             source_name: "contoso",
             source: &self.source,
@@ -57,8 +68,8 @@ impl Case {
             rank: self.rank.clone(),
             claims: &self.claims,
             claimed_pair: self.claimed_pair.as_deref(),
-            target_policy: self.target_policy.as_ref(),
-            source_policy: self.source_policy.as_ref(),
+            target_policy: target_policy.as_ref(),
+            source_policy: source_policy.as_ref(),
             provisions_groups: self.provisions_groups,
         })
     }
@@ -267,4 +278,54 @@ fn group_provisioning_needs_the_target_to_allow_group_sync_last() {
         .expect("policy"),
     );
     assert!(c.run().is_ok(), "allowGroupsSync inherits the default");
+}
+
+fn member_template(partner: &str, value: serde_json::Value) -> access::OrganizationTemplate {
+    access::OrganizationTemplate {
+        organization: "group".into(),
+        template: serde_json::from_value(value).expect("a template"),
+        partners: vec![partner.into()],
+    }
+}
+
+#[test]
+fn an_organizations_partner_template_opens_the_gate_for_members_without_any_policy() {
+    let mut c = Case::valid();
+    c.target_policy = None;
+    c.source_policy = None;
+    c.target_templates = vec![member_template(
+        CONTOSO,
+        serde_json::json!({ "inbound": { "allowUsersSync": true, "automaticallyRedeemInvitations": true } }),
+    )];
+    let closed = c
+        .run()
+        .expect_err("the source's outbound side is still Entra's default");
+    assert_eq!(closed.reason, ReadyReason::AutomaticRedemptionNotConfigured);
+    assert!(
+        closed.message.contains("it has no CrossTenantAccessPolicy"),
+        "{}",
+        closed.message
+    );
+    c.source_templates = vec![member_template(
+        FABRIKAM,
+        serde_json::json!({ "outbound": { "automaticallyRedeemInvitations": true } }),
+    )];
+    assert!(c.run().is_ok(), "the template alone opens the pair");
+}
+
+#[test]
+fn a_closed_gate_names_the_template_when_the_entry_is_the_organizations() {
+    let mut c = Case::valid();
+    c.target_policy = None;
+    c.target_templates = vec![member_template(
+        CONTOSO,
+        serde_json::json!({ "inbound": { "allowUsersSync": true } }),
+    )];
+    let closed = c.run().expect_err("redemption left out of the template");
+    assert_eq!(closed.reason, ReadyReason::AutomaticRedemptionNotConfigured);
+    assert!(
+        closed.message.contains("partnerTemplate of Organization 'group'"),
+        "{}",
+        closed.message
+    );
 }

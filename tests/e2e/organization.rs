@@ -37,6 +37,10 @@ fn organization(members: &[&str], extra: Value) -> Value {
         "spec": {
             "tenants": tenants,
             "topology": { "mode": "Mesh" },
+            "partnerTemplate": {
+                "inbound": { "allowUsersSync": true, "automaticallyRedeemInvitations": true },
+                "outbound": { "automaticallyRedeemInvitations": true },
+            },
             "syncTemplate": { "scope": { "mode": "AllUsers" }, "interval": "10s" },
         },
     });
@@ -50,6 +54,23 @@ pub(crate) fn hub_organization(mode: &str, hub: &str) -> Value {
         &MEMBERS[..2],
         json!({ "topology": { "mode": mode, "hub": { "name": hub } } }),
     )
+}
+
+/// Three Ready tenants with no CrossTenantAccessPolicy at all, and the controllers: the
+/// Organization's partnerTemplate alone must let its members sync.
+async fn three_members_without_policies(test: &str) -> TestNs {
+    let mut t = TestNs::new(test).await;
+    t.start_controllers(|_| {});
+    let tenants = manifests::tenants_with(
+        &t,
+        &[
+            ("contoso", CONTOSO, "Global"),
+            ("fabrikam", FABRIKAM, "Global"),
+            ("northwind", NORTHWIND, "Global"),
+        ],
+    );
+    t.apply(&tenants).await;
+    t
 }
 
 /// Three Ready tenants whose policies let every member sync into every other, and the
@@ -143,7 +164,16 @@ fn mesh_names() -> Vec<String> {
 
 #[tokio::test]
 async fn a_mesh_of_three_generates_six_ready_configurations_and_every_source_reaches_every_target() {
-    let t = three_members("org-mesh").await;
+    // No hand-written policy: the partnerTemplate alone opens every pair.
+    let t = three_members_without_policies("org-mesh").await;
+    assert!(
+        t.api::<xtsync::api::CrossTenantAccessPolicy>()
+            .list(&ListParams::default())
+            .await
+            .expect("list")
+            .items
+            .is_empty()
+    );
     for m in MEMBERS {
         t.scim(m).add_user(&format!("alice@{m}.com"), json!({})).await;
     }

@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 
 use super::fan_out::{self, Pair};
+use crate::access::KeptField;
 use crate::api::conditions::Verdict;
 use crate::api::organization::{MemberRole, OrganizationSpec, TopologyMode};
 use crate::api::reasons::OrganizationReadyReason;
@@ -158,6 +159,36 @@ pub fn readiness(
         R::Established,
         format!("{} members Ready, {generated} configurations generated", members.len()),
     )
+}
+
+/// The most kept fields a `Ready` message names one by one (a condition's message is bounded).
+const MAX_KEPT_NAMED: usize = 20;
+
+/// `Ready` with the members' fields that win over the template under `applyTo: NewPartners`
+/// (`kept`: the policy's name and the field) named in its message; its status and reason stay.
+pub fn with_kept_fields(mut ready: Verdict, kept: &[(String, KeptField)]) -> Verdict {
+    if kept.is_empty() {
+        return ready;
+    }
+    let mut named: Vec<String> = kept
+        .iter()
+        .take(MAX_KEPT_NAMED)
+        .map(|(policy, k)| {
+            format!(
+                "CrossTenantAccessPolicy '{policy}' {} is {} for partner {} (template: {})",
+                k.field, k.own, k.partner, k.template
+            )
+        })
+        .collect();
+    if kept.len() > MAX_KEPT_NAMED {
+        named.push(format!("and {} more", kept.len() - MAX_KEPT_NAMED));
+    }
+    ready.message = format!(
+        "{}; partnerTemplate applies to NewPartners, so these fields of members' own policies differ from it and the person's value wins: {}",
+        ready.message,
+        named.join(", ")
+    );
+    ready
 }
 
 fn quoted(names: &[&str]) -> String {

@@ -12,6 +12,7 @@ mod events;
 pub mod fan_out;
 mod mappers;
 mod status;
+mod templates;
 
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
 
 pub use self::mappers::{config_mapper, tenant_mapper};
+pub use self::templates::{effective_policy, leaving_pair, templates_for, tenants_named};
 use super::{Context, Error};
 use crate::api::SyncConfiguration;
 use crate::api::organization::{Organization, OrganizationStatus};
@@ -56,6 +58,7 @@ pub async fn reconcile(organization: Arc<Organization>, ctx: Arc<Context>) -> Re
 
     let conflicts = fan_out.map(|f| f.conflicts).unwrap_or_default();
     let ready = decide::readiness(&problems, &organization.spec, &members, &conflicts, generated.len());
+    let ready = decide::with_kept_fields(ready, &templates::kept_fields(&ctx.caches(), &ns, &organization));
     let mut leaving: Vec<String> = fan_out::leaving(&organization.spec, &existing).into_iter().collect();
     let current: &[decide::MemberFacts] = if deleting {
         leaving.splice(0..0, members.iter().map(|m| m.name.clone()));

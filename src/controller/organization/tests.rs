@@ -350,3 +350,29 @@ fn a_hundred_members_fan_out_to_every_ordered_pair_with_distinct_names() {
     assert_eq!(names.len(), out.desired.len(), "every name distinct");
     eprintln!("fan-out of 100 members: {took:?}");
 }
+
+#[test]
+fn ready_names_each_members_field_that_wins_over_a_new_partners_template_and_keeps_its_reason() {
+    let org = three(json!({}));
+    let members = [member("contoso", ready("a")), member("fabrikam", ready("b"))];
+    let verdict = decide::readiness(&[], &org, &members, &[], 2);
+    let kept = crate::access::KeptField {
+        organization: "group".into(),
+        partner: "b".into(),
+        field: "spec.partners[0].inbound.allowUsersSync".into(),
+        own: "false".into(),
+        template: "true".into(),
+    };
+    let noted = decide::with_kept_fields(verdict.clone(), &[("contoso-policy".into(), kept)]);
+    assert_eq!((noted.status, noted.reason), (verdict.status, verdict.reason));
+    assert!(
+        noted.message.starts_with(&verdict.message)
+            && noted.message.contains(
+                "CrossTenantAccessPolicy 'contoso-policy' spec.partners[0].inbound.allowUsersSync is false for partner b (template: true)"
+            )
+            && noted.message.contains("the person's value wins"),
+        "{}",
+        noted.message
+    );
+    assert_eq!(decide::with_kept_fields(verdict.clone(), &[]), verdict);
+}

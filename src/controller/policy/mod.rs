@@ -1,5 +1,5 @@
-//! CrossTenantAccessPolicy reconciler: dereference (the Tenant, the tenant's other policies)
-//! → decide (`decide`, pure) → push the settings to Entra for a Graph tenant → status
+//! CrossTenantAccessPolicy reconciler: dereference (the Tenant, the tenant's other policies,
+//! its Organizations' partner templates) → the settings in force (`access::overlay`) → decide (`decide`, pure) → push the settings to Entra for a Graph tenant → status
 //! (`status`, pure) → write (docs/architecture.md, "Where a change belongs").
 
 mod decide;
@@ -13,9 +13,9 @@ use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
 
 use self::decide::{PolicyFacts, PushOutcome};
-pub use self::mappers::{sibling_mapper, tenant_mapper};
-use super::{Context, Error, lookup, provider_settings, tenant_directory};
-use crate::access;
+pub use self::mappers::{leaving_config_mapper, organization_mapper, sibling_mapper, tenant_mapper};
+use super::{Context, Error, lookup, organization, provider_settings, tenant_directory};
+use crate::access::{self, EffectivePolicy};
 use crate::api::policy::CrossTenantAccessPolicy;
 use crate::providers::msgraph;
 
@@ -33,10 +33,14 @@ pub async fn reconcile(policy: Arc<CrossTenantAccessPolicy>, ctx: Arc<Context>) 
             .filter(|winner| *winner != name),
         partners: policy.spec.partners.len(),
     };
+    // The spec is only read: what the Organizations add is in `effective`, never written back.
+    let templates = organization::templates_for(&ctx.caches(), &ns, tenant);
+    let effective = access::overlay(Some(&policy.spec), &templates);
     let ready = decide::readiness(&facts);
-    let pushed = push_to_directory(&policy, &ns, &ctx, ready.status).await?;
-    let applied = decide::applied(pushed, tenant, facts.partners);
-    let (new_status, requeue) = status::next_status(&policy, ready, applied, &ctx.settings, Timestamp::now());
+    let pushed = push_to_directory(&policy, &effective, &ns, &ctx, ready.status).await?;
+    let applied = decide::applied(pushed, tenant, effective.spec.partners.len());
+    let (new_status, requeue) =
+        status::next_status(&policy, &effective, ready, applied, &ctx.settings, Timestamp::now());
     super::status_writer::apply(
         &Api::<CrossTenantAccessPolicy>::namespaced(ctx.client.clone(), &ns),
         &name,
@@ -46,9 +50,11 @@ pub async fn reconcile(policy: Arc<CrossTenantAccessPolicy>, ctx: Arc<Context>) 
     Ok(Action::requeue(requeue))
 }
 
-/// For a policy of a Graph tenant: pushes it into Entra. Other tenants have nothing to push.
+/// For a policy of a Graph tenant: pushes its settings in force (`effective`) into Entra.
+/// Other tenants have nothing to push.
 async fn push_to_directory(
     policy: &CrossTenantAccessPolicy,
+    effective: &EffectivePolicy,
     ns: &str,
     ctx: &Context,
     policy_ready: bool,
@@ -71,7 +77,7 @@ async fn push_to_directory(
         Err(problem) => return Ok(PushOutcome::Unusable(problem)),
     };
     Ok(
-        match msgraph::policy::push(&client, &provider_settings::entra_policy(&policy.spec)).await {
+        match msgraph::policy::push(&client, &provider_settings::entra_policy(&effective.spec)).await {
             Ok(pushed) => {
                 if pushed.writes > 0 {
                     tracing::info!(policy = %policy.name_any(), namespace = ns, writes = pushed.writes, "cross-tenant access settings pushed to Entra");

@@ -4,16 +4,18 @@ use std::time::Duration;
 
 use k8s_openapi::jiff::Timestamp;
 
-use crate::access;
+use crate::access::EffectivePolicy;
 use crate::api::conditions::{self, ConditionReason, Verdict};
 use crate::api::policy::{CrossTenantAccessPolicy, CrossTenantAccessPolicyStatus};
 use crate::api::reasons::AppliedReason;
 use crate::controller::Settings;
 
 /// The status to write and the requeue: a policy pushed to Entra is checked again at the
-/// Tenant's pace (sooner after a failure), and never later than the gate's.
+/// Tenant's pace (sooner after a failure), and never later than the gate's. `effective`: the
+/// policy overlaid with its tenant's Organizations' templates (`access::overlay`).
 pub fn next_status(
     policy: &CrossTenantAccessPolicy,
+    effective: &EffectivePolicy,
     ready: Verdict,
     applied: Option<(Verdict, Vec<String>)>,
     settings: &Settings,
@@ -40,7 +42,7 @@ pub fn next_status(
     let status = CrossTenantAccessPolicyStatus {
         observed_generation: generation,
         conditions,
-        effective: access::effective_partners(&policy.spec),
+        effective: effective.partners(),
         partner_count: Some(u32::try_from(policy.spec.partners.len()).unwrap_or(u32::MAX)),
         unmanaged_partners,
     };

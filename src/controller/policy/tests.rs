@@ -5,7 +5,7 @@ use k8s_openapi::jiff::Timestamp;
 use super::decide::{self, PolicyFacts, PushOutcome};
 use super::status::next_status;
 use crate::api::conditions::{ConditionReason, Verdict};
-use crate::api::policy::CrossTenantAccessPolicy;
+use crate::api::policy::{CrossTenantAccessPolicy, EntryOrigin};
 use crate::api::reasons::{AppliedReason, PolicyReadyReason};
 use crate::controller::Settings;
 use crate::providers::msgraph::policy::{PushError, Pushed};
@@ -118,7 +118,8 @@ fn a_failed_push_is_retried_sooner_and_a_tenant_without_push_has_no_applied_cond
     };
     let ready = || Verdict::truth(PolicyReadyReason::Effective, "in force");
     let failed = Some((Verdict::falsity(AppliedReason::Unreachable, "refused"), Vec::new()));
-    let (status, requeue) = next_status(&policy(), ready(), failed, &settings, Timestamp::now());
+    let effective = crate::access::EffectivePolicy::of_policy(&policy().spec);
+    let (status, requeue) = next_status(&policy(), &effective, ready(), failed, &settings, Timestamp::now());
     assert_eq!(requeue, Duration::from_secs(30));
     assert!(
         status
@@ -130,7 +131,44 @@ fn a_failed_push_is_retried_sooner_and_a_tenant_without_push_has_no_applied_cond
 
     let mut applied_before = policy();
     applied_before.status = Some(status);
-    let (status, requeue) = next_status(&applied_before, ready(), None, &settings, Timestamp::now());
+    let (status, requeue) = next_status(&applied_before, &effective, ready(), None, &settings, Timestamp::now());
     assert_eq!(requeue, Duration::from_secs(120));
     assert!(status.conditions.iter().all(|c| c.type_ != AppliedReason::TYPE));
+}
+
+#[test]
+fn status_effective_shows_each_entry_with_its_origin_and_leaves_the_spec_as_written() {
+    let mut own = policy();
+    own.spec = serde_json::from_value(serde_json::json!({
+        "tenantRef": { "name": "contoso" },
+        "partners": [{ "tenantId": "11111111-2222-3333-4444-555555555555", "inbound": { "allowUsersSync": false } }],
+    }))
+    .expect("a spec");
+    let written = own.spec.clone();
+    let template = crate::access::OrganizationTemplate {
+        organization: "group".into(),
+        template: serde_json::from_value(serde_json::json!({ "inbound": { "allowUsersSync": true } }))
+            .expect("a template"),
+        partners: vec![
+            "11111111-2222-3333-4444-555555555555".into(),
+            "22222222-3333-4444-5555-666666666666".into(),
+        ],
+    };
+    let effective = crate::access::overlay(Some(&own.spec), &[template]);
+    let ready = Verdict::truth(PolicyReadyReason::Effective, "in force");
+    let (status, _) = next_status(&own, &effective, ready, None, &Settings::default(), Timestamp::now());
+    let origins: Vec<(bool, EntryOrigin, Option<&str>)> = status
+        .effective
+        .iter()
+        .map(|e| (e.inbound.allow_users_sync, e.origin, e.organization.as_deref()))
+        .collect();
+    assert_eq!(
+        origins,
+        [
+            (false, EntryOrigin::Policy, None),
+            (true, EntryOrigin::Organization, Some("group"))
+        ]
+    );
+    assert_eq!(status.partner_count, Some(1), "the policy's own partners");
+    assert_eq!(own.spec, written);
 }

@@ -6,24 +6,22 @@
 use serde_json::{Value, json};
 
 use crate::access;
-use crate::api::organization::OrganizationSpec;
 use crate::api::policy::EffectivePartnerPolicy;
 use crate::controller::world::generated::Generation;
 use crate::controller::world::{ManifestWorld, World};
 
 /// The partner settings `tenant` (a member) gives `partner_tenant_id` (another member's Tenant):
-/// its policy in force merged for that partner (docs/architecture.md, rule 1), the defaults,
-/// which deny, without one. The one place `plan` reads them; `organization` is there for the
-/// overlay of its `partnerTemplate` on the members' policies (README, "Organizations").
+/// its policy in force overlaid with its Organizations' `partnerTemplate` (README,
+/// "Organizations"), as the gate reads them; the defaults, which deny, without either. The one
+/// place `plan` reads them.
 pub fn partner_settings(
     world: &ManifestWorld,
     ns: &str,
-    _organization: &OrganizationSpec,
     tenant: &str,
     partner_tenant_id: &str,
 ) -> EffectivePartnerPolicy {
-    match world.policy_in_force(ns, tenant) {
-        Some(policy) => access::effective_for(&policy.spec, partner_tenant_id),
+    match world.effective_policy(ns, tenant) {
+        Some(effective) => effective.for_partner(partner_tenant_id),
         None => access::no_policy(partner_tenant_id),
     }
 }
@@ -48,14 +46,13 @@ pub fn plans(world: &ManifestWorld) -> Vec<OrganizationPlan<'_>> {
         .generations()
         .iter()
         .map(|generation| {
-            let spec = &generation.spec;
             let mut partnerships = Vec::new();
             for (tenant, _) in &generation.members {
                 for (partner, partner_id) in &generation.members {
                     let Some(partner_id) = partner_id.as_deref().filter(|_| partner != tenant) else {
                         continue;
                     };
-                    let settings = partner_settings(world, &generation.namespace, spec, tenant, partner_id);
+                    let settings = partner_settings(world, &generation.namespace, tenant, partner_id);
                     partnerships.push(Partnership {
                         tenant: tenant.clone(),
                         partner: partner.clone(),

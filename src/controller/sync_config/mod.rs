@@ -34,7 +34,7 @@ use super::world::{self, GateVerdict};
 use super::{Context, Error};
 use crate::api::sync_config::{SyncConfiguration, SyncConfigurationStatus};
 use crate::ops::metrics::{ConfigGauges, ObjectLabels};
-pub use mappers::{policy_mapper, sibling_mapper, tenant_mapper};
+pub use mappers::{leaving_config_mapper, organization_mapper, policy_mapper, sibling_mapper, tenant_mapper};
 use outcome::Outcome;
 pub use written::WrittenStatuses;
 

@@ -1,10 +1,9 @@
 //! Dereference: what a SyncConfiguration points at, looked up in a world — its Tenants, their
 //! policies, and the other configurations' claims on pairs — as plain values for the gate.
 
-use std::sync::Arc;
-
 use super::World;
-use crate::api::{CrossTenantAccessPolicy, SyncConfiguration};
+use crate::access::EffectivePolicy;
+use crate::api::SyncConfiguration;
 use crate::controller::lookup;
 use crate::gate::{GateInput, PairClaim, TenantState};
 
@@ -17,8 +16,9 @@ pub struct Dereferenced {
     /// This configuration's rank for "the oldest wins", and every other configuration's claim.
     pub rank: (i64, String),
     pub claims: Vec<PairClaim>,
-    pub source_policy: Option<Arc<CrossTenantAccessPolicy>>,
-    pub target_policy: Option<Arc<CrossTenantAccessPolicy>>,
+    /// The Tenants' settings in force: each one's policy with its Organizations' templates.
+    pub source_policy: Option<EffectivePolicy>,
+    pub target_policy: Option<EffectivePolicy>,
     /// The source can list the users changed since a watermark, so incremental cycles work.
     pub source_tracks_changes: bool,
 }
@@ -36,8 +36,8 @@ pub fn dereference<W: World>(world: &W, config: &SyncConfiguration, ns: &str) ->
         source_tenant_id: source.as_ref().map(|t| t.spec.tenant_id.to_ascii_lowercase()),
         rank: lookup::rank(config),
         claims: world.claims(config),
-        source_policy: world.policy_in_force(ns, &spec.source_ref.name),
-        target_policy: world.policy_in_force(ns, &spec.target_ref.name),
+        source_policy: world.effective_policy(ns, &spec.source_ref.name),
+        target_policy: world.effective_policy(ns, &spec.target_ref.name),
         source_tracks_changes,
     }
 }
@@ -54,8 +54,8 @@ impl Dereferenced {
             rank: self.rank.clone(),
             claims: &self.claims,
             claimed_pair,
-            target_policy: self.target_policy.as_ref().map(|p| &p.spec),
-            source_policy: self.source_policy.as_ref().map(|p| &p.spec),
+            target_policy: self.target_policy.as_ref(),
+            source_policy: self.source_policy.as_ref(),
             provisions_groups: config.spec.group_provisioning.as_ref().is_some_and(|g| g.enabled),
         }
     }

@@ -23,7 +23,8 @@ use kube::runtime::reflector::Store;
 use kube::runtime::reflector::store::Writer;
 use kube::runtime::watcher;
 
-use super::{Caches, Vetted, lookup};
+use super::{Caches, Vetted, lookup, organization};
+use crate::access::EffectivePolicy;
 use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
 use crate::gate::PairClaim;
 use crate::providers::{SourceDirectory, TargetDirectory, Unopenable};
@@ -67,6 +68,12 @@ pub trait World: Sync {
     /// The policy in force for Tenant `ns/name`: the oldest of those that claim it.
     fn policy_in_force(&self, ns: &str, tenant_name: &str) -> Option<Arc<CrossTenantAccessPolicy>> {
         lookup::policy_in_force(self.caches().policies, ns, tenant_name)
+    }
+
+    /// The settings in force for Tenant `ns/name`: its policy in force overlaid with the
+    /// partner templates of its Organizations (`access::overlay`); `None` with neither.
+    fn effective_policy(&self, ns: &str, tenant_name: &str) -> Option<EffectivePolicy> {
+        organization::effective_policy(&self.caches(), ns, tenant_name)
     }
 
     /// Every other configuration's claim on a pair (rule 2).

@@ -17,7 +17,7 @@ use super::generated::{self, Generation};
 use super::manifests::Manifests;
 use super::{World, store};
 use crate::api::tenant::Capabilities;
-use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
+use crate::api::{CrossTenantAccessPolicy, Organization, SyncConfiguration, Tenant};
 use crate::controller::ca_bundle;
 use crate::controller::secrets::credential_of;
 use crate::controller::tenant::{Checked, TenantProblem, status_after};
@@ -34,6 +34,7 @@ pub struct ManifestWorld {
     /// The configurations to plan: the manifests', then those the Organizations generate.
     planned: Vec<SyncConfiguration>,
     generations: Vec<Generation>,
+    organizations: Store<Organization>,
     credentials: HashMap<String, Access>,
     clients: Clients,
 }
@@ -77,6 +78,7 @@ impl ManifestWorld {
             configs: store(&planned),
             planned,
             generations,
+            organizations: store(&manifests.organizations),
             credentials,
             clients: clients.clone(),
         }
@@ -114,6 +116,7 @@ impl World for ManifestWorld {
             tenants: &self.tenants,
             policies: &self.policies,
             configs: &self.configs,
+            organizations: &self.organizations,
         }
     }
 

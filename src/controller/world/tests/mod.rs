@@ -4,6 +4,7 @@
 
 mod cleanup;
 mod organization;
+mod organizations;
 mod plan;
 
 use std::collections::HashMap;
@@ -17,7 +18,7 @@ use super::store;
 use super::{Evaluation, World, evaluate};
 use crate::api::conditions::ConditionReason;
 use crate::api::reasons::TenantReadyReason;
-use crate::api::{CrossTenantAccessPolicy, SyncConfiguration, Tenant};
+use crate::api::{CrossTenantAccessPolicy, Organization, SyncConfiguration, Tenant};
 use crate::controller::{Caches, Vetted};
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::user::User;
@@ -33,6 +34,7 @@ pub struct MemoryWorld {
     tenants: Store<Tenant>,
     policies: Store<CrossTenantAccessPolicy>,
     configs: Store<SyncConfiguration>,
+    organizations: Store<Organization>,
     directories: HashMap<String, Arc<MemoryDirectory>>,
 }
 
@@ -44,6 +46,7 @@ impl World for MemoryWorld {
             tenants: &self.tenants,
             policies: &self.policies,
             configs: &self.configs,
+            organizations: &self.organizations,
         }
     }
 
@@ -68,6 +71,7 @@ pub struct Setting {
     pub tenants: Vec<Tenant>,
     pub policies: Vec<CrossTenantAccessPolicy>,
     pub config: SyncConfiguration,
+    pub organizations: Vec<Organization>,
     pub source: Arc<MemoryDirectory>,
     pub target: Arc<MemoryDirectory>,
 }
@@ -107,6 +111,7 @@ impl Setting {
                     "creationTimestamp": "2026-01-01T00:00:00Z" },
                 "spec": base,
             })),
+            organizations: Vec::new(),
             source: Arc::new(MemoryDirectory::new()),
             target: Arc::new(MemoryDirectory::new()),
         }
@@ -134,6 +139,7 @@ impl Setting {
             tenants: store(&self.tenants),
             policies: store(&self.policies),
             configs: store(configs),
+            organizations: store(&self.organizations),
             directories,
         }
     }
