@@ -105,7 +105,7 @@ fn a_us_government_member_is_refused_before_any_request_even_when_not_ready() {
 fn applied_is_true_when_every_graph_member_is_active_and_joining_while_one_is_pending() {
     let graph = three();
     let verdict = entra_decide::applied(&graph, &all_active());
-    assert_eq!((verdict.status, verdict.reason), (true, "Applied"));
+    assert_eq!((verdict.status, verdict.reason), (true, R::Applied.as_str()));
     assert!(verdict.message.contains("all active"), "{}", verdict.message);
 
     let mut pending = report("fabrikam", EntraState::Pending);
@@ -225,10 +225,10 @@ fn a_graph_member_is_active_only_once_entra_reports_it_active() {
     entra_status::overlay(&mut next, &OrganizationStatus::default(), &graph, &step, now);
     assert_eq!(states(&next), [Active, Pending, Active]);
     assert_eq!(next.last_entra_check, Some(Time(now)));
-    let condition = conditions::find(&next.conditions, R::TYPE).expect("Applied");
+    let condition = conditions::find(&next.conditions, R::TYPE).expect("the condition");
     assert_eq!(
         (condition.status.as_str(), condition.reason.as_str()),
-        ("True", "Joining")
+        ("True", R::Joining.as_str())
     );
 
     // A failure reports nothing: the states last written stand.

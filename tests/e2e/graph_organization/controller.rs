@@ -111,7 +111,7 @@ async fn an_organization_of_graph_tenants_is_applied_to_entra_and_its_members_be
         status
             .conditions
             .iter()
-            .any(|c| c.type_ == "Applied" && c.observed_generation == org.metadata.generation)
+            .any(|c| c.type_ == OrganizationAppliedReason::TYPE && c.observed_generation == org.metadata.generation)
     })
     .await;
     assert!(!fake.log().is_empty(), "Entra was read");
