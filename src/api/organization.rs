@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::CustomResource;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
@@ -194,6 +194,8 @@ pub struct OrganizationStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
     /// `Ready`: every member Tenant is Ready and every generated configuration exists.
+    /// `Applied` (when a member is a Microsoft Graph tenant): Entra's multitenant organization
+    /// holds the Graph members.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
     /// Each member, and each tenant still leaving.
@@ -208,6 +210,9 @@ pub struct OrganizationStatus {
     /// Generated configurations whose `Ready` condition is True.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configurations_ready: Option<u32>,
+    /// When Entra's multitenant organization was last applied and read (Graph members only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_entra_check: Option<Time>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
@@ -228,9 +233,11 @@ pub struct MemberStatus {
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
 pub enum MemberState {
-    /// A member whose Tenant is Ready.
+    /// A member whose Tenant is Ready (and, a Microsoft Graph tenant, active in Entra's
+    /// multitenant organization).
     Active,
-    /// A member whose Tenant is missing or not Ready yet.
+    /// A member whose Tenant is missing or not Ready yet, or a Microsoft Graph tenant whose
+    /// join Entra has not completed (the `Applied` condition says what is under way).
     #[default]
     Pending,
     /// No longer a member: its generated configurations are being deleted.

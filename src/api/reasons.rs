@@ -246,6 +246,51 @@ reasons! {
     }
 }
 
+reasons! {
+    /// Organization `Applied` (present when a member is a Microsoft Graph tenant): Entra's
+    /// multitenant organization holds the Graph members.
+    OrganizationAppliedReason for "Applied" {
+        /// True: Entra holds the organization, its templates, and every Graph member is active in it.
+        Applied,
+        /// True: Entra holds the organization and its templates; a member's join is still under way (Entra takes up to 2 hours); `status.tenants[].state` is `Pending` until it is active.
+        Joining,
+        /// No Graph member has `role: Owner`: only a Graph tenant can create Entra's organization.
+        NoOwner,
+        /// A Graph member is in the US Government or China21Vianet cloud, where Microsoft Graph has no multitenant organizations; nothing is sent.
+        UnsupportedCloud,
+        /// A Graph member's Tenant is missing or not Ready; the organization is applied once every one is.
+        TenantNotReady,
+        /// The Graph Owner is in a multitenant organization it does not own (a tenant belongs to one at most); nothing is written.
+        NotAnOwner,
+        /// A member's join failed in Entra, or the member is active in another tenant's organization; the message names it and Entra's details.
+        JoinFailed,
+        /// The app lacks `MultiTenantOrganization.ReadWrite.All` or `Policy.ReadWrite.CrossTenantAccess` in the tenant the message names.
+        Forbidden,
+        /// A Graph member's Secret is missing.
+        SecretNotFound,
+        /// A Graph member's Secret lacks the label `xtsync.io/credentials: "true"` or does not allow its URL.
+        SecretNotAllowed,
+        /// Graph refused a member's credentials.
+        AuthenticationFailed,
+        /// A Graph member's directory settings cannot be used (not exactly one Graph credential, a bad `anchorAttribute`).
+        InvalidTenantSpec,
+        /// A Graph member's `clientCertificateSecretRef` Secret holds no RSA certificate and its key, or the certificate expired; nothing is sent.
+        InvalidCertificate,
+        /// A Graph member's `caBundleRef` ConfigMap or Secret, or its key, is missing or holds no PEM certificate.
+        InvalidCABundle,
+        /// A Graph member's workload identity names an `endpoints.login` the operator does not trust; the federated token is not sent.
+        LoginEndpointNotTrusted,
+        /// Graph kept throttling.
+        Throttled,
+        /// Graph could not be reached.
+        Unreachable,
+        /// Graph refused a change; the message has its error code and the tenant.
+        Rejected,
+        /// Graph's answer was not what its documentation promises.
+        InvalidResponse,
+    }
+}
+
 /// One condition type's reasons, for the reference.
 pub struct ReasonTable {
     pub kind: &'static str,
@@ -285,6 +330,10 @@ pub fn catalogue() -> Vec<ReasonTable> {
         table::<OrganizationReadyReason>(
             "Organization",
             "every member Tenant Ready, every generated configuration there",
+        ),
+        table::<OrganizationAppliedReason>(
+            "Organization",
+            "Microsoft Graph members only: Entra's multitenant organization holds them",
         ),
     ]
 }

@@ -1,16 +1,19 @@
 //! The edge between the resources and the providers: a Tenant's spec becomes the settings its
 //! provider takes (`providers::settings`), the features a directory announced become
 //! `status.capabilities` and back, and a CrossTenantAccessPolicy becomes what Entra is told
-//! (`providers::msgraph::policy::EntraPolicy`). Nothing under `providers/` knows the resource
+//! (`providers::msgraph::policy::EntraPolicy`), and an Organization's `partnerTemplate` the
+//! templates of Entra's multitenant organization (`providers::msgraph::multitenant_org`). Nothing under `providers/` knows the resource
 //! types; this module is the one conversion (docs/architecture.md, "The floors").
 
 use crate::access;
 use crate::api::SecretKeyRef;
+use crate::api::organization::{self, MemberRole, PartnerTemplate};
 use crate::api::policy::{B2bCollaboration, CrossTenantAccessPolicySpec, EffectiveB2bCollaboration};
 use crate::api::tenant::{
     CaBundleKind, CaBundleRef, Capabilities, Cloud, GraphDirectory, GraphEndpoints, ScimDirectory, ScimSoftDelete,
     TenantSpec,
 };
+use crate::providers::msgraph::multitenant_org;
 use crate::providers::msgraph::policy::{B2bAccess, EntraPartner, EntraPolicy};
 use crate::providers::settings::{
     CaBundleHolder, CaBundleLocation, DirectoryFeatures, DirectorySettings, EndpointOverrides, GraphSettings,
@@ -178,4 +181,56 @@ fn default_b2b(b2b: &B2bCollaboration) -> B2bAccess {
         include: b2b.users.as_ref().map(|u| u.include.clone()).unwrap_or_default(),
         exclude: b2b.users.as_ref().map(|u| u.exclude.clone()).unwrap_or_default(),
     }
+}
+
+/// A Tenant's cloud as the multitenant organization API knows it.
+pub fn organization_cloud(cloud: Cloud) -> multitenant_org::Cloud {
+    match cloud {
+        Cloud::Global => multitenant_org::Cloud::Global,
+        Cloud::USGovernment => multitenant_org::Cloud::USGovernment,
+        Cloud::China21Vianet => multitenant_org::Cloud::China21Vianet,
+    }
+}
+
+/// A member's role as Entra lists it.
+pub fn organization_role(role: MemberRole) -> multitenant_org::Role {
+    match role {
+        MemberRole::Owner => multitenant_org::Role::Owner,
+        MemberRole::Member => multitenant_org::Role::Member,
+    }
+}
+
+/// An Organization's `partnerTemplate` as Entra's two templates: `automaticallyRedeemInvitations`
+/// (inbound, outbound) → the partner configuration template's `automaticUserConsentSettings`,
+/// `inbound.allowUsersSync` → the identity synchronization template's
+/// `userSyncInbound.isSyncAllowed`, `applyTo` → `templateApplicationLevel` (Microsoft Learn,
+/// "multiTenantOrganizationPartnerConfigurationTemplate resource type",
+/// "multiTenantOrganizationIdentitySyncPolicyTemplate resource type"). A template none of whose
+/// fields is set is left alone in Entra, as is every field left out.
+pub fn organization_templates(template: Option<&PartnerTemplate>) -> multitenant_org::Templates {
+    let Some(template) = template else {
+        return multitenant_org::Templates::default();
+    };
+    let apply_to = match template.apply_to {
+        organization::ApplyTo::NewPartners => multitenant_org::ApplyTo::NewPartners,
+        organization::ApplyTo::ExistingPartners => multitenant_org::ApplyTo::ExistingPartners,
+    };
+    let redeem_inbound = template.inbound.automatically_redeem_invitations;
+    let redeem_outbound = template.outbound.automatically_redeem_invitations;
+    let partner = (redeem_inbound.is_some() || redeem_outbound.is_some()).then_some(multitenant_org::PartnerTemplate {
+        inbound_trust: None,
+        redeem_inbound,
+        redeem_outbound,
+        b2b_collaboration_inbound: None,
+        b2b_collaboration_outbound: None,
+        apply_to,
+    });
+    let identity_sync = template
+        .inbound
+        .allow_users_sync
+        .map(|allow| multitenant_org::IdentitySyncTemplate {
+            allow_users_sync: Some(allow),
+            apply_to,
+        });
+    multitenant_org::Templates { partner, identity_sync }
 }

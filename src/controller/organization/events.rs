@@ -1,4 +1,5 @@
-//! Events of an Organization: a member joined, a tenant started leaving, a tenant is gone.
+//! Events of an Organization: a member joined, a tenant started leaving, a tenant is gone;
+//! Entra completed a member's join, or it failed.
 
 use k8s_openapi::api::core::v1::ObjectReference;
 use kube::Resource;
@@ -17,6 +18,11 @@ pub enum EventReason {
     MemberJoined,
     /// A tenant is no longer a member: its configurations are being deleted.
     MemberLeaving,
+    /// Entra reports a Microsoft Graph member active in the multitenant organization.
+    EntraJoinCompleted,
+    /// A Microsoft Graph member's join failed in Entra, or it is active in another
+    /// organization (Warning).
+    EntraJoinFailed,
 }
 
 /// What the operator was doing (the Event's `action`).
@@ -24,10 +30,19 @@ pub enum EventReason {
 pub enum EventAction {
     /// Generating and deleting configurations for the members.
     FanOut,
+    /// Applying the organization to Entra.
+    ApplyToEntra,
 }
 
 /// An Event about `tenant` (its `related` object, so that each tenant's Events aggregate apart).
-pub async fn publish(ctx: &Context, organization: &Organization, tenant: &str, reason: EventReason, note: &str) {
+pub async fn publish(
+    ctx: &Context,
+    organization: &Organization,
+    tenant: &str,
+    type_: EventType,
+    reason: EventReason,
+    note: &str,
+) {
     let related = ObjectReference {
         api_version: Some(Tenant::api_version(&()).into_owned()),
         kind: Some(Tenant::kind(&()).into_owned()),
@@ -35,11 +50,15 @@ pub async fn publish(ctx: &Context, organization: &Organization, tenant: &str, r
         namespace: organization.meta().namespace.clone(),
         ..ObjectReference::default()
     };
+    let action = match reason {
+        EventReason::MemberJoined | EventReason::MemberLeaving => EventAction::FanOut,
+        EventReason::EntraJoinCompleted | EventReason::EntraJoinFailed => EventAction::ApplyToEntra,
+    };
     let event = Event {
-        type_: EventType::Normal,
+        type_,
         reason: <&str>::from(reason).into(),
         note: Some(bounded(note, MAX_EVENT_NOTE)),
-        action: <&str>::from(EventAction::FanOut).into(),
+        action: <&str>::from(action).into(),
         secondary: Some(related),
     };
     if let Err(error) = ctx.recorder.publish(&event, &organization.object_ref(&())).await {

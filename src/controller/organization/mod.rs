@@ -1,6 +1,7 @@
 //! Organization reconciler (README, "Organizations"): dereference (member Tenants, the
 //! namespace's SyncConfigurations) → decide (`decide`, `fan_out`: pure) → apply (generated
-//! configurations created, put back or deleted) → status (`status`, pure) → write.
+//! configurations created, put back or deleted; Entra's multitenant organization for the
+//! Microsoft Graph members, `entra`) → status (`status`, `entra_status`: pure) → write.
 //!
 //! Nothing here relies on a garbage collector: the Organization's finalizer stays until every
 //! configuration it generated is gone, and it deletes them itself.
@@ -8,6 +9,9 @@
 pub(super) mod apply;
 pub(super) mod decide;
 pub(super) mod dereference;
+mod entra;
+mod entra_decide;
+mod entra_status;
 mod events;
 pub mod fan_out;
 mod mappers;
@@ -18,6 +22,7 @@ use std::sync::Arc;
 
 use k8s_openapi::jiff::Timestamp;
 use kube::runtime::controller::Action;
+use kube::runtime::events::EventType;
 use kube::{Api, ResourceExt};
 
 pub use self::mappers::{config_mapper, tenant_mapper};
@@ -31,6 +36,7 @@ use status::Generated;
 
 pub async fn reconcile(organization: Arc<Organization>, ctx: Arc<Context>) -> Result<Action, Error> {
     let ns = organization.namespace().ok_or(Error::NotNamespaced)?;
+    let now = Timestamp::now();
     let name = organization.name_any();
     let organizations = Api::<Organization>::namespaced(ctx.client.clone(), &ns);
     let deleting = organization.metadata.deletion_timestamp.is_some();
@@ -41,6 +47,13 @@ pub async fn reconcile(organization: Arc<Organization>, ctx: Arc<Context>) -> Re
     let members = dereference::members(&ctx.tenants, &ns, &organization);
     let existing = dereference::existing(&ctx.configs, &ctx.tenants, &ns, &organization);
     let problems = decide::problems(&name, &organization.spec);
+    // Entra is left alone while the spec is unusable and while the Organization is deleted
+    // (Microsoft Graph has no call that deletes a multitenant organization).
+    let entra = if deleting || !problems.is_empty() {
+        entra::Entra::kept(&ctx, &ns, &organization)
+    } else {
+        entra::check(&ctx, &ns, &organization, now).await?
+    };
     let fan_out = wanted(&ctx, &ns, &organization, &existing, &problems);
     let applied = match &fan_out {
         Some(fan_out) => {
@@ -66,15 +79,34 @@ pub async fn reconcile(organization: Arc<Organization>, ctx: Arc<Context>) -> Re
     } else {
         &members
     };
-    let next = status::next_status(&organization, ready, current, &leaving, &generated, Timestamp::now());
     let previous = organization.status.clone().unwrap_or_default();
+    let mut next = status::next_status(&organization, ready, current, &leaving, &generated, now);
+    entra_status::overlay(&mut next, &previous, &entra.graph, &entra.step, now);
     // Every generated configuration's status change brings the Organization here: write only
     // what changed.
     if next != previous {
         super::status_writer::apply(&organizations, &name, &next).await?;
     }
     tell(&ctx, &organization, &previous, &next).await;
-    Ok(Action::requeue(ctx.settings.gate_recheck))
+    entra::tell(&ctx, &organization, &previous, &next, &entra).await;
+    Ok(Action::requeue(requeue(&ctx, &next, now)))
+}
+
+/// The safety net's pace, or sooner when Entra is due (a join under way, a failure's backoff).
+fn requeue(ctx: &Context, next: &OrganizationStatus, now: Timestamp) -> std::time::Duration {
+    let settings = &ctx.settings;
+    let entra = entra_decide::schedule(
+        next,
+        next.observed_generation,
+        now,
+        settings.tenant_recheck,
+        settings.tenant_retry,
+    );
+    match entra {
+        entra_decide::Schedule::After(wait) => wait.min(settings.gate_recheck),
+        // Not checked (no Graph member; a spec Entra is not told of): nothing to come back for.
+        entra_decide::Schedule::Now | entra_decide::Schedule::OnChange => settings.gate_recheck,
+    }
 }
 
 /// What the Organization must have: everything deleted while it is being deleted (every
@@ -109,11 +141,27 @@ async fn tell(ctx: &Context, organization: &Organization, previous: &Organizatio
     let (joined, left) = status::changes(previous, next);
     for tenant in joined {
         let note = format!("Tenant '{tenant}' joined: the configurations of its pairs are generated");
-        events::publish(ctx, organization, &tenant, EventReason::MemberJoined, &note).await;
+        events::publish(
+            ctx,
+            organization,
+            &tenant,
+            EventType::Normal,
+            EventReason::MemberJoined,
+            &note,
+        )
+        .await;
     }
     for tenant in left {
         let note = format!("Tenant '{tenant}' is leaving: its generated configurations are deleted");
-        events::publish(ctx, organization, &tenant, EventReason::MemberLeaving, &note).await;
+        events::publish(
+            ctx,
+            organization,
+            &tenant,
+            EventType::Normal,
+            EventReason::MemberLeaving,
+            &note,
+        )
+        .await;
     }
 }
 
@@ -129,5 +177,7 @@ fn generated(existing: &[Existing], applied: &apply::Applied) -> Vec<Generated> 
     found.chain(created).collect()
 }
 
+#[cfg(test)]
+mod entra_tests;
 #[cfg(test)]
 mod tests;

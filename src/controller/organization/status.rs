@@ -67,6 +67,8 @@ pub fn next_status(
         tenant_count: Some(count_of(members.len())),
         configurations: Some(count_of(generated.len())),
         configurations_ready: Some(count_of(generated.iter().filter(|g| g.ready).count())),
+        // Entra's part is laid over by `entra_status::overlay`.
+        last_entra_check: None,
     }
 }
 

@@ -20,6 +20,7 @@ use crate::fake_graph::{FakeGraph, Logged};
 use crate::manifests::{CONTOSO, FABRIKAM, GRAPH_APP, GRAPH_SECRET, NORTHWIND};
 
 mod conformance;
+mod controller;
 mod templates;
 
 /// A fourth tenant, to own an organization of its own.
