@@ -11,7 +11,7 @@ use crate::engine::expression;
 use crate::engine::filter::{self, WrittenClause};
 use crate::engine::groups;
 use crate::engine::mapping::{self, Mapping, MappingValue};
-use crate::engine::rules::{Actions, Deprovisioning, GroupRules, Scope, SyncRules};
+use crate::engine::rules::{ActionSwitches, Deprovisioning, GroupRules, Scope, SyncRules};
 use crate::engine::vocabulary::Membership;
 use crate::engine::{attributes, interval};
 
@@ -90,7 +90,7 @@ fn rules(spec: &SyncConfigurationSpec, filter: filter::ScopingFilter, mappings: 
             action: spec.deprovision.action,
             threshold: usize::try_from(spec.deprovision.accidental_deletion_threshold).unwrap_or(usize::MAX),
         },
-        actions: Actions {
+        actions: ActionSwitches {
             create: spec.actions.create,
             update: spec.actions.update,
             deprovision: spec.actions.deprovision,
@@ -209,7 +209,11 @@ mod tests {
         assert_eq!(valid.rules.mappings.len(), 7, "the documented defaults");
         assert_eq!(valid.rules.deprovision.threshold, 500);
         assert!(valid.rules.adopt_existing);
-        assert_eq!(valid.rules.actions, Actions::default(), "every target object action on");
+        assert_eq!(
+            valid.rules.actions,
+            ActionSwitches::default(),
+            "every target object action on"
+        );
     }
 
     #[test]

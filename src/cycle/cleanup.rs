@@ -6,7 +6,7 @@
 
 use super::audit::{self, Sink};
 use crate::engine::plan::{Change, TargetRef};
-use crate::engine::rules::{Actions, Deprovisioning};
+use crate::engine::rules::{ActionSwitches, Deprovisioning};
 use crate::engine::threshold::{self, Held, Judgement};
 use crate::engine::vocabulary::DeprovisionAction;
 use crate::providers::directory::{DirectoryError, TargetDirectory};
@@ -25,7 +25,7 @@ pub struct Cleanup {
 /// it logs what it holds back.
 pub struct Cleaning<'a> {
     pub deprovision: Deprovisioning,
-    pub actions: Actions,
+    pub actions: ActionSwitches,
     pub audit: &'a dyn Sink,
 }
 

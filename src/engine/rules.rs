@@ -35,16 +35,16 @@ impl Default for Deprovisioning {
 /// Which target object actions are taken (`spec.actions`, Entra's target object actions): a
 /// switched-off one is still planned and logged, never sent to the target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Actions {
+pub struct ActionSwitches {
     pub create: bool,
     pub update: bool,
     pub deprovision: bool,
 }
 
-impl Default for Actions {
+impl Default for ActionSwitches {
     /// All on, as Entra's default flow types (Add, Update, Delete).
     fn default() -> Self {
-        Actions {
+        ActionSwitches {
             create: true,
             update: true,
             deprovision: true,
@@ -52,7 +52,7 @@ impl Default for Actions {
     }
 }
 
-impl Actions {
+impl ActionSwitches {
     pub fn allows(self, action: TargetAction) -> bool {
         match action {
             TargetAction::Create => self.create,
@@ -73,7 +73,7 @@ pub struct SyncRules {
     pub adopt_existing: bool,
     pub deprovision: Deprovisioning,
     /// The target object actions switched on (users only; groups are not affected).
-    pub actions: Actions,
+    pub actions: ActionSwitches,
     /// Group provisioning, when enabled: the groups of `scope.groups` go to the target too.
     pub groups: Option<GroupRules>,
 }

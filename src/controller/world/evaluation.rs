@@ -14,7 +14,7 @@ use crate::cycle::audit::Sink;
 use crate::cycle::cleanup::{self, Cleanup};
 use crate::cycle::progress::{Progress, Untracked};
 use crate::cycle::{self, CycleError, CycleInput, CycleReport, OnDemandOutcome};
-use crate::engine::rules::{Actions, Deprovisioning};
+use crate::engine::rules::{ActionSwitches, Deprovisioning};
 use crate::gate::{self, Closed, OpenPair};
 use crate::providers::{DirectoryError, SourceDirectory, TargetDirectory, Unopenable};
 use crate::validate::{self, SpecProblems, ValidSpec};
@@ -196,7 +196,7 @@ pub struct Cleanable {
     target: Arc<dyn TargetDirectory>,
     source_tenant_id: String,
     deprovision: Deprovisioning,
-    actions: Actions,
+    actions: ActionSwitches,
 }
 
 impl Evaluation {

@@ -6,12 +6,12 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::cycle::audit::{ActionResult, Record};
-use crate::engine::rules::Actions;
+use crate::engine::rules::ActionSwitches;
 use crate::engine::vocabulary::SkipReason;
 use crate::providers::memory::Request;
 
-fn switched(create: bool, update: bool, deprovision: bool) -> Actions {
-    Actions {
+fn switched(create: bool, update: bool, deprovision: bool) -> ActionSwitches {
+    ActionSwitches {
         create,
         update,
         deprovision,
@@ -27,7 +27,7 @@ fn held_back(log: &[Record]) -> Vec<(&'static str, String)> {
         .collect()
 }
 
-fn alice_and_bob(actions: Actions) -> Pair {
+fn alice_and_bob(actions: ActionSwitches) -> Pair {
     let mut pair = Pair::all_users();
     pair.rules.actions = actions;
     pair.source.put(person("a1", "alice"));
@@ -60,7 +60,7 @@ async fn with_create_off_nobody_is_created_and_each_planned_creation_is_logged_a
 
 #[tokio::test]
 async fn with_create_off_an_incremental_cycle_creates_nobody_either() {
-    let mut pair = alice_and_bob(Actions::default());
+    let mut pair = alice_and_bob(ActionSwitches::default());
     let first = pair.initial().await;
     pair.rules.actions.create = false;
     pair.source.put(person("c1", "carol"));
@@ -83,7 +83,7 @@ async fn a_dry_run_counts_a_switched_off_action_as_skipped_not_as_done() {
 
 #[tokio::test]
 async fn with_update_off_updates_restores_and_adoptions_are_planned_and_not_sent() {
-    let mut pair = alice_and_bob(Actions::default());
+    let mut pair = alice_and_bob(ActionSwitches::default());
     pair.source.put(person("c1", "carol"));
     pair.initial().await;
     pair.source.set("c1", "active", Some("false"));
@@ -124,7 +124,7 @@ async fn with_update_off_updates_restores_and_adoptions_are_planned_and_not_sent
 
 #[tokio::test]
 async fn with_deprovision_off_nobody_leaving_scope_is_deprovisioned_and_the_held_do_not_trip_the_threshold() {
-    let mut pair = alice_and_bob(Actions::default());
+    let mut pair = alice_and_bob(ActionSwitches::default());
     pair.source.put(person("c1", "carol"));
     pair.initial().await;
     pair.rules.actions.deprovision = false;
@@ -150,7 +150,7 @@ async fn with_deprovision_off_nobody_leaving_scope_is_deprovisioned_and_the_held
 async fn deprovisionings_held_back_by_actions_do_not_count_toward_the_threshold_of_the_others() {
     // Creations are off; deprovisioning is on: one user leaves, within a threshold of 1,
     // although a creation is held back in the same cycle.
-    let mut pair = alice_and_bob(Actions::default());
+    let mut pair = alice_and_bob(ActionSwitches::default());
     pair.initial().await;
     pair.rules.actions.create = false;
     pair.rules.deprovision.threshold = 1;
@@ -180,7 +180,7 @@ async fn on_demand_a_switched_off_action_is_skipped_with_action_disabled_and_not
     assert!(pair.target.take_writes().is_empty());
     assert_eq!(held_back(&pair.log.take()), [("Create", "alice@contoso.com".into())]);
 
-    let mut pair = alice_and_bob(Actions::default());
+    let mut pair = alice_and_bob(ActionSwitches::default());
     pair.initial().await;
     pair.rules.actions.update = false;
     pair.source.set("b1", "displayName", Some("Bob B."));
@@ -194,7 +194,7 @@ async fn on_demand_a_switched_off_action_is_skipped_with_action_disabled_and_not
 
 #[tokio::test]
 async fn cleanup_on_delete_with_deprovision_off_deprovisions_nobody_and_logs_each() {
-    let mut pair = alice_and_bob(Actions::default());
+    let mut pair = alice_and_bob(ActionSwitches::default());
     pair.initial().await;
     pair.rules.actions.deprovision = false;
     pair.rules.deprovision.threshold = 1;
@@ -214,7 +214,7 @@ async fn cleanup_on_delete_with_deprovision_off_deprovisions_nobody_and_logs_eac
 
 /// Which kind of write a request is, as `spec.actions` names them (adoptions and restores are
 /// updates on the wire).
-fn allowed(actions: Actions, write: &Request) -> bool {
+fn allowed(actions: ActionSwitches, write: &Request) -> bool {
     match write {
         Request::Create { .. } => actions.create,
         Request::Update { .. } => actions.update,

@@ -3,7 +3,7 @@
 //! plan, apart, so that it is logged and counted as skipped — and never sent.
 
 use super::{Change, Plan};
-use crate::engine::rules::Actions;
+use crate::engine::rules::ActionSwitches;
 use crate::engine::vocabulary::TargetAction;
 
 impl Change {
@@ -22,8 +22,8 @@ impl Plan {
     /// Moves the changes whose action `actions` switches off from `changes` to `disabled`.
     /// Runs before the accidental-deletion threshold, so that held-back deprovisionings never
     /// count toward it.
-    pub(super) fn hold_disabled(&mut self, actions: Actions) {
-        if actions == Actions::default() {
+    pub(super) fn hold_disabled(&mut self, actions: ActionSwitches) {
+        if actions == ActionSwitches::default() {
             return;
         }
         let (allowed, disabled): (Vec<Change>, Vec<Change>) = std::mem::take(&mut self.changes)

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashSet};
 use super::anchor::Anchor;
 use super::attributes::WORK_EMAIL;
 use super::mapping;
-use super::rules::{Actions, SyncRules};
+use super::rules::{ActionSwitches, SyncRules};
 use super::scope::{self, Assignments};
 use super::threshold::{self, Held, Judgement};
 use super::user::{Attributes, User};
@@ -145,7 +145,7 @@ impl Plan {
     pub fn settle(
         mut self,
         gone: &HashSet<String>,
-        actions: Actions,
+        actions: ActionSwitches,
         threshold: usize,
         approval: Option<&str>,
     ) -> Plan {

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::engine::mapping::Mapping;
+use crate::engine::rules::ActionSwitches;
 use crate::engine::user::user;
 use crate::engine::vocabulary::ScopeMode;
 
@@ -191,12 +192,12 @@ fn leaving_scope_deprovisions_and_returning_restores() {
     );
     let confirmed = p
         .clone()
-        .settle(&["a1".to_owned()].into(), Actions::default(), 500, None);
+        .settle(&["a1".to_owned()].into(), ActionSwitches::default(), 500, None);
     assert!(
         matches!(confirmed.changes.as_slice(), [Change::Deprovision { target }] if target.id == "t1"),
         "{confirmed:?}"
     );
-    let refuted = p.settle(&Default::default(), Actions::default(), 500, None);
+    let refuted = p.settle(&Default::default(), ActionSwitches::default(), 500, None);
     assert!(refuted.changes.is_empty());
     assert_eq!(refuted.skips[0].reason, SkipReason::NotConfirmedGone);
 
