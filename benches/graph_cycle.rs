@@ -21,7 +21,7 @@ use fake_graph::FakeGraph;
 use serde_json::json;
 use xtsync::cycle::CycleReport;
 use xtsync::providers::msgraph::resource::AnchorAttribute;
-use xtsync::providers::msgraph::{GraphDirectory, TokenCache};
+use xtsync::providers::msgraph::{MsGraphDirectory, TokenCache};
 
 const SOURCE: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const TARGET_BATCHED: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
@@ -57,7 +57,7 @@ async fn bench(n: usize) {
     let tokens = Arc::new(TokenCache::default());
     let directory = |tenant: &str, batching: bool| {
         let client = fake.client(tenant, APP, SECRET, tokens.clone());
-        GraphDirectory::new(client, AnchorAttribute::DEFAULT, batching)
+        MsGraphDirectory::new(client, AnchorAttribute::DEFAULT, batching)
     };
     let source = directory(SOURCE, true);
     println!("N={n}: fake Graph at {}, {} source users", fake.base, ids.len());
@@ -133,6 +133,6 @@ async fn timed<T>(future: impl std::future::Future<Output = T>) -> (T, Duration)
     (value, started.elapsed())
 }
 
-async fn cycle_from(source: &GraphDirectory, target: &GraphDirectory, watermark: Option<&str>) -> CycleReport {
+async fn cycle_from(source: &MsGraphDirectory, target: &MsGraphDirectory, watermark: Option<&str>) -> CycleReport {
     common::all_users_cycle(source, target, SOURCE, watermark).await
 }

@@ -25,7 +25,7 @@ use std::time::Instant;
 
 use serde_json::json;
 use xtsync::cycle::CycleReport;
-use xtsync::providers::msgraph::GraphDirectory;
+use xtsync::providers::msgraph::MsGraphDirectory;
 use xtsync::providers::msgraph::resource::AnchorAttribute;
 use xtsync::providers::scim::ScimClient;
 use xtsync::providers::settings::{DirectoryFeatures, ScimDeletion};
@@ -107,7 +107,7 @@ async fn over_graph(groups: usize, members: usize) {
     let tokens = std::sync::Arc::new(xtsync::providers::msgraph::TokenCache::default());
     let directory = |tenant: &str| {
         let client = fake.client(tenant, APP, SECRET, tokens.clone());
-        GraphDirectory::new(client, AnchorAttribute::DEFAULT, true)
+        MsGraphDirectory::new(client, AnchorAttribute::DEFAULT, true)
     };
     let (source, target) = (directory(SOURCE_TENANT_ID), directory(TARGET_TENANT_ID));
     let count = || {

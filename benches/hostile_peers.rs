@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use xtsync::providers::TargetDirectory;
-use xtsync::providers::msgraph::GraphDirectory;
+use xtsync::providers::msgraph::MsGraphDirectory;
 use xtsync::providers::msgraph::resource::AnchorAttribute;
 use xtsync::providers::scim;
 
@@ -148,7 +148,7 @@ async fn main() {
     let b = base("graph-users");
     scenario("Graph users page of 30 MB of empty lists", || async {
         let anchor = AnchorAttribute::of(None).expect("anchor");
-        GraphDirectory::new(graph_client(&b), anchor, true).list_users().await
+        MsGraphDirectory::new(graph_client(&b), anchor, true).list_users().await
     })
     .await;
 

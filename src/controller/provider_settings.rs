@@ -184,11 +184,11 @@ fn default_b2b(b2b: &B2bCollaboration) -> B2bAccess {
 }
 
 /// A Tenant's cloud as the multitenant organization API knows it.
-pub fn organization_cloud(cloud: Cloud) -> multitenant_org::Cloud {
+pub fn organization_cloud(cloud: Cloud) -> multitenant_org::EntraCloud {
     match cloud {
-        Cloud::Global => multitenant_org::Cloud::Global,
-        Cloud::USGovernment => multitenant_org::Cloud::USGovernment,
-        Cloud::China21Vianet => multitenant_org::Cloud::China21Vianet,
+        Cloud::Global => multitenant_org::EntraCloud::Global,
+        Cloud::USGovernment => multitenant_org::EntraCloud::USGovernment,
+        Cloud::China21Vianet => multitenant_org::EntraCloud::China21Vianet,
     }
 }
 
@@ -212,19 +212,20 @@ pub fn organization_templates(template: Option<&PartnerTemplate>) -> multitenant
         return multitenant_org::Templates::default();
     };
     let apply_to = match template.apply_to {
-        organization::ApplyTo::NewPartners => multitenant_org::ApplyTo::NewPartners,
-        organization::ApplyTo::ExistingPartners => multitenant_org::ApplyTo::ExistingPartners,
+        organization::ApplyTo::NewPartners => multitenant_org::EntraApplyTo::NewPartners,
+        organization::ApplyTo::ExistingPartners => multitenant_org::EntraApplyTo::ExistingPartners,
     };
     let redeem_inbound = template.inbound.automatically_redeem_invitations;
     let redeem_outbound = template.outbound.automatically_redeem_invitations;
-    let partner = (redeem_inbound.is_some() || redeem_outbound.is_some()).then_some(multitenant_org::PartnerTemplate {
-        inbound_trust: None,
-        redeem_inbound,
-        redeem_outbound,
-        b2b_collaboration_inbound: None,
-        b2b_collaboration_outbound: None,
-        apply_to,
-    });
+    let partner =
+        (redeem_inbound.is_some() || redeem_outbound.is_some()).then_some(multitenant_org::EntraPartnerTemplate {
+            inbound_trust: None,
+            redeem_inbound,
+            redeem_outbound,
+            b2b_collaboration_inbound: None,
+            b2b_collaboration_outbound: None,
+            apply_to,
+        });
     let identity_sync = template
         .inbound
         .allow_users_sync

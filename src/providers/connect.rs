@@ -11,7 +11,7 @@ use super::connect_error::ConnectError;
 use super::credential::{Access, BundleRef, Credential, CredentialRef};
 use super::destination::{Destination, UrlPrefix, is_loopback};
 use super::msgraph::resource::AnchorAttribute;
-use super::msgraph::{ClientCredential, Credentials, Endpoints, Federation, GraphClient, GraphDirectory, TokenCache};
+use super::msgraph::{ClientCredential, Credentials, Endpoints, Federation, GraphClient, MsGraphDirectory, TokenCache};
 use super::scim::ScimClient;
 use super::settings::{
     DirectoryFeatures, DirectorySettings, EndpointOverrides, GraphSettings, NationalCloud, ProviderSettings,
@@ -338,7 +338,11 @@ impl Setup {
                 );
                 let budget = clients.budgets.of(&key, limit(graph.settings.max_concurrency));
                 let client = graph.client(clients, access)?.with_budget(budget);
-                Ok(OpenedDirectory::Graph(GraphDirectory::new(client, graph.anchor, true)))
+                Ok(OpenedDirectory::Graph(MsGraphDirectory::new(
+                    client,
+                    graph.anchor,
+                    true,
+                )))
             }
         }
     }
@@ -356,7 +360,7 @@ impl Setup {
 /// caller takes the role it needs (docs/architecture.md, "The floors").
 pub enum OpenedDirectory {
     Scim(ScimClient),
-    Graph(GraphDirectory),
+    Graph(MsGraphDirectory),
 }
 
 impl OpenedDirectory {

@@ -18,6 +18,7 @@ mod leader;
 mod liveness;
 mod manifests;
 mod organization;
+mod organization_templates;
 mod plan;
 mod plugin;
 mod private_ca;
@@ -1007,9 +1008,15 @@ async fn the_charts_rbac_is_enough_for_the_operator() {
         OrganizationReadyReason::Established,
     )
     .await;
-    // The quickstart's policies let only contoso → fabrikam in: the generated one is gated.
-    t.config_ready("group-fabrikam-to-contoso", "False", ReadyReason::InboundSyncNotAllowed)
-        .await;
+    // The partnerTemplate gives contoso's inbound side to fabrikam, but fabrikam's own entry for
+    // contoso stays as written (`applyTo: NewPartners`) and redeems nothing outbound: the
+    // generated one is gated.
+    t.config_ready(
+        "group-fabrikam-to-contoso",
+        "False",
+        ReadyReason::AutomaticRedemptionNotConfigured,
+    )
+    .await;
     t.api::<Organization>()
         .delete(organization::ORG, &Default::default())
         .await

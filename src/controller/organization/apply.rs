@@ -14,7 +14,7 @@ use crate::controller::Error;
 
 /// What applying the fan-out did.
 #[derive(Debug, Default)]
-pub struct Applied {
+pub struct FanOutApplied {
     pub created: Vec<Desired>,
     /// Desired configurations whose name still belongs to one being deleted: created once it
     /// is gone.
@@ -28,9 +28,9 @@ pub async fn apply(
     ns: &str,
     organization: &Organization,
     fan_out: &FanOut,
-) -> Result<Applied, Error> {
+) -> Result<FanOutApplied, Error> {
     let owner = owner_reference(organization);
-    let mut applied = Applied::default();
+    let mut applied = FanOutApplied::default();
     for desired in &fan_out.desired {
         let cached = configs.get(&ObjectRef::new(&desired.name).within(ns));
         match cached {

@@ -21,11 +21,11 @@ pub const MAX_LABEL_VALUE: usize = 63;
 pub struct MemberFacts {
     pub name: String,
     pub role: MemberRole,
-    pub found: Found,
+    pub found: MemberTenant,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Found {
+pub enum MemberTenant {
     Missing,
     /// The Tenant exists and is not Ready: why.
     NotReady {
@@ -37,11 +37,11 @@ pub enum Found {
     },
 }
 
-impl Found {
+impl MemberTenant {
     pub fn tenant_id(&self) -> Option<&str> {
         match self {
-            Found::Missing => None,
-            Found::NotReady { tenant_id, .. } | Found::Ready { tenant_id } => Some(tenant_id),
+            MemberTenant::Missing => None,
+            MemberTenant::NotReady { tenant_id, .. } | MemberTenant::Ready { tenant_id } => Some(tenant_id),
         }
     }
 }
@@ -123,7 +123,7 @@ pub fn readiness(
     }
     let missing: Vec<&str> = members
         .iter()
-        .filter(|m| m.found == Found::Missing)
+        .filter(|m| m.found == MemberTenant::Missing)
         .map(|m| m.name.as_str())
         .collect();
     if !missing.is_empty() {
@@ -138,7 +138,7 @@ pub fn readiness(
     let not_ready: Vec<String> = members
         .iter()
         .filter_map(|m| match &m.found {
-            Found::NotReady { why, .. } => Some(format!("'{}' ({why})", m.name)),
+            MemberTenant::NotReady { why, .. } => Some(format!("'{}' ({why})", m.name)),
             _ => None,
         })
         .collect();

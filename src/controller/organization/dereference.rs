@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use kube::ResourceExt;
 use kube::runtime::reflector::Store;
 
-use super::decide::{Found, MemberFacts};
+use super::decide::{MemberFacts, MemberTenant};
 use super::fan_out::{Existing, Pair};
 use crate::api::conditions::{self, ConditionReason};
 use crate::api::organization::{ORGANIZATION_LABEL, Organization, SOURCE_LABEL, TARGET_LABEL};
@@ -26,15 +26,15 @@ pub fn members(tenants: &Store<Tenant>, ns: &str, organization: &Organization) -
             let name = &member.tenant_ref.name;
             let tenant = lookup::tenant(tenants, ns, name);
             let found = match (&tenant, lookup::tenant_state(tenant.as_deref())) {
-                (None, _) | (_, TenantState::Missing) => Found::Missing,
-                (Some(_), TenantState::Ready(facts)) => Found::Ready {
+                (None, _) | (_, TenantState::Missing) => MemberTenant::Missing,
+                (Some(_), TenantState::Ready(facts)) => MemberTenant::Ready {
                     tenant_id: facts.tenant_id,
                 },
-                (Some(t), TenantState::Pending { message }) => Found::NotReady {
+                (Some(t), TenantState::Pending { message }) => MemberTenant::NotReady {
                     tenant_id: t.spec.tenant_id.to_ascii_lowercase(),
                     why: message,
                 },
-                (Some(t), TenantState::NotReady { reason, message }) => Found::NotReady {
+                (Some(t), TenantState::NotReady { reason, message }) => MemberTenant::NotReady {
                     tenant_id: t.spec.tenant_id.to_ascii_lowercase(),
                     why: format!("{reason}: {message}"),
                 },

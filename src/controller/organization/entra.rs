@@ -10,9 +10,9 @@ use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use kube::runtime::events::EventType;
 
-use super::entra_decide::{self, EntraOutcome, GraphMember, Plan, Refusal, Schedule};
+use super::entra_decide::{self, EntraOutcome, EntraPlan, GraphMember, Refusal, Schedule};
 use super::entra_status::EntraStep;
-use super::events::{self, EventReason};
+use super::events::{self, OrganizationEventReason};
 use crate::api::conditions;
 use crate::api::conditions::ConditionReason;
 use crate::api::organization::{Organization, OrganizationStatus};
@@ -64,15 +64,15 @@ pub async fn check(ctx: &Context, ns: &str, organization: &Organization, now: Ti
     let graph = graph_members(ctx, ns, organization);
     let names = graph.iter().map(|m| m.name.clone()).collect();
     let outcome = match entra_decide::plan(&graph) {
-        Plan::NotEntra => {
+        EntraPlan::NotEntra => {
             return Ok(Entra {
                 graph: names,
                 step: EntraStep::NotEntra,
                 failed_joins: Vec::new(),
             });
         }
-        Plan::Refused(refusal) => EntraOutcome::Refused(refusal),
-        Plan::Apply { owner, members } => apply(ctx, ns, organization, owner, &members).await?,
+        EntraPlan::Refused(refusal) => EntraOutcome::Refused(refusal),
+        EntraPlan::Apply { owner, members } => apply(ctx, ns, organization, owner, &members).await?,
     };
     if let EntraOutcome::Applied(applied) = &outcome
         && applied.writes > 0
@@ -195,7 +195,7 @@ pub async fn tell(
             organization,
             &tenant,
             EventType::Normal,
-            EventReason::EntraJoinCompleted,
+            OrganizationEventReason::EntraJoinCompleted,
             &note,
         )
         .await;
@@ -215,7 +215,7 @@ pub async fn tell(
             organization,
             tenant,
             EventType::Warning,
-            EventReason::EntraJoinFailed,
+            OrganizationEventReason::EntraJoinFailed,
             &note,
         )
         .await;

@@ -12,7 +12,7 @@ use strum::IntoEnumIterator;
 use crate::api::conditions::{self, ConditionReason, Verdict};
 use crate::api::organization::{MemberRole, OrganizationStatus};
 use crate::api::reasons::OrganizationAppliedReason;
-use crate::providers::msgraph::multitenant_org::{self, ApplyError, Cloud, MemberState, Reported};
+use crate::providers::msgraph::multitenant_org::{self, ApplyError, EntraCloud, EntraMemberState, Reported};
 use crate::providers::{ConnectError, DirectoryError};
 
 /// A member whose Tenant is a Microsoft Graph tenant.
@@ -25,7 +25,7 @@ pub struct GraphMember {
     /// The name the owner lists it under: the Tenant's `displayName`, else its name.
     pub display_name: String,
     pub role: MemberRole,
-    pub cloud: Cloud,
+    pub cloud: EntraCloud,
     pub ready: bool,
 }
 
@@ -33,13 +33,13 @@ pub struct GraphMember {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refusal {
     NoOwner,
-    UnsupportedCloud { tenant: String, cloud: Cloud },
+    UnsupportedCloud { tenant: String, cloud: EntraCloud },
     TenantNotReady(Vec<String>),
 }
 
 /// What to do in Entra.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Plan<'a> {
+pub enum EntraPlan<'a> {
     /// No member is a Graph tenant: no `Applied` condition.
     NotEntra,
     Refused(Refusal),
@@ -53,24 +53,24 @@ pub enum Plan<'a> {
 /// The plan for `graph` (in spec order), checks in this order: an Owner among them, their
 /// clouds (Microsoft Learn marks the multitenant organization APIs unavailable outside the
 /// global service: no request can help), their Tenants Ready.
-pub fn plan(graph: &[GraphMember]) -> Plan<'_> {
+pub fn plan(graph: &[GraphMember]) -> EntraPlan<'_> {
     if graph.is_empty() {
-        return Plan::NotEntra;
+        return EntraPlan::NotEntra;
     }
     let Some(owner) = graph.iter().find(|m| m.role == MemberRole::Owner) else {
-        return Plan::Refused(Refusal::NoOwner);
+        return EntraPlan::Refused(Refusal::NoOwner);
     };
     if let Some(m) = graph.iter().find(|m| !m.cloud.has_multitenant_organizations()) {
-        return Plan::Refused(Refusal::UnsupportedCloud {
+        return EntraPlan::Refused(Refusal::UnsupportedCloud {
             tenant: m.name.clone(),
             cloud: m.cloud,
         });
     }
     let not_ready: Vec<String> = graph.iter().filter(|m| !m.ready).map(|m| m.name.clone()).collect();
     if !not_ready.is_empty() {
-        return Plan::Refused(Refusal::TenantNotReady(not_ready));
+        return EntraPlan::Refused(Refusal::TenantNotReady(not_ready));
     }
-    Plan::Apply {
+    EntraPlan::Apply {
         owner,
         members: graph.iter().filter(|m| !std::ptr::eq(*m, owner)).collect(),
     }
@@ -85,7 +85,7 @@ pub enum EntraOutcome {
         tenant: String,
         problem: ConnectError,
     },
-    Applied(multitenant_org::Applied),
+    Applied(multitenant_org::EntraApplied),
     Failed(ApplyError),
 }
 
@@ -96,7 +96,7 @@ struct Standing<'a> {
     report: &'a Reported,
 }
 
-fn standings<'a>(graph: &'a [GraphMember], applied: &'a multitenant_org::Applied) -> Vec<Standing<'a>> {
+fn standings<'a>(graph: &'a [GraphMember], applied: &'a multitenant_org::EntraApplied) -> Vec<Standing<'a>> {
     graph
         .iter()
         .filter_map(|m| {
@@ -120,7 +120,7 @@ pub fn active_members(graph: &[GraphMember], outcome: &EntraOutcome) -> Option<B
         EntraOutcome::Applied(applied) => Some(
             standings(graph, applied)
                 .iter()
-                .filter(|s| s.report.state == MemberState::Active)
+                .filter(|s| s.report.state == EntraMemberState::Active)
                 .map(|s| s.name.to_owned())
                 .collect(),
         ),
@@ -163,7 +163,7 @@ pub fn applied(graph: &[GraphMember], outcome: &EntraOutcome) -> Verdict {
     )
 }
 
-fn applied_message(graph: &[GraphMember], applied: &multitenant_org::Applied) -> String {
+fn applied_message(graph: &[GraphMember], applied: &multitenant_org::EntraApplied) -> String {
     let standings = standings(graph, applied);
     let owner = standings.first().map(|s| s.name).unwrap_or_default();
     let mut message = format!(
@@ -172,7 +172,7 @@ fn applied_message(graph: &[GraphMember], applied: &multitenant_org::Applied) ->
     );
     let notes: Vec<String> = standings
         .iter()
-        .filter(|s| s.report.state != MemberState::Active)
+        .filter(|s| s.report.state != EntraMemberState::Active)
         .map(|s| format!("'{}' {}", s.name, standing_note(s.report)))
         .collect();
     if notes.is_empty() {
@@ -191,11 +191,11 @@ pub fn standing_note(report: &Reported) -> String {
         );
     }
     let state = match &report.state {
-        MemberState::Pending => "pending".to_owned(),
-        MemberState::Active => "active".to_owned(),
-        MemberState::Removed => "removed".to_owned(),
-        MemberState::NotListed => "not listed".to_owned(),
-        MemberState::Other(other) => other.clone(),
+        EntraMemberState::Pending => "pending".to_owned(),
+        EntraMemberState::Active => "active".to_owned(),
+        EntraMemberState::Removed => "removed".to_owned(),
+        EntraMemberState::NotListed => "not listed".to_owned(),
+        EntraMemberState::Other(other) => other.clone(),
     };
     match &report.transition {
         None => format!("({state})"),
@@ -223,7 +223,7 @@ fn applied_reason(graph: &[GraphMember], outcome: &EntraOutcome) -> Organization
             let standings = standings(graph, applied);
             if standings.iter().any(|s| failed(s.report)) {
                 R::JoinFailed
-            } else if standings.iter().all(|s| s.report.state == MemberState::Active) {
+            } else if standings.iter().all(|s| s.report.state == EntraMemberState::Active) {
                 R::Applied
             } else {
                 R::Joining

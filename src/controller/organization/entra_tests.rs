@@ -9,14 +9,14 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
-use super::entra_decide::{self, EntraOutcome, GraphMember, Plan, Refusal, Schedule};
+use super::entra_decide::{self, EntraOutcome, EntraPlan, GraphMember, Refusal, Schedule};
 use super::entra_status::{self, EntraStep};
 use crate::api::conditions::{self, ConditionReason, Verdict};
 use crate::api::organization::{MemberRole, MemberState, MemberStatus, OrganizationStatus, PartnerTemplate};
 use crate::api::reasons::OrganizationAppliedReason as R;
 use crate::controller::provider_settings::organization_templates;
 use crate::providers::msgraph::multitenant_org::{
-    self, ApplyError, ApplyTo, Cloud, MemberState as EntraState, Reported, Transition,
+    self, ApplyError, EntraApplyTo, EntraCloud, EntraMemberState as EntraState, Reported, Transition,
 };
 use crate::providers::{ConnectError, DirectoryError};
 
@@ -26,7 +26,7 @@ fn member(name: &str, role: MemberRole) -> GraphMember {
         tenant_id: format!("{name}-id"),
         display_name: name.into(),
         role,
-        cloud: Cloud::Global,
+        cloud: EntraCloud::Global,
         ready: true,
     }
 }
@@ -50,7 +50,7 @@ fn report(name: &str, state: EntraState) -> Reported {
 }
 
 fn applied(tenants: Vec<Reported>) -> EntraOutcome {
-    EntraOutcome::Applied(multitenant_org::Applied {
+    EntraOutcome::Applied(multitenant_org::EntraApplied {
         writes: 0,
         tenants,
         removed: Vec::new(),
@@ -68,10 +68,10 @@ fn all_active() -> EntraOutcome {
 
 #[test]
 fn only_graph_members_form_entra_and_the_first_owner_among_them_creates_it() {
-    assert_eq!(entra_decide::plan(&[]), Plan::NotEntra);
+    assert_eq!(entra_decide::plan(&[]), EntraPlan::NotEntra);
     let graph = three();
     match entra_decide::plan(&graph) {
-        Plan::Apply { owner, members } => {
+        EntraPlan::Apply { owner, members } => {
             assert_eq!(owner.name, "contoso");
             let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
             assert_eq!(names, ["fabrikam", "litware"], "a second Owner joins as one");
@@ -79,25 +79,25 @@ fn only_graph_members_form_entra_and_the_first_owner_among_them_creates_it() {
         other => panic!("expected Apply, got {other:?}"),
     }
     let no_owner = vec![member("fabrikam", MemberRole::Member)];
-    assert_eq!(entra_decide::plan(&no_owner), Plan::Refused(Refusal::NoOwner));
+    assert_eq!(entra_decide::plan(&no_owner), EntraPlan::Refused(Refusal::NoOwner));
 }
 
 #[test]
 fn a_us_government_member_is_refused_before_any_request_even_when_not_ready() {
     let mut graph = three();
-    graph[0].cloud = Cloud::USGovernment;
+    graph[0].cloud = EntraCloud::USGovernment;
     graph[2].ready = false;
     assert_eq!(
         entra_decide::plan(&graph),
-        Plan::Refused(Refusal::UnsupportedCloud {
+        EntraPlan::Refused(Refusal::UnsupportedCloud {
             tenant: "fabrikam".into(),
-            cloud: Cloud::USGovernment
+            cloud: EntraCloud::USGovernment
         })
     );
-    graph[0].cloud = Cloud::Global;
+    graph[0].cloud = EntraCloud::Global;
     assert_eq!(
         entra_decide::plan(&graph),
-        Plan::Refused(Refusal::TenantNotReady(vec!["litware".into()]))
+        EntraPlan::Refused(Refusal::TenantNotReady(vec!["litware".into()]))
     );
 }
 
@@ -185,7 +185,7 @@ fn each_cause_of_failure_has_its_own_reason() {
     assert_eq!((no_owner.status, no_owner.reason), (false, R::NoOwner.as_str()));
     let cloud = reason(EntraOutcome::Refused(Refusal::UnsupportedCloud {
         tenant: "fabrikam".into(),
-        cloud: Cloud::USGovernment,
+        cloud: EntraCloud::USGovernment,
     }));
     assert_eq!(cloud.reason, R::UnsupportedCloud.as_str());
     assert!(cloud.message.contains("USGovernment"), "{}", cloud.message);
@@ -333,13 +333,13 @@ fn a_partner_template_maps_to_entras_two_templates() {
     let partner = templates.partner.expect("the partner configuration template");
     assert_eq!(
         (partner.redeem_inbound, partner.redeem_outbound, partner.apply_to),
-        (Some(true), Some(false), ApplyTo::ExistingPartners)
+        (Some(true), Some(false), EntraApplyTo::ExistingPartners)
     );
     assert_eq!(partner.apply_to.as_graph(), "newPartners,existingPartners");
     let sync = templates.identity_sync.expect("the identity synchronization template");
     assert_eq!(
         (sync.allow_users_sync, sync.apply_to),
-        (Some(true), ApplyTo::ExistingPartners)
+        (Some(true), EntraApplyTo::ExistingPartners)
     );
 
     // A field left out changes nothing: a template with none of a template's fields is not sent.

@@ -13,7 +13,7 @@ use crate::controller::bounds::MAX_EVENT_NOTE;
 
 /// Reasons of an Organization's Events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
-pub enum EventReason {
+pub enum OrganizationEventReason {
     /// A tenant became a member: its pairs' configurations are generated.
     MemberJoined,
     /// A tenant is no longer a member: its configurations are being deleted.
@@ -27,7 +27,7 @@ pub enum EventReason {
 
 /// What the operator was doing (the Event's `action`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
-pub enum EventAction {
+pub enum OrganizationEventAction {
     /// Generating and deleting configurations for the members.
     FanOut,
     /// Applying the organization to Entra.
@@ -40,7 +40,7 @@ pub async fn publish(
     organization: &Organization,
     tenant: &str,
     type_: EventType,
-    reason: EventReason,
+    reason: OrganizationEventReason,
     note: &str,
 ) {
     let related = ObjectReference {
@@ -51,8 +51,12 @@ pub async fn publish(
         ..ObjectReference::default()
     };
     let action = match reason {
-        EventReason::MemberJoined | EventReason::MemberLeaving => EventAction::FanOut,
-        EventReason::EntraJoinCompleted | EventReason::EntraJoinFailed => EventAction::ApplyToEntra,
+        OrganizationEventReason::MemberJoined | OrganizationEventReason::MemberLeaving => {
+            OrganizationEventAction::FanOut
+        }
+        OrganizationEventReason::EntraJoinCompleted | OrganizationEventReason::EntraJoinFailed => {
+            OrganizationEventAction::ApplyToEntra
+        }
     };
     let event = Event {
         type_,

@@ -30,7 +30,7 @@ pub use self::templates::{effective_policy, leaving_pair, templates_for, tenants
 use super::{Context, Error};
 use crate::api::SyncConfiguration;
 use crate::api::organization::{Organization, OrganizationStatus};
-use events::EventReason;
+use events::OrganizationEventReason;
 use fan_out::{Existing, FanOut};
 use status::Generated;
 
@@ -60,7 +60,7 @@ pub async fn reconcile(organization: Arc<Organization>, ctx: Arc<Context>) -> Re
             let configs = Api::<SyncConfiguration>::namespaced(ctx.client.clone(), &ns);
             apply::apply(&configs, &ctx.configs, &ns, &organization, fan_out).await?
         }
-        None => apply::Applied::default(),
+        None => apply::FanOutApplied::default(),
     };
     tracing::debug!(organization = %name, namespace = %ns, writes = applied.writes, waiting = applied.waiting, "configurations applied");
     let generated = generated(&existing, &applied);
@@ -146,7 +146,7 @@ async fn tell(ctx: &Context, organization: &Organization, previous: &Organizatio
             organization,
             &tenant,
             EventType::Normal,
-            EventReason::MemberJoined,
+            OrganizationEventReason::MemberJoined,
             &note,
         )
         .await;
@@ -158,7 +158,7 @@ async fn tell(ctx: &Context, organization: &Organization, previous: &Organizatio
             organization,
             &tenant,
             EventType::Normal,
-            EventReason::MemberLeaving,
+            OrganizationEventReason::MemberLeaving,
             &note,
         )
         .await;
@@ -166,7 +166,7 @@ async fn tell(ctx: &Context, organization: &Organization, previous: &Organizatio
 }
 
 /// The generated configurations that exist after `applied`: those found, and those created.
-fn generated(existing: &[Existing], applied: &apply::Applied) -> Vec<Generated> {
+fn generated(existing: &[Existing], applied: &apply::FanOutApplied) -> Vec<Generated> {
     let found = existing
         .iter()
         .filter_map(|e| e.generated.clone().map(|pair| Generated { pair, ready: e.ready }));

@@ -3,7 +3,7 @@
 
 use k8s_openapi::jiff::Timestamp;
 
-use super::decide::{Found, MemberFacts};
+use super::decide::{MemberFacts, MemberTenant};
 use super::fan_out::Pair;
 use crate::api::conditions::{self, Verdict};
 use crate::api::organization::{MemberRole, MemberState, MemberStatus, Organization, OrganizationStatus};
@@ -40,7 +40,7 @@ pub fn next_status(
                 tenant_id: m.found.tenant_id().map(str::to_owned),
                 role: m.role,
                 state: match m.found {
-                    Found::Ready { .. } => MemberState::Active,
+                    MemberTenant::Ready { .. } => MemberState::Active,
                     _ => MemberState::Pending,
                 },
                 configurations,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::jiff::Timestamp;
 use serde_json::json;
 
-use super::decide::{self, Found, MemberFacts};
+use super::decide::{self, MemberFacts, MemberTenant};
 use super::fan_out::{self, Existing, Pair};
 use super::status::{self, Generated};
 use crate::api::conditions::ConditionReason;
@@ -213,7 +213,7 @@ fn invalid_specs_name_their_field() {
     assert!(problems("group", &template).contains("spec.syncTemplate:"));
 }
 
-fn member(name: &str, found: Found) -> MemberFacts {
+fn member(name: &str, found: MemberTenant) -> MemberFacts {
     MemberFacts {
         name: name.into(),
         role: MemberRole::Member,
@@ -221,8 +221,8 @@ fn member(name: &str, found: Found) -> MemberFacts {
     }
 }
 
-fn ready(id: &str) -> Found {
-    Found::Ready { tenant_id: id.into() }
+fn ready(id: &str) -> MemberTenant {
+    MemberTenant::Ready { tenant_id: id.into() }
 }
 
 #[test]
@@ -244,10 +244,10 @@ fn readiness_reports_the_first_problem_in_order() {
         OrganizationReadyReason::NoOwner.as_str()
     );
     let missing = [
-        member("contoso", Found::Missing),
+        member("contoso", MemberTenant::Missing),
         member(
             "fabrikam",
-            Found::NotReady {
+            MemberTenant::NotReady {
                 tenant_id: "b".into(),
                 why: "w".into(),
             },
@@ -272,7 +272,7 @@ fn readiness_reports_the_first_problem_in_order() {
 #[test]
 fn status_counts_configurations_per_member_and_shows_leaving_tenants() {
     let organization = Organization::new("group", three(json!({})));
-    let members = [member("contoso", ready("a")), member("fabrikam", Found::Missing)];
+    let members = [member("contoso", ready("a")), member("fabrikam", MemberTenant::Missing)];
     let generated = [
         Generated {
             pair: Pair::new("contoso", "fabrikam"),

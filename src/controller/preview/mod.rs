@@ -24,7 +24,7 @@ use crate::api::reasons::ReadyReason;
 use crate::cycle::audit::{Collected, Record, Sink};
 use crate::cycle::{CycleError, CycleReport};
 use crate::providers::Clients;
-use output::{Format, Printer};
+use output::{PreviewFormat, Printer};
 
 /// What one configuration's next Initial cycle would do, or why none would run; its records
 /// went to the plan's sink as they came.
@@ -59,7 +59,11 @@ pub async fn command(files: &[std::path::PathBuf], json: bool, detailed: bool) -
             return 1;
         }
     };
-    let format = if json { Format::Json } else { Format::Table };
+    let format = if json {
+        PreviewFormat::Json
+    } else {
+        PreviewFormat::Table
+    };
     let printer = Printer::new(format, std::io::BufWriter::new(std::io::stdout()));
     let plans = plan(&manifests, &clients, &printer).await;
     if let Err(error) = printer.finish(output::changes_pending(&plans)) {

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::ConfigPlan;
-use super::output::{Format, LOOK_AHEAD, Printer};
+use super::output::{LOOK_AHEAD, PreviewFormat, Printer};
 use crate::api::conditions::ConditionReason;
 use crate::api::reasons::ReadyReason;
 use crate::cycle::CycleReport;
@@ -48,7 +48,7 @@ fn text(printer: Printer<Vec<u8>>, pending: bool) -> String {
 
 #[test]
 fn the_json_written_record_by_record_is_the_documented_document() {
-    let printer = Printer::new(Format::Json, Vec::new());
+    let printer = Printer::new(PreviewFormat::Json, Vec::new());
     printer.organizations(&[]);
     printer.begin("default/contoso-to-fabrikam", None);
     printer.record(create("alice@contoso.com"));
@@ -98,7 +98,7 @@ fn the_json_written_record_by_record_is_the_documented_document() {
 
 #[test]
 fn a_plan_without_configurations_is_an_empty_list() {
-    let printer = Printer::new(Format::Json, Vec::new());
+    let printer = Printer::new(PreviewFormat::Json, Vec::new());
     printer.organizations(&[]);
     let written = text(printer, false);
     let document: Value = serde_json::from_str(&written).unwrap_or_else(|e| panic!("{e}: {written}"));
@@ -107,7 +107,7 @@ fn a_plan_without_configurations_is_an_empty_list() {
 
 #[test]
 fn the_table_aligns_the_user_column_over_a_configurations_records() {
-    let printer = Printer::new(Format::Table, Vec::new());
+    let printer = Printer::new(PreviewFormat::Table, Vec::new());
     printer.organizations(&[]);
     printer.begin("default/contoso-to-fabrikam", None);
     printer.record(create("al@contoso.com"));
@@ -132,7 +132,7 @@ fn the_table_aligns_the_user_column_over_a_configurations_records() {
 
 #[test]
 fn the_table_holds_back_no_more_than_its_look_ahead() {
-    let printer = Printer::new(Format::Table, Vec::new());
+    let printer = Printer::new(PreviewFormat::Table, Vec::new());
     printer.organizations(&[]);
     printer.begin("default/contoso-to-fabrikam", None);
     for i in 0..LOOK_AHEAD {

@@ -7,7 +7,7 @@ use crate::api::conditions::ConditionReason;
 use crate::api::reasons::{ReadyReason, TenantReadyReason};
 use crate::providers::Clients;
 
-use super::output::{Format, Printer};
+use super::output::{PreviewFormat, Printer};
 use super::plan;
 use crate::controller::world::manifests::Manifests;
 
@@ -66,7 +66,7 @@ async fn plan_never_sends_a_secret_where_its_annotation_does_not_allow() {
     std::fs::write(&file, manifests_at(&base)).expect("manifests written");
     let manifests = Manifests::load(&[file]).expect("manifests load");
 
-    let printer = Printer::new(Format::Json, Vec::new());
+    let printer = Printer::new(PreviewFormat::Json, Vec::new());
     let plans = plan(&manifests, &Clients::new().expect("clients"), &printer).await;
     accepting.abort();
 

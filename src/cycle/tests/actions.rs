@@ -27,8 +27,8 @@ fn held_back(log: &[Record]) -> Vec<(&'static str, String)> {
         .collect()
 }
 
-fn alice_and_bob(actions: ActionSwitches) -> Pair {
-    let mut pair = Pair::all_users();
+fn alice_and_bob(actions: ActionSwitches) -> CyclePair {
+    let mut pair = CyclePair::all_users();
     pair.rules.actions = actions;
     pair.source.put(person("a1", "alice"));
     pair.source.put(person("b1", "bob"));
@@ -236,7 +236,7 @@ proptest! {
         guest_in_target in any::<bool>(),
     ) {
         let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
-        let mut pair = Pair::all_users();
+        let mut pair = CyclePair::all_users();
         let names = ["ann", "bob", "cid", "dee", "eve"];
         for (i, name) in names.iter().enumerate().filter(|(i, _)| i % 2 == 0) {
             pair.source.put(person(&format!("s{i}"), name));

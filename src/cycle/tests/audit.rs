@@ -8,7 +8,7 @@ use crate::providers::memory::Faults;
 
 #[tokio::test]
 async fn every_write_and_skip_has_one_record_and_unchanged_users_none() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     for (id, name) in [("a1", "alice"), ("b1", "bob"), ("c1", "carol")] {
         pair.source.put(person(id, name));
     }
@@ -71,7 +71,7 @@ async fn every_write_and_skip_has_one_record_and_unchanged_users_none() {
 
 #[tokio::test]
 async fn an_update_records_the_attributes_it_changes_from_what_to_what() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.initial().await;
     pair.log.take();

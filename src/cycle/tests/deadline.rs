@@ -8,7 +8,7 @@ use super::*;
 /// Alice and Bob provisioned; then Bob is deleted in the source, whose every read takes 40
 /// minutes from then on: the read (40 min) and the direct read that confirms Bob gone (40 min
 /// more) take longer than an hour.
-async fn bob_leaves_a_slow_source(pair: &Pair) {
+async fn bob_leaves_a_slow_source(pair: &CyclePair) {
     for (id, name) in [("a1", "alice"), ("b1", "bob")] {
         pair.source.put(person(id, name));
     }
@@ -19,7 +19,7 @@ async fn bob_leaves_a_slow_source(pair: &Pair) {
 
 #[tokio::test(start_paused = true)]
 async fn a_cycle_past_its_deadline_deprovisions_nothing() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     bob_leaves_a_slow_source(&pair).await;
     pair.target.take_log();
     let error = pair.try_cycle(None, None).await.expect_err("timed out");
@@ -35,7 +35,7 @@ async fn a_cycle_past_its_deadline_deprovisions_nothing() {
 /// The same slow source with a longer deadline: the deadline, not the slowness, stopped it.
 #[tokio::test(start_paused = true)]
 async fn a_slow_cycle_within_its_deadline_deprovisions() {
-    let mut pair = Pair::all_users();
+    let mut pair = CyclePair::all_users();
     pair.deadline = Duration::from_secs(3 * 60 * 60);
     bob_leaves_a_slow_source(&pair).await;
     assert_eq!(pair.initial().await.deprovisioned, 1);

@@ -5,13 +5,13 @@ use super::*;
 use crate::engine::vocabulary::DeprovisionAction;
 use crate::providers::memory::{FaultKind, Faults, Request};
 
-fn active(pair: &Pair, source_id: &str) -> bool {
+fn active(pair: &CyclePair, source_id: &str) -> bool {
     pair.provisioned(source_id).is_some_and(|u| u.active())
 }
 
 #[tokio::test]
 async fn a_user_leaving_scope_is_deprovisioned_and_restored_when_it_returns() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.initial().await;
     pair.source.set("a1", "active", Some("false"));
@@ -26,7 +26,7 @@ async fn a_user_leaving_scope_is_deprovisioned_and_restored_when_it_returns() {
 
 #[tokio::test]
 async fn a_user_deleted_in_the_source_is_deprovisioned_after_a_full_read() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.source.put(person("b1", "bob"));
     pair.initial().await;
@@ -38,7 +38,7 @@ async fn a_user_deleted_in_the_source_is_deprovisioned_after_a_full_read() {
 
 #[tokio::test]
 async fn deprovision_action_none_touches_nobody() {
-    let mut pair = Pair::all_users();
+    let mut pair = CyclePair::all_users();
     pair.rules.deprovision.action = DeprovisionAction::None;
     pair.source.put(person("a1", "alice"));
     pair.initial().await;
@@ -50,7 +50,7 @@ async fn deprovision_action_none_touches_nobody() {
 
 #[tokio::test]
 async fn a_failed_source_read_deprovisions_nothing() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.initial().await;
     pair.source.set_faults(Faults {
@@ -65,7 +65,7 @@ async fn a_failed_source_read_deprovisions_nothing() {
 
 #[tokio::test]
 async fn a_failed_group_read_fails_the_cycle_instead_of_emptying_the_group() {
-    let pair = Pair::assigned(&[], &["Sales"]);
+    let pair = CyclePair::assigned(&[], &["Sales"]);
     pair.source.put(person("a1", "alice"));
     pair.source.set_group("Sales", &["a1"]);
     pair.initial().await;
@@ -81,7 +81,7 @@ async fn a_failed_group_read_fails_the_cycle_instead_of_emptying_the_group() {
 
 #[tokio::test]
 async fn an_incremental_cycle_deprovisions_only_users_it_saw_leave() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.source.put(person("b1", "bob"));
     let watermark = pair.initial().await.watermark.expect("watermark");
@@ -94,7 +94,7 @@ async fn an_incremental_cycle_deprovisions_only_users_it_saw_leave() {
 
 #[tokio::test]
 async fn more_deprovisionings_than_the_threshold_wait_for_approval_of_that_set_once() {
-    let mut pair = Pair::all_users();
+    let mut pair = CyclePair::all_users();
     pair.rules.deprovision.threshold = 1;
     for i in 0..5 {
         pair.source.put(person(&format!("u{i}"), &format!("user{i}")));
@@ -147,8 +147,8 @@ mod cleanup_on_delete {
     use super::*;
     use crate::cycle::cleanup::Cleanup;
 
-    async fn provisioned_three() -> Pair {
-        let pair = Pair::all_users();
+    async fn provisioned_three() -> CyclePair {
+        let pair = CyclePair::all_users();
         for i in 0..3 {
             pair.source.put(person(&format!("u{i}"), &format!("user{i}")));
         }
@@ -195,7 +195,7 @@ mod cleanup_on_delete {
 #[tokio::test]
 async fn a_user_missing_from_a_full_listing_is_deprovisioned_only_when_a_direct_read_confirms_it_gone() {
     // Rule 8: offset paging can look complete and miss a user; missing is not gone.
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.source.put(person("b1", "bob"));
     pair.initial().await;
@@ -234,7 +234,7 @@ async fn a_source_page_with_more_users_than_asked_for_fails_the_read_and_deprovi
     })
     .await;
     let source = hostile::plain_client(&base);
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.initial().await;
     pair.target.take_log();

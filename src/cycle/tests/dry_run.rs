@@ -6,7 +6,7 @@ use crate::cycle::audit::ActionResult;
 
 #[tokio::test]
 async fn a_dry_run_counts_what_a_cycle_would_do_and_writes_nothing() {
-    let mut pair = Pair::all_users();
+    let mut pair = CyclePair::all_users();
     for (id, name) in [("a1", "alice"), ("b1", "bob")] {
         pair.source.put(person(id, name));
     }
@@ -51,7 +51,7 @@ async fn a_dry_run_counts_what_a_cycle_would_do_and_writes_nothing() {
 
 #[tokio::test]
 async fn a_dry_run_deprovisions_nothing_and_holds_what_the_threshold_would_hold() {
-    let mut pair = Pair::all_users();
+    let mut pair = CyclePair::all_users();
     pair.rules.deprovision.threshold = 1;
     for (id, name) in [("a1", "alice"), ("b1", "bob")] {
         pair.source.put(person(id, name));

@@ -6,7 +6,7 @@ use crate::providers::memory::{FaultKind, Faults};
 
 #[tokio::test]
 async fn one_users_failure_never_stops_the_cycle() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     for (id, name) in [("a1", "alice"), ("b1", "bob"), ("c1", "carol")] {
         pair.source.put(person(id, name));
     }
@@ -32,7 +32,7 @@ async fn one_users_failure_never_stops_the_cycle() {
 
 #[tokio::test]
 async fn most_writes_failing_counts_towards_quarantine() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.source.put(person("b1", "bob"));
     pair.target.set_faults(Faults {
@@ -46,7 +46,7 @@ async fn most_writes_failing_counts_towards_quarantine() {
 
 #[tokio::test]
 async fn a_target_refusing_the_credentials_is_noted_even_for_one_write() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.target.set_faults(Faults {
         writes: Some(FaultKind::AuthenticationFailed),
@@ -58,7 +58,7 @@ async fn a_target_refusing_the_credentials_is_noted_even_for_one_write() {
 
 #[tokio::test]
 async fn a_failed_target_read_writes_nothing() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.target.set_faults(Faults {
         reads: Some(FaultKind::Unreachable),
@@ -73,7 +73,7 @@ async fn a_failed_target_read_writes_nothing() {
 async fn throttling_alone_never_warrants_quarantine() {
     // README, "Safety": a storm of 429s once made every write fail, and the configuration was
     // quarantined.
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     for (id, name) in [("a1", "alice"), ("b1", "bob"), ("c1", "carol")] {
         pair.source.put(person(id, name));
     }
@@ -92,7 +92,7 @@ async fn a_mapping_that_outgrows_its_bound_skips_that_user_and_the_cycle_goes_on
     let doubling = (0..14).fold("[displayName]".to_owned(), |inner, _| {
         format!(r#"Replace({inner}, "x", , , "xx", , )"#)
     });
-    let mut pair = Pair::all_users();
+    let mut pair = CyclePair::all_users();
     pair.rules.mappings = mapping::effective(&[mapping::Mapping {
         target: "displayName",
         value: mapping::MappingValue::Expression(crate::engine::expression::parse(&doubling).expect("parses")),

@@ -8,7 +8,7 @@ use crate::providers::memory::Request;
 
 #[tokio::test]
 async fn a_scope_group_is_provisioned_with_the_users_provisioned_from_its_members() {
-    let mut pair = Pair::assigned(&[], &["Sales"]);
+    let mut pair = CyclePair::assigned(&[], &["Sales"]);
     pair.rules.groups = Some(GroupRules::default());
     pair.source.put(person("a1", "alice"));
     pair.source.put(person("b1", "bob"));

@@ -7,7 +7,7 @@ use crate::providers::memory::Request;
 
 #[tokio::test]
 async fn an_initial_cycle_reads_both_directories_in_full() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     let report = pair.initial().await;
     assert!(report.full && report.watermark.is_some());
@@ -17,7 +17,7 @@ async fn an_initial_cycle_reads_both_directories_in_full() {
 
 #[tokio::test]
 async fn an_incremental_cycle_reads_only_changes_and_looks_their_targets_up() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     for i in 0..10 {
         pair.source.put(person(&format!("u{i}"), &format!("user{i}")));
     }
@@ -56,7 +56,7 @@ async fn an_incremental_cycle_reads_only_changes_and_looks_their_targets_up() {
 /// renamed: a provisioned user whose userName and email stay costs one look-up, its anchor.
 #[tokio::test]
 async fn a_provisioned_user_whose_name_and_email_stay_costs_one_look_up() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     for i in 0..10 {
         pair.source.put(person(&format!("u{i}"), &format!("user{i}")));
     }
@@ -84,7 +84,7 @@ async fn a_provisioned_user_whose_name_and_email_stay_costs_one_look_up() {
 /// A rename is still compared with every target user its new name or email would match.
 #[tokio::test]
 async fn an_incremental_rename_is_looked_up_by_its_new_name_and_blocked_by_an_internal_user() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     let watermark = pair.initial().await.watermark.expect("watermark");
     let internal = user(
@@ -111,7 +111,7 @@ async fn an_incremental_rename_is_looked_up_by_its_new_name_and_blocked_by_an_in
 
 #[tokio::test]
 async fn a_source_deletion_reported_by_change_tracking_is_deprovisioned_incrementally() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     let watermark = pair.initial().await.watermark.expect("watermark");
     pair.source.remove("a1");
@@ -122,7 +122,7 @@ async fn a_source_deletion_reported_by_change_tracking_is_deprovisioned_incremen
 
 #[tokio::test]
 async fn an_incremental_cycle_with_nothing_changed_writes_nothing() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     let watermark = pair.initial().await.watermark.expect("watermark");
     pair.target.take_log();

@@ -6,7 +6,7 @@ use crate::providers::memory::Request;
 
 #[tokio::test]
 async fn an_external_target_user_with_the_same_name_is_adopted() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.target
         .put(user("b2b", &[("userName", "alice@contoso.com"), ("userType", "Guest")]));
@@ -18,7 +18,7 @@ async fn an_external_target_user_with_the_same_name_is_adopted() {
 
 #[tokio::test]
 async fn an_internal_target_user_is_never_adopted_or_changed() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     let internal = user("own", &[("userName", "ALICE@contoso.com"), ("userType", "Member")]);
     pair.target.put(internal.clone());
@@ -34,7 +34,7 @@ async fn an_internal_target_user_is_never_adopted_or_changed() {
 
 #[tokio::test]
 async fn without_adoption_a_matching_external_user_is_skipped_with_a_reason() {
-    let mut pair = Pair::all_users();
+    let mut pair = CyclePair::all_users();
     pair.rules.adopt_existing = false;
     pair.source.put(person("a1", "alice"));
     pair.target
@@ -46,7 +46,7 @@ async fn without_adoption_a_matching_external_user_is_skipped_with_a_reason() {
 
 #[tokio::test]
 async fn a_user_provisioned_from_another_source_is_never_taken_over() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     let theirs = format!("{OTHER}/x");
     pair.target.put(user(
@@ -68,7 +68,7 @@ async fn a_user_provisioned_from_another_source_is_never_taken_over() {
 
 #[tokio::test]
 async fn an_unchanged_user_costs_no_write_and_an_update_sends_only_what_changed() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.initial().await;
     pair.target.take_log();
@@ -89,7 +89,7 @@ async fn an_unchanged_user_costs_no_write_and_an_update_sends_only_what_changed(
 
 #[tokio::test]
 async fn a_cleared_source_attribute_is_cleared_in_the_target() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.initial().await;
     pair.source.set("a1", "displayName", None);
@@ -117,7 +117,7 @@ mod never_hijack {
         )
     }
 
-    async fn assert_blocked(pair: &Pair, report: CycleReport) {
+    async fn assert_blocked(pair: &CyclePair, report: CycleReport) {
         assert_eq!(report.adopted + report.created, 0, "{report:?}");
         assert_eq!(
             report.failures[0].reason,
@@ -128,7 +128,7 @@ mod never_hijack {
 
     #[tokio::test]
     async fn an_internal_user_with_the_same_email_blocks_adopting_a_guest_with_the_same_name() {
-        let pair = Pair::all_users();
+        let pair = CyclePair::all_users();
         pair.source.put(person("a1", "alice"));
         pair.target.put(guest("g", "alice@contoso.com"));
         pair.target
@@ -139,7 +139,7 @@ mod never_hijack {
 
     #[tokio::test]
     async fn an_internal_user_whose_email_is_the_desired_user_name_blocks_creation() {
-        let pair = Pair::all_users();
+        let pair = CyclePair::all_users();
         let alice = user(
             "a1",
             &[("userName", "alice@contoso.com"), (WORK_EMAIL, "a.l@contoso.com")],
@@ -153,7 +153,7 @@ mod never_hijack {
 
     #[tokio::test]
     async fn every_candidate_counts_not_only_the_first() {
-        let pair = Pair::all_users();
+        let pair = CyclePair::all_users();
         pair.source.put(person("a1", "alice"));
         pair.target.put(guest("a-guest", "Alice@contoso.com"));
         pair.target
@@ -164,7 +164,7 @@ mod never_hijack {
 
     #[tokio::test]
     async fn incremental_cycles_find_the_same_conflicts() {
-        let pair = Pair::all_users();
+        let pair = CyclePair::all_users();
         let watermark = pair.initial().await.watermark.expect("watermark");
         pair.target.put(guest("g", "alice@contoso.com"));
         pair.target
@@ -176,7 +176,7 @@ mod never_hijack {
 
     #[tokio::test]
     async fn an_update_never_gives_a_user_the_name_or_email_of_an_internal_user() {
-        let pair = Pair::all_users();
+        let pair = CyclePair::all_users();
         pair.source.put(person("a1", "alice"));
         pair.initial().await;
         pair.target.put(internal("own", "bob@contoso.com", "bob@fabrikam.com"));
@@ -195,7 +195,7 @@ mod never_hijack {
 /// it, rewrite it, make it a Member and later deprovision it.
 #[tokio::test]
 async fn a_guest_of_a_third_tenant_is_never_adopted() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(user(
         "a1",
         &[("userName", "victim@litware.com"), (WORK_EMAIL, "victim@litware.com")],
@@ -215,7 +215,7 @@ async fn a_guest_of_a_third_tenant_is_never_adopted() {
 
 #[tokio::test]
 async fn a_source_with_no_known_domain_adopts_nobody() {
-    let mut pair = Pair::all_users();
+    let mut pair = CyclePair::all_users();
     pair.source_domains.clear();
     pair.source.put(person("a1", "alice"));
     pair.target
@@ -230,7 +230,7 @@ async fn a_source_with_no_known_domain_adopts_nobody() {
 
 #[tokio::test]
 async fn a_domain_the_source_directory_verified_is_the_sources_own() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.set_verified_domains(&["Contoso.NET"]);
     pair.source.put(user("a1", &[("userName", "alice@contoso.net")]));
     pair.target
@@ -272,13 +272,13 @@ fn internal_with_other_address(address: &str) -> User {
 #[tokio::test]
 async fn an_internal_user_is_recognised_by_any_of_its_addresses_in_every_kind_of_cycle() {
     // Initial.
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.target.put(internal_with_other_address("Alice@Contoso.com"));
     conflicts_with_an_internal_user(&pair.initial().await);
 
     // Incremental: the changed user's look-ups find the internal user by its other address.
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     let watermark = pair.initial().await.watermark.expect("watermark");
     pair.target.put(internal_with_other_address("alice@contoso.com"));
     pair.source.put(person("a1", "alice"));
@@ -306,12 +306,12 @@ async fn addresses_match_trimmed_nfc_normalised_and_case_insensitively_in_every_
     );
     let source = user("a1", &[("userName", "ren\u{e9}@contoso.com")]);
 
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(source.clone());
     pair.target.put(internal.clone());
     conflicts_with_an_internal_user(&pair.initial().await);
 
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     let watermark = pair.initial().await.watermark.expect("watermark");
     pair.target.put(user(
         "own",

@@ -30,7 +30,7 @@ pub const SOURCE: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 pub const OTHER: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 
 /// A source and a target directory and the rules of the configuration between them.
-pub struct Pair {
+pub struct CyclePair {
     pub source: MemoryDirectory,
     pub target: MemoryDirectory,
     pub rules: SyncRules,
@@ -43,16 +43,16 @@ pub struct Pair {
     pub deadline: std::time::Duration,
 }
 
-impl Pair {
+impl CyclePair {
     /// `AllUsers`, the default mappings, adoption on, soft delete, threshold 500.
-    pub fn all_users() -> Pair {
+    pub fn all_users() -> CyclePair {
         let mut rules = SyncRules {
             mappings: mapping::effective(&[]),
             adopt_existing: true,
             ..SyncRules::default()
         };
         rules.scope.mode = ScopeMode::AllUsers;
-        Pair {
+        CyclePair {
             source: MemoryDirectory::new(),
             target: MemoryDirectory::new(),
             rules,
@@ -64,8 +64,8 @@ impl Pair {
     }
 
     /// `AssignedUsersAndGroups` with these users and groups.
-    pub fn assigned(users: &[&str], groups: &[&str]) -> Pair {
-        let mut pair = Pair::all_users();
+    pub fn assigned(users: &[&str], groups: &[&str]) -> CyclePair {
+        let mut pair = CyclePair::all_users();
         pair.rules.scope.mode = ScopeMode::AssignedUsersAndGroups;
         pair.rules.scope.users = users.iter().map(|u| (*u).to_owned()).collect();
         pair.rules.scope.groups = groups.iter().map(|g| (*g).to_owned()).collect();

@@ -4,7 +4,7 @@ use super::*;
 use crate::engine::vocabulary::SkipReason;
 use crate::providers::memory::Request;
 
-async fn ask(pair: &Pair, who: &str) -> OnDemandOutcome {
+async fn ask(pair: &CyclePair, who: &str) -> OnDemandOutcome {
     provision_on_demand(&pair.source, &pair.target, &pair.input(None, None), who)
         .await
         .expect("answers")
@@ -12,7 +12,7 @@ async fn ask(pair: &Pair, who: &str) -> OnDemandOutcome {
 
 #[tokio::test]
 async fn one_user_is_provisioned_on_demand_by_user_name_or_id() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.source.put(person("b1", "bob"));
     assert_eq!(ask(&pair, "ALICE@contoso.com").await.result, OnDemandVerdict::Created);
@@ -24,7 +24,7 @@ async fn one_user_is_provisioned_on_demand_by_user_name_or_id() {
 
 #[tokio::test]
 async fn on_demand_looks_one_user_up_and_never_lists_the_source() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.source.put(person("b1", "bob"));
     pair.source.take_log();
@@ -42,7 +42,7 @@ async fn on_demand_looks_one_user_up_and_never_lists_the_source() {
 
 #[tokio::test]
 async fn on_demand_answers_not_found_out_of_scope_and_skipped() {
-    let pair = Pair::assigned(&["alice@contoso.com"], &[]);
+    let pair = CyclePair::assigned(&["alice@contoso.com"], &[]);
     pair.source.put(person("a1", "alice"));
     pair.source.put(person("b1", "bob"));
     pair.target.put(user(
@@ -60,7 +60,7 @@ async fn on_demand_answers_not_found_out_of_scope_and_skipped() {
 #[tokio::test]
 async fn a_request_with_a_nonce_provisions_the_user_it_names() {
     // `<user>#<nonce>`: the nonce makes a new request of the same user (README, "Annotations").
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     let created = ask(&pair, "alice@contoso.com#n1").await;
     assert_eq!(created.result, OnDemandVerdict::Created, "{created:?}");

@@ -11,7 +11,7 @@ use crate::providers::memory::{Faults, Request};
 
 #[tokio::test]
 async fn each_page_is_written_while_the_next_is_read() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     // The source sends a page only once the target has been written since the last one: a
     // cycle that waited for the whole read before writing would never get a second page.
     let written = Arc::new(Notify::new());
@@ -27,7 +27,7 @@ async fn each_page_is_written_while_the_next_is_read() {
 
 #[tokio::test]
 async fn a_read_that_fails_half_way_writes_what_it_read_and_deprovisions_nothing() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.page_by(2);
     for name in ["ann", "bob", "cid", "dee"] {
         pair.source.put(person(name, name));
@@ -65,7 +65,7 @@ async fn a_read_that_fails_half_way_writes_what_it_read_and_deprovisions_nothing
 async fn what_is_not_seen_waits_for_the_last_page() {
     // A user provisioned earlier whose source user is on the last page is not taken for gone
     // when the first pages do not show it.
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.page_by(1);
     for name in ["ann", "bob", "zed"] {
         pair.source.put(person(name, name));

@@ -58,8 +58,8 @@ fn target_users() -> impl Strategy<Value = Vec<TargetUser>> {
     )
 }
 
-fn setup(sources: &[SourceUser], targets: &[TargetUser]) -> Pair {
-    let pair = Pair::all_users();
+fn setup(sources: &[SourceUser], targets: &[TargetUser]) -> CyclePair {
+    let pair = CyclePair::all_users();
     // Initial reads in pages of two: what one page decides must hold across pages.
     pair.source.page_by(2);
     for (i, s) in sources.iter().enumerate() {

@@ -4,7 +4,7 @@ use super::*;
 
 #[tokio::test]
 async fn guests_and_users_provisioned_from_other_tenants_are_never_synced() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.source
         .put(user("g1", &[("userName", "guest@x.com"), ("userType", "Guest")]));
@@ -18,7 +18,7 @@ async fn guests_and_users_provisioned_from_other_tenants_are_never_synced() {
 
 #[tokio::test]
 async fn only_assigned_users_and_members_of_assigned_groups_are_in_scope() {
-    let pair = Pair::assigned(&["alice@contoso.com"], &["Sales"]);
+    let pair = CyclePair::assigned(&["alice@contoso.com"], &["Sales"]);
     for (id, name) in [("a1", "alice"), ("b1", "bob"), ("c1", "carol")] {
         pair.source.put(person(id, name));
     }
@@ -30,7 +30,7 @@ async fn only_assigned_users_and_members_of_assigned_groups_are_in_scope() {
 
 #[tokio::test]
 async fn disabled_source_users_are_not_provisioned() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     let mut alice = person("a1", "alice");
     alice.attributes.insert("active", "false".into());
     pair.source.put(alice);
@@ -39,7 +39,7 @@ async fn disabled_source_users_are_not_provisioned() {
 
 #[tokio::test]
 async fn every_provisioned_user_carries_the_anchor_and_the_user_type() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.initial().await;
     let alice = pair.provisioned("a1").expect("provisioned");
@@ -50,7 +50,7 @@ async fn every_provisioned_user_carries_the_anchor_and_the_user_type() {
 
 #[tokio::test]
 async fn a_rename_in_the_source_is_an_update_not_a_new_user() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.initial().await;
     pair.source.set("a1", "userName", Some("alice.liddell@contoso.com"));
@@ -64,7 +64,7 @@ async fn a_rename_in_the_source_is_an_update_not_a_new_user() {
 #[tokio::test]
 async fn a_restarted_operator_duplicates_nothing() {
     // State is rebuilt from the directories: a second Initial cycle finds every user by anchor.
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     for i in 0..5 {
         pair.source.put(person(&format!("u{i}"), &format!("user{i}")));
     }
@@ -82,8 +82,8 @@ mod membership {
     use crate::providers::memory::{FaultKind, Faults, Request};
 
     /// alice and bob in the source, `Sales` assigned and holding `members`; after an Initial cycle.
-    async fn synced(users: &[&str], members: &[&str]) -> (Pair, CycleReport) {
-        let pair = Pair::assigned(users, &["Sales"]);
+    async fn synced(users: &[&str], members: &[&str]) -> (CyclePair, CycleReport) {
+        let pair = CyclePair::assigned(users, &["Sales"]);
         pair.source.put(person("a1", "alice"));
         pair.source.put(person("b1", "bob"));
         pair.source.set_group("Sales", members);
@@ -94,7 +94,7 @@ mod membership {
         (pair, initial)
     }
 
-    fn active(pair: &Pair, id: &str) -> bool {
+    fn active(pair: &CyclePair, id: &str) -> bool {
         pair.provisioned(id).is_some_and(|u| u.active())
     }
 
@@ -170,7 +170,7 @@ mod membership {
 
     #[tokio::test]
     async fn more_moved_users_than_direct_reads_allow_make_an_initial_cycle() {
-        let pair = Pair::assigned(&[], &["Sales"]);
+        let pair = CyclePair::assigned(&[], &["Sales"]);
         let ids: Vec<String> = (0..=crate::cycle::membership::DIRECT_READS_UP_TO)
             .map(|i| format!("n{i:04}"))
             .collect();
@@ -217,7 +217,7 @@ mod membership {
 
 #[tokio::test]
 async fn a_scope_group_that_names_no_group_fails_the_read_naming_it_and_writes_nothing() {
-    let pair = Pair::assigned(&[], &["Slaes"]);
+    let pair = CyclePair::assigned(&[], &["Slaes"]);
     pair.source.put(person("a1", "alice"));
     pair.source.set_group("Sales", &["a1"]);
     match pair.try_cycle(None, None).await {

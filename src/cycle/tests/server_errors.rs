@@ -6,8 +6,8 @@ use super::*;
 use crate::providers::memory::{Burst, FaultKind, Faults, Request};
 
 /// Alice, Bob and Carol in the source, and a target with `faults`.
-fn three_people_and(faults: Faults) -> Pair {
-    let pair = Pair::all_users();
+fn three_people_and(faults: Faults) -> CyclePair {
+    let pair = CyclePair::all_users();
     for (id, name) in [("a1", "alice"), ("b1", "bob"), ("c1", "carol")] {
         pair.source.put(person(id, name));
     }
@@ -68,7 +68,7 @@ async fn creations_answered_500_that_did_not_land_are_sent_again_within_the_cycl
 
 #[tokio::test(start_paused = true)]
 async fn a_creation_whose_look_up_fails_is_not_sent_again() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.target.set_faults(Faults {
         look_ups: Some(FaultKind::Unreachable),
@@ -107,7 +107,7 @@ async fn creations_failing_for_good_end_the_cycle_counted_as_failed() {
 
 #[tokio::test(start_paused = true)]
 async fn a_creation_refused_for_what_it_is_is_not_sent_again() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.target.set_faults(Faults {
         writes: Some(FaultKind::Rejected),
@@ -121,7 +121,7 @@ async fn a_creation_refused_for_what_it_is_is_not_sent_again() {
 
 #[tokio::test(start_paused = true)]
 async fn an_on_demand_creation_answered_500_is_looked_up_and_not_duplicated() {
-    let pair = Pair::all_users();
+    let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
     pair.target.set_faults(burst(1, true));
     let outcome = provision_on_demand(&pair.source, &pair.target, &pair.input(None, None), "alice@contoso.com")

@@ -4,13 +4,13 @@
 use reqwest::Method;
 
 use super::client::BatchRequest;
-use super::directory::GraphDirectory;
+use super::directory::MsGraphDirectory;
 use super::endpoints::is_object_id;
 use super::resource::{self, EXPAND_MANAGER, SELECT};
 use crate::engine::user::User;
 use crate::providers::DirectoryError;
 
-impl GraphDirectory {
+impl MsGraphDirectory {
     /// These users as "Get user" finds them; one answered 404 is left out.
     pub(super) async fn users_by_id(&self, ids: &[String]) -> Result<Vec<User>, DirectoryError> {
         // An id that is no object id names no user, and is not sent as a path.

@@ -11,7 +11,7 @@ use super::resource::{self, AnchorAttribute, GraphUser};
 use crate::engine::user::User;
 use crate::providers::{DirectoryError, InFlightLimit, url_path};
 
-pub struct GraphDirectory {
+pub struct MsGraphDirectory {
     pub(super) client: GraphClient,
     pub(super) anchor: AnchorAttribute,
     /// Send writes through `$batch` (20 per request) rather than one request each.
@@ -20,9 +20,9 @@ pub struct GraphDirectory {
     initial_domain: OnceCell<String>,
 }
 
-impl GraphDirectory {
+impl MsGraphDirectory {
     pub fn new(client: GraphClient, anchor: AnchorAttribute, batching: bool) -> Self {
-        GraphDirectory {
+        MsGraphDirectory {
             client,
             anchor,
             batching,
@@ -64,7 +64,7 @@ impl GraphDirectory {
     }
 }
 
-impl InFlightLimit for GraphDirectory {
+impl InFlightLimit for MsGraphDirectory {
     fn concurrency(&self) -> usize {
         self.client.limit()
     }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use std::collections::HashSet;
 
 use super::client::BatchRequest;
-use super::directory::GraphDirectory;
+use super::directory::MsGraphDirectory;
 use super::endpoints::is_object_id;
 use super::resource::odata_literal;
 use crate::engine::groups::TargetGroup;
@@ -43,7 +43,7 @@ fn read_group(value: &Value, property: &str) -> Result<TargetGroup, DirectoryErr
     to_group(value, property).ok_or_else(|| DirectoryError::InvalidResponse("a group without id".into()))
 }
 
-impl GraphDirectory {
+impl MsGraphDirectory {
     pub(super) fn group_anchor(&self) -> String {
         anchor_property(self.client.client_id())
     }

@@ -7,7 +7,7 @@ use serde_json::json;
 use std::sync::Arc;
 
 use super::client::{BatchRequest, GraphClient};
-use super::directory::GraphDirectory;
+use super::directory::MsGraphDirectory;
 use super::resource::AnchorAttribute;
 use crate::providers::hostile::{self, Answer, graph_client as client_of, token};
 use crate::providers::{DirectoryError, TargetDirectory};
@@ -167,7 +167,7 @@ async fn invitation_answered_with(existing: serde_json::Value) -> (Result<String
     })
     .await;
     let anchor = AnchorAttribute::of(None).expect("default anchor");
-    let directory = GraphDirectory::new(client_of(&base), anchor, true);
+    let directory = MsGraphDirectory::new(client_of(&base), anchor, true);
     let desired = [
         ("userName", "alice@contoso.com".to_owned()),
         ("email", "alice@contoso.com".to_owned()),
@@ -315,7 +315,7 @@ async fn a_users_page_keeps_only_the_selected_properties() {
     })
     .await;
     let anchor = AnchorAttribute::of(None).expect("default anchor");
-    let users = GraphDirectory::new(client_of(&base), anchor, true)
+    let users = MsGraphDirectory::new(client_of(&base), anchor, true)
         .list_users()
         .await
         .expect("read");

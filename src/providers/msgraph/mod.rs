@@ -35,7 +35,7 @@ pub mod wire;
 pub use auth::{ClientCredential, Credentials, TokenCache};
 pub use certificate::ClientCertificate;
 pub use client::GraphClient;
-pub use directory::GraphDirectory;
+pub use directory::MsGraphDirectory;
 pub use endpoints::Endpoints;
 pub use federation::Federation;
 pub use probe::probe;

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 
-use super::directory::GraphDirectory;
+use super::directory::MsGraphDirectory;
 use super::resource::AnchorAttribute;
 use crate::providers::SourceDirectory;
 use crate::providers::hostile::{self, Answer, graph_client, token};
@@ -19,7 +19,7 @@ fn alice() -> serde_json::Value {
 
 /// A tenant holding alice among many: it answers her filter and her direct read, and, were
 /// they asked, a delta round and a listing of every user.
-async fn source() -> (GraphDirectory, Arc<Mutex<Vec<String>>>) {
+async fn source() -> (MsGraphDirectory, Arc<Mutex<Vec<String>>>) {
     let (base, log) = hostile::serve(|method, path| match (method, path) {
         (_, p) if p.contains("/oauth2/") => token(),
         ("GET", p) if p.starts_with("/v1.0/users?") && p.contains("filter") => {
@@ -42,7 +42,7 @@ async fn source() -> (GraphDirectory, Arc<Mutex<Vec<String>>>) {
     })
     .await;
     let anchor = AnchorAttribute::of(None).expect("default anchor");
-    (GraphDirectory::new(graph_client(&base), anchor, true), log)
+    (MsGraphDirectory::new(graph_client(&base), anchor, true), log)
 }
 
 #[tokio::test]

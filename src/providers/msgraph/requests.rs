@@ -7,10 +7,10 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::client::BatchRequest;
-use super::directory::GraphDirectory;
+use super::directory::MsGraphDirectory;
 use crate::providers::DirectoryError;
 
-impl GraphDirectory {
+impl MsGraphDirectory {
     /// Runs the requests that could be built, through `$batch` or one by one with bounded
     /// concurrency; one result per request, in order: a request refused as it was built
     /// (`BatchRequest::new`) keeps its refusal, and the others go.

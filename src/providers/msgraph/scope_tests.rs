@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::directory::GraphDirectory;
+use super::directory::MsGraphDirectory;
 use super::resource::AnchorAttribute;
 use crate::providers::hostile::{self, Answer};
 use crate::providers::hostile::{graph_client as client_of, token};
@@ -21,7 +21,7 @@ fn not_found() -> Answer {
 
 /// A Graph source answering "List groups" with `named` (for any filter) and each group's
 /// `transitiveMembers` with `members`, or 404 when `members` is `None`.
-async fn source(named: Value, members: Option<Value>) -> GraphDirectory {
+async fn source(named: Value, members: Option<Value>) -> MsGraphDirectory {
     let (base, _) = hostile::serve(move |method, path| match (method, path) {
         (_, p) if p.contains("/oauth2/") => token(),
         ("GET", p) if p.starts_with("/v1.0/groups?") => Answer::json(200, json!({ "value": named.clone() })),
@@ -33,7 +33,7 @@ async fn source(named: Value, members: Option<Value>) -> GraphDirectory {
     })
     .await;
     let anchor = AnchorAttribute::of(None).expect("default anchor");
-    GraphDirectory::new(client_of(&base), anchor, true)
+    MsGraphDirectory::new(client_of(&base), anchor, true)
 }
 
 fn failure(read: Result<std::collections::HashSet<String>, DirectoryError>) -> String {
@@ -99,7 +99,7 @@ async fn an_id_from_an_anchor_that_is_no_object_id_is_never_sent_as_a_path() {
     })
     .await;
     let anchor = AnchorAttribute::of(None).expect("default anchor");
-    let graph = GraphDirectory::new(client_of(&base), anchor, true);
+    let graph = MsGraphDirectory::new(client_of(&base), anchor, true);
     let odd = "../groups/g1".to_owned();
     let gone = graph.confirm_gone(std::slice::from_ref(&odd)).await.expect("read");
     assert!(

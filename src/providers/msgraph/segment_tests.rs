@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::directory::GraphDirectory;
+use super::directory::MsGraphDirectory;
 use super::resource::AnchorAttribute;
 use crate::engine::groups::GroupChange;
 use crate::engine::plan::{Changes, TargetRef};
@@ -12,9 +12,9 @@ use crate::engine::vocabulary::DeprovisionAction;
 use crate::providers::hostile::{self, Answer, graph_client, token};
 use crate::providers::{DirectoryError, TargetDirectory};
 
-fn directory(base: &str, batching: bool) -> GraphDirectory {
+fn directory(base: &str, batching: bool) -> MsGraphDirectory {
     let anchor = AnchorAttribute::of(None).expect("default anchor");
-    GraphDirectory::new(graph_client(base), anchor, batching)
+    MsGraphDirectory::new(graph_client(base), anchor, batching)
 }
 
 fn target(id: &str) -> TargetRef {

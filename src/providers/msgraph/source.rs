@@ -9,7 +9,7 @@ use futures::FutureExt;
 use reqwest::Method;
 use serde_json::Value;
 
-use super::directory::GraphDirectory;
+use super::directory::MsGraphDirectory;
 use super::endpoints::is_object_id;
 use super::lookup;
 use super::resource::{self, EXPAND_MANAGER, GraphUser, SELECT};
@@ -17,7 +17,7 @@ use crate::engine::user::User;
 use crate::providers::directory::{GroupRead, PageSink, SourceRead, confirm_by_reads, with_removed};
 use crate::providers::{DirectoryError, SourceDirectory};
 
-impl GraphDirectory {
+impl MsGraphDirectory {
     /// A full delta round from the start: every user, and the link to the next changes.
     async fn delta_from_start(&self) -> Result<SourceRead, DirectoryError> {
         let url = self.url(&["users", "delta"], &[("$select", SELECT), ("$expand", EXPAND_MANAGER)])?;
@@ -39,7 +39,7 @@ impl GraphDirectory {
 }
 
 #[async_trait]
-impl SourceDirectory for GraphDirectory {
+impl SourceDirectory for MsGraphDirectory {
     async fn read_groups(&self, since: Option<&str>) -> Result<GroupRead, DirectoryError> {
         self.groups_delta(since).await
     }

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::client::BatchRequest;
-use super::directory::GraphDirectory;
+use super::directory::MsGraphDirectory;
 use super::resource::{self, EXPAND_MANAGER, SELECT, odata_literal};
 use super::{invited, lookup};
 use crate::engine::groups::{GroupChange, TargetGroup};
@@ -21,7 +21,7 @@ use crate::providers::{DirectoryError, TargetDirectory};
 /// email is sent) but the API requires it.
 const REDIRECT_URL: &str = "https://myapps.microsoft.com";
 
-impl GraphDirectory {
+impl MsGraphDirectory {
     /// Reads each invited user (one batch per 20) and refuses, in `results`, those this
     /// configuration may not write (`invited::may_write`).
     async fn check_invited(&self, users: &[Attributes], results: &mut [Result<String, DirectoryError>]) {
@@ -90,7 +90,7 @@ impl GraphDirectory {
 }
 
 #[async_trait]
-impl TargetDirectory for GraphDirectory {
+impl TargetDirectory for MsGraphDirectory {
     async fn list_groups(&self) -> Result<Vec<TargetGroup>, DirectoryError> {
         self.groups().await
     }

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
 
 use super::client::BatchRequest;
-use super::directory::GraphDirectory;
+use super::directory::MsGraphDirectory;
 use crate::engine::digest;
 use crate::engine::groups::GroupChange;
 use crate::providers::DirectoryError;
@@ -26,7 +26,7 @@ struct Step {
     gone_is_done: bool,
 }
 
-impl GraphDirectory {
+impl MsGraphDirectory {
     /// The `@odata.bind` reference of a directory object: a URL, its id one segment of it.
     fn reference(&self, id: &str) -> Result<Value, DirectoryError> {
         Ok(json!(self.client.endpoints.v1_url(&["directoryObjects", id])?.as_str()))

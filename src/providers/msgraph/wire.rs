@@ -132,7 +132,7 @@ pub struct GraphUser {
     #[serde(default, deserialize_with = "object")]
     pub on_premises_extension_attributes: Option<Extensions>,
     #[serde(default, deserialize_with = "object")]
-    pub manager: Option<Directory>,
+    pub manager: Option<DirectoryReference>,
     /// `manager@delta`, as users delta returns the manager: the first entry not `@removed`.
     #[serde(default, rename = "manager@delta", deserialize_with = "manager_delta")]
     pub manager_delta: Option<Option<String>>,
@@ -182,7 +182,7 @@ impl GraphUser {
 
 /// A directory object as a reference (`manager`): its id.
 #[derive(Deserialize, Default, Debug)]
-pub struct Directory {
+pub struct DirectoryReference {
     #[serde(default, deserialize_with = "text")]
     pub id: Option<String>,
 }
@@ -196,7 +196,7 @@ struct ManagerChange {
     removed: bool,
 }
 
-impl DeserializeOwnedStruct for Directory {}
+impl DeserializeOwnedStruct for DirectoryReference {}
 impl DeserializeOwnedStruct for ManagerChange {}
 impl DeserializeOwnedStruct for Extensions {}
 

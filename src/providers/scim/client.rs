@@ -85,7 +85,7 @@ impl ScimClient {
         url: &str,
         body: Option<&Value>,
         version: Option<&str>,
-    ) -> Result<Answer, DirectoryError> {
+    ) -> Result<ScimReply, DirectoryError> {
         let method = &method;
         let attempt = move |attempt| self.attempt(method, url, body, version, attempt);
         if *method == Method::GET {
@@ -102,7 +102,7 @@ impl ScimClient {
         body: Option<&Value>,
         version: Option<&str>,
         attempt: u32,
-    ) -> Attempt<Result<Answer, DirectoryError>> {
+    ) -> Attempt<Result<ScimReply, DirectoryError>> {
         let mut request = self
             .http
             .request(method.clone(), url)
@@ -192,7 +192,7 @@ impl InFlightLimit for ScimClient {
 }
 
 /// An answer: status, body as read, and the directory's clock when it answered.
-pub(super) type Answer = (StatusCode, Vec<u8>, Option<jiff::Timestamp>);
+pub(super) type ScimReply = (StatusCode, Vec<u8>, Option<jiff::Timestamp>);
 
 /// An HTTP `Date` (RFC 9110 §5.6.7).
 pub(super) fn server_date(header: Option<&HeaderValue>) -> Option<jiff::Timestamp> {

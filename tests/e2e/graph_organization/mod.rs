@@ -11,8 +11,8 @@ use std::sync::Arc;
 use reqwest::Method;
 use serde_json::{Value, json};
 use xtsync::providers::msgraph::multitenant_org::{
-    self, ApplyError, ApplyTo, Cloud, IdentitySyncTemplate, MemberState, Organization, Participant, PartnerTemplate,
-    Role, Templates,
+    self, ApplyError, EntraApplyTo, EntraCloud, EntraMemberState, EntraPartnerTemplate, IdentitySyncTemplate,
+    Organization, Participant, Role, Templates,
 };
 use xtsync::providers::msgraph::{GraphClient, TokenCache};
 
@@ -58,10 +58,10 @@ impl Org {
     }
 
     fn tenant(&self, tenant: &str, role: Role) -> Participant<'_> {
-        self.in_cloud(tenant, role, Cloud::Global)
+        self.in_cloud(tenant, role, EntraCloud::Global)
     }
 
-    fn in_cloud(&self, tenant: &str, role: Role, cloud: Cloud) -> Participant<'_> {
+    fn in_cloud(&self, tenant: &str, role: Role, cloud: EntraCloud) -> Participant<'_> {
         Participant {
             tenant_id: tenant.to_owned(),
             display_name: format!("tenant {}", &tenant[..8]),
@@ -72,7 +72,7 @@ impl Org {
     }
 
     /// Applies contoso's organization with these members.
-    async fn apply(&self, members: &[(&str, Role)], templates: &Templates) -> multitenant_org::Applied {
+    async fn apply(&self, members: &[(&str, Role)], templates: &Templates) -> multitenant_org::EntraApplied {
         let members: Vec<Participant<'_>> = members.iter().map(|(t, r)| self.tenant(t, *r)).collect();
         multitenant_org::apply(&group(), &self.tenant(CONTOSO, Role::Owner), &members, templates)
             .await
@@ -98,7 +98,7 @@ fn writes(log: &[Logged]) -> Vec<String> {
         .collect()
 }
 
-fn state_of(applied: &[multitenant_org::Reported], tenant: &str) -> MemberState {
+fn state_of(applied: &[multitenant_org::Reported], tenant: &str) -> EntraMemberState {
     applied
         .iter()
         .find(|r| r.tenant_id == tenant)
@@ -107,9 +107,9 @@ fn state_of(applied: &[multitenant_org::Reported], tenant: &str) -> MemberState 
 }
 
 /// The templates an Organization's `partnerTemplate` maps to, for `apply_to`.
-fn mapped_templates(apply_to: ApplyTo) -> Templates {
+fn mapped_templates(apply_to: EntraApplyTo) -> Templates {
     Templates {
-        partner: Some(PartnerTemplate {
+        partner: Some(EntraPartnerTemplate {
             inbound_trust: None,
             redeem_inbound: Some(true),
             redeem_outbound: Some(true),
@@ -165,9 +165,9 @@ async fn an_organization_is_created_from_nothing_and_its_members_join() {
             .map(|t| (t.tenant_id.as_str(), t.state.clone()))
             .collect::<Vec<_>>(),
         [
-            (CONTOSO, MemberState::Active),
-            (FABRIKAM, MemberState::Active),
-            (NORTHWIND, MemberState::Active)
+            (CONTOSO, EntraMemberState::Active),
+            (FABRIKAM, EntraMemberState::Active),
+            (NORTHWIND, EntraMemberState::Active)
         ]
     );
     assert_eq!(applied.tenants[2].role, Some(Role::Owner));
@@ -177,7 +177,7 @@ async fn an_organization_is_created_from_nothing_and_its_members_join() {
 async fn an_organization_already_in_place_costs_no_write() {
     let org = Org::start().await;
     let members = [(FABRIKAM, Role::Member), (NORTHWIND, Role::Member)];
-    let wanted = mapped_templates(ApplyTo::ExistingPartners);
+    let wanted = mapped_templates(EntraApplyTo::ExistingPartners);
     org.apply(&members, &wanted).await;
     org.fake.clear_log();
 
@@ -185,7 +185,7 @@ async fn an_organization_already_in_place_costs_no_write() {
     assert_eq!(again.writes, 0);
     assert_eq!(org.writes(), Vec::<String>::new());
     assert!(
-        again.tenants.iter().all(|t| t.state == MemberState::Active),
+        again.tenants.iter().all(|t| t.state == EntraMemberState::Active),
         "{again:#?}"
     );
 }
@@ -241,8 +241,8 @@ async fn a_tenant_added_joins_and_a_tenant_left_out_is_removed() {
     assert!(org.writes().contains(&format!(
         "DELETE /v1.0/tenantRelationships/multiTenantOrganization/tenants/{FABRIKAM}"
     )));
-    assert_eq!(state_of(&applied.tenants, NORTHWIND), MemberState::Active);
-    assert_eq!(state_of(&applied.tenants, FABRIKAM), MemberState::NotListed);
+    assert_eq!(state_of(&applied.tenants, NORTHWIND), EntraMemberState::Active);
+    assert_eq!(state_of(&applied.tenants, FABRIKAM), EntraMemberState::NotListed);
     // The tenant that left can join another organization: its join request was reset.
     let request = org.fake.join_request(FABRIKAM).expect("join request");
     assert_eq!(request["addedByTenantId"], "00000000-0000-0000-0000-000000000000");
@@ -253,13 +253,13 @@ async fn a_join_under_way_reads_back_pending_then_active() {
     let org = Org::start().await;
     org.fake.hold_joins(true);
     let applied = org.apply(&[(FABRIKAM, Role::Member)], &Templates::default()).await;
-    assert_eq!(state_of(&applied.tenants, FABRIKAM), MemberState::Pending);
+    assert_eq!(state_of(&applied.tenants, FABRIKAM), EntraMemberState::Pending);
 
     let members = [org.tenant(FABRIKAM, Role::Member)];
     let owner = org.tenant(CONTOSO, Role::Owner);
     let read = multitenant_org::read(&owner, &members).await.expect("read");
     let fabrikam = read.iter().find(|r| r.tenant_id == FABRIKAM).expect("fabrikam");
-    assert_eq!(fabrikam.state, MemberState::Pending);
+    assert_eq!(fabrikam.state, EntraMemberState::Pending);
     let transition = fabrikam.transition.as_ref().expect("the join under way");
     assert_eq!(
         (transition.desired_state.as_deref(), transition.status.as_deref()),
@@ -275,7 +275,7 @@ async fn a_join_under_way_reads_back_pending_then_active() {
     let fabrikam = read.iter().find(|r| r.tenant_id == FABRIKAM).expect("fabrikam");
     assert_eq!(
         (fabrikam.state.clone(), fabrikam.transition.clone()),
-        (MemberState::Active, None)
+        (EntraMemberState::Active, None)
     );
 }
 
@@ -309,7 +309,7 @@ async fn a_failed_join_is_reset_and_sent_again() {
         .map(|l| json!(l.target))
         .collect();
     assert_eq!(joins.len(), 2, "a reset, then the request again: {joins:?}");
-    assert_eq!(state_of(&applied.tenants, FABRIKAM), MemberState::Active);
+    assert_eq!(state_of(&applied.tenants, FABRIKAM), EntraMemberState::Active);
 }
 
 #[tokio::test]
@@ -338,7 +338,7 @@ async fn a_tenant_active_in_another_organization_is_reported_and_not_moved() {
         .find(|t| t.tenant_id == NORTHWIND)
         .expect("northwind");
     assert_eq!(northwind.member_elsewhere.as_deref(), Some(LITWARE));
-    assert_eq!(northwind.state, MemberState::Pending);
+    assert_eq!(northwind.state, EntraMemberState::Pending);
     assert!(
         org.fake.requests(NORTHWIND).iter().all(|l| !l.is_write()),
         "northwind's request is left alone"
@@ -348,12 +348,12 @@ async fn a_tenant_active_in_another_organization_is_reported_and_not_moved() {
 #[tokio::test]
 async fn outside_the_global_service_nothing_is_sent() {
     let org = Org::start().await;
-    let members = [org.in_cloud(FABRIKAM, Role::Member, Cloud::USGovernment)];
+    let members = [org.in_cloud(FABRIKAM, Role::Member, EntraCloud::USGovernment)];
     let owner = org.tenant(CONTOSO, Role::Owner);
     let refused = multitenant_org::apply(&group(), &owner, &members, &Templates::default()).await;
     match refused {
         Err(ApplyError::UnsupportedCloud { tenant_id, cloud }) => {
-            assert_eq!((tenant_id.as_str(), cloud), (FABRIKAM, Cloud::USGovernment));
+            assert_eq!((tenant_id.as_str(), cloud), (FABRIKAM, EntraCloud::USGovernment));
         }
         other => panic!("expected UnsupportedCloud, got {other:?}"),
     }
@@ -406,7 +406,7 @@ async fn before_the_organization_exists_every_tenant_reads_not_listed() {
         .expect("read");
     assert_eq!(
         read.iter().map(|r| r.state.clone()).collect::<Vec<_>>(),
-        [MemberState::NotListed, MemberState::NotListed]
+        [EntraMemberState::NotListed, EntraMemberState::NotListed]
     );
     assert_eq!(org.writes(), Vec::<String>::new());
 }

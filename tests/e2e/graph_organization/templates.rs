@@ -4,7 +4,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use xtsync::providers::msgraph::multitenant_org::{ApplyTo, Role};
+use xtsync::providers::msgraph::multitenant_org::{EntraApplyTo, Role};
 
 use super::{Org, mapped_templates};
 use crate::manifests::{CONTOSO, FABRIKAM, NORTHWIND};
@@ -44,7 +44,7 @@ async fn new_partners_leaves_a_partner_already_configured_as_it_was() {
     persons_partner_settings(&org).await;
     org.apply(
         &[(FABRIKAM, Role::Member), (NORTHWIND, Role::Member)],
-        &mapped_templates(ApplyTo::NewPartners),
+        &mapped_templates(EntraApplyTo::NewPartners),
     )
     .await;
 
@@ -80,7 +80,7 @@ async fn existing_partners_overrides_a_partner_already_configured() {
     persons_partner_settings(&org).await;
     org.apply(
         &[(FABRIKAM, Role::Member)],
-        &mapped_templates(ApplyTo::ExistingPartners),
+        &mapped_templates(EntraApplyTo::ExistingPartners),
     )
     .await;
 

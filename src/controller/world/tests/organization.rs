@@ -11,7 +11,7 @@ use crate::api::Organization;
 use crate::api::conditions::ConditionReason;
 use crate::api::organization::ORGANIZATION_LABEL;
 use crate::api::reasons::{OrganizationReadyReason, ReadyReason};
-use crate::controller::preview::output::{Format, Printer};
+use crate::controller::preview::output::{PreviewFormat, Printer};
 use crate::controller::preview::plan_all;
 use crate::controller::world::generated::generate;
 
@@ -65,7 +65,7 @@ async fn an_organizations_configurations_are_planned_as_if_the_controller_had_cr
     );
 
     let world = setting.world_of(&configs);
-    let printer = Printer::new(Format::Json, Vec::new());
+    let printer = Printer::new(PreviewFormat::Json, Vec::new());
     let plans = plan_all(&world, &configs, &printer).await;
     let report = plans[0].report.as_ref().expect("contoso → fabrikam is open");
     assert_eq!(report.created, 2, "{report:?}");
@@ -181,7 +181,7 @@ async fn each_configuration_is_written_before_the_next_is_planned() {
         when_last_opened: Mutex::new(None),
     };
 
-    let printer = Printer::new(Format::Json, output.clone());
+    let printer = Printer::new(PreviewFormat::Json, output.clone());
     let plans = plan_all(&world, &configs, &printer).await;
     printer.finish(false).expect("written");
 

@@ -11,16 +11,16 @@ use super::super::client::GraphClient;
 /// multiTenantOrganizationIdentitySyncPolicyTemplate", …) marks them unavailable in US
 /// Government L4, US Government L5 (DOD) and China operated by 21Vianet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::Display)]
-pub enum Cloud {
+pub enum EntraCloud {
     Global,
     USGovernment,
     China21Vianet,
 }
 
-impl Cloud {
+impl EntraCloud {
     /// Microsoft Graph serves multitenant organizations in this cloud.
     pub fn has_multitenant_organizations(self) -> bool {
-        self == Cloud::Global
+        self == EntraCloud::Global
     }
 }
 
@@ -58,7 +58,7 @@ pub struct Participant<'a> {
     /// changeable afterwards: Microsoft Learn, "Add multiTenantOrganizationMember").
     pub display_name: String,
     pub role: Role,
-    pub cloud: Cloud,
+    pub cloud: EntraCloud,
     /// A Graph client authenticated in this tenant.
     pub client: &'a GraphClient,
 }
@@ -73,19 +73,19 @@ pub struct Organization {
 
 /// Which partners a template is applied to (`templateApplicationLevel`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ApplyTo {
+pub enum EntraApplyTo {
     /// Only partners without a partner-specific configuration yet (`newPartners`).
     NewPartners,
     /// Those and the partners already configured (`newPartners,existingPartners`).
     ExistingPartners,
 }
 
-impl ApplyTo {
+impl EntraApplyTo {
     /// The `templateApplicationLevel` value Graph takes.
     pub fn as_graph(self) -> &'static str {
         match self {
-            ApplyTo::NewPartners => "newPartners",
-            ApplyTo::ExistingPartners => "newPartners,existingPartners",
+            EntraApplyTo::NewPartners => "newPartners",
+            EntraApplyTo::ExistingPartners => "newPartners,existingPartners",
         }
     }
 
@@ -128,7 +128,7 @@ pub enum UsersAccess {
 
 /// The partner configuration template (`multiTenantOrganizationPartnerConfigurationTemplate`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PartnerTemplate {
+pub struct EntraPartnerTemplate {
     pub inbound_trust: Option<InboundTrust>,
     /// `automaticUserConsentSettings.inboundAllowed`: redeem invitations from partners' users.
     pub redeem_inbound: Option<bool>,
@@ -136,7 +136,7 @@ pub struct PartnerTemplate {
     pub redeem_outbound: Option<bool>,
     pub b2b_collaboration_inbound: Option<UsersAccess>,
     pub b2b_collaboration_outbound: Option<UsersAccess>,
-    pub apply_to: ApplyTo,
+    pub apply_to: EntraApplyTo,
 }
 
 /// The identity synchronization template (`multiTenantOrganizationIdentitySyncPolicyTemplate`).
@@ -144,12 +144,12 @@ pub struct PartnerTemplate {
 pub struct IdentitySyncTemplate {
     /// `userSyncInbound.isSyncAllowed`: users of partners may be synchronized into this tenant.
     pub allow_users_sync: Option<bool>,
-    pub apply_to: ApplyTo,
+    pub apply_to: EntraApplyTo,
 }
 
 /// The templates every tenant of the organization gets; `None`: that template is left alone.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Templates {
-    pub partner: Option<PartnerTemplate>,
+    pub partner: Option<EntraPartnerTemplate>,
     pub identity_sync: Option<IdentitySyncTemplate>,
 }

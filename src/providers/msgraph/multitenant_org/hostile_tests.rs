@@ -6,14 +6,14 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 
-use super::{ApplyError, Cloud, MemberState, Participant, Role, answers};
+use super::{ApplyError, EntraCloud, EntraMemberState, Participant, Role, answers};
 use crate::providers::DirectoryError;
 use crate::providers::hostile::{self, Answer, graph_client, token};
 
 const OWNER: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const MEMBER: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 
-fn participant<'a>(client: &'a super::super::GraphClient, tenant_id: &str, cloud: Cloud) -> Participant<'a> {
+fn participant<'a>(client: &'a super::super::GraphClient, tenant_id: &str, cloud: EntraCloud) -> Participant<'a> {
     Participant {
         tenant_id: tenant_id.to_owned(),
         display_name: "Tenant".into(),
@@ -88,8 +88,8 @@ async fn a_join_request_with_an_endless_body_or_a_novel_for_details_stays_bounde
     .await;
     let client = graph_client(&base);
     let (owner, member) = (
-        participant(&client, OWNER, Cloud::Global),
-        participant(&client, MEMBER, Cloud::Global),
+        participant(&client, OWNER, EntraCloud::Global),
+        participant(&client, MEMBER, EntraCloud::Global),
     );
     let read = super::read(&owner, std::slice::from_ref(&member)).await.expect("read");
     let details = read[1]
@@ -104,7 +104,7 @@ async fn a_join_request_with_an_endless_body_or_a_novel_for_details_stays_bounde
         .and_then(|t| t.status.clone())
         .expect("status");
     assert!(status.chars().count() <= 65, "{} characters kept", status.len());
-    assert_eq!(read[1].state, MemberState::NotListed);
+    assert_eq!(read[1].state, EntraMemberState::NotListed);
 
     let endless = answers::get::<answers::OrganizationAnswer>(
         &client,
@@ -121,7 +121,7 @@ async fn a_join_request_with_an_endless_body_or_a_novel_for_details_stays_bounde
 async fn outside_the_global_service_no_request_is_sent() {
     let (base, log) = hostile::serve(|_, _| Answer::json(500, json!({}))).await;
     let client = graph_client(&base);
-    for cloud in [Cloud::USGovernment, Cloud::China21Vianet] {
+    for cloud in [EntraCloud::USGovernment, EntraCloud::China21Vianet] {
         let owner = participant(&client, OWNER, cloud);
         let organization = super::Organization {
             display_name: "Contoso".into(),

@@ -15,7 +15,7 @@ const JOIN_REQUEST: [&str; 3] = ["tenantRelationships", "multiTenantOrganization
 
 /// What a member's join request needs.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Step {
+pub enum JoinStep {
     /// It names the owner and is done or under way.
     Nothing,
     /// Name the owner.
@@ -28,20 +28,20 @@ pub enum Step {
 }
 
 /// The step from `current` to a request naming `owner_tenant_id` (pure).
-pub fn step(current: &JoinRequestAnswer, owner_tenant_id: &str) -> Step {
+pub fn step(current: &JoinRequestAnswer, owner_tenant_id: &str) -> JoinStep {
     let owner = owner_tenant_id.to_ascii_lowercase();
     let failed = current.transition_details.as_ref().is_some_and(|t| t.failed());
     match current.owner() {
         Some(named) if named == owner => {
             if failed {
-                Step::ResetAndJoin
+                JoinStep::ResetAndJoin
             } else {
-                Step::Nothing
+                JoinStep::Nothing
             }
         }
-        Some(other) if current.member_state.as_deref() == Some("active") => Step::MemberElsewhere(other),
-        Some(_) if failed => Step::ResetAndJoin,
-        _ => Step::Join,
+        Some(other) if current.member_state.as_deref() == Some("active") => JoinStep::MemberElsewhere(other),
+        Some(_) if failed => JoinStep::ResetAndJoin,
+        _ => JoinStep::Join,
     }
 }
 
@@ -64,12 +64,12 @@ pub async fn join(client: &GraphClient, owner_tenant_id: &str) -> Result<Joined,
     let step = step(&before, owner_tenant_id);
     let url: String = client.endpoints.v1_url(&JOIN_REQUEST)?.into();
     let mut writes = 0;
-    if step == Step::ResetAndJoin {
+    if step == JoinStep::ResetAndJoin {
         let reset = json!({ "addedByTenantId": NO_TENANT });
         client.send_for_body(Method::PATCH, &url, Some(&reset), false).await?;
         writes += 1;
     }
-    if matches!(step, Step::Join | Step::ResetAndJoin) {
+    if matches!(step, JoinStep::Join | JoinStep::ResetAndJoin) {
         let request = json!({ "addedByTenantId": owner_tenant_id.to_ascii_lowercase() });
         client.send_for_body(Method::PATCH, &url, Some(&request), false).await?;
         writes += 1;

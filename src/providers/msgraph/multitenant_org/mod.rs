@@ -26,8 +26,8 @@ mod tests;
 
 pub use answers::MAX_MEMBERS;
 pub use desired::{
-    ApplyTo, Cloud, IdentitySyncTemplate, InboundTrust, Organization, Participant, PartnerTemplate, Role, Templates,
-    UsersAccess,
+    EntraApplyTo, EntraCloud, EntraPartnerTemplate, IdentitySyncTemplate, InboundTrust, Organization, Participant,
+    Role, Templates, UsersAccess,
 };
 
 use crate::providers::DirectoryError;
@@ -35,7 +35,7 @@ use answers::{JoinRequestAnswer, MemberAnswer};
 
 /// A tenant's state in the organization (`multiTenantOrganizationMemberState`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MemberState {
+pub enum EntraMemberState {
     /// Added by an owner; takes part once its join request has been processed.
     Pending,
     Active,
@@ -50,14 +50,14 @@ pub enum MemberState {
 /// The most of an enumeration value Entra answers that is kept: its names are short words.
 const VALUE_KEPT: usize = 64;
 
-impl MemberState {
-    fn from_graph(state: Option<&str>) -> MemberState {
+impl EntraMemberState {
+    fn from_graph(state: Option<&str>) -> EntraMemberState {
         match state {
-            Some("pending") => MemberState::Pending,
-            Some("active") => MemberState::Active,
-            Some("removed") => MemberState::Removed,
-            Some(other) => MemberState::Other(answers::cut(other, VALUE_KEPT)),
-            None => MemberState::NotListed,
+            Some("pending") => EntraMemberState::Pending,
+            Some("active") => EntraMemberState::Active,
+            Some("removed") => EntraMemberState::Removed,
+            Some(other) => EntraMemberState::Other(answers::cut(other, VALUE_KEPT)),
+            None => EntraMemberState::NotListed,
         }
     }
 }
@@ -80,7 +80,7 @@ pub struct Reported {
     pub tenant_id: String,
     /// The role the owner lists it with.
     pub role: Option<Role>,
-    pub state: MemberState,
+    pub state: EntraMemberState,
     /// The owner's `transitionDetails`, else (for a join under way or failed) the member's
     /// join request's.
     pub transition: Option<Transition>,
@@ -91,7 +91,7 @@ pub struct Reported {
 
 /// What `apply` did.
 #[derive(Debug, Default)]
-pub struct Applied {
+pub struct EntraApplied {
     /// Writes sent (PUT, POST, PATCH, DELETE); 0 when Entra already had everything.
     pub writes: u32,
     /// Every tenant of the organization, the owner first, then as given, then those removed.
@@ -107,7 +107,7 @@ pub enum ApplyError {
     #[error(
         "Microsoft Graph offers multitenant organizations in the global service only, not in the {cloud} cloud of tenant {tenant_id}"
     )]
-    UnsupportedCloud { tenant_id: String, cloud: Cloud },
+    UnsupportedCloud { tenant_id: String, cloud: EntraCloud },
     /// The owner is in a multitenant organization it does not own (a tenant belongs to one
     /// organization at most, and only its owners manage it); nothing was written.
     #[error(
@@ -153,7 +153,7 @@ pub async fn apply(
     owner: &Participant<'_>,
     members: &[Participant<'_>],
     templates: &Templates,
-) -> Result<Applied, ApplyError> {
+) -> Result<EntraApplied, ApplyError> {
     check_clouds(owner, members)?;
     // The owner is in the organization by creating it: it neither is added nor joins.
     let members: Vec<&Participant<'_>> = members
@@ -179,7 +179,7 @@ pub async fn apply(
         .zip(&joins)
         .map(|(m, j)| (m.tenant_id.as_str(), (j.writes == 0).then_some(&j.before)))
         .collect();
-    Ok(Applied {
+    Ok(EntraApplied {
         writes,
         tenants: report(&owner.tenant_id, &listed, &requests, &removed),
         removed,
@@ -279,13 +279,13 @@ fn reported(
         .or_else(|| request.and_then(|r| r.transition_details.as_ref()))
         .map(transition_of);
     let member_elsewhere = request.and_then(|r| match join::step(r, owner_tenant_id) {
-        join::Step::MemberElsewhere(other) => Some(other),
+        join::JoinStep::MemberElsewhere(other) => Some(other),
         _ => None,
     });
     Reported {
         tenant_id: tenant,
         role: member.and_then(MemberAnswer::role),
-        state: MemberState::from_graph(member.and_then(|m| m.state.as_deref())),
+        state: EntraMemberState::from_graph(member.and_then(|m| m.state.as_deref())),
         transition,
         member_elsewhere,
     }

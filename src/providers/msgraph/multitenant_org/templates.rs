@@ -10,7 +10,7 @@ use reqwest::Method;
 use serde_json::{Map, Value, json};
 
 use super::super::client::GraphClient;
-use super::desired::{ApplyTo, IdentitySyncTemplate, InboundTrust, PartnerTemplate, Templates, UsersAccess};
+use super::desired::{EntraApplyTo, EntraPartnerTemplate, IdentitySyncTemplate, InboundTrust, Templates, UsersAccess};
 use crate::providers::DirectoryError;
 
 const PARTNER: [&str; 4] = [
@@ -54,7 +54,7 @@ async fn patch_if_needed(
 }
 
 /// What the partner configuration template needs (`None`: nothing), from what Entra has (pure).
-pub fn partner_changes(current: &Value, desired: &PartnerTemplate) -> Option<Value> {
+pub fn partner_changes(current: &Value, desired: &EntraPartnerTemplate) -> Option<Value> {
     let mut patch = Map::new();
     if let Some(trust) = &desired.inbound_trust {
         overlay(&mut patch, current, "inboundTrust", &trust_fields(trust));
@@ -122,7 +122,7 @@ fn overlay(patch: &mut Map<String, Value>, current: &Value, property: &str, fiel
 }
 
 /// `templateApplicationLevel`, when Entra's applies the template to other partners.
-fn level(patch: &mut Map<String, Value>, current: &Value, apply_to: ApplyTo) {
+fn level(patch: &mut Map<String, Value>, current: &Value, apply_to: EntraApplyTo) {
     let level = current
         .get("templateApplicationLevel")
         .and_then(Value::as_str)

@@ -3,8 +3,8 @@
 use serde_json::{Value, json};
 
 use super::answers::{JoinRequestAnswer, MemberAnswer, TransitionAnswer};
-use super::desired::{ApplyTo, IdentitySyncTemplate, InboundTrust, PartnerTemplate, Role, UsersAccess};
-use super::join::{Step, step};
+use super::desired::{EntraApplyTo, EntraPartnerTemplate, IdentitySyncTemplate, InboundTrust, Role, UsersAccess};
+use super::join::{JoinStep, step};
 use super::owner::{MemberChanges, Wanted, member_changes};
 use super::templates::{identity_sync_changes, partner_changes};
 
@@ -89,40 +89,40 @@ fn request(owner: &str, state: Option<&str>, status: Option<&str>) -> JoinReques
 #[test]
 fn a_join_request_names_the_owner_once_and_a_failed_one_is_reset() {
     let nothing_yet = request("00000000-0000-0000-0000-000000000000", None, None);
-    assert_eq!(step(&nothing_yet, OWNER), Step::Join);
-    assert_eq!(step(&JoinRequestAnswer::default(), OWNER), Step::Join);
+    assert_eq!(step(&nothing_yet, OWNER), JoinStep::Join);
+    assert_eq!(step(&JoinRequestAnswer::default(), OWNER), JoinStep::Join);
     assert_eq!(
         step(&request(OWNER, Some("pending"), Some("notStarted")), OWNER),
-        Step::Nothing
+        JoinStep::Nothing
     );
     assert_eq!(
         step(&request(&OWNER.to_uppercase(), Some("active"), None), OWNER),
-        Step::Nothing
+        JoinStep::Nothing
     );
     assert_eq!(
         step(&request(OWNER, Some("pending"), Some("failed")), OWNER),
-        Step::ResetAndJoin
+        JoinStep::ResetAndJoin
     );
     assert_eq!(
         step(&request(WOODGROVE, Some("pending"), Some("failed")), OWNER),
-        Step::ResetAndJoin
+        JoinStep::ResetAndJoin
     );
     assert_eq!(
         step(&request(WOODGROVE, Some("pending"), Some("running")), OWNER),
-        Step::Join
+        JoinStep::Join
     );
     assert_eq!(
         step(&request(WOODGROVE, Some("active"), None), OWNER),
-        Step::MemberElsewhere(WOODGROVE.to_owned())
+        JoinStep::MemberElsewhere(WOODGROVE.to_owned())
     );
 }
 
 #[test]
 fn apply_to_compares_graphs_flags_as_a_set() {
-    assert!(ApplyTo::ExistingPartners.is_level("existingPartners, newPartners"));
-    assert!(ApplyTo::NewPartners.is_level("newPartners"));
-    assert!(!ApplyTo::NewPartners.is_level("newPartners,existingPartners"));
-    assert!(!ApplyTo::ExistingPartners.is_level(""));
+    assert!(EntraApplyTo::ExistingPartners.is_level("existingPartners, newPartners"));
+    assert!(EntraApplyTo::NewPartners.is_level("newPartners"));
+    assert!(!EntraApplyTo::NewPartners.is_level("newPartners,existingPartners"));
+    assert!(!EntraApplyTo::ExistingPartners.is_level(""));
 }
 
 /// "Get multiTenantOrganizationPartnerConfigurationTemplate", unconfigured.
@@ -139,8 +139,8 @@ fn unconfigured_partner_template() -> Value {
     })
 }
 
-fn partner(apply_to: ApplyTo) -> PartnerTemplate {
-    PartnerTemplate {
+fn partner(apply_to: EntraApplyTo) -> EntraPartnerTemplate {
+    EntraPartnerTemplate {
         inbound_trust: None,
         redeem_inbound: Some(true),
         redeem_outbound: None,
@@ -152,14 +152,18 @@ fn partner(apply_to: ApplyTo) -> PartnerTemplate {
 
 #[test]
 fn a_template_field_left_out_is_not_sent() {
-    let patch =
-        partner_changes(&unconfigured_partner_template(), &partner(ApplyTo::ExistingPartners)).expect("changes");
+    let patch = partner_changes(
+        &unconfigured_partner_template(),
+        &partner(EntraApplyTo::ExistingPartners),
+    )
+    .expect("changes");
     assert_eq!(
         patch,
         json!({ "automaticUserConsentSettings": { "inboundAllowed": true, "outboundAllowed": null } }),
         "outbound keeps Entra's value; nothing else is sent"
     );
-    let patch = partner_changes(&unconfigured_partner_template(), &partner(ApplyTo::NewPartners)).expect("changes");
+    let patch =
+        partner_changes(&unconfigured_partner_template(), &partner(EntraApplyTo::NewPartners)).expect("changes");
     assert_eq!(patch["templateApplicationLevel"], "newPartners");
 }
 
@@ -168,23 +172,26 @@ fn a_template_in_force_needs_nothing() {
     let mut current = unconfigured_partner_template();
     current["automaticUserConsentSettings"]["inboundAllowed"] = json!(true);
     current["templateApplicationLevel"] = json!("existingPartners,newPartners");
-    assert_eq!(partner_changes(&current, &partner(ApplyTo::ExistingPartners)), None);
+    assert_eq!(
+        partner_changes(&current, &partner(EntraApplyTo::ExistingPartners)),
+        None
+    );
     let sync = json!({ "templateApplicationLevel": "newPartners", "userSyncInbound": { "isSyncAllowed": true } });
     let desired = IdentitySyncTemplate {
         allow_users_sync: Some(true),
-        apply_to: ApplyTo::NewPartners,
+        apply_to: EntraApplyTo::NewPartners,
     };
     assert_eq!(identity_sync_changes(&sync, &desired), None);
     let unset = IdentitySyncTemplate {
         allow_users_sync: None,
-        apply_to: ApplyTo::NewPartners,
+        apply_to: EntraApplyTo::NewPartners,
     };
     assert_eq!(identity_sync_changes(&sync, &unset), None);
 }
 
 #[test]
 fn inbound_trust_and_b2b_collaboration_are_sent_whole_when_they_differ() {
-    let mut desired = partner(ApplyTo::ExistingPartners);
+    let mut desired = partner(EntraApplyTo::ExistingPartners);
     desired.redeem_inbound = None;
     desired.inbound_trust = Some(InboundTrust {
         mfa_accepted: Some(true),
