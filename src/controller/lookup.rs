@@ -138,21 +138,55 @@ pub fn pair_of(tenants: &Store<Tenant>, config: &SyncConfiguration) -> Option<Si
     })
 }
 
-/// Every other configuration's claim on a pair (rule 2).
+/// Every other configuration's claim on this one's pair of directories (rule 2).
 pub fn claims(caches: &Caches<'_>, config: &SyncConfiguration) -> Vec<PairClaim> {
     let own = rank(config);
-    caches
-        .configs
-        .state()
-        .iter()
+    same_directories(caches, config)
+        .into_iter()
         .filter_map(|other| {
             let other_rank = rank(other.as_ref());
             if other_rank == own {
                 return None;
             }
-            claim_of(caches, other, other_rank)
+            claim_of(caches, &other, other_rank)
         })
         .collect()
+}
+
+/// The configurations (this one too) whose source and target Tenants have the same directories
+/// as this one's, in any namespace: the Tenants by a scan of the (few) Tenants, their
+/// configurations through the index — never a scan of every configuration.
+pub fn same_directories(caches: &Caches<'_>, config: &SyncConfiguration) -> Vec<Arc<SyncConfiguration>> {
+    let Some(pair) = pair_of(caches.tenants, config) else {
+        return Vec::new();
+    };
+    let tenants: Vec<(String, String, String)> = caches
+        .tenants
+        .state()
+        .iter()
+        .map(|t| (t.namespace().unwrap_or_default(), t.name_any(), directory_of(&t.spec)))
+        .collect();
+    let with = |directory: &str| -> Vec<(&str, &str)> {
+        tenants
+            .iter()
+            .filter(|(_, _, d)| d == directory)
+            .map(|(ns, name, _)| (ns.as_str(), name.as_str()))
+            .collect()
+    };
+    let (sources, targets) = (with(&pair.source_directory), with(&pair.target_directory));
+    let mut found = Vec::new();
+    for (ns, source) in &sources {
+        for (_, target) in targets.iter().filter(|(target_ns, _)| target_ns == ns) {
+            found.extend(
+                caches
+                    .config_index
+                    .naming(ns, source, target)
+                    .iter()
+                    .filter_map(|name| caches.configs.get(&ObjectRef::new(name).within(ns))),
+            );
+        }
+    }
+    found
 }
 
 /// Another configuration's claim on its pair, when it has one (rule 2): a suspended or invalid

@@ -11,7 +11,9 @@
 
 pub(crate) mod bounds;
 mod ca_bundle;
+mod config_index;
 mod feed;
+mod fingerprints;
 mod heartbeat;
 mod lookup;
 mod organization;
@@ -43,6 +45,7 @@ use kube::{Api, Client, Resource};
 use crate::api::{CrossTenantAccessPolicy, Organization, SyncConfiguration, Tenant};
 use crate::ops::http::Health;
 use crate::ops::liveness::Controller;
+use config_index::ConfigIndex;
 use feed::Feed;
 use heartbeat::{arriving, mapping, settled, taking};
 
@@ -83,6 +86,8 @@ pub struct Context {
     pub tenants: Store<Tenant>,
     pub policies: Store<CrossTenantAccessPolicy>,
     pub configs: Store<SyncConfiguration>,
+    /// Which configurations name which Tenants, kept beside `configs`.
+    pub config_index: Arc<ConfigIndex>,
     pub organizations: Store<Organization>,
     /// The HTTP client and Graph token cache every provider shares.
     pub clients: crate::providers::Clients,
@@ -94,6 +99,8 @@ pub struct Context {
     pub health: Arc<Health>,
     /// Slots for running cycles (fair scheduling).
     pub slots: slots::CycleSlots,
+    /// How often each Organization is reconciled in full.
+    pub organization_pace: organization::pace::OrganizationPace,
 }
 
 /// The caches a reconcile dereferences from: the cluster's, or (`xtsync plan`) manifests'.
@@ -101,6 +108,7 @@ pub struct Caches<'a> {
     pub tenants: &'a Store<Tenant>,
     pub policies: &'a Store<CrossTenantAccessPolicy>,
     pub configs: &'a Store<SyncConfiguration>,
+    pub config_index: &'a ConfigIndex,
     /// Organizations: their partner templates are part of the settings in force.
     pub organizations: &'a Store<Organization>,
 }
@@ -111,6 +119,7 @@ impl Context {
             tenants: &self.tenants,
             policies: &self.policies,
             configs: &self.configs,
+            config_index: &self.config_index,
             organizations: &self.organizations,
         }
     }
@@ -188,6 +197,8 @@ pub async fn run_with(client: Client, settings: Settings, health: Arc<Health>, c
     let mut policies = Feed::new(api::<CrossTenantAccessPolicy>(&client, ns), wc.clone(), health.clone());
     let mut configs = Feed::new(api::<SyncConfiguration>(&client, ns), wc.clone(), health.clone());
     let mut organizations = Feed::new(api::<Organization>(&client, ns), wc.clone(), health.clone());
+    let config_index = Arc::new(ConfigIndex::default());
+    configs.index_with(config_index.clone());
 
     let ctx = Arc::new(Context {
         client: client.clone(),
@@ -195,11 +206,13 @@ pub async fn run_with(client: Client, settings: Settings, health: Arc<Health>, c
         tenants: tenants.store.clone(),
         policies: policies.store.clone(),
         configs: configs.store.clone(),
+        config_index,
         organizations: organizations.store.clone(),
         clients,
         recorder: recorder(&client),
         written: Default::default(),
         slots: slots::CycleSlots::new(settings.max_concurrent_cycles),
+        organization_pace: Default::default(),
         health: health.clone(),
     });
     if let Some(stalled) = settings.debug_stall {
@@ -209,6 +222,13 @@ pub async fn run_with(client: Client, settings: Settings, health: Arc<Health>, c
         );
     }
     let tracked = heartbeat::Tracked::start(&health);
+    // Weak: the metrics live in `health`, which the context holds.
+    let scraped = Arc::downgrade(&ctx);
+    health.metrics.refresh_with(Box::new(move |metrics| {
+        if let Some(ctx) = scraped.upgrade() {
+            sync_config::observe(&ctx, metrics);
+        }
+    }));
 
     let secrets = watcher(api::<PartialObjectMeta<Secret>>(&client, ns), wc.clone());
     let config_maps = watcher(api::<PartialObjectMeta<ConfigMap>>(&client, ns), wc.clone());
@@ -309,7 +329,7 @@ fn policy_controller(
         mapping(policy::organization_mapper(ctx.policies.clone()), health, me),
     )
     .watches_stream(
-        configs.subscribe(),
+        configs.subscribe_changes(fingerprints::leaving),
         mapping(
             policy::leaving_config_mapper(ctx.policies.clone(), ctx.organizations.clone()),
             health,
@@ -339,15 +359,15 @@ fn config_controller(
     );
     kube::runtime::Controller::for_stream(arriving(changed, health, me), configs.store.clone())
         .watches_stream(
-            configs.subscribe(),
+            configs.subscribe_changes(fingerprints::claim),
             mapping(sync_config::sibling_mapper(ctx.clone()), health, me),
         )
         .watches_stream(
-            tenants.subscribe(),
+            tenants.subscribe_changes(fingerprints::tenant_view),
             mapping(sync_config::tenant_mapper(ctx.configs.clone()), health, me),
         )
         .watches_stream(
-            policies.subscribe(),
+            policies.subscribe_changes(fingerprints::policy_spec),
             mapping(sync_config::policy_mapper(ctx.configs.clone()), health, me),
         )
         .watches_stream(
@@ -355,7 +375,7 @@ fn config_controller(
             mapping(sync_config::organization_mapper(ctx.configs.clone()), health, me),
         )
         .watches_stream(
-            configs.subscribe(),
+            configs.subscribe_changes(fingerprints::leaving),
             mapping(sync_config::leaving_config_mapper(ctx.clone()), health, me),
         )
         .shutdown_on_signal()
@@ -389,11 +409,11 @@ fn organization_controller(
     );
     kube::runtime::Controller::for_stream(arriving(changed, health, me), organizations.store.clone())
         .watches_stream(
-            tenants.subscribe(),
+            tenants.subscribe_changes(fingerprints::tenant_view),
             mapping(organization::tenant_mapper(ctx.organizations.clone()), health, me),
         )
         .watches_stream(
-            configs.subscribe(),
+            configs.subscribe_changes(fingerprints::organization_view),
             mapping(organization::config_mapper(ctx.organizations.clone()), health, me),
         )
         .shutdown_on_signal()

@@ -75,7 +75,12 @@ pub struct Metrics {
     pub groups: Family<UserLabels, Counter>,
     pub quarantined: Gauge<i64, std::sync::atomic::AtomicI64>,
     pub leader: Gauge<i64, std::sync::atomic::AtomicI64>,
+    /// Sets the per-object gauges from the caches just before each scrape: kept up to date on
+    /// every reconcile instead, they cost a pass over every configuration per reconcile.
+    refresh: std::sync::Mutex<Option<Refresh>>,
 }
+
+type Refresh = Box<dyn Fn(&Metrics) + Send + Sync>;
 
 impl Default for Metrics {
     fn default() -> Self {
@@ -95,6 +100,7 @@ impl Default for Metrics {
             credential_expiry: ObjectGauge::default(),
             cycles_waiting: Gauge::default(),
             cycle_lag: Histogram::new(exponential_buckets(0.1, 2.0, 14)),
+            refresh: std::sync::Mutex::new(None),
         };
         let r = &mut m.registry;
         r.register("reconciles", "Reconciles by kind and result", m.reconciles.clone());
@@ -149,7 +155,19 @@ impl Default for Metrics {
 
 impl Metrics {
     /// The text exposition format (OpenMetrics) of every metric.
+    /// What sets the per-object gauges before each scrape (the controllers', while they run).
+    pub fn refresh_with(&self, refresh: Refresh) {
+        if let Ok(mut slot) = self.refresh.lock() {
+            *slot = Some(refresh);
+        }
+    }
+
     pub fn encode(&self) -> String {
+        if let Ok(refresh) = self.refresh.lock()
+            && let Some(refresh) = refresh.as_ref()
+        {
+            refresh(self);
+        }
         let mut out = String::new();
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);

@@ -2,6 +2,7 @@
 //! whole-object replace guarded by `resourceVersion`, so that a field a person added by hand is
 //! removed too, and only when something differs), the stale ones deleted, and its own finalizer.
 
+use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{DeleteParams, ObjectMeta, Patch, PatchParams, PostParams, Preconditions};
 use kube::runtime::reflector::{ObjectRef, Store};
@@ -31,30 +32,11 @@ pub async fn apply(
 ) -> Result<FanOutApplied, Error> {
     let owner = owner_reference(organization);
     let mut applied = FanOutApplied::default();
+    let mut missing = Vec::new();
     for desired in &fan_out.desired {
         let cached = configs.get(&ObjectRef::new(&desired.name).within(ns));
         match cached {
-            None => {
-                let config = SyncConfiguration {
-                    metadata: ObjectMeta {
-                        name: Some(desired.name.clone()),
-                        namespace: Some(ns.to_owned()),
-                        labels: Some(desired.labels.clone()),
-                        owner_references: owner.clone().map(|o| vec![o]),
-                        ..ObjectMeta::default()
-                    },
-                    spec: desired.spec.clone(),
-                    status: None,
-                };
-                match api.create(&PostParams::default(), &config).await {
-                    Ok(_) => {}
-                    // The cache has not seen our own creation yet: it exists.
-                    Err(kube::Error::Api(e)) if e.code == 409 => continue,
-                    Err(e) => return Err(e.into()),
-                }
-                applied.writes += 1;
-                applied.created.push(desired.clone());
-            }
+            None => missing.push(desired.clone()),
             Some(existing) if existing.metadata.deletion_timestamp.is_some() => applied.waiting += 1,
             Some(existing) => {
                 let owners = owner.clone().map(|o| vec![o]);
@@ -77,10 +59,60 @@ pub async fn apply(
             }
         }
     }
+    create(api, ns, owner.as_ref(), missing, &mut applied).await?;
     for name in &fan_out.stale {
         applied.writes += usize::from(delete(api, configs, ns, name).await?);
     }
     Ok(applied)
+}
+
+/// The configurations at once in flight when the fan-out creates them: one at a time, an
+/// Organization of 100 tenants waits 9,900 round trips.
+const CREATES_IN_FLIGHT: usize = 16;
+
+/// Creates the `missing` configurations, `CREATES_IN_FLIGHT` at a time.
+async fn create(
+    api: &Api<SyncConfiguration>,
+    ns: &str,
+    owner: Option<&OwnerReference>,
+    missing: Vec<Desired>,
+    applied: &mut FanOutApplied,
+) -> Result<(), Error> {
+    // Each creation owns what it sends: the stream of them must be `Send` for the controller.
+    let creations: Vec<_> = missing
+        .into_iter()
+        .map(|desired| {
+            let api = api.clone();
+            let config = SyncConfiguration {
+                metadata: ObjectMeta {
+                    name: Some(desired.name.clone()),
+                    namespace: Some(ns.to_owned()),
+                    labels: Some(desired.labels.clone()),
+                    owner_references: owner.map(|o| vec![o.clone()]),
+                    ..ObjectMeta::default()
+                },
+                spec: desired.spec.clone(),
+                status: None,
+            };
+            async move { (desired, api.create(&PostParams::default(), &config).await) }
+        })
+        .collect();
+    let mut results = futures::stream::iter(creations).buffer_unordered(CREATES_IN_FLIGHT);
+    let mut failed = None;
+    while let Some((desired, result)) = results.next().await {
+        match result {
+            Ok(_) => {
+                applied.writes += 1;
+                applied.created.push(desired);
+            }
+            // The cache has not seen our own creation yet: it exists.
+            Err(kube::Error::Api(e)) if e.code == 409 => {}
+            // The others in flight still land (and are counted): the reconcile runs again.
+            Err(e) => failed = Some(e),
+        }
+    }
+    applied.created.sort_by(|a, b| a.name.cmp(&b.name));
+    failed.map_or(Ok(()), |e| Err(e.into()))
 }
 
 /// Deletes a generated configuration — that very object (its uid), unless already going.

@@ -90,25 +90,6 @@ pub fn existing(
     found
 }
 
-/// The configurations of the namespace this Organization generated, as the fan-out sees them
-/// (only what `fan_out::leaving` reads: name and pair).
-pub fn generated(configs: &Store<SyncConfiguration>, ns: &str, organization: &Organization) -> Vec<Existing> {
-    configs
-        .state()
-        .into_iter()
-        .filter(|c| c.namespace().as_deref() == Some(ns))
-        .filter_map(|c| {
-            let refs = Pair::new(&c.spec.source_ref.name, &c.spec.target_ref.name);
-            let generated = generated_pair(&c, organization, &refs)?;
-            Some(Existing {
-                name: c.name_any(),
-                generated: Some(generated),
-                ..Existing::default()
-            })
-        })
-        .collect()
-}
-
 /// The pair of a configuration this Organization generated: labelled with its name, or owned
 /// by it (a label edited away by hand is put back). The pair is its labels', else its spec's.
 fn generated_pair(config: &SyncConfiguration, organization: &Organization, refs: &Pair) -> Option<Pair> {

@@ -2,7 +2,7 @@
 //! of its namespace to the configurations it must have — name, labels, spec — and those it must
 //! delete. Pure, so that `xtsync plan` can show what an Organization would generate.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ring::digest::{SHA256, digest};
 use serde_json::{Value, json};
@@ -168,11 +168,18 @@ pub fn fan_out(
     let mut out = FanOut::default();
     let mut kept: BTreeSet<&str> = BTreeSet::new();
     let mut names: BTreeSet<String> = existing.iter().map(|e| e.name.clone()).collect();
+    // By pair, the first of each (`existing` is sorted by name): one pass, not one per pair.
+    let mut ours: HashMap<&Pair, &Existing> = HashMap::new();
+    for e in existing {
+        if let Some(pair) = &e.generated {
+            ours.entry(pair).or_insert(e);
+        }
+    }
+    let others = Claimants::of(existing);
     for pair in &wanted {
         let spec = spec_for(spec, pair)?;
         let labels = labels_for(organization, pair);
-        let mut ours = existing.iter().filter(|e| e.generated.as_ref() == Some(pair));
-        if let Some(mine) = ours.next() {
+        if let Some(mine) = ours.get(pair) {
             kept.insert(&mine.name);
             out.desired.push(Desired {
                 name: mine.name.clone(),
@@ -182,7 +189,7 @@ pub fn fan_out(
             });
             continue;
         }
-        if let Some(other) = existing.iter().find(|e| claims(e, pair, directories)) {
+        if let Some(other) = others.claiming(pair, directories) {
             out.conflicts.push((pair.clone(), other.name.clone()));
             continue;
         }
@@ -212,18 +219,40 @@ pub fn fan_out(
     Ok(out)
 }
 
-/// A configuration the Organization did not generate, not being deleted, for this pair.
-fn claims(existing: &Existing, pair: &Pair, directories: &BTreeMap<String, String>) -> bool {
-    if existing.generated.is_some() || existing.deleting {
-        return false;
+/// The configurations the Organization did not generate, not being deleted: each claims the
+/// pair its spec names, and the pair of directories its Tenants have.
+struct Claimants<'a> {
+    by_refs: HashMap<&'a Pair, &'a Existing>,
+    by_directories: HashMap<(&'a str, &'a str), &'a Existing>,
+}
+
+impl<'a> Claimants<'a> {
+    fn of(existing: &'a [Existing]) -> Claimants<'a> {
+        let mut claimants = Claimants {
+            by_refs: HashMap::new(),
+            by_directories: HashMap::new(),
+        };
+        for e in existing.iter().filter(|e| e.generated.is_none() && !e.deleting) {
+            if let Some(refs) = &e.refs {
+                claimants.by_refs.entry(refs).or_insert(e);
+            }
+            if let Some((source, target)) = &e.directories {
+                claimants.by_directories.entry((source, target)).or_insert(e);
+            }
+        }
+        claimants
     }
-    if existing.refs.as_ref() == Some(pair) {
-        return true;
-    }
-    let pair_directories = directories.get(&pair.source).zip(directories.get(&pair.target));
-    match (&existing.directories, pair_directories) {
-        (Some((source, target)), Some((s, t))) => source == s && target == t,
-        _ => false,
+
+    /// The first (by name) that claims `pair`: by the Tenants it names, else by directories.
+    fn claiming(&self, pair: &Pair, directories: &BTreeMap<String, String>) -> Option<&'a Existing> {
+        let by_directories = || {
+            let (source, target) = directories.get(&pair.source).zip(directories.get(&pair.target))?;
+            self.by_directories.get(&(source.as_str(), target.as_str())).copied()
+        };
+        match (self.by_refs.get(pair).copied(), by_directories()) {
+            (Some(a), Some(b)) => Some(if b.name < a.name { b } else { a }),
+            (a, b) => a.or(b),
+        }
     }
 }
 

@@ -15,6 +15,7 @@ mod entra_status;
 mod events;
 pub mod fan_out;
 mod mappers;
+pub mod pace;
 mod status;
 mod templates;
 
@@ -36,8 +37,12 @@ use status::Generated;
 
 pub async fn reconcile(organization: Arc<Organization>, ctx: Arc<Context>) -> Result<Action, Error> {
     let ns = organization.namespace().ok_or(Error::NotNamespaced)?;
-    let now = Timestamp::now();
     let name = organization.name_any();
+    let paced = (ns.clone(), name.clone());
+    if let Some(wait) = ctx.organization_pace.wait(&paced, organization.metadata.generation) {
+        return Ok(Action::requeue(wait));
+    }
+    let now = Timestamp::now();
     let organizations = Api::<Organization>::namespaced(ctx.client.clone(), &ns);
     let deleting = organization.metadata.deletion_timestamp.is_some();
     if !deleting && !apply::has_finalizer(&organization) {
@@ -66,8 +71,11 @@ pub async fn reconcile(organization: Arc<Organization>, ctx: Arc<Context>) -> Re
     let generated = generated(&existing, &applied);
     if deleting && generated.is_empty() {
         apply::set_finalizer(&organizations, &organization, false).await?;
+        ctx.organization_pace.forget(&paced);
         return Ok(Action::await_change());
     }
+    ctx.organization_pace
+        .reconciled(paced, organization.metadata.generation);
 
     let conflicts = fan_out.map(|f| f.conflicts).unwrap_or_default();
     let ready = decide::readiness(&problems, &organization.spec, &members, &conflicts, generated.len());

@@ -8,8 +8,6 @@ use std::collections::BTreeSet;
 use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
 
-use super::dereference;
-use super::fan_out;
 use crate::access::{self, EffectivePolicy, KeptField, OrganizationTemplate};
 use crate::api::SyncConfiguration;
 use crate::api::organization::{ORGANIZATION_LABEL, Organization};
@@ -17,8 +15,8 @@ use crate::controller::{Caches, lookup};
 
 /// The tenants an Organization's template speaks for: its members, and the tenants leaving it.
 fn in_force(caches: &Caches<'_>, ns: &str, organization: &Organization) -> BTreeSet<String> {
-    let existing = dereference::generated(caches.configs, ns, organization);
-    let mut tenants = fan_out::leaving(&organization.spec, &existing);
+    // Those its generated configurations name (members, and tenants leaving), by the index.
+    let mut tenants = caches.config_index.tenants_generated_by(ns, &organization.name_any());
     tenants.extend(organization.spec.tenants.iter().map(|m| m.tenant_ref.name.clone()));
     tenants
 }

@@ -8,8 +8,6 @@ use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
 
 use super::super::{Context, lookup, organization};
-use crate::api::conditions;
-use crate::api::reasons::ReadyReason;
 use crate::api::{CrossTenantAccessPolicy, Organization, SyncConfiguration, Tenant};
 
 /// A configuration changed or went away: configurations of the same pair may win or lose, and
@@ -19,19 +17,20 @@ pub fn sibling_mapper(
 ) -> impl Fn(SyncConfiguration) -> Vec<ObjectRef<SyncConfiguration>> + Send + Sync + 'static {
     move |changed| {
         let changed_rank = lookup::rank(&changed);
-        let pair = lookup::pair_of(&ctx.tenants, &changed).map(|p| p.key());
-        ctx.configs
-            .state()
-            .into_iter()
+        let mut siblings: Vec<ObjectRef<SyncConfiguration>> = lookup::same_directories(&ctx.caches(), &changed)
+            .iter()
             .filter(|c| lookup::rank(c.as_ref()) != changed_rank)
-            .filter(|c| {
-                (pair.is_some() && lookup::pair_of(&ctx.tenants, c).map(|p| p.key()) == pair)
-                    || c.status
-                        .as_ref()
-                        .is_some_and(|s| conditions::has_reason(&s.conditions, ReadyReason::DuplicatePair))
-            })
             .map(|c| ObjectRef::from_obj(c.as_ref()))
-            .collect()
+            .collect();
+        let changed_key = (changed.namespace().unwrap_or_default(), changed.name_any());
+        siblings.extend(
+            ctx.config_index
+                .duplicates()
+                .into_iter()
+                .filter(|key| *key != changed_key)
+                .map(|(ns, name)| ObjectRef::new(&name).within(&ns)),
+        );
+        siblings
     }
 }
 

@@ -33,7 +33,7 @@ use kube::{Api, ResourceExt};
 use super::world::{self, GateVerdict};
 use super::{Context, Error};
 use crate::api::sync_config::{SyncConfiguration, SyncConfigurationStatus};
-use crate::ops::metrics::{ConfigGauges, ObjectLabels};
+use crate::ops::metrics::{ConfigGauges, Metrics, ObjectLabels};
 pub use mappers::{leaving_config_mapper, organization_mapper, policy_mapper, sibling_mapper, tenant_mapper};
 use outcome::Outcome;
 pub use written::WrittenStatuses;
@@ -77,7 +77,6 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
     events::publish_outcome(&ctx, &config, &outcome).await;
     let next = status::next(&previous, &outcome, &subject, now, ctx.settings.gate_recheck);
     write(&ctx, &config, &ns, &previous, next.status).await?;
-    observe(&ctx);
     Ok(Action::requeue(next.requeue.max(Duration::from_secs(1))))
 }
 
@@ -86,8 +85,9 @@ fn label(config: &SyncConfiguration) -> String {
     format!("{}/{}", config.namespace().unwrap_or_default(), config.name_any())
 }
 
-/// The alerts' gauges of every configuration in the cache, as last written.
-fn observe(ctx: &Context) {
+/// The alerts' gauges of every configuration in the cache, as last written: set before each
+/// scrape (`Metrics::refresh_with`).
+pub fn observe(ctx: &Context, metrics: &Metrics) {
     let gauges = ctx.configs.state().into_iter().map(|config| {
         let status = ctx.written.latest(&config);
         ConfigGauges {
@@ -100,7 +100,7 @@ fn observe(ctx: &Context) {
             interval: crate::engine::interval::parse(&config.spec.interval).ok(),
         }
     });
-    ctx.health.metrics.configurations(gauges);
+    metrics.configurations(gauges);
 }
 
 /// Writes the status when it changed (or an earlier write of it failed); says whether it

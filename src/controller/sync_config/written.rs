@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use kube::ResourceExt;
 use kube::runtime::reflector::Store;
@@ -13,7 +14,11 @@ use kube::runtime::reflector::Store;
 use crate::api::sync_config::{SyncConfiguration, SyncConfigurationStatus};
 
 #[derive(Default)]
-pub struct WrittenStatuses(Mutex<HashMap<String, Latest>>);
+pub struct WrittenStatuses(Mutex<HashMap<String, Latest>>, Mutex<Option<Instant>>);
+
+/// How often `put` forgets configurations that no longer exist: each time is a pass over the
+/// cache, too much for every status write of thousands of configurations.
+const PRUNE_EVERY: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
 struct Latest {
@@ -45,13 +50,22 @@ impl WrittenStatuses {
         next != previous || unpersisted
     }
 
-    /// Records `status` and forgets configurations that no longer exist, so that the map (and
-    /// the quarantine gauge computed from it) follows the cluster.
+    /// Records `status` and, every `PRUNE_EVERY`, forgets configurations that no longer exist,
+    /// so that the map (and the quarantine gauge computed from it) follows the cluster.
     pub fn put(&self, uid: &str, status: SyncConfigurationStatus, persisted: bool, live: &Store<SyncConfiguration>) {
+        let prune = self.1.lock().is_ok_and(|mut last| {
+            let due = last.is_none_or(|at| at.elapsed() >= PRUNE_EVERY);
+            if due {
+                *last = Some(Instant::now());
+            }
+            due
+        });
         if let Ok(mut map) = self.0.lock() {
             map.insert(uid.to_owned(), Latest { status, persisted });
-            let uids: HashSet<String> = live.state().iter().filter_map(|c| c.uid()).collect();
-            map.retain(|u, _| u == uid || uids.contains(u));
+            if prune {
+                let uids: HashSet<String> = live.state().iter().filter_map(|c| c.uid()).collect();
+                map.retain(|u, _| u == uid || uids.contains(u));
+            }
         }
     }
 

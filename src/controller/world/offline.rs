@@ -19,6 +19,7 @@ use super::{World, store};
 use crate::api::tenant::Capabilities;
 use crate::api::{CrossTenantAccessPolicy, Organization, SyncConfiguration, Tenant};
 use crate::controller::ca_bundle;
+use crate::controller::config_index::ConfigIndex;
 use crate::controller::secrets::credential_of;
 use crate::controller::tenant::{Checked, TenantProblem, status_after};
 use crate::controller::{Caches, Vetted, lookup, provider_settings};
@@ -31,6 +32,7 @@ pub struct ManifestWorld {
     tenants: Store<Tenant>,
     policies: Store<CrossTenantAccessPolicy>,
     configs: Store<SyncConfiguration>,
+    config_index: ConfigIndex,
     /// The configurations to plan: the manifests', then those the Organizations generate.
     planned: Vec<SyncConfiguration>,
     generations: Vec<Generation>,
@@ -76,6 +78,7 @@ impl ManifestWorld {
             tenants,
             policies: store(&manifests.policies),
             configs: store(&planned),
+            config_index: ConfigIndex::of(&planned),
             planned,
             generations,
             organizations: store(&manifests.organizations),
@@ -116,6 +119,7 @@ impl World for ManifestWorld {
             tenants: &self.tenants,
             policies: &self.policies,
             configs: &self.configs,
+            config_index: &self.config_index,
             organizations: &self.organizations,
         }
     }

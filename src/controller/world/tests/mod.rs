@@ -19,6 +19,7 @@ use super::{Evaluation, World, evaluate};
 use crate::api::conditions::ConditionReason;
 use crate::api::reasons::TenantReadyReason;
 use crate::api::{CrossTenantAccessPolicy, Organization, SyncConfiguration, Tenant};
+use crate::controller::config_index::ConfigIndex;
 use crate::controller::{Caches, Vetted};
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::user::User;
@@ -34,6 +35,7 @@ pub struct MemoryWorld {
     tenants: Store<Tenant>,
     policies: Store<CrossTenantAccessPolicy>,
     configs: Store<SyncConfiguration>,
+    config_index: ConfigIndex,
     organizations: Store<Organization>,
     directories: HashMap<String, Arc<MemoryDirectory>>,
 }
@@ -46,6 +48,7 @@ impl World for MemoryWorld {
             tenants: &self.tenants,
             policies: &self.policies,
             configs: &self.configs,
+            config_index: &self.config_index,
             organizations: &self.organizations,
         }
     }
@@ -139,6 +142,7 @@ impl Setting {
             tenants: store(&self.tenants),
             policies: store(&self.policies),
             configs: store(configs),
+            config_index: ConfigIndex::of(configs),
             organizations: store(&self.organizations),
             directories,
         }
