@@ -12,7 +12,8 @@
 //! `cargo bench --bench organization_100`; `XTSYNC_BENCH_TENANTS=10` for a quick check,
 //! `XTSYNC_BENCH_USERS` (default 3), `XTSYNC_BENCH_SCIM_SERVERS` (default 10: tenants share
 //! scim2-servers under their own base paths, and each server's listen backlog is 5),
-//! `XTSYNC_BENCH_IDLE_SECS` (default 90).
+//! `XTSYNC_BENCH_IDLE_SECS` (default 90); `XTSYNC_BENCH_HEAPTRACK=<file>` runs the operator under
+//! heaptrack (its CPU and RSS figures are then heaptrack's).
 
 #[path = "../tests/fault_rules.rs"]
 mod fault_rules;

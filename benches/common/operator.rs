@@ -13,7 +13,7 @@ impl Operator {
         let log = std::env::temp_dir().join(format!("xtsync-bench-{part}-{}.log", std::process::id()));
         eprintln!("operator log: {}", log.display());
         Operator(
-            Command::new(env!("CARGO_BIN_EXE_xtsync"))
+            wrapped()
                 .args(["run", "--http-addr", "127.0.0.1:0"])
                 .args(args)
                 .env("KUBECONFIG", kubeconfig)
@@ -34,5 +34,17 @@ impl Drop for Operator {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// The binary, or `heaptrack <binary>` when XTSYNC_BENCH_HEAPTRACK names an output file.
+fn wrapped() -> Command {
+    match std::env::var("XTSYNC_BENCH_HEAPTRACK") {
+        Ok(out) => {
+            let mut c = Command::new("heaptrack");
+            c.args(["-o", &out, env!("CARGO_BIN_EXE_xtsync")]);
+            c
+        }
+        Err(_) => Command::new(env!("CARGO_BIN_EXE_xtsync")),
     }
 }

@@ -103,7 +103,13 @@ where
             return;
         };
         let kind = K::kind(&K::DynamicType::default()).into_owned();
-        let mut events = std::pin::pin!(watcher(self.api, self.config).default_backoff());
+        // managedFields is the apiserver's bookkeeping, read by nothing here, and often the
+        // largest part of an object: with thousands of configurations it is most of the cache.
+        let mut events = std::pin::pin!(
+            watcher(self.api, self.config)
+                .default_backoff()
+                .modify(|object| object.meta_mut().managed_fields = None)
+        );
         while let Some(event) = events.next().await {
             if let Ok(event) = &event {
                 for index in &self.indexes {

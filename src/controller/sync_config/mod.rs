@@ -38,14 +38,16 @@ pub use mappers::{leaving_config_mapper, organization_mapper, policy_mapper, sib
 use outcome::Outcome;
 pub use written::WrittenStatuses;
 
+/// Every step but the one that may wait for a cycle slot is boxed: thousands of reconciles can
+/// wait for a slot at once, and each holds its future's full size while it waits.
 pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Result<Action, Error> {
     // The one clock read of this reconcile; every decision below is made against it.
     let now = Timestamp::now();
     let ns = config.namespace().ok_or(Error::NotNamespaced)?;
     if config.metadata.deletion_timestamp.is_some() {
-        return finalizer::cleanup(&config, &ns, &ctx, now).await;
+        return Box::pin(finalizer::cleanup(&config, &ns, &ctx, now)).await;
     }
-    finalizer::reconcile(&config, &ns, &ctx).await?;
+    Box::pin(finalizer::reconcile(&config, &ns, &ctx)).await?;
 
     let mut previous = ctx.written.latest(&config);
     let evaluation = world::evaluate(ctx.as_ref(), &config, &ns, previous.claimed_pair.as_deref());
@@ -59,7 +61,7 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
         GateVerdict::Open(runnable) if config.spec.suspend => Outcome::Suspended(runnable.pair),
         GateVerdict::Open(runnable) => {
             if let Some(opened) = status::gate_opened(&previous, &runnable.pair, &subject, now) {
-                write(&ctx, &config, &ns, &previous, opened).await?;
+                Box::pin(write(&ctx, &config, &ns, &previous, opened)).await?;
                 previous = ctx.written.latest(&config);
             }
             let gate = run::OpenGate {
@@ -74,9 +76,9 @@ pub async fn reconcile(config: Arc<SyncConfiguration>, ctx: Arc<Context>) -> Res
     if let Outcome::Invalid(problems) = &outcome {
         tracing::debug!(config = %label(&config), %problems, "invalid spec");
     }
-    events::publish_outcome(&ctx, &config, &outcome).await;
+    Box::pin(events::publish_outcome(&ctx, &config, &outcome)).await;
     let next = status::next(&previous, &outcome, &subject, now, ctx.settings.gate_recheck);
-    write(&ctx, &config, &ns, &previous, next.status).await?;
+    Box::pin(write(&ctx, &config, &ns, &previous, next.status)).await?;
     Ok(Action::requeue(next.requeue.max(Duration::from_secs(1))))
 }
 

@@ -29,7 +29,7 @@ impl OpenGate<'_> {
     pub async fn run(self, ctx: &Context, now: Timestamp) -> Result<Open, Error> {
         let requests = Requests::of(self.config);
         let on_demand = match requests.new_on_demand(self.previous) {
-            Some(who) => Some((who.to_owned(), self.on_demand(ctx, who).await?)),
+            Some(who) => Some((who.to_owned(), Box::pin(self.on_demand(ctx, who)).await?)),
             None => None,
         };
         let decision = schedule::decide(
@@ -95,6 +95,20 @@ impl OpenGate<'_> {
         // A slot of the cycle's kind (fair scheduling); the wait counts into the cycle's time in
         // status (it completes that much later) but not into its duration metric.
         let _slot = ctx.slots.take(kind == CycleKind::Initial, &ctx.health.metrics).await;
+        // Boxed: a reconcile waiting for a slot holds only what it needs to wait, not the
+        // cycle's whole state (thousands of configurations may wait at once).
+        Box::pin(self.cycle_in_slot(ctx, requests, kind, restart, started)).await
+    }
+
+    /// The cycle itself, once it holds a slot.
+    async fn cycle_in_slot(
+        &self,
+        ctx: &Context,
+        requests: &Requests,
+        kind: CycleKind,
+        restart: Option<String>,
+        started: Instant,
+    ) -> Result<Ran, Error> {
         let running = Instant::now();
         if let Some(due) = &self.previous.next_sync_time {
             let late = Timestamp::now().duration_since(due.0);
