@@ -65,6 +65,14 @@ async fn valid_pair_becomes_ready() {
     assert_eq!(caps.bulk_max_operations, Some(1000));
     assert!(status.last_connection_check.is_some());
 
+    // The policy's status is its own controller's: it may come after the configuration's.
+    wait_ready(
+        &t.api::<CrossTenantAccessPolicy>(),
+        "fabrikam",
+        "True",
+        PolicyReadyReason::Effective,
+    )
+    .await;
     let policy = t
         .api::<CrossTenantAccessPolicy>()
         .get("fabrikam")
