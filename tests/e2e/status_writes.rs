@@ -10,7 +10,7 @@ use xtsync::api::{CrossTenantAccessPolicy, PROVISION_ON_DEMAND, SyncConfiguratio
 
 use crate::organization::{MEMBERS, ORG, organization, three_members};
 use crate::support::audit::{self, StatusWrite};
-use crate::support::{TestNs, wait_ready};
+use crate::support::wait_ready;
 
 /// The configurations a Mesh of `MEMBERS` generates.
 fn generated() -> Vec<String> {
@@ -62,7 +62,10 @@ async fn a_generated_configuration_is_written_once_when_ready_and_once_when_its_
         let ready = writes.iter().position(|w| w.condition("Ready") == Some("True"));
         let cycled = writes.iter().position(|w| w.status.get("lastCycle").is_some());
         let (Some(ready), Some(cycled)) = (ready, cycled) else {
-            panic!("{name}: no write of Ready=True or of lastCycle:\n  {}", sequence(&writes));
+            panic!(
+                "{name}: no write of Ready=True or of lastCycle:\n  {}",
+                sequence(&writes)
+            );
         };
         assert!(
             ready == 0 && cycled <= ready + 1 && writes.len() == cycled + 1,
