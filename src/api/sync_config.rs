@@ -326,8 +326,9 @@ pub struct SyncConfigurationStatus {
     /// When the last Initial (full) cycle completed; full cycles recur to catch deletions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_full_sync_time: Option<Time>,
-    /// The cycle running now, updated at most every 5 s and removed when it ends. Written
-    /// under its own field manager (`xtsync-progress`), apart from the rest of the status.
+    /// The cycle running now, once it has run for 2 s (a shorter one shows none), updated at
+    /// most every 5 s and removed when it ends. Written under its own field manager
+    /// (`xtsync-progress`), apart from the rest of the status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<CycleProgress>,
 }

@@ -23,6 +23,7 @@ mod plan;
 mod plugin;
 mod private_ca;
 mod status_bounds;
+mod status_writes;
 mod support;
 mod sync;
 

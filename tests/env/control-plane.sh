@@ -42,6 +42,23 @@ token=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
 echo "$token,admin,admin,system:masters" > "$dir/tokens.csv"
 [ -f "$dir/sa.key" ] || openssl genrsa -out "$dir/sa.key" 2048 2>/dev/null
 
+# The apiserver's own record of every SyncConfiguration status write (DIR/audit.log, one JSON
+# event per line), so that a test can count the writes one object gets. RequestReceived is
+# written before the request is served (the log backend blocks), so a write whose effect a
+# client has seen is always in the file; ResponseComplete adds the patch body.
+cat > "$dir/audit-policy.yaml" <<'POLICY'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [ResponseStarted, Panic]
+rules:
+- level: Request
+  verbs: [create, update, patch]
+  resources:
+  - group: xtsync.io
+    resources: [syncconfigurations/status]
+- level: None
+POLICY
+
 "$bin/kube-apiserver" \
   --bind-address=127.0.0.1 --secure-port="$api_port" --insecure-port=0 \
   --advertise-address=127.0.0.1 --endpoint-reconciler-type=none \
@@ -51,6 +68,7 @@ echo "$token,admin,admin,system:masters" > "$dir/tokens.csv"
   --service-account-key-file="$dir/sa.key" --service-account-signing-key-file="$dir/sa.key" \
   --service-account-issuer=https://kubernetes.default.svc \
   --service-cluster-ip-range=10.0.0.0/24 \
+  --audit-policy-file="$dir/audit-policy.yaml" --audit-log-path="$dir/audit.log" \
   --disable-admission-plugins=ServiceAccount >"$dir/apiserver.log" 2>&1 &
 pids+=($!)
 

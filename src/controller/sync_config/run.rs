@@ -127,7 +127,10 @@ impl OpenGate<'_> {
         let log = self.log();
         let id = log.cycle_id.clone();
         let api = kube::Api::<SyncConfiguration>::namespaced(ctx.client.clone(), self.ns);
-        let (progress, following) = progress::follow(api, self.config.name_any());
+        // As the cache shows it: a progress an earlier run of the operator left behind is removed
+        // when this cycle ends, even if this cycle is too short to write one.
+        let shown = self.config.status.as_ref().is_some_and(|s| s.progress.is_some());
+        let (progress, following) = progress::follow(api, self.config.name_any(), shown);
         let result = match self.runnable.connect(ctx).await? {
             Ok(directories) => {
                 let start = self.start(approval, watermark, &log, &progress);

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod accounts;
+pub mod audit;
 pub mod background;
 pub mod chart;
 pub mod cut;
