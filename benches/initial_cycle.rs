@@ -25,7 +25,8 @@
 //! that runs an initial cycle, then a cycle with nothing changed.
 //!
 //! `cargo bench --bench initial_cycle` (or `make bench`); `XTSYNC_BENCH_SIZES=1000` or
-//! `XTSYNC_BENCH_REPEATS=1` for a quicker run.
+//! `XTSYNC_BENCH_REPEATS=1` for a quicker run; `XTSYNC_BENCH_STEADY_ONLY=1` for the cycle with
+//! nothing changed, the incremental cycle and the memory alone.
 
 mod common;
 #[path = "common/counting_proxy.rs"]
@@ -84,6 +85,9 @@ async fn main() {
     let source_niceness: i32 = env_or("XTSYNC_BENCH_SOURCE_NICE", 19);
     let reniced = source_niceness != 0 && renice(server_pid(&source_server), source_niceness);
     let repeats = env_or("XTSYNC_BENCH_REPEATS", 3_usize).max(1);
+    // Only the steady state (a cycle with nothing changed, an incremental one) and the memory:
+    // the target is filled by one Bulk cycle, unmeasured.
+    let steady_only = env_or("XTSYNC_BENCH_STEADY_ONLY", 0_u8) == 1;
     let run_id = std::process::id();
     println!(
         "source scim2-server at {} ({}); every target on a server of its own; concurrency {}; {}; {repeats} rounds",
@@ -114,7 +118,11 @@ async fn main() {
             target_cpu,
             tenant_prefix: format!("bench{run_id}"),
         };
-        let (bulk_server, bulk_target) = bench.initial_cycles(repeats).await;
+        let (bulk_server, bulk_target) = if steady_only {
+            bench.bulk_target().await
+        } else {
+            bench.initial_cycles(repeats).await
+        };
         // The steady state: a directory whose users last changed over a minute before the
         // cycle that sets the watermark (within the minute, the next read takes them again).
         tokio::time::sleep(Duration::from_secs(61).saturating_sub(seeded.elapsed())).await;
@@ -307,6 +315,17 @@ impl Bench<'_> {
             "N={n:>6}  median of {repeats} rounds: no Bulk {single_beside:.2} × the floor beside a source read, Bulk {bulk_beside:.2} ×"
         );
         last_bulk.expect("at least one round")
+    }
+
+    /// A target of its own holding every source user, filled by xtsync's Initial cycle with
+    /// Bulk (`XTSYNC_BENCH_STEADY_ONLY=1`: the rounds are not run).
+    async fn bulk_target(&self) -> (support::Background, String) {
+        let server = support::start_scim_server_on(self.target_cpu);
+        let n = self.names.len();
+        let target = format!("{}/{}-steady-{n}/v2", server.ready_line, self.tenant_prefix);
+        let (took, _) = self.write_all(Writer::Bulk, &target).await;
+        println!("N={n:>6}  the target filled by an Initial cycle with Bulk in {took:.2?} (the rounds not run)");
+        (server, target)
     }
 
     /// The time `writer` takes to create every user in the empty `target`; beside a source

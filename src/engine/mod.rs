@@ -17,6 +17,7 @@ pub mod filter;
 pub mod groups;
 pub mod interval;
 pub mod mapping;
+pub mod packed;
 pub mod pattern;
 pub mod plan;
 pub mod rules;

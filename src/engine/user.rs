@@ -4,13 +4,14 @@
 use std::collections::BTreeMap;
 
 use super::anchor::Anchor;
+use super::packed::PackedAttributes;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct User {
     /// The directory's immutable id of the user.
     pub id: String,
-    /// Canonical attribute name → value.
-    pub attributes: BTreeMap<&'static str, String>,
+    /// Canonical attribute name → value, packed: a cycle holds a whole directory of these.
+    pub attributes: PackedAttributes,
     /// The directory's version of the resource (SCIM ETag), for conditional writes.
     pub version: Option<String>,
     /// When the directory last changed the user (RFC 3339), for incremental reads.
@@ -27,11 +28,12 @@ pub struct User {
     pub other_addresses: Vec<String>,
 }
 
+/// Attributes being built or compared: what a mapping makes, what a directory is sent.
 pub type Attributes = BTreeMap<&'static str, String>;
 
 impl User {
     pub fn get(&self, attribute: &str) -> Option<&str> {
-        self.attributes.get(attribute).map(String::as_str)
+        self.attributes.get(attribute)
     }
 
     pub fn user_name(&self) -> &str {

@@ -299,7 +299,7 @@ impl State {
         let id = format!("t-{}", self.next_id);
         let user = User {
             id: id.clone(),
-            attributes: attributes.clone(),
+            attributes: attributes.into(),
             modified: Some(stamp(self.clock)),
             ..User::default()
         };

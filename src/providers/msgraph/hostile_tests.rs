@@ -321,6 +321,6 @@ async fn a_users_page_keeps_only_the_selected_properties() {
         .expect("read");
     assert_eq!(users.len(), 1);
     assert_eq!(users[0].get("externalId"), Some("t/1"));
-    let kept: usize = users[0].attributes.values().map(String::len).sum();
+    let kept: usize = users[0].attributes.values().map(str::len).sum();
     assert!(kept < 64, "{:?}", users[0]);
 }

@@ -131,7 +131,7 @@ impl GraphUser {
         let other_addresses = other_addresses(candidates, &attributes);
         Some(User {
             id,
-            attributes,
+            attributes: attributes.into(),
             external,
             other_addresses,
             ..User::default()

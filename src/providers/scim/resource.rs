@@ -48,7 +48,7 @@ impl ScimUser {
         let meta = self.meta.unwrap_or_default();
         Some(User {
             id,
-            attributes,
+            attributes: attributes.into(),
             version: meta.version,
             modified: meta.last_modified,
             other_addresses,
@@ -303,7 +303,7 @@ mod tests {
     fn writes_a_resource_that_reads_back_the_same() {
         let u = to_user(&sample()).expect("a user");
         let back = to_user(&{
-            let mut r = to_resource(&u.attributes);
+            let mut r = to_resource(&u.attributes.to_map());
             r["id"] = json!("2819c223");
             r
         })
