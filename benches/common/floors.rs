@@ -165,6 +165,31 @@ pub async fn changes_and_look_ups(
     (started.elapsed(), changed.len())
 }
 
+/// One search of each kind an incremental cycle sends, matching nothing: a changes read of the
+/// source (`meta.lastModified ge`) and a look-up by `externalId` in the target, so that a server
+/// that indexes an attribute on its first search of it has done so before anything is timed.
+pub async fn warm_searches(source: &str, target: &str) {
+    let http = reqwest::Client::new();
+    let future = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1)).to_string();
+    for (base, filter) in [
+        (source, format!("meta.lastModified ge \"{future}\"")),
+        (target, "externalId eq \"warm-up\"".to_owned()),
+    ] {
+        let answer = http
+            .get(format!("{base}/Users"))
+            .query(&[("filter", filter)])
+            .bearer_auth(support::SCIM_TOKEN)
+            .send()
+            .await
+            .expect("a warm-up search");
+        assert!(
+            answer.status().is_success(),
+            "a warm-up search answered {}",
+            answer.status()
+        );
+    }
+}
+
 /// The most operations the target accepts in one Bulk request (its `ServiceProviderConfig`).
 pub async fn bulk_max_operations(target: &str) -> usize {
     let config: Value = reqwest::Client::new()

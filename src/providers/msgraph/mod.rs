@@ -27,6 +27,8 @@ pub mod resource;
 mod scope_tests;
 #[cfg(test)]
 mod segment_tests;
+#[cfg(test)]
+mod select_tests;
 mod source;
 mod target;
 mod target_groups;
