@@ -134,13 +134,8 @@ pub async fn changes_and_look_ups(
 ) -> (Duration, usize) {
     let http = reqwest::Client::new();
     let started = Instant::now();
-    let changed: Value = http
-        .get(format!("{source}/Users"))
-        .query(&[
-            ("filter", format!("meta.lastModified ge \"{since}\"")),
-            ("count", PAGE.to_string()),
-        ])
-        .bearer_auth(support::SCIM_TOKEN)
+    let changed: Value = users_search(&http, source, &changes_filter(since))
+        .query(&[("count", PAGE)])
         .send()
         .await
         .expect("changes")
@@ -150,10 +145,7 @@ pub async fn changes_and_look_ups(
     let changed = changed["Resources"].as_array().cloned().unwrap_or_default();
     let look_ups = changed.iter().map(|user| {
         let anchor = format!("{source_tenant_id}/{}", user["id"].as_str().unwrap_or_default());
-        let request = http
-            .get(format!("{target}/Users"))
-            .query(&[("filter", format!("externalId eq \"{anchor}\""))])
-            .bearer_auth(support::SCIM_TOKEN);
+        let request = users_search(&http, target, &anchor_filter(&anchor));
         async move { request.send().await.is_ok_and(|r| r.status().is_success()) }
     });
     let found = futures::stream::iter(look_ups)
@@ -171,14 +163,8 @@ pub async fn changes_and_look_ups(
 pub async fn warm_searches(source: &str, target: &str) {
     let http = reqwest::Client::new();
     let future = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1)).to_string();
-    for (base, filter) in [
-        (source, format!("meta.lastModified ge \"{future}\"")),
-        (target, "externalId eq \"warm-up\"".to_owned()),
-    ] {
-        let answer = http
-            .get(format!("{base}/Users"))
-            .query(&[("filter", filter)])
-            .bearer_auth(support::SCIM_TOKEN)
+    for (base, filter) in [(source, changes_filter(&future)), (target, anchor_filter("warm-up"))] {
+        let answer = users_search(&http, base, &filter)
             .send()
             .await
             .expect("a warm-up search");
@@ -188,6 +174,23 @@ pub async fn warm_searches(source: &str, target: &str) {
             answer.status()
         );
     }
+}
+
+/// A search of `base`'s users by `filter` (RFC 7644, section 3.4.2.2).
+fn users_search(http: &reqwest::Client, base: &str, filter: &str) -> reqwest::RequestBuilder {
+    http.get(format!("{base}/Users"))
+        .query(&[("filter", filter)])
+        .bearer_auth(support::SCIM_TOKEN)
+}
+
+/// The users changed since `since` (RFC 3339), as an incremental cycle asks for them.
+fn changes_filter(since: &str) -> String {
+    format!("meta.lastModified ge \"{since}\"")
+}
+
+/// The target user carrying `anchor` in `externalId`.
+fn anchor_filter(anchor: &str) -> String {
+    format!("externalId eq \"{anchor}\"")
 }
 
 /// The most operations the target accepts in one Bulk request (its `ServiceProviderConfig`).

@@ -37,9 +37,8 @@ use progress::Phase;
 /// Source pages read ahead of the writes (up to 128,000 users): enough for a source of
 /// 100,000 users to be read in full while the target is read and indexed, so that a cycle with
 /// nothing to write costs the longer of the two reads, not their sum (it peaks at 104 MiB with
-/// both directories held, docs/performance.md);
-/// bounded so that a larger source read faster than the target is written waits instead of
-/// holding the whole directory in memory.
+/// both directories held, docs/performance.md); bounded so that a larger source read faster
+/// than the target is written waits instead of holding the whole directory in memory.
 const PAGES_AHEAD: usize = 128;
 
 /// Up to this many changed source users, an incremental cycle looks their target users up;

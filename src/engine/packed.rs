@@ -156,7 +156,7 @@ impl FromIterator<(&'static str, String)> for PackedAttributes {
 
 impl From<Attributes> for PackedAttributes {
     fn from(map: Attributes) -> Self {
-        map.iter().map(|(name, value)| (*name, value.as_str())).collect()
+        Self::from(&map)
     }
 }
 
