@@ -43,6 +43,8 @@ pub async fn cycle_of(
         audit: &xtsync::cycle::audit::Discard,
         progress: &xtsync::cycle::progress::Untracked,
         deadline: xtsync::cycle::Deadline::after(std::time::Duration::from_secs(24 * 60 * 60)),
+        // One configuration: nothing to share.
+        shared_source: None,
     };
     let report = cycle::run(source, target, &input).await.expect("cycle runs");
     assert_eq!(report.failed, 0, "{:?}", report.failures.first());

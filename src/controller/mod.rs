@@ -99,6 +99,8 @@ pub struct Context {
     pub health: Arc<Health>,
     /// Slots for running cycles (fair scheduling).
     pub slots: slots::CycleSlots,
+    /// Complete reads of small sources, shared by the Initial cycles that start just after.
+    pub source_reads: crate::cycle::SourceReads,
     /// How often each Organization is reconciled in full.
     pub organization_pace: organization::pace::OrganizationPace,
 }
@@ -212,6 +214,7 @@ pub async fn run_with(client: Client, settings: Settings, health: Arc<Health>, c
         recorder: recorder(&client),
         written: Default::default(),
         slots: slots::CycleSlots::new(settings.max_concurrent_cycles),
+        source_reads: Default::default(),
         organization_pace: Default::default(),
         health: health.clone(),
     });

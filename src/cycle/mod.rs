@@ -13,6 +13,7 @@ pub mod audit;
 pub mod cleanup;
 mod creations;
 pub mod deadline;
+mod from_shared;
 pub(crate) mod groups;
 mod membership;
 pub mod on_demand;
@@ -20,12 +21,14 @@ mod pass;
 pub mod progress;
 pub(crate) mod read;
 pub mod report;
+pub mod shared_read;
 #[cfg(test)]
 mod tests;
 
 pub use deadline::Deadline;
 pub use on_demand::{OnDemandOutcome, OnDemandVerdict, provision_on_demand};
 pub use report::{CycleError, CycleReport, UnwrittenUser};
+pub use shared_read::{SharedSource, SourceReads};
 
 use tokio::sync::oneshot;
 
@@ -71,6 +74,9 @@ pub struct CycleInput<'a> {
     pub progress: &'a dyn progress::Progress,
     /// When the cycle stops if it has not begun to deprovision.
     pub deadline: deadline::Deadline,
+    /// Where an Initial cycle finds a recent complete read of its source, and keeps its own
+    /// (`shared_read`); `None`: it reads the source itself, and keeps nothing.
+    pub shared_source: Option<SharedSource<'a>>,
 }
 
 pub async fn run(
@@ -90,18 +96,31 @@ pub async fn run(
 
 /// An Initial cycle: the source is read page by page while the target and the assignments are read,
 /// and each page is applied as soon as the target's index is there (docs/architecture.md,
-/// "One cycle, step by step").
+/// "One cycle, step by step") — or, when another cycle has just read this source in full, from
+/// that read (`from_shared`).
 async fn initial(
     source: &dyn SourceDirectory,
     target: &dyn TargetDirectory,
     input: &CycleInput<'_>,
 ) -> Result<CycleReport, CycleError> {
-    let (sink, pages) = PageSink::channel(PAGES_AHEAD);
+    // An Incremental cycle that turned into an Initial one has applied its own, newer read.
+    let shared = input.shared_source.as_ref().filter(|_| input.watermark.is_none());
+    if let Some(read) = shared.and_then(SharedSource::recent) {
+        return from_shared::initial(source, target, input, &read).await;
+    }
+    let began = tokio::time::Instant::now();
+    let (sink, pages) = match shared {
+        Some(_) => PageSink::keeping(PAGES_AHEAD, shared_read::SHARED_UP_TO),
+        None => PageSink::channel(PAGES_AHEAD),
+    };
     let (ended, read_end) = oneshot::channel();
     let reading = async move {
         let result = source.read_source_pages(&sink).await;
         // The pages end before the answer: the pass sees the channel close, then the end.
-        drop(sink);
+        let kept = sink.into_kept();
+        if let (Ok(watermark), Some(users), Some(shared)) = (&result, kept, shared) {
+            shared.keep(users, watermark.clone(), began);
+        }
         let _ = ended.send(result);
     };
     let syncing = async move {
@@ -157,20 +176,58 @@ async fn incremental(
         let read = membership::read(source, &moved).await;
         source_users.extend(read.map_err(CycleError::SourceRead)?);
     }
-    let (sink, pages) = PageSink::channel(1);
-    sink.send(source_users).await.map_err(CycleError::SourceRead)?;
-    drop(sink);
-    let source_domains = read::source_domains(source, input).await;
-    let against = pass::Against {
-        target_users: &target_users,
-        assignments: &assignments,
-        source_domains: &source_domains,
-    };
     let end = pass::ReadEnd {
         watermark: read.watermark,
         full: read.full,
     };
-    users_then_groups(source, target, input, against, pages, async { Ok(end) }, whole_target).await
+    let read = ReadWhole {
+        source_users,
+        end,
+        target_users,
+        assignments,
+        whole_target,
+    };
+    pass_over_read(source, target, input, read).await
+}
+
+/// A cycle's reads, made before its pass: the source users, how their read ended, the target
+/// users and who is assigned.
+struct ReadWhole {
+    source_users: Vec<crate::engine::user::User>,
+    end: pass::ReadEnd,
+    target_users: Vec<crate::engine::user::User>,
+    assignments: crate::engine::scope::Assignments,
+    /// `target_users` are all of them (see `users_then_groups`).
+    whole_target: bool,
+}
+
+/// The pass over source users already read (one page), then the groups.
+async fn pass_over_read(
+    source: &dyn SourceDirectory,
+    target: &dyn TargetDirectory,
+    input: &CycleInput<'_>,
+    read: ReadWhole,
+) -> Result<CycleReport, CycleError> {
+    let (sink, pages) = PageSink::channel(1);
+    sink.send(read.source_users).await.map_err(CycleError::SourceRead)?;
+    drop(sink);
+    let source_domains = read::source_domains(source, input).await;
+    let against = pass::Against {
+        target_users: &read.target_users,
+        assignments: &read.assignments,
+        source_domains: &source_domains,
+    };
+    let end = read.end;
+    users_then_groups(
+        source,
+        target,
+        input,
+        against,
+        pages,
+        async { Ok(end) },
+        read.whole_target,
+    )
+    .await
 }
 
 /// The users' pass, then, with group provisioning, the groups: users first, so that a new

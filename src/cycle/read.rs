@@ -1,6 +1,8 @@
 //! The read half of a cycle: who is assigned, and — for incremental cycles and provisioning
 //! on demand — the few target users that matter to the changed source users.
 
+use std::collections::HashSet;
+
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 
@@ -114,27 +116,99 @@ pub async fn matching_target_users(
     Ok(users)
 }
 
+/// What `anchored_and_matching` found.
+pub enum TargetUsers {
+    /// The users anchored by this source and those the in-scope users match.
+    Found(Vec<User>),
+    /// The target cannot be searched by anchor (or the search failed): read it whole.
+    NotSearchable,
+}
+
+/// For an Initial cycle from a shared source read with few users in scope: every target user
+/// anchored by this source — what `engine::plan` deprovisions from, so it comes from a listing as
+/// complete as a full read — and those the in-scope users match (`matching_target_users`). A
+/// look-up that finds a user anchored by this source whom the listing left out shows the listing
+/// is not complete (a server whose `sw` answers less than it should): the target is then read
+/// whole, so that neither a creation nor a deprovisioning rests on it.
+pub async fn anchored_and_matching(
+    target: &dyn TargetDirectory,
+    in_scope: &[User],
+    input: &CycleInput<'_>,
+) -> Result<TargetUsers, DirectoryError> {
+    let mut users = match target.users_anchored_by(input.source_tenant_id).await {
+        Ok(Some(users)) => users,
+        Ok(None) => return Ok(TargetUsers::NotSearchable),
+        Err(error) => {
+            tracing::warn!(%error, "the target users anchored by this source could not be listed; the target is read whole");
+            return Ok(TargetUsers::NotSearchable);
+        }
+    };
+    let mut ids: HashSet<String> = users.iter().map(|u| u.id.clone()).collect();
+    for user in matching_target_users(target, in_scope, input).await? {
+        if !ids.insert(user.id.clone()) {
+            continue;
+        }
+        if anchored_by(&user, input.source_tenant_id) {
+            tracing::warn!(
+                user = user.label(),
+                "the target's listing of the users anchored by this source left this one out; the target is read whole"
+            );
+            return Ok(TargetUsers::NotSearchable);
+        }
+        users.push(user);
+    }
+    Ok(TargetUsers::Found(users))
+}
+
+/// The user's anchor names this source tenant (its id compared without regard to case, as
+/// `engine::plan` compares it).
+fn anchored_by(user: &User, source_tenant_id: &str) -> bool {
+    user.get("externalId")
+        .and_then(Anchor::split)
+        .is_some_and(|(tenant, _)| tenant.eq_ignore_ascii_case(source_tenant_id))
+}
+
+/// A look-up's answer, with the `(attribute, value)` it asked for.
+type Answered<'a> = (Result<Vec<User>, DirectoryError>, &'a (&'static str, String));
+
 /// The target users each `(attribute, value)` finds, `concurrency` look-ups at a time, each
-/// user once.
+/// user once. Of each answer only the users the value names are kept (`named_by`): a server that
+/// ignores the filter and answers its whole directory costs the look-ups in flight, not a copy
+/// of the directory per look-up.
 async fn look_up(
     target: &dyn TargetDirectory,
     lookups: &[(&'static str, String)],
 ) -> Result<Vec<User>, DirectoryError> {
-    let requests: Vec<BoxFuture<'_, Result<Vec<User>, DirectoryError>>> = lookups
+    let requests: Vec<BoxFuture<'_, Answered<'_>>> = lookups
         .iter()
-        .map(|(attribute, value)| target.find_users(attribute, value).boxed())
+        .map(|lookup| {
+            target
+                .find_users(lookup.0, &lookup.1)
+                .map(move |found| (found, lookup))
+                .boxed()
+        })
         .collect();
-    let found: Vec<_> = futures::stream::iter(requests)
-        .buffer_unordered(target.concurrency())
-        .collect()
-        .await;
+    let mut answers = futures::stream::iter(requests).buffer_unordered(target.concurrency());
     let mut users: Vec<User> = Vec::new();
-    for result in found {
-        for user in result? {
-            if !users.iter().any(|u| u.id == user.id) {
+    let mut ids = HashSet::new();
+    while let Some((found, (attribute, value))) = answers.next().await {
+        for user in found? {
+            if named_by(&user, attribute, value) && ids.insert(user.id.clone()) {
                 users.push(user);
             }
         }
     }
     Ok(users)
+}
+
+/// The look-up of `attribute` = `value` may find `user`: its anchor equals the value (without
+/// regard to case, which only widens it), or one of its addresses does in compared form — as
+/// the plan's target index finds candidates (`engine::plan::index`), so nothing left out here
+/// could have been one.
+fn named_by(user: &User, attribute: &str, value: &str) -> bool {
+    if attribute == "externalId" {
+        return user.get("externalId").is_some_and(|a| a.eq_ignore_ascii_case(value));
+    }
+    let wanted = address::normalized(value);
+    user.every_address().any(|a| address::normalized(a) == wanted)
 }

@@ -90,6 +90,15 @@ pub trait TargetDirectory: InFlightLimit {
     /// Users whose `attribute` (`externalId`, `userName` or the work email) equals `value`.
     async fn find_users(&self, attribute: &str, value: &str) -> Result<Vec<User>, DirectoryError>;
 
+    /// Every user whose anchor names source tenant `tenant_id` as xtsync writes it
+    /// (`externalId` starting with `<lower-case tenant id>/`, docs/architecture.md, rule 4), all
+    /// pages, as complete as `list_users`; `None` when the directory cannot be asked that way
+    /// (then a cycle that needs them reads every user).
+    async fn users_anchored_by(&self, tenant_id: &str) -> Result<Option<Vec<User>>, DirectoryError> {
+        let _ = tenant_id;
+        Ok(None)
+    }
+
     /// Creates users; one result (the new id) per input, in order. Providers may batch.
     async fn create_users(&self, users: &[Attributes]) -> Vec<Result<String, DirectoryError>>;
 
@@ -174,20 +183,60 @@ where
 
 /// Where a paged read sends its pages: a bounded channel, so that a source read faster than
 /// the target is written waits instead of filling memory.
-pub struct PageSink(tokio::sync::mpsc::Sender<Vec<User>>);
+pub struct PageSink {
+    sender: tokio::sync::mpsc::Sender<Vec<User>>,
+    /// With `keeping`: a copy of every user sent, while there are no more than `up_to`.
+    kept: Option<std::sync::Mutex<Kept>>,
+}
+
+struct Kept {
+    users: Vec<User>,
+    up_to: usize,
+    overflowed: bool,
+}
 
 impl PageSink {
     /// A sink holding at most `ahead` pages not taken yet, and where they are taken from.
     pub fn channel(ahead: usize) -> (PageSink, tokio::sync::mpsc::Receiver<Vec<User>>) {
         let (sender, receiver) = tokio::sync::mpsc::channel(ahead.max(1));
-        (PageSink(sender), receiver)
+        (PageSink { sender, kept: None }, receiver)
+    }
+
+    /// `channel`, keeping a copy of the users sent as long as there are at most `up_to`
+    /// (`into_kept`): a small read can be handed to someone else too.
+    pub fn keeping(ahead: usize, up_to: usize) -> (PageSink, tokio::sync::mpsc::Receiver<Vec<User>>) {
+        let (mut sink, receiver) = PageSink::channel(ahead);
+        let kept = Kept {
+            users: Vec::new(),
+            up_to,
+            overflowed: false,
+        };
+        sink.kept = Some(std::sync::Mutex::new(kept));
+        (sink, receiver)
     }
 
     pub async fn send(&self, page: Vec<User>) -> Result<(), DirectoryError> {
         if page.is_empty() {
             return Ok(());
         }
-        self.0.send(page).await.map_err(|_| DirectoryError::Stopped)
+        if let Some(kept) = &self.kept
+            && let Ok(mut kept) = kept.lock()
+            && !kept.overflowed
+        {
+            if kept.users.len() + page.len() > kept.up_to {
+                kept.overflowed = true;
+                kept.users = Vec::new();
+            } else {
+                kept.users.extend(page.iter().cloned());
+            }
+        }
+        self.sender.send(page).await.map_err(|_| DirectoryError::Stopped)
+    }
+
+    /// Every user sent, if the sink was `keeping` and they were no more than its `up_to`.
+    pub fn into_kept(self) -> Option<Vec<User>> {
+        let kept = self.kept?.into_inner().ok()?;
+        (!kept.overflowed).then_some(kept.users)
     }
 }
 

@@ -37,6 +37,10 @@ pub enum Request {
         attribute: String,
         value: String,
     },
+    /// The users anchored by one source tenant (`externalId` starting with `prefix`).
+    AnchoredBy {
+        prefix: String,
+    },
     GroupMembers {
         groups: Vec<String>,
     },

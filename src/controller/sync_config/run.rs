@@ -11,7 +11,7 @@ use super::super::{Context, Error};
 use super::outcome::{Open, Ran, Step};
 use super::progress;
 use super::provisioning::{self, LogSink};
-use super::schedule::{self, CycleKind, Decision, Requests};
+use super::schedule::{self, CycleKind, Decision, Requests, first_cycle};
 use crate::api::sync_config::{SyncConfiguration, SyncConfigurationStatus};
 use crate::cycle::audit::Sink;
 use crate::cycle::progress::{Progress, Untracked};
@@ -54,6 +54,7 @@ impl OpenGate<'_> {
     /// Where a cycle (or an on-demand answer) starts: after `watermark` (`None`: read in full).
     fn start<'w>(
         &'w self,
+        ctx: &'w Context,
         approval: Option<&'w str>,
         watermark: Option<&'w str>,
         audit: &'w dyn Sink,
@@ -67,6 +68,7 @@ impl OpenGate<'_> {
             dry_run: self.config.spec.dry_run,
             audit,
             progress,
+            shared_reads: first_cycle(self.previous).then_some(&ctx.source_reads),
         }
     }
 
@@ -133,7 +135,7 @@ impl OpenGate<'_> {
         let (progress, following) = progress::follow(api, self.config.name_any(), shown);
         let result = match self.runnable.connect(ctx).await? {
             Ok(directories) => {
-                let start = self.start(approval, watermark, &log, &progress);
+                let start = self.start(ctx, approval, watermark, &log, &progress);
                 self.runnable.run_cycle(&directories, start).await
             }
             Err(unusable) => Err(unusable.into()),
@@ -161,7 +163,7 @@ impl OpenGate<'_> {
         let answer = match self.runnable.connect(ctx).await? {
             Ok(directories) => {
                 let log = self.log();
-                let start = self.start(None, None, &log, &Untracked);
+                let start = self.start(ctx, None, None, &log, &Untracked);
                 self.runnable.provision_on_demand(&directories, start, who).await
             }
             Err(unusable) => Err(CycleError::from(unusable)),

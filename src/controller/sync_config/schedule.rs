@@ -108,6 +108,13 @@ pub fn decide(
     Decision::Run { kind, restart }
 }
 
+/// A configuration's first cycle — it has run none, kept no watermark — may take a complete
+/// read of its source another cycle has just made (`cycle::shared_read`); a later one never goes
+/// back to a read older than the one it applied last.
+pub fn first_cycle(previous: &SyncConfigurationStatus) -> bool {
+    previous.last_cycle.is_none() && previous.watermark.is_none() && previous.last_full_sync_time.is_none()
+}
+
 /// `None` when a cycle should run now: first cycle, a spec change, the scheduled time, or an
 /// approval of withheld deletions. Otherwise how long until it is due.
 fn time_until_due(previous: &SyncConfigurationStatus, requests: &Requests, now: Timestamp) -> Option<Duration> {
@@ -156,6 +163,21 @@ mod tests {
             on_demand: Some(value.to_owned()),
             ..Requests::default()
         }
+    }
+
+    #[test]
+    fn only_a_configuration_that_never_ran_a_cycle_shares_source_reads() {
+        assert!(first_cycle(&SyncConfigurationStatus::default()));
+        let ran = SyncConfigurationStatus {
+            watermark: Some("w".to_owned()),
+            ..SyncConfigurationStatus::default()
+        };
+        assert!(!first_cycle(&ran), "a watermark: it applied a read of its own");
+        let synced = SyncConfigurationStatus {
+            last_full_sync_time: Some(Time(Timestamp::UNIX_EPOCH)),
+            ..SyncConfigurationStatus::default()
+        };
+        assert!(!first_cycle(&synced));
     }
 
     #[test]

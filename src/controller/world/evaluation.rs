@@ -87,6 +87,8 @@ pub struct CycleStart<'a> {
     pub dry_run: bool,
     pub audit: &'a dyn Sink,
     pub progress: &'a dyn Progress,
+    /// Where Initial cycles share complete reads of small sources (`None`: each reads its own).
+    pub shared_reads: Option<&'a cycle::SourceReads>,
 }
 
 impl<'a> CycleStart<'a> {
@@ -100,6 +102,7 @@ impl<'a> CycleStart<'a> {
             dry_run: true,
             audit,
             progress: &Untracked,
+            shared_reads: None,
         }
     }
 }
@@ -141,6 +144,15 @@ impl Runnable {
             audit: start.audit,
             progress: start.progress,
             deadline: cycle::Deadline::of_interval(self.valid.interval),
+            shared_source: start.shared_reads.map(|reads| cycle::SharedSource {
+                reads,
+                // Two Tenants never share a read, even of one directory; nor one Tenant across an
+                // edit that moves it to another directory.
+                key: format!(
+                    "{}/{}/{}/{}",
+                    self.refs.ns, self.refs.source, self.pair.source.tenant_id, self.pair.source.directory
+                ),
+            }),
         }
     }
 

@@ -163,6 +163,30 @@ mod never_hijack {
     }
 
     #[tokio::test]
+    async fn initial_cycles_from_a_shared_source_read_find_the_same_conflicts() {
+        let mut pair = CyclePair::all_users();
+        pair.source.put(person("a1", "alice"));
+        pair.share_a_source_read().await;
+        pair.target.put(guest("g", "alice@contoso.com"));
+        pair.target
+            .put(internal("own", "alice.smith@fabrikam.com", "alice@contoso.com"));
+        let report = pair.initial().await;
+        assert!(
+            !pair
+                .target
+                .take_log()
+                .contains(&crate::providers::memory::Request::ListUsers),
+            "the target was looked up, not read whole"
+        );
+        assert_eq!(report.adopted + report.created, 0, "{report:?}");
+        assert_eq!(
+            report.failures[0].reason,
+            SkipReason::ConflictsWithInternalUser.as_str()
+        );
+        assert_eq!(pair.target.users().len(), 2, "nothing created or changed");
+    }
+
+    #[tokio::test]
     async fn incremental_cycles_find_the_same_conflicts() {
         let pair = CyclePair::all_users();
         let watermark = pair.initial().await.watermark.expect("watermark");

@@ -16,6 +16,7 @@ mod pages;
 mod properties;
 mod scope;
 mod server_errors;
+mod shared;
 
 use super::*;
 use crate::cycle::audit::Collected;
@@ -41,6 +42,8 @@ pub struct CyclePair {
     pub log: Collected,
     /// Each cycle's deadline.
     pub deadline: std::time::Duration,
+    /// Where Initial cycles share their source's complete reads (`None`: each reads its own).
+    pub shared_reads: Option<SourceReads>,
 }
 
 impl CyclePair {
@@ -60,6 +63,7 @@ impl CyclePair {
             dry_run: false,
             log: Collected::default(),
             deadline: crate::cycle::deadline::SHORTEST,
+            shared_reads: None,
         }
     }
 
@@ -85,6 +89,10 @@ impl CyclePair {
             audit: &self.log,
             progress: &super::progress::Untracked,
             deadline: Deadline::after(self.deadline),
+            shared_source: self.shared_reads.as_ref().map(|reads| SharedSource {
+                reads,
+                key: SOURCE.to_owned(),
+            }),
         }
     }
 
@@ -95,6 +103,16 @@ impl CyclePair {
     /// An Initial cycle that must run.
     pub async fn initial(&self) -> CycleReport {
         self.try_cycle(None, None).await.expect("the cycle runs")
+    }
+
+    /// Shares this pair's source reads (`shared_read`) and makes one: an Initial cycle from the
+    /// source into another, empty target, as another configuration of this source would.
+    pub async fn share_a_source_read(&mut self) -> CycleReport {
+        self.shared_reads = Some(SourceReads::default());
+        let other_target = MemoryDirectory::new();
+        let report = run(&self.source, &other_target, &self.input(None, None)).await;
+        self.source.take_log();
+        report.expect("the other configuration's cycle runs")
     }
 
     /// An Incremental cycle from `watermark` that must run.

@@ -27,6 +27,13 @@ pub struct Faults {
     pub burst: Option<Burst>,
     /// Look-ups (`find_users`) fail, while listings work.
     pub look_ups: Option<FaultKind>,
+    /// Look-ups answer every user, as a server that ignores `filter` does.
+    pub look_ups_ignore_filter: bool,
+    /// The directory cannot be searched by anchor (as Graph): `users_anchored_by` answers `None`.
+    pub no_anchored_search: bool,
+    /// Users (by id) `users_anchored_by` leaves out while they are anchored: a server whose
+    /// `sw` answers less than it should.
+    pub unlisted_by_anchor: HashSet<String>,
 }
 
 /// The next `writes` writes answer HTTP 500; with `landed`, each was made all the same (the

@@ -34,18 +34,47 @@ impl TargetDirectory for MemoryDirectory {
         if let Some(fault) = state.faults.look_ups {
             return Err(fault.error());
         }
-        let matches = |u: &User| match attribute {
-            // As SCIM's `emails.value eq`: any of the user's emails (and, as Graph's lookup,
-            // any other address).
-            WORK_EMAIL => u
-                .email()
-                .into_iter()
-                .chain(u.other_addresses.iter().map(String::as_str))
-                .any(|e| e.eq_ignore_ascii_case(value)),
-            "userName" => u.user_name().eq_ignore_ascii_case(value),
-            _ => u.get(attribute) == Some(value),
+        let ignored = state.faults.look_ups_ignore_filter;
+        let matches = |u: &User| {
+            ignored
+                || match attribute {
+                    // As SCIM's `emails.value eq`: any of the user's emails (and, as Graph's lookup,
+                    // any other address).
+                    WORK_EMAIL => u
+                        .email()
+                        .into_iter()
+                        .chain(u.other_addresses.iter().map(String::as_str))
+                        .any(|e| e.eq_ignore_ascii_case(value)),
+                    "userName" => u.user_name().eq_ignore_ascii_case(value),
+                    _ => u.get(attribute) == Some(value),
+                }
         };
         Ok(state.users.values().filter(|u| matches(u)).cloned().collect())
+    }
+
+    /// As the SCIM target's: `externalId` starting with the tenant id in lower or in upper case
+    /// and `/`, compared exactly; leaves out what `unlisted_by_anchor` names.
+    async fn users_anchored_by(&self, tenant_id: &str) -> Result<Option<Vec<User>>, DirectoryError> {
+        let prefix = format!("{}/", tenant_id.to_ascii_lowercase());
+        let upper = prefix.to_ascii_uppercase();
+        let mut state = self.state();
+        state.read(Request::AnchoredBy { prefix: prefix.clone() })?;
+        if state.faults.no_anchored_search {
+            return Ok(None);
+        }
+        let left_out = &state.faults.unlisted_by_anchor;
+        let anchored = |u: &User| {
+            u.get("externalId")
+                .is_some_and(|a| a.starts_with(&prefix) || a.starts_with(&upper))
+        };
+        Ok(Some(
+            state
+                .users
+                .values()
+                .filter(|u| anchored(u) && !left_out.contains(&u.id))
+                .cloned()
+                .collect(),
+        ))
     }
 
     async fn create_users(&self, users: &[Attributes]) -> Vec<Result<String, DirectoryError>> {

@@ -1,6 +1,8 @@
 //! SCIM 2.0 (RFC 7643/7644) directories.
 
 #[cfg(test)]
+mod anchored_tests;
+#[cfg(test)]
 mod bulk_tests;
 mod client;
 mod direct;

@@ -73,6 +73,7 @@ async fn on_demand_finds_one_user_by_user_name_or_id_without_listing_the_source(
         audit: &audit,
         progress: &Untracked,
         deadline: Deadline::after(crate::cycle::deadline::SHORTEST),
+        shared_source: None,
     };
     for who in ["ALICE@contoso.com", "u1"] {
         let (scim, log) = source().await;

@@ -42,6 +42,24 @@ impl TargetDirectory for ScimClient {
         self.list(Some(&format!("{path} eq {}", literal(value)))).await
     }
 
+    /// `externalId sw "<tenant id>/" or externalId sw "<TENANT ID>/"` (RFC 7644 §3.4.2.2):
+    /// `externalId` is case-exact (RFC 7643 §3.1); xtsync writes the tenant id in lower case,
+    /// and the upper-case form finds the anchors another writer made. Paged and checked like any
+    /// listing, with xtsync's writes to this directory held back as for `list_users`.
+    async fn users_anchored_by(&self, tenant_id: &str) -> Result<Option<Vec<User>>, DirectoryError> {
+        if !self.capabilities.filter {
+            return Ok(None);
+        }
+        let [lower, upper] = [tenant_id.to_ascii_lowercase(), tenant_id.to_ascii_uppercase()];
+        let filter = format!(
+            "externalId sw {} or externalId sw {}",
+            literal(&format!("{lower}/")),
+            literal(&format!("{upper}/"))
+        );
+        let _still = self.pacer.still().await;
+        Ok(Some(self.list(Some(&filter)).await?))
+    }
+
     async fn create_users(&self, users: &[Attributes]) -> Vec<Result<String, DirectoryError>> {
         if self.capabilities.bulk && users.len() > 1 {
             let chunk = self

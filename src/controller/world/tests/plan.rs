@@ -73,6 +73,7 @@ async fn plan_does_what_the_controllers_cycle_would_do_and_writes_nothing() {
         dry_run: false,
         audit: &log,
         progress: &Untracked,
+        shared_reads: None,
     };
     let ran = runnable.run_cycle(&directories, start).await.expect("the cycle runs");
     let counters = |r: &crate::cycle::CycleReport| {

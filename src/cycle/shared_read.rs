@@ -1,0 +1,154 @@
+//! A complete read of a small source, shared (docs/architecture.md, "Shared source reads"): the
+//! Initial cycles of one source that start within `SHARED_FOR` of a complete read of it take
+//! that read instead of reading the directory again. In an Organization every tenant is the
+//! source of a configuration to every other, and their first cycles start together.
+//!
+//! A shared read is the same evidence as one of the cycle's own: complete, and each user it no
+//! longer lists is still read directly before it is deprovisioned (rule 8). The cycle reports
+//! the shared read's watermark, so the next Incremental cycle reads every change made since
+//! that read began. Only reads of at most `SHARED_UP_TO` users are kept, each for `SHARED_FOR`,
+//! and only a configuration's first cycle takes one (the controller decides): a later cycle
+//! never goes back to a read older than the one it last applied.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::engine::user::User;
+
+/// How long a complete read is shared after it began: the first cycles of an Organization's
+/// configurations start within it, and a user changed meanwhile is read by the next
+/// Incremental cycle.
+pub const SHARED_FOR: Duration = Duration::from_secs(30);
+
+/// The largest read kept: one page of a SCIM listing. A larger source is read by each cycle,
+/// page by page, as it is written.
+pub const SHARED_UP_TO: usize = 1000;
+
+/// A complete read of a whole source directory.
+pub struct CompleteRead {
+    pub users: Vec<User>,
+    /// Where the next Incremental cycle starts.
+    pub watermark: Option<String>,
+    began: Instant,
+}
+
+/// The complete reads of the small sources read in the last `SHARED_FOR`, by source.
+#[derive(Clone, Default)]
+pub struct SourceReads(Arc<Mutex<HashMap<String, Arc<CompleteRead>>>>);
+
+/// Where a cycle shares its source's reads: the registry, and which source this is (its
+/// Tenant's namespace, name and tenant id: two Tenants never share a read).
+pub struct SharedSource<'a> {
+    pub reads: &'a SourceReads,
+    pub key: String,
+}
+
+impl SharedSource<'_> {
+    /// A complete read of this source that began less than `SHARED_FOR` ago.
+    pub fn recent(&self) -> Option<Arc<CompleteRead>> {
+        let reads = self.reads.0.lock().ok()?;
+        reads.get(&self.key).filter(|r| r.began.elapsed() < SHARED_FOR).cloned()
+    }
+
+    /// Keeps a complete read that began at `began`, for `SHARED_FOR` (a larger one is not
+    /// kept, nor one older than the read kept now); it is dropped when that time is up, or when
+    /// a newer read of this source is kept.
+    pub fn keep(&self, users: Vec<User>, watermark: Option<String>, began: Instant) {
+        if users.len() > SHARED_UP_TO {
+            return;
+        }
+        let read = Arc::new(CompleteRead {
+            users: users.into_iter().map(as_kept).collect(),
+            watermark,
+            began,
+        });
+        if let Ok(mut reads) = self.reads.0.lock() {
+            if reads.get(&self.key).is_some_and(|kept| kept.began >= began) {
+                return;
+            }
+            reads.insert(self.key.clone(), read);
+        }
+        let registry: Weak<_> = Arc::downgrade(&self.reads.0);
+        tokio::spawn(async move {
+            tokio::time::sleep_until(began + SHARED_FOR).await;
+            if let Some(registry) = registry.upgrade()
+                && let Ok(mut reads) = registry.lock()
+            {
+                reads.retain(|_, read| read.began.elapsed() < SHARED_FOR);
+            }
+        });
+    }
+}
+
+/// A user as a shared read keeps it: an external user (a guest, or a user another tenant
+/// provisioned) is out of every configuration's scope whatever its spec (`engine::scope`), and
+/// all a plan asks of it is its id (to deprovision what it once provisioned from it): only that
+/// is kept. In an Organization most of a member's users are other members' guests.
+fn as_kept(user: User) -> User {
+    if !user.is_external() {
+        return user;
+    }
+    User {
+        id: user.id,
+        external: true,
+        ..User::default()
+    }
+}
+
+impl SourceReads {
+    /// How many reads are kept now.
+    pub fn held(&self) -> usize {
+        self.0.lock().map_or(0, |r| r.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(id: &str, user_type: &str) -> User {
+        User {
+            id: id.to_owned(),
+            attributes: [
+                ("userName", format!("{id}@contoso.com")),
+                ("userType", user_type.to_owned()),
+            ]
+            .into_iter()
+            .collect(),
+            ..User::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_read_that_began_earlier_never_replaces_a_newer_one() {
+        let reads = SourceReads::default();
+        let shared = SharedSource {
+            reads: &reads,
+            key: "ns/source/t".to_owned(),
+        };
+        let earlier = Instant::now();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        shared.keep(vec![user("new", "Member")], Some("newer".to_owned()), Instant::now());
+        // A read that began first and ended last.
+        shared.keep(vec![user("old", "Member")], Some("older".to_owned()), earlier);
+        let kept = shared.recent().expect("a read");
+        assert_eq!(kept.watermark.as_deref(), Some("newer"));
+    }
+
+    #[tokio::test]
+    async fn a_guest_is_kept_as_its_id_alone() {
+        let reads = SourceReads::default();
+        let shared = SharedSource {
+            reads: &reads,
+            key: "ns/source/t".to_owned(),
+        };
+        shared.keep(vec![user("m", "Member"), user("g", "Guest")], None, Instant::now());
+        let kept = shared.recent().expect("a read");
+        assert_eq!(kept.users[0], user("m", "Member"), "an internal user whole");
+        assert_eq!(kept.users[1].id, "g");
+        assert!(kept.users[1].is_external() && kept.users[1].get("userName").is_none());
+    }
+}
