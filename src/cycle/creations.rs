@@ -74,8 +74,10 @@ async fn settle(
     resend
 }
 
-/// The id of the active user that carries `anchor`, if there is one.
+/// The id of the active user that carries `anchor`, if there is one. Only a user that does is
+/// proof: a server that ignores the filter answers with others.
 async fn find(target: &dyn TargetDirectory, anchor: &str) -> Result<Option<String>, DirectoryError> {
     let found = target.find_users(ANCHOR, anchor).await?;
-    Ok(found.into_iter().find(|u| !u.deleted).map(|u| u.id))
+    let carries = |u: &crate::engine::user::User| u.get(ANCHOR).is_some_and(|a| a.eq_ignore_ascii_case(anchor));
+    Ok(found.into_iter().find(|u| !u.deleted && carries(u)).map(|u| u.id))
 }

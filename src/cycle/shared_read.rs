@@ -35,22 +35,65 @@ pub struct CompleteRead {
     began: Instant,
 }
 
-/// The complete reads of the small sources read in the last `SHARED_FOR`, by source.
+/// The complete reads of the small sources read in the last `SHARED_FOR`, by source; and when
+/// each configuration that may take one last ended a cycle or an on-demand answer (its data is
+/// at least that new: an older read is not for it).
 #[derive(Clone, Default)]
-pub struct SourceReads(Arc<Mutex<HashMap<String, Arc<CompleteRead>>>>);
+pub struct SourceReads(Arc<Mutex<Registry>>);
 
-/// Where a cycle shares its source's reads: the registry, and which source this is (its
-/// Tenant's namespace, name and tenant id: two Tenants never share a read).
-pub struct SharedSource<'a> {
+#[derive(Default)]
+struct Registry {
+    reads: HashMap<String, Arc<CompleteRead>>,
+    applied: HashMap<String, Instant>,
+}
+
+impl Registry {
+    /// Forgets what is older than `SHARED_FOR`: no read kept began before then, so a
+    /// configuration's applied time from before then rules none out.
+    fn prune(&mut self) {
+        self.reads.retain(|_, read| read.began.elapsed() < SHARED_FOR);
+        self.applied.retain(|_, at| at.elapsed() < SHARED_FOR);
+    }
+}
+
+/// Where a configuration's cycle may share its source's reads: the registry, and the
+/// configuration (its uid).
+#[derive(Clone, Copy)]
+pub struct Sharing<'a> {
     pub reads: &'a SourceReads,
+    pub configuration: &'a str,
+}
+
+/// Where a cycle shares its source's reads: the registry and the configuration, and which
+/// source this is (its Tenant's namespace, name, tenant id and directory: two Tenants never
+/// share a read).
+pub struct SharedSource<'a> {
+    pub sharing: Sharing<'a>,
     pub key: String,
 }
 
 impl SharedSource<'_> {
-    /// A complete read of this source that began less than `SHARED_FOR` ago.
+    /// A complete read of this source that began less than `SHARED_FOR` ago, and not before
+    /// this configuration last ended a cycle or an on-demand answer.
     pub fn recent(&self) -> Option<Arc<CompleteRead>> {
-        let reads = self.reads.0.lock().ok()?;
-        reads.get(&self.key).filter(|r| r.began.elapsed() < SHARED_FOR).cloned()
+        let registry = self.sharing.reads.0.lock().ok()?;
+        let applied = registry.applied.get(self.sharing.configuration);
+        registry
+            .reads
+            .get(&self.key)
+            .filter(|r| r.began.elapsed() < SHARED_FOR && applied.is_none_or(|at| r.began >= *at))
+            .cloned()
+    }
+
+    /// This configuration has ended a cycle or an on-demand answer (whatever its result): what
+    /// it wrote may be newer than any read kept now.
+    pub fn applied(&self) {
+        if let Ok(mut registry) = self.sharing.reads.0.lock() {
+            registry.prune();
+            registry
+                .applied
+                .insert(self.sharing.configuration.to_owned(), Instant::now());
+        }
     }
 
     /// Keeps a complete read that began at `began`, for `SHARED_FOR` (a larger one is not
@@ -65,19 +108,19 @@ impl SharedSource<'_> {
             watermark,
             began,
         });
-        if let Ok(mut reads) = self.reads.0.lock() {
-            if reads.get(&self.key).is_some_and(|kept| kept.began >= began) {
+        if let Ok(mut registry) = self.sharing.reads.0.lock() {
+            if registry.reads.get(&self.key).is_some_and(|kept| kept.began >= began) {
                 return;
             }
-            reads.insert(self.key.clone(), read);
+            registry.reads.insert(self.key.clone(), read);
         }
-        let registry: Weak<_> = Arc::downgrade(&self.reads.0);
+        let registry: Weak<_> = Arc::downgrade(&self.sharing.reads.0);
         tokio::spawn(async move {
             tokio::time::sleep_until(began + SHARED_FOR).await;
             if let Some(registry) = registry.upgrade()
-                && let Ok(mut reads) = registry.lock()
+                && let Ok(mut registry) = registry.lock()
             {
-                reads.retain(|_, read| read.began.elapsed() < SHARED_FOR);
+                registry.prune();
             }
         });
     }
@@ -101,7 +144,7 @@ fn as_kept(user: User) -> User {
 impl SourceReads {
     /// How many reads are kept now.
     pub fn held(&self) -> usize {
-        self.0.lock().map_or(0, |r| r.len())
+        self.0.lock().map_or(0, |r| r.reads.len())
     }
 }
 
@@ -126,7 +169,10 @@ mod tests {
     async fn a_read_that_began_earlier_never_replaces_a_newer_one() {
         let reads = SourceReads::default();
         let shared = SharedSource {
-            reads: &reads,
+            sharing: Sharing {
+                reads: &reads,
+                configuration: "uid",
+            },
             key: "ns/source/t".to_owned(),
         };
         let earlier = Instant::now();
@@ -139,10 +185,35 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_configuration_that_ended_a_cycle_takes_no_read_that_began_before() {
+        let reads = SourceReads::default();
+        let shared = |configuration| SharedSource {
+            sharing: Sharing {
+                reads: &reads,
+                configuration,
+            },
+            key: "ns/source/t".to_owned(),
+        };
+        shared("a").keep(vec![user("m", "Member")], Some("first".to_owned()), Instant::now());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        // A first cycle that failed, or an on-demand answer: what it wrote may be newer.
+        shared("b").applied();
+        assert!(shared("b").recent().is_none(), "older than what b applied");
+        assert!(shared("c").recent().is_some(), "another configuration may take it");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        shared("a").keep(vec![user("m", "Member")], Some("second".to_owned()), Instant::now());
+        let newer = shared("b").recent().expect("a read newer than what b applied");
+        assert_eq!(newer.watermark.as_deref(), Some("second"));
+    }
+
+    #[tokio::test]
     async fn a_guest_is_kept_as_its_id_alone() {
         let reads = SourceReads::default();
         let shared = SharedSource {
-            reads: &reads,
+            sharing: Sharing {
+                reads: &reads,
+                configuration: "uid",
+            },
             key: "ns/source/t".to_owned(),
         };
         shared.keep(vec![user("m", "Member"), user("g", "Guest")], None, Instant::now());

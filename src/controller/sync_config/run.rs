@@ -15,6 +15,7 @@ use super::schedule::{self, CycleKind, Decision, Requests, first_cycle};
 use crate::api::sync_config::{SyncConfiguration, SyncConfigurationStatus};
 use crate::cycle::audit::Sink;
 use crate::cycle::progress::{Progress, Untracked};
+use crate::cycle::shared_read::Sharing;
 use crate::cycle::{CycleError, OnDemandOutcome, OnDemandVerdict};
 
 /// What a reconcile does with an open gate.
@@ -68,7 +69,10 @@ impl OpenGate<'_> {
             dry_run: self.config.spec.dry_run,
             audit,
             progress,
-            shared_reads: first_cycle(self.previous).then_some(&ctx.source_reads),
+            shared_reads: first_cycle(self.previous).then_some(Sharing {
+                reads: &ctx.source_reads,
+                configuration: self.config.metadata.uid.as_deref().unwrap_or_default(),
+            }),
         }
     }
 

@@ -87,8 +87,8 @@ pub struct CycleStart<'a> {
     pub dry_run: bool,
     pub audit: &'a dyn Sink,
     pub progress: &'a dyn Progress,
-    /// Where Initial cycles share complete reads of small sources (`None`: each reads its own).
-    pub shared_reads: Option<&'a cycle::SourceReads>,
+    /// Where a first cycle shares complete reads of small sources (`None`: it reads its own).
+    pub shared_reads: Option<cycle::shared_read::Sharing<'a>>,
 }
 
 impl<'a> CycleStart<'a> {
@@ -144,8 +144,8 @@ impl Runnable {
             audit: start.audit,
             progress: start.progress,
             deadline: cycle::Deadline::of_interval(self.valid.interval),
-            shared_source: start.shared_reads.map(|reads| cycle::SharedSource {
-                reads,
+            shared_source: start.shared_reads.map(|sharing| cycle::SharedSource {
+                sharing,
                 // Two Tenants never share a read, even of one directory; nor one Tenant across an
                 // edit that moves it to another directory.
                 key: format!(
@@ -170,7 +170,11 @@ impl Runnable {
     /// One cycle over the opened directories.
     pub async fn run_cycle(&self, directories: &Directories, start: CycleStart<'_>) -> Result<CycleReport, CycleError> {
         let input = self.input(start);
-        cycle::run(directories.source.as_ref(), directories.target.as_ref(), &input).await
+        let result = cycle::run(directories.source.as_ref(), directories.target.as_ref(), &input).await;
+        if let Some(shared) = &input.shared_source {
+            shared.applied();
+        }
+        result
     }
 
     /// One user (or group) now, with every rule of a cycle but deprovisioning (rule 11).
@@ -181,13 +185,18 @@ impl Runnable {
         request: &str,
     ) -> Result<OnDemandOutcome, CycleError> {
         let input = self.input(start);
-        cycle::provision_on_demand(
+        let answer = cycle::provision_on_demand(
             directories.source.as_ref(),
             directories.target.as_ref(),
             &input,
             request,
         )
-        .await
+        .await;
+        // What it wrote may be newer than a read kept now: the first cycle after it reads its own.
+        if let Some(shared) = &input.shared_source {
+            shared.applied();
+        }
+        answer
     }
 }
 

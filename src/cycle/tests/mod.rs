@@ -90,7 +90,10 @@ impl CyclePair {
             progress: &super::progress::Untracked,
             deadline: Deadline::after(self.deadline),
             shared_source: self.shared_reads.as_ref().map(|reads| SharedSource {
-                reads,
+                sharing: shared_read::Sharing {
+                    reads,
+                    configuration: "this configuration",
+                },
                 key: SOURCE.to_owned(),
             }),
         }

@@ -67,6 +67,24 @@ async fn creations_answered_500_that_did_not_land_are_sent_again_within_the_cycl
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_look_up_answered_with_another_user_is_no_proof_that_a_creation_landed() {
+    // A server that ignores the filter answers the look-up by anchor with its whole directory.
+    let pair = CyclePair::all_users();
+    pair.source.put(person("a1", "alice"));
+    pair.target.put(user(
+        "own",
+        &[("userName", "boss@fabrikam.com"), ("userType", "Member")],
+    ));
+    pair.target.set_faults(Faults {
+        look_ups_ignore_filter: true,
+        ..burst(1, false)
+    });
+    let report = pair.initial().await;
+    assert_eq!((report.created, report.failed), (1, 0), "{report:?}");
+    assert!(pair.provisioned("a1").is_some(), "sent again, and created");
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_creation_whose_look_up_fails_is_not_sent_again() {
     let pair = CyclePair::all_users();
     pair.source.put(person("a1", "alice"));
