@@ -47,5 +47,7 @@ pub async fn initial(
         assignments,
         whole_target,
     };
-    pass_over_read(source, target, input, read).await
+    let mut report = pass_over_read(source, target, input, read).await?;
+    report.target_looked_up = !whole_target;
+    Ok(report)
 }

@@ -11,6 +11,11 @@ use crate::providers::directory::DirectoryError;
 pub struct CycleReport {
     /// Source and target were read in full (an Initial cycle).
     pub full: bool,
+    /// An Initial cycle from a shared source read that looked its target up
+    /// (`cycle::from_shared`): its deprovisionings rested on the target's listing of the users
+    /// anchored by its source, so it does not count as the full cycle that catches deletions —
+    /// the next cycle reads both directories whole.
+    pub target_looked_up: bool,
     /// Nothing was written: the counters are what the cycle would have done.
     pub dry_run: bool,
     /// The latest change seen in the source: the next incremental cycle starts there.

@@ -21,6 +21,8 @@ mod status;
 mod status_properties;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_shared_read;
 mod written;
 
 use std::sync::Arc;

@@ -337,7 +337,11 @@ impl Writer<'_> {
         if report.dry_run {
             status.users_in_scope = Some(report.in_scope);
         } else if report.full {
-            status.last_full_sync_time = Some(Time(completed));
+            // A first cycle that looked its target up leaves the full cycle that catches
+            // deletions to the next one (docs/architecture.md, "Shared source reads").
+            if !report.target_looked_up {
+                status.last_full_sync_time = Some(Time(completed));
+            }
             status.users_in_scope = Some(report.in_scope);
             status.users_provisioned = Some(report.provisioned);
         } else {

@@ -18,14 +18,14 @@ use crate::gate::{OpenPair, TenantFacts};
 use crate::providers::ConnectError;
 use crate::validate::SpecProblems;
 
-const INTERVAL: Duration = Duration::from_secs(600);
+pub(super) const INTERVAL: Duration = Duration::from_secs(600);
 const RECHECK: Duration = Duration::from_secs(300);
 
-fn at(seconds: i64) -> Timestamp {
+pub(super) fn at(seconds: i64) -> Timestamp {
     Timestamp::from_second(1_800_000_000 + seconds).expect("valid time")
 }
 
-fn requests(generation: i64) -> Requests {
+pub(super) fn requests(generation: i64) -> Requests {
     Requests {
         generation: Some(generation),
         ..Requests::default()
@@ -46,7 +46,7 @@ fn pair() -> OpenPair {
     }
 }
 
-fn ran(result: Result<CycleReport, CycleError>, restart: Option<&str>) -> Outcome {
+pub(super) fn ran(result: Result<CycleReport, CycleError>, restart: Option<&str>) -> Outcome {
     Outcome::Open(Box::new(Open {
         pair: pair(),
         interval: INTERVAL,
@@ -60,7 +60,7 @@ fn ran(result: Result<CycleReport, CycleError>, restart: Option<&str>) -> Outcom
     }))
 }
 
-fn good(full: bool) -> CycleReport {
+pub(super) fn good(full: bool) -> CycleReport {
     CycleReport {
         full,
         watermark: Some("w1".into()),
@@ -74,7 +74,7 @@ fn good(full: bool) -> CycleReport {
 }
 
 /// The status after one cycle at `now` of generation 1.
-fn after(previous: &SyncConfigurationStatus, outcome: &Outcome, now: Timestamp) -> status::NextStatus {
+pub(super) fn after(previous: &SyncConfigurationStatus, outcome: &Outcome, now: Timestamp) -> status::NextStatus {
     let subject = status::Subject {
         name: "contoso-to-fabrikam".into(),
         generation: Some(1),

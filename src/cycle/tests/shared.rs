@@ -52,6 +52,7 @@ async fn a_second_initial_cycle_takes_the_source_read_and_looks_the_target_up() 
         "the next cycle reads from the shared read on"
     );
     assert!(report.full, "a shared read is complete");
+    assert!(report.target_looked_up, "not the full cycle that catches deletions");
 }
 
 #[tokio::test]
@@ -189,6 +190,7 @@ async fn a_target_that_cannot_be_searched_by_anchor_is_read_whole() {
     });
     let report = pair.initial().await;
     assert_eq!(report.created, 3, "{report:?}");
+    assert!(!report.target_looked_up);
     assert!(pair.target.take_log().contains(&Request::ListUsers));
     assert_eq!(
         source_reads(&pair.source.take_log()),
