@@ -165,16 +165,18 @@ mod tests {
         }
     }
 
+    /// One source's reads, as `configuration` shares them.
+    fn of<'a>(reads: &'a SourceReads, configuration: &'a str) -> SharedSource<'a> {
+        SharedSource {
+            sharing: Sharing { reads, configuration },
+            key: "ns/source/t".to_owned(),
+        }
+    }
+
     #[tokio::test]
     async fn a_read_that_began_earlier_never_replaces_a_newer_one() {
         let reads = SourceReads::default();
-        let shared = SharedSource {
-            sharing: Sharing {
-                reads: &reads,
-                configuration: "uid",
-            },
-            key: "ns/source/t".to_owned(),
-        };
+        let shared = of(&reads, "uid");
         let earlier = Instant::now();
         tokio::time::sleep(Duration::from_millis(5)).await;
         shared.keep(vec![user("new", "Member")], Some("newer".to_owned()), Instant::now());
@@ -187,13 +189,7 @@ mod tests {
     #[tokio::test]
     async fn a_configuration_that_ended_a_cycle_takes_no_read_that_began_before() {
         let reads = SourceReads::default();
-        let shared = |configuration| SharedSource {
-            sharing: Sharing {
-                reads: &reads,
-                configuration,
-            },
-            key: "ns/source/t".to_owned(),
-        };
+        let shared = |configuration| of(&reads, configuration);
         shared("a").keep(vec![user("m", "Member")], Some("first".to_owned()), Instant::now());
         tokio::time::sleep(Duration::from_millis(5)).await;
         // A first cycle that failed, or an on-demand answer: what it wrote may be newer.
@@ -209,13 +205,7 @@ mod tests {
     #[tokio::test]
     async fn a_guest_is_kept_as_its_id_alone() {
         let reads = SourceReads::default();
-        let shared = SharedSource {
-            sharing: Sharing {
-                reads: &reads,
-                configuration: "uid",
-            },
-            key: "ns/source/t".to_owned(),
-        };
+        let shared = of(&reads, "uid");
         shared.keep(vec![user("m", "Member"), user("g", "Guest")], None, Instant::now());
         let kept = shared.recent().expect("a read");
         assert_eq!(kept.users[0], user("m", "Member"), "an internal user whole");
