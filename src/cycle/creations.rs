@@ -78,6 +78,8 @@ async fn settle(
 /// proof: a server that ignores the filter answers with others.
 async fn find(target: &dyn TargetDirectory, anchor: &str) -> Result<Option<String>, DirectoryError> {
     let found = target.find_users(ANCHOR, anchor).await?;
-    let carries = |u: &crate::engine::user::User| u.get(ANCHOR).is_some_and(|a| a.eq_ignore_ascii_case(anchor));
-    Ok(found.into_iter().find(|u| !u.deleted && carries(u)).map(|u| u.id))
+    Ok(found
+        .into_iter()
+        .find(|u| !u.deleted && u.carries_anchor(anchor))
+        .map(|u| u.id))
 }

@@ -73,13 +73,9 @@ pub async fn matching_target_users(
     let mut lookups: Vec<(&'static str, String)> = Vec::new();
     for user in changed.iter().filter(|user| !user.deleted) {
         let anchor = Anchor::new(input.source_tenant_id, &user.id);
-        let provisioned = users.iter().find(|t| {
-            t.get("externalId")
-                .and_then(Anchor::split)
-                .is_some_and(|(tenant, source_id)| {
-                    tenant.eq_ignore_ascii_case(input.source_tenant_id) && source_id == user.id
-                })
-        });
+        let provisioned = users
+            .iter()
+            .find(|t| t.anchored_from(input.source_tenant_id) == Some(user.id.as_str()));
         let rules = input.rules;
         let creating = provisioned.is_none();
         let Ok(desired) = mapping::desired(&rules.mappings, user, &anchor, rules.user_type, creating) else {
@@ -148,7 +144,7 @@ pub async fn anchored_and_matching(
         if !ids.insert(user.id.clone()) {
             continue;
         }
-        if anchored_by(&user, input.source_tenant_id) {
+        if user.anchored_from(input.source_tenant_id).is_some() {
             tracing::warn!(
                 user = user.label(),
                 "the target's listing of the users anchored by this source left this one out; the target is read whole"
@@ -158,14 +154,6 @@ pub async fn anchored_and_matching(
         users.push(user);
     }
     Ok(TargetUsers::Found(users))
-}
-
-/// The user's anchor names this source tenant (its id compared without regard to case, as
-/// `engine::plan` compares it).
-fn anchored_by(user: &User, source_tenant_id: &str) -> bool {
-    user.get("externalId")
-        .and_then(Anchor::split)
-        .is_some_and(|(tenant, _)| tenant.eq_ignore_ascii_case(source_tenant_id))
 }
 
 /// A look-up's answer, with the `(attribute, value)` it asked for.
@@ -201,13 +189,13 @@ async fn look_up(
     Ok(users)
 }
 
-/// The look-up of `attribute` = `value` may find `user`: its anchor equals the value (without
-/// regard to case, which only widens it), or one of its addresses does in compared form — as
+/// The look-up of `attribute` = `value` may find `user`: it carries the value as its anchor, or
+/// one of its addresses equals it in compared form — as
 /// the plan's target index finds candidates (`engine::plan::index`), so nothing left out here
 /// could have been one.
 fn named_by(user: &User, attribute: &str, value: &str) -> bool {
     if attribute == "externalId" {
-        return user.get("externalId").is_some_and(|a| a.eq_ignore_ascii_case(value));
+        return user.carries_anchor(value);
     }
     let wanted = address::normalized(value);
     user.every_address().any(|a| address::normalized(a) == wanted)

@@ -61,6 +61,18 @@ impl User {
         self.get("externalId").and_then(Anchor::parse)
     }
 
+    /// The source user id its anchor names, when the anchor names source tenant `tenant_id`
+    /// (the tenant id compared without regard to case, as every anchor is: rule 4).
+    pub fn anchored_from(&self, tenant_id: &str) -> Option<&str> {
+        let (tenant, source_id) = self.get("externalId").and_then(Anchor::split)?;
+        tenant.eq_ignore_ascii_case(tenant_id).then_some(source_id)
+    }
+
+    /// It carries `anchor` as its externalId (without regard to case, which only widens it).
+    pub fn carries_anchor(&self, anchor: &str) -> bool {
+        self.get("externalId").is_some_and(|a| a.eq_ignore_ascii_case(anchor))
+    }
+
     /// External to its own directory (docs/architecture.md, rule 3): a guest, or a user that
     /// carries an anchor — i.e. was provisioned into this directory from another tenant.
     pub fn is_external(&self) -> bool {

@@ -190,9 +190,9 @@ pub struct PageSink {
 }
 
 struct Kept {
-    users: Vec<User>,
+    /// `None` once more than `up_to` were sent.
+    users: Option<Vec<User>>,
     up_to: usize,
-    overflowed: bool,
 }
 
 impl PageSink {
@@ -207,9 +207,8 @@ impl PageSink {
     pub fn keeping(ahead: usize, up_to: usize) -> (PageSink, tokio::sync::mpsc::Receiver<Vec<User>>) {
         let (mut sink, receiver) = PageSink::channel(ahead);
         let kept = Kept {
-            users: Vec::new(),
+            users: Some(Vec::new()),
             up_to,
-            overflowed: false,
         };
         sink.kept = Some(std::sync::Mutex::new(kept));
         (sink, receiver)
@@ -221,22 +220,23 @@ impl PageSink {
         }
         if let Some(kept) = &self.kept
             && let Ok(mut kept) = kept.lock()
-            && !kept.overflowed
         {
-            if kept.users.len() + page.len() > kept.up_to {
-                kept.overflowed = true;
-                kept.users = Vec::new();
-            } else {
-                kept.users.extend(page.iter().cloned());
-            }
+            let up_to = kept.up_to;
+            kept.users = kept
+                .users
+                .take()
+                .filter(|users| users.len() + page.len() <= up_to)
+                .map(|mut users| {
+                    users.extend(page.iter().cloned());
+                    users
+                });
         }
         self.sender.send(page).await.map_err(|_| DirectoryError::Stopped)
     }
 
     /// Every user sent, if the sink was `keeping` and they were no more than its `up_to`.
     pub fn into_kept(self) -> Option<Vec<User>> {
-        let kept = self.kept?.into_inner().ok()?;
-        (!kept.overflowed).then_some(kept.users)
+        self.kept?.into_inner().ok()?.users
     }
 }
 

@@ -5,7 +5,6 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::engine::address;
-use crate::engine::anchor::Anchor;
 use crate::engine::attributes::WORK_EMAIL;
 use crate::engine::user::{Attributes, User};
 
@@ -48,8 +47,7 @@ impl<'a> TargetIndex<'a> {
             by_address: HashMap::new(),
         };
         for user in target {
-            let anchored = user.get("externalId").and_then(Anchor::split);
-            if let Some((_, source_id)) = anchored.filter(|(tenant, _)| tenant.eq_ignore_ascii_case(source_tenant)) {
+            if let Some(source_id) = user.anchored_from(source_tenant) {
                 index.ours.entry(source_id).or_insert(user);
             }
             for address in user.every_address() {
